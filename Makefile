@@ -1,0 +1,35 @@
+# The two commands of the README, and a few more. CMake does the building;
+# this file only picks configurations and installs what is missing.
+#   make test    every test in three builds: plain -O2, ASan+UBSan, TSan
+#   make demo    the benchmarks and examples (later: trove's real demo)
+#   make build   the plain build only;  make bench  the benchmark lines
+JOBS ?= $(shell nproc)
+BUILD := build
+
+.PHONY: all deps build test test-plain test-asan test-tsan demo bench clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/%/CMakeCache.txt:
+	cmake -S . -B $(BUILD)/$* -DSANITIZE=$* -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+build: deps $(BUILD)/plain/CMakeCache.txt
+	cmake --build $(BUILD)/plain -j $(JOBS)
+
+test-%: deps $(BUILD)/%/CMakeCache.txt
+	cmake --build $(BUILD)/$* -j $(JOBS)
+	cd $(BUILD)/$* && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+test: test-plain test-asan test-tsan
+
+bench: build
+	@scripts/bench.sh $(BUILD)/plain
+
+demo: build
+	@scripts/demo.sh $(BUILD)/plain
+
+clean:
+	rm -rf $(BUILD)

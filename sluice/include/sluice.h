@@ -1,0 +1,352 @@
+/* sluice.h: the one public header of sluice, a C runtime for parallel
+ * programs: work-stealing thread pools (join, scope, parallel loops, sort,
+ * several pools with install), MPMC channels with select, and (later in this
+ * header) a pipeline layer and a stall detector.
+ *
+ * sluice keeps the promise Rayon breaks: a pool worker that blocks (on a
+ * full channel, on I/O inside sl_blocking_begin/end, on another pool) does
+ * not take its share of the pool's parallelism with it. The pool starts or
+ * wakes a compensating worker, so a pipeline whose stages share one pool
+ * keeps moving; see "Blocking" below.
+ *
+ * Conventions, stated once:
+ * - Every call is safe from any thread unless its comment says otherwise.
+ * - Actions return 0 or a negative SL_E* code; sl_strerror names it. A call
+ *   that fails leaves its objects as they were, unless its comment says
+ *   otherwise. Nothing aborts on bad arguments that can be detected.
+ * - Objects are opaque handles. _create/_destroy pair up; destroy takes NULL.
+ * - Callbacks must not longjmp out of sluice.
+ *
+ * Design notes (the why lives in the .c files; these are the decisions a
+ * caller can observe):
+ * - Each worker owns a Chase-Lev deque; work from outside the pool goes to a
+ *   locked injector queue. Idle workers spin briefly, then sleep on a futex;
+ *   a new job wakes at most one sleeper, never all of them.
+ * - WAITING POLICY. A worker that waits in sl_join, sl_scope_run or a parallel
+ *   loop helps: it runs other jobs of its pool until the awaited work is
+ *   done, as Rayon and TBB do, so fork-join never wastes a thread. Helping
+ *   runs only jobs of the waiter's isolation region. By default the region is
+ *   the whole pool. sl_isolate(fn) gives fn a region of its own: a wait
+ *   inside fn then runs only jobs that fn itself (transitively) created, the
+ *   contract of TBB's this_task_arena::isolate. Use it when fn holds a lock
+ *   across a parallel call (Rayon #592: a stolen outer job re-locks it).
+ * - Channel waits, install into another pool, and sl_blocking_begin/end do
+ *   not help: they park, and the pool compensates (see "Blocking").
+ * - Worker stacks are 8 MiB by default (sl_pool_config.stack_size). A join
+ *   frame costs under 200 bytes of stack, so 10,000 nested joins fit easily.
+ */
+#ifndef SLUICE_H
+#define SLUICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SL_API __attribute__((visibility("default")))
+
+/* ---- errors ------------------------------------------------------------- */
+
+enum {
+  SL_OK = 0,
+  SL_EINVAL = -22,      /* a NULL function, a bad size or count (-EINVAL) */
+  SL_ENOMEM = -12,      /* an allocation failed (-ENOMEM) */
+  SL_EAGAIN = -11,      /* a thread could not be created (-EAGAIN) */
+  SL_EBUSY = -16,       /* the object is in use, e.g. a pool destroying itself (-EBUSY) */
+  SL_ETIMEDOUT = -110,  /* the deadline passed first (-ETIMEDOUT) */
+  SL_ECANCELED = -125,  /* canceled, e.g. a pipeline after another stage's error */
+  SL_ECLOSED = -1001,   /* the channel is closed or has no peer left */
+  SL_EFULL = -1002,     /* try_send: the channel is full */
+  SL_EEMPTY = -1003,    /* try_recv / try select: nothing is ready */
+  SL_ESTALL = -1004,    /* the stall detector saw no progress */
+};
+
+/* Returns a static description of an SL_E* code, or "unknown error". */
+SL_API const char *sl_strerror(int code);
+
+/* Monotonic clock in nanoseconds (CLOCK_MONOTONIC): the base of deadlines. */
+SL_API int64_t sl_now_ns(void);
+
+/* ---- pools -------------------------------------------------------------- */
+
+typedef struct sl_pool sl_pool;
+
+/* Most threads one pool may have, workers plus compensating spares. */
+#define SL_MAX_THREADS 4096
+
+typedef struct sl_pool_config {
+  const char *name;   /* used in diagnostics; copied. NULL gives "pool" */
+  unsigned threads;   /* workers; 0 = number of online cores */
+  size_t stack_size;  /* worker stack bytes; 0 = 8 MiB */
+  /* Compensation cap: how many extra workers may run while others are
+   * blocked. 0 = the default, max(threads, 4) ... see "Blocking"; use
+   * SL_NO_SPARES to disable compensation. */
+  unsigned max_spares;
+} sl_pool_config;
+
+#define SL_NO_SPARES (~0u)
+
+/* Creates a pool named `name` with `threads` workers (0 = number of cores).
+ * On success stores it in *out and returns 0. Returns SL_EINVAL (out NULL,
+ * threads > SL_MAX_THREADS), SL_ENOMEM or SL_EAGAIN (a worker thread could
+ * not start; none is left running). */
+SL_API int sl_pool_create(sl_pool **out, const char *name, unsigned threads);
+
+/* Like sl_pool_create with every setting; cfg NULL gives the defaults. */
+SL_API int sl_pool_create_ex(sl_pool **out, const sl_pool_config *cfg);
+
+/* Waits for every job in the pool, spawned ones included, then joins its
+ * threads and frees it. NULL is a no-op. Returns SL_EBUSY, and does nothing,
+ * when called from one of the pool's own workers (it would wait for itself),
+ * or for the global pool. */
+SL_API int sl_pool_destroy(sl_pool *pool);
+
+/* The global pool, created on first use with $SLUICE_THREADS workers, else
+ * one per core. Returns NULL only when it cannot be created (no memory or no
+ * thread); calls that need it then return SL_ENOMEM or SL_EAGAIN. It lives
+ * until the process exits. */
+SL_API sl_pool *sl_pool_global(void);
+
+/* The pool whose worker is calling, or NULL on any other thread. */
+SL_API sl_pool *sl_current_pool(void);
+
+/* The calling worker's index in its pool (0 .. threads-1; spares count on),
+ * or -1 on a thread that is no pool's worker. */
+SL_API int sl_current_worker_index(void);
+
+/* The number of workers of the current pool, or of the global pool when the
+ * caller is no worker (0 if the global pool cannot be created). */
+SL_API unsigned sl_current_num_threads(void);
+
+/* The pool's configured worker count, and its name. */
+SL_API unsigned sl_pool_num_threads(const sl_pool *pool);
+SL_API const char *sl_pool_name(const sl_pool *pool);
+
+/* ---- fork-join ---------------------------------------------------------- */
+
+typedef void (*sl_fn)(void *arg);
+
+/* Runs a(arg_a) on the calling thread while b(arg_b) waits, stealable, for
+ * another worker; returns when both are done. No allocation: the job record
+ * lives on this stack frame. Called from a non-worker thread, it runs inside
+ * the global pool (blocking the caller). Returns 0, SL_EINVAL (a or b NULL),
+ * or the global pool's creation error. */
+SL_API int sl_join(sl_fn a, void *arg_a, sl_fn b, void *arg_b);
+
+typedef struct sl_scope sl_scope;
+typedef void (*sl_scope_fn)(sl_scope *scope, void *arg);
+
+/* sl_scope_run: runs fn(scope, arg), then waits until every task spawned into the scope
+ * (by fn or by the tasks themselves) has finished, so tasks may borrow the
+ * caller's stack. Scopes nest. From a non-worker thread it runs inside the
+ * global pool. Returns 0, SL_EINVAL (fn NULL), or the first error a spawn
+ * into this scope returned (the scope still waits for the others). */
+SL_API int sl_scope_run(sl_scope_fn fn, void *arg);
+
+/* Spawns fn(scope, arg) into the scope; it may run on any worker of the
+ * scope's pool. Call only while the scope is open (from its fn or one of its
+ * tasks). Returns 0, SL_EINVAL, or SL_ENOMEM (the task did not start; the
+ * error is also returned by sl_scope_run). */
+SL_API int sl_spawn(sl_scope *scope, sl_scope_fn fn, void *arg);
+
+/* Spawns fn(arg) into the pool with no scope: fire and forget.
+ * sl_pool_destroy waits for it. Returns 0, SL_EINVAL or SL_ENOMEM. */
+SL_API int sl_pool_spawn(sl_pool *pool, sl_fn fn, void *arg);
+
+/* Runs fn(arg) inside `pool`, so every nested sluice call in it uses that
+ * pool, and returns when fn has returned.
+ * - From a plain thread, the caller blocks.
+ * - From a worker of `pool`, fn runs at once on the caller.
+ * - From a worker of another pool, the caller does not help its own pool
+ *   while it waits (Rayon's help-while-waiting there caused its issues #765,
+ *   #819 and #1105: stack growth and cross-pool deadlock). It parks as a
+ *   blocked worker, and its pool compensates with a spare, so neither pool
+ *   loses parallelism and no cycle of pools can deadlock on it.
+ * Returns 0, SL_EINVAL (pool or fn NULL) or SL_ENOMEM. */
+SL_API int sl_install(sl_pool *pool, sl_fn fn, void *arg);
+
+/* Runs fn(arg) in an isolation region of its own: while fn (or anything it
+ * calls) waits in join, scope or a parallel loop, the waiting thread runs
+ * only jobs created inside this region. Costs one extra wait slot; no
+ * allocation. Returns 0 or SL_EINVAL. */
+SL_API int sl_isolate(sl_fn fn, void *arg);
+
+/* ---- parallel loops ----------------------------------------------------- */
+
+/* The body of a loop gets a half-open index range [lo, hi); bodies run in
+ * parallel on disjoint ranges that together cover [begin, end). Splitting is
+ * adaptive (Rayon's: about 4 pieces per thread, split further where work is
+ * stolen); `grain` is the smallest range worth a job (0 = 1). */
+typedef void (*sl_range_fn)(void *ctx, size_t lo, size_t hi);
+
+/* Calls body over [begin, end) in parallel and returns when all is done.
+ * Returns 0 or SL_EINVAL (body NULL, begin > end). */
+SL_API int sl_for(size_t begin, size_t end, size_t grain, sl_range_fn body, void *ctx);
+
+/* Like sl_for, but a body returns an int; the first non-zero value stops the
+ * loop early (ranges not yet started are skipped, running ones finish) and
+ * is returned. When several fail, which code wins is unspecified. */
+typedef int (*sl_try_range_fn)(void *ctx, size_t lo, size_t hi);
+SL_API int sl_try_for(size_t begin, size_t end, size_t grain, sl_try_range_fn body, void *ctx);
+
+/* Folds [lo, hi) into *acc (acc starts as a copy of the identity). */
+typedef void (*sl_fold_fn)(void *ctx, size_t lo, size_t hi, void *acc);
+/* Combines: *acc = *acc (+) *other, where (+) is associative. */
+typedef void (*sl_combine_fn)(void *ctx, void *acc, const void *other);
+
+/* Map-reduce over [begin, end): each range is folded into an accumulator of
+ * acc_size bytes that starts as a copy of *identity, and accumulators are
+ * combined in index order (so a non-commutative combine is fine). The result
+ * goes to *out. Returns 0 or SL_EINVAL (NULL functions, acc_size 0 or over
+ * SL_MAX_ACC). */
+#define SL_MAX_ACC 256
+SL_API int sl_map_reduce(size_t begin, size_t end, size_t grain, size_t acc_size,
+                         const void *identity, sl_fold_fn fold, sl_combine_fn combine,
+                         void *ctx, void *out);
+
+/* ---- parallel sort ------------------------------------------------------ */
+
+/* Sorts n elements of `size` bytes with cmp (qsort's contract), in parallel,
+ * not stable, in place (no allocation). Returns 0 or SL_EINVAL. */
+typedef int (*sl_cmp_fn)(const void *a, const void *b, void *ctx);
+SL_API int sl_sort(void *base, size_t n, size_t size, sl_cmp_fn cmp, void *ctx);
+
+/* Typed ascending sorts: a parallel radix sort. They use a scratch buffer of
+ * n elements; when it cannot be allocated they fall back to an in-place
+ * parallel sort, so they fail only on bad arguments (SL_EINVAL: base NULL
+ * with n > 0). Floats sort by IEEE total order: -NaN < -inf < ... < -0 < +0
+ * < ... < +inf < NaN. */
+SL_API int sl_sort_u32(uint32_t *base, size_t n);
+SL_API int sl_sort_u64(uint64_t *base, size_t n);
+SL_API int sl_sort_f32(float *base, size_t n);
+SL_API int sl_sort_f64(double *base, size_t n);
+
+/* ---- channels ----------------------------------------------------------- */
+
+typedef struct sl_chan sl_chan;
+
+/* Capacity values with a meaning of their own. */
+#define SL_CHAN_RENDEZVOUS ((size_t)0)     /* a send completes when a receiver takes it */
+#define SL_CHAN_UNBOUNDED ((size_t)-1)     /* sends never block */
+#define SL_CHAN_MAX_ELEM 65536             /* largest element size in bytes */
+#define SL_CHAN_MAX_CAP ((size_t)1 << 30)  /* largest bounded capacity */
+
+/* Creates a channel of messages of elem_size bytes (1 .. SL_CHAN_MAX_ELEM),
+ * copied in and out. cap is a bound (1 .. SL_CHAN_MAX_CAP), or
+ * SL_CHAN_RENDEZVOUS, or SL_CHAN_UNBOUNDED. `name` (copied, up to 63 bytes;
+ * NULL gives "chan") appears in stall reports. The caller holds one sender
+ * and one receiver handle. Returns 0, SL_EINVAL (out NULL, a size out of
+ * range; *out untouched) or SL_ENOMEM. */
+SL_API int sl_chan_create(sl_chan **out, const char *name, size_t elem_size, size_t cap);
+
+/* Counted handles. A thread that sends must hold a sender handle, one that
+ * receives a receiver handle (any handle for close and the getters). When
+ * the last sender is dropped the channel closes: receivers drain what is
+ * left, then get SL_ECLOSED. When the last receiver is dropped, sends return
+ * SL_ECLOSED at once (what is queued is dropped). The channel is freed when
+ * both counts are 0; any use after that is a use after free. add returns 0
+ * or SL_EINVAL (ch NULL or already freed where detectable, or that count is
+ * already 0: a handle cannot come back). A drop with the count already 0,
+ * or of NULL, is ignored. */
+SL_API int sl_chan_add_sender(sl_chan *ch);
+SL_API int sl_chan_add_receiver(sl_chan *ch);
+SL_API void sl_chan_drop_sender(sl_chan *ch);
+SL_API void sl_chan_drop_receiver(sl_chan *ch);
+
+/* Closes the channel as if every sender were dropped (handles stay counted).
+ * Wakes every waiter. Idempotent. Returns 0 or SL_EINVAL. */
+SL_API int sl_chan_close(sl_chan *ch);
+
+/* Sends a copy of *msg, blocking while the channel is full (a rendezvous
+ * send: until a receiver has taken it). Returns 0, SL_ECLOSED (not sent),
+ * SL_ENOMEM (unbounded channels only: a block of 31 slots could not be
+ * allocated; not sent) or SL_EINVAL (ch or msg NULL). A pool worker blocked
+ * here is compensated. */
+SL_API int sl_chan_send(sl_chan *ch, const void *msg);
+/* Sends without blocking: 0, SL_EFULL (a rendezvous channel: no receiver
+ * waiting), SL_ECLOSED, SL_ENOMEM or SL_EINVAL. */
+SL_API int sl_chan_try_send(sl_chan *ch, const void *msg);
+/* Sends, waiting at most timeout_ns (negative: no limit, as SL_FOREVER; 0:
+ * as try_send): 0, SL_ETIMEDOUT (never before the timeout has passed; not
+ * sent), SL_ECLOSED, SL_ENOMEM, SL_EINVAL. */
+SL_API int sl_chan_send_timeout(sl_chan *ch, const void *msg, int64_t timeout_ns);
+
+/* Receives into *out, blocking while the channel is empty and open. Returns
+ * 0, SL_ECLOSED (closed and drained; *out untouched) or SL_EINVAL. */
+SL_API int sl_chan_recv(sl_chan *ch, void *out);
+/* Receives without blocking: 0, SL_EEMPTY, SL_ECLOSED or SL_EINVAL. */
+SL_API int sl_chan_try_recv(sl_chan *ch, void *out);
+/* Receives, waiting at most timeout_ns (negative: no limit; 0: as
+ * try_recv): 0, SL_ETIMEDOUT (never early), SL_ECLOSED, SL_EINVAL. */
+SL_API int sl_chan_recv_timeout(sl_chan *ch, void *out, int64_t timeout_ns);
+
+/* Introspection; racy snapshots, for diagnostics and stall reports. For a
+ * NULL channel: name NULL, the counts 0, is_closed true. A rendezvous
+ * channel has length and capacity 0. */
+SL_API const char *sl_chan_name(const sl_chan *ch);
+SL_API size_t sl_chan_len(const sl_chan *ch);
+SL_API size_t sl_chan_capacity(const sl_chan *ch);  /* SL_CHAN_UNBOUNDED or the bound */
+SL_API size_t sl_chan_senders(const sl_chan *ch);
+SL_API size_t sl_chan_receivers(const sl_chan *ch);
+SL_API bool sl_chan_is_closed(const sl_chan *ch);
+
+/* ---- select ------------------------------------------------------------- */
+
+enum { SL_SELECT_SEND = 1, SL_SELECT_RECV = 2 };
+
+/* One operation a select may perform: send *msg into chan, or receive from
+ * chan into *msg. */
+typedef struct sl_select_op {
+  sl_chan *chan;
+  int kind;   /* SL_SELECT_SEND or SL_SELECT_RECV */
+  void *msg;  /* the message to send, or where a received one goes */
+} sl_select_op;
+
+#define SL_FOREVER ((int64_t)-1)
+#define SL_SELECT_MAX 64 /* most operations in one select (they live on its stack) */
+
+/* Performs exactly one of the n operations, the first that can proceed,
+ * waiting up to timeout_ns (SL_FOREVER or any negative: no limit; 0: do not
+ * wait). When several are ready one is picked at random, so none starves.
+ * An operation on a closed channel counts as ready and completes with
+ * SL_ECLOSED. The caller must hold the handles the operations need; a
+ * channel may appear in several operations. Stores the index of the
+ * operation in *index and returns its result (0, SL_ECLOSED, or SL_ENOMEM
+ * for a send on an unbounded channel); or returns SL_EEMPTY (timeout 0, none
+ * ready), SL_ETIMEDOUT (never early), or SL_EINVAL (ops or index NULL, n 0
+ * or over SL_SELECT_MAX, a NULL channel or msg, a bad kind). */
+SL_API int sl_select(sl_select_op *ops, size_t n, int64_t timeout_ns, size_t *index);
+
+/* ---- blocking ----------------------------------------------------------- */
+
+/* Declares that the calling thread is about to block outside sluice (I/O, a
+ * mutex, a condvar) until sl_blocking_end. On a pool worker the pool treats
+ * it as blocked and may start a spare to keep its parallelism; on other
+ * threads it only records `what` (a static string) for stall reports.
+ * Regions nest; only the outermost counts. */
+SL_API void sl_blocking_begin(const char *what);
+SL_API void sl_blocking_end(void);
+
+/* Names the calling thread's current stage for stall reports (copied, up to
+ * 31 bytes). NULL clears it. */
+SL_API void sl_thread_set_name(const char *name);
+
+/* ---- testing ------------------------------------------------------------ */
+
+/* Makes sluice's allocation after the next n succeed fail (n = 0: the next
+ * one); negative n turns injection off. Returns how many allocations failed
+ * since the previous call. For tests that walk every allocation site, as
+ * SQLite's do. */
+SL_API long sl_test_fail_alloc_after(long n);
+
+/* Makes the creation of the thread after the next n fail (negative: off).
+ * Returns how many creations failed since the previous call. */
+SL_API long sl_test_fail_thread_after(long n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SLUICE_H */

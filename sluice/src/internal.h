@@ -1,0 +1,136 @@
+/* internal.h: what the files of sluice share and no caller sees. sl__ names
+ * cross files; static helpers carry no prefix. The one place a thread waits
+ * (sl__wait), the thread record the stall detector reads, the allocation
+ * hook, and the pool hooks that channels and the detector call.
+ *
+ * THE SEAM FOR BLOCKING AND STALLS. Every wait in sluice goes through
+ * sl__wait. It records on the calling thread what it waits for (an operation
+ * and an object), marks a pool worker blocked for the duration when the wait
+ * is a blocking one (so the pool can compensate, see pool.c), and counts
+ * progress per thread, which the stall detector sums. */
+#ifndef SLUICE_INTERNAL_H
+#define SLUICE_INTERNAL_H
+
+#include "sluice.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SL_HIDDEN __attribute__((visibility("hidden")))
+
+/* Cache line size on the machines we target (x86-64, most arm64); contended
+ * indices get a line of their own to avoid false sharing. */
+#define SL_CACHELINE 64
+
+/* ---- allocation (alloc.c) ---------------------------------------------- */
+
+/* malloc/calloc/free through the fault-injection hook. NULL on failure. */
+SL_HIDDEN void *sl__malloc(size_t n);
+SL_HIDDEN void *sl__calloc(size_t count, size_t size);
+SL_HIDDEN void *sl__aligned_alloc(size_t align, size_t n); /* free with sl__free */
+SL_HIDDEN void sl__free(void *p);
+/* True when thread creation should fail now (sl_test_fail_thread_after). */
+SL_HIDDEN bool sl__thread_create_should_fail(void);
+
+/* ---- time -------------------------------------------------------------- */
+
+/* Deadline for a relative timeout: SL_FOREVER (any negative) stays -1. */
+static inline int64_t sl__deadline(int64_t timeout_ns) {
+  if (timeout_ns < 0)
+    return -1;
+  int64_t now = sl_now_ns();
+  return timeout_ns > INT64_MAX - now ? -1 : now + timeout_ns;
+}
+
+/* ---- the thread record (thread.c) -------------------------------------- */
+
+/* What a thread waits for, shown by the stall detector. */
+typedef enum sl__op {
+  SL_OP_NONE = 0,  /* running */
+  SL_OP_SEND,      /* obj: sl_chan */
+  SL_OP_RECV,      /* obj: sl_chan */
+  SL_OP_SELECT,    /* obj: sl_chan of the first operation */
+  SL_OP_JOIN,      /* obj: sl_pool; a stolen job or a scope's tasks */
+  SL_OP_INSTALL,   /* obj: sl_pool being installed into */
+  SL_OP_BLOCKING,  /* obj: a static string from sl_blocking_begin */
+  SL_OP_IDLE,      /* a worker with nothing to do; obj: its pool */
+} sl__op;
+
+struct sl__worker;
+
+/* One per thread that ever touched sluice's waits, in thread-local storage,
+ * linked into a global registry (under reg_lock in thread.c) until the thread
+ * exits. Fields other threads read are atomics; they read them racily, which
+ * is fine for diagnostics. */
+typedef struct sl__thread {
+  struct sl__worker *worker;  /* owner only: its worker slot, NULL if none */
+  _Atomic int op;             /* sl__op now waited on; written by the owner */
+  _Atomic(const void *) obj;  /* the object of op */
+  _Atomic uint64_t progress;  /* jobs and channel operations done; owner writes */
+  int block_nest;             /* owner only: nesting of blocking stretches */
+  uint32_t rng;               /* owner only: xorshift state for victims, select */
+  uintptr_t region;           /* owner only: isolation region of the running job */
+  _Atomic uint64_t since_ns;  /* when the current wait started */
+  char name[32];              /* stage name; owner writes, readers copy racily */
+  pthread_t tid;
+  struct sl__thread *prev, *next; /* registry links, under reg_lock */
+  bool registered;
+} sl__thread;
+
+/* The calling thread's record, registered on first use. Never NULL. */
+SL_HIDDEN sl__thread *sl__self(void);
+
+/* Counts one unit of progress (a job or a channel operation) on the caller.
+ * Relaxed load+store, not an RMW: only the owner writes it. */
+static inline void sl__progress(sl__thread *t) {
+  atomic_store_explicit(&t->progress,
+                        atomic_load_explicit(&t->progress, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+}
+
+/* Calls fn(t, arg) for every registered thread, under the registry lock (so
+ * no record goes away meanwhile). fn must not call back into sluice waits. */
+SL_HIDDEN void sl__threads_foreach(void (*fn)(sl__thread *t, void *arg), void *arg);
+
+/* A uniform random number below n (n > 0) from the caller's xorshift. */
+SL_HIDDEN uint32_t sl__rand_below(sl__thread *t, uint32_t n);
+
+/* ---- the one wait primitive (wait.c) ------------------------------------ */
+
+/* Parks the calling thread while *word == expect, until sl__wake on word or
+ * the deadline (sl_now_ns base; negative: none). Records (op, obj) on the
+ * thread for the stall detector. When `blocking` is true and the caller is a
+ * pool worker, the worker counts as blocked for the duration, so its pool
+ * may start a compensating spare (pool.c). Returns 0 (woken, changed, or
+ * spurious: callers re-check their condition in a loop) or SL_ETIMEDOUT. */
+SL_HIDDEN int sl__wait(_Atomic uint32_t *word, uint32_t expect, sl__op op, const void *obj,
+                       bool blocking, int64_t deadline);
+
+/* Wakes up to n threads parked on word (INT32_MAX: all). */
+SL_HIDDEN void sl__wake(_Atomic uint32_t *word, int n);
+
+/* Brackets a blocking stretch that waits by other means than sl__wait (a
+ * helper that spins first, a user region). Nest-safe per thread. */
+SL_HIDDEN void sl__block_enter(sl__thread *t, sl__op op, const void *obj);
+SL_HIDDEN void sl__block_leave(sl__thread *t);
+
+/* ---- pool hooks (pool.c) ------------------------------------------------ */
+
+/* Called by sl__block_enter/leave for a worker: counts it blocked or
+ * running, and starts or wakes a spare while the pool has fewer running
+ * workers than its size and work is queued. */
+SL_HIDDEN void sl__pool_worker_blocked(struct sl__worker *w);
+SL_HIDDEN void sl__pool_worker_unblocked(struct sl__worker *w);
+
+/* CPU relax for spin loops. */
+static inline void sl__cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+#endif /* SLUICE_INTERNAL_H */

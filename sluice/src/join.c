@@ -1,0 +1,180 @@
+/* join.c: sl_join, latches, the helping wait, and sl_isolate.
+ *
+ * HOW A JOIN RUNS. The job for b lives in this stack frame. It is pushed on
+ * the caller's deque, a runs here, then the caller pops: if it gets its own
+ * job back (the common case, nobody stole it), b runs inline and the join
+ * cost one push, one pop and a seq_cst fence, no allocation and no atomic
+ * RMW. Otherwise a thief has b, and the caller waits on the job's latch.
+ *
+ * THE HELPING WAIT (sl__latch_wait). While its latch is unset a worker runs
+ * other jobs of its isolation region: its own deque first, then steals,
+ * then the injector. It spins for a while with nothing found, then parks on
+ * its own sleep word, listed as idle so new work can wake it; the latch's
+ * setter wakes it too. A plain thread (not a worker) parks on the latch
+ * word itself. The region rule is in sluice.h ("WAITING POLICY").
+ *
+ * INVARIANT. When a finishes, everything a pushed has been popped again
+ * (every construct waits for its jobs before returning, and sl_pool_spawn
+ * from a worker goes to the injector), so the bottom of the deque is b's job
+ * or b was stolen. The pop below relies on it. */
+#include "pool.h"
+
+typedef struct join_job {
+  sl__job job;
+  sl__ctx_fn fn;
+  void *arg;
+  sl__latch latch;
+} join_job;
+
+void sl__latch_set(sl__latch *l) {
+  /* Read before the set: after it, the latch's frame may be gone. */
+  sl__worker *owner = l->owner;
+  /* Release: publish the job's effects; pairs with sl__latch_is_set. */
+  uint32_t old = atomic_exchange_explicit(&l->state, 2, memory_order_acq_rel);
+  if (old != 1)
+    return;
+  if (owner) {
+    atomic_store_explicit(&owner->sleep_word, 1, memory_order_release);
+    sl__wake(&owner->sleep_word, 1);
+  } else {
+    sl__wake(&l->state, INT32_MAX);
+  }
+}
+
+static bool latch_ready(void *l) { return sl__latch_is_set(l); }
+
+/* A plain thread, or a worker of another pool (blocking): park on state. */
+static void latch_wait_parked(sl__latch *l, sl__op op, const void *obj, bool blocking) {
+  for (int spin = 0; spin < 100 && !sl__latch_is_set(l); spin++)
+    sl__cpu_relax();
+  for (;;) {
+    uint32_t s = 0;
+    if (!atomic_compare_exchange_strong_explicit(&l->state, &s, 1, memory_order_acq_rel,
+                                                 memory_order_acquire) && s == 2)
+      return;
+    sl__wait(&l->state, 1, op, obj, blocking, -1);
+    if (sl__latch_is_set(l))
+      return;
+  }
+}
+
+void sl__latch_wait(sl__latch *l, sl__op op, const void *obj) {
+  sl__thread *t = sl__self();
+  sl__worker *w = t->worker;
+  if (!w || l->owner != w) {
+    latch_wait_parked(l, op, obj, w != NULL);
+    return;
+  }
+  uintptr_t region = t->region;
+  for (int idle_rounds = 0; !sl__latch_is_set(l);) {
+    bool migrated;
+    sl__job *job = sl__find_work(w, true, region, &migrated);
+    if (job) {
+      sl__run_job(t, job, migrated);
+      idle_rounds = 0;
+      continue;
+    }
+    if (++idle_rounds < 64) {
+      for (int i = 0; i < (1 << (idle_rounds < 6 ? idle_rounds : 6)); i++)
+        sl__cpu_relax();
+      continue;
+    }
+    /* Park: reset our word before announcing we may sleep (sleep.c). */
+    atomic_store_explicit(&w->sleep_word, 0, memory_order_relaxed);
+    uint32_t s = 0;
+    if (!atomic_compare_exchange_strong_explicit(&l->state, &s, 1, memory_order_acq_rel,
+                                                 memory_order_acquire) && s == 2)
+      return;
+    sl__park_worker(w, latch_ready, l, op, obj);
+    idle_rounds = 0;
+  }
+}
+
+static void join_run(sl__job *job, bool migrated) {
+  join_job *j = (join_job *)job;
+  j->fn(j->arg, migrated);
+  sl__latch_set(&j->latch);
+}
+
+void sl__join_ctx(sl__worker *w, sl__ctx_fn a, void *arg_a, sl__ctx_fn b, void *arg_b) {
+  sl__thread *t = w->self;
+  join_job jb;
+  jb.job.run = join_run;
+  jb.job.tag = t->region;
+  jb.fn = b;
+  jb.arg = arg_b;
+  sl__latch_init(&jb.latch, w);
+  if (sl__push_local(w, &jb.job)) { /* deque could not grow: run in order */
+    a(arg_a, false);
+    b(arg_b, false);
+    return;
+  }
+  a(arg_a, false);
+  sl__job *top = sl__deque_pop(&w->deque);
+  if (top == &jb.job) {
+    b(arg_b, false);
+    return;
+  }
+  sl__latch_wait(&jb.latch, SL_OP_JOIN, w->pool);
+}
+
+/* ---- the public join ---------------------------------------------------- */
+
+typedef struct plain_pair {
+  sl_fn fn;
+  void *arg;
+} plain_pair;
+
+static void call_plain(void *p, bool migrated) {
+  (void)migrated;
+  plain_pair *pp = p;
+  pp->fn(pp->arg);
+}
+
+typedef struct join_args {
+  plain_pair a, b;
+} join_args;
+
+static void join_in_worker(void *p) {
+  join_args *ja = p;
+  sl__join_ctx(sl__current_worker(), call_plain, &ja->a, call_plain, &ja->b);
+}
+
+int sl_join(sl_fn a, void *arg_a, sl_fn b, void *arg_b) {
+  if (!a || !b)
+    return SL_EINVAL;
+  join_args ja = {{a, arg_a}, {b, arg_b}};
+  sl__worker *w = sl__current_worker();
+  if (__builtin_expect(w != NULL, 1)) {
+    sl__join_ctx(w, call_plain, &ja.a, call_plain, &ja.b);
+    return 0;
+  }
+  return sl__in_worker(join_in_worker, &ja);
+}
+
+/* ---- isolation ---------------------------------------------------------- */
+
+/* Region tags: unique, never 0 (the pool-wide region). */
+static _Atomic uintptr_t next_region = 1;
+
+typedef struct isolate_args {
+  sl_fn fn;
+  void *arg;
+} isolate_args;
+
+static void isolate_in_worker(void *p) {
+  isolate_args *ia = p;
+  sl__thread *t = sl__self();
+  uintptr_t saved = t->region;
+  /* Relaxed: only uniqueness matters. */
+  t->region = atomic_fetch_add_explicit(&next_region, 1, memory_order_relaxed);
+  ia->fn(ia->arg);
+  t->region = saved;
+}
+
+int sl_isolate(sl_fn fn, void *arg) {
+  if (!fn)
+    return SL_EINVAL;
+  isolate_args ia = {fn, arg};
+  return sl__in_worker(isolate_in_worker, &ia);
+}

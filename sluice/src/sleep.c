@@ -1,0 +1,151 @@
+/* sleep.c: how pool workers fall asleep, wake up, retire and come back, and
+ * how a pool compensates for blocked workers.
+ *
+ * HOW IT WORKS. Each worker parks on its own futex word (sleep_word), never
+ * on a shared one, so a wake-up is aimed at one thread: no thundering herd.
+ * Sleepers are listed on the pool's idle list under sleep_lock, and n_idle
+ * mirrors its length for the lock-free check on every push.
+ *
+ * The lost wake-up race is closed Dekker-style: a sleeper lists itself
+ * (n_idle++ under the lock), runs a seq_cst fence, then re-checks for work
+ * before it parks; an injector queues its job, runs a seq_cst fence, then
+ * reads n_idle. One of the two sees the other. Local pushes skip the fence
+ * (pool.c explains why that only costs parallelism, never progress).
+ *
+ * A wake-up stores 1 into the sleeper's word, then calls futex wake; the
+ * sleeper parks only while the word is 0 (the kernel re-checks it), and the
+ * word is reset to 0 by its owner before each episode, before the condition
+ * it then checks. A late store of 1 from an old episode only makes a park
+ * return early: every caller loops on its own condition.
+ *
+ * Compensation keeps live - blocked >= nthreads: it revives a retired slot
+ * first (a futex wake, microseconds) and starts a new thread only when none
+ * is retired, under sleep_lock, up to max_threads. At the cap it gives up;
+ * the stall detector then has something to report. */
+#include "pool.h"
+
+static void list_remove_locked(sl_pool *pool, sl__worker *w) {
+  if (!w->listed)
+    return;
+  sl__worker **pp = &pool->idle_head;
+  while (*pp != w)
+    pp = &(*pp)->idle_next;
+  *pp = w->idle_next;
+  w->listed = false;
+  atomic_fetch_sub_explicit(&pool->n_idle, 1, memory_order_relaxed);
+}
+
+static void wake_worker(sl__worker *w) {
+  /* Release: the woken worker sees what the waker did before; pairs with
+   * the acquire load of sleep_word in the park loops. */
+  atomic_store_explicit(&w->sleep_word, 1, memory_order_release);
+  sl__wake(&w->sleep_word, 1);
+}
+
+void sl__wake_one(sl_pool *pool) {
+  pthread_mutex_lock(&pool->sleep_lock);
+  sl__worker *w = pool->idle_head;
+  if (w)
+    list_remove_locked(pool, w);
+  pthread_mutex_unlock(&pool->sleep_lock);
+  if (w)
+    wake_worker(w);
+}
+
+void sl__park_worker(sl__worker *w, bool (*ready)(void *), void *arg, sl__op op, const void *obj) {
+  sl_pool *pool = w->pool;
+  pthread_mutex_lock(&pool->sleep_lock);
+  w->idle_next = pool->idle_head;
+  pool->idle_head = w;
+  w->listed = true;
+  atomic_fetch_add_explicit(&pool->n_idle, 1, memory_order_relaxed);
+  pthread_mutex_unlock(&pool->sleep_lock);
+
+  /* Listed before the re-check; pairs with the fence in sl__inject. */
+  atomic_thread_fence(memory_order_seq_cst);
+  bool skip = (ready && ready(arg)) || sl__work_visible(pool) ||
+              atomic_load_explicit(&pool->stop, memory_order_acquire);
+  while (!skip && atomic_load_explicit(&w->sleep_word, memory_order_acquire) == 0) {
+    sl__wait(&w->sleep_word, 0, op, obj, false, -1);
+    skip = (ready && ready(arg)) || atomic_load_explicit(&pool->stop, memory_order_acquire);
+  }
+
+  pthread_mutex_lock(&pool->sleep_lock);
+  list_remove_locked(pool, w);
+  pthread_mutex_unlock(&pool->sleep_lock);
+}
+
+static int strength(sl_pool *pool) {
+  return (int)atomic_load_explicit(&pool->live, memory_order_seq_cst) -
+         (int)atomic_load_explicit(&pool->blocked, memory_order_seq_cst);
+}
+
+/* Revives a retired slot or starts a new one. Holds sleep_lock. */
+static bool add_worker_locked(sl_pool *pool) {
+  unsigned started = atomic_load_explicit(&pool->started, memory_order_relaxed);
+  for (unsigned i = 0; i < started; i++) {
+    sl__worker *w = &pool->workers[i];
+    if (w->slot_state == SLOT_RETIRED) {
+      w->slot_state = SLOT_RUNNING;
+      atomic_fetch_add_explicit(&pool->live, 1, memory_order_seq_cst);
+      wake_worker(w);
+      return true;
+    }
+  }
+  if (started >= pool->max_threads)
+    return false; /* at the cap */
+  sl__worker *w = &pool->workers[started];
+  w->slot_state = SLOT_RUNNING;
+  atomic_fetch_add_explicit(&pool->live, 1, memory_order_seq_cst);
+  /* Release: thieves reading `started` see an initialized slot. */
+  atomic_store_explicit(&pool->started, started + 1, memory_order_release);
+  if (sl__start_worker(pool, started)) {
+    w->slot_state = SLOT_EMPTY;
+    atomic_fetch_sub_explicit(&pool->live, 1, memory_order_seq_cst);
+    atomic_store_explicit(&pool->started, started, memory_order_release);
+    return false;
+  }
+  if (started >= pool->nthreads)
+    atomic_fetch_add_explicit(&pool->spares_started, 1, memory_order_relaxed);
+  return true;
+}
+
+bool sl__compensate(sl_pool *pool) {
+  if (strength(pool) >= (int)pool->nthreads ||
+      atomic_load_explicit(&pool->stop, memory_order_acquire))
+    return false;
+  pthread_mutex_lock(&pool->sleep_lock);
+  bool added = strength(pool) < (int)pool->nthreads && add_worker_locked(pool);
+  pthread_mutex_unlock(&pool->sleep_lock);
+  return added;
+}
+
+bool sl__maybe_retire(sl__worker *w) {
+  sl_pool *pool = w->pool;
+  if (strength(pool) <= (int)pool->nthreads)
+    return false;
+  pthread_mutex_lock(&pool->sleep_lock);
+  if (strength(pool) <= (int)pool->nthreads) {
+    pthread_mutex_unlock(&pool->sleep_lock);
+    return false;
+  }
+  w->slot_state = SLOT_RETIRED;
+  atomic_fetch_sub_explicit(&pool->live, 1, memory_order_seq_cst);
+  /* Reset under the lock, so a revival (which stores 1 under it) is kept. */
+  atomic_store_explicit(&w->sleep_word, 0, memory_order_relaxed);
+  pthread_mutex_unlock(&pool->sleep_lock);
+
+  for (;;) {
+    while (atomic_load_explicit(&w->sleep_word, memory_order_acquire) == 0 &&
+           !atomic_load_explicit(&pool->stop, memory_order_acquire))
+      sl__wait(&w->sleep_word, 0, SL_OP_IDLE, pool, false, -1);
+    pthread_mutex_lock(&pool->sleep_lock);
+    bool back = w->slot_state == SLOT_RUNNING ||
+                atomic_load_explicit(&pool->stop, memory_order_acquire);
+    if (!back) /* a stale wake-up from an older episode */
+      atomic_store_explicit(&w->sleep_word, 0, memory_order_relaxed);
+    pthread_mutex_unlock(&pool->sleep_lock);
+    if (back)
+      return true;
+  }
+}

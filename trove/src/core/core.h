@@ -1,0 +1,118 @@
+/* core.h: what every trove module shares: error codes with an error record,
+ * the one allocation hook (so tests can fail the Nth allocation), and a
+ * growable byte buffer. Nothing here knows about SQLite, HTTP or the model.
+ *
+ * Conventions (the whole of trove follows them):
+ * - Actions return 0 or a negative TROVE_E* code. A function that can fail
+ *   for a reason a user must act on also takes a `trove_err *` (may be NULL)
+ *   and fills it with one line naming the object and the next step, e.g.
+ *   "cannot read places.sqlite: database is locked; close Firefox".
+ * - Every allocation goes through trove_malloc/trove_calloc/trove_realloc,
+ *   and every byte count product is checked with trove_mul_ok first.
+ * - Not thread-safe except where stated; an object belongs to one thread at
+ *   a time. The allocation hook and trove_strerror are safe from any thread.
+ */
+#ifndef TROVE_CORE_H
+#define TROVE_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- error codes -------------------------------------------------------- */
+
+enum {
+  TROVE_OK = 0,
+  TROVE_EINVAL = -1,    /* bad argument or malformed input */
+  TROVE_ENOMEM = -2,    /* an allocation failed */
+  TROVE_EIO = -3,       /* a read or write failed */
+  TROVE_ENOENT = -4,    /* a file, item or source does not exist */
+  TROVE_ECORRUPT = -5,  /* a file or database is damaged */
+  TROVE_EBUSY = -6,     /* locked by another process */
+  TROVE_EEXIST = -7,    /* already exists */
+  TROVE_EUNSUPPORTED = -8, /* a format, type or version we do not handle */
+  TROVE_ENET = -9,      /* a network transfer failed */
+  TROVE_ECANCELED = -10, /* stopped on request, or by another error */
+  TROVE_ERANGE = -11,   /* a size or count past its limit */
+  TROVE_EDB = -12,      /* the database refused a statement */
+};
+
+/* One error with its message. Fill with trove_err_set; clear with
+ * trove_err_clear. The message is always NUL-terminated. */
+typedef struct trove_err {
+  int code;       /* a TROVE_E* code, 0 when clear */
+  char msg[512];  /* one line, no trailing newline */
+} trove_err;
+
+/* Returns a static English name for a TROVE_E* code ("out of memory"). Any
+ * thread. Unknown codes give "unknown error". */
+const char *trove_strerror(int code);
+
+/* Sets err (when not NULL) to code and a printf-formatted message; returns
+ * code so a caller can write `return trove_err_set(err, TROVE_EIO, ...)`. A
+ * message longer than the buffer is cut. */
+int trove_err_set(trove_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Like trove_err_set but keeps an error already set: the first cause wins. */
+int trove_err_keep(trove_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Clears err (when not NULL). */
+void trove_err_clear(trove_err *err);
+
+/* ---- allocation --------------------------------------------------------- */
+
+/* malloc/calloc/realloc/free through one hook. They return NULL on failure,
+ * and trove_realloc leaves the old block valid then. Any thread. */
+void *trove_malloc(size_t n);
+void *trove_calloc(size_t count, size_t size);
+void *trove_realloc(void *p, size_t n);
+void trove_free(void *p);
+/* Copies s (NULL gives NULL, not a failure: check s first when it matters). */
+char *trove_strdup(const char *s);
+char *trove_strndup(const char *s, size_t n);
+
+/* True when a*b fits in size_t; stores the product in *out. */
+static inline bool trove_mul_ok(size_t a, size_t b, size_t *out) {
+  return !__builtin_mul_overflow(a, b, out);
+}
+
+/* Testing: makes the allocation after the next `n` successful ones fail (n =
+ * 0 fails the very next one), and every one after it too when `sticky`.
+ * Negative n turns failures off. Returns how many allocations failed since
+ * the last call. Any thread (the counter is atomic). */
+long trove_alloc_fail_after(long n, bool sticky);
+
+/* ---- growable buffer ---------------------------------------------------- */
+
+/* A byte buffer that stays NUL-terminated, so `data` is also a C string when
+ * no NUL was appended. Start it zeroed (`trove_buf b = {0};`). After a failed
+ * append the buffer is unchanged and still valid. */
+typedef struct trove_buf {
+  char *data;   /* NULL until the first append */
+  size_t len;   /* bytes used, not counting the terminating NUL */
+  size_t cap;   /* bytes allocated */
+} trove_buf;
+
+/* Makes room for `extra` more bytes plus the NUL. 0 or TROVE_ENOMEM. */
+int trove_buf_reserve(trove_buf *b, size_t extra);
+/* Appends n bytes. 0 or TROVE_ENOMEM. */
+int trove_buf_append(trove_buf *b, const void *p, size_t n);
+/* Appends a C string. 0 or TROVE_ENOMEM. */
+int trove_buf_puts(trove_buf *b, const char *s);
+/* Appends one byte. 0 or TROVE_ENOMEM. */
+int trove_buf_putc(trove_buf *b, char c);
+/* Appends printf-formatted text. 0 or TROVE_ENOMEM. */
+int trove_buf_printf(trove_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Forgets the contents, keeps the memory. */
+void trove_buf_reset(trove_buf *b);
+/* Hands the data to the caller (who frees it with trove_free) and empties the
+ * buffer. Returns "" copied when nothing was appended; NULL only on ENOMEM. */
+char *trove_buf_take(trove_buf *b);
+/* Frees the memory; the buffer is empty and reusable after. */
+void trove_buf_free(trove_buf *b);
+
+#endif /* TROVE_CORE_H */

@@ -1,0 +1,66 @@
+/* core_test.c: the error record, the allocation hook's fault injection and
+ * the growable buffer, including a fault loop over every allocation. */
+#include "core.h"
+
+#include "check.h"
+
+#include <string.h>
+
+static void err_first_cause_wins(void) {
+  trove_err e;
+  trove_err_clear(&e);
+  CHECK(trove_err_set(&e, TROVE_EIO, "cannot read %s", "a.txt") == TROVE_EIO);
+  CHECK(strcmp(e.msg, "cannot read a.txt") == 0);
+  trove_err_keep(&e, TROVE_ENOMEM, "later");
+  CHECK(e.code == TROVE_EIO && strcmp(e.msg, "cannot read a.txt") == 0);
+  CHECK(trove_err_set(NULL, TROVE_EINVAL, "x") == TROVE_EINVAL);
+  CHECK(strcmp(trove_strerror(TROVE_ENOMEM), "out of memory") == 0);
+  CHECK(strcmp(trove_strerror(12345), "unknown error") == 0);
+}
+
+static void alloc_fails_nth_then_recovers(void) {
+  trove_alloc_fail_after(2, false);
+  void *a = trove_malloc(8), *b = trove_malloc(8), *c = trove_malloc(8), *d = trove_malloc(8);
+  CHECK(a && b && !c && d);
+  CHECK(trove_alloc_fail_after(-1, false) == 1);
+  trove_free(a), trove_free(b), trove_free(d);
+  trove_alloc_fail_after(0, true);
+  CHECK(!trove_malloc(1) && !trove_strdup("x") && !trove_calloc(2, 2));
+  CHECK(trove_alloc_fail_after(-1, false) == 3);
+}
+
+static int build_text(char **out) {
+  trove_buf b = {0};
+  for (int i = 0; i < 100; i++)
+    if (trove_buf_printf(&b, "%d,", i) || trove_buf_puts(&b, "x")) {
+      trove_buf_free(&b);
+      return TROVE_ENOMEM;
+    }
+  *out = trove_buf_take(&b);
+  return *out ? 0 : TROVE_ENOMEM;
+}
+
+static void buf_fault_loop_is_clean(void) {
+  char *s = NULL;
+  int n, rc = -1;
+  for (n = 0; n < 1000 && rc != 0; n++) {
+    trove_alloc_fail_after(n, false);
+    rc = build_text(&s);
+    CHECK(rc == 0 || (rc == TROVE_ENOMEM && s == NULL));
+  }
+  trove_alloc_fail_after(-1, false);
+  CHECK(rc == 0 && n > 1);
+  CHECK(s && strncmp(s, "0,x1,x2,x", 9) == 0 && strlen(s) == 390);
+  trove_free(s);
+  trove_buf e = {0};
+  char *empty = trove_buf_take(&e);
+  CHECK(empty && empty[0] == '\0');
+  trove_free(empty);
+}
+
+int main(void) {
+  RUN(err_first_cause_wins);
+  RUN(alloc_fails_nth_then_recovers);
+  RUN(buf_fault_loop_is_clean);
+  return check_done("core_test");
+}
