@@ -19,7 +19,10 @@ $(BUILD)/%/CMakeCache.txt:
 build: deps $(BUILD)/plain/CMakeCache.txt
 	cmake --build $(BUILD)/plain -j $(JOBS)
 
-test-%: deps $(BUILD)/%/CMakeCache.txt
+CONFIGS := plain asan tsan
+
+# A static pattern rule: make applies no implicit rule to a .PHONY target.
+$(CONFIGS:%=test-%): test-%: deps $(BUILD)/%/CMakeCache.txt
 	cmake --build $(BUILD)/$* -j $(JOBS)
 	cd $(BUILD)/$* && ctest --output-on-failure -j $(JOBS) --timeout 600
 

@@ -4,7 +4,9 @@
  * Efficient Work-Stealing for Weak Memory Models" (PPoPP 2013), with two
  * changes: bottom is published with a release store and read by thieves with
  * an acquire load (the paper's release fence + relaxed store is equivalent,
- * but ThreadSanitizer understands only the former), and each slot carries
+ * but ThreadSanitizer understands only the former), the seq_cst fences are
+ * replaced by seq_cst operations (an exchange on bottom in pop, loads in
+ * steal) with the same effect, for the same reason, and each slot carries
  * its job's isolation tag.
  *
  * HOW IT WORKS. top and bottom are ever-growing 64-bit indices; the live
@@ -24,7 +26,10 @@
  *
  * LIMITS. Buffers grow (doubling) and never shrink; a grown buffer is
  * retired, not freed, because a thief may still be reading the old one. All
- * of them are freed with the deque, when the pool is quiescent. */
+ * of them are freed with the deque, when the pool is quiescent.
+ *
+ * push and pop are the hot path of every join: they live in deque.h as
+ * static inline functions; their comments are there. */
 #include "deque.h"
 
 static sl__dbuf *dbuf_new(int64_t cap) {
@@ -54,21 +59,13 @@ void sl__deque_free(sl__deque *d) {
   atomic_store_explicit(&d->buf, NULL, memory_order_relaxed);
 }
 
-static void slot_put(sl__dbuf *b, int64_t i, sl__job *job, uintptr_t tag) {
-  /* Relaxed: both are published by the release store of bottom (push) or of
-   * buf (grow) that follows. */
-  atomic_store_explicit(&b->slots[i & b->mask].job, job, memory_order_relaxed);
-  atomic_store_explicit(&b->slots[i & b->mask].tag, tag, memory_order_relaxed);
-}
-
-/* Doubles the buffer, copying the live range. Owner only. */
-static sl__dbuf *grow(sl__deque *d, sl__dbuf *old, int64_t top, int64_t bottom) {
+sl__dbuf *sl__deque_grow(sl__deque *d, sl__dbuf *old, int64_t top, int64_t bottom) {
   sl__dbuf *b = dbuf_new((old->mask + 1) * 2);
   if (!b)
     return NULL;
   for (int64_t i = top; i < bottom; i++) {
     sl__slot *s = &old->slots[i & old->mask];
-    slot_put(b, i, atomic_load_explicit(&s->job, memory_order_relaxed),
+    sl__slot_put(b, i, atomic_load_explicit(&s->job, memory_order_relaxed),
              atomic_load_explicit(&s->tag, memory_order_relaxed));
   }
   b->retired = old;
@@ -77,56 +74,12 @@ static sl__dbuf *grow(sl__deque *d, sl__dbuf *old, int64_t top, int64_t bottom) 
   return b;
 }
 
-int sl__deque_push(sl__deque *d, sl__job *job) {
-  /* Relaxed: only the owner writes bottom. */
-  int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
-  /* Acquire: a slot freed by a steal (top moved past it) may be reused only
-   * after the thief's reads of it; pairs with the CAS on top in steal. */
-  int64_t t = atomic_load_explicit(&d->top, memory_order_acquire);
-  sl__dbuf *buf = atomic_load_explicit(&d->buf, memory_order_relaxed);
-  if (b - t > buf->mask) {
-    buf = grow(d, buf, t, b);
-    if (!buf)
-      return SL_ENOMEM;
-  }
-  slot_put(buf, b, job, job->tag);
-  /* Publish slot b and the job's fields; pairs with the acquire load of
-   * bottom in sl__deque_steal. */
-  atomic_store_explicit(&d->bottom, b + 1, memory_order_release);
-  return 0;
-}
-
-sl__job *sl__deque_pop(sl__deque *d) {
-  int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed) - 1;
-  sl__dbuf *buf = atomic_load_explicit(&d->buf, memory_order_relaxed);
-  atomic_store_explicit(&d->bottom, b, memory_order_relaxed);
-  /* The store of bottom must be visible before we read top, or a thief and
-   * the owner could both take the last job (store-load order, which only a
-   * seq_cst fence gives); pairs with the fence in sl__deque_steal. */
-  atomic_thread_fence(memory_order_seq_cst);
-  int64_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
-  if (t > b) { /* empty: restore */
-    atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
-    return NULL;
-  }
-  sl__job *job = atomic_load_explicit(&buf->slots[b & buf->mask].job, memory_order_relaxed);
-  if (t == b) {
-    /* Last job: race the thieves for it through top. */
-    if (!atomic_compare_exchange_strong_explicit(&d->top, &t, t + 1, memory_order_seq_cst,
-                                                 memory_order_relaxed))
-      job = NULL;
-    atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
-  }
-  return job;
-}
-
 sl__steal_rc sl__deque_steal(sl__deque *d, sl__job **out, bool filter, uintptr_t tag) {
-  int64_t t = atomic_load_explicit(&d->top, memory_order_acquire);
-  /* Order the load of top before the load of bottom; pairs with the fence in
-   * sl__deque_pop (see there). */
-  atomic_thread_fence(memory_order_seq_cst);
-  /* Acquire: see the slot and job fields published by push. */
-  int64_t b = atomic_load_explicit(&d->bottom, memory_order_acquire);
+  /* seq_cst loads: top before bottom in the single total order, which the
+   * last-job race with sl__deque_pop needs (see there); seq_cst includes the
+   * acquire that makes push's slot and job fields visible. */
+  int64_t t = atomic_load_explicit(&d->top, memory_order_seq_cst);
+  int64_t b = atomic_load_explicit(&d->bottom, memory_order_seq_cst);
   if (t >= b)
     return SL_STEAL_EMPTY;
   /* Acquire: see the slots copied by grow. */

@@ -45,22 +45,75 @@ SL_HIDDEN int sl__deque_init(sl__deque *d, unsigned log2cap);
 /* Frees every buffer. The deque must be quiescent (no owner, no thieves). */
 SL_HIDDEN void sl__deque_free(sl__deque *d);
 
+static inline void sl__slot_put(sl__dbuf *b, int64_t i, sl__job *job, uintptr_t tag) {
+  /* Relaxed: both are published by the release store of bottom (push) or of
+   * buf (grow) that follows. */
+  atomic_store_explicit(&b->slots[i & b->mask].job, job, memory_order_relaxed);
+  atomic_store_explicit(&b->slots[i & b->mask].tag, tag, memory_order_relaxed);
+}
+
+/* Doubles the buffer, copying the live range [top, bottom), and publishes
+ * it. Owner only. NULL on allocation failure (the old buffer stays). */
+SL_HIDDEN sl__dbuf *sl__deque_grow(sl__deque *d, sl__dbuf *old, int64_t top, int64_t bottom);
+
 /* Pushes job at the bottom. Owner thread only. Returns 0, or SL_ENOMEM when
  * the deque was full and could not grow (the job was not pushed). */
-SL_HIDDEN int sl__deque_push(sl__deque *d, sl__job *job);
+static inline int sl__deque_push(sl__deque *d, sl__job *job) {
+  /* Relaxed: only the owner writes bottom. */
+  int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+  /* Acquire: a slot freed by a steal (top moved past it) may be reused only
+   * after the thief's reads of it; pairs with the CAS on top in steal. */
+  int64_t t = atomic_load_explicit(&d->top, memory_order_acquire);
+  sl__dbuf *buf = atomic_load_explicit(&d->buf, memory_order_relaxed);
+  if (b - t > buf->mask) {
+    buf = sl__deque_grow(d, buf, t, b);
+    if (!buf)
+      return SL_ENOMEM;
+  }
+  sl__slot_put(buf, b, job, job->tag);
+  /* Publish slot b and the job's fields; pairs with the acquire load of
+   * bottom in sl__deque_steal. */
+  atomic_store_explicit(&d->bottom, b + 1, memory_order_release);
+  return 0;
+}
 
 /* Pops the bottom job, or NULL when empty. Owner thread only. */
-SL_HIDDEN sl__job *sl__deque_pop(sl__deque *d);
+static inline sl__job *sl__deque_pop(sl__deque *d) {
+  int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed) - 1;
+  sl__dbuf *buf = atomic_load_explicit(&d->buf, memory_order_relaxed);
+  /* The store of bottom must be visible before we read top, or a thief and
+   * the owner could both take the last job (store-load order). A seq_cst
+   * exchange and a seq_cst load give it (one locked instruction on x86, as
+   * the paper's fence would be); they pair with the seq_cst loads of top and
+   * bottom in sl__deque_steal. ThreadSanitizer models these, not fences. */
+  atomic_exchange_explicit(&d->bottom, b, memory_order_seq_cst);
+  int64_t t = atomic_load_explicit(&d->top, memory_order_seq_cst);
+  if (t > b) { /* empty: restore */
+    atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
+    return NULL;
+  }
+  sl__job *job = atomic_load_explicit(&buf->slots[b & buf->mask].job, memory_order_relaxed);
+  if (t == b) {
+    /* Last job: race the thieves for it through top. */
+    if (!atomic_compare_exchange_strong_explicit(&d->top, &t, t + 1, memory_order_seq_cst,
+                                                 memory_order_relaxed))
+      job = NULL;
+    atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
+  }
+  return job;
+}
 
 /* Steals the top job into *out. Any thread. With `filter`, takes the job
  * only when its tag equals `tag`, else returns SL_STEAL_SKIP without taking
  * it. SL_STEAL_RETRY: lost a race, try again. */
 SL_HIDDEN sl__steal_rc sl__deque_steal(sl__deque *d, sl__job **out, bool filter, uintptr_t tag);
 
-/* Racy emptiness test (relaxed loads): a hint for wake-up decisions. */
+/* Racy emptiness test: a hint for wake-up decisions. seq_cst loads (plain
+ * moves on x86) so that it takes part in the sleepers' Dekker check
+ * (sleep.c). */
 static inline bool sl__deque_maybe_nonempty(sl__deque *d) {
-  return atomic_load_explicit(&d->bottom, memory_order_relaxed) >
-         atomic_load_explicit(&d->top, memory_order_relaxed);
+  return atomic_load_explicit(&d->bottom, memory_order_seq_cst) >
+         atomic_load_explicit(&d->top, memory_order_seq_cst);
 }
 
 #endif /* SLUICE_DEQUE_H */

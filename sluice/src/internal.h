@@ -79,8 +79,19 @@ typedef struct sl__thread {
   bool registered;
 } sl__thread;
 
+/* The calling thread's record lives in TLS; sl__self_slow registers it on
+ * first use. sl__self is the hot path of every join, hence inline. */
+/* initial-exec: one %fs-relative load, where the default model for -fPIC
+ * code calls __tls_get_addr on every access. It costs a dlopen() of the
+ * shared library a slot of static TLS, which glibc reserves for this. */
+extern _Thread_local sl__thread sl__tls_self __attribute__((tls_model("initial-exec")));
+SL_HIDDEN sl__thread *sl__self_slow(void);
+
 /* The calling thread's record, registered on first use. Never NULL. */
-SL_HIDDEN sl__thread *sl__self(void);
+static inline sl__thread *sl__self(void) {
+  sl__thread *t = &sl__tls_self;
+  return __builtin_expect(t->registered, 1) ? t : sl__self_slow();
+}
 
 /* Counts one unit of progress (a job or a channel operation) on the caller.
  * Relaxed load+store, not an RMW: only the owner writes it. */

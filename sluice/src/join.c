@@ -120,36 +120,59 @@ void sl__join_ctx(sl__worker *w, sl__ctx_fn a, void *arg_a, sl__ctx_fn b, void *
 
 /* ---- the public join ---------------------------------------------------- */
 
-typedef struct plain_pair {
+/* sl_join's own job: the same shape as join_job but calling a plain sl_fn,
+ * so the hot path has no adapter call. */
+typedef struct plain_job {
+  sl__job job;
   sl_fn fn;
   void *arg;
-} plain_pair;
+  sl__latch latch;
+} plain_job;
 
-static void call_plain(void *p, bool migrated) {
+static void plain_run(sl__job *job, bool migrated) {
   (void)migrated;
-  plain_pair *pp = p;
-  pp->fn(pp->arg);
+  plain_job *j = (plain_job *)job;
+  j->fn(j->arg);
+  sl__latch_set(&j->latch);
 }
 
 typedef struct join_args {
-  plain_pair a, b;
+  sl_fn a, b;
+  void *arg_a, *arg_b;
 } join_args;
 
 static void join_in_worker(void *p) {
   join_args *ja = p;
-  sl__join_ctx(sl__current_worker(), call_plain, &ja->a, call_plain, &ja->b);
+  sl_join(ja->a, ja->arg_a, ja->b, ja->arg_b);
 }
 
 int sl_join(sl_fn a, void *arg_a, sl_fn b, void *arg_b) {
   if (!a || !b)
     return SL_EINVAL;
-  join_args ja = {{a, arg_a}, {b, arg_b}};
-  sl__worker *w = sl__current_worker();
-  if (__builtin_expect(w != NULL, 1)) {
-    sl__join_ctx(w, call_plain, &ja.a, call_plain, &ja.b);
+  sl__thread *t = sl__self();
+  sl__worker *w = t->worker;
+  if (__builtin_expect(w == NULL, 0)) {
+    join_args ja = {a, b, arg_a, arg_b};
+    return sl__in_worker(join_in_worker, &ja);
+  }
+  plain_job jb;
+  jb.job.run = plain_run;
+  jb.job.tag = t->region;
+  jb.fn = b;
+  jb.arg = arg_b;
+  sl__latch_init(&jb.latch, w);
+  if (__builtin_expect(sl__push_local(w, &jb.job) != 0, 0)) {
+    a(arg_a); /* the deque could not grow: run in order */
+    b(arg_b);
     return 0;
   }
-  return sl__in_worker(join_in_worker, &ja);
+  a(arg_a);
+  if (__builtin_expect(sl__deque_pop(&w->deque) == &jb.job, 1)) {
+    b(arg_b);
+    return 0;
+  }
+  sl__latch_wait(&jb.latch, SL_OP_JOIN, w->pool);
+  return 0;
 }
 
 /* ---- isolation ---------------------------------------------------------- */

@@ -42,7 +42,8 @@ static sl_pool *reg_head;
 /* ---- finding work -------------------------------------------------------- */
 
 bool sl__work_visible(sl_pool *pool) {
-  if (atomic_load_explicit(&pool->inj_len, memory_order_relaxed))
+  /* seq_cst: the second half of the Dekker checks in sl__inject's callers. */
+  if (atomic_load_explicit(&pool->inj_len, memory_order_seq_cst))
     return true;
   unsigned n = atomic_load_explicit(&pool->started, memory_order_acquire);
   for (unsigned i = 0; i < n; i++)
@@ -111,15 +112,6 @@ sl__job *sl__find_work(sl__worker *w, bool filter, uintptr_t tag, bool *migrated
   return job ? job : take_injected(w->pool, filter, tag);
 }
 
-int sl__push_local(sl__worker *w, sl__job *job) {
-  if (sl__deque_push(&w->deque, job))
-    return SL_ENOMEM;
-  /* Unfenced on purpose: see "Waking" above. */
-  if (atomic_load_explicit(&w->pool->n_idle, memory_order_relaxed))
-    sl__wake_one(w->pool);
-  return 0;
-}
-
 void sl__inject(sl_pool *pool, sl__job *job) {
   job->next = NULL;
   pthread_mutex_lock(&pool->inj_lock);
@@ -128,14 +120,13 @@ void sl__inject(sl_pool *pool, sl__job *job) {
   else
     pool->inj_head = job;
   pool->inj_tail = job;
-  atomic_fetch_add_explicit(&pool->inj_len, 1, memory_order_relaxed);
+  /* seq_cst, with the seq_cst load of n_idle below: a Dekker pair with a
+   * sleeper's seq_cst n_idle++ then inj_len load (sleep.c), and with the
+   * seq_cst blocked++ then work check of sl__pool_worker_blocked. Either
+   * they see the job, or we see them. */
+  atomic_fetch_add_explicit(&pool->inj_len, 1, memory_order_seq_cst);
   pthread_mutex_unlock(&pool->inj_lock);
-  /* Make the job visible before reading n_idle and the counts: pairs with
-   * the fence a sleeper runs after listing itself (sleep.c) and with the
-   * seq_cst increment of blocked in sl__pool_worker_blocked. Either they see
-   * the job, or we see them. */
-  atomic_thread_fence(memory_order_seq_cst);
-  if (atomic_load_explicit(&pool->n_idle, memory_order_relaxed))
+  if (atomic_load_explicit(&pool->n_idle, memory_order_seq_cst))
     sl__wake_one(pool);
   else
     sl__compensate(pool);

@@ -74,9 +74,19 @@ static inline void sl__run_job(sl__thread *t, sl__job *job, bool migrated) {
  * then the injector. With `filter`, only jobs of region `tag`. */
 SL_HIDDEN sl__job *sl__find_work(sl__worker *w, bool filter, uintptr_t tag, bool *migrated);
 
+/* Wakes one idle worker of the pool, if any is listed (sleep.c). */
+SL_HIDDEN void sl__wake_one(struct sl_pool *pool);
+
 /* Pushes a job of the calling worker and wakes a sleeper if any. On
- * SL_ENOMEM (the deque could not grow) nothing was pushed. */
-SL_HIDDEN int sl__push_local(sl__worker *w, sl__job *job);
+ * SL_ENOMEM (the deque could not grow) nothing was pushed. The n_idle load
+ * is unfenced on purpose: see "Waking" in pool.c. */
+static inline int sl__push_local(sl__worker *w, sl__job *job) {
+  if (sl__deque_push(&w->deque, job))
+    return SL_ENOMEM;
+  if (atomic_load_explicit(&w->pool->n_idle, memory_order_relaxed))
+    sl__wake_one(w->pool);
+  return 0;
+}
 
 /* Queues a job from outside (or for another pool) and wakes a worker,
  * starting a spare when the pool is short of running workers. */
@@ -93,9 +103,6 @@ SL_HIDDEN int sl__start_worker(struct sl_pool *pool, unsigned i);
 SL_HIDDEN int sl__global_error(void);
 
 /* ---- sleeping (sleep.c) ------------------------------------------------- */
-
-/* Wakes one idle worker of the pool, if any is listed. */
-SL_HIDDEN void sl__wake_one(struct sl_pool *pool);
 
 /* Parks w until woken, unless `ready(arg)` or visible work or stop says
  * otherwise after w is listed (the re-check closes the lost wake-up race).

@@ -7,9 +7,11 @@
  * mirrors its length for the lock-free check on every push.
  *
  * The lost wake-up race is closed Dekker-style: a sleeper lists itself
- * (n_idle++ under the lock), runs a seq_cst fence, then re-checks for work
- * before it parks; an injector queues its job, runs a seq_cst fence, then
- * reads n_idle. One of the two sees the other. Local pushes skip the fence
+ * (a seq_cst n_idle++), then re-checks for work with seq_cst loads before it
+ * parks; an injector queues its job (a seq_cst inj_len++), then reads
+ * n_idle. In the single order of seq_cst operations one of the two comes
+ * first, so one sees the other. (seq_cst operations rather than fences,
+ * because ThreadSanitizer does not model fences.) Local pushes skip the fence
  * (pool.c explains why that only costs parallelism, never progress).
  *
  * A wake-up stores 1 into the sleeper's word, then calls futex wake; the
@@ -58,11 +60,11 @@ void sl__park_worker(sl__worker *w, bool (*ready)(void *), void *arg, sl__op op,
   w->idle_next = pool->idle_head;
   pool->idle_head = w;
   w->listed = true;
-  atomic_fetch_add_explicit(&pool->n_idle, 1, memory_order_relaxed);
+  /* seq_cst, then the seq_cst loads of sl__work_visible: Dekker with
+   * sl__inject (see there). */
+  atomic_fetch_add_explicit(&pool->n_idle, 1, memory_order_seq_cst);
   pthread_mutex_unlock(&pool->sleep_lock);
 
-  /* Listed before the re-check; pairs with the fence in sl__inject. */
-  atomic_thread_fence(memory_order_seq_cst);
   bool skip = (ready && ready(arg)) || sl__work_visible(pool) ||
               atomic_load_explicit(&pool->stop, memory_order_acquire);
   while (!skip && atomic_load_explicit(&w->sleep_word, memory_order_acquire) == 0) {

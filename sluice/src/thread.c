@@ -15,7 +15,7 @@ static sl__thread *reg_head;
 static pthread_key_t reg_key;
 static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
 static bool reg_key_ok;
-static _Thread_local sl__thread self;
+_Thread_local sl__thread sl__tls_self __attribute__((tls_model("initial-exec")));
 
 static void unregister(void *arg) {
   sl__thread *t = arg;
@@ -41,9 +41,9 @@ static uint32_t seed_rng(const void *p) {
   return (uint32_t)x | 1u;
 }
 
-sl__thread *sl__self(void) {
-  sl__thread *t = &self;
-  if (__builtin_expect(t->registered, 1))
+sl__thread *sl__self_slow(void) {
+  sl__thread *t = &sl__tls_self;
+  if (t->registered)
     return t;
   pthread_once(&reg_once, make_key);
   t->rng = seed_rng(t);
