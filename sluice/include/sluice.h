@@ -334,6 +334,54 @@ SL_API void sl_blocking_end(void);
  * 31 bytes). NULL clears it. */
 SL_API void sl_thread_set_name(const char *name);
 
+/* ---- the stall detector -------------------------------------------------- */
+
+/* What the stall detector does once it has written a report. */
+typedef enum sl_stall_action {
+  SL_STALL_REPORT = 0,   /* write the report and go on watching */
+  SL_STALL_EXIT = 1,     /* write the report, then _exit(exit_code) */
+  SL_STALL_CALLBACK = 2, /* hand the report to callback instead of writing it */
+} sl_stall_action;
+
+/* Receives a stall report (one NUL-terminated text, valid during the call)
+ * on the watchdog's thread. It must not block on the stalled program. */
+typedef void (*sl_stall_fn)(const char *report, void *arg);
+
+typedef struct sl_watchdog_config {
+  double seconds;           /* report after this long without progress (> 0) */
+  sl_stall_action action;
+  int exit_code;            /* for SL_STALL_EXIT; 0 means 86 */
+  sl_stall_fn callback;     /* for SL_STALL_CALLBACK */
+  void *arg;
+  int fd;                   /* where reports go; negative: stderr */
+} sl_watchdog_config;
+
+/* Starts the stall detector, a thread that watches progress (jobs run and
+ * channel operations done, summed over threads). When nothing progresses
+ * for cfg->seconds while some thread waits in sluice (channel, select,
+ * join, install, blocking region) and no other thread uses the CPU, it
+ * writes a report: every pool's running, blocked and idle workers and
+ * queued jobs; every waiting thread with its stage name (sl_thread_set_name),
+ * operation and channel (fill, senders, receivers); and a verdict line that
+ * names the cycle or the starved party. One report per stall; it re-arms
+ * when progress resumes. Setting SLUICE_WATCHDOG=<seconds> in the
+ * environment starts it (action REPORT) with the first pool or channel.
+ * Returns 0, SL_EINVAL (bad cfg), SL_EBUSY (already running) or SL_EAGAIN. */
+SL_API int sl_watchdog_start(const sl_watchdog_config *cfg);
+
+/* Stops the stall detector and joins its thread. No-op if not running. */
+SL_API void sl_watchdog_stop(void);
+
+/* Writes the same state report (without waiting for a stall) to fd now.
+ * Returns 0, SL_EINVAL (fd < 0) or SL_ENOMEM. */
+SL_API int sl_state_dump(int fd);
+
+/* From now on, signal signo (SIGQUIT or SIGUSR1) writes a state dump to
+ * stderr, as Go does on SIGQUIT. The handler only flags the request; the
+ * watchdog thread (started for it if needed) writes the dump. Returns 0,
+ * SL_EINVAL (another signal) or SL_EAGAIN. */
+SL_API int sl_dump_on_signal(int signo);
+
 /* ---- testing ------------------------------------------------------------ */
 
 /* Makes sluice's allocation after the next n succeed fail (n = 0: the next

@@ -73,7 +73,9 @@ typedef struct sl__thread {
   uint32_t rng;               /* owner only: xorshift state for victims, select */
   uintptr_t region;           /* owner only: isolation region of the running job */
   _Atomic uint64_t since_ns;  /* when the current wait started */
-  char name[32];              /* stage name; owner writes, readers copy racily */
+  _Atomic char name[32];      /* stage name; owner writes, readers copy racily */
+  _Atomic(const void *) pool; /* the pool whose worker this is, or NULL */
+  _Atomic int worker_index;   /* its slot in that pool, -1 when none */
   pthread_t tid;
   struct sl__thread *prev, *next; /* registry links, under reg_lock */
   bool registered;
@@ -105,6 +107,10 @@ static inline void sl__progress(sl__thread *t) {
  * no record goes away meanwhile). fn must not call back into sluice waits. */
 SL_HIDDEN void sl__threads_foreach(void (*fn)(sl__thread *t, void *arg), void *arg);
 
+/* Copies t's stage name into out (cap bytes, NUL-terminated); "" if none.
+ * Any thread; racy by design. */
+SL_HIDDEN void sl__thread_name(sl__thread *t, char *out, size_t cap);
+
 /* A uniform random number below n (n > 0) from the caller's xorshift. */
 SL_HIDDEN uint32_t sl__rand_below(sl__thread *t, uint32_t n);
 
@@ -134,6 +140,15 @@ SL_HIDDEN void sl__block_leave(sl__thread *t);
  * workers than its size and work is queued. */
 SL_HIDDEN void sl__pool_worker_blocked(struct sl__worker *w);
 SL_HIDDEN void sl__pool_worker_unblocked(struct sl__worker *w);
+
+/* ---- the stall detector (stall.c) --------------------------------------- */
+
+/* Starts the watchdog once if SLUICE_WATCHDOG is set. Called by the first
+ * pool and the first channel. */
+SL_HIDDEN void sl__watchdog_from_env(void);
+
+/* The state report as a malloc'd text (free with free()), NULL on ENOMEM. */
+SL_HIDDEN char *sl__state_report(const char *headline);
 
 /* CPU relax for spin loops. */
 static inline void sl__cpu_relax(void) {

@@ -169,7 +169,11 @@ static void *worker_main(void *arg) {
   w->self = t;
   t->worker = w;
   t->region = 0;
+  atomic_store_explicit(&t->pool, w->pool, memory_order_relaxed);
+  atomic_store_explicit(&t->worker_index, (int)w->index, memory_order_relaxed);
   worker_loop(w);
+  atomic_store_explicit(&t->worker_index, -1, memory_order_relaxed);
+  atomic_store_explicit(&t->pool, NULL, memory_order_relaxed);
   t->worker = NULL;
   return NULL;
 }
@@ -289,6 +293,7 @@ int sl_pool_create_ex(sl_pool **out, const sl_pool_config *cfg) {
   static const sl_pool_config defaults = {0};
   if (!out)
     return SL_EINVAL;
+  sl__watchdog_from_env();
   *out = NULL;
   if (!cfg)
     cfg = &defaults;

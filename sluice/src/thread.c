@@ -48,6 +48,7 @@ sl__thread *sl__self_slow(void) {
   pthread_once(&reg_once, make_key);
   t->rng = seed_rng(t);
   t->tid = pthread_self();
+  atomic_store_explicit(&t->worker_index, -1, memory_order_relaxed);
   /* Without a key (it can fail only when the process has run out of keys)
    * the record still works; it is just not listed in stall reports. */
   if (reg_key_ok && pthread_setspecific(reg_key, t) == 0) {
@@ -81,11 +82,19 @@ uint32_t sl__rand_below(sl__thread *t, uint32_t n) {
 
 void sl_thread_set_name(const char *name) {
   sl__thread *t = sl__self();
-  if (!name) {
-    t->name[0] = '\0';
-    return;
+  size_t n = name ? strnlen(name, sizeof t->name - 1) : 0;
+  /* Byte by byte, relaxed: the stall detector reads the name racily. */
+  for (size_t i = 0; i < n; i++)
+    atomic_store_explicit(&t->name[i], name[i], memory_order_relaxed);
+  atomic_store_explicit(&t->name[n], '\0', memory_order_relaxed);
+}
+
+void sl__thread_name(sl__thread *t, char *out, size_t cap) {
+  size_t i = 0;
+  for (; i + 1 < cap && i < sizeof t->name; i++) {
+    out[i] = atomic_load_explicit(&t->name[i], memory_order_relaxed);
+    if (!out[i])
+      return;
   }
-  size_t n = strnlen(name, sizeof t->name - 1);
-  memcpy(t->name, name, n);
-  t->name[n] = '\0';
+  out[i] = '\0';
 }

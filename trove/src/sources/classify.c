@@ -1,0 +1,224 @@
+/* classify.c: reading one file of an fs source and deciding what it is:
+ * UTF-8 text, Markdown or HTML, or a skip reason the scan counts (empty,
+ * too_large, binary, not_utf8, not_file). Runs on the reader workers of the
+ * scan pipeline, so it keeps no state and is safe from any thread.
+ *
+ * The order of checks is cheapest first: fstat gives empty and too_large
+ * without reading; a NUL byte anywhere means binary (the rule git and grep
+ * use, on the whole file rather than a prefix, since we read it all anyway);
+ * then UTF-8 validation. The kind comes from the extension, else from the
+ * first bytes ("<!doctype html" or "<html"). Markdown front matter is NOT
+ * parsed here: trove_extract_markdown owns it.
+ *
+ * The size is checked twice: by fstat, and by reading at most cap + 1 bytes,
+ * so a file that grows while read is still caught.
+ */
+#include "sources.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *trove_skip_name(trove_skip s) {
+  switch (s) {
+  case TROVE_SKIP_NONE: return "";
+  case TROVE_SKIP_EMPTY: return "empty";
+  case TROVE_SKIP_TOO_LARGE: return "too_large";
+  case TROVE_SKIP_BINARY: return "binary";
+  case TROVE_SKIP_NOT_UTF8: return "not_utf8";
+  case TROVE_SKIP_NOT_FILE: return "not_file";
+  default: return "unknown";
+  }
+}
+
+void trove_skip_count(trove_skip_counts *c, trove_skip s) {
+  if (c && (unsigned)s < TROVE_SKIP_COUNT_)
+    /* Relaxed: a statistic, read only after the counting threads joined. */
+    atomic_fetch_add_explicit(&c->n[s], 1, memory_order_relaxed);
+}
+
+bool trove_utf8_valid(const char *str, size_t n) {
+  const unsigned char *s = (const unsigned char *)str;
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t need;
+    unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF)
+      need = 1;
+    else if (c >= 0xE0 && c <= 0xEF) {
+      need = 2;
+      if (c == 0xE0)
+        lo = 0xA0; /* no overlong forms */
+      if (c == 0xED)
+        hi = 0x9F; /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      need = 3;
+      if (c == 0xF0)
+        lo = 0x90;
+      if (c == 0xF4)
+        hi = 0x8F; /* nothing past U+10FFFF */
+    } else
+      return false;
+    if (n - i <= need)
+      return false;
+    if (s[i + 1] < lo || s[i + 1] > hi)
+      return false;
+    for (size_t k = 2; k <= need; k++)
+      if ((s[i + k] & 0xC0) != 0x80)
+        return false;
+    i += need + 1;
+  }
+  return true;
+}
+
+static bool has_ext(const char *path, const char *const *exts) {
+  const char *slash = strrchr(path, '/');
+  const char *dot = strrchr(slash ? slash : path, '.');
+  if (!dot)
+    return false;
+  for (; *exts; exts++)
+    if (strcasecmp(dot + 1, *exts) == 0)
+      return true;
+  return false;
+}
+
+static bool starts_ci(const char *s, size_t n, const char *prefix) {
+  size_t k = strlen(prefix);
+  return n >= k && strncasecmp(s, prefix, k) == 0;
+}
+
+static trove_content_kind kind_of(const char *path, const char *data, size_t len) {
+  static const char *const md[] = {"md", "markdown", "mdown", "mkd", "mkdn", NULL};
+  static const char *const html[] = {"html", "htm", "xhtml", NULL};
+  if (has_ext(path, md))
+    return TROVE_CONTENT_MARKDOWN;
+  if (has_ext(path, html))
+    return TROVE_CONTENT_HTML;
+  size_t i = 0;
+  while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+    i++;
+  if (starts_ci(data + i, len - i, "<!doctype html") || starts_ci(data + i, len - i, "<html"))
+    return TROVE_CONTENT_HTML;
+  return TROVE_CONTENT_TEXT;
+}
+
+/* Reads up to cap + 1 bytes of fd into a new NUL-terminated buffer. Returns
+ * 0, TROVE_EIO (errno kept) or TROVE_ENOMEM. *len > cap means too large. */
+static int read_capped(int fd, size_t hint, size_t cap, char **out, size_t *len) {
+  size_t want = cap + 1;                       /* cap <= SIZE_MAX / 2: no overflow */
+  size_t size = hint < want ? hint + 1 : want; /* +1: see growth */
+  size_t used = 0;
+  char *buf = trove_malloc(size + 1);
+  if (!buf)
+    return TROVE_ENOMEM;
+  for (;;) {
+    if (used == size) { /* the file grew past its fstat size */
+      if (size >= want)
+        break;
+      size_t bigger = size > want / 2 ? want : size * 2;
+      char *nb = trove_realloc(buf, bigger + 1);
+      if (!nb) {
+        trove_free(buf);
+        return TROVE_ENOMEM;
+      }
+      buf = nb, size = bigger;
+    }
+    ssize_t r = read(fd, buf + used, size - used);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      int e = errno;
+      trove_free(buf);
+      errno = e;
+      return TROVE_EIO;
+    }
+    if (r == 0)
+      break;
+    used += (size_t)r;
+  }
+  buf[used] = '\0';
+  *out = buf;
+  *len = used;
+  return 0;
+}
+
+/* Fills f from the bytes read: a skip reason, or the data and its kind. */
+static void classify(const char *path, char *data, size_t len, size_t cap, trove_file *f) {
+  f->skip = len == 0                       ? TROVE_SKIP_EMPTY
+            : len > cap                    ? TROVE_SKIP_TOO_LARGE
+            : memchr(data, '\0', len)      ? TROVE_SKIP_BINARY
+            : !trove_utf8_valid(data, len) ? TROVE_SKIP_NOT_UTF8
+                                           : TROVE_SKIP_NONE;
+  if (f->skip == TROVE_SKIP_NONE && len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+    memmove(data, data + 3, len - 3 + 1); /* drop a byte-order mark */
+    len -= 3;
+    if (len == 0)
+      f->skip = TROVE_SKIP_EMPTY; /* nothing but the mark */
+  }
+  if (f->skip != TROVE_SKIP_NONE) {
+    trove_free(data);
+    return;
+  }
+  f->data = data;
+  f->len = len;
+  f->kind = kind_of(path, data, len);
+}
+
+int trove_fs_read(const char *path, size_t max_bytes, trove_file *out, trove_err *err) {
+  if (!out)
+    return trove_err_set(err, TROVE_EINVAL, "trove_fs_read: NULL output");
+  memset(out, 0, sizeof *out);
+  if (!path)
+    return trove_err_set(err, TROVE_EINVAL, "trove_fs_read: NULL path");
+  size_t cap = max_bytes && max_bytes < SIZE_MAX / 2 ? max_bytes : SIZE_MAX / 2;
+  int rc = 0;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    int e = errno;
+    return trove_err_set(err, e == ENOENT ? TROVE_ENOENT : TROVE_EIO, "cannot open %s: %s%s", path,
+                         strerror(e), e == EACCES ? "; check its permissions" : "");
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    rc = trove_err_set(err, TROVE_EIO, "cannot stat %s: %s", path, strerror(errno));
+    goto out_close_fd;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    out->skip = TROVE_SKIP_NOT_FILE;
+    goto out_close_fd;
+  }
+  if (st.st_size > 0 && (uint64_t)st.st_size > (uint64_t)cap) {
+    out->skip = TROVE_SKIP_TOO_LARGE;
+    goto out_close_fd;
+  }
+  char *data = NULL;
+  size_t len = 0;
+  rc = read_capped(fd, (size_t)st.st_size, cap, &data, &len);
+  if (rc == TROVE_EIO)
+    rc = trove_err_set(err, rc, "cannot read %s: %s", path, strerror(errno));
+  else if (rc == TROVE_ENOMEM)
+    rc = trove_err_set(err, rc, "out of memory reading %s (%lld bytes)", path,
+                       (long long)st.st_size);
+  else
+    classify(path, data, len, cap, out);
+
+out_close_fd:
+  close(fd);
+  return rc;
+}
+
+void trove_file_free(trove_file *f) {
+  if (!f)
+    return;
+  trove_free(f->data);
+  memset(f, 0, sizeof *f);
+}
