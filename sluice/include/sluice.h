@@ -25,11 +25,15 @@
  * - WAITING POLICY. A worker that waits in sl_join, sl_scope_run or a parallel
  *   loop helps: it runs other jobs of its pool until the awaited work is
  *   done, as Rayon and TBB do, so fork-join never wastes a thread. Helping
- *   runs only jobs of the waiter's isolation region. By default the region is
- *   the whole pool. sl_isolate(fn) gives fn a region of its own: a wait
- *   inside fn then runs only jobs that fn itself (transitively) created, the
- *   contract of TBB's this_task_arena::isolate. Use it when fn holds a lock
- *   across a parallel call (Rayon #592: a stolen outer job re-locks it).
+ *   runs only jobs of the waiter's isolation region. Every outermost entry
+ *   into a pool (sl_install, a parallel call from a thread outside the pool,
+ *   sl_pool_spawn) opens a region of its own, so waiting inside one entry
+ *   never runs another client's jobs (TBB gives each outside thread its own
+ *   implicit arena for the same reason). Idle workers take any job.
+ *   sl_isolate(fn) opens a nested region: a wait inside fn then runs only
+ *   jobs that fn itself (transitively) created, the contract of TBB's
+ *   this_task_arena::isolate. Use it when fn holds a lock across a parallel
+ *   call (Rayon #592: a stolen outer job re-locks it).
  * - Channel waits, install into another pool, and sl_blocking_begin/end do
  *   not help: they park, and the pool compensates (see "Blocking").
  * - Worker stacks are 8 MiB by default (sl_pool_config.stack_size). A join
@@ -110,11 +114,13 @@ SL_API int sl_pool_destroy(sl_pool *pool);
  * until the process exits. */
 SL_API sl_pool *sl_pool_global(void);
 
-/* The pool whose worker is calling, or NULL on any other thread. */
+/* The pool the caller runs in (as a worker, or as an outside thread inside
+ * sl_install or a parallel call), or NULL. */
 SL_API sl_pool *sl_current_pool(void);
 
-/* The calling worker's index in its pool (0 .. threads-1; spares count on),
- * or -1 on a thread that is no pool's worker. */
+/* The calling worker's index in its pool (0 .. threads-1; spares count on
+ * from there, and outside threads inside sl_install or a parallel call get
+ * indices above those), or -1 on a thread that is in no pool. */
 SL_API int sl_current_worker_index(void);
 
 /* The number of workers of the current pool, or of the global pool when the
@@ -131,8 +137,8 @@ typedef void (*sl_fn)(void *arg);
 
 /* Runs a(arg_a) on the calling thread while b(arg_b) waits, stealable, for
  * another worker; returns when both are done. No allocation: the job record
- * lives on this stack frame. Called from a non-worker thread, it runs inside
- * the global pool (blocking the caller). Returns 0, SL_EINVAL (a or b NULL),
+ * lives on this stack frame. Called from a thread in no pool, it runs in the
+ * global pool as sl_install would (the caller takes part). Returns 0, SL_EINVAL (a or b NULL),
  * or the global pool's creation error. */
 SL_API int sl_join(sl_fn a, void *arg_a, sl_fn b, void *arg_b);
 
@@ -158,7 +164,11 @@ SL_API int sl_pool_spawn(sl_pool *pool, sl_fn fn, void *arg);
 
 /* Runs fn(arg) inside `pool`, so every nested sluice call in it uses that
  * pool, and returns when fn has returned.
- * - From a plain thread, the caller blocks.
+ * - From a plain thread, the caller runs fn itself as a temporary member of
+ *   the pool (one of its SL_EXTERNAL_SLOTS = 8 outside slots, with a deque
+ *   the workers steal from), as TBB's implicit arenas do: its parallel work
+ *   always has at least this thread, even when every worker is blocked.
+ *   When all outside slots are taken, fn is queued and the caller blocks.
  * - From a worker of `pool`, fn runs at once on the caller.
  * - From a worker of another pool, the caller does not help its own pool
  *   while it waits (Rayon's help-while-waiting there caused its issues #765,

@@ -2,8 +2,22 @@
  * and the path by which join, scope and loops called from a plain thread
  * enter the global pool.
  *
- * Injected jobs are counted in pool->pending until they finish, so that
- * sl_pool_destroy can wait for them. An install's job lives on the caller's
+ * AN OUTSIDE THREAD (no pool's worker) does not hand fn to a worker and
+ * sleep: it takes one of the pool's external slots and runs fn itself, as a
+ * member of the pool, with a deque of its own that the workers steal from.
+ * This is TBB's implicit arena, and it is why the seed's pipeline cannot
+ * stall here even at the compensation cap: a stage thread's parallel loop
+ * always has at least that thread to run it, whatever the pool's workers
+ * are blocked on. Only when all SL_EXTERNAL_SLOTS slots are taken does the
+ * caller inject fn and wait.
+ *
+ * Each such entry, and each injected job, is a root with an isolation
+ * region of its own (sl__new_region), so a thread waiting inside one root
+ * never helps with another's jobs: stage 3 waiting for its loop must not
+ * pick up a stage 2 body that blocks on the channel only stage 3 drains.
+ *
+ * Injected jobs and external visits are counted in pool->pending until they
+ * finish, so that sl_pool_destroy can wait for them. An install's job lives on the caller's
  * stack, which the caller keeps alive by waiting on its latch; a spawn's job
  * is a heap block the job frees itself.
  *
@@ -44,13 +58,56 @@ static void install_run(sl__job *job, bool migrated) {
   pending_done(pool);
 }
 
+/* Takes a free external slot of the pool, or NULL when all are in use. */
+static sl__worker *claim_external(sl_pool *pool) {
+  for (unsigned i = 0; i < SL_EXTERNAL_SLOTS; i++) {
+    sl__worker *x = sl__external_slot(pool, i);
+    bool free_slot = false;
+    /* acq_rel: the previous holder's release store hands over an empty
+     * deque and a quiet sleep word. */
+    if (atomic_compare_exchange_strong_explicit(&x->active, &free_slot, true,
+                                                memory_order_acq_rel, memory_order_relaxed))
+      return x;
+  }
+  return NULL;
+}
+
+/* Runs fn on the calling (outside) thread as a member of the pool. */
+static void run_as_external(sl__thread *t, sl__worker *x, sl_fn fn, void *arg) {
+  sl_pool *pool = x->pool;
+  uintptr_t saved_region = t->region;
+  pending_add(pool);
+  x->self = t;
+  t->worker = x;
+  t->region = sl__new_region();
+  atomic_store_explicit(&t->pool, pool, memory_order_relaxed);
+  atomic_store_explicit(&t->worker_index, (int)x->index, memory_order_relaxed);
+  fn(arg);
+  atomic_store_explicit(&t->worker_index, -1, memory_order_relaxed);
+  atomic_store_explicit(&t->pool, NULL, memory_order_relaxed);
+  t->worker = NULL;
+  t->region = saved_region;
+  /* Release: hand the slot (its deque now empty) to the next claimant. */
+  atomic_store_explicit(&x->active, false, memory_order_release);
+  pending_done(pool);
+}
+
 int sl__in_pool(sl_pool *pool, sl_fn fn, void *arg) {
-  sl__worker *w = sl__current_worker();
+  sl__thread *t = sl__self();
+  sl__worker *w = t->worker;
   if (w && w->pool == pool) {
     fn(arg);
     return 0;
   }
-  install_job j = {.job = {.run = install_run, .tag = 0}, .fn = fn, .arg = arg, .pool = pool};
+  if (!w) {
+    sl__worker *x = claim_external(pool);
+    if (x) {
+      run_as_external(t, x, fn, arg);
+      return 0;
+    }
+  }
+  install_job j = {.job = {.run = install_run, .tag = sl__new_region()}, .fn = fn, .arg = arg,
+                   .pool = pool};
   sl__latch_init(&j.latch, NULL);
   pending_add(pool);
   sl__inject(pool, &j.job);
@@ -97,7 +154,8 @@ int sl_pool_spawn(sl_pool *pool, sl_fn fn, void *arg) {
   spawn_job *j = sl__malloc(sizeof *j);
   if (!j)
     return SL_ENOMEM;
-  *j = (spawn_job){.job = {.run = pool_spawn_run, .tag = 0}, .fn = fn, .arg = arg, .pool = pool};
+  *j = (spawn_job){.job = {.run = pool_spawn_run, .tag = sl__new_region()}, .fn = fn, .arg = arg,
+                   .pool = pool};
   pending_add(pool);
   /* Always the injector, even from a worker of this pool: a fire-and-forget
    * job must not sit on the spawner's deque (see the invariant in join.c). */

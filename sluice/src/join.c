@@ -177,8 +177,13 @@ int sl_join(sl_fn a, void *arg_a, sl_fn b, void *arg_b) {
 
 /* ---- isolation ---------------------------------------------------------- */
 
-/* Region tags: unique, never 0 (the pool-wide region). */
+/* Region tags: unique, never 0. */
 static _Atomic uintptr_t next_region = 1;
+
+uintptr_t sl__new_region(void) {
+  /* Relaxed: only uniqueness matters. */
+  return atomic_fetch_add_explicit(&next_region, 1, memory_order_relaxed);
+}
 
 typedef struct isolate_args {
   sl_fn fn;
@@ -189,8 +194,7 @@ static void isolate_in_worker(void *p) {
   isolate_args *ia = p;
   sl__thread *t = sl__self();
   uintptr_t saved = t->region;
-  /* Relaxed: only uniqueness matters. */
-  t->region = atomic_fetch_add_explicit(&next_region, 1, memory_order_relaxed);
+  t->region = sl__new_region();
   ia->fn(ia->arg);
   t->region = saved;
 }

@@ -49,6 +49,12 @@ bool sl__work_visible(sl_pool *pool) {
   for (unsigned i = 0; i < n; i++)
     if (sl__deque_maybe_nonempty(&pool->workers[i].deque))
       return true;
+  for (unsigned i = 0; i < SL_EXTERNAL_SLOTS; i++) {
+    sl__worker *x = sl__external_slot(pool, i);
+    if (atomic_load_explicit(&x->active, memory_order_seq_cst) &&
+        sl__deque_maybe_nonempty(&x->deque))
+      return true;
+  }
   return false;
 }
 
@@ -74,24 +80,46 @@ static sl__job *take_injected(sl_pool *pool, bool filter, uintptr_t tag) {
   return job;
 }
 
+static sl__job *steal_from(sl__deque *d, bool filter, uintptr_t tag) {
+  for (int tries = 0; tries < 4; tries++) {
+    sl__job *job;
+    sl__steal_rc rc = sl__deque_steal(d, &job, filter, tag);
+    if (rc == SL_STEAL_OK)
+      return job;
+    if (rc != SL_STEAL_RETRY)
+      break;
+  }
+  return NULL;
+}
+
+/* Outside threads running in the pool push their jobs on external slots;
+ * workers steal those after their fellow workers' (relaxed: an inactive
+ * slot has an empty deque, so a stale flag only costs one look). */
+static sl__job *steal_external(sl__worker *w, bool filter, uintptr_t tag) {
+  for (unsigned i = 0; i < SL_EXTERNAL_SLOTS; i++) {
+    sl__worker *x = sl__external_slot(w->pool, i);
+    if (x == w || !atomic_load_explicit(&x->active, memory_order_relaxed))
+      continue;
+    sl__job *job = steal_from(&x->deque, filter, tag);
+    if (job)
+      return job;
+  }
+  return NULL;
+}
+
 static sl__job *steal_any(sl__worker *w, bool filter, uintptr_t tag) {
   sl_pool *pool = w->pool;
   unsigned n = atomic_load_explicit(&pool->started, memory_order_acquire);
-  if (n < 2)
-    return NULL;
+  sl__job *job = steal_external(w, filter, tag);
+  if (job || n == 0)
+    return job;
   unsigned start = sl__rand_below(w->self, n);
   for (unsigned k = 0; k < n; k++) {
     unsigned v = start + k < n ? start + k : start + k - n;
     if (v == w->index)
       continue;
-    for (int tries = 0; tries < 4; tries++) {
-      sl__job *job;
-      sl__steal_rc rc = sl__deque_steal(&pool->workers[v].deque, &job, filter, tag);
-      if (rc == SL_STEAL_OK)
-        return job;
-      if (rc != SL_STEAL_RETRY)
-        break;
-    }
+    if ((job = steal_from(&pool->workers[v].deque, filter, tag)))
+      return job;
   }
   return NULL;
 }
@@ -242,7 +270,7 @@ static void teardown(sl_pool *pool) {
   for (unsigned i = 0; i < pool->max_threads; i++)
     if (pool->workers[i].thread_started)
       pthread_join(pool->workers[i].thread, NULL);
-  for (unsigned i = 0; i < pool->max_threads; i++)
+  for (unsigned i = 0; i < pool->max_threads + SL_EXTERNAL_SLOTS; i++)
     sl__deque_free(&pool->workers[i].deque);
   pthread_mutex_destroy(&pool->inj_lock);
   pthread_mutex_destroy(&pool->sleep_lock);
@@ -265,14 +293,16 @@ static sl_pool *pool_alloc(const sl_pool_config *cfg, unsigned n) {
   pool->nthreads = n;
   pool->max_threads = n + spares_for(cfg, n);
   pool->stack_size = cfg->stack_size ? cfg->stack_size : DEFAULT_STACK;
-  pool->workers = sl__aligned_alloc(SL_CACHELINE, pool->max_threads * sizeof(sl__worker));
+  unsigned slots = pool->max_threads + SL_EXTERNAL_SLOTS;
+  pool->workers = sl__aligned_alloc(SL_CACHELINE, slots * sizeof(sl__worker));
   if (!pool->workers)
     goto out_free_pool;
-  memset(pool->workers, 0, pool->max_threads * sizeof(sl__worker));
+  memset(pool->workers, 0, slots * sizeof(sl__worker));
   unsigned i;
-  for (i = 0; i < pool->max_threads; i++) {
+  for (i = 0; i < slots; i++) {
     pool->workers[i].pool = pool;
     pool->workers[i].index = i;
+    pool->workers[i].external = i >= pool->max_threads;
     if (sl__deque_init(&pool->workers[i].deque, DEQUE_LOG2CAP))
       goto out_free_deques;
   }
@@ -392,6 +422,8 @@ const char *sl_pool_name(const sl_pool *pool) { return pool ? pool->name : ""; }
 
 void sl__pool_worker_blocked(sl__worker *w) {
   sl_pool *pool = w->pool;
+  if (w->external) /* an outside thread: not one of the pool's strength */
+    return;
   /* seq_cst: pairs with the fence in sl__inject (see there). */
   unsigned blocked = atomic_fetch_add_explicit(&pool->blocked, 1, memory_order_seq_cst) + 1;
   unsigned live = atomic_load_explicit(&pool->live, memory_order_seq_cst);
@@ -400,6 +432,8 @@ void sl__pool_worker_blocked(sl__worker *w) {
 }
 
 void sl__pool_worker_unblocked(sl__worker *w) {
+  if (w->external)
+    return;
   /* Surplus workers retire on their own (sl__maybe_retire). */
   atomic_fetch_sub_explicit(&w->pool->blocked, 1, memory_order_seq_cst);
 }

@@ -22,14 +22,22 @@ typedef struct sl__worker {
   struct sl__worker *idle_next;  /* idle list, under sleep_lock */
   pthread_t thread;
   sl__thread *self;              /* the thread record while running */
+  bool external;                 /* a slot for outside threads (install.c) */
+  _Atomic bool active;           /* external slot: taken by a thread now */
 } sl__worker;
+
+/* Slots for outside threads that enter the pool (install.c), after the
+ * max_threads worker slots. A plain thread that calls into the pool runs
+ * the work itself in one of these, as TBB's implicit arenas do, so its
+ * parallel work progresses even when every worker is blocked. */
+#define SL_EXTERNAL_SLOTS 8
 
 struct sl_pool {
   char name[32];
   unsigned nthreads;     /* configured size: running workers to keep */
   unsigned max_threads;  /* nthreads + spares: slots in workers[] */
   size_t stack_size;
-  sl__worker *workers;   /* max_threads slots, cache-line aligned */
+  sl__worker *workers;   /* max_threads + SL_EXTERNAL_SLOTS slots, aligned */
   _Atomic unsigned started; /* slots ever given a thread: steal range */
 
   /* Injector: jobs from outside the pool, FIFO. */
@@ -68,6 +76,11 @@ static inline void sl__run_job(sl__thread *t, sl__job *job, bool migrated) {
   job->run(job, migrated);
   t->region = saved;
   sl__progress(t);
+}
+
+/* The external slots: workers[max_threads .. max_threads + SL_EXTERNAL_SLOTS). */
+static inline sl__worker *sl__external_slot(struct sl_pool *pool, unsigned i) {
+  return &pool->workers[pool->max_threads + i];
 }
 
 /* Finds a job for w: its own deque, then other workers' (random start),
@@ -155,6 +168,11 @@ SL_HIDDEN int sl__in_pool(struct sl_pool *pool, sl_fn fn, void *arg);
 /* Runs fn(arg) on a worker: at once if the caller is one, else in the
  * global pool. Returns 0 or the global pool's creation error. */
 SL_HIDDEN int sl__in_worker(sl_fn fn, void *arg);
+
+/* A fresh isolation region tag (never 0). Every outermost entry into a pool
+ * (install, a parallel call from outside, a spawn) and every sl_isolate
+ * opens one, so a waiter never helps with another entry's jobs. */
+SL_HIDDEN uintptr_t sl__new_region(void);
 
 /* Internal join whose halves learn whether they were stolen (for adaptive
  * splitting). Caller must be a worker. */

@@ -1,0 +1,200 @@
+/* schema.c: trove's tables, and the migrations that build them. The schema
+ * version is `PRAGMA user_version`; steps[i] takes the database from version
+ * i to i + 1, each in its own IMMEDIATE transaction that re-reads the
+ * version first, so two processes opening a new file at once migrate it
+ * once, and a crash mid-step leaves the previous version intact. A file
+ * newer than this binary is refused rather than guessed at. Our files carry
+ * `PRAGMA application_id` 'TRVE' so another program's SQLite file is
+ * refused too.
+ *
+ * DESIGN
+ * - Tables are STRICT: a hostile or buggy writer cannot store text where a
+ *   count belongs. Enumerations are CHECKed text, readable in the sqlite3
+ *   shell.
+ * - items and passages use AUTOINCREMENT: their ids are never reused after a
+ *   delete, so an id the vector index tombstoned, or one a user copied from
+ *   `trove search` for `trove print`, never names a different row later.
+ * - The FTS5 index items_fts is EXTERNAL-CONTENT over items (title,
+ *   headings, text). Rejected: a plain FTS5 table (a second copy of every
+ *   text, doubling the largest thing we store) and a contentless one
+ *   (snippet() and highlight() need the text, and SQLite 3.40 has no
+ *   contentless_delete, so deletes would need the old text anyway).
+ *   External content only stays correct when every delete hands FTS5 the
+ *   exact old values; triggers on items do that, inside the same
+ *   transaction as the write, including deletes cascaded from a source.
+ *   The update trigger fires only on title/headings/text, so touching an
+ *   unchanged item (the common case of a rescan) costs no FTS work. The
+ *   porter stemmer over unicode61 with diacritics folded matches "parsing"
+ *   to "parse" and "café" to "cafe".
+ * - Passages are byte spans into items.text, not copies.
+ * - The embedding slot: vector_models names each model once with its
+ *   dimension and a version counter; triggers bump the counter in the same
+ *   transaction as any vector insert, update or delete (cascades included),
+ *   so a persisted index knows whether it is current (see store.h).
+ *   passage_vectors is WITHOUT ROWID keyed (model, passage) so a rebuild
+ *   reads one model's vectors in passage order from the key itself.
+ * - seen_in_scan + sources.scan_version implement "delete what the last full
+ *   scan did not see": a scan bumps the version and stamps what it sees; a
+ *   crash before the end deletes nothing, and the rerun stamps again.
+ */
+#include "store_int.h"
+
+#include <stdio.h>
+
+enum { APP_ID = 0x54525645 }; /* 'TRVE' */
+
+static const char step1[] =
+    "CREATE TABLE sources("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE CHECK(name <> ''),"
+    " type TEXT NOT NULL,"
+    " location TEXT NOT NULL,"
+    " config TEXT NOT NULL DEFAULT '{}' CHECK(json_valid(config)),"
+    " status TEXT NOT NULL DEFAULT 'ready' CHECK(status IN ('ready','indexing','error')),"
+    " status_msg TEXT,"
+    " scanned_count INTEGER NOT NULL DEFAULT 0,"
+    " last_scan_ms INTEGER NOT NULL DEFAULT 0,"
+    " last_scan_at INTEGER NOT NULL DEFAULT 0,"
+    " scan_version INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE items("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
+    " external_id TEXT NOT NULL,"
+    " type TEXT NOT NULL CHECK(type IN ('local','web','bookmark')),"
+    " title TEXT, author TEXT, description TEXT, language TEXT,"
+    " headings TEXT, text TEXT,"
+    " raw BLOB, raw_size INTEGER,"
+    " content_hash TEXT, etag TEXT, last_modified TEXT,"
+    " process_version INTEGER NOT NULL DEFAULT 0,"
+    " mtime INTEGER NOT NULL DEFAULT 0,"
+    " last_visited INTEGER NOT NULL DEFAULT 0,"
+    " skip_reason TEXT, error TEXT,"
+    " hidden_at INTEGER,"
+    " seen_in_scan INTEGER NOT NULL DEFAULT 0,"
+    " is_link_hub INTEGER NOT NULL DEFAULT 0 CHECK(is_link_hub IN (0,1)),"
+    " updated_at INTEGER NOT NULL,"
+    " UNIQUE(source_id, external_id)) STRICT;"
+    "CREATE INDEX items_unseen ON items(source_id, seen_in_scan);"
+    "CREATE VIRTUAL TABLE items_fts USING fts5(title, headings, text,"
+    " content='items', content_rowid='id',"
+    " tokenize='porter unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN"
+    " INSERT INTO items_fts(rowid, title, headings, text)"
+    "  VALUES(new.id, new.title, new.headings, new.text);"
+    "END;"
+    "CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN"
+    " INSERT INTO items_fts(items_fts, rowid, title, headings, text)"
+    "  VALUES('delete', old.id, old.title, old.headings, old.text);"
+    "END;"
+    "CREATE TRIGGER items_fts_update AFTER UPDATE OF title, headings, text ON items BEGIN"
+    " INSERT INTO items_fts(items_fts, rowid, title, headings, text)"
+    "  VALUES('delete', old.id, old.title, old.headings, old.text);"
+    " INSERT INTO items_fts(rowid, title, headings, text)"
+    "  VALUES(new.id, new.title, new.headings, new.text);"
+    "END;";
+
+static const char step2[] =
+    "CREATE TABLE passages("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+    " ordinal INTEGER NOT NULL,"
+    " start_byte INTEGER NOT NULL,"
+    " end_byte INTEGER NOT NULL,"
+    " heading TEXT,"
+    " UNIQUE(item_id, ordinal),"
+    " CHECK(0 <= start_byte AND start_byte <= end_byte)) STRICT;"
+    "CREATE TABLE vector_models("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " dim INTEGER NOT NULL CHECK(dim > 0),"
+    " version INTEGER NOT NULL DEFAULT 0) STRICT;"
+    "CREATE TABLE passage_vectors("
+    " model_id INTEGER NOT NULL REFERENCES vector_models(id) ON DELETE CASCADE,"
+    " passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,"
+    " vec BLOB NOT NULL,"
+    " PRIMARY KEY(model_id, passage_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX passage_vectors_passage ON passage_vectors(passage_id);"
+    "CREATE TRIGGER passage_vectors_insert AFTER INSERT ON passage_vectors BEGIN"
+    " UPDATE vector_models SET version = version + 1 WHERE id = new.model_id;"
+    "END;"
+    "CREATE TRIGGER passage_vectors_update AFTER UPDATE ON passage_vectors BEGIN"
+    " UPDATE vector_models SET version = version + 1 WHERE id = new.model_id;"
+    "END;"
+    "CREATE TRIGGER passage_vectors_delete AFTER DELETE ON passage_vectors BEGIN"
+    " UPDATE vector_models SET version = version + 1 WHERE id = old.model_id;"
+    "END;";
+
+/* steps[i] migrates version i to i + 1. Append; never edit a released step. */
+static const char *const steps[] = {step1, step2};
+enum { CURRENT = sizeof steps / sizeof steps[0] };
+
+static int pragma_int(trove_store *st, const char *sql, int64_t *out, trove_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    *out = sqlite3_column_int64(s, 0);
+    rc = 0;
+  } else {
+    rc = st__fail(st, rc, "reading the schema version", err);
+  }
+  sqlite3_finalize(s);
+  return rc;
+}
+
+/* Refuses files that are not ours or newer than us. */
+static int check_owner(trove_store *st, int64_t version, trove_err *err) {
+  int64_t app, tables;
+  int rc = pragma_int(st, "PRAGMA application_id", &app, err);
+  if (rc == 0)
+    rc = pragma_int(st, "SELECT count(*) FROM sqlite_schema", &tables, err);
+  if (rc)
+    return rc;
+  if (app != APP_ID && (app != 0 || tables != 0))
+    return trove_err_set(err, TROVE_EUNSUPPORTED, "%s is an SQLite database of another "
+                         "program, not trove's; pass another path with --db or TROVE_DB",
+                         st->path);
+  if (version > CURRENT)
+    return trove_err_set(err, TROVE_EUNSUPPORTED, "database %s has schema version %lld, "
+                         "newer than this trove's %d; upgrade trove", st->path,
+                         (long long)version, CURRENT);
+  return 0;
+}
+
+/* Applies steps[version] inside one transaction, if nobody did meanwhile. */
+static int apply_step(trove_store *st, trove_err *err) {
+  int rc = st__exec(st, "BEGIN IMMEDIATE", "migrating the schema", err);
+  if (rc)
+    return rc;
+  int64_t v;
+  if ((rc = pragma_int(st, "PRAGMA user_version", &v, err)) ||
+      (rc = check_owner(st, v, err)))
+    goto out_rollback;
+  if (v < CURRENT) {
+    char tail[96];
+    snprintf(tail, sizeof tail, "PRAGMA user_version=%lld; PRAGMA application_id=%d;",
+             (long long)v + 1, APP_ID);
+    if ((rc = st__exec(st, steps[v], "migrating the schema", err)) ||
+        (rc = st__exec(st, tail, "migrating the schema", err)))
+      goto out_rollback;
+  }
+  return st__exec(st, "COMMIT", "migrating the schema", err);
+out_rollback:
+  sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  return rc;
+}
+
+int st__migrate(trove_store *st, trove_err *err) {
+  for (;;) {
+    int64_t v;
+    int rc = pragma_int(st, "PRAGMA user_version", &v, err);
+    if (rc || (rc = check_owner(st, v, err)))
+      return rc;
+    if (v >= CURRENT)
+      return 0;
+    if ((rc = apply_step(st, err)))
+      return rc;
+  }
+}

@@ -1,0 +1,467 @@
+/* store.c: opening and closing trove's database, and the plumbing the other
+ * store files share: the statement cache, savepoints, batches, and the one
+ * place SQLite's result codes become TROVE_E* codes with a next step.
+ *
+ * Open order matters: the busy timeout is set first so every later pragma
+ * waits for another writer instead of failing; `PRAGMA journal_mode=WAL` is
+ * the first read of the file, so a file that is not a database fails there
+ * with a clear message; its answer is checked, since SQLite silently keeps
+ * another mode where WAL is impossible (perceive's misspelt pragma went
+ * unnoticed the same way). Then foreign keys (per connection, off by
+ * default) make item deletes cascade to passages and vectors, and
+ * synchronous=NORMAL: in WAL mode a crash may lose the last commits but
+ * never corrupts, and a rescan redoes them. schema.c migrates last.
+ *
+ * Write calls are atomic on their own (a savepoint inside a caller's batch,
+ * BEGIN IMMEDIATE outside one; see st__save), so they compose inside a
+ * batch (BEGIN IMMEDIATE ... COMMIT) and outside it.
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { DEFAULT_BUSY_MS = 5000 };
+
+/* ---- errors ---------------------------------------------------------------- */
+
+static const char *why(trove_store *st, int rc) {
+  if (st && st->db && (sqlite3_errcode(st->db) & 0xff) == (rc & 0xff))
+    return sqlite3_errmsg(st->db);
+  return sqlite3_errstr(rc);
+}
+
+int st__fail(trove_store *st, int rc, const char *what, trove_err *err) {
+  const char *path = st && st->path ? st->path : "(unknown)";
+  const char *msg = why(st, rc);
+  if (rc == SQLITE_IOERR_NOMEM)
+    rc = SQLITE_NOMEM;
+  switch (rc & 0xff) {
+  case SQLITE_NOMEM:
+    return trove_err_set(err, TROVE_ENOMEM, "out of memory while %s", what);
+  case SQLITE_NOTADB:
+  case SQLITE_CORRUPT:
+    return trove_err_set(err, TROVE_ECORRUPT,
+                         "database %s is corrupt (%s) while %s; move it away and run "
+                         "`trove scan` to rebuild", path, msg, what);
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return trove_err_set(err, TROVE_EBUSY,
+                         "database %s is locked by another trove process (waited %d ms) "
+                         "while %s; wait for it to finish or stop it", path,
+                         st ? st->busy_ms : 0, what);
+  case SQLITE_READONLY:
+    return trove_err_set(err, TROVE_EIO,
+                         "database %s is read-only (%s) while %s; check the permissions "
+                         "of the file and its directory, or set TROVE_DB", path, msg, what);
+  case SQLITE_CANTOPEN:
+  case SQLITE_PERM:
+    return trove_err_set(err, TROVE_EIO,
+                         "cannot open database %s (%s); check that its directory is "
+                         "writable, or set TROVE_DB", path, msg);
+  case SQLITE_FULL:
+    return trove_err_set(err, TROVE_EIO, "disk full writing database %s while %s; free "
+                         "space and rerun", path, what);
+  case SQLITE_IOERR:
+    return trove_err_set(err, TROVE_EIO, "I/O error on database %s (%s) while %s; check "
+                         "the disk", path, msg, what);
+  default:
+    return trove_err_set(err, TROVE_EDB, "database %s refused %s: %s", path, what, msg);
+  }
+}
+
+/* ---- statements ---------------------------------------------------------------- */
+
+int st__stmt(trove_store *st, enum st__slot slot, const char *sql, sqlite3_stmt **out,
+             trove_err *err) {
+  if (!st->stmt[slot]) {
+    int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[slot],
+                                NULL);
+    if (rc != SQLITE_OK) {
+      st->stmt[slot] = NULL;
+      return st__fail(st, rc, "preparing a statement", err);
+    }
+  }
+  *out = st->stmt[slot];
+  return 0;
+}
+
+void st__done(sqlite3_stmt *s) {
+  if (s) {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
+}
+
+int st__exec(trove_store *st, const char *sql, const char *what, trove_err *err) {
+  int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+  return rc == SQLITE_OK ? 0 : st__fail(st, rc, what, err);
+}
+
+static int run_slot(trove_store *st, enum st__slot slot, const char *sql, trove_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc = st__stmt(st, slot, sql, &s, err);
+  if (rc)
+    return rc;
+  int src = sqlite3_step(s);
+  st__done(s);
+  return src == SQLITE_DONE ? 0 : st__fail(st, src, "running a savepoint", err);
+}
+
+int st__writable(trove_store *st, trove_err *err) {
+  if (st->in_batch && sqlite3_get_autocommit(st->db))
+    return trove_err_set(err, TROVE_EIO, "database %s rolled the batch back after an "
+                         "earlier error; roll back and redo the batch", st->path);
+  return 0;
+}
+
+int st__save(trove_store *st, bool *own, trove_err *err) {
+  int rc = st__writable(st, err);
+  if (rc)
+    return rc;
+  *own = sqlite3_get_autocommit(st->db) != 0;
+  if (*own) /* take the write lock first: see store_int.h */
+    return st__exec(st, "BEGIN IMMEDIATE", "starting a write", err);
+  return run_slot(st, SLOT_SAVEPOINT, "SAVEPOINT op", err);
+}
+
+int st__release(trove_store *st, bool own, trove_err *err) {
+  int rc = own ? st__exec(st, "COMMIT", "committing a write", err)
+               : run_slot(st, SLOT_RELEASE, "RELEASE op", err);
+  if (rc)
+    st__undo(st, own);
+  return rc;
+}
+
+void st__undo(trove_store *st, bool own) {
+  /* Benign when SQLite already rolled everything back (after an I/O error
+   * or OOM it may): the transaction or savepoint is gone and this fails
+   * harmlessly. */
+  if (own) {
+    if (!sqlite3_get_autocommit(st->db))
+      sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return;
+  }
+  run_slot(st, SLOT_ROLLBACK_TO, "ROLLBACK TO op", NULL);
+  run_slot(st, SLOT_RELEASE, "RELEASE op", NULL);
+}
+
+int st__bind_text(sqlite3_stmt *s, int i, const char *v) {
+  /* STATIC, not TRANSIENT: a copy could fail for memory and silently leave
+   * the parameter NULL. The caller's string outlives the binding, since
+   * every statement is reset and unbound (st__done) or finalized before
+   * the call that bound it returns. */
+  return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+bool st__col_dup(sqlite3_stmt *s, int i, char **out) {
+  const unsigned char *t = sqlite3_column_text(s, i);
+  if (!t) {
+    *out = NULL;
+    /* NULL text is either SQL NULL or SQLite failing to convert (OOM). */
+    return sqlite3_column_type(s, i) == SQLITE_NULL;
+  }
+  *out = trove_strndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
+  return *out != NULL;
+}
+
+int st__grow(void **v, size_t *cap, size_t len, size_t size) {
+  if (len < *cap)
+    return 0;
+  size_t ncap = *cap ? *cap * 2 : 16, bytes;
+  if (ncap < *cap || !trove_mul_ok(ncap, size, &bytes))
+    return TROVE_ENOMEM;
+  void *nv = trove_realloc(*v, bytes);
+  if (!nv)
+    return TROVE_ENOMEM;
+  *v = nv;
+  *cap = ncap;
+  return 0;
+}
+
+int st__ids_push(trove_store_ids *ids, int64_t id) {
+  void *v = ids->v;
+  if (st__grow(&v, &ids->cap, ids->n, sizeof *ids->v))
+    return TROVE_ENOMEM;
+  ids->v = v;
+  ids->v[ids->n++] = id;
+  return 0;
+}
+
+int st__collect_ids(trove_store *st, const char *sql, int64_t a, int64_t b,
+                    trove_store_ids *ids, trove_err *err) {
+  size_t keep = ids->n;
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, a);
+    if (sqlite3_bind_parameter_count(s) >= 2)
+      sqlite3_bind_int64(s, 2, b);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+      if (st__ids_push(ids, sqlite3_column_int64(s, 0))) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+  }
+  sqlite3_finalize(s);
+  if (rc == SQLITE_DONE)
+    return 0;
+  ids->n = keep;
+  return st__fail(st, rc, "collecting ids", err);
+}
+
+void trove_store_ids_free(trove_store_ids *ids) {
+  if (ids) {
+    trove_free(ids->v);
+    ids->v = NULL;
+    ids->n = ids->cap = 0;
+  }
+}
+
+/* ---- path ------------------------------------------------------------------------ */
+
+int trove_store_default_path(char **out, trove_err *err) {
+  if (!out)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_default_path: NULL out");
+  *out = NULL;
+  const char *env = getenv("TROVE_DB");
+  trove_buf b = {0};
+  int rc;
+  if (env && *env) {
+    rc = trove_buf_puts(&b, env);
+  } else {
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    if (xdg && xdg[0] == '/')
+      rc = trove_buf_printf(&b, "%s/trove/trove.db", xdg);
+    else if (home && *home)
+      rc = trove_buf_printf(&b, "%s/.local/share/trove/trove.db", home);
+    else
+      return trove_err_set(err, TROVE_EINVAL, "cannot place the database: HOME is not set; "
+                           "set TROVE_DB or pass --db PATH");
+  }
+  if (rc == 0 && !(*out = trove_buf_take(&b)))
+    rc = TROVE_ENOMEM;
+  trove_buf_free(&b);
+  return rc ? trove_err_set(err, rc, "out of memory resolving the database path") : 0;
+}
+
+/* Creates every missing directory above the file at path (mkdir -p). */
+static int make_parent_dirs(const char *path, trove_err *err) {
+  char *dir = trove_strdup(path);
+  if (!dir)
+    return trove_err_set(err, TROVE_ENOMEM, "out of memory creating %s", path);
+  int rc = 0;
+  char *slash = strrchr(dir, '/');
+  if (slash && slash != dir) {
+    *slash = '\0';
+    for (char *p = dir + 1; rc == 0; p++) {
+      if (*p != '/' && *p != '\0')
+        continue;
+      char c = *p;
+      *p = '\0';
+      if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        rc = trove_err_set(err, TROVE_EIO, "cannot create directory %s for the database "
+                           "(%s); create it or set TROVE_DB", dir, strerror(errno));
+      *p = c;
+      if (c == '\0')
+        break;
+    }
+  }
+  trove_free(dir);
+  return rc;
+}
+
+/* ---- open / close ------------------------------------------------------------------ */
+
+/* Sets WAL mode and checks SQLite really uses it. */
+static int set_wal(trove_store *st, trove_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    rc = st__fail(st, rc, "setting WAL mode", err);
+    goto out_finalize;
+  }
+  const char *mode = (const char *)sqlite3_column_text(s, 0);
+  if (!mode || strcmp(mode, "wal") != 0)
+    rc = trove_err_set(err, TROVE_EUNSUPPORTED,
+                       "database %s cannot use WAL mode (journal_mode is %s); put it on a "
+                       "local filesystem or set TROVE_DB", st->path, mode ? mode : "unknown");
+  else
+    rc = 0;
+out_finalize:
+  sqlite3_finalize(s);
+  return rc;
+}
+
+static int configure(trove_store *st, trove_err *err) {
+  sqlite3_extended_result_codes(st->db, 1);
+  int rc = sqlite3_busy_timeout(st->db, st->busy_ms);
+  if (rc != SQLITE_OK)
+    return st__fail(st, rc, "setting the busy timeout", err);
+  if ((rc = set_wal(st, err)))
+    return rc;
+  if ((rc = st__exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
+                     "setting pragmas", err)))
+    return rc;
+  return st__migrate(st, err);
+}
+
+int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err *err) {
+  if (!out)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_open: NULL out");
+  *out = NULL;
+  trove_store *st = trove_calloc(1, sizeof *st);
+  if (!st)
+    return trove_err_set(err, TROVE_ENOMEM, "out of memory opening the database");
+  st->busy_ms = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_MS;
+  int rc;
+  if (opts && opts->path) {
+    if (!opts->path[0]) {
+      rc = trove_err_set(err, TROVE_EINVAL, "empty database path; pass a file name");
+      goto out_free;
+    }
+    rc = (st->path = trove_strdup(opts->path)) ? 0
+         : trove_err_set(err, TROVE_ENOMEM, "out of memory opening the database");
+  } else {
+    rc = trove_store_default_path(&st->path, err);
+  }
+  if (rc || (rc = make_parent_dirs(st->path, err)))
+    goto out_free;
+  int src = sqlite3_open_v2(st->path, &st->db,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                            NULL);
+  if (src != SQLITE_OK) {
+    rc = st__fail(st, src, "opening", err);
+    goto out_free;
+  }
+  if ((rc = configure(st, err)))
+    goto out_free;
+  *out = st;
+  return 0;
+out_free:
+  trove_store_close(st);
+  return rc;
+}
+
+void trove_store_close(trove_store *st) {
+  if (!st)
+    return;
+  for (int i = 0; i < SLOT_COUNT; i++)
+    sqlite3_finalize(st->stmt[i]);
+  sqlite3_finalize(st->match);
+  /* close_v2 rolls back an open batch; every statement is finalized, so it
+   * cannot be left a zombie. */
+  sqlite3_close_v2(st->db);
+  st__codec_free(st);
+  trove_free(st->path);
+  trove_free(st);
+}
+
+const char *trove_store_path(const trove_store *st) { return st ? st->path : NULL; }
+
+/* ---- batches ------------------------------------------------------------------------ */
+
+int trove_store_begin(trove_store *st, trove_err *err) {
+  if (!st || st->in_batch)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_begin: %s",
+                         st ? "a batch is already open" : "NULL store");
+  int rc = st__exec(st, "BEGIN IMMEDIATE", "starting a write batch", err);
+  if (rc == 0)
+    st->in_batch = true;
+  return rc;
+}
+
+int trove_store_commit(trove_store *st, trove_err *err) {
+  if (!st || !st->in_batch)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_commit: no batch is open");
+  st->in_batch = false;
+  if (sqlite3_get_autocommit(st->db))
+    return trove_err_set(err, TROVE_EIO, "database %s rolled the batch back after an "
+                         "earlier error; rerun the scan", st->path);
+  int rc = st__exec(st, "COMMIT", "committing a batch", err);
+  if (rc)
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  return rc;
+}
+
+void trove_store_rollback(trove_store *st) {
+  if (!st || !st->in_batch)
+    return;
+  st->in_batch = false;
+  if (!sqlite3_get_autocommit(st->db))
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- checks ---------------------------------------------------------------------------- */
+
+int trove_store_check(trove_store *st, trove_err *err) {
+  if (!st)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_check: NULL store");
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    rc = st__fail(st, rc, "checking integrity", err);
+  } else {
+    const char *res = (const char *)sqlite3_column_text(s, 0);
+    rc = res && strcmp(res, "ok") == 0 ? 0
+         : trove_err_set(err, TROVE_ECORRUPT, "database %s is corrupt (%s); move it away "
+                         "and run `trove scan` to rebuild", st->path, res ? res : "?");
+  }
+  sqlite3_finalize(s);
+  if (rc)
+    return rc;
+  /* rank 1: compare the index with the items table, not only with itself. */
+  return st__exec(st, "INSERT INTO items_fts(items_fts, rank) VALUES('integrity-check', 1)",
+                  "checking the search index", err);
+}
+
+/* ---- SQLite's allocator -------------------------------------------------------------------- */
+
+/* Each block carries its size in a 16-byte header (xSize needs it; 16 keeps
+ * the user part aligned for any type). */
+enum { HDR = 16 };
+
+static void *hook_malloc(int n) {
+  if (n <= 0)
+    return NULL;
+  char *p = trove_malloc((size_t)n + HDR);
+  if (!p)
+    return NULL;
+  *(size_t *)p = (size_t)n;
+  return p + HDR;
+}
+
+static void hook_free(void *p) {
+  if (p)
+    trove_free((char *)p - HDR);
+}
+
+static void *hook_realloc(void *p, int n) {
+  if (!p)
+    return hook_malloc(n);
+  if (n <= 0)
+    return NULL;
+  char *q = trove_realloc((char *)p - HDR, (size_t)n + HDR);
+  if (!q)
+    return NULL;
+  *(size_t *)q = (size_t)n;
+  return q + HDR;
+}
+
+static int hook_size(void *p) { return p ? (int)*(size_t *)((char *)p - HDR) : 0; }
+static int hook_roundup(int n) { return (n + 7) & ~7; }
+static int hook_init(void *app) { (void)app; return SQLITE_OK; }
+static void hook_shutdown(void *app) { (void)app; }
+
+int trove_store_use_alloc_hook(void) {
+  static const sqlite3_mem_methods methods = {
+      hook_malloc, hook_free, hook_realloc, hook_size, hook_roundup, hook_init,
+      hook_shutdown, NULL};
+  return sqlite3_config(SQLITE_CONFIG_MALLOC, &methods) == SQLITE_OK ? 0 : TROVE_EBUSY;
+}

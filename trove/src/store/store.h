@@ -1,0 +1,424 @@
+/* store.h: trove's own database. Every SQL statement trove runs against its
+ * database lives behind this header (in trove/src/store/), so the rest of
+ * trove sees items, sources, passages and vectors, never tables, and a
+ * PostgreSQL backend could be written against the same calls later.
+ *
+ * The backend is SQLite in WAL mode (checked, not assumed: perceive's pragma
+ * was silently ignored), schema versions keyed by `PRAGMA user_version`, raw
+ * content compressed with zstd, keyword search through an FTS5 index kept in
+ * sync by triggers inside the same transactions. The table design and the
+ * reasons behind it are in schema.c.
+ *
+ * Threads: a trove_store handle belongs to one thread at a time (in the scan
+ * pipeline, its single writer stage). Any number of further handles on the
+ * same file may be open in other threads or processes for reading and
+ * search while one of them writes: WAL readers see the last committed
+ * batch and never block the writer. Only one handle writes at a time; a
+ * second writer waits up to the busy timeout, then gets TROVE_EBUSY.
+ *
+ * Errors: every call returns 0 or a negative TROVE_E* code and, when `err`
+ * is not NULL, fills it with one line naming the database or object and the
+ * next step. Codes every call may return besides those listed: TROVE_EINVAL
+ * (NULL handle or required argument), TROVE_ENOMEM, TROVE_EIO (disk full,
+ * I/O error, read-only file), TROVE_EBUSY (locked past the busy timeout),
+ * TROVE_ECORRUPT (damaged database) and TROVE_EDB (any other refusal).
+ * A failed write call changes nothing: each is atomic on its own, inside or
+ * outside a batch (trove_store_begin). If SQLite had to roll a whole batch
+ * back (an I/O error, or memory), every later write in it and its commit
+ * return TROVE_EIO: roll back and redo the batch.
+ *
+ * Ownership: what the caller passes in is only read during the call (the
+ * database keeps its own copy); structs handed out own their strings and
+ * are released by the matching _clear/_free call, which accept zeroed or
+ * NULL arguments.
+ */
+#ifndef TROVE_STORE_H
+#define TROVE_STORE_H
+
+#include "core.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct trove_store trove_store;
+
+/* ---- opening ------------------------------------------------------------ */
+
+typedef struct trove_store_opts {
+  const char *path;    /* NULL: $TROVE_DB, else the default (see below) */
+  int busy_timeout_ms; /* how long to wait for another writer; 0: 5000 */
+} trove_store_opts;
+
+/* Resolves the database path without opening it: $TROVE_DB when set and not
+ * empty, else $XDG_DATA_HOME/trove/trove.db when XDG_DATA_HOME is absolute,
+ * else $HOME/.local/share/trove/trove.db. *out is the caller's (trove_free).
+ * Any thread. Returns 0, TROVE_EINVAL (no HOME and no override) or
+ * TROVE_ENOMEM. */
+int trove_store_default_path(char **out, trove_err *err);
+
+/* Opens (creating when missing, with its directory) the database at
+ * opts->path (or the default path when opts or opts->path is NULL), sets WAL
+ * mode, foreign keys, synchronous=NORMAL and the busy timeout, and migrates
+ * the schema to the current version, each step in its own transaction. A
+ * 0-byte file is a new database. *out is the caller's (trove_store_close);
+ * NULL after a failure. Any thread; the handle then belongs to that thread.
+ * Returns 0 or:
+ *   TROVE_ECORRUPT      not a database, or a damaged one;
+ *   TROVE_EUNSUPPORTED  another application's SQLite file, a schema newer
+ *                       than this trove, or a file that cannot use WAL
+ *                       (e.g. ":memory:");
+ *   TROVE_EIO           directory or file cannot be created or written;
+ *   TROVE_EBUSY         another process holds the lock past the timeout;
+ *   TROVE_EINVAL, TROVE_ENOMEM. */
+int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err *err);
+
+/* Closes st, rolling back a batch still open. NULL is a no-op. */
+void trove_store_close(trove_store *st);
+
+/* The path st was opened with; valid until trove_store_close. */
+const char *trove_store_path(const trove_store *st);
+
+/* Routes SQLite's own allocations through trove_malloc (so fault tests reach
+ * inside SQLite). Process-wide: call before any SQLite use in the process,
+ * from one thread. Returns 0, or TROVE_EBUSY when SQLite is already in use
+ * (nothing changed). */
+int trove_store_use_alloc_hook(void);
+
+/* Checks the whole database: SQLite's integrity_check and the FTS index
+ * against the items. It reads every page, so it is for a doctor command and
+ * tests, not for every open. Returns 0 or TROVE_ECORRUPT naming the first
+ * problem. */
+int trove_store_check(trove_store *st, trove_err *err);
+
+/* ---- batched writes ------------------------------------------------------ */
+
+/* Starts a write batch: takes the database's write lock now (waiting up to
+ * the busy timeout), so later calls cannot fail for a lock. Returns 0,
+ * TROVE_EBUSY, or TROVE_EINVAL when a batch is already open on st. */
+int trove_store_begin(trove_store *st, trove_err *err);
+
+/* Commits the open batch; durable at the next checkpoint, consistent at any
+ * crash. On failure the batch is rolled back. Returns 0, TROVE_EINVAL (no
+ * batch open), TROVE_EIO, TROVE_EBUSY. */
+int trove_store_commit(trove_store *st, trove_err *err);
+
+/* Abandons the open batch; a no-op when none is open. */
+void trove_store_rollback(trove_store *st);
+
+/* ---- sources ------------------------------------------------------------- */
+
+typedef enum trove_source_status {
+  TROVE_SOURCE_READY = 0,
+  TROVE_SOURCE_INDEXING = 1,
+  TROVE_SOURCE_ERROR = 2,
+} trove_source_status;
+
+typedef struct trove_store_source {
+  int64_t id;
+  char *name;
+  char *type;     /* "fs", "chromium-history", ... (not interpreted here) */
+  char *location; /* a directory or profile path */
+  char *config;   /* JSON text, owned by the sources module's parser */
+  trove_source_status status;
+  char *status_msg;     /* NULL, or why the last scan failed */
+  int64_t scanned;      /* items seen by the last finished scan */
+  int64_t last_scan_ms; /* its duration */
+  int64_t last_scan_at; /* its end, Unix seconds; 0 never */
+  int64_t scan_version; /* bumped by every trove_store_scan_begin */
+} trove_store_source;
+
+/* Adds a source. name, type and location must be non-empty; config must be
+ * valid JSON, NULL meaning "{}". *id (may be NULL) gets its id. Returns 0,
+ * TROVE_EEXIST (name taken) or TROVE_EINVAL. */
+int trove_store_source_add(trove_store *st, const char *name, const char *type,
+                           const char *location, const char *config, int64_t *id,
+                           trove_err *err);
+
+/* Reads the source called name into *out (clear it with
+ * trove_store_source_clear). Returns 0 or TROVE_ENOENT. */
+int trove_store_source_get(trove_store *st, const char *name, trove_store_source *out,
+                           trove_err *err);
+
+/* Lists every source by name into a new array *out of *n (free it with
+ * trove_store_sources_free). Returns 0 or TROVE_ENOMEM. */
+int trove_store_source_list(trove_store *st, trove_store_source **out, size_t *n,
+                            trove_err *err);
+
+/* Frees what one source record owns and zeroes it; frees a list of n. */
+void trove_store_source_clear(trove_store_source *s);
+void trove_store_sources_free(trove_store_source *v, size_t n);
+
+typedef struct trove_store_ids { /* a list of ids; start it zeroed */
+  int64_t *v;
+  size_t n, cap;
+} trove_store_ids;
+
+/* Frees ids->v; the list is empty and reusable after. */
+void trove_store_ids_free(trove_store_ids *ids);
+
+/* Removes the source called name with all its items, passages and vectors.
+ * The removed passage ids are appended to *passages when not NULL (for the
+ * vector index's tombstones). Returns 0 or TROVE_ENOENT. */
+int trove_store_source_remove(trove_store *st, const char *name, trove_store_ids *passages,
+                              trove_err *err);
+
+/* Starts a scan of source_id: bumps its scan version (given in *version, to
+ * stamp every item the scan sees) and sets it indexing. Returns 0 or
+ * TROVE_ENOENT. */
+int trove_store_scan_begin(trove_store *st, int64_t source_id, int64_t *version,
+                           trove_err *err);
+
+/* Records a scan's end: status, msg (NULL when none), items scanned and the
+ * duration; the end time is now. Returns 0, TROVE_ENOENT or TROVE_EINVAL
+ * (bad status or negative counts). */
+int trove_store_scan_finish(trove_store *st, int64_t source_id, trove_source_status status,
+                            const char *msg, int64_t scanned, int64_t duration_ms,
+                            trove_err *err);
+
+/* ---- items --------------------------------------------------------------- */
+
+typedef enum trove_item_type {
+  TROVE_ITEM_ANY = 0, /* a search filter only, never an item's type */
+  TROVE_ITEM_LOCAL = 1,
+  TROVE_ITEM_WEB = 2,
+  TROVE_ITEM_BOOKMARK = 3,
+} trove_item_type;
+
+/* Parses "local", "web" or "bookmark" (a CLI's -t). TROVE_ITEM_ANY when
+ * unknown. */
+trove_item_type trove_item_type_parse(const char *s);
+/* "local", "web", "bookmark", or "any". */
+const char *trove_item_type_name(trove_item_type t);
+
+/* One item. As input (upsert, skip) it is only read during the call; NULL
+ * strings mean none. As output, every string and raw are owned by the
+ * item and released by trove_store_item_clear. Times are Unix seconds. */
+typedef struct trove_store_item {
+  int64_t id;        /* output only */
+  int64_t source_id; /* output only: calls take the source separately */
+  const char *external_id; /* the path or URL; unique within a source */
+  trove_item_type type;
+  const char *title, *author, *description, *language;
+  const char *headings; /* section headings, newline-separated (FTS field) */
+  const char *text;     /* extracted text, UTF-8 */
+  const void *raw;      /* raw content as read or fetched; stored zstd -3;
+                         * as output NULL unless asked for, then with a NUL
+                         * after raw_len bytes so text can be read as a string */
+  size_t raw_len;
+  const char *content_hash; /* of raw, for change detection */
+  const char *etag, *last_modified; /* HTTP validators, sent back on rescan */
+  int64_t process_version; /* extractor version that produced text */
+  int64_t mtime;           /* file mtime or the server's date; 0 unknown */
+  int64_t last_visited;    /* browser last visit; 0 unknown */
+  const char *skip_reason; /* NULL when indexed; e.g. "binary", "gone" */
+  const char *error;       /* the last error message, NULL when none */
+  int64_t hidden_at;       /* output only; 0 when visible */
+  int64_t seen_in_scan;    /* the scan version that last saw it */
+  bool is_link_hub;        /* an index or table of contents page */
+  int64_t updated_at;      /* output only */
+  bool keep_raw; /* input to upsert only: leave the stored raw content as it
+                  * is and ignore raw/raw_len (reprocess re-extracts what is
+                  * stored; recompressing it would be wasted work) */
+} trove_store_item;
+
+/* Frees what an output item owns and zeroes it; frees an array of n. */
+void trove_store_item_clear(trove_store_item *it);
+void trove_store_items_free(trove_store_item *v, size_t n);
+
+/* What the database knows about one external id, for change detection. */
+typedef struct trove_store_match {
+  int64_t item_id; /* 0 when the id is not in the database */
+  char *content_hash, *etag, *last_modified, *skip_reason; /* NULL if none */
+  int64_t mtime, process_version;
+} trove_store_match;
+
+/* The most ids one trove_store_items_match call takes (SQLite's bound-parameter
+ * limit is far above; this keeps one statement's text small). */
+#define TROVE_STORE_MATCH_MAX 512
+
+/* Looks up n external ids of source_id in ONE query; out[i] answers ids[i]
+ * (out must hold n; clear it with trove_store_match_clear). Returns 0,
+ * TROVE_ERANGE (n > TROVE_STORE_MATCH_MAX) or TROVE_EINVAL (NULL id). */
+int trove_store_items_match(trove_store *st, int64_t source_id, const char *const *ids,
+                            size_t n, trove_store_match *out, trove_err *err);
+/* Frees the strings of m[0..n) and zeroes them (the array is the caller's). */
+void trove_store_match_clear(trove_store_match *m, size_t n);
+
+/* Inserts or replaces the item (source_id, it->external_id) with every field
+ * of it (raw too, unless it->keep_raw); clears skip_reason and error unless
+ * it sets them; keeps hidden_at.
+ * Passages of a changed text are the caller's to replace in the same batch.
+ * *id (may be NULL) gets the item id. Returns 0, TROVE_ENOENT (no such
+ * source), TROVE_ERANGE (raw content over 256 MiB) or TROVE_EINVAL (no
+ * external_id, a bad type, raw_len without raw). */
+int trove_store_item_upsert(trove_store *st, int64_t source_id, const trove_store_item *it,
+                            int64_t *id, trove_err *err);
+
+/* Marks an unchanged item seen by scan `version`, and raises last_visited
+ * to `last_visited` when later (0 leaves it). Returns 0 or TROVE_ENOENT. */
+int trove_store_item_touch(trove_store *st, int64_t item_id, int64_t version,
+                           int64_t last_visited, trove_err *err);
+
+/* Records that (source_id, it->external_id) was skipped or failed:
+ * it->skip_reason is required, it->error optional; it->seen_in_scan and
+ * it->last_visited are stored; title and type are used only when the item is
+ * new. Content already stored is kept (a transient error must not erase a
+ * page). *id (may be NULL) gets the item id. Returns 0, TROVE_ENOENT (no
+ * such source) or TROVE_EINVAL. */
+int trove_store_item_skip(trove_store *st, int64_t source_id, const trove_store_item *it,
+                          int64_t *id, trove_err *err);
+
+/* Deletes the items of source_id not seen by scan `version` (call at the end
+ * of a full scan), with their passages, vectors and FTS rows. *deleted (may
+ * be NULL) gets the count; the deleted passage ids are appended to
+ * *passages when not NULL. Returns 0 or TROVE_EINVAL. */
+int trove_store_items_delete_unseen(trove_store *st, int64_t source_id, int64_t version,
+                                    int64_t *deleted, trove_store_ids *passages,
+                                    trove_err *err);
+
+/* Reads item id into *out (clear it with trove_store_item_clear), with the
+ * raw content decompressed when with_raw. Returns 0, TROVE_ENOENT, or
+ * TROVE_ECORRUPT (raw content that does not decompress). */
+int trove_store_item_get(trove_store *st, int64_t id, bool with_raw, trove_store_item *out,
+                         trove_err *err);
+
+/* Keyset pagination for reprocess: reads up to `limit` items of source_id
+ * that have raw content, with id > after_id, in id order, raw decompressed,
+ * into a new array *out of *n (free with trove_store_items_free). Pass the
+ * last id read as after_id for the next chunk; *n == 0 means the end.
+ * Returns 0, TROVE_EINVAL (limit 0) or TROVE_ECORRUPT (a bad blob, naming
+ * the item). */
+int trove_store_items_next(trove_store *st, int64_t source_id, int64_t after_id,
+                           size_t limit, trove_store_item **out, size_t *n, trove_err *err);
+
+/* Hides (search skips it) or unhides item id. Returns 0 or TROVE_ENOENT. */
+int trove_store_item_set_hidden(trove_store *st, int64_t id, bool hidden, trove_err *err);
+
+/* ---- passages and vectors (the embedding slot) --------------------------- */
+
+/* A span of an item's text: bytes [start, end) of trove_store_item.text. */
+typedef struct trove_store_passage {
+  int64_t id;      /* output only; ids are never reused */
+  int64_t ordinal; /* 0, 1, 2 ... within the item */
+  int64_t start, end;
+  const char *heading; /* the section it sits in; NULL when none */
+} trove_store_passage;
+
+/* Replaces item_id's passages with p[0..n) (ordinals must be distinct, spans
+ * inside the item's text). Their new ids go to ids[0..n) when not NULL; the
+ * old passage ids (whose vectors go too) are appended to *removed when not
+ * NULL. Returns 0, TROVE_ENOENT (no such item) or TROVE_EINVAL (a span
+ * outside the text, a repeated ordinal). */
+int trove_store_passages_replace(trove_store *st, int64_t item_id,
+                                 const trove_store_passage *p, size_t n, int64_t *ids,
+                                 trove_store_ids *removed, trove_err *err);
+
+/* Reads item_id's passages in ordinal order into a new array *out of *n
+ * (free with trove_store_passages_free). An item without passages, or
+ * without a row, gives n == 0. */
+int trove_store_passages_get(trove_store *st, int64_t item_id, trove_store_passage **out,
+                             size_t *n, trove_err *err);
+/* Reads one passage by id into *out (its heading is the caller's:
+ * trove_free) and its item's id into *item_id: how a vector hit finds its
+ * item and text span. Returns 0 or TROVE_ENOENT. */
+int trove_store_passage_get(trove_store *st, int64_t passage_id, int64_t *item_id,
+                            trove_store_passage *out, trove_err *err);
+
+/* Frees an array from trove_store_passages_get. */
+void trove_store_passages_free(trove_store_passage *p, size_t n);
+
+/* Stores passage_id's vector under model (replacing one there). The first
+ * vector of a model fixes its dimension. Returns 0, TROVE_ENOENT (no such
+ * passage) or TROVE_EINVAL (empty model, dim 0 or not the model's). */
+int trove_store_vector_put(trove_store *st, int64_t passage_id, const char *model,
+                           const float *v, size_t dim, trove_err *err);
+
+/* Reads passage_id's vector under model into a new array *out of *dim floats
+ * (trove_free). Returns 0, TROVE_ENOENT or TROVE_ECORRUPT (a blob whose size
+ * is not the model's dim). */
+int trove_store_vector_get(trove_store *st, int64_t passage_id, const char *model,
+                           float **out, size_t *dim, trove_err *err);
+
+/* What a persisted vector index compares against to know it is current:
+ * the model's dimension, its vector count, and a version that every put or
+ * delete of its vectors (including cascades from items) bumps in the same
+ * transaction. An index saved at version V is current iff the DB still says
+ * V; otherwise it rebuilds from trove_store_vectors_next. Returns 0 or
+ * TROVE_ENOENT (no vector was ever stored for model). */
+int trove_store_vectors_version(trove_store *st, const char *model, int64_t *version,
+                                size_t *dim, int64_t *count, trove_err *err);
+
+/* Keyset pagination over every vector of model: up to `limit` vectors with
+ * passage id > after_id in id order; ids[i] and vecs[i*dim .. i*dim+dim) are
+ * filled (the caller's arrays, limit and limit*dim long) and *n set; 0 means
+ * the end. Returns 0, TROVE_ENOENT (unknown model), TROVE_EINVAL (dim not
+ * the model's) or TROVE_ECORRUPT (a blob of the wrong size). */
+int trove_store_vectors_next(trove_store *st, const char *model, int64_t after_id,
+                             size_t limit, size_t dim, int64_t *ids, float *vecs,
+                             size_t *n, trove_err *err);
+
+/* ---- keyword search ------------------------------------------------------- */
+
+typedef struct trove_store_search_opts {
+  size_t limit;         /* results wanted; 0: 10 */
+  const char *source;   /* only this source's items; NULL: all */
+  trove_item_type type; /* only this type; TROVE_ITEM_ANY: all */
+  /* BM25 column weights; 0 gives the default 10 / 4 / 1 (title / headings
+   * / text), so a word in a title counts as ten in the body. */
+  double w_title, w_headings, w_text;
+  const char *mark_open, *mark_close; /* around matches; NULL: "[" and "]" */
+  int snippet_tokens;                 /* snippet length; 0: 24 */
+} trove_store_search_opts;
+
+typedef struct trove_store_hit {
+  int64_t item_id;
+  double score; /* -bm25: higher is better */
+  char *title;       /* NULL when the item has none */
+  char *external_id; /* the path or URL */
+  char *source;      /* the source's name */
+  char *snippet;     /* best-matching fragment, matches between the marks */
+  trove_item_type type;
+  bool is_link_hub; /* for a ranker that demotes index pages */
+} trove_store_hit;
+
+/* Searches visible items for every word of `query`, best first. The query is
+ * user text, never FTS5 syntax: each word is quoted, so `C++ "foo` or
+ * `NEAR(` search for those words rather than failing; a trailing `*` on a
+ * word keeps prefix matching. Hidden items are excluded before the limit,
+ * so `limit` results come back whenever that many match. Results go to a
+ * new array *out of *n (free with trove_store_hits_free); a query with no
+ * words gives n == 0. opts may be NULL (all defaults). Returns 0,
+ * TROVE_ENOENT (opts->source unknown) or TROVE_EINVAL (a bad type). */
+int trove_store_search(trove_store *st, const char *query, const trove_store_search_opts *opts,
+                       trove_store_hit **out, size_t *n, trove_err *err);
+/* Frees an array from trove_store_search. */
+void trove_store_hits_free(trove_store_hit *h, size_t n);
+
+/* ---- stats ------------------------------------------------------------------ */
+
+typedef struct trove_store_source_stats {
+  char *name;
+  int64_t items, hidden, skipped, passages;
+} trove_store_source_stats;
+
+typedef struct trove_store_reason_count {
+  char *reason;
+  int64_t count;
+} trove_store_reason_count;
+
+typedef struct trove_store_stats {
+  trove_store_source_stats *sources; /* by name */
+  size_t n_sources;
+  trove_store_reason_count *reasons; /* skip reasons, most frequent first */
+  size_t n_reasons;
+  int64_t items, passages, vectors;
+  int64_t db_bytes; /* the main file's size; the WAL is not counted */
+} trove_store_stats;
+
+/* Fills *out (clear it with trove_store_stats_clear). Returns 0. */
+int trove_store_stats_get(trove_store *st, trove_store_stats *out, trove_err *err);
+/* Frees what *s owns and zeroes it; a second call is harmless. */
+void trove_store_stats_clear(trove_store_stats *s);
+
+#endif /* TROVE_STORE_H */

@@ -1,0 +1,117 @@
+/* store_int.h: what the files of trove/src/store/ share and nobody else
+ * sees: the handle's layout, the statement cache, the SQLite-to-trove error
+ * mapping, savepoints that make each write call atomic, and the zstd codec.
+ * Prefix st__ for these shared internals. */
+#ifndef TROVE_STORE_INT_H
+#define TROVE_STORE_INT_H
+
+#include "store.h"
+
+#include <sqlite3.h>
+/* ZSTD_customMem (the allocation hook) is in zstd's advanced API, stable
+ * since 1.4 and exported by the shared library. */
+#define ZSTD_STATIC_LINKING_ONLY
+#include <zstd.h>
+
+/* One slot per cached statement; each file names its own. Prepared once
+ * with SQLITE_PREPARE_PERSISTENT and reset after every use. */
+enum st__slot {
+  SLOT_SAVEPOINT, SLOT_RELEASE, SLOT_ROLLBACK_TO,
+  SLOT_SOURCE_GET, SLOT_SOURCE_ID,
+  SLOT_ITEM_UPSERT, SLOT_ITEM_TOUCH, SLOT_ITEM_SKIP, SLOT_ITEM_GET,
+  SLOT_ITEMS_NEXT, SLOT_ITEM_HIDE, SLOT_ITEM_TEXT_LEN,
+  SLOT_PASSAGE_DEL, SLOT_PASSAGE_INS, SLOT_PASSAGE_GET, SLOT_PASSAGE_ONE,
+  SLOT_MODEL_GET, SLOT_MODEL_ADD, SLOT_VEC_PUT, SLOT_VEC_GET, SLOT_VEC_NEXT,
+  SLOT_COUNT
+};
+
+struct trove_store {
+  sqlite3 *db;
+  char *path;
+  int busy_ms;
+  bool in_batch;       /* between trove_store_begin and commit/rollback */
+  ZSTD_CCtx *cctx;     /* made on first use, through the allocation hook */
+  ZSTD_DCtx *dctx;
+  sqlite3_stmt *stmt[SLOT_COUNT];
+  sqlite3_stmt *match;  /* the batch match for match_n ids (store_read.c) */
+  size_t match_n;
+};
+
+/* Maps a failed SQLite result to a TROVE_E* code and fills err with "what"
+ * plus the database path and a next step. Returns the code. */
+int st__fail(trove_store *st, int rc, const char *what, trove_err *err);
+
+/* Gives the cached statement for slot, preparing sql on first use. The
+ * statement comes back reset, with no bindings. */
+int st__stmt(trove_store *st, enum st__slot slot, const char *sql, sqlite3_stmt **out,
+             trove_err *err);
+
+/* Resets s after use (NULL is a no-op), so it holds no read lock. */
+void st__done(sqlite3_stmt *s);
+
+/* Runs one or more statements with no result rows. */
+int st__exec(trove_store *st, const char *sql, const char *what, trove_err *err);
+
+/* Refuses to write when st's batch is open but SQLite already rolled it
+ * back (after an I/O error or OOM it may): writing on would commit each
+ * statement on its own, out of the batch. 0 or TROVE_EIO. Every write call
+ * checks it first (st__save does for the multi-statement ones). */
+int st__writable(trove_store *st, trove_err *err);
+
+/* Makes the multi-statement write call that follows atomic, inside or
+ * outside a batch. Inside one (a transaction is open) it opens a savepoint;
+ * outside it runs BEGIN IMMEDIATE and sets *own: a deferred transaction
+ * that read first could not upgrade to writing if another connection
+ * committed meanwhile (SQLITE_BUSY_SNAPSHOT, which no busy timeout
+ * retries). st__release keeps the work, st__undo drops it; both take the
+ * `own` that st__save gave. */
+int st__save(trove_store *st, bool *own, trove_err *err);
+int st__release(trove_store *st, bool own, trove_err *err);
+void st__undo(trove_store *st, bool own);
+
+/* Binds a C string or NULL without copying it: v must stay valid until the
+ * statement is reset by st__done or finalized. */
+int st__bind_text(sqlite3_stmt *s, int i, const char *v);
+
+/* Copies column i as a string, NULL for SQL NULL; false on ENOMEM. */
+bool st__col_dup(sqlite3_stmt *s, int i, char **out);
+
+/* Makes room for one more element of `size` bytes in *v (len used, *cap
+ * allocated), doubling. 0 or TROVE_ENOMEM (then *v is unchanged). */
+int st__grow(void **v, size_t *cap, size_t len, size_t size);
+
+/* Appends id to ids. 0 or TROVE_ENOMEM. */
+int st__ids_push(trove_store_ids *ids, int64_t id);
+
+/* Appends the first column of every row of sql (binding ?1 = a and, when
+ * the statement has it, ?2 = b) to ids. On failure ids is as it was. */
+int st__collect_ids(trove_store *st, const char *sql, int64_t a, int64_t b,
+                    trove_store_ids *ids, trove_err *err);
+
+/* Looks up a source id by name. 0, TROVE_ENOENT (with a message naming it)
+ * or an error. */
+int st__source_id(trove_store *st, const char *name, int64_t *id, trove_err *err);
+
+/* ---- zstd codec (store_blob.c) ---- */
+
+/* Compresses src at level 3 into a new buffer *out of *out_len bytes
+ * (trove_free). 0 or TROVE_ENOMEM. */
+int st__compress(trove_store *st, const void *src, size_t len, void **out, size_t *out_len,
+                 trove_err *err);
+
+/* Decompresses a stored blob expected to hold `expect` bytes into a new
+ * buffer *out (trove_free; NUL-terminated past the end for convenience).
+ * 0, TROVE_ENOMEM, or TROVE_ECORRUPT naming item_id. */
+int st__decompress(trove_store *st, int64_t item_id, const void *src, size_t len,
+                   int64_t expect, void **out, trove_err *err);
+
+void st__codec_free(trove_store *st);
+
+/* ---- schema (schema.c) ---- */
+
+/* Brings the schema to the current version, one transaction per step.
+ * 0, TROVE_EUNSUPPORTED (another application's file or a newer schema) or
+ * an error. */
+int st__migrate(trove_store *st, trove_err *err);
+
+#endif /* TROVE_STORE_INT_H */

@@ -1,0 +1,197 @@
+/* store_passages.c: passages, the first half of the embedding slot: byte
+ * spans of an item's text, the unit the model embeds and search highlights.
+ * They are spans, not copies, so the text is stored once; a replace deletes
+ * the old rows (their vectors cascade) and reports their ids, which the
+ * vector index turns into tombstones. Passage ids are never reused
+ * (AUTOINCREMENT, see schema.c), so a tombstone cannot hit a newer passage.
+ * Vectors are store_vectors.c.
+ */
+#include "store_int.h"
+
+#include <string.h>
+
+/* The byte length of item_id's text; ENOENT when there is no such item. */
+static int text_len(trove_store *st, int64_t item_id, int64_t *len, trove_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc = st__stmt(st, SLOT_ITEM_TEXT_LEN, "SELECT coalesce(length(CAST(text AS BLOB)), 0)"
+                    " FROM items WHERE id = ?1", &s, err);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, item_id);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    *len = sqlite3_column_int64(s, 0);
+    rc = 0;
+  } else if (rc == SQLITE_DONE) {
+    rc = trove_err_set(err, TROVE_ENOENT, "no item with id %lld for passages",
+                       (long long)item_id);
+  } else {
+    rc = st__fail(st, rc, "reading an item's text", err);
+  }
+  st__done(s);
+  return rc;
+}
+
+static int insert_passage(trove_store *st, int64_t item_id, const trove_store_passage *p,
+                          int64_t *id, trove_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc = st__stmt(st, SLOT_PASSAGE_INS, "INSERT INTO passages(item_id, ordinal, start_byte,"
+                    " end_byte, heading) VALUES(?1, ?2, ?3, ?4, ?5)", &s, err);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, item_id);
+  sqlite3_bind_int64(s, 2, p->ordinal);
+  sqlite3_bind_int64(s, 3, p->start);
+  sqlite3_bind_int64(s, 4, p->end);
+  st__bind_text(s, 5, p->heading);
+  rc = sqlite3_step(s);
+  st__done(s);
+  if (rc == SQLITE_DONE) {
+    if (id)
+      *id = sqlite3_last_insert_rowid(st->db);
+    return 0;
+  }
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    return trove_err_set(err, TROVE_EINVAL, "passage %lld of item %lld repeats an ordinal",
+                         (long long)p->ordinal, (long long)item_id);
+  return st__fail(st, rc, "storing a passage", err);
+}
+
+int trove_store_passages_replace(trove_store *st, int64_t item_id,
+                                 const trove_store_passage *p, size_t n, int64_t *ids,
+                                 trove_store_ids *removed, trove_err *err) {
+  if (!st || (n && !p))
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_passages_replace: NULL argument");
+  size_t keep = removed ? removed->n : 0;
+  int64_t len = 0;
+  bool own;
+  int rc = st__save(st, &own, err);
+  if (rc)
+    return rc;
+  if ((rc = text_len(st, item_id, &len, err)))
+    goto out_undo;
+  for (size_t i = 0; i < n; i++)
+    if (p[i].start < 0 || p[i].start > p[i].end || p[i].end > len) {
+      rc = trove_err_set(err, TROVE_EINVAL, "passage %zu of item %lld spans [%lld, %lld), "
+                         "outside its %lld-byte text", i, (long long)item_id,
+                         (long long)p[i].start, (long long)p[i].end, (long long)len);
+      goto out_undo;
+    }
+  if (removed && (rc = st__collect_ids(st, "SELECT id FROM passages WHERE item_id = ?1"
+                                       " ORDER BY id", item_id, 0, removed, err)))
+    goto out_undo;
+  sqlite3_stmt *s = NULL;
+  if ((rc = st__stmt(st, SLOT_PASSAGE_DEL, "DELETE FROM passages WHERE item_id = ?1", &s,
+                     err)))
+    goto out_undo;
+  sqlite3_bind_int64(s, 1, item_id);
+  rc = sqlite3_step(s);
+  st__done(s);
+  if (rc != SQLITE_DONE) {
+    rc = st__fail(st, rc, "replacing passages", err);
+    goto out_undo;
+  }
+  rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++)
+    rc = insert_passage(st, item_id, &p[i], ids ? &ids[i] : NULL, err);
+  if (rc)
+    goto out_undo;
+  if ((rc = st__release(st, own, err)))
+    goto out_restore;
+  return 0;
+out_undo:
+  st__undo(st, own);
+out_restore:
+  if (removed)
+    removed->n = keep;
+  if (ids && n)
+    memset(ids, 0, n * sizeof *ids);
+  return rc;
+}
+
+int trove_store_passages_get(trove_store *st, int64_t item_id, trove_store_passage **out,
+                             size_t *n, trove_err *err) {
+  if (!st || !out || !n)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_passages_get: NULL argument");
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *s = NULL;
+  int rc = st__stmt(st, SLOT_PASSAGE_GET, "SELECT id, ordinal, start_byte, end_byte, heading"
+                    " FROM passages WHERE item_id = ?1 ORDER BY ordinal", &s, err);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, item_id);
+  trove_store_passage *v = NULL;
+  size_t len = 0, cap = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (len == cap) {
+      size_t ncap = cap ? cap * 2 : 16, bytes;
+      trove_store_passage *nv;
+      if (!trove_mul_ok(ncap, sizeof *v, &bytes) || !(nv = trove_realloc(v, bytes)))
+        goto out_nomem;
+      v = nv;
+      cap = ncap;
+    }
+    trove_store_passage *q = &v[len];
+    char *heading;
+    if (!st__col_dup(s, 4, &heading))
+      goto out_nomem;
+    *q = (trove_store_passage){sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+                               sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
+                               heading};
+    len++;
+  }
+  if (rc != SQLITE_DONE) {
+    rc = st__fail(st, rc, "reading passages", err);
+    goto out_free;
+  }
+  st__done(s);
+  *out = v;
+  *n = len;
+  return 0;
+out_nomem:
+  rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading passages");
+out_free:
+  st__done(s);
+  trove_store_passages_free(v, len);
+  return rc;
+}
+
+int trove_store_passage_get(trove_store *st, int64_t passage_id, int64_t *item_id,
+                            trove_store_passage *out, trove_err *err) {
+  if (!st || !item_id || !out)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_passage_get: NULL argument");
+  memset(out, 0, sizeof *out);
+  *item_id = 0;
+  sqlite3_stmt *s = NULL;
+  int rc = st__stmt(st, SLOT_PASSAGE_ONE, "SELECT item_id, ordinal, start_byte, end_byte,"
+                    " heading FROM passages WHERE id = ?1", &s, err);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, passage_id);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    char *heading;
+    if (st__col_dup(s, 4, &heading)) {
+      *item_id = sqlite3_column_int64(s, 0);
+      *out = (trove_store_passage){passage_id, sqlite3_column_int64(s, 1),
+                                   sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
+                                   heading};
+      rc = 0;
+    } else {
+      rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading a passage");
+    }
+  } else if (rc == SQLITE_DONE) {
+    rc = trove_err_set(err, TROVE_ENOENT, "no passage with id %lld", (long long)passage_id);
+  } else {
+    rc = st__fail(st, rc, "reading a passage", err);
+  }
+  st__done(s);
+  return rc;
+}
+
+void trove_store_passages_free(trove_store_passage *p, size_t n) {
+  for (size_t i = 0; p && i < n; i++)
+    trove_free((void *)p[i].heading);
+  trove_free(p);
+}

@@ -1,0 +1,254 @@
+/* store_read.c: reading items back: the batch match of change detection,
+ * one item for `trove print`, and the keyset-paginated walk of a source for
+ * `trove reprocess`.
+ *
+ * The match answers a whole scan batch in one statement: the ids become a
+ * VALUES table joined to the items' (source_id, external_id) unique index,
+ * one index probe per id and one round trip per batch (perceive's shape).
+ * The statement is rebuilt only when the batch size changes, so a scan of
+ * full 64-id batches prepares it once.
+ *
+ * Reprocess pages by "id > last id" (keyset), not OFFSET: each chunk costs
+ * one index seek however deep the walk is, and rows written meanwhile by
+ * the same walk cannot shift a page.
+ */
+#include "store_int.h"
+
+#include <string.h>
+
+/* ---- match ----------------------------------------------------------------- */
+
+/* Gives the match statement for n ids, reusing the last one when n is the
+ * same (the common case: full batches). */
+static int build_match(trove_store *st, size_t n, sqlite3_stmt **out, trove_err *err) {
+  if (st->match && st->match_n == n) {
+    *out = st->match;
+    return 0;
+  }
+  sqlite3_finalize(st->match);
+  st->match = NULL;
+  trove_buf b = {0};
+  int rc = trove_buf_puts(&b, "WITH q(ord, ext) AS (VALUES ");
+  for (size_t i = 0; i < n && rc == 0; i++)
+    rc = trove_buf_printf(&b, "%s(%zu, ?%zu)", i ? ", " : "", i, i + 2);
+  if (rc == 0)
+    rc = trove_buf_puts(&b, ") SELECT q.ord, i.id, i.content_hash, i.etag, i.last_modified,"
+                        " i.skip_reason, i.mtime, i.process_version FROM q JOIN items i"
+                        " ON i.source_id = ?1 AND i.external_id = q.ext");
+  if (rc) {
+    trove_buf_free(&b);
+    return trove_err_set(err, TROVE_ENOMEM, "out of memory matching a batch");
+  }
+  int src = sqlite3_prepare_v3(st->db, b.data, -1, SQLITE_PREPARE_PERSISTENT, &st->match,
+                               NULL);
+  trove_buf_free(&b);
+  if (src != SQLITE_OK) {
+    st->match = NULL;
+    return st__fail(st, src, "matching a batch", err);
+  }
+  st->match_n = n;
+  *out = st->match;
+  return 0;
+}
+
+static int read_match(sqlite3_stmt *s, trove_store_match *m) {
+  m->item_id = sqlite3_column_int64(s, 1);
+  m->mtime = sqlite3_column_int64(s, 6);
+  m->process_version = sqlite3_column_int64(s, 7);
+  return st__col_dup(s, 2, &m->content_hash) && st__col_dup(s, 3, &m->etag) &&
+                 st__col_dup(s, 4, &m->last_modified) && st__col_dup(s, 5, &m->skip_reason)
+             ? 0
+             : TROVE_ENOMEM;
+}
+
+int trove_store_items_match(trove_store *st, int64_t source_id, const char *const *ids,
+                            size_t n, trove_store_match *out, trove_err *err) {
+  if (!st || (n && (!ids || !out)))
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_items_match: NULL argument");
+  if (n > TROVE_STORE_MATCH_MAX)
+    return trove_err_set(err, TROVE_ERANGE, "cannot match %zu ids at once (at most %d); "
+                         "split the batch", n, TROVE_STORE_MATCH_MAX);
+  for (size_t i = 0; i < n; i++)
+    if (!ids[i])
+      return trove_err_set(err, TROVE_EINVAL, "trove_store_items_match: id %zu is NULL", i);
+  if (n == 0)
+    return 0;
+  memset(out, 0, n * sizeof *out);
+  sqlite3_stmt *s = NULL;
+  int rc = build_match(st, n, &s, err);
+  if (rc)
+    goto out_reset;
+  sqlite3_bind_int64(s, 1, source_id);
+  for (size_t i = 0; i < n; i++)
+    sqlite3_bind_text(s, (int)i + 2, ids[i], -1, SQLITE_STATIC);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int64_t ord = sqlite3_column_int64(s, 0);
+    if (ord < 0 || (size_t)ord >= n) /* cannot happen: ord comes from our VALUES */
+      continue;
+    if (read_match(s, &out[ord])) {
+      rc = SQLITE_NOMEM;
+      break;
+    }
+  }
+  rc = rc == SQLITE_DONE ? 0 : st__fail(st, rc, "matching a batch", err);
+  if (rc)
+    trove_store_match_clear(out, n);
+out_reset:
+  st__done(s); /* unbinds the caller's ids, bound without a copy */
+  return rc;
+}
+
+void trove_store_match_clear(trove_store_match *m, size_t n) {
+  for (size_t i = 0; m && i < n; i++) {
+    trove_free(m[i].content_hash);
+    trove_free(m[i].etag);
+    trove_free(m[i].last_modified);
+    trove_free(m[i].skip_reason);
+    memset(&m[i], 0, sizeof m[i]);
+  }
+}
+
+/* ---- items ----------------------------------------------------------------- */
+
+/* The columns read_item expects, in order; ?2 (with raw) decides column 10. */
+#define ITEM_COLS                                                                  \
+  "SELECT id, source_id, external_id, type, title, author, description, language," \
+  " headings, text, CASE WHEN ?2 THEN raw END, raw_size, content_hash, etag,"      \
+  " last_modified, process_version, mtime, last_visited, skip_reason, error,"      \
+  " hidden_at, seen_in_scan, is_link_hub, updated_at FROM items"
+
+static bool dup(sqlite3_stmt *s, int col, const char **out) {
+  char *p;
+  bool ok = st__col_dup(s, col, &p);
+  *out = p;
+  return ok;
+}
+
+static int read_raw(trove_store *st, sqlite3_stmt *s, trove_store_item *it, trove_err *err) {
+  const void *blob = sqlite3_column_blob(s, 10);
+  int len = sqlite3_column_bytes(s, 10);
+  if (!blob) {
+    if (sqlite3_column_type(s, 10) != SQLITE_NULL)
+      return trove_err_set(err, TROVE_ENOMEM, "out of memory reading item %lld",
+                           (long long)it->id);
+    return 0;
+  }
+  void *raw;
+  int rc = st__decompress(st, it->id, blob, (size_t)len, sqlite3_column_int64(s, 11), &raw,
+                          err);
+  if (rc == 0) {
+    it->raw = raw;
+    it->raw_len = (size_t)sqlite3_column_int64(s, 11);
+  }
+  return rc;
+}
+
+/* Reads the current row of an ITEM_COLS query into *it. */
+static int read_item(trove_store *st, sqlite3_stmt *s, trove_store_item *it, trove_err *err) {
+  memset(it, 0, sizeof *it);
+  it->id = sqlite3_column_int64(s, 0);
+  it->source_id = sqlite3_column_int64(s, 1);
+  it->type = trove_item_type_parse((const char *)sqlite3_column_text(s, 3));
+  it->process_version = sqlite3_column_int64(s, 15);
+  it->mtime = sqlite3_column_int64(s, 16);
+  it->last_visited = sqlite3_column_int64(s, 17);
+  it->hidden_at = sqlite3_column_int64(s, 20);
+  it->seen_in_scan = sqlite3_column_int64(s, 21);
+  it->is_link_hub = sqlite3_column_int(s, 22) != 0;
+  it->updated_at = sqlite3_column_int64(s, 23);
+  bool ok = dup(s, 2, &it->external_id) && dup(s, 4, &it->title) && dup(s, 5, &it->author) &&
+            dup(s, 6, &it->description) && dup(s, 7, &it->language) &&
+            dup(s, 8, &it->headings) && dup(s, 9, &it->text) &&
+            dup(s, 12, &it->content_hash) && dup(s, 13, &it->etag) &&
+            dup(s, 14, &it->last_modified) && dup(s, 18, &it->skip_reason) &&
+            dup(s, 19, &it->error);
+  int rc = ok ? read_raw(st, s, it, err)
+              : trove_err_set(err, TROVE_ENOMEM, "out of memory reading item %lld",
+                              (long long)it->id);
+  if (rc)
+    trove_store_item_clear(it);
+  return rc;
+}
+
+void trove_store_item_clear(trove_store_item *it) {
+  if (!it)
+    return;
+  const char *strs[] = {it->external_id, it->title, it->author, it->description,
+                        it->language, it->headings, it->text, it->content_hash, it->etag,
+                        it->last_modified, it->skip_reason, it->error};
+  for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+    trove_free((void *)strs[i]);
+  trove_free((void *)it->raw);
+  memset(it, 0, sizeof *it);
+}
+
+void trove_store_items_free(trove_store_item *v, size_t n) {
+  for (size_t i = 0; v && i < n; i++)
+    trove_store_item_clear(&v[i]);
+  trove_free(v);
+}
+
+int trove_store_item_get(trove_store *st, int64_t id, bool with_raw, trove_store_item *out,
+                         trove_err *err) {
+  if (!st || !out)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_item_get: NULL argument");
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *s = NULL;
+  int rc = st__stmt(st, SLOT_ITEM_GET, ITEM_COLS " WHERE id = ?1", &s, err);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int(s, 2, with_raw);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    rc = read_item(st, s, out, err);
+  else if (rc == SQLITE_DONE)
+    rc = trove_err_set(err, TROVE_ENOENT, "no item with id %lld; see `trove search`",
+                       (long long)id);
+  else
+    rc = st__fail(st, rc, "reading an item", err);
+  st__done(s);
+  return rc;
+}
+
+int trove_store_items_next(trove_store *st, int64_t source_id, int64_t after_id,
+                           size_t limit, trove_store_item **out, size_t *n, trove_err *err) {
+  if (!st || !out || !n || limit == 0 || limit > INT32_MAX)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_items_next: bad argument");
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *s = NULL;
+  int rc = st__stmt(st, SLOT_ITEMS_NEXT, ITEM_COLS " WHERE source_id = ?1 AND id > ?3"
+                    " AND raw IS NOT NULL ORDER BY id LIMIT ?4", &s, err);
+  if (rc)
+    return rc;
+  trove_store_item *v = NULL;
+  size_t len = 0, cap = 0;
+  sqlite3_bind_int64(s, 1, source_id);
+  sqlite3_bind_int(s, 2, 1);
+  sqlite3_bind_int64(s, 3, after_id);
+  sqlite3_bind_int64(s, 4, (int64_t)limit);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    void *grown = v; /* grows with the rows, not with limit */
+    if (st__grow(&grown, &cap, len, sizeof *v)) {
+      rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading items");
+      goto out_free;
+    }
+    v = grown;
+    if ((rc = read_item(st, s, &v[len], err)))
+      goto out_free;
+    len++;
+  }
+  if (rc != SQLITE_DONE) {
+    rc = st__fail(st, rc, "reading items", err);
+    goto out_free;
+  }
+  st__done(s);
+  *out = v;
+  *n = len;
+  return 0;
+out_free:
+  st__done(s);
+  trove_store_items_free(v, len);
+  return rc;
+}

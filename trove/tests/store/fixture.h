@@ -1,0 +1,83 @@
+/* fixture.h: what the store tests share: a fresh temporary directory per
+ * case (removed afterwards), a database opened in it, and a few items with
+ * deterministic content. Header-only, static functions: each test is one
+ * executable. */
+#ifndef STORE_FIXTURE_H
+#define STORE_FIXTURE_H
+
+#include "store.h"
+
+#include "check.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A temporary directory, and the database path inside it. */
+typedef struct fx {
+  char dir[64];
+  char db[128];
+} fx;
+
+static inline void fx_init(fx *f) {
+  snprintf(f->dir, sizeof f->dir, "/tmp/trove-store-XXXXXX");
+  if (!mkdtemp(f->dir)) {
+    perror("mkdtemp");
+    exit(2);
+  }
+  snprintf(f->db, sizeof f->db, "%s/trove.db", f->dir);
+}
+
+static inline int fx_rm_one(const char *path, const struct stat *sb, int flag,
+                            struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static inline void fx_done(fx *f) { nftw(f->dir, fx_rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+
+/* Opens f->db with a short busy timeout; CHECKs that it worked. */
+static inline trove_store *fx_open(fx *f) {
+  trove_store *st = NULL;
+  trove_err e = {0};
+  trove_store_opts o = {.path = f->db, .busy_timeout_ms = 200};
+  int rc = trove_store_open(&o, &st, &e);
+  if (rc)
+    fprintf(stderr, "open %s: %s\n", f->db, e.msg);
+  CHECK(rc == 0 && st);
+  return st;
+}
+
+/* Writes n bytes of `fill` over the file at path from offset. */
+static inline void fx_scribble(const char *path, long offset, size_t n, int fill) {
+  FILE *fp = fopen(path, "r+b");
+  CHECK(fp != NULL);
+  if (!fp)
+    return;
+  fseek(fp, offset, SEEK_SET);
+  for (size_t i = 0; i < n; i++)
+    fputc(fill, fp);
+  fclose(fp);
+}
+
+/* An item whose text mentions `word`; strings point into static storage or
+ * the caller's. */
+static inline trove_store_item fx_item(const char *external_id, const char *title,
+                                       const char *text, int64_t version) {
+  trove_store_item it = {0};
+  it.external_id = external_id;
+  it.type = TROVE_ITEM_LOCAL;
+  it.title = title;
+  it.text = text;
+  it.raw = text;
+  it.raw_len = text ? strlen(text) : 0;
+  it.content_hash = "h1";
+  it.process_version = 1;
+  it.mtime = 1000;
+  it.seen_in_scan = version;
+  return it;
+}
+
+#endif /* STORE_FIXTURE_H */

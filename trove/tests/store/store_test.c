@@ -1,0 +1,456 @@
+/* store_test.c: opening trove's database (new, 0-byte, reopened, WAL
+ * checked), every open error (corrupt, another program's file, a newer
+ * schema, no WAL, read-only directory, unmakeable directory, locked), the
+ * default path, batches, and sources. Items, search, faults, crashes and
+ * concurrency have their own test files. */
+#include "fixture.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+/* Runs sql on path with a plain SQLite connection (the test's own view). */
+static void raw_exec(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+static void raw_text(const char *path, const char *sql, char *out, size_t cap) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *s = NULL;
+  out[0] = '\0';
+  CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+  CHECK(sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK);
+  if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+    snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}
+
+static void store_open_creates_dirs_schema_and_wal(void) {
+  fx f;
+  fx_init(&f);
+  snprintf(f.db, sizeof f.db, "%s/a/b/trove.db", f.dir);
+  trove_store *st = fx_open(&f);
+  CHECK(st && strcmp(trove_store_path(st), f.db) == 0);
+  trove_err e = {0};
+  CHECK(trove_store_check(st, &e) == 0);
+  CHECK(trove_store_source_add(st, "docs", "fs", "/d", NULL, NULL, &e) == 0);
+  trove_store_close(st);
+  char mode[32], ver[32];
+  raw_text(f.db, "PRAGMA journal_mode", mode, sizeof mode);
+  raw_text(f.db, "PRAGMA user_version", ver, sizeof ver);
+  CHECK(strcmp(mode, "wal") == 0);
+  CHECK(atoi(ver) >= 2);
+  st = fx_open(&f); /* reopen: nothing to migrate, data kept */
+  trove_store_source src;
+  CHECK(trove_store_source_get(st, "docs", &src, &e) == 0 && strcmp(src.location, "/d") == 0);
+  trove_store_source_clear(&src);
+  trove_store_close(st);
+  fx_done(&f);
+}
+
+static void store_open_migrates_an_older_schema_step_by_step(void) {
+  fx f;
+  fx_init(&f);
+  trove_store *st = fx_open(&f);
+  trove_err e = {0};
+  int64_t src, item;
+  CHECK(trove_store_source_add(st, "docs", "fs", "/d", NULL, &src, &e) == 0);
+  trove_store_item it = fx_item("/a", "A", "kept across the upgrade", 1);
+  CHECK(trove_store_item_upsert(st, src, &it, &item, &e) == 0);
+  trove_store_close(st);
+  /* Back to version 1: the embedding slot's tables did not exist yet. */
+  raw_exec(f.db, "DROP TABLE passage_vectors; DROP TABLE vector_models;"
+                 " DROP TABLE passages; PRAGMA user_version=1;");
+  st = fx_open(&f);
+  char ver[32];
+  raw_text(f.db, "PRAGMA user_version", ver, sizeof ver);
+  CHECK(atoi(ver) == 2);
+  trove_store_passage p = {.ordinal = 0, .start = 0, .end = 4};
+  CHECK(trove_store_passages_replace(st, item, &p, 1, NULL, NULL, &e) == 0);
+  trove_store_item got;
+  CHECK(trove_store_item_get(st, item, false, &got, &e) == 0 &&
+        strcmp(got.text, "kept across the upgrade") == 0);
+  trove_store_item_clear(&got);
+  CHECK(trove_store_check(st, &e) == 0);
+  trove_store_close(st);
+  fx_done(&f);
+}
+
+static void store_open_zero_byte_file_is_new_db(void) {
+  fx f;
+  fx_init(&f);
+  FILE *fp = fopen(f.db, "wb");
+  CHECK(fp != NULL);
+  if (fp)
+    fclose(fp);
+  trove_store *st = fx_open(&f);
+  CHECK(st && trove_store_check(st, NULL) == 0);
+  trove_store_close(st);
+  fx_done(&f);
+}
+
+static void store_open_garbage_file_is_corrupt(void) {
+  fx f;
+  fx_init(&f);
+  FILE *fp = fopen(f.db, "wb");
+  for (int i = 0; fp && i < 8192; i++)
+    fputc((i * 7919) & 0xff, fp);
+  if (fp)
+    fclose(fp);
+  trove_store *st = NULL;
+  trove_err e = {0};
+  trove_store_opts o = {.path = f.db};
+  CHECK(trove_store_open(&o, &st, &e) == TROVE_ECORRUPT && st == NULL);
+  CHECK(e.code == TROVE_ECORRUPT && strstr(e.msg, f.db) && strstr(e.msg, "trove scan"));
+  fx_done(&f);
+}
+
+static void store_open_scribbled_db_is_corrupt(void) {
+  fx f;
+  fx_init(&f);
+  trove_store *st = fx_open(&f);
+  trove_store_close(st);
+  fx_scribble(f.db, 0, 100, 0x5a); /* the header: not a database any more */
+  trove_err e = {0};
+  trove_store_opts o = {.path = f.db};
+  CHECK(trove_store_open(&o, &st, &e) == TROVE_ECORRUPT && st == NULL);
+  CHECK(strstr(e.msg, "corrupt") && strstr(e.msg, "move it away"));
+  fx_done(&f);
+
+  fx_init(&f); /* garbage over the pages after the header */
+  st = fx_open(&f);
+  trove_store_close(st);
+  struct stat sb;
+  CHECK(stat(f.db, &sb) == 0 && sb.st_size > 8192);
+  fx_scribble(f.db, 4096, (size_t)sb.st_size - 4096, 0xa5);
+  int rc = trove_store_open(&o, &st, &e);
+  if (rc == 0) /* the damage may only show in a full check */
+    rc = trove_store_check(st, &e);
+  CHECK(rc == TROVE_ECORRUPT && e.code == TROVE_ECORRUPT);
+  trove_store_close(st);
+  fx_done(&f);
+}
+
+static void store_open_foreign_db_is_unsupported(void) {
+  fx f;
+  fx_init(&f);
+  raw_exec(f.db, "CREATE TABLE moz_places(id INTEGER PRIMARY KEY, url TEXT)");
+  trove_store *st = NULL;
+  trove_err e = {0};
+  trove_store_opts o = {.path = f.db};
+  CHECK(trove_store_open(&o, &st, &e) == TROVE_EUNSUPPORTED && !st);
+  CHECK(strstr(e.msg, "another program") != NULL);
+  fx_done(&f);
+}
+
+static void store_open_newer_schema_is_unsupported(void) {
+  fx f;
+  fx_init(&f);
+  trove_store_close(fx_open(&f));
+  raw_exec(f.db, "PRAGMA user_version=999");
+  trove_store *st = NULL;
+  trove_err e = {0};
+  trove_store_opts o = {.path = f.db};
+  CHECK(trove_store_open(&o, &st, &e) == TROVE_EUNSUPPORTED && !st);
+  CHECK(strstr(e.msg, "upgrade trove") != NULL);
+  fx_done(&f);
+}
+
+static void store_open_without_wal_is_refused(void) {
+  trove_store *st = NULL;
+  trove_err e = {0};
+  trove_store_opts o = {.path = ":memory:"};
+  CHECK(trove_store_open(&o, &st, &e) == TROVE_EUNSUPPORTED && !st);
+  CHECK(strstr(e.msg, "WAL") && strstr(e.msg, "memory"));
+}
+
+/* Tries to open path in a child process that drops root (which ignores
+ * permissions); the exit code says what happened: 0 when the open failed
+ * with TROVE_EIO and a message naming the file and containing `want`. */
+static int open_as_nobody(const char *path, const char *want) {
+  if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+    return 10;
+  trove_store *st = NULL;
+  trove_err e = {0};
+  trove_store_opts o = {.path = path};
+  int rc = trove_store_open(&o, &st, &e);
+  trove_store_close(st);
+  if (rc != TROVE_EIO)
+    return 11;
+  return strstr(e.msg, path) && strstr(e.msg, want) ? 0 : 12;
+}
+
+static int run_as_nobody(const char *path, const char *want) {
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0)
+    _exit(open_as_nobody(path, want));
+  int status = -1;
+  CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void store_open_readonly_dir_or_file_fails_with_eio(void) {
+  fx f;
+  fx_init(&f);
+  char ro[96], fresh[128];
+  snprintf(ro, sizeof ro, "%s/ro", f.dir);
+  CHECK(mkdir(ro, 0755) == 0 && chmod(f.dir, 0755) == 0);
+  snprintf(f.db, sizeof f.db, "%s/trove.db", ro);
+  snprintf(fresh, sizeof fresh, "%s/new.db", ro);
+  trove_store_close(fx_open(&f)); /* an existing database, then made read-only */
+  CHECK(chmod(f.db, 0444) == 0 && chmod(ro, 0555) == 0);
+  CHECK(run_as_nobody(fresh, "TROVE_DB") == 0);  /* cannot be created */
+  CHECK(run_as_nobody(f.db, "read-only") == 0);  /* cannot be written */
+  fx_done(&f);
+}
+
+static void store_open_unmakeable_dir_fails_with_eio(void) {
+  fx f;
+  fx_init(&f);
+  char file[96];
+  snprintf(file, sizeof file, "%s/file", f.dir);
+  FILE *fp = fopen(file, "w");
+  if (fp)
+    fclose(fp);
+  snprintf(f.db, sizeof f.db, "%s/sub/trove.db", file);
+  trove_store *st = NULL;
+  trove_err e = {0};
+  trove_store_opts o = {.path = f.db};
+  CHECK(trove_store_open(&o, &st, &e) == TROVE_EIO && !st);
+  CHECK(strstr(e.msg, "cannot create directory") != NULL);
+  fx_done(&f);
+}
+
+static void store_open_bad_arguments_are_einval(void) {
+  trove_store *st = NULL;
+  trove_err e = {0};
+  trove_store_opts o = {.path = ""};
+  CHECK(trove_store_open(&o, NULL, &e) == TROVE_EINVAL);
+  CHECK(trove_store_open(&o, &st, &e) == TROVE_EINVAL && !st);
+  CHECK(trove_store_default_path(NULL, &e) == TROVE_EINVAL);
+  CHECK(trove_store_begin(NULL, &e) == TROVE_EINVAL);
+  CHECK(trove_store_check(NULL, &e) == TROVE_EINVAL);
+  trove_store_close(NULL);
+  trove_store_rollback(NULL);
+  CHECK(trove_store_path(NULL) == NULL);
+}
+
+static void store_default_path_follows_env(void) {
+  char *saved_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+  char *p = NULL;
+  trove_err e = {0};
+  setenv("TROVE_DB", "/x/t.db", 1);
+  CHECK(trove_store_default_path(&p, &e) == 0 && strcmp(p, "/x/t.db") == 0);
+  trove_free(p);
+  setenv("TROVE_DB", "", 1);
+  setenv("XDG_DATA_HOME", "/xdg", 1);
+  CHECK(trove_store_default_path(&p, &e) == 0 && strcmp(p, "/xdg/trove/trove.db") == 0);
+  trove_free(p);
+  setenv("XDG_DATA_HOME", "relative", 1); /* the spec says ignore it */
+  setenv("HOME", "/home/u", 1);
+  CHECK(trove_store_default_path(&p, &e) == 0 &&
+        strcmp(p, "/home/u/.local/share/trove/trove.db") == 0);
+  trove_free(p);
+  unsetenv("XDG_DATA_HOME");
+  unsetenv("HOME");
+  CHECK(trove_store_default_path(&p, &e) == TROVE_EINVAL && p == NULL);
+  CHECK(strstr(e.msg, "TROVE_DB") != NULL);
+  fx f; /* and open(NULL) goes where TROVE_DB says */
+  fx_init(&f);
+  setenv("TROVE_DB", f.db, 1);
+  trove_store *st = NULL;
+  CHECK(trove_store_open(NULL, &st, &e) == 0 && strcmp(trove_store_path(st), f.db) == 0);
+  trove_store_close(st);
+  unsetenv("TROVE_DB");
+  if (saved_home)
+    setenv("HOME", saved_home, 1);
+  free(saved_home);
+  fx_done(&f);
+}
+
+static void store_second_writer_gets_ebusy_after_timeout(void) {
+  fx f;
+  fx_init(&f);
+  trove_store *a = fx_open(&f), *b = fx_open(&f);
+  trove_err e = {0};
+  int64_t src;
+  CHECK(trove_store_source_add(a, "s", "fs", "/d", NULL, &src, &e) == 0);
+  CHECK(trove_store_begin(a, &e) == 0);
+  trove_store_item it = fx_item("x", "T", "text", 1);
+  CHECK(trove_store_item_upsert(a, src, &it, NULL, &e) == 0);
+  CHECK(trove_store_begin(b, &e) == TROVE_EBUSY);
+  CHECK(strstr(e.msg, "locked") && strstr(e.msg, f.db));
+  CHECK(trove_store_item_upsert(b, src, &it, NULL, &e) == TROVE_EBUSY);
+  trove_store_source s; /* reading is never blocked in WAL */
+  CHECK(trove_store_source_get(b, "s", &s, &e) == 0);
+  trove_store_source_clear(&s);
+  CHECK(trove_store_commit(a, &e) == 0);
+  CHECK(trove_store_begin(b, &e) == 0);
+  CHECK(trove_store_commit(b, &e) == 0);
+  trove_store_close(a);
+  trove_store_close(b);
+  fx_done(&f);
+}
+
+static void store_open_locked_file_is_ebusy(void) {
+  fx f;
+  fx_init(&f);
+  sqlite3 *db = NULL; /* a new file held exclusively: not even WAL can be set */
+  CHECK(sqlite3_open(f.db, &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, "BEGIN EXCLUSIVE; CREATE TABLE t(x);", NULL, NULL, NULL) ==
+        SQLITE_OK);
+  trove_store *st = NULL;
+  trove_err e = {0};
+  trove_store_opts o = {.path = f.db, .busy_timeout_ms = 50};
+  CHECK(trove_store_open(&o, &st, &e) == TROVE_EBUSY && !st);
+  CHECK(strstr(e.msg, "locked") && strstr(e.msg, "50 ms"));
+  sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close(db);
+  st = fx_open(&f); /* once released, it opens */
+  trove_store_close(st);
+  fx_done(&f);
+}
+
+static void store_alloc_hook_after_sqlite_use_is_ebusy(void) {
+  /* Earlier cases already used SQLite: too late to swap its allocator. */
+  CHECK(trove_store_use_alloc_hook() == TROVE_EBUSY);
+}
+
+static void store_batch_misuse_is_einval_and_rollback_discards(void) {
+  fx f;
+  fx_init(&f);
+  trove_store *st = fx_open(&f);
+  trove_err e = {0};
+  CHECK(trove_store_commit(st, &e) == TROVE_EINVAL);
+  CHECK(trove_store_begin(st, &e) == 0);
+  CHECK(trove_store_begin(st, &e) == TROVE_EINVAL);
+  CHECK(trove_store_source_add(st, "gone", "fs", "/d", NULL, NULL, &e) == 0);
+  trove_store_rollback(st);
+  trove_store_rollback(st); /* no batch: a no-op */
+  trove_store_source s;
+  CHECK(trove_store_source_get(st, "gone", &s, &e) == TROVE_ENOENT);
+  CHECK(trove_store_begin(st, &e) == 0); /* a batch left open is rolled back at close */
+  CHECK(trove_store_source_add(st, "gone", "fs", "/d", NULL, NULL, &e) == 0);
+  trove_store_close(st);
+  st = fx_open(&f);
+  CHECK(trove_store_source_get(st, "gone", &s, &e) == TROVE_ENOENT);
+  trove_store_close(st);
+  fx_done(&f);
+}
+
+static void store_sources_add_get_list_and_errors(void) {
+  fx f;
+  fx_init(&f);
+  trove_store *st = fx_open(&f);
+  trove_err e = {0};
+  int64_t a, b;
+  CHECK(trove_store_source_add(st, "web", "chromium-history", "/p", "{\"x\":1}", &b, &e) == 0);
+  CHECK(trove_store_source_add(st, "docs", "fs", "/d", NULL, &a, &e) == 0 && a != b);
+  CHECK(trove_store_source_add(st, "docs", "fs", "/e", NULL, NULL, &e) == TROVE_EEXIST);
+  CHECK(strstr(e.msg, "docs") != NULL);
+  CHECK(trove_store_source_add(st, "", "fs", "/e", NULL, NULL, &e) == TROVE_EINVAL);
+  CHECK(trove_store_source_add(st, "n", NULL, "/e", NULL, NULL, &e) == TROVE_EINVAL);
+  CHECK(trove_store_source_add(st, "n", "fs", "/e", "{bad", NULL, &e) == TROVE_EINVAL);
+  CHECK(strstr(e.msg, "JSON") != NULL);
+  trove_store_source s;
+  CHECK(trove_store_source_get(st, "nope", &s, &e) == TROVE_ENOENT);
+  CHECK(strstr(e.msg, "trove source list") != NULL);
+  trove_store_source *v = NULL;
+  size_t n = 0;
+  CHECK(trove_store_source_list(st, &v, &n, &e) == 0 && n == 2);
+  CHECK(n == 2 && strcmp(v[0].name, "docs") == 0 && strcmp(v[1].name, "web") == 0);
+  CHECK(n == 2 && strcmp(v[0].config, "{}") == 0 && strcmp(v[1].config, "{\"x\":1}") == 0);
+  CHECK(n == 2 && v[0].status == TROVE_SOURCE_READY && v[0].scan_version == 0);
+  trove_store_sources_free(v, n);
+  trove_store_close(st);
+  fx_done(&f);
+}
+
+static void store_scan_begin_and_finish_record_status(void) {
+  fx f;
+  fx_init(&f);
+  trove_store *st = fx_open(&f);
+  trove_err e = {0};
+  int64_t id, v1, v2;
+  CHECK(trove_store_source_add(st, "docs", "fs", "/d", NULL, &id, &e) == 0);
+  CHECK(trove_store_scan_begin(st, id, &v1, &e) == 0);
+  CHECK(trove_store_scan_begin(st, id, &v2, &e) == 0 && v2 == v1 + 1);
+  trove_store_source s;
+  CHECK(trove_store_source_get(st, "docs", &s, &e) == 0 && s.status == TROVE_SOURCE_INDEXING);
+  trove_store_source_clear(&s);
+  CHECK(trove_store_scan_finish(st, id, TROVE_SOURCE_ERROR, "disk gone", 12, 345, &e) == 0);
+  CHECK(trove_store_source_get(st, "docs", &s, &e) == 0);
+  CHECK(s.status == TROVE_SOURCE_ERROR && strcmp(s.status_msg, "disk gone") == 0);
+  CHECK(s.scanned == 12 && s.last_scan_ms == 345 && s.last_scan_at > 0 && s.scan_version == v2);
+  trove_store_source_clear(&s);
+  CHECK(trove_store_scan_begin(st, id + 100, &v1, &e) == TROVE_ENOENT);
+  CHECK(trove_store_scan_finish(st, id + 100, TROVE_SOURCE_READY, NULL, 0, 0, &e) ==
+        TROVE_ENOENT);
+  CHECK(trove_store_scan_finish(st, id, (trove_source_status)7, NULL, 0, 0, &e) ==
+        TROVE_EINVAL);
+  CHECK(trove_store_scan_finish(st, id, TROVE_SOURCE_READY, NULL, -1, 0, &e) == TROVE_EINVAL);
+  trove_store_close(st);
+  fx_done(&f);
+}
+
+static void store_source_remove_takes_items_passages_vectors(void) {
+  fx f;
+  fx_init(&f);
+  trove_store *st = fx_open(&f);
+  trove_err e = {0};
+  int64_t a, b, item, keep;
+  CHECK(trove_store_source_add(st, "a", "fs", "/a", NULL, &a, &e) == 0);
+  CHECK(trove_store_source_add(st, "b", "fs", "/b", NULL, &b, &e) == 0);
+  trove_store_item it = fx_item("one", "Title one", "alpha beta gamma", 1);
+  CHECK(trove_store_item_upsert(st, a, &it, &item, &e) == 0);
+  CHECK(trove_store_item_upsert(st, b, &it, &keep, &e) == 0);
+  trove_store_passage p[2] = {{.ordinal = 0, .start = 0, .end = 5},
+                              {.ordinal = 1, .start = 6, .end = 10}};
+  int64_t pid[2];
+  CHECK(trove_store_passages_replace(st, item, p, 2, pid, NULL, &e) == 0);
+  float vec[4] = {1, 2, 3, 4};
+  CHECK(trove_store_vector_put(st, pid[0], "m", vec, 4, &e) == 0);
+  trove_store_ids gone = {0};
+  CHECK(trove_store_source_remove(st, "nope", &gone, &e) == TROVE_ENOENT && gone.n == 0);
+  CHECK(trove_store_source_remove(st, "a", &gone, &e) == 0);
+  CHECK(gone.n == 2 && gone.v[0] == pid[0] && gone.v[1] == pid[1]);
+  trove_store_item got;
+  CHECK(trove_store_item_get(st, item, false, &got, &e) == TROVE_ENOENT);
+  CHECK(trove_store_item_get(st, keep, false, &got, &e) == 0);
+  trove_store_item_clear(&got);
+  int64_t version, count;
+  size_t dim;
+  CHECK(trove_store_vectors_version(st, "m", &version, &dim, &count, &e) == 0 && count == 0);
+  CHECK(trove_store_check(st, &e) == 0); /* the FTS rows went with the cascade */
+  trove_store_ids_free(&gone);
+  trove_store_close(st);
+  fx_done(&f);
+}
+
+int main(void) {
+  RUN(store_open_creates_dirs_schema_and_wal);
+  RUN(store_open_migrates_an_older_schema_step_by_step);
+  RUN(store_open_zero_byte_file_is_new_db);
+  RUN(store_open_garbage_file_is_corrupt);
+  RUN(store_open_scribbled_db_is_corrupt);
+  RUN(store_open_foreign_db_is_unsupported);
+  RUN(store_open_newer_schema_is_unsupported);
+  RUN(store_open_without_wal_is_refused);
+  RUN(store_open_readonly_dir_or_file_fails_with_eio);
+  RUN(store_open_unmakeable_dir_fails_with_eio);
+  RUN(store_open_bad_arguments_are_einval);
+  RUN(store_default_path_follows_env);
+  RUN(store_second_writer_gets_ebusy_after_timeout);
+  RUN(store_open_locked_file_is_ebusy);
+  RUN(store_alloc_hook_after_sqlite_use_is_ebusy);
+  RUN(store_batch_misuse_is_einval_and_rollback_discards);
+  RUN(store_sources_add_get_list_and_errors);
+  RUN(store_scan_begin_and_finish_record_status);
+  RUN(store_source_remove_takes_items_passages_vectors);
+  return check_done("store_test");
+}
