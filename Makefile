@@ -12,6 +12,7 @@ all: build
 
 deps:
 	@scripts/deps.sh
+	@scripts/fetch-model.sh >/dev/null
 
 $(BUILD)/%/CMakeCache.txt:
 	cmake -S . -B $(BUILD)/$* -DSANITIZE=$* -DCMAKE_BUILD_TYPE=Release >/dev/null

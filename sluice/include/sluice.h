@@ -344,6 +344,141 @@ SL_API void sl_blocking_end(void);
  * 31 bytes). NULL clears it. */
 SL_API void sl_thread_set_name(const char *name);
 
+/* ---- pipelines ---------------------------------------------------------- */
+
+/* A pipeline is named stages joined by named bounded channels of item
+ * pointers: a source, then maps, batchers and flat maps, then a sink, each
+ * stage on a thread of its own, a parallel map fanning its items out to a
+ * pool. sl_pipeline_run returns the first error; that error cancels every
+ * stage, every item still in flight is released once through the free
+ * function of the stage that made it, and every thread is joined.
+ *
+ *   sl_pipeline *p;
+ *   sl_pipeline_create(&p, &(sl_pipeline_config){.name = "reprocess"});
+ *   sl_stage *rows = sl_pipeline_source(p, "read", read_rows, db);
+ *   sl_stage *ext = sl_pipeline_map(p, "extract", reextract, NULL, 4, SL_MAP_UNORDERED);
+ *   sl_stage *b = sl_pipeline_batch(p, "batch", 64, 0.05);
+ *   sl_stage *out = sl_pipeline_sink(p, "write", write_batch, db);
+ *   sl_pipeline_connect(p, rows, ext, "rows", 64);
+ *   sl_pipeline_connect(p, ext, b, "extracted", 64);
+ *   sl_pipeline_connect(p, b, out, "batches", 4);
+ *   int rc = sl_pipeline_run(p);
+ *   sl_pipeline_destroy(p);
+ *
+ * Builder calls record the first error in the pipeline (a NULL function,
+ * no memory, a bad capacity) and return NULL or the code; sl_pipeline_run
+ * then returns that error without starting anything, so a builder can be
+ * written without checking each call. */
+typedef struct sl_pipeline sl_pipeline;
+typedef struct sl_stage sl_stage;
+typedef struct sl_emitter sl_emitter;
+
+/* Releases an item the pipeline still holds when it stops early. */
+typedef void (*sl_item_free_fn)(void *item, void *ctx);
+
+/* A stage's counters; times in seconds. Any thread may read them during a
+ * run (racy snapshots). */
+typedef struct sl_stage_stats {
+  const char *name;      /* the stage's name; valid while the pipeline lives */
+  unsigned workers;      /* threads or jobs in flight it may use */
+  uint64_t items_in, items_out;
+  double busy;           /* inside the stage's function, summed over workers */
+  double blocked_in;     /* waiting for input */
+  double blocked_out;    /* waiting for room downstream */
+} sl_stage_stats;
+
+/* Called on the thread that runs sl_pipeline_run, at least interval apart
+ * (never more often than every 100 ms), and once at the end. */
+typedef void (*sl_progress_fn)(const sl_stage_stats *stats, size_t n, double elapsed, void *arg);
+
+typedef struct sl_pipeline_config {
+  const char *name;          /* copied; NULL gives "pipeline" */
+  sl_pool *pool;             /* for parallel maps; NULL: the global pool */
+  sl_item_free_fn item_free; /* default free function of every stage's items */
+  void *item_free_ctx;
+  sl_progress_fn progress;   /* optional */
+  void *progress_arg;
+  double progress_interval;  /* seconds, >= 0.1; 0 gives 0.2 */
+} sl_pipeline_config;
+
+/* Creates an empty pipeline. Returns 0, SL_EINVAL (out NULL) or SL_ENOMEM. */
+SL_API int sl_pipeline_create(sl_pipeline **out, const sl_pipeline_config *cfg);
+
+/* Frees the pipeline, its stages and channels. Not during sl_pipeline_run.
+ * NULL is a no-op. */
+SL_API void sl_pipeline_destroy(sl_pipeline *p);
+
+/* Hands an item to the stage's output. Takes ownership of item either way.
+ * Returns 0, or SL_ECANCELED when the pipeline is stopping (the item has
+ * been released): the stage should return soon. */
+SL_API int sl_emit(sl_emitter *out, void *item);
+
+/* A source emits items until done and returns 0 or an error code. */
+typedef int (*sl_source_fn)(void *user, sl_emitter *out);
+/* A map takes ownership of item and stores its result (NULL drops it) in
+ * *out; returns 0 or an error code (then it must have released item). */
+typedef int (*sl_map_fn)(void *user, void *item, void **out);
+/* A flat map takes ownership of item and emits any number of items. */
+typedef int (*sl_flat_fn)(void *user, void *item, sl_emitter *out);
+/* A sink takes ownership of item; returns 0 or an error code. */
+typedef int (*sl_sink_fn)(void *user, void *item);
+
+/* What a batch stage emits: n items, owned by whoever receives the batch,
+ * which frees the array with sl_batch_free. */
+typedef struct sl_batch {
+  size_t n;
+  void *items[];
+} sl_batch;
+
+/* Frees a batch's array, not its items. NULL is a no-op. */
+SL_API void sl_batch_free(sl_batch *b);
+
+/* Map flags. */
+enum { SL_MAP_ORDERED = 0, SL_MAP_UNORDERED = 1 };
+
+/* Stage builders. `name` is copied and names the stage's thread in stall
+ * reports. They return the stage, or NULL after recording an error. */
+SL_API sl_stage *sl_pipeline_source(sl_pipeline *p, const char *name, sl_source_fn fn, void *user);
+/* workers <= 1: a serial map on the stage's thread. workers > 1: up to that
+ * many items in flight as jobs on the pipeline's pool, emitted in input
+ * order (SL_MAP_ORDERED) or as they finish (SL_MAP_UNORDERED). */
+SL_API sl_stage *sl_pipeline_map(sl_pipeline *p, const char *name, sl_map_fn fn, void *user,
+                                 unsigned workers, int flags);
+SL_API sl_stage *sl_pipeline_flat_map(sl_pipeline *p, const char *name, sl_flat_fn fn, void *user);
+/* Gathers up to `size` items into an sl_batch; a partial batch goes out
+ * when no item came for flush_after seconds (0: only when full or at the
+ * end of input). */
+SL_API sl_stage *sl_pipeline_batch(sl_pipeline *p, const char *name, size_t size,
+                                   double flush_after);
+SL_API sl_stage *sl_pipeline_sink(sl_pipeline *p, const char *name, sl_sink_fn fn, void *user);
+
+/* Sets the function that releases the items this stage emits (default: the
+ * pipeline's item_free; batches are released item by item with the free
+ * function of the stage that fed the batcher). */
+SL_API int sl_stage_set_free(sl_stage *s, sl_item_free_fn fn, void *ctx);
+
+/* Joins from's output to to's input with a new channel of `capacity` (>= 1)
+ * items named `name`. Each stage has at most one input and one output.
+ * Returns 0, SL_EINVAL (NULL stage, capacity 0, a stage that already has
+ * that end, a source as `to`, a sink as `from`) or SL_ENOMEM. */
+SL_API int sl_pipeline_connect(sl_pipeline *p, sl_stage *from, sl_stage *to, const char *name,
+                               size_t capacity);
+
+/* Runs the pipeline to completion on the calling thread plus one thread per
+ * stage. Returns 0; the first error a stage returned (which canceled the
+ * rest); a builder error; SL_EINVAL when the graph is not a set of chains
+ * from a source to a sink (no stages, a stage left unconnected, a cycle);
+ * or SL_EAGAIN (a thread could not start). A pipeline runs once. */
+SL_API int sl_pipeline_run(sl_pipeline *p);
+
+/* Copies up to cap stages' counters into out; returns the stage count. */
+SL_API size_t sl_pipeline_stats(const sl_pipeline *p, sl_stage_stats *out, size_t cap);
+
+/* Writes a summary of the last run into buf (NUL-terminated, cut at len):
+ * one line per stage (items, busy, waiting) and a line naming the
+ * bottleneck stage. Returns the length it needed, like snprintf. */
+SL_API size_t sl_pipeline_summary(const sl_pipeline *p, char *buf, size_t len);
+
 /* ---- the stall detector -------------------------------------------------- */
 
 /* What the stall detector does once it has written a report. */

