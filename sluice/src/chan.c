@@ -126,6 +126,7 @@ static int init_flavor(sl_chan *ch, size_t cap) {
 int sl_chan_create(sl_chan **out, const char *name, size_t elem_size, size_t cap) {
   if (!out || elem_size == 0 || elem_size > SL_CHAN_MAX_ELEM)
     return SL_EINVAL;
+  sl__watchdog_from_env();
   if (cap != SL_CHAN_UNBOUNDED && cap > SL_CHAN_MAX_CAP)
     return SL_EINVAL;
   if (!name)
@@ -291,6 +292,23 @@ void sl__chan_disconnect(sl_chan *ch) {
 
 /* ---- dispatch -------------------------------------------------------------- */
 
+/* Remembers who last used each end, for the stall detector's verdict. The
+ * field sits on the cache line that end already writes; it is stored only
+ * when it changes, so a steady producer or consumer pays one load. Relaxed:
+ * a hint read racily. */
+static void note_peer(sl_chan *ch, int kind) {
+  _Atomic(const void *) *slot = kind == SL_SELECT_SEND ? &ch->last_sender : &ch->last_receiver;
+  const void *self = sl__self();
+  if (atomic_load_explicit(slot, memory_order_relaxed) != self)
+    atomic_store_explicit(slot, self, memory_order_relaxed);
+}
+
+const void *sl__chan_last_peer(const sl_chan *ch, int kind) {
+  sl_chan *c = (sl_chan *)ch;
+  return atomic_load_explicit(kind == SL_SELECT_SEND ? &c->last_sender : &c->last_receiver,
+                              memory_order_relaxed);
+}
+
 int sl__chan_try(sl_chan *ch, int kind, void *msg, const sl__waiter *self) {
   int rc;
   switch (ch->flavor) {
@@ -301,10 +319,15 @@ int sl__chan_try(sl_chan *ch, int kind, void *msg, const sl__waiter *self) {
     rc = kind == SL_SELECT_SEND ? sl__list_try_send(ch, msg) : sl__list_try_recv(ch, msg);
     break;
   default:
-    return sl__zero_try(ch, kind, msg, self); /* pairs directly, nobody to notify */
+    rc = sl__zero_try(ch, kind, msg, self); /* pairs directly, nobody to notify */
+    if (rc == 0)
+      note_peer(ch, kind);
+    return rc;
   }
-  if (rc == 0)
+  if (rc == 0) {
+    note_peer(ch, kind);
     notify_one(ch, kind == SL_SELECT_SEND ? &ch->recvq : &ch->sendq);
+  }
   return rc;
 }
 

@@ -86,10 +86,12 @@ struct sl_chan {
    * with mark_bit when disconnected. List: the same, plus the tail block. */
   alignas(SL_CACHELINE) _Atomic size_t tail;
   _Atomic(struct sl__block *) tail_block;
+  _Atomic(const void *) last_sender; /* sl__thread of the latest send, for stall reports */
 
   /* Receiver end: written by every receive. */
   alignas(SL_CACHELINE) _Atomic size_t head;
   _Atomic(struct sl__block *) head_block;
+  _Atomic(const void *) last_receiver; /* sl__thread of the latest receive */
 
   /* Slow path only: the lock guards both queues' links and, for rendezvous
    * channels, the whole handoff (the flavour has no lock-free part). */
@@ -209,6 +211,11 @@ SL_HIDDEN void sl__chan_disconnect(sl_chan *ch);
  * set, or SL_ETIMEDOUT. Counts progress on success. */
 SL_HIDDEN int sl__chan_wait_ops(sl_select_op *ops, size_t n, int64_t deadline, sl__op op,
                                 size_t *index);
+
+/* The thread record of the last thread that completed an operation of
+ * `kind` on ch, or NULL; a racy hint that may name a thread that has since
+ * exited (the stall detector matches it against the live registry). */
+SL_HIDDEN const void *sl__chan_last_peer(const sl_chan *ch, int kind);
 
 /* Calls fn(ch, arg) for every live channel, under the registry lock, so no
  * channel is freed meanwhile. fn may use the public getters and must not

@@ -38,12 +38,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* TEMPORARY until chan.c records its last peers: no peer known. */
-static const void *sl__chan_last_peer(const sl_chan *c, int kind) {
-  (void)c, (void)kind;
-  return NULL;
-}
-
 /* ---- snapshots ---------------------------------------------------------- */
 
 typedef struct th_snap {
