@@ -32,7 +32,8 @@ test: test-plain test-asan test-tsan
 bench: build
 	@scripts/bench.sh $(BUILD)/plain
 
-demo: build
+demo: deps build
+	@scripts/deps.sh demo
 	@scripts/demo.sh $(BUILD)/plain
 
 clean:

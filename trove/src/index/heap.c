@@ -1,0 +1,55 @@
+/* heap.c: the binary max-heap of (score, node) that HNSW's beam search keeps
+ * twice, candidates (best first) and results (worst first, keys negated).
+ * Capacity is reserved once per search from the pooled scratch, so push
+ * never allocates inside the hot loop. */
+#include "internal.h"
+
+int trove__heap_reserve(trove__heap *h, size_t cap) {
+  if (cap <= h->cap)
+    return 0;
+  size_t bytes;
+  if (!trove_mul_ok(cap, sizeof *h->a, &bytes))
+    return TROVE_ENOMEM;
+  trove__hitem *a = trove_realloc(h->a, bytes);
+  if (!a)
+    return TROVE_ENOMEM;
+  h->a = a;
+  h->cap = cap;
+  return 0;
+}
+
+void trove__heap_push(trove__heap *h, float key, uint32_t node) {
+  size_t i = h->len++;
+  while (i > 0) {
+    size_t up = (i - 1) / 2;
+    if (h->a[up].key >= key)
+      break;
+    h->a[i] = h->a[up];
+    i = up;
+  }
+  h->a[i] = (trove__hitem){key, node};
+}
+
+trove__hitem trove__heap_pop(trove__heap *h) {
+  trove__hitem top = h->a[0], last = h->a[--h->len];
+  size_t i = 0, n = h->len;
+  for (;;) {
+    size_t c = 2 * i + 1;
+    if (c >= n)
+      break;
+    if (c + 1 < n && h->a[c + 1].key > h->a[c].key)
+      c++;
+    if (last.key >= h->a[c].key)
+      break;
+    h->a[i] = h->a[c];
+    i = c;
+  }
+  if (n > 0)
+    h->a[i] = last;
+  return top;
+}
+
+void trove__heap_free(trove__heap *h) {
+  trove_free(h->a);
+  *h = (trove__heap){0};
+}
