@@ -1,13 +1,13 @@
 /* sluice.h: the one public header of sluice, a C runtime for parallel
  * programs: work-stealing thread pools (join, scope, parallel loops, sort,
- * several pools with install), MPMC channels with select, and (later in this
- * header) a pipeline layer and a stall detector.
+ * several pools with install), MPMC channels with select, a pipeline layer,
+ * and a stall detector.
  *
  * sluice keeps the promise Rayon breaks: a pool worker that blocks (on a
  * full channel, on I/O inside sl_blocking_begin/end, on another pool) does
  * not take its share of the pool's parallelism with it. The pool starts or
  * wakes a compensating worker, so a pipeline whose stages share one pool
- * keeps moving; see "Blocking" below.
+ * keeps moving; see BLOCKING-AWARE SCHEDULING below.
  *
  * Conventions, stated once:
  * - Every call is safe from any thread unless its comment says otherwise.
@@ -35,7 +35,7 @@
  *   this_task_arena::isolate. Use it when fn holds a lock across a parallel
  *   call (Rayon #592: a stolen outer job re-locks it).
  * - Channel waits, install into another pool, and sl_blocking_begin/end do
- *   not help: they park, and the pool compensates (see "Blocking").
+ *   not help: they park, and the pool compensates (see BLOCKING-AWARE SCHEDULING).
  * - Worker stacks are 8 MiB by default (sl_pool_config.stack_size). A join
  *   frame costs under 200 bytes of stack, so 10,000 nested joins fit easily.
  */
@@ -86,8 +86,8 @@ typedef struct sl_pool_config {
   unsigned threads;   /* workers; 0 = number of online cores */
   size_t stack_size;  /* worker stack bytes; 0 = 8 MiB */
   /* Compensation cap: how many extra workers may run while others are
-   * blocked. 0 = the default, max(threads, 4) ... see "Blocking"; use
-   * SL_NO_SPARES to disable compensation. */
+   * blocked. 0 = the default, max(threads, 4); SL_NO_SPARES disables
+   * compensation. See BLOCKING-AWARE SCHEDULING below. */
   unsigned max_spares;
 } sl_pool_config;
 
@@ -331,6 +331,27 @@ typedef struct sl_select_op {
 SL_API int sl_select(sl_select_op *ops, size_t n, int64_t timeout_ns, size_t *index);
 
 /* ---- blocking ----------------------------------------------------------- */
+
+/* BLOCKING-AWARE SCHEDULING. A pool keeps `threads` workers able to run
+ * jobs. A worker that waits in a channel send, receive or select, in an
+ * install into another pool, or inside sl_blocking_begin/end, counts as
+ * blocked. While live workers minus blocked ones fall below `threads` and
+ * work is queued (or when work arrives), the pool wakes a retired spare or
+ * starts a new thread; a surplus worker retires (parks, reusable) when it
+ * next runs out of work or finishes a top-level job.
+ * - The cap: at most `threads + max_spares` workers ever exist (default
+ *   max_spares = max(threads, 4); SL_NO_SPARES disables compensation), plus
+ *   the outside threads that take part through sl_install or a parallel
+ *   call (at most SL_EXTERNAL_SLOTS = 8 at a time per pool, each running
+ *   only its own work), plus the watchdog thread if started.
+ * - At the cap no thread is added: blocked work waits for a worker to come
+ *   back. A program whose every worker is blocked on something only the
+ *   pool's queued work would provide then stalls; the stall detector names
+ *   it ("pool P, whose N workers are all blocked (compensation at its cap
+ *   of M threads)"). Outside threads never depend on the cap: a stage
+ *   thread's own parallel loop always has that thread to run it.
+ * - Cost: the join fast path reads no counter; only waits that park pay
+ *   (two atomic RMWs and, when short, a futex wake or a thread start). */
 
 /* Declares that the calling thread is about to block outside sluice (I/O, a
  * mutex, a condvar) until sl_blocking_end. On a pool worker the pool treats
