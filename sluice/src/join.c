@@ -74,11 +74,8 @@ void sl__latch_wait(sl__latch *l, sl__op op, const void *obj) {
       idle_rounds = 0;
       continue;
     }
-    if (++idle_rounds < 64) {
-      for (int i = 0; i < (1 << (idle_rounds < 6 ? idle_rounds : 6)); i++)
-        sl__cpu_relax();
+    if (sl__idle_backoff(idle_rounds++))
       continue;
-    }
     /* Park: reset our word before announcing we may sleep (sleep.c). */
     atomic_store_explicit(&w->sleep_word, 0, memory_order_relaxed);
     uint32_t s = 0;

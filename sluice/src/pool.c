@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <unistd.h>
 
 #define DEFAULT_STACK ((size_t)8 << 20) /* 8 MiB, as glibc's default */
@@ -162,17 +163,28 @@ void sl__inject(sl_pool *pool, sl__job *job) {
 
 /* ---- the worker --------------------------------------------------------- */
 
+bool sl__idle_backoff(int round) {
+  if (round < SL_SPIN_ROUNDS) {
+    for (int i = 0; i < (2 << round); i++)
+      sl__cpu_relax();
+    return true;
+  }
+  if (round < SL_SPIN_ROUNDS + SL_YIELD_ROUNDS) {
+    sched_yield();
+    return true;
+  }
+  return false;
+}
+
 static void worker_loop(sl__worker *w) {
   sl_pool *pool = w->pool;
   sl__thread *t = w->self;
   for (;;) {
     bool migrated;
     sl__job *job = sl__find_work(w, false, 0, &migrated);
-    for (int round = 0; !job && round < 64; round++) {
+    for (int round = 0; !job && sl__idle_backoff(round); round++) {
       if (atomic_load_explicit(&pool->stop, memory_order_acquire))
         return;
-      for (int i = 0; i < (1 << (round < 6 ? round : 6)); i++)
-        sl__cpu_relax();
       job = sl__find_work(w, false, 0, &migrated);
     }
     if (job) {
