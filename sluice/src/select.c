@@ -7,14 +7,15 @@
  *   1. Try: the operation a previous round was woken for, first; then every
  *      operation, starting at a random index (fairness: with several ready,
  *      each is equally likely to be first).
- *   2. Spin: a few backoff steps (chan.h) watching readiness without locks.
- *      Short on purpose: with more threads than cores, the thread we wait
- *      for usually needs our core.
+ *   2. Spin: a few backoff steps (chan.h) and yields watching readiness
+ *      without locks. Short on purpose: with more threads than cores, the
+ *      thread we wait for usually needs our core. Skipped for rendezvous
+ *      channels, which can only pair with a registered partner.
  *   3. Register an entry per operation (chan.c), then re-check readiness
  *      with seq_cst loads (the Dekker pairing described in chan.c). If one
- *      is ready, withdraw (CAS sel WAITING -> ABORTED); else park on the
- *      waiter's futex word through sl__wait until a claimant releases it or
- *      the deadline passes.
+ *      is ready, withdraw (CAS sel WAITING -> ABORTED); else spin briefly on
+ *      the waiter's word, then park on it through sl__wait until a claimant
+ *      releases it or the deadline passes.
  *   4. Unregister what the claimant did not unlink. A rendezvous claim means
  *      the operation is complete; any other claim names the operation to
  *      retry first in the next round.
@@ -71,8 +72,15 @@ static bool ready_hint(sl_select_op *op) {
   return atomic_load_explicit(&other->n, memory_order_relaxed) != 0 || sl__chan_closed(ch);
 }
 
-/* Step 2: true when some operation looks ready before the spin ran out. */
+/* Step 2: true when some operation looks ready before the spin ran out.
+ * Skipped when a rendezvous channel is involved: a rendezvous completes only
+ * against a registered partner, so two sides spinning would just wait for
+ * each other (measured: 20 us timeouts on both sides spent their whole
+ * window here and almost never paired). */
 static bool spin_for_ready(sl_select_op *ops, size_t n, int64_t deadline) {
+  for (size_t i = 0; i < n; i++)
+    if (ops[i].chan->flavor == SL__CHAN_ZERO)
+      return false;
   unsigned step = 0;
   for (unsigned round = 0; round <= SL__SPIN_LIMIT + YIELD_STEPS; round++) {
     if (round <= SL__SPIN_LIMIT)
@@ -91,6 +99,14 @@ static bool spin_for_ready(sl_select_op *ops, size_t n, int64_t deadline) {
 /* Step 3's sleep: until released, or the deadline with a successful
  * withdrawal. Returns the waiter's final sel. */
 static uintptr_t park(sl__waiter *w, sl__op op, const void *obj, int64_t deadline) {
+  /* A short spin first: a partner that is already on its way (a rendezvous
+   * peer, a consumer mid-drain) releases us without a futex on either side.
+   * Acquire: as below. */
+  for (unsigned step = 0; step <= SL__SPIN_LIMIT; )
+    if (atomic_load_explicit(&w->word, memory_order_acquire) == SL__WORD_RELEASED)
+      return atomic_load_explicit(&w->sel, memory_order_relaxed);
+    else
+      sl__backoff_spin(&step);
   for (;;) {
     /* Acquire: pairs with the release exchange in sl__waiter_release, so
      * the claim and a rendezvous copy into our buffer are visible. */
