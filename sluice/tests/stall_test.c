@@ -7,6 +7,7 @@
 #include "check.h"
 #include "sluice.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -295,8 +296,28 @@ static void watchdog_rejects_bad_config_and_dumps(void) {
   CHECK(sl_dump_on_signal(SIGINT) == SL_EINVAL);
 }
 
+/* SIGUSR1 asks for a dump on stderr, written by the watchdog thread. */
+static void signal_writes_a_state_dump_to_stderr(void) {
+  int fds[2];
+  CHECK(pipe(fds) == 0);
+  int saved = dup(STDERR_FILENO);
+  CHECK(dup2(fds[1], STDERR_FILENO) == STDERR_FILENO);
+  CHECK(sl_dump_on_signal(SIGUSR1) == 0);
+  raise(SIGUSR1);
+  struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+  char buf[512] = {0};
+  bool got = poll(&pfd, 1, 20000) == 1 && read(fds[0], buf, sizeof buf - 1) > 0;
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(fds[0]);
+  close(fds[1]);
+  CHECK(got && strstr(buf, "sluice: state dump"));
+  sl_watchdog_stop();
+}
+
 int main(void) {
   RUN(watchdog_rejects_bad_config_and_dumps);
+  RUN(signal_writes_a_state_dump_to_stderr);
   RUN(stall_names_a_starved_pool);
   RUN(stall_names_a_cycle_of_two_stages);
   RUN(stall_names_a_receiver_whose_sender_is_blocked);
