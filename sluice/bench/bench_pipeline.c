@@ -6,6 +6,9 @@
  *   global    stages 2 and 3 share the global pool (the naive program)
  *   isolated  stage 2 runs in a pool of its own (sl_install)
  *   threads   stage 2 is `threads` dedicated threads, item by item
+ *   layer     the same four stages on sluice's pipeline layer: a source, a
+ *             parallel map (2 * threads items in flight), a batch of 64, a
+ *             flat map whose parallel loop runs on the global pool, a sink
  * A watchdog prints metric=DEADLOCK and exits if no batch reaches stage 4
  * for WATCHDOG_S seconds (default 5). */
 #include "bench.h"
@@ -183,6 +186,108 @@ static void *watchdog(void *p) {
   return NULL;
 }
 
+/* ---- the pipeline layer's version ---------------------------------------- */
+
+typedef struct layer_item {
+  uint64_t v;
+} layer_item;
+
+static int layer_source(void *user, sl_emitter *out) {
+  (void)user;
+  for (uint64_t id = 0; id < N_ITEMS; id++) {
+    layer_item *it = malloc(sizeof *it);
+    if (!it)
+      return SL_ENOMEM;
+    it->v = id;
+    if (sl_emit(out, it))
+      return 0;
+  }
+  return 0;
+}
+
+static int layer_stage2(void *user, void *item, void **out) {
+  (void)user;
+  layer_item *it = item;
+  it->v = mix(it->v, K2);
+  *out = it;
+  return 0;
+}
+
+static void layer_mix3(void *ctx, size_t lo, size_t hi) {
+  sl_batch *b = ctx;
+  for (size_t i = lo; i < hi; i++) {
+    layer_item *it = b->items[i];
+    it->v = mix(it->v, K3);
+  }
+}
+
+static int layer_stage3(void *user, void *item, sl_emitter *out) {
+  (void)user;
+  sl_batch *b = item;
+  sl_for(0, b->n, 1, layer_mix3, b); /* the global pool, as W5's stage 3 */
+  int rc = 0;
+  for (size_t i = 0; i < b->n; i++) {
+    if (rc)
+      free(b->items[i]);
+    else if (sl_emit(out, b->items[i]))
+      rc = SL_ECANCELED;
+  }
+  sl_batch_free(b);
+  return 0;
+}
+
+static int layer_sink(void *user, void *item) {
+  run *r = user;
+  layer_item *it = item;
+  r->sum += it->v;
+  r->count++;
+  free(it);
+  if (r->count % BATCH_OUT == 0)
+    atomic_fetch_add(&r->batches_out, 1);
+  return 0;
+}
+
+static void layer_free(void *item, void *ctx) {
+  (void)ctx;
+  free(item);
+}
+
+static double layer_once(void *p) {
+  run *r = p;
+  r->sum = r->count = 0;
+  atomic_store(&r->batches_out, 0);
+  atomic_store(&r->done, 0);
+  pthread_t wd;
+  pthread_create(&wd, NULL, watchdog, r);
+  double t0 = bench_now();
+  sl_pipeline *pl;
+  sl_pipeline_config cfg = {.name = "w5", .item_free = layer_free};
+  if (sl_pipeline_create(&pl, &cfg))
+    abort();
+  sl_stage *s1 = sl_pipeline_source(pl, "stage1", layer_source, r);
+  sl_stage *s2 = sl_pipeline_map(pl, "stage2", layer_stage2, r, 2 * r->threads, SL_MAP_UNORDERED);
+  sl_stage *bt = sl_pipeline_batch(pl, "batch64", BATCH_OUT, 0);
+  sl_stage *s3 = sl_pipeline_flat_map(pl, "stage3", layer_stage3, r);
+  sl_stage *s4 = sl_pipeline_sink(pl, "stage4", layer_sink, r);
+  sl_pipeline_connect(pl, s1, s2, "c1", CAP_C1 * BATCH_IN);
+  sl_pipeline_connect(pl, s2, bt, "c2", CAP_C2);
+  sl_pipeline_connect(pl, bt, s3, "batches", CAP_C3);
+  sl_pipeline_connect(pl, s3, s4, "c3", CAP_C3 * BATCH_OUT);
+  int rc = sl_pipeline_run(pl);
+  double dt = bench_now() - t0;
+  if (rc)
+    fprintf(stderr, "# pipeline layer: %s\n", sl_strerror(rc));
+  if (getenv("SUMMARY")) {
+    char buf[4096];
+    sl_pipeline_summary(pl, buf, sizeof buf);
+    fprintf(stderr, "%s", buf);
+  }
+  sl_pipeline_destroy(pl);
+  atomic_store(&r->done, 1);
+  pthread_join(wd, NULL);
+  return dt;
+}
+
 static int make_chans(run *r) {
   int rc = sl_chan_create(&r->c1, "c1-batches", sizeof(batch *), CAP_C1);
   if (!rc)
@@ -235,8 +340,8 @@ static double pipeline_once(void *p) {
 
 int bench_pipeline(unsigned threads, const char *variant) {
   if (!variant || (strcmp(variant, "global") && strcmp(variant, "isolated") &&
-                   strcmp(variant, "threads"))) {
-    fprintf(stderr, "# pipeline: variant must be global, isolated or threads\n");
+                   strcmp(variant, "threads") && strcmp(variant, "layer"))) {
+    fprintf(stderr, "# pipeline: variant must be global, isolated, threads or layer\n");
     return 0;
   }
   /* The global pool takes its size from SLUICE_THREADS. */
@@ -252,7 +357,7 @@ int bench_pipeline(unsigned threads, const char *variant) {
     fprintf(stderr, "# pipeline: cannot create the stage 2 pool\n");
     return 1;
   }
-  double s = bench_median(pipeline_once, &r);
+  double s = bench_median(strcmp(variant, "layer") ? pipeline_once : layer_once, &r);
   sl_pool_destroy(r.pool);
   bench_line("pipeline", threads, variant, s, N_ITEMS / s, "items/s");
   int ok = bench_check("pipeline sum", r.sum == EXPECT_SUM);
