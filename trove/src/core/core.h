@@ -62,6 +62,25 @@ int trove_err_keep(trove_err *err, int code, const char *fmt, ...)
 /* Clears err (when not NULL). */
 void trove_err_clear(trove_err *err);
 
+/* ---- item types ---------------------------------------------------------- */
+
+/* What kind of thing an item is; shared by sources (which make items), the
+ * store (which keeps them) and search (which filters on them). */
+typedef enum trove_item_type {
+  TROVE_ITEM_ANY = 0,      /* a search filter only, never an item's type */
+  TROVE_ITEM_LOCAL = 1,    /* a file from an fs source */
+  TROVE_ITEM_WEB = 2,      /* a page from browser history */
+  TROVE_ITEM_BOOKMARK = 3, /* a bookmarked page */
+} trove_item_type;
+
+/* The stored name of a type: "local", "web", "bookmark", "any" for
+ * TROVE_ITEM_ANY, "unknown" past the enum. Any thread. */
+const char *trove_item_type_name(trove_item_type t);
+
+/* Parses "local", "web" or "bookmark" (a CLI's -t); TROVE_ITEM_ANY when
+ * unknown or NULL. Any thread. */
+trove_item_type trove_item_type_parse(const char *s);
+
 /* ---- allocation --------------------------------------------------------- */
 
 /* malloc/calloc/realloc/free through one hook. They return NULL on failure,

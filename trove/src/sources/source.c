@@ -6,15 +6,6 @@
 
 #include <string.h>
 
-const char *trove_item_type_name(trove_item_type t) {
-  switch (t) {
-  case TROVE_ITEM_LOCAL: return "local";
-  case TROVE_ITEM_WEB: return "web";
-  case TROVE_ITEM_BOOKMARK: return "bookmark";
-  default: return "unknown";
-  }
-}
-
 void trove_batch_clear(trove_batch *b) {
   if (!b)
     return;

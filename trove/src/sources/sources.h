@@ -37,15 +37,7 @@
 /* Candidates per batch: what the scan pipeline matches in one query. */
 #define TROVE_SOURCE_BATCH 64
 
-typedef enum trove_item_type {
-  TROVE_ITEM_LOCAL,    /* a file from an fs source */
-  TROVE_ITEM_WEB,      /* a page from browser history */
-  TROVE_ITEM_BOOKMARK, /* a bookmarked page */
-} trove_item_type;
-
-/* The stored name of a type: "local", "web" or "bookmark"; "unknown" past
- * the enum. Any thread. */
-const char *trove_item_type_name(trove_item_type t);
+/* Item types (trove_item_type, trove_item_type_name) are in core.h. */
 
 /* One item a source holds. Strings are NUL-terminated UTF-8 owned by the
  * batch that holds the candidate. */

@@ -178,18 +178,7 @@ int trove_store_scan_finish(trove_store *st, int64_t source_id, trove_source_sta
 
 /* ---- items --------------------------------------------------------------- */
 
-typedef enum trove_item_type {
-  TROVE_ITEM_ANY = 0, /* a search filter only, never an item's type */
-  TROVE_ITEM_LOCAL = 1,
-  TROVE_ITEM_WEB = 2,
-  TROVE_ITEM_BOOKMARK = 3,
-} trove_item_type;
-
-/* Parses "local", "web" or "bookmark" (a CLI's -t). TROVE_ITEM_ANY when
- * unknown. */
-trove_item_type trove_item_type_parse(const char *s);
-/* "local", "web", "bookmark", or "any". */
-const char *trove_item_type_name(trove_item_type t);
+/* Item types (trove_item_type, _name, _parse) are in core.h. */
 
 /* One item. As input (upsert, skip) it is only read during the call; NULL
  * strings mean none. As output, every string and raw are owned by the

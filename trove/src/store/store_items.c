@@ -13,19 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const type_names[] = {"any", "local", "web", "bookmark"};
-
-trove_item_type trove_item_type_parse(const char *s) {
-  for (int i = 1; i < 4; i++)
-    if (s && strcmp(s, type_names[i]) == 0)
-      return (trove_item_type)i;
-  return TROVE_ITEM_ANY;
-}
-
-const char *trove_item_type_name(trove_item_type t) {
-  return (unsigned)t < 4 ? type_names[t] : "any";
-}
-
 /* Checks what every item write needs. */
 static int check_item(trove_store *st, const trove_store_item *it, const char *what,
                       trove_err *err) {

@@ -1,0 +1,45 @@
+/* cli.h: what the `trove` command's files share. main.c parses the global
+ * options and dispatches to one function per command group (cmd_*.c);
+ * cli_common.c holds the helpers below. Exit codes: 0 success, 1 an error
+ * (one line on stderr from trove_err), 2 a usage error. */
+#ifndef TROVE_CLI_H
+#define TROVE_CLI_H
+
+#include "core.h"
+#include "store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
+
+/* The global options. */
+typedef struct cli {
+  const char *db; /* --db PATH; NULL: $TROVE_DB or the default path */
+} cli;
+
+/* Opens the database; on failure prints the error and returns CLI_ERR. */
+int cli_open(const cli *c, trove_store **out);
+
+/* Prints "trove: <msg>" for a failed call and returns CLI_ERR. */
+int cli_fail(const trove_err *e, int code);
+
+/* Prints "trove <cmd>: <msg>" and the usage line to stderr; returns CLI_USAGE. */
+int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* True when argv[1..argc) holds -h or --help; then prints usage to stdout. */
+bool cli_wants_help(int argc, char **argv, const char *usage);
+
+/* Parses a positive item id; false when s is not one. */
+bool cli_parse_id(const char *s, int64_t *out);
+
+/* The command groups: argv[0] is the command's name. Each returns an exit code. */
+int cmd_source(const cli *c, int argc, char **argv);
+int cmd_scan(const cli *c, int argc, char **argv);
+int cmd_reprocess(const cli *c, int argc, char **argv);
+int cmd_search(const cli *c, int argc, char **argv);
+int cmd_print(const cli *c, int argc, char **argv);
+int cmd_hide(const cli *c, int argc, char **argv); /* hide and unhide, by argv[0] */
+int cmd_stats(const cli *c, int argc, char **argv);
+
+#endif /* TROVE_CLI_H */

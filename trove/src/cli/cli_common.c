@@ -1,0 +1,53 @@
+/* cli_common.c: the helpers every command uses: opening the database named
+ * by --db / $TROVE_DB, printing an error as one line, usage errors, --help
+ * and id parsing. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_open(const cli *c, trove_store **out) {
+  trove_err e = {0};
+  trove_store_opts o = {.path = c->db};
+  int rc = trove_store_open(&o, out, &e);
+  return rc ? cli_fail(&e, rc) : CLI_OK;
+}
+
+int cli_fail(const trove_err *e, int code) {
+  fprintf(stderr, "trove: %s\n", e && e->msg[0] ? e->msg : trove_strerror(code));
+  return CLI_ERR;
+}
+
+int cli_usage_error(const char *usage, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("trove: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nusage: %s\n", usage);
+  return CLI_USAGE;
+}
+
+bool cli_wants_help(int argc, char **argv, const char *usage) {
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+      printf("usage: %s\n", usage);
+      return true;
+    }
+  return false;
+}
+
+bool cli_parse_id(const char *s, int64_t *out) {
+  if (!s || !*s)
+    return false;
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || *end || v <= 0)
+    return false;
+  *out = v;
+  return true;
+}

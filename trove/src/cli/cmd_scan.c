@@ -1,0 +1,79 @@
+/* cmd_scan.c: `trove scan [NAME] [--force]` and `trove reprocess [NAME]`,
+ * thin drivers of the pipelines in src/scan: progress on stderr, the
+ * summary (counts, skip reasons, per-stage times, bottleneck) on stdout.
+ * Without NAME every source is scanned in turn; a failure of one source is
+ * reported and the others still run (the exit code says one failed). */
+#include "cli.h"
+#include "scan.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_scan[] = "trove scan [NAME] [--force]";
+static const char usage_reprocess[] = "trove reprocess [NAME]";
+
+static int scan_one(trove_store *st, const char *name, const trove_scan_opts *o) {
+  trove_scan_report rep;
+  trove_err e = {0};
+  int rc = trove_scan_source(st, name, o, &rep, &e);
+  char what[128];
+  snprintf(what, sizeof what, "scan %s", name);
+  if (rc == 0 || rep.seen)
+    trove_scan_report_print(&rep, what, stdout);
+  fflush(stdout);
+  return rc ? cli_fail(&e, rc) : CLI_OK;
+}
+
+int cmd_scan(const cli *c, int argc, char **argv) {
+  if (cli_wants_help(argc, argv, usage_scan))
+    return CLI_OK;
+  trove_scan_opts o = {0};
+  const char *name = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--force") == 0)
+      o.force = true;
+    else if (argv[i][0] == '-' || name)
+      return cli_usage_error(usage_scan, "unexpected argument \"%s\"", argv[i]);
+    else
+      name = argv[i];
+  }
+  trove_store *st = NULL;
+  int rc = cli_open(c, &st);
+  if (rc)
+    return rc;
+  if (name) {
+    rc = scan_one(st, name, &o);
+  } else {
+    trove_store_source *v = NULL;
+    size_t n = 0;
+    trove_err e = {0};
+    int trc = trove_store_source_list(st, &v, &n, &e);
+    rc = trc ? cli_fail(&e, trc) : CLI_OK;
+    if (rc == CLI_OK && n == 0)
+      fprintf(stderr, "trove: no sources to scan; add one with: trove source add NAME fs DIRECTORY\n");
+    for (size_t i = 0; i < n; i++)
+      if (scan_one(st, v[i].name, &o) != CLI_OK)
+        rc = CLI_ERR;
+    trove_store_sources_free(v, n);
+  }
+  trove_store_close(st);
+  return rc;
+}
+
+int cmd_reprocess(const cli *c, int argc, char **argv) {
+  if (cli_wants_help(argc, argv, usage_reprocess))
+    return CLI_OK;
+  if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+    return cli_usage_error(usage_reprocess, "unexpected argument \"%s\"", argv[argc - 1]);
+  trove_store *st = NULL;
+  int rc = cli_open(c, &st);
+  if (rc)
+    return rc;
+  trove_scan_report rep;
+  trove_err e = {0};
+  trove_scan_opts o = {0};
+  int trc = trove_reprocess(st, argc == 2 ? argv[1] : NULL, &o, &rep, &e);
+  trove_scan_report_print(&rep, "reprocess", stdout);
+  trove_store_close(st);
+  return trc ? cli_fail(&e, trc) : CLI_OK;
+}

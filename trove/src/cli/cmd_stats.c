@@ -1,0 +1,35 @@
+/* cmd_stats.c: `trove stats`: items, passages and vectors in total and per
+ * source, skipped items by reason, and the database's size. */
+#include "cli.h"
+
+#include <stdio.h>
+
+static const char usage[] = "trove stats";
+
+int cmd_stats(const cli *c, int argc, char **argv) {
+  if (cli_wants_help(argc, argv, usage))
+    return CLI_OK;
+  if (argc > 1)
+    return cli_usage_error(usage, "unexpected argument \"%s\"", argv[1]);
+  trove_store *st = NULL;
+  trove_store_stats s = {0};
+  trove_err e = {0};
+  int rc = cli_open(c, &st);
+  int trc = rc ? 0 : trove_store_stats_get(st, &s, &e);
+  if (trc)
+    rc = cli_fail(&e, trc);
+  if (rc == CLI_OK) {
+    printf("database   %s (%.1f MB)\n", trove_store_path(st), (double)s.db_bytes / 1e6);
+    printf("items      %lld\npassages   %lld\nvectors    %lld\n", (long long)s.items,
+           (long long)s.passages, (long long)s.vectors);
+    for (size_t i = 0; i < s.n_sources; i++)
+      printf("source %-16s %lld items, %lld hidden, %lld skipped, %lld passages\n",
+             s.sources[i].name, (long long)s.sources[i].items, (long long)s.sources[i].hidden,
+             (long long)s.sources[i].skipped, (long long)s.sources[i].passages);
+    for (size_t i = 0; i < s.n_reasons; i++)
+      printf("skipped %-15s %lld\n", s.reasons[i].reason, (long long)s.reasons[i].count);
+  }
+  trove_store_stats_clear(&s);
+  trove_store_close(st);
+  return rc;
+}

@@ -1,0 +1,60 @@
+/* main.c: the `trove` command: global options (--db, --help, --version),
+ * then one command group per file (cmd_source.c, cmd_scan.c,
+ * cmd_search.c, cmd_item.c, cmd_stats.c). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define TROVE_VERSION "0.1.0"
+
+static const char usage[] =
+    "trove [--db PATH] COMMAND [ARGS]\n"
+    "  source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
+    "                           TYPE: fs, chromium-history, chromium-bookmarks, firefox\n"
+    "  source list | source remove NAME\n"
+    "  scan [NAME] [--force]    index one source, or all\n"
+    "  reprocess [NAME]         re-extract stored content\n"
+    "  search QUERY [-n N] [-s SOURCE] [-t local|web|bookmark] [--json]\n"
+    "  print ID [--raw] | hide ID | unhide ID | stats\n"
+    "The database is --db PATH, else $TROVE_DB, else $XDG_DATA_HOME/trove/trove.db.\n"
+    "Every command takes --help.";
+
+typedef int (*cmd_fn)(const cli *c, int argc, char **argv);
+
+static const struct {
+  const char *name;
+  cmd_fn fn;
+} commands[] = {
+    {"source", cmd_source}, {"scan", cmd_scan},   {"reprocess", cmd_reprocess},
+    {"search", cmd_search}, {"print", cmd_print}, {"hide", cmd_hide},
+    {"unhide", cmd_hide},   {"stats", cmd_stats},
+};
+
+int main(int argc, char **argv) {
+  cli c = {0};
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (strcmp(argv[i], "--db") == 0) {
+      if (++i == argc || !argv[i][0])
+        return cli_usage_error(usage, "--db needs a path");
+      c.db = argv[i];
+    } else if (strncmp(argv[i], "--db=", 5) == 0) {
+      c.db = argv[i] + 5;
+    } else if (strcmp(argv[i], "--version") == 0) {
+      printf("trove %s\n", TROVE_VERSION);
+      return CLI_OK;
+    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      printf("usage: %s\n", usage);
+      return CLI_OK;
+    } else {
+      return cli_usage_error(usage, "unknown option %s", argv[i]);
+    }
+  }
+  if (i == argc)
+    return cli_usage_error(usage, "no command given");
+  for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
+    if (strcmp(argv[i], commands[k].name) == 0)
+      return commands[k].fn(&c, argc - i, argv + i);
+  return cli_usage_error(usage, "unknown command \"%s\"", argv[i]);
+}

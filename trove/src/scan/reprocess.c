@@ -1,0 +1,236 @@
+/* reprocess.c: trove_reprocess, the seed's four stages on sluice:
+ *   read rows -> extract [parallel on the pool] -> embed -> batch(64) -> write
+ * Rows come from the store in id order, 64 at a time (keyset pagination,
+ * trove_store_items_next), with their raw content. Each is re-extracted and
+ * compared with what is stored: an identical output from the current
+ * extractor is dropped at once, so only changed items reach the embed slot
+ * and the writer (an identical output from an older process_version is
+ * written to record the new version, but marked as needing no embedding).
+ * The writer keeps the stored raw content (keep_raw) and commits per batch. */
+#include "scan.h"
+#include "scan_int.h"
+#include "store.h"
+
+#include "extract.h"
+
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct rp_ctx {
+  scan_ctx c;
+  _Atomic int64_t identical; /* dropped by extract (relaxed: read after the join) */
+} rp_ctx;
+
+typedef struct rp_item {
+  trove_store_item row; /* as stored, raw decompressed */
+  scan_fields f;        /* the new extraction */
+  bool output_changed;  /* false: only process_version moves */
+  int rc;               /* extraction failed with this code */
+  char *error;
+} rp_item;
+
+static void rp_item_free(void *item, void *ctx) {
+  (void)ctx;
+  rp_item *it = item;
+  if (!it)
+    return;
+  trove_store_item_clear(&it->row);
+  scan_fields_clear(&it->f);
+  trove_free(it->error);
+  trove_free(it);
+}
+
+static int read_rows(void *user, sl_emitter *out) {
+  rp_ctx *r = user;
+  trove_err e = {0};
+  int64_t after = 0;
+  for (;;) {
+    trove_store_item *rows = NULL;
+    size_t n = 0;
+    int rc = trove_store_items_next(r->c.reader, r->c.source_id, after, 64, &rows, &n, &e);
+    if (rc)
+      return scan_fatal(&r->c, &e, rc);
+    if (n == 0)
+      return 0;
+    after = rows[n - 1].id;
+    atomic_fetch_add_explicit(&r->c.seen, (int64_t)n, memory_order_relaxed); /* read after join */
+    for (size_t i = 0; i < n; i++) {
+      rp_item *it = trove_calloc(1, sizeof *it);
+      if (!it) {
+        trove_store_items_free(rows, n);
+        return scan_fatal(&r->c, NULL, TROVE_ENOMEM);
+      }
+      it->row = rows[i];
+      memset(&rows[i], 0, sizeof rows[i]); /* moved: the clear below skips it */
+      if (sl_emit(out, it) != 0) {
+        trove_store_items_free(rows, n);
+        return 0; /* canceled: the stage that failed recorded why */
+      }
+    }
+    trove_store_items_free(rows, n);
+  }
+}
+
+static bool same(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : "") == 0; }
+
+static bool output_same(const trove_store_item *row, const scan_fields *f) {
+  return same(row->title, f->title) && same(row->author, f->author) &&
+         same(row->description, f->description) && same(row->language, f->language) &&
+         same(row->headings, f->headings) && same(row->text, f->text) &&
+         row->is_link_hub == f->is_link_hub;
+}
+
+static int reextract(void *user, void *item, void **out) {
+  rp_ctx *r = user;
+  rp_item *it = item;
+  const trove_store_item *row = &it->row;
+  *out = it;
+  scan_kind kind = scan_kind_guess(row->external_id, row->raw, row->raw_len);
+  const char *base = row->type == TROVE_ITEM_LOCAL ? NULL : row->external_id;
+  trove_err e = {0};
+  const char *fallback = row->type == TROVE_ITEM_LOCAL ? scan_base_name(row->external_id) : row->title;
+  it->rc = scan_extract(kind, row->raw, row->raw_len, base, fallback, &it->f, &e);
+  if (it->rc) {
+    it->error = trove_strdup(e.msg); /* NULL is benign: the reason is kept */
+    return 0;
+  }
+  if (output_same(row, &it->f) && row->process_version >= TROVE_EXTRACT_VERSION) {
+    atomic_fetch_add_explicit(&r->identical, 1, memory_order_relaxed); /* read after join */
+    rp_item_free(it, NULL);
+    *out = NULL;
+    return 0;
+  }
+  it->output_changed = !output_same(row, &it->f);
+  return 0;
+}
+
+/* The embed slot: the embedding issue embeds items with output_changed. */
+static int embed_stage(void *user, void *item, void **out) {
+  (void)user;
+  *out = item;
+  return 0;
+}
+
+static int write_one(rp_ctx *r, rp_item *it, trove_err *e) {
+  trove_store_item si = it->row;
+  if (it->rc) {
+    si.skip_reason = scan_extract_reason(it->rc);
+    si.error = it->error;
+    int rc = trove_store_item_skip(r->c.writer, r->c.source_id, &si, NULL, e);
+    r->c.counts.failed += rc == 0;
+    r->c.counts.skipped += rc == 0;
+    return rc;
+  }
+  si.title = it->f.title, si.author = it->f.author, si.description = it->f.description;
+  si.language = it->f.language, si.headings = it->f.headings, si.text = it->f.text;
+  si.is_link_hub = it->f.is_link_hub;
+  si.process_version = TROVE_EXTRACT_VERSION;
+  si.keep_raw = true, si.raw = NULL, si.raw_len = 0;
+  si.skip_reason = NULL, si.error = NULL;
+  int rc = trove_store_item_upsert(r->c.writer, r->c.source_id, &si, NULL, e);
+  if (rc == 0 && it->output_changed)
+    rc = trove_store_passages_replace(r->c.writer, it->row.id, NULL, 0, NULL, NULL, e);
+  return rc;
+}
+
+static int write_batch(void *user, void *item) {
+  rp_ctx *r = user;
+  sl_batch *b = item;
+  trove_err e = {0};
+  int64_t changed = 0, bumped = 0;
+  int rc = trove_store_begin(r->c.writer, &e);
+  for (size_t i = 0; rc == 0 && i < b->n; i++) {
+    rp_item *it = b->items[i];
+    rc = write_one(r, it, &e);
+    if (rc == 0 && !it->rc)
+      changed += it->output_changed, bumped += !it->output_changed;
+  }
+  rc = rc ? rc : trove_store_commit(r->c.writer, &e);
+  if (rc) {
+    trove_store_rollback(r->c.writer);
+  } else {
+    r->c.counts.changed += changed;
+    r->c.counts.unchanged += bumped;
+    /* a display counter for scan_progress_fn; nothing synchronises on it */
+    atomic_fetch_add_explicit(&r->c.written, (int64_t)b->n, memory_order_relaxed);
+  }
+  for (size_t i = 0; i < b->n; i++)
+    rp_item_free(b->items[i], NULL);
+  sl_batch_free(b);
+  return rc ? scan_fatal(&r->c, &e, rc) : 0;
+}
+
+static int run_one(rp_ctx *r, const trove_scan_opts *o, const char *name, trove_scan_report *rep,
+                   trove_err *err) {
+  char what[96];
+  snprintf(what, sizeof what, "reprocess %s", name);
+  scan_progress prog = {.seen = &r->c.seen, .written = &r->c.written};
+  sl_pipeline_config cfg = {.name = "reprocess", .item_free = rp_item_free};
+  trove__scan_progress_init(&prog, o, what, &cfg);
+  sl_pipeline *p = NULL;
+  int rc = sl_pipeline_create(&p, &cfg);
+  if (rc)
+    return trove__scan_result(&r->c, rc, err);
+  sl_stage *rows = sl_pipeline_source(p, "rows", read_rows, r);
+  sl_stage *ext = sl_pipeline_map(p, "extract", reextract, r, trove__scan_workers(o), SL_MAP_UNORDERED);
+  sl_stage *emb = sl_pipeline_map(p, "embed", embed_stage, r, 1, SL_MAP_ORDERED);
+  sl_stage *bat = sl_pipeline_batch(p, "batch", 64, 0.05);
+  sl_stage *wr = sl_pipeline_sink(p, "write", write_batch, r);
+  sl_pipeline_connect(p, rows, ext, "rows", 128);
+  sl_pipeline_connect(p, ext, emb, "extracted", 64);
+  sl_pipeline_connect(p, emb, bat, "embedded", 64);
+  sl_pipeline_connect(p, bat, wr, "to_write", 4);
+  rc = sl_pipeline_run(p);
+  scan_progress_end(&prog);
+  trove_scan_report one = {0};
+  trove__scan_fill_report(&r->c, p, &one);
+  memcpy(rep->summary, one.summary, sizeof rep->summary);
+  sl_pipeline_destroy(p);
+  return trove__scan_result(&r->c, rc, err);
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *opts,
+                    trove_scan_report *rep, trove_err *err) {
+  trove_scan_report local;
+  rep = rep ? rep : &local;
+  memset(rep, 0, sizeof *rep);
+  if (!st)
+    return trove_err_set(err, TROVE_EINVAL, "trove_reprocess: NULL store");
+  double t0 = now_s();
+  trove_store_source *list = NULL;
+  size_t n = 0;
+  trove_store_opts ro = {.path = trove_store_path(st)};
+  rp_ctx r = {.c = {.writer = st}};
+  pthread_mutex_init(&r.c.lock, NULL);
+  int rc = trove_store_source_list(st, &list, &n, err);
+  if (rc == 0 && name) {
+    size_t i = 0;
+    while (i < n && strcmp(list[i].name, name) != 0)
+      i++;
+    if (i == n)
+      rc = trove_err_set(err, TROVE_ENOENT, "no source named \"%s\"; see `trove source list`", name);
+  }
+  rc = rc ? rc : trove_store_open(&ro, &r.c.reader, err);
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    if (!name || strcmp(list[i].name, name) == 0) {
+      r.c.source_id = list[i].id;
+      rc = run_one(&r, opts, list[i].name, rep, err);
+    }
+  rep->seen = atomic_load_explicit(&r.c.seen, memory_order_relaxed); /* all joined */
+  rep->changed = r.c.counts.changed;
+  rep->unchanged = r.c.counts.unchanged + atomic_load_explicit(&r.identical, memory_order_relaxed);
+  rep->skipped = r.c.counts.skipped;
+  rep->failed = r.c.counts.failed;
+  trove_store_close(r.c.reader);
+  trove_store_sources_free(list, n);
+  pthread_mutex_destroy(&r.c.lock);
+  rep->seconds = now_s() - t0;
+  return rc;
+}

@@ -1,0 +1,115 @@
+/* scan.h: trove's two indexing pipelines, built on sluice's pipeline layer.
+ *
+ * scan:      source -> match -> fetch -> read -> embed -> batch -> write
+ *   source   opens the stored source by its type and config (sources.h) and
+ *            emits batches of up to 64 candidates;
+ *   match    looks a whole batch up in ONE store query and classifies each
+ *            candidate new / changed / unchanged;
+ *   fetch    web items only: one libcurl multi fetcher per batch (fetch.h),
+ *            conditional GET with the stored ETag / Last-Modified (304:
+ *            unchanged); a failure becomes the item's skip reason, permanent
+ *            ones (gone, unauthorized, not_text: title only) are not
+ *            retried; then the batch is split into items;
+ *   read     a parallel map on the pool: reads the file (trove_fs_read) and
+ *            extracts it, or extracts the fetched page (extract.h);
+ *            unchanged items pass straight through;
+ *   embed    the slot the embedding issue fills; a pass-through for now;
+ *   batch    regroups items by 64 for the writer;
+ *   write    the single writer: one transaction per batch; unchanged items
+ *            are only touched; a failed item is recorded on the item.
+ * reprocess: rows -> extract (parallel) -> embed -> batch -> write;
+ *            only items whose extracted output changed reach embed and write.
+ *
+ * Threads: each call runs its pipeline to completion on the calling thread
+ * plus one thread per stage and the global sluice pool, and joins them all
+ * before returning. `st` is the caller's handle, used as the writer (it must
+ * not be used elsewhere during the call); the scan opens a second handle on
+ * the same file that only reads, for the match (or rows) stage.
+ */
+#ifndef TROVE_SCAN_H
+#define TROVE_SCAN_H
+
+#include "core.h"
+typedef struct trove_store trove_store; /* store.h; not included, as sources.h clashes with it */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* How progress is shown. */
+typedef enum trove_progress_mode {
+  TROVE_PROGRESS_AUTO = 0, /* redrawn line when the stream is a TTY, else log lines */
+  TROVE_PROGRESS_TTY = 1,  /* one line redrawn every 200 ms */
+  TROVE_PROGRESS_LOG = 2,  /* a plain line every 2 s */
+  TROVE_PROGRESS_NONE = 3,
+} trove_progress_mode;
+
+typedef struct trove_scan_opts {
+  bool force;                   /* re-read and re-extract every item */
+  unsigned workers;             /* read/extract jobs in flight; 0: 2 x cores */
+  trove_progress_mode progress; /* how progress is shown */
+  FILE *progress_out;           /* where; NULL: stderr */
+} trove_scan_opts;
+
+/* Most distinct skip reasons a report keeps (the rest are summed under
+ * "other"). */
+#define TROVE_SCAN_REASONS 12
+
+/* What one scan or reprocess did. */
+typedef struct trove_scan_report {
+  int64_t seen;      /* candidates the source yielded (scan) or rows read */
+  int64_t added;     /* new items written */
+  int64_t changed;   /* items re-read and rewritten (reprocess: output changed) */
+  int64_t unchanged; /* items only touched (reprocess: output identical) */
+  int64_t skipped;   /* items recorded with a skip reason, failures included */
+  int64_t failed;    /* of those, items that failed (reason "error" etc.) */
+  int64_t deleted;   /* items gone from the source, deleted at the end */
+  struct {
+    char name[24];
+    int64_t count;
+  } reasons[TROVE_SCAN_REASONS]; /* skipped items by reason */
+  size_t n_reasons;
+  double seconds;     /* wall time of the whole call */
+  char summary[2048]; /* per-stage items and times, and the bottleneck */
+} trove_scan_report;
+
+/* Builds the config JSON stored with an fs source: include and exclude globs
+ * (either list may be empty). *out is the caller's (trove_free). Returns 0,
+ * TROVE_EINVAL (a NULL or malformed glob, named in err) or TROVE_ENOMEM. */
+int trove_scan_fs_config(const char *const *include, size_t n_include,
+                         const char *const *exclude, size_t n_exclude, char **out,
+                         trove_err *err);
+
+/* True when type is a source type scan can open: "fs", "chromium-history",
+ * "chromium-bookmarks" or "firefox". */
+bool trove_scan_type_known(const char *type);
+
+/* Appends s to b as a JSON string literal (quotes, escapes of ", \ and
+ * control characters; invalid UTF-8 bytes become U+FFFD). 0 or
+ * TROVE_ENOMEM. */
+int trove_scan_json_quote(trove_buf *b, const char *s);
+
+/* Scans the source called name fully: adds new items, rewrites changed
+ * ones, touches unchanged ones and, when the pipeline finished, deletes the
+ * items the source no longer holds. Records the source's status (indexing,
+ * then ready or error). *rep (may be NULL) gets the figures. Returns 0;
+ * TROVE_ENOENT (no such source); the source's open error (missing directory:
+ * TROVE_ENOENT, a locked or damaged browser database: TROVE_ECORRUPT/EIO/...);
+ * or the fatal error that canceled the pipeline (TROVE_EIO, TROVE_EBUSY: the
+ * database cannot be written; TROVE_ENOMEM), with err naming it. Errors on
+ * single items are not failures: they are recorded and counted. After a
+ * failure, what was committed stays, and the next scan completes the work. */
+int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *opts,
+                      trove_scan_report *rep, trove_err *err);
+
+/* Re-extracts the stored raw content of every item of the source called name
+ * (every source when name is NULL), writing only items whose output changed
+ * or whose process_version is older than the extractor's. Returns 0,
+ * TROVE_ENOENT, or the fatal error that canceled the pipeline. */
+int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *opts,
+                    trove_scan_report *rep, trove_err *err);
+
+/* Writes a human summary of rep (counts, reasons, stage lines) to out. */
+void trove_scan_report_print(const trove_scan_report *rep, const char *what, FILE *out);
+
+#endif /* TROVE_SCAN_H */

@@ -1,0 +1,83 @@
+/* scan_config.c: the JSON a source keeps in the store (its include and
+ * exclude globs), built here and parsed in scan_source.c, and the JSON
+ * string quoting the CLI's --json output shares. The config is a plain
+ * object, {"include":["*.html"],"exclude":["_static"]}, so that options
+ * can be added later without a schema change. */
+#include "scan.h"
+
+#include "sources.h" /* trove_glob_valid; this file never names an item type */
+
+#include <string.h>
+
+bool trove_scan_type_known(const char *type) {
+  static const char *const types[] = {"fs", "chromium-history", "chromium-bookmarks", "firefox"};
+  for (size_t i = 0; type && i < sizeof types / sizeof *types; i++)
+    if (strcmp(type, types[i]) == 0)
+      return true;
+  return false;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s) {
+  size_t n = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 0;
+  if (n == 0 || (n == 2 && s[0] < 0xc2))
+    return 0;
+  for (size_t i = 1; i < n; i++)
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+  return trove_utf8_valid((const char *)s, n) ? n : 0;
+}
+
+int trove_scan_json_quote(trove_buf *b, const char *s) {
+  int rc = trove_buf_putc(b, '"');
+  const unsigned char *p = (const unsigned char *)(s ? s : "");
+  while (rc == 0 && *p) {
+    size_t n = utf8_seq(p);
+    if (*p == '"' || *p == '\\') {
+      char esc[3] = {'\\', (char)*p, 0};
+      rc = trove_buf_puts(b, esc);
+    } else if (*p < 0x20) {
+      rc = trove_buf_printf(b, "\\u%04x", *p);
+    } else if (n == 0) {
+      rc = trove_buf_puts(b, "\\ufffd"); /* an invalid byte */
+      n = 1;
+    } else {
+      rc = trove_buf_append(b, p, n);
+    }
+    p += n ? n : 1;
+  }
+  return rc ? rc : trove_buf_putc(b, '"');
+}
+
+static int put_list(trove_buf *b, const char *key, const char *const *v, size_t n,
+                    trove_err *err) {
+  int rc = trove_buf_printf(b, "\"%s\":[", key);
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    if (!v[i] || !v[i][0] || !trove_glob_valid(v[i]))
+      return trove_err_set(err, TROVE_EINVAL, "bad %s glob \"%s\": close every [ and do not end with \\",
+                           key, v[i] ? v[i] : "");
+    rc = i ? trove_buf_putc(b, ',') : 0;
+    rc = rc ? rc : trove_scan_json_quote(b, v[i]);
+  }
+  return rc ? rc : trove_buf_putc(b, ']');
+}
+
+int trove_scan_fs_config(const char *const *include, size_t n_include,
+                         const char *const *exclude, size_t n_exclude, char **out,
+                         trove_err *err) {
+  if (!out || (n_include && !include) || (n_exclude && !exclude))
+    return trove_err_set(err, TROVE_EINVAL, "trove_scan_fs_config: NULL argument");
+  *out = NULL;
+  trove_buf b = {0};
+  int rc = trove_buf_putc(&b, '{');
+  rc = rc ? rc : put_list(&b, "include", include, n_include, err);
+  rc = rc ? rc : trove_buf_putc(&b, ',');
+  rc = rc ? rc : put_list(&b, "exclude", exclude, n_exclude, err);
+  rc = rc ? rc : trove_buf_putc(&b, '}');
+  if (rc == 0 && !(*out = trove_buf_take(&b)))
+    rc = TROVE_ENOMEM;
+  trove_buf_free(&b);
+  if (rc == TROVE_ENOMEM)
+    trove_err_keep(err, rc, "out of memory building the source config");
+  return rc;
+}

@@ -1,0 +1,88 @@
+/* scan_extract.c: one document to scan_fields, shared by the scan's read
+ * stage and reprocess: picks the extractor by kind, collects the headings
+ * (the store indexes them as their own FTS column), and names a document
+ * without a title after its file. Any thread: nothing here is shared. */
+#include "scan_int.h"
+
+#include "extract.h"
+
+#include <string.h>
+#include <strings.h>
+
+const char *scan_base_name(const char *path) {
+  const char *s = path ? strrchr(path, '/') : NULL;
+  return s && s[1] ? s + 1 : path ? path : "";
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+scan_kind scan_kind_guess(const char *name, const char *data, size_t len) {
+  static const char *const md[] = {".md", ".markdown", ".mdown", ".mkd", ".mkdn"};
+  static const char *const html[] = {".html", ".htm", ".xhtml"};
+  for (size_t i = 0; name && i < sizeof md / sizeof *md; i++)
+    if (ends_with(name, md[i]))
+      return SCAN_KIND_MARKDOWN;
+  for (size_t i = 0; name && i < sizeof html / sizeof *html; i++)
+    if (ends_with(name, html[i]))
+      return SCAN_KIND_HTML;
+  size_t k = 0;
+  while (data && k < len && (data[k] == ' ' || data[k] == '\n' || data[k] == '\r' || data[k] == '\t'))
+    k++;
+  if (data && (len - k >= 14 && strncasecmp(data + k, "<!doctype html", 14) == 0))
+    return SCAN_KIND_HTML;
+  if (data && (len - k >= 5 && strncasecmp(data + k, "<html", 5) == 0))
+    return SCAN_KIND_HTML;
+  return name && strncasecmp(name, "http", 4) == 0 ? SCAN_KIND_HTML : SCAN_KIND_TEXT;
+}
+
+const char *scan_extract_reason(int code) {
+  switch (code) {
+  case TROVE_ERANGE: return "too_large";
+  case TROVE_EUNSUPPORTED: return "unsupported";
+  default: return "error";
+  }
+}
+
+/* The heading blocks of doc, one per line. */
+static char *join_headings(const trove_doc *doc) {
+  trove_buf b = {0};
+  int rc = trove_buf_puts(&b, "");
+  for (size_t i = 0; rc == 0 && i < doc->n_blocks; i++) {
+    const trove_block *bl = &doc->blocks[i];
+    if (bl->kind != TROVE_BLOCK_HEADING)
+      continue;
+    rc = b.len ? trove_buf_putc(&b, '\n') : 0;
+    rc = rc ? rc : trove_buf_append(&b, doc->text + bl->start, bl->len);
+  }
+  char *s = rc ? NULL : trove_buf_take(&b);
+  trove_buf_free(&b);
+  return s;
+}
+
+int scan_extract(scan_kind kind, const char *data, size_t len, const char *base_url,
+                 const char *fallback_title, scan_fields *f, trove_err *err) {
+  memset(f, 0, sizeof *f);
+  trove_doc *doc = NULL;
+  int rc = kind == SCAN_KIND_HTML       ? trove_extract_html(data, len, base_url, &doc, err)
+           : kind == SCAN_KIND_MARKDOWN ? trove_extract_markdown(data, len, &doc, err)
+                                        : trove_extract_text(data, len, &doc, err);
+  if (rc)
+    return rc;
+  const char *title = doc->title[0] ? doc->title : fallback_title ? fallback_title : "";
+  f->title = trove_strdup(title);
+  f->author = trove_strdup(doc->byline);
+  f->description = trove_strdup(doc->excerpt);
+  f->language = trove_strdup(doc->lang);
+  f->text = trove_strndup(doc->text, doc->text_len);
+  f->headings = join_headings(doc);
+  f->is_link_hub = doc->is_link_hub;
+  trove_doc_destroy(doc);
+  if (!f->title || !f->author || !f->description || !f->language || !f->text || !f->headings) {
+    scan_fields_clear(f);
+    return trove_err_set(err, TROVE_ENOMEM, "out of memory extracting a document");
+  }
+  return 0;
+}

@@ -1,0 +1,125 @@
+/* scan_fetch.c: the fetch stage, a flat map from batches to items on its
+ * own thread. For the web items of a batch that need it (new, or known and
+ * not failed permanently), it runs one libcurl multi fetcher (fetch.h: many
+ * transfers from this one thread, so pool workers stay free for
+ * extraction): a known page is asked for with its stored ETag and
+ * Last-Modified, and a 304 makes it unchanged, as does a body whose hash
+ * equals the stored one. Failures become the item's skip reason (gone,
+ * unauthorized, not_text keeps the title only...); transient ones are
+ * retried by the next scan. Then every item of the batch goes on alone.
+ *
+ * The fetcher belongs to the thread that made it, and a stage has no end
+ * hook, so one is made and destroyed per batch that needs one (at most 64
+ * requests; losing connection reuse between batches is the price). fs
+ * batches pass through without one. */
+#include "scan_int.h"
+
+#include "fetch.h"
+
+#include <stdatomic.h>
+#include <string.h>
+#include <strings.h>
+
+/* How long one poll waits before checking for cancellation. */
+#define FETCH_POLL_MS 100
+
+static bool needs_fetch(const scan_item *it) {
+  return it->type != TROVE_ITEM_LOCAL && (it->state == SCAN_NEW || it->state == SCAN_CHANGED);
+}
+
+static int kind_of(const char *content_type) {
+  if (!content_type)
+    return SCAN_KIND_HTML;
+  if (strncasecmp(content_type, "text/plain", 10) == 0)
+    return SCAN_KIND_TEXT;
+  if (strncasecmp(content_type, "text/markdown", 13) == 0)
+    return SCAN_KIND_MARKDOWN;
+  return SCAN_KIND_HTML;
+}
+
+static void take_string(char **dst, char **src) {
+  trove_free(*dst);
+  *dst = *src;
+  *src = NULL;
+}
+
+/* Applies one result to its item (the poll callback). */
+static void on_result(void *ctx, trove_fetch_result *res) {
+  (void)ctx;
+  scan_item *it = res->user;
+  if (res->reason == TROVE_FETCH_OK || res->reason == TROVE_FETCH_NOT_MODIFIED) {
+    take_string(&it->etag, &res->etag);
+    take_string(&it->last_modified, &res->last_modified);
+  }
+  if (res->reason == TROVE_FETCH_OK) {
+    it->raw = res->body, it->raw_len = res->body_len;
+    res->body = NULL;
+    scan_hash(it->raw, it->raw_len, it->hash);
+    it->web_kind = kind_of(res->content_type);
+    take_string(&it->final_url, &res->final_url);
+    if (it->state == SCAN_CHANGED && it->old_hash && strcmp(it->old_hash, it->hash) == 0)
+      it->state = SCAN_UNCHANGED; /* same bytes: nothing to redo */
+  } else if (res->reason == TROVE_FETCH_NOT_MODIFIED) {
+    it->state = SCAN_UNCHANGED;
+  } else {
+    bool permanent = trove_fetch_reason_is_permanent(res->reason);
+    it->state = permanent ? SCAN_SKIP : SCAN_ERROR;
+    it->skip_reason = trove_fetch_reason_name(res->reason);
+    if (!permanent && res->error[0])
+      it->error = trove_strdup(res->error); /* NULL is benign */
+  }
+  trove_fetch_result_free(res);
+}
+
+static void fail_item(scan_item *it, const char *reason, const char *msg) {
+  it->state = SCAN_ERROR;
+  it->skip_reason = reason;
+  trove_free(it->error);
+  it->error = trove_strdup(msg); /* NULL is benign */
+}
+
+/* Fetches what b's web items need; failures are the items'. */
+static void fetch_batch(scan_ctx *c, scan_batch *b) {
+  size_t want = 0;
+  for (size_t i = 0; i < b->n; i++)
+    want += needs_fetch(b->items[i]);
+  if (want == 0)
+    return;
+  trove_fetch *f = NULL;
+  trove_err e = {0};
+  int rc = trove_fetch_create(NULL, &f, &e);
+  for (size_t i = 0; i < b->n; i++) {
+    scan_item *it = b->items[i];
+    if (!needs_fetch(it))
+      continue;
+    trove_fetch_req req = {.url = it->external_id, .etag = it->etag,
+                           .last_modified = it->last_modified, .user = it};
+    if (rc == 0 && trove_fetch_submit(f, &req) != 0)
+      fail_item(it, "no_memory", "out of memory queueing the request");
+    else if (rc)
+      fail_item(it, "network", e.msg);
+  }
+  /* results only change items the batch still owns, so stopping early on
+   * cancellation (destroy drops the rest) loses nothing */
+  while (rc == 0 && trove_fetch_pending(f) > 0 &&
+         !atomic_load_explicit(&c->stop, memory_order_relaxed)) { /* a hint, see scan_ctx */
+    int n = trove_fetch_poll(f, FETCH_POLL_MS, on_result, c, &e);
+    if (n < 0 && n != TROVE_ENOMEM)
+      break; /* the multi handle failed: the rest stay as they were */
+  }
+  trove_fetch_destroy(f);
+}
+
+int scan_fetch_stage(void *user, void *item, sl_emitter *out) {
+  scan_ctx *c = user;
+  scan_batch *b = item;
+  fetch_batch(c, b);
+  for (size_t i = 0; i < b->n; i++) {
+    scan_item *it = b->items[i];
+    b->items[i] = NULL; /* sl_emit owns it now, even when canceled */
+    if (sl_emit(out, it) != 0)
+      break;
+  }
+  scan_batch_free(b, NULL); /* frees what was not emitted */
+  return 0;
+}

@@ -1,0 +1,181 @@
+/* scan_int.h: what the files of the scan module share: the item that travels
+ * down the scan pipeline, the run context, and each stage's entry point.
+ * It includes neither sources.h nor store.h (trove_store is forward
+ * declared), so each stage file pulls in only the module it talks to. */
+#ifndef TROVE_SCAN_INT_H
+#define TROVE_SCAN_INT_H
+
+#include "core.h"
+#include "sluice.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct trove_store trove_store;
+
+/* What the match stage decided, and what read turned it into. */
+typedef enum scan_state {
+  SCAN_NEW,       /* not in the database: read, extract, insert */
+  SCAN_CHANGED,   /* mtime differs, older process_version, a retry, --force */
+  SCAN_UNCHANGED, /* only touched */
+  SCAN_SKIP,      /* recorded with skip_reason (binary, not_utf8, ...) */
+  SCAN_ERROR,     /* recorded with skip_reason and error, counted as failed */
+} scan_state;
+
+/* What extraction gives, every string owned ("" never NULL after a
+ * successful scan_extract). */
+typedef struct scan_fields {
+  char *title, *author, *description, *language, *headings, *text;
+  bool is_link_hub;
+} scan_fields;
+
+/* One candidate on its way from the source to the writer; owned by one stage
+ * at a time. */
+typedef struct scan_item {
+  char *external_id;   /* path or URL */
+  char *path;          /* fs: the file to read; NULL for web items */
+  char *browser_title; /* web: the browser's title; NULL for fs */
+  trove_item_type type;
+  int64_t mtime;       /* Unix seconds; 0 unknown */
+  int64_t visited;     /* Unix seconds of the last visit; 0 unknown */
+  int64_t item_id;     /* set by match when the item is in the database */
+  scan_state state;
+  char *raw; /* read or fetched content (NUL-terminated), raw_len bytes */
+  size_t raw_len;
+  char hash[17]; /* FNV-1a 64 of raw, hex */
+  /* web items: what match found stored, replaced by fetch with what the
+   * server sent */
+  char *etag, *last_modified; /* HTTP validators; NULL when none */
+  char *old_hash;             /* the stored content hash; NULL when none */
+  char *final_url;            /* after redirects, the base for links */
+  int web_kind;               /* the fetched body's scan_kind; -1 unknown */
+  scan_fields f;
+  const char *skip_reason; /* static string, for SKIP and ERROR */
+  char *error;             /* the failure's message, for ERROR */
+} scan_item;
+
+/* What the source stage emits: up to 64 items, matched in one query. */
+typedef struct scan_batch {
+  size_t n;
+  scan_item *items[64];
+} scan_batch;
+
+/* Per-run counters, written by the writer thread only (read after join). */
+typedef struct scan_counts {
+  int64_t added, changed, unchanged, skipped, failed;
+  struct {
+    const char *name; /* static */
+    int64_t count;
+  } reasons[16];
+  size_t n_reasons;
+} scan_counts;
+
+/* One scan's shared state. Fields above `lock` are set before the run and
+ * only read during it. */
+typedef struct scan_ctx {
+  trove_store *writer; /* used by the write stage only */
+  trove_store *reader; /* used by the match stage only */
+  int64_t source_id, version;
+  const char *type, *location, *config;
+  bool force;
+  pthread_mutex_t lock; /* protects fatal */
+  trove_err fatal;      /* the first fatal error; code 0 when none */
+  _Atomic bool stop;    /* set with fatal: a hint for long loops to give up
+                           early (relaxed; sluice's cancellation is the real stop) */
+  _Atomic int64_t seen; /* candidates yielded (source stage adds; relaxed:
+                           read only after the join) */
+  _Atomic bool source_done; /* the source yielded everything (relaxed: for
+                               the progress display's ETA only) */
+  _Atomic int64_t written; /* items committed (writer adds; relaxed: a
+                              progress display snapshot) */
+  scan_counts counts;   /* writer thread only */
+} scan_ctx;
+
+/* Records the first fatal error of the run and returns its code. Any thread. */
+int scan_fatal(scan_ctx *c, const trove_err *e, int code);
+
+/* Frees an item and all it owns; NULL is fine. Matches sl_item_free_fn. */
+void scan_item_free(void *item, void *ctx);
+/* Frees a batch and its items. Matches sl_item_free_fn. */
+void scan_batch_free(void *batch, void *ctx);
+/* Frees the strings of f and zeroes it. */
+void scan_fields_clear(scan_fields *f);
+
+/* Counts one skipped item under reason (static string). Writer only. */
+void scan_count_reason(scan_counts *k, const char *reason);
+
+/* Stage functions (user is the scan_ctx). */
+int scan_source_stage(void *user, sl_emitter *out);         /* scan_source.c */
+int scan_match_stage(void *user, void *item, void **out);    /* scan_match.c */
+int scan_fetch_stage(void *user, void *item, sl_emitter *out); /* scan_fetch.c */
+int scan_read_stage(void *user, void *item, void **out);    /* scan_read.c */
+int scan_write_stage(void *user, void *item);               /* scan_write.c */
+
+/* True when a stored skip reason is worth another try on the next scan
+ * (the file or server may be fine now): "error", "unreadable" and the
+ * fetcher's transient reasons. */
+bool scan_reason_transient(const char *reason);
+
+/* True when the writer must stop on this store code (the database cannot be
+ * written, memory ran out), false when only the item failed. */
+bool scan_code_is_fatal(int code);
+
+/* ---- extraction shared by scan and reprocess (scan_extract.c) ---------- */
+
+typedef enum scan_kind { SCAN_KIND_TEXT, SCAN_KIND_MARKDOWN, SCAN_KIND_HTML } scan_kind;
+
+/* Guesses a document's kind from its name's extension, else its first
+ * bytes (<!doctype html / <html). */
+scan_kind scan_kind_guess(const char *name, const char *data, size_t len);
+
+/* Extracts data as kind into *f (cleared first; fallback_title, which may
+ * be NULL, is the title of a document without one). Any thread. Returns 0 or the
+ * extractor's code with err set; *f is empty after a failure. */
+int scan_extract(scan_kind kind, const char *data, size_t len, const char *base_url,
+                 const char *fallback_title, scan_fields *f, trove_err *err);
+
+/* The last segment of a path, to name a file without a title. */
+const char *scan_base_name(const char *path);
+
+/* The skip reason stored for an extraction failure code. */
+const char *scan_extract_reason(int code);
+
+/* Writes a 16-hex-digit FNV-1a 64 hash of data into out[17]. */
+void scan_hash(const void *data, size_t len, char out[17]);
+
+/* ---- progress (scan_progress.c) ------------------------------------------ */
+
+typedef struct scan_progress {
+  FILE *out;
+  bool tty;        /* redraw one line; else log lines */
+  bool drawn;      /* a TTY line is on screen */
+  const char *what; /* "scan docs" */
+  _Atomic int64_t *seen;    /* shown for the source stage (which emits batches) when set */
+  _Atomic int64_t *written; /* shown for the last stage (which takes batches) when set */
+  _Atomic bool *total_known; /* when set and true, *seen is the total: show an ETA */
+} scan_progress;
+
+/* The sl_progress_fn: arg is a scan_progress. */
+void scan_progress_fn(const sl_stage_stats *s, size_t n, double elapsed, void *arg);
+/* Ends a redrawn line (newline) if one is on screen. */
+void scan_progress_end(scan_progress *p);
+
+/* ---- shared by scan_run.c and reprocess.c ------------------------------- */
+
+typedef struct trove_scan_opts trove_scan_opts;
+typedef struct trove_scan_report trove_scan_report;
+
+/* Read jobs in flight: opts->workers, else twice the cores. */
+unsigned trove__scan_workers(const trove_scan_opts *o);
+/* Sets up p from the options and hooks it into cfg (unless progress is off). */
+void trove__scan_progress_init(scan_progress *p, const trove_scan_opts *o, const char *what,
+                               sl_pipeline_config *cfg);
+/* Maps sl_pipeline_run's result to a trove code, preferring c->fatal. */
+int trove__scan_result(scan_ctx *c, int rc, trove_err *err);
+/* Copies c's counts and p's summary (p may be NULL) into rep. */
+void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_report *rep);
+
+#endif /* TROVE_SCAN_INT_H */

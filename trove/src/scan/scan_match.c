@@ -1,0 +1,68 @@
+/* scan_match.c: the match stage, a serial map of batches. One store query per batch of 64 candidates
+ * (trove_store_items_match) tells which are new; the rest are compared with
+ * what the database holds:
+ *   changed    the file's mtime differs, the stored text came from an older
+ *              extractor (process_version), the last attempt failed with a
+ *              transient reason ("error"), or --force;
+ *   unchanged  otherwise: the writer only stamps it seen.
+ * The store keeps no file size, so a change that keeps the mtime to the
+ * second is not seen (see the module report). A known web page is asked
+ * for again with its stored validators (a conditional GET in scan_fetch.c)
+ * unless it failed permanently before (gone, unauthorized, not_text...).
+ * The batch goes on whole to the fetch stage. */
+#include "scan_int.h"
+
+#include "extract.h"
+#include "store.h"
+
+#include <string.h>
+
+static scan_state classify(const scan_ctx *c, const scan_item *it, const trove_store_match *m) {
+  if (!m->item_id)
+    return SCAN_NEW;
+  if (c->force || scan_reason_transient(m->skip_reason))
+    return SCAN_CHANGED;
+  if (it->type != TROVE_ITEM_LOCAL) /* a permanent failure is not refetched; else ask */
+    return m->skip_reason ? SCAN_UNCHANGED : SCAN_CHANGED;
+  if (m->mtime != it->mtime)
+    return SCAN_CHANGED;
+  if (!m->skip_reason && m->process_version < TROVE_EXTRACT_VERSION)
+    return SCAN_CHANGED;
+  return SCAN_UNCHANGED;
+}
+
+/* Keeps what a conditional GET needs (not when forced: refetch in full). */
+static void keep_validators(const scan_ctx *c, scan_item *it, trove_store_match *m) {
+  it->web_kind = -1;
+  if (it->type == TROVE_ITEM_LOCAL || c->force || it->state != SCAN_CHANGED || m->skip_reason)
+    return;
+  it->etag = m->etag, m->etag = NULL; /* moved */
+  it->last_modified = m->last_modified, m->last_modified = NULL;
+  it->old_hash = m->content_hash, m->content_hash = NULL;
+}
+
+int scan_match_stage(void *user, void *item, void **out) {
+  scan_ctx *c = user;
+  scan_batch *b = item;
+  const char *ids[64];
+  trove_store_match m[64];
+  memset(m, 0, sizeof m);
+  *out = NULL;
+  for (size_t i = 0; i < b->n; i++)
+    ids[i] = b->items[i]->external_id;
+  trove_err e = {0};
+  int rc = trove_store_items_match(c->reader, c->source_id, ids, b->n, m, &e);
+  if (rc) {
+    scan_batch_free(b, NULL);
+    return scan_fatal(c, &e, rc);
+  }
+  for (size_t i = 0; i < b->n; i++) {
+    scan_item *it = b->items[i];
+    it->item_id = m[i].item_id;
+    it->state = classify(c, it, &m[i]);
+    keep_validators(c, it, &m[i]);
+  }
+  trove_store_match_clear(m, b->n);
+  *out = b;
+  return 0;
+}

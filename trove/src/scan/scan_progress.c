@@ -1,0 +1,58 @@
+/* scan_progress.c: progress of a running pipeline on stderr. On a TTY one
+ * line is redrawn (sluice calls back every 200 ms): each stage's output
+ * count and rate, e.g.
+ *   scan docs 3.1s  source 530 | match 530 | read 412 133/s | embed 400 | write 384
+ * Elsewhere (a log, a pipe) the same line is printed plainly every 2 s, so
+ * logs stay readable. An ETA appears once the source has yielded everything
+ * (a directory walk does not know its total up front): the items not yet
+ * written at the writer's average rate so far. Runs on the thread that
+ * called sl_pipeline_run. */
+#include "scan_int.h"
+
+#include <string.h>
+#include <sys/ioctl.h>
+
+void scan_progress_fn(const sl_stage_stats *s, size_t n, double elapsed, void *arg) {
+  scan_progress *p = arg;
+  char line[512];
+  size_t used = (size_t)snprintf(line, sizeof line, "%s %.1fs ", p->what, elapsed);
+  for (size_t i = 0; i < n && used < sizeof line; i++) {
+    if (strcmp(s[i].name, "batch") == 0 || strcmp(s[i].name, "match") == 0)
+      continue; /* they count batches, not items (the summary shows them) */
+    uint64_t count = i + 1 == n ? s[i].items_in : s[i].items_out; /* a sink emits nothing */
+    if (p->seen && i == 0) /* the source emits batches; show candidates */
+      count = (uint64_t)atomic_load_explicit(p->seen, memory_order_relaxed); /* a display snapshot */
+    if (p->written && i + 1 == n) /* the writer takes batches; show items */
+      count = (uint64_t)atomic_load_explicit(p->written, memory_order_relaxed); /* likewise */
+    double rate = elapsed > 0 ? (double)count / elapsed : 0;
+    used += (size_t)snprintf(line + used, sizeof line - used, "%s %s %llu %.0f/s",
+                             i ? " |" : "", s[i].name, (unsigned long long)count, rate);
+  }
+  if (p->seen && p->written && p->total_known && used < sizeof line &&
+      atomic_load_explicit(p->total_known, memory_order_relaxed)) { /* display snapshots */
+    double done = (double)atomic_load_explicit(p->written, memory_order_relaxed);
+    double total = (double)atomic_load_explicit(p->seen, memory_order_relaxed);
+    if (done > 0 && total >= done && elapsed > 0)
+      used += (size_t)snprintf(line + used, sizeof line - used, " | ETA %.0fs",
+                               (total - done) / (done / elapsed));
+  }
+  if (p->tty) {
+    struct winsize ws;
+    /* a wrapped line cannot be redrawn with \r: cut it to the terminal */
+    if (ioctl(fileno(p->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && ws.ws_col < sizeof line &&
+        used >= ws.ws_col)
+      line[ws.ws_col - 1] = 0;
+    fprintf(p->out, "\r\033[K%s", line);
+    p->drawn = true;
+  } else {
+    fprintf(p->out, "%s\n", line);
+  }
+  fflush(p->out);
+}
+
+void scan_progress_end(scan_progress *p) {
+  if (p && p->tty && p->drawn) {
+    fputc('\n', p->out);
+    p->drawn = false;
+  }
+}

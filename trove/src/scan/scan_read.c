@@ -1,0 +1,86 @@
+/* scan_read.c: the read stage, a parallel map on the pool: reads a new or
+ * changed file (trove_fs_read: size cap, binary and UTF-8 checks), hashes
+ * it and extracts it. Unchanged items pass straight through. A failure is
+ * the item's, never the run's: the item goes on marked SKIP or ERROR so the
+ * writer records why. A file that vanished since the walk is dropped, so the
+ * end-of-scan delete removes it. Web items are not fetched yet: they keep
+ * the browser's title. */
+#include "scan_int.h"
+
+#include "sources.h"
+
+#include <string.h>
+
+/* Files above this are skipped as too_large: the extractor refuses more. */
+#define READ_MAX_BYTES ((size_t)16 * 1024 * 1024)
+
+static void mark_error(scan_item *it, const char *reason, const trove_err *e, int code) {
+  it->state = SCAN_ERROR;
+  it->skip_reason = reason;
+  it->error = trove_strdup(e->msg[0] ? e->msg : trove_strerror(code)); /* NULL is benign */
+}
+
+/* Extracts a fetched web page. Without a body (the fetcher could not run)
+ * the item is recorded as failed, which keeps what was stored before. */
+static void read_web(scan_item *it) {
+  trove_err e = {0};
+  if (!it->raw) {
+    trove_err_set(&e, TROVE_ENET, "%s was not fetched", it->external_id);
+    mark_error(it, "network", &e, TROVE_ENET);
+    return;
+  }
+  const char *base = it->final_url ? it->final_url : it->external_id;
+  int rc = scan_extract((scan_kind)it->web_kind, it->raw, it->raw_len, base, it->browser_title,
+                        &it->f, &e);
+  if (rc)
+    mark_error(it, scan_extract_reason(rc), &e, rc);
+}
+
+/* Reads and extracts a local file; returns false when it vanished. */
+static bool read_local(scan_item *it) {
+  trove_file file = {0};
+  trove_err e = {0};
+  int rc = trove_fs_read(it->path, READ_MAX_BYTES, &file, &e);
+  if (rc == TROVE_ENOENT)
+    return false;
+  if (rc) {
+    mark_error(it, "error", &e, rc);
+    return true;
+  }
+  if (file.skip != TROVE_SKIP_NONE) {
+    it->state = SCAN_SKIP;
+    it->skip_reason = trove_skip_name(file.skip);
+    return true;
+  }
+  scan_kind kind = file.kind == TROVE_CONTENT_HTML       ? SCAN_KIND_HTML
+                   : file.kind == TROVE_CONTENT_MARKDOWN ? SCAN_KIND_MARKDOWN
+                                                         : SCAN_KIND_TEXT;
+  rc = scan_extract(kind, file.data, file.len, NULL, scan_base_name(it->path), &it->f, &e);
+  if (rc) {
+    mark_error(it, scan_extract_reason(rc), &e, rc);
+    trove_file_free(&file);
+    return true;
+  }
+  scan_hash(file.data, file.len, it->hash);
+  it->raw = file.data, it->raw_len = file.len;
+  file.data = NULL;
+  trove_file_free(&file);
+  return true;
+}
+
+int scan_read_stage(void *user, void *item, void **out) {
+  (void)user;
+  scan_item *it = item;
+  *out = it;
+  if (it->state != SCAN_NEW && it->state != SCAN_CHANGED)
+    return 0;
+  if (it->type != TROVE_ITEM_LOCAL) {
+    read_web(it);
+    return 0;
+  }
+  if (!read_local(it)) {
+    scan_item_free(it, NULL);
+    *out = NULL;
+  }
+  return 0;
+}

@@ -1,0 +1,174 @@
+/* scan_run.c: trove_scan_source, the scan pipeline put together:
+ *   source -(batches)-> match -> fetch -(items)-> read [parallel] -> embed
+ *          -> batch(64) -> write
+ * then, when every stage finished, the end-of-scan delete of items the
+ * source no longer holds, and the source's status. A fatal error in any
+ * stage cancels the pipeline (sluice joins every thread and releases every
+ * item in flight) and the source is marked error; what was committed stays.
+ * Also the report printer shared with reprocess. */
+#include "scan.h"
+#include "scan_int.h"
+#include "store.h"
+
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The embed slot: items pass through untouched until the embedding issue
+ * fills it (tokenize and embed the changed items' passages here). */
+static int embed_stage(void *user, void *item, void **out) {
+  (void)user;
+  *out = item;
+  return 0;
+}
+
+unsigned trove__scan_workers(const trove_scan_opts *o) {
+  if (o && o->workers)
+    return o->workers;
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 && n < 64 ? 2 * (unsigned)n : 4;
+}
+
+void trove__scan_progress_init(scan_progress *p, const trove_scan_opts *o, const char *what,
+                               sl_pipeline_config *cfg) {
+  trove_progress_mode mode = o ? o->progress : TROVE_PROGRESS_AUTO;
+  p->out = o && o->progress_out ? o->progress_out : stderr;
+  p->what = what;
+  p->tty = mode == TROVE_PROGRESS_TTY || (mode == TROVE_PROGRESS_AUTO && isatty(fileno(p->out)));
+  if (mode == TROVE_PROGRESS_NONE)
+    return;
+  cfg->progress = scan_progress_fn;
+  cfg->progress_arg = p;
+  cfg->progress_interval = p->tty ? 0.2 : 2.0;
+}
+
+/* Maps a pipeline result to a trove code with c->fatal explaining it. */
+int trove__scan_result(scan_ctx *c, int rc, trove_err *err) {
+  if (c->fatal.code)
+    return trove_err_set(err, c->fatal.code, "%s", c->fatal.msg);
+  if (rc == 0)
+    return 0;
+  int code = rc == SL_ENOMEM ? TROVE_ENOMEM : rc == SL_EAGAIN ? TROVE_EIO : TROVE_ECANCELED;
+  return trove_err_set(err, code, "the pipeline failed: %s", sl_strerror(rc));
+}
+
+void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_report *rep) {
+  rep->added = c->counts.added;
+  rep->changed = c->counts.changed;
+  rep->unchanged = c->counts.unchanged;
+  rep->skipped = c->counts.skipped;
+  rep->failed = c->counts.failed;
+  rep->seen = atomic_load_explicit(&c->seen, memory_order_relaxed); /* after the join */
+  for (size_t i = 0; i < c->counts.n_reasons && i < TROVE_SCAN_REASONS; i++) {
+    snprintf(rep->reasons[i].name, sizeof rep->reasons[i].name, "%s", c->counts.reasons[i].name);
+    rep->reasons[i].count = c->counts.reasons[i].count;
+    rep->n_reasons = i + 1;
+  }
+  if (p)
+    sl_pipeline_summary(p, rep->summary, sizeof rep->summary);
+}
+
+static int run_pipeline(scan_ctx *c, const trove_scan_opts *o, const char *what,
+                        trove_scan_report *rep) {
+  scan_progress prog = {.seen = &c->seen, .written = &c->written, .total_known = &c->source_done};
+  sl_pipeline_config cfg = {.name = "scan", .item_free = scan_item_free};
+  trove__scan_progress_init(&prog, o, what, &cfg);
+  sl_pipeline *p = NULL;
+  int rc = sl_pipeline_create(&p, &cfg);
+  if (rc)
+    return rc;
+  sl_stage *src = sl_pipeline_source(p, "source", scan_source_stage, c);
+  sl_stage *match = sl_pipeline_map(p, "match", scan_match_stage, c, 1, SL_MAP_ORDERED);
+  sl_stage *fetch = sl_pipeline_flat_map(p, "fetch", scan_fetch_stage, c);
+  sl_stage *read = sl_pipeline_map(p, "read", scan_read_stage, c, trove__scan_workers(o),
+                                   SL_MAP_UNORDERED);
+  sl_stage *embed = sl_pipeline_map(p, "embed", embed_stage, c, 1, SL_MAP_ORDERED);
+  sl_stage *batch = sl_pipeline_batch(p, "batch", 64, 0.05);
+  sl_stage *write = sl_pipeline_sink(p, "write", scan_write_stage, c);
+  sl_stage_set_free(src, scan_batch_free, NULL);
+  sl_stage_set_free(match, scan_batch_free, NULL);
+  sl_pipeline_connect(p, src, match, "batches", 4);
+  sl_pipeline_connect(p, match, fetch, "matched", 4);
+  sl_pipeline_connect(p, fetch, read, "fetched", 128);
+  sl_pipeline_connect(p, read, embed, "extracted", 64);
+  sl_pipeline_connect(p, embed, batch, "embedded", 64);
+  sl_pipeline_connect(p, batch, write, "to_write", 4);
+  rc = sl_pipeline_run(p);
+  scan_progress_end(&prog);
+  trove__scan_fill_report(c, p, rep);
+  sl_pipeline_destroy(p);
+  return rc;
+}
+
+/* Deletes what the finished scan did not see, in one transaction. */
+static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err) {
+  int rc = trove_store_begin(c->writer, err);
+  rc = rc ? rc : trove_store_items_delete_unseen(c->writer, c->source_id, c->version, &rep->deleted,
+                                                NULL, err);
+  if (rc == 0)
+    return trove_store_commit(c->writer, err);
+  trove_store_rollback(c->writer);
+  return rc;
+}
+
+static int open_reader(trove_store *st, trove_store **reader, trove_err *err) {
+  trove_store_opts ro = {.path = trove_store_path(st)};
+  return trove_store_open(&ro, reader, err);
+}
+
+int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *opts,
+                      trove_scan_report *rep, trove_err *err) {
+  trove_scan_report local;
+  rep = rep ? rep : &local;
+  memset(rep, 0, sizeof *rep);
+  if (!st || !name)
+    return trove_err_set(err, TROVE_EINVAL, "trove_scan_source: NULL argument");
+  double t0 = now_s();
+  trove_err e = {0};
+  trove_store_source s = {0};
+  scan_ctx c = {.writer = st, .force = opts && opts->force};
+  pthread_mutex_init(&c.lock, NULL);
+  int rc = trove_store_source_get(st, name, &s, &e);
+  if (rc)
+    goto out_free;
+  c.source_id = s.id, c.type = s.type, c.location = s.location, c.config = s.config;
+  if ((rc = open_reader(st, &c.reader, &e)))
+    goto out_free;
+  if ((rc = trove_store_scan_begin(st, s.id, &c.version, &e)))
+    goto out_close_reader;
+  char what[96];
+  snprintf(what, sizeof what, "scan %s", name);
+  rc = trove__scan_result(&c, run_pipeline(&c, opts, what, rep), &e);
+  if (rc == 0)
+    rc = finish_full_scan(&c, rep, &e);
+  rep->seconds = now_s() - t0;
+  /* best effort: when the database cannot be written this fails too */
+  trove_store_scan_finish(st, s.id, rc ? TROVE_SOURCE_ERROR : TROVE_SOURCE_READY,
+                          rc ? e.msg : NULL, rep->seen, (int64_t)(rep->seconds * 1000), NULL);
+out_close_reader:
+  trove_store_close(c.reader);
+out_free:
+  trove_store_source_clear(&s);
+  pthread_mutex_destroy(&c.lock);
+  rep->seconds = now_s() - t0;
+  return rc ? trove_err_set(err, rc, "%s", e.msg[0] ? e.msg : trove_strerror(rc)) : 0;
+}
+
+void trove_scan_report_print(const trove_scan_report *rep, const char *what, FILE *out) {
+  fprintf(out, "%s: %lld seen, %lld new, %lld changed, %lld unchanged, %lld skipped (%lld failed), "
+               "%lld deleted in %.2f s\n",
+          what, (long long)rep->seen, (long long)rep->added, (long long)rep->changed,
+          (long long)rep->unchanged, (long long)rep->skipped, (long long)rep->failed,
+          (long long)rep->deleted, rep->seconds);
+  for (size_t i = 0; i < rep->n_reasons; i++)
+    fprintf(out, "  skipped %-12s %lld\n", rep->reasons[i].name, (long long)rep->reasons[i].count);
+  if (rep->summary[0])
+    fputs(rep->summary, out);
+}

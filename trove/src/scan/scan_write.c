@@ -1,0 +1,136 @@
+/* scan_write.c: the write stage, the pipeline's single writer. Each batch of
+ * up to 64 items is one transaction (trove_store_begin/commit), so a
+ * process killed at any moment loses at most the open batch and the rerun
+ * redoes it. New and changed items are upserted (their stale passages
+ * dropped for the embedding slot to refill), unchanged ones only touched,
+ * skipped and failed ones recorded with their reason. A store error that
+ * concerns one item (bad input) is recorded on that item; one that concerns
+ * the database (I/O, lock, corruption, memory) rolls the batch back and
+ * cancels the pipeline. Counts are merged only after a commit. */
+#include "scan_int.h"
+
+#include "extract.h"
+#include "store.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+static trove_store_item to_store(const scan_ctx *c, const scan_item *it) {
+  return (trove_store_item){
+      .external_id = it->external_id,
+      .type = (trove_item_type)it->type,
+      .title = it->f.title,
+      .author = it->f.author,
+      .description = it->f.description,
+      .language = it->f.language,
+      .headings = it->f.headings,
+      .text = it->f.text,
+      .raw = it->raw,
+      .raw_len = it->raw_len,
+      .content_hash = it->raw ? it->hash : NULL,
+      .etag = it->etag,
+      .last_modified = it->last_modified,
+      .process_version = TROVE_EXTRACT_VERSION,
+      .mtime = it->mtime,
+      .last_visited = it->visited,
+      .skip_reason = it->skip_reason,
+      .error = it->error,
+      .seen_in_scan = c->version,
+      .is_link_hub = it->f.is_link_hub,
+  };
+}
+
+/* Records it as skipped or failed. A transient failure ("error": the file
+ * could not be read this time) goes through trove_store_item_skip, which
+ * keeps content stored before; a permanent reason (binary, not_utf8, an
+ * extractor refusal) replaces the item, with its mtime, so the next scan
+ * sees it unchanged instead of reading it again. */
+static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_err *e) {
+  trove_store_item si = to_store(c, it);
+  if (!si.title && it->path) {
+    const char *slash = strrchr(it->path, '/');
+    si.title = slash ? slash + 1 : it->path;
+  } else if (!si.title) {
+    si.title = it->browser_title;
+  }
+  bool transient = scan_reason_transient(it->skip_reason);
+  int rc = transient ? trove_store_item_skip(c->writer, c->source_id, &si, NULL, e)
+                     : trove_store_item_upsert(c->writer, c->source_id, &si, NULL, e);
+  if (rc == 0) {
+    k->skipped++;
+    k->failed += it->state == SCAN_ERROR;
+    scan_count_reason(k, it->skip_reason);
+  }
+  return rc;
+}
+
+static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_err *e) {
+  if (it->state == SCAN_UNCHANGED) {
+    int rc = trove_store_item_touch(c->writer, it->item_id, c->version, it->visited, e);
+    k->unchanged += rc == 0;
+    return rc;
+  }
+  if (it->state == SCAN_SKIP || it->state == SCAN_ERROR)
+    return write_skip(c, it, k, e);
+  trove_store_item si = to_store(c, it);
+  int64_t id = 0;
+  int rc = trove_store_item_upsert(c->writer, c->source_id, &si, &id, e);
+  if (rc == 0 && it->state == SCAN_CHANGED) /* the old spans no longer fit the text */
+    rc = trove_store_passages_replace(c->writer, id, NULL, 0, NULL, NULL, e);
+  if (rc == 0) {
+    k->added += it->state == SCAN_NEW;
+    k->changed += it->state == SCAN_CHANGED;
+    return 0;
+  }
+  if (scan_code_is_fatal(rc))
+    return rc;
+  /* the item was refused (too large, bad field): record that instead */
+  it->state = SCAN_ERROR;
+  it->skip_reason = rc == TROVE_ERANGE ? "too_large" : "error";
+  trove_free(it->error);
+  it->error = trove_strdup(e->msg);
+  trove_err_clear(e);
+  return write_skip(c, it, k, e);
+}
+
+static void merge(scan_counts *into, const scan_counts *k) {
+  into->added += k->added;
+  into->changed += k->changed;
+  into->unchanged += k->unchanged;
+  into->skipped += k->skipped;
+  into->failed += k->failed;
+  for (size_t i = 0; i < k->n_reasons; i++)
+    for (int64_t j = 0; j < k->reasons[i].count; j++)
+      scan_count_reason(into, k->reasons[i].name);
+}
+
+int scan_write_stage(void *user, void *item) {
+  scan_ctx *c = user;
+  sl_batch *b = item;
+  scan_counts k = {0};
+  trove_err e = {0};
+  int rc = trove_store_begin(c->writer, &e);
+  for (size_t i = 0; rc == 0 && i < b->n; i++) {
+    rc = write_one(c, b->items[i], &k, &e);
+    if (rc && !scan_code_is_fatal(rc)) { /* refused even as a skip: count it, go on */
+      k.failed++;
+      k.skipped++;
+      scan_count_reason(&k, "error");
+      rc = 0;
+      trove_err_clear(&e);
+    }
+  }
+  if (rc == 0)
+    rc = trove_store_commit(c->writer, &e);
+  else
+    trove_store_rollback(c->writer);
+  if (rc == 0) {
+    merge(&c->counts, &k);
+    /* a display counter for scan_progress_fn; nothing synchronises on it */
+    atomic_fetch_add_explicit(&c->written, (int64_t)b->n, memory_order_relaxed);
+  }
+  for (size_t i = 0; i < b->n; i++)
+    scan_item_free(b->items[i], NULL);
+  sl_batch_free(b);
+  return rc ? scan_fatal(c, &e, rc) : 0;
+}

@@ -1,0 +1,227 @@
+/* cli_test.c: the `trove` binary end to end on a temporary database: usage
+ * errors exit 2, failures exit 1 with one clear line on stderr, --help works
+ * on every command, and source add -> scan -> search (text and --json,
+ * parsed back with trove's JSON parser) -> print -> hide/unhide -> stats ->
+ * source remove behave. Usage: cli_test PATH_TO_TROVE. */
+#include "json.h"
+#include "run.h"
+
+typedef struct fx {
+  char dir[64];
+  char tree[96];
+  char db[96];
+} fx;
+
+static void fx_init(fx *f) {
+  run_tempdir(f->dir, sizeof f->dir, "cli");
+  snprintf(f->tree, sizeof f->tree, "%s/tree", f->dir);
+  snprintf(f->db, sizeof f->db, "%s/trove.db", f->dir);
+  CHECK(mkdir(f->tree, 0755) == 0);
+  run_put(f->tree, "quote.md",
+          "---\ntitle: Say \"hi\" \\ there\n---\n\nOtters hold hands while they sleep.\n");
+  run_put(f->tree, "plain.txt", "Otters and beavers both build near rivers.\n");
+  run_put(f->tree, "other.txt", "Nothing about the animal here, only granite.\n");
+}
+
+static void fx_done(fx *f) { run_rmdir(f->dir); }
+
+/* A one-line error: non-empty, ends in one newline, names `word`. */
+static bool one_line_naming(const char *err, const char *word) {
+  const char *nl = strchr(err, '\n');
+  return err[0] && nl && nl[1] == 0 && strstr(err, word) != NULL;
+}
+
+static void cli_usage_errors_exit_2(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  const char *const cases[][4] = {
+      {"", NULL},           {"bogus", NULL},          {"--bogus", NULL},
+      {"scan", "--nope"},   {"scan", "a", "b", NULL}, {"search", NULL},
+      {"search", "x", "-n", "zero"},                  {"search", "x", "-t", "video"},
+      {"print", NULL},      {"print", "abc"},         {"hide", NULL},
+      {"source", NULL},     {"source", "add", "x"},   {"source", "add", "x", "ftp"},
+      {"reprocess", "a", "b"}, {"stats", "extra"},   {"source", "add", "x", "fs"},
+      {"source", "list", "extra"},                    {"print", "1", "2"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    const char *args[5] = {0};
+    for (int k = 0; k < 4 && cases[i][k]; k++)
+      args[k] = cases[i][k];
+    if (!args[0][0]) /* no command at all */
+      run_v(&r, f.dir, f.db, (const char *const[]){NULL});
+    else
+      run_v(&r, f.dir, f.db, args);
+    if (r.code != 2)
+      fprintf(stderr, "  case %zu (%s %s): exit %d\n", i, args[0], args[1] ? args[1] : "", r.code);
+    CHECK(r.code == 2);
+    CHECK(strstr(r.err, "usage:") != NULL);
+  }
+  fx_done(&f);
+}
+
+static void cli_help_on_every_command(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  const char *const cmds[][3] = {{"--help"},          {"source", "add", "--help"},
+                                 {"source", "list", "--help"}, {"source", "remove", "--help"},
+                                 {"scan", "--help"},  {"reprocess", "--help"},
+                                 {"search", "--help"}, {"print", "--help"},
+                                 {"hide", "--help"},  {"unhide", "--help"},
+                                 {"stats", "--help"}};
+  for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+    const char *args[4] = {cmds[i][0], cmds[i][1], cmds[i][2], NULL};
+    run_v(&r, f.dir, f.db, args);
+    CHECK(r.code == 0 && strstr(r.out, "usage: trove") != NULL);
+  }
+  RUN_TROVE(&r, f.dir, f.db, "--version");
+  CHECK(r.code == 0 && strncmp(r.out, "trove ", 6) == 0);
+  fx_done(&f);
+}
+
+static void cli_errors_exit_1_with_one_line(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  RUN_TROVE(&r, f.dir, f.db, "scan", "nosuch");
+  CHECK(r.code == 1 && one_line_naming(r.err, "nosuch"));
+  RUN_TROVE(&r, f.dir, f.db, "reprocess", "nosuch");
+  CHECK(r.code == 1 && one_line_naming(r.err, "nosuch"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "remove", "nosuch");
+  CHECK(r.code == 1 && one_line_naming(r.err, "nosuch"));
+  RUN_TROVE(&r, f.dir, f.db, "print", "424242");
+  CHECK(r.code == 1 && one_line_naming(r.err, "424242"));
+  RUN_TROVE(&r, f.dir, f.db, "hide", "424242");
+  CHECK(r.code == 1 && one_line_naming(r.err, "424242"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "x", "fs", "/nonexistent/dir");
+  CHECK(r.code == 1 && one_line_naming(r.err, "/nonexistent/dir"));
+  RUN_TROVE(&r, f.dir, f.db, "search", "x", "-s", "nosuch");
+  CHECK(r.code == 1 && one_line_naming(r.err, "nosuch"));
+  /* a database path that is a directory cannot be opened */
+  static run_out r2;
+  run_v(&r2, f.dir, f.tree, (const char *const[]){"stats", NULL});
+  CHECK(r2.code == 1 && r2.err[0]);
+  fx_done(&f);
+}
+
+/* Finds hit `title` in a parsed --json array; returns its id (0: absent). */
+static int64_t json_find(const trove_json *arr, const char *title) {
+  for (size_t i = 0; i < trove_json_len(arr); i++) {
+    const trove_json *h = trove_json_at(arr, i);
+    if (strcmp(trove_json_get_str(h, "title", ""), title) == 0)
+      return trove_json_get_i64(h, "id", 0);
+  }
+  return 0;
+}
+
+static void cli_scan_search_print_hide(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "notes", "fs", f.tree, "--glob", "*.md", "--glob",
+            "*.txt", "--exclude", "other.txt");
+  CHECK(r.code == 0);
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "notes", "fs", f.tree);
+  CHECK(r.code == 1 && one_line_naming(r.err, "notes"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "bad", "fs", f.tree, "--glob", "[abc");
+  CHECK(r.code == 2 && strstr(r.err, "[abc"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "bad", "fs", f.tree, "--exclude");
+  CHECK(r.code == 2);
+  RUN_TROVE(&r, f.dir, f.db, "scan");
+  CHECK(r.code == 0 && strstr(r.out, "2 new") && strstr(r.out, "bottleneck"));
+  RUN_TROVE(&r, f.dir, f.db, "scan", "notes");
+  CHECK(r.code == 0 && strstr(r.out, "2 unchanged"));
+
+  RUN_TROVE(&r, f.dir, f.db, "search", "otters", "--json");
+  CHECK(r.code == 0);
+  trove_json_doc *doc = NULL;
+  trove_err e = {0};
+  CHECK(trove_json_parse(r.out, strlen(r.out), 0, &doc, &e) == 0);
+  const trove_json *arr = trove_json_root(doc);
+  CHECK(trove_json_type_of(arr) == TROVE_JSON_ARRAY && trove_json_len(arr) == 2);
+  int64_t id = json_find(arr, "Say \"hi\" \\ there"); /* quotes and backslash escaped */
+  CHECK(id > 0);
+  const trove_json *h0 = trove_json_at(arr, 0);
+  CHECK(trove_json_get_i64(h0, "rank", 0) == 1);
+  CHECK(strcmp(trove_json_get_str(h0, "source", ""), "notes") == 0);
+  CHECK(strstr(trove_json_get_str(h0, "path", ""), f.tree) != NULL);
+  CHECK(strstr(trove_json_get_str(h0, "snippet", ""), "[Otters]") != NULL);
+  trove_json_free(doc);
+
+  RUN_TROVE(&r, f.dir, f.db, "search", "granite"); /* excluded by the glob */
+  CHECK(r.code == 0 && strstr(r.out, "no results"));
+  RUN_TROVE(&r, f.dir, f.db, "search", "rivers", "-n", "1", "-t", "local");
+  CHECK(r.code == 0 && strstr(r.out, " 1. plain.txt") && strstr(r.out, "[rivers]"));
+
+  char ids[32];
+  snprintf(ids, sizeof ids, "%lld", (long long)id);
+  RUN_TROVE(&r, f.dir, f.db, "print", ids);
+  CHECK(r.code == 0 && strstr(r.out, "Otters hold hands") && strstr(r.out, "quote.md"));
+  RUN_TROVE(&r, f.dir, f.db, "print", ids, "--raw");
+  CHECK(r.code == 0 && strncmp(r.out, "---\ntitle:", 10) == 0);
+  RUN_TROVE(&r, f.dir, f.db, "hide", ids);
+  CHECK(r.code == 0);
+  RUN_TROVE(&r, f.dir, f.db, "search", "otters", "--json");
+  CHECK(r.code == 0 && !strstr(r.out, "quote.md") && strstr(r.out, "plain.txt"));
+  RUN_TROVE(&r, f.dir, f.db, "unhide", ids);
+  CHECK(r.code == 0);
+  RUN_TROVE(&r, f.dir, f.db, "search", "otters");
+  CHECK(r.code == 0 && strstr(r.out, "quote.md"));
+
+  RUN_TROVE(&r, f.dir, f.db, "stats");
+  CHECK(r.code == 0 && strstr(r.out, "items      2"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "list");
+  CHECK(r.code == 0 && strstr(r.out, "notes") && strstr(r.out, "ready"));
+  RUN_TROVE(&r, f.dir, f.db, "reprocess");
+  CHECK(r.code == 0 && strstr(r.out, "0 changed"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "remove", "notes");
+  CHECK(r.code == 0);
+  RUN_TROVE(&r, f.dir, f.db, "search", "otters");
+  CHECK(r.code == 0 && strstr(r.out, "no results"));
+  fx_done(&f);
+}
+
+static void cli_db_from_environment(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  setenv("TROVE_DB", f.db, 1);
+  const char *const args[] = {"stats", NULL};
+  /* --db wins; without it, TROVE_DB is used */
+  char other[128];
+  snprintf(other, sizeof other, "%s/other.db", f.dir);
+  run_v(&r, f.dir, other, args);
+  CHECK(r.code == 0 && strstr(r.out, "other.db"));
+  pid_t pid = fork();
+  if (pid == 0) {
+    char out[256];
+    snprintf(out, sizeof out, "%s/stdout", f.dir);
+    int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || dup2(fd, 1) < 0)
+      _exit(126);
+    execl(trove_bin, trove_bin, "stats", (char *)NULL);
+    _exit(127);
+  }
+  CHECK(run_wait(pid) == 0);
+  char out[256];
+  snprintf(out, sizeof out, "%s/stdout", f.dir);
+  run_slurp(out, r.out, sizeof r.out);
+  CHECK(strstr(r.out, f.db) != NULL);
+  unsetenv("TROVE_DB");
+  fx_done(&f);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: cli_test PATH_TO_TROVE\n");
+    return 2;
+  }
+  trove_bin = argv[1];
+  RUN(cli_usage_errors_exit_2);
+  RUN(cli_help_on_every_command);
+  RUN(cli_errors_exit_1_with_one_line);
+  RUN(cli_scan_search_print_hide);
+  RUN(cli_db_from_environment);
+  return check_done(__FILE__);
+}
