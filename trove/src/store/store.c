@@ -369,6 +369,11 @@ int trove_store_begin(trove_store *st, trove_err *err) {
   if (!st || st->in_batch)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_begin: %s",
                          st ? "a batch is already open" : "NULL store");
+  /* A failed COMMIT whose ROLLBACK also failed (out of memory) can leave
+   * SQLite inside a transaction with no batch open here: end it first, or
+   * every later batch would fail with "transaction within a transaction". */
+  if (!sqlite3_get_autocommit(st->db))
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
   int rc = st__exec(st, "BEGIN IMMEDIATE", "starting a write batch", err);
   if (rc == 0)
     st->in_batch = true;

@@ -291,6 +291,23 @@ static void items_writes_after_a_lost_batch_are_eio(void) {
   env_done(&v);
 }
 
+/* After a COMMIT failed and its ROLLBACK failed too (memory kept failing),
+ * SQLite is still inside the transaction while the store has closed the
+ * batch; the next batch must start anyway. */
+static void begin_recovers_from_a_transaction_left_open(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  CHECK(trove_store_begin(v.st, &e) == 0);
+  v.st->in_batch = false; /* the state such a double failure leaves */
+  CHECK(!sqlite3_get_autocommit(v.st->db));
+  CHECK(trove_store_begin(v.st, &e) == 0);
+  trove_store_item it = fx_item("/after", "A", "text", 1);
+  CHECK(trove_store_item_upsert(v.st, v.src, &it, NULL, &e) == 0);
+  CHECK(trove_store_commit(v.st, &e) == 0);
+  env_done(&v);
+}
+
 static void items_disk_full_is_eio_and_changes_nothing(void) {
   env v;
   env_init(&v);
@@ -554,6 +571,7 @@ int main(void) {
   RUN(items_delete_unseen_removes_only_what_the_scan_missed);
   RUN(items_upsert_keep_raw_leaves_stored_content);
   RUN(items_writes_after_a_lost_batch_are_eio);
+  RUN(begin_recovers_from_a_transaction_left_open);
   RUN(items_disk_full_is_eio_and_changes_nothing);
   RUN(items_raw_content_round_trips_through_zstd);
   RUN(items_damaged_blob_is_ecorrupt_not_a_crash);
