@@ -1,0 +1,507 @@
+/* search.c: the hybrid ranker (search.h).
+ *
+ * HOW IT WORKS
+ * 1. Keyword list. trove_store_search ANDs the words of its query (BM25,
+ *    title x10, headings x4). Natural-language queries ("run a function
+ *    later after a delay") rarely have every word on one page, so the
+ *    list is: the AND hits of the content words (stop words dropped), then
+ *    items found by single words, ranked by the sum over words of
+ *    1/(10 + rank in that word's list): a small OR without changing the
+ *    store. Its rank is an item's keyword rank.
+ * 2. Vector list. The query is embedded (or, for `like`, the mean of the
+ *    item's passage vectors) and the index returns the vector_depth
+ *    closest passages. Each passage maps to its item; an item keeps the
+ *    ranks of its agg_top best passages.
+ * 3. Fusion at the item level, weighted reciprocal rank fusion:
+ *      w_keyword / (k + keyword rank)
+ *    + w_semantic * sum_j agg_decay^j / (k + rank of the item's j-th passage)
+ *    then times hub_weight for link hubs (index pages, contents), which
+ *    otherwise crowd the vector list: they mention everything once.
+ * 4. Filters: the store filters the keyword side; vector items are checked
+ *    (source, type, hidden) when read. Hidden items never come back.
+ * 5. The top n get their best passage and marked sentence (highlight.c).
+ *
+ * DEFAULTS, measured (bench/search_quality.c on bench/queries/python-docs.tsv:
+ * 53 queries over the 530 pages of the Python 3.11 docs, 46,930 passages;
+ * recall@10 / MRR@10): keyword alone 0.868 / 0.709, semantic alone
+ * 0.830 / 0.605 (0.640 with agg_top 3). The --sweep grid (k 20|60, w_semantic 0.6|1.0|1.5, agg_top
+ * 1|3, hub_weight 1.0|0.5; w_keyword 1) ranged 0.849-0.925 / 0.689-0.779;
+ * the best, and the defaults: k 60, w_semantic 0.6, agg_top 1, hub_weight
+ * 0.5 -> 0.925 / 0.779. What the grid said:
+ * - vectors count less than BM25 (0.6): with 1.0 recall fell to 0.868;
+ * - one passage per item (agg_top 1) beat summing the top 3 everywhere
+ *   (0.925/0.779 against 0.868/0.728): long pages have many mediocre
+ *   passages, and summing them favours length over the best match;
+ * - demoting link hubs by half helped in 10 of 12 pairs (recall +0.04 at
+ *   the best setting: the index and contents pages crowd vector results).
+ * 53 queries are few: differences under ~0.02 MRR are one query's rank.
+ */
+#include "search_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { AGG_MAX = 8, MAX_RESULTS = 1000 };
+
+void trove_search_params_default(trove_search_params *p) {
+  memset(p, 0, sizeof *p);
+  p->mode = TROVE_SEARCH_HYBRID;
+  p->n = 10;
+  p->keyword_depth = 100;
+  p->w_title = 10;
+  p->w_headings = 4;
+  p->w_text = 1;
+  p->vector_depth = 300;
+  p->agg_top = 1;
+  p->agg_decay = 0.5;
+  p->rrf_k = 60;
+  p->w_keyword = 1.0;
+  p->w_semantic = 0.6;
+  p->hub_weight = 0.5;
+}
+
+const char *trove_search_mode_name(trove_search_mode m) {
+  switch (m) {
+  case TROVE_SEARCH_KEYWORD:
+    return "keyword";
+  case TROVE_SEARCH_SEMANTIC:
+    return "semantic";
+  default:
+    return "hybrid";
+  }
+}
+
+int trove_search_mode_parse(const char *s, trove_search_mode *out) {
+  static const trove_search_mode all[] = {TROVE_SEARCH_HYBRID, TROVE_SEARCH_KEYWORD,
+                                          TROVE_SEARCH_SEMANTIC};
+  for (size_t i = 0; s && out && i < 3; i++)
+    if (strcmp(s, trove_search_mode_name(all[i])) == 0) {
+      *out = all[i];
+      return 0;
+    }
+  return TROVE_EINVAL;
+}
+
+void trove_search_results_free(trove_search_result *r, size_t n) {
+  for (size_t i = 0; r && i < n; i++) {
+    trove_free(r[i].title);
+    trove_free(r[i].external_id);
+    trove_free(r[i].source);
+    trove_free(r[i].heading);
+    trove_free(r[i].passage);
+  }
+  trove_free(r);
+}
+
+/* ---- candidates ------------------------------------------------------------ */
+
+typedef struct cand {
+  int64_t item;
+  size_t kw_rank;          /* 0 absent */
+  size_t sem[AGG_MAX];     /* ranks of its best passages, ascending */
+  size_t n_sem;
+  int64_t best_passage;
+  float cosine;
+  bool hub;               /* a link hub: demoted */
+  bool checked, rejected;  /* vector side: filters applied */
+  double score;
+} cand;
+
+typedef struct ctx {
+  trove_store *st;
+  const trove_search_params *p;
+  int64_t source_id; /* 0: any */
+  cand *c;
+  size_t n, cap;
+  trove_err *err;
+} ctx;
+
+static cand *find_or_add(ctx *x, int64_t item) {
+  for (size_t i = 0; i < x->n; i++)
+    if (x->c[i].item == item)
+      return &x->c[i];
+  if (x->n == x->cap) {
+    size_t cap = x->cap ? x->cap * 2 : 64, bytes;
+    if (!trove_mul_ok(cap, sizeof *x->c, &bytes))
+      return NULL;
+    cand *c = trove_realloc(x->c, bytes);
+    if (!c)
+      return NULL;
+    x->c = c;
+    x->cap = cap;
+  }
+  cand *c = &x->c[x->n++];
+  memset(c, 0, sizeof *c);
+  c->item = item;
+  return c;
+}
+
+static int nomem(ctx *x) {
+  return trove_err_keep(x->err, TROVE_ENOMEM, "search: out of memory ranking candidates");
+}
+
+/* ---- 1. keyword list -------------------------------------------------------- */
+
+static int store_search(ctx *x, const char *q, size_t limit, trove_store_hit **h, size_t *n) {
+  trove_store_search_opts o = {.limit = limit, .source = x->p->source, .type = x->p->type,
+                               .w_title = x->p->w_title, .w_headings = x->p->w_headings,
+                               .w_text = x->p->w_text, .snippet_tokens = 1};
+  return trove_store_search(x->st, q, &o, h, n, x->err);
+}
+
+typedef struct orscore {
+  int64_t item;
+  double s;
+  bool hub;
+} orscore;
+
+static int cmp_or(const void *a, const void *b) {
+  double d = ((const orscore *)b)->s - ((const orscore *)a)->s;
+  if (d != 0)
+    return d < 0 ? -1 : 1;
+  int64_t i = ((const orscore *)a)->item, j = ((const orscore *)b)->item;
+  return i < j ? -1 : i > j;
+}
+
+static int keyword_list(ctx *x, const search_terms *t) {
+  if (!t->n)
+    return 0;
+  trove_buf q = {0};
+  int rc = 0;
+  for (size_t i = 0; i < t->n && !rc; i++)
+    rc = trove_buf_printf(&q, "%s%s", i ? " " : "", t->v[i]);
+  if (rc) {
+    trove_buf_free(&q);
+    return nomem(x);
+  }
+  trove_store_hit *h = NULL;
+  size_t nh = 0, rank = 0;
+  rc = store_search(x, q.data, x->p->keyword_depth, &h, &nh);
+  trove_buf_free(&q);
+  if (rc)
+    return rc;
+  for (size_t i = 0; i < nh; i++) {
+    cand *c = find_or_add(x, h[i].item_id);
+    if (!c) {
+      trove_store_hits_free(h, nh);
+      return nomem(x);
+    }
+    c->kw_rank = ++rank;
+    c->hub = h[i].is_link_hub;
+  }
+  trove_store_hits_free(h, nh);
+  if (t->n < 2 || rank >= x->p->keyword_depth)
+    return 0;
+  /* The OR tail: items matching single words, by summed reciprocal ranks. */
+  orscore *os = NULL;
+  size_t no = 0, cap = 0;
+  for (size_t w = 0; w < t->n && !rc; w++) {
+    rc = store_search(x, t->v[w], x->p->keyword_depth, &h, &nh);
+    for (size_t i = 0; !rc && i < nh; i++) {
+      size_t j = 0;
+      while (j < no && os[j].item != h[i].item_id)
+        j++;
+      if (j == no) {
+        if (no == cap) {
+          size_t nc = cap ? cap * 2 : 128;
+          orscore *g = trove_realloc(os, nc * sizeof *os);
+          if (!g) {
+            rc = nomem(x);
+            break;
+          }
+          os = g;
+          cap = nc;
+        }
+        os[no++] = (orscore){h[i].item_id, 0, h[i].is_link_hub};
+      }
+      os[j].s += 1.0 / (10.0 + (double)(i + 1));
+    }
+    trove_store_hits_free(h, nh);
+    h = NULL;
+    nh = 0;
+  }
+  if (!rc) {
+    if (no)
+      qsort(os, no, sizeof *os, cmp_or);
+    for (size_t i = 0; i < no && rank < x->p->keyword_depth; i++) {
+      cand *c = find_or_add(x, os[i].item);
+      if (!c) {
+        rc = nomem(x);
+        break;
+      }
+      if (c->kw_rank)
+        continue;
+      c->kw_rank = ++rank;
+      c->hub = os[i].hub;
+      }
+  }
+  trove_free(os);
+  return rc;
+}
+
+/* ---- 2. vector list --------------------------------------------------------- */
+
+/* Applies the filters to a vector candidate, reading its item once. */
+static int check_item(ctx *x, cand *c) {
+  if (c->checked)
+    return 0;
+  c->checked = true;
+  trove_store_item it = {0};
+  int rc = trove_store_item_get(x->st, c->item, false, &it, x->err);
+  if (rc == TROVE_ENOENT) { /* deleted since the index was saved */
+    trove_err_clear(x->err);
+    c->rejected = true;
+    return 0;
+  }
+  if (rc)
+    return rc;
+  c->rejected = it.hidden_at != 0 || (x->source_id && it.source_id != x->source_id) ||
+                (x->p->type != TROVE_ITEM_ANY && it.type != x->p->type);
+  c->hub = it.is_link_hub;
+  trove_store_item_clear(&it);
+  return 0;
+}
+
+static int vector_list(ctx *x, trove_index *idx, const float *qv, size_t dim, int64_t exclude) {
+  size_t k = x->p->vector_depth, got = 0, bytes;
+  if (!k)
+    return 0;
+  if (!trove_mul_ok(k, sizeof(trove_index_hit), &bytes))
+    return TROVE_ERANGE;
+  trove_index_hit *h = trove_malloc(bytes);
+  if (!h)
+    return nomem(x);
+  int rc = trove_index_search(idx, qv, dim, k, NULL, NULL, h, &got, x->err);
+  size_t agg = x->p->agg_top < 1 ? 1 : x->p->agg_top > AGG_MAX ? AGG_MAX : x->p->agg_top;
+  for (size_t i = 0; !rc && i < got; i++) {
+    int64_t item = 0;
+    trove_store_passage ps = {0};
+    rc = trove_store_passage_get(x->st, (int64_t)h[i].id, &item, &ps, x->err);
+    trove_free((char *)ps.heading);
+    if (rc == TROVE_ENOENT) { /* the index lags a delete: skip */
+      trove_err_clear(x->err);
+      rc = 0;
+      continue;
+    }
+    if (rc || item == exclude)
+      continue;
+    cand *c = find_or_add(x, item);
+    if (!c) {
+      rc = nomem(x);
+      break;
+    }
+    if (c->kw_rank) /* keyword hits were filtered by the store */
+      c->checked = true;
+    else if ((rc = check_item(x, c)))
+      break;
+    if (c->rejected)
+      continue;
+    if (c->n_sem == 0) {
+      c->best_passage = (int64_t)h[i].id;
+      c->cosine = h[i].score;
+    }
+    if (c->n_sem < agg)
+      c->sem[c->n_sem++] = i + 1;
+  }
+  trove_free(h);
+  return rc;
+}
+
+/* The query vector: the query embedded, or for like the normalised mean of
+ * the item's passage vectors. */
+static int query_vector(ctx *x, const trove_embedder *e, const char *query, float *qv) {
+  size_t dim = trove_embedder_dim(e);
+  if (x->p->like <= 0)
+    return trove_embedder_embed_batch(e, &query, NULL, 1, qv, x->err);
+  trove_store_item it = {0};
+  int rc = trove_store_item_get(x->st, x->p->like, false, &it, x->err);
+  trove_store_item_clear(&it);
+  if (rc == TROVE_ENOENT)
+    return trove_err_set(x->err, rc, "no item %lld to search like: see `trove list`",
+                         (long long)x->p->like);
+  if (rc)
+    return rc;
+  trove_store_passage *ps = NULL;
+  size_t np = 0, used = 0;
+  if ((rc = trove_store_passages_get(x->st, x->p->like, &ps, &np, x->err)))
+    return rc;
+  memset(qv, 0, dim * sizeof *qv);
+  for (size_t i = 0; i < np && !rc; i++) {
+    float *v = NULL;
+    size_t d = 0;
+    rc = trove_store_vector_get(x->st, ps[i].id, trove_embedder_name(e), &v, &d, x->err);
+    if (rc == TROVE_ENOENT) {
+      trove_err_clear(x->err);
+      rc = 0;
+    } else if (!rc && d == dim) {
+      for (size_t k = 0; k < dim; k++)
+        qv[k] += v[k];
+      used++;
+    }
+    trove_free(v);
+  }
+  trove_store_passages_free(ps, np);
+  if (rc)
+    return rc;
+  double norm = 0;
+  for (size_t k = 0; k < dim; k++)
+    norm += (double)qv[k] * qv[k];
+  if (!used || norm <= 0)
+    return trove_err_set(x->err, TROVE_ERANGE,
+                         "item %lld has no vectors yet: scan its source first",
+                         (long long)x->p->like);
+  norm = sqrt(norm);
+  for (size_t k = 0; k < dim; k++)
+    qv[k] = (float)(qv[k] / norm);
+  return 0;
+}
+
+/* ---- 3. fusion and results --------------------------------------------------- */
+
+static int cmp_cand(const void *a, const void *b) {
+  const cand *x = a, *y = b;
+  if (x->score != y->score)
+    return x->score > y->score ? -1 : 1;
+  return x->item < y->item ? -1 : x->item > y->item;
+}
+
+static void fuse(ctx *x) {
+  const trove_search_params *p = x->p;
+  double k = p->rrf_k > 0 ? p->rrf_k : 60;
+  for (size_t i = 0; i < x->n; i++) {
+    cand *c = &x->c[i];
+    double s = 0, w = 1;
+    if (c->rejected) {
+      c->score = -1;
+      continue;
+    }
+    if (c->kw_rank)
+      s += p->w_keyword / (k + (double)c->kw_rank);
+    for (size_t j = 0; j < c->n_sem; j++, w *= p->agg_decay)
+      s += p->w_semantic * w / (k + (double)c->sem[j]);
+    if (c->hub)
+      s *= p->hub_weight;
+    c->score = s;
+  }
+  if (x->n)
+    qsort(x->c, x->n, sizeof *x->c, cmp_cand);
+}
+
+static int fill_result(ctx *x, const trove_embedder *e, const cand *c, const search_terms *t,
+                       const float *qv, const trove_store_source *srcs, size_t n_srcs,
+                       trove_search_result *r) {
+  trove_store_item it = {0};
+  int rc = trove_store_item_get(x->st, c->item, false, &it, x->err);
+  if (rc)
+    return rc;
+  r->item_id = c->item;
+  r->score = c->score;
+  r->keyword_rank = c->kw_rank;
+  r->semantic_rank = c->n_sem ? c->sem[0] : 0;
+  r->cosine = c->n_sem ? c->cosine : 0;
+  r->type = it.type;
+  r->is_link_hub = it.is_link_hub;
+  r->title = it.title ? trove_strdup(it.title) : NULL;
+  r->external_id = it.external_id ? trove_strdup(it.external_id) : NULL;
+  for (size_t i = 0; i < n_srcs; i++)
+    if (srcs[i].id == it.source_id)
+      r->source = trove_strdup(srcs[i].name);
+  if ((it.title && !r->title) || (it.external_id && !r->external_id))
+    rc = nomem(x);
+  if (!rc && !x->p->no_highlight)
+    rc = search__highlight(x->st, e, &it, c->best_passage, t, qv, r, x->err);
+  trove_store_item_clear(&it);
+  return rc;
+}
+
+int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
+                     const char *query, const trove_search_params *p,
+                     trove_search_result **out, size_t *n, trove_err *err) {
+  if (out)
+    *out = NULL;
+  if (n)
+    *n = 0;
+  trove_search_params def;
+  if (!p) {
+    trove_search_params_default(&def);
+    p = &def;
+  }
+  if (!st || !out || !n || (!query && p->like <= 0))
+    return trove_err_set(err, TROVE_EINVAL, "search: NULL store, query or output");
+  bool like = p->like > 0;
+  bool use_kw = !like && p->mode != TROVE_SEARCH_SEMANTIC;
+  bool use_vec = like || p->mode != TROVE_SEARCH_KEYWORD;
+  if (use_vec && (!idx || !e))
+    return trove_err_set(err, TROVE_EINVAL,
+                         "search: %s mode needs the vector index and the model",
+                         trove_search_mode_name(p->mode));
+  if (p->n > MAX_RESULTS)
+    return trove_err_set(err, TROVE_EINVAL, "search: -n %zu is above %d", p->n, MAX_RESULTS);
+  if (p->type != TROVE_ITEM_ANY && p->type != TROVE_ITEM_LOCAL && p->type != TROVE_ITEM_WEB &&
+      p->type != TROVE_ITEM_BOOKMARK)
+    return trove_err_set(err, TROVE_EINVAL, "search: unknown item type %d", (int)p->type);
+  ctx x = {.st = st, .p = p, .err = err};
+  search_terms t = {0};
+  trove_store_source *srcs = NULL;
+  size_t n_srcs = 0, want = p->n ? p->n : 10, dim = e ? trove_embedder_dim(e) : 0;
+  float *qv = NULL;
+  trove_search_result *r = NULL;
+  size_t nr = 0;
+  int rc = trove_store_source_list(st, &srcs, &n_srcs, err);
+  if (rc)
+    goto out;
+  if (p->source) {
+    for (size_t i = 0; i < n_srcs; i++)
+      if (strcmp(srcs[i].name, p->source) == 0)
+        x.source_id = srcs[i].id;
+    if (!x.source_id) {
+      rc = trove_err_set(err, TROVE_ENOENT, "no source named \"%s\": see `trove sources`",
+                         p->source);
+      goto out;
+    }
+  }
+  if ((rc = search__terms_parse(like ? NULL : query, &t))) {
+    rc = nomem(&x);
+    goto out;
+  }
+  if (use_kw && (rc = keyword_list(&x, &t)))
+    goto out;
+  if (use_vec) {
+    size_t bytes;
+    if (!trove_mul_ok(dim, sizeof *qv, &bytes) || !(qv = trove_malloc(bytes))) {
+      rc = nomem(&x);
+      goto out;
+    }
+    if ((rc = query_vector(&x, e, query, qv)) ||
+        (rc = vector_list(&x, idx, qv, dim, like ? p->like : 0)))
+      goto out;
+  }
+  fuse(&x);
+  size_t live = 0;
+  while (live < x.n && x.c[live].score > 0)
+    live++;
+  nr = live < want ? live : want;
+  if (nr) {
+    r = trove_calloc(nr, sizeof *r);
+    if (!r) {
+      rc = nomem(&x);
+      nr = 0;
+      goto out;
+    }
+  }
+  for (size_t i = 0; i < nr && !rc; i++)
+    rc = fill_result(&x, e, &x.c[i], &t, qv, srcs, n_srcs, &r[i]);
+out:
+  if (rc) {
+    trove_search_results_free(r, nr);
+  } else {
+    *out = r;
+    *n = nr;
+  }
+  search__terms_free(&t);
+  trove_free(qv);
+  trove_free(x.c);
+  trove_store_sources_free(srcs, n_srcs);
+  return rc;
+}

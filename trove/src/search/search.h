@@ -1,0 +1,117 @@
+/* search.h: trove's ranker. Given a query, it runs keyword search (BM25 over
+ * FTS5 with title and heading boosts, trove_store_search) and vector search
+ * (the query's embedding against every passage in the index), fuses the two
+ * at the ITEM level, and returns items best first, each with its best
+ * passage and the sentence in it that matches best, for the CLI to print or
+ * turn into JSON. Also `like`: items similar to a given item.
+ *
+ * Why fuse this way (the measurements are atop search.c):
+ * naive page-level reciprocal rank fusion gained little over BM25 on a real
+ * manual, because passage vectors are noisy and link-hub pages crowd them.
+ * So each list gets its own weight (measured: vectors at 0.6 of BM25), an
+ * item's vector evidence is its best passage's rank (or, configurable, a
+ * decaying sum over its top passages: measured worse), keyword search ORs
+ * in single words when the query's words are not all on one page, and
+ * link hubs are demoted.
+ *
+ * Threads: a call uses the store handle (read only) and the index; the
+ * store handle belongs to the calling thread (store.h), the index and the
+ * embedder may be shared (index.h, model.h).
+ */
+#ifndef TROVE_SEARCH_H
+#define TROVE_SEARCH_H
+
+#include "core.h"
+#include "index.h"
+#include "model.h"
+#include "store.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum trove_search_mode {
+  TROVE_SEARCH_HYBRID = 0,   /* keyword and vectors fused (the default) */
+  TROVE_SEARCH_KEYWORD = 1,  /* BM25 only; needs no index or embedder */
+  TROVE_SEARCH_SEMANTIC = 2, /* vectors only */
+} trove_search_mode;
+
+/* "hybrid", "keyword", "semantic". */
+const char *trove_search_mode_name(trove_search_mode m);
+/* Parses those names; returns 0 or TROVE_EINVAL (*out unchanged). */
+int trove_search_mode_parse(const char *s, trove_search_mode *out);
+
+/* Everything a search can be told. Fill with trove_search_params_default,
+ * then change fields; the defaults were chosen on the Python docs query set
+ * (bench/search_quality.c --sweep; figures in search.c). */
+typedef struct trove_search_params {
+  trove_search_mode mode;   /* default hybrid */
+  size_t n;                 /* results wanted (-n); default 10, at most 1000 */
+  const char *source;       /* only this source's items; NULL: all */
+  trove_item_type type;     /* only this type; TROVE_ITEM_ANY: all */
+  int64_t like;             /* > 0: items similar to this item (the query
+                               string is then ignored and may be NULL) */
+  /* keyword side */
+  size_t keyword_depth;     /* BM25 items fused; default 100 */
+  double w_title, w_headings, w_text; /* BM25 column weights; default 10/4/1 */
+  /* vector side */
+  size_t vector_depth;      /* passages taken from the index; default 300 */
+  size_t agg_top;           /* passages per item that count, 1..8; default
+                               1 (the best passage only: measured best) */
+  double agg_decay;         /* weight of an item's 2nd, 3rd... passage
+                               relative to the one before; default 0.5 */
+  /* fusion: score = w_keyword/(k + keyword rank)
+   *               + w_semantic * sum_j decay^j/(k + rank of passage j),
+   * times hub_weight for link hubs */
+  double rrf_k;             /* default 60 */
+  double w_keyword;         /* default 1.0 */
+  double w_semantic;        /* default 0.6 */
+  double hub_weight;        /* default 0.5: link hubs' scores are halved */
+  bool no_highlight;        /* true: skip the best passage and sentence */
+} trove_search_params;
+
+/* Fills p with the defaults above. */
+void trove_search_params_default(trove_search_params *p);
+
+/* One result: an item with its best passage. Every string is owned by the
+ * result (trove_search_results_free); NULL means none. */
+typedef struct trove_search_result {
+  int64_t item_id;
+  double score;          /* fused score, higher is better (not comparable
+                            across queries) */
+  size_t keyword_rank;   /* 1-based rank in the BM25 list; 0 absent */
+  size_t semantic_rank;  /* 1-based rank of its best passage among vector
+                            hits; 0 absent */
+  float cosine;          /* its best passage's similarity to the query; 0
+                            when it has no vector hit */
+  char *title;
+  char *external_id;     /* path or URL */
+  char *source;          /* the source's name */
+  trove_item_type type;
+  bool is_link_hub;
+  int64_t passage_id;    /* the best passage; 0 when none */
+  char *heading;         /* its section heading */
+  char *passage;         /* its text */
+  size_t mark_start, mark_end; /* the best sentence: bytes of `passage`;
+                                  equal when nothing is marked */
+} trove_search_result;
+
+/* Runs one search: query (user text) in mode p->mode, or `like` when
+ * p->like > 0. idx and e may be NULL for keyword mode. Hidden items are
+ * never returned. Results go to a new array *out of *n <= p->n, best first
+ * (free with trove_search_results_free); no match gives n == 0. p NULL
+ * means the defaults. Uses st for reading only.
+ * Returns 0; TROVE_EINVAL (NULL st, out or n; NULL query without like;
+ * NULL idx or e outside keyword mode; p->n above 1000; a bad type);
+ * TROVE_ENOENT (p->source or p->like unknown: the message names it);
+ * TROVE_ERANGE (like: the item has no vectors yet: scan it first); what
+ * the store, index and embedder return (store.h, index.h, model.h). After
+ * a failure *out is NULL and *n 0. */
+int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
+                     const char *query, const trove_search_params *p,
+                     trove_search_result **out, size_t *n, trove_err *err);
+
+/* Frees an array from trove_search_run. NULL is fine. */
+void trove_search_results_free(trove_search_result *r, size_t n);
+
+#endif /* TROVE_SEARCH_H */
