@@ -140,14 +140,10 @@ int trove_store_source_list(trove_store *st, trove_store_source **out, size_t *n
   if (rc != SQLITE_OK)
     goto out_fail;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (len == cap) {
-      size_t ncap = cap ? cap * 2 : 8, bytes;
-      trove_store_source *nv;
-      if (!trove_mul_ok(ncap, sizeof *v, &bytes) || !(nv = trove_realloc(v, bytes)))
-        goto out_nomem;
-      v = nv;
-      cap = ncap;
-    }
+    void *grown = v;
+    if (st__grow(&grown, &cap, len, sizeof *v))
+      goto out_nomem;
+    v = grown;
     if (read_source(s, &v[len]))
       goto out_nomem;
     len++;
