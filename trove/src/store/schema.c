@@ -129,13 +129,25 @@ static const char step2[] =
 static const char *const steps[] = {step1, step2};
 enum { CURRENT = sizeof steps / sizeof steps[0] };
 
-static int pragma_int(trove_store *st, const char *sql, int64_t *out, trove_err *err) {
+/* What the file says about itself. All three are read by one statement, so
+ * they come from one snapshot: read apart, a migration committed by another
+ * process in between would show tables without trove's application id. */
+typedef struct {
+  int64_t version, app, tables;
+} header;
+
+static int read_header(trove_store *st, header *h, trove_err *err) {
   sqlite3_stmt *s = NULL;
-  int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+  int rc = sqlite3_prepare_v2(st->db,
+                              "SELECT (SELECT user_version FROM pragma_user_version),"
+                              " (SELECT application_id FROM pragma_application_id),"
+                              " (SELECT count(*) FROM sqlite_schema)", -1, &s, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) {
-    *out = sqlite3_column_int64(s, 0);
+    h->version = sqlite3_column_int64(s, 0);
+    h->app = sqlite3_column_int64(s, 1);
+    h->tables = sqlite3_column_int64(s, 2);
     rc = 0;
   } else {
     rc = st__fail(st, rc, "reading the schema version", err);
@@ -144,22 +156,19 @@ static int pragma_int(trove_store *st, const char *sql, int64_t *out, trove_err 
   return rc;
 }
 
-/* Refuses files that are not ours or newer than us. */
-static int check_owner(trove_store *st, int64_t version, trove_err *err) {
-  int64_t app, tables;
-  int rc = pragma_int(st, "PRAGMA application_id", &app, err);
-  if (rc == 0)
-    rc = pragma_int(st, "SELECT count(*) FROM sqlite_schema", &tables, err);
+/* Reads the header and refuses files that are not ours or newer than us. */
+static int check_owner(trove_store *st, header *h, trove_err *err) {
+  int rc = read_header(st, h, err);
   if (rc)
     return rc;
-  if (app != APP_ID && (app != 0 || tables != 0))
+  if (h->app != APP_ID && (h->app != 0 || h->tables != 0))
     return trove_err_set(err, TROVE_EUNSUPPORTED, "%s is an SQLite database of another "
                          "program, not trove's; pass another path with --db or TROVE_DB",
                          st->path);
-  if (version > CURRENT)
+  if (h->version > CURRENT)
     return trove_err_set(err, TROVE_EUNSUPPORTED, "database %s has schema version %lld, "
                          "newer than this trove's %d; upgrade trove", st->path,
-                         (long long)version, CURRENT);
+                         (long long)h->version, CURRENT);
   return 0;
 }
 
@@ -168,15 +177,14 @@ static int apply_step(trove_store *st, trove_err *err) {
   int rc = st__exec(st, "BEGIN IMMEDIATE", "migrating the schema", err);
   if (rc)
     return rc;
-  int64_t v;
-  if ((rc = pragma_int(st, "PRAGMA user_version", &v, err)) ||
-      (rc = check_owner(st, v, err)))
+  header h;
+  if ((rc = check_owner(st, &h, err)))
     goto out_rollback;
-  if (v < CURRENT) {
+  if (h.version < CURRENT) {
     char tail[96];
     snprintf(tail, sizeof tail, "PRAGMA user_version=%lld; PRAGMA application_id=%d;",
-             (long long)v + 1, APP_ID);
-    if ((rc = st__exec(st, steps[v], "migrating the schema", err)) ||
+             (long long)h.version + 1, APP_ID);
+    if ((rc = st__exec(st, steps[h.version], "migrating the schema", err)) ||
         (rc = st__exec(st, tail, "migrating the schema", err)))
       goto out_rollback;
   }
@@ -188,11 +196,11 @@ out_rollback:
 
 int st__migrate(trove_store *st, trove_err *err) {
   for (;;) {
-    int64_t v;
-    int rc = pragma_int(st, "PRAGMA user_version", &v, err);
-    if (rc || (rc = check_owner(st, v, err)))
+    header h;
+    int rc = check_owner(st, &h, err);
+    if (rc)
       return rc;
-    if (v >= CURRENT)
+    if (h.version >= CURRENT)
       return 0;
     if ((rc = apply_step(st, err)))
       return rc;

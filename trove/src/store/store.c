@@ -275,12 +275,31 @@ static int make_parent_dirs(const char *path, trove_err *err) {
 
 /* ---- open / close ------------------------------------------------------------------ */
 
+/* Runs `PRAGMA journal_mode=WAL`, retrying while another connection holds
+ * the file. SQLite does not call the busy handler for every lock this
+ * pragma needs: when several processes open a brand-new file at once, one
+ * holding a shared lock while another converts the file fails at once with
+ * SQLITE_BUSY. So it is retried here, within the same busy timeout. */
+static int step_wal_pragma(trove_store *st, sqlite3_stmt **s) {
+  int waited_ms = 0;
+  for (;;) {
+    int rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, s, NULL);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_step(*s);
+    if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+      return rc;
+    if (waited_ms >= st->busy_ms)
+      return rc;
+    sqlite3_finalize(*s);
+    *s = NULL;
+    waited_ms += sqlite3_sleep(5);
+  }
+}
+
 /* Sets WAL mode and checks SQLite really uses it. */
 static int set_wal(trove_store *st, trove_err *err) {
   sqlite3_stmt *s = NULL;
-  int rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
-  if (rc == SQLITE_OK)
-    rc = sqlite3_step(s);
+  int rc = step_wal_pragma(st, &s);
   if (rc != SQLITE_ROW) {
     rc = st__fail(st, rc, "setting WAL mode", err);
     goto out_finalize;
