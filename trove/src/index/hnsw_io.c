@@ -61,7 +61,9 @@ typedef struct file_hdr {
   double compact_ratio;
   uint64_t file_size;
   uint32_t table_crc;  /* CRC32C of the block table */
-  uint32_t reserved[4];
+  uint32_t reserved;
+  uint64_t tag;        /* the caller's tag (trove_index_set_tag); 0 in old files */
+  uint32_t reserved2;
   uint32_t hdr_crc;    /* CRC32C of the 124 bytes before it */
 } file_hdr;
 _Static_assert(sizeof(file_hdr) == HDR_SIZE, "file_hdr must have no padding");
@@ -155,8 +157,9 @@ static int put_at(writer *w, size_t at, const void *p, size_t n) {
   return put(w, p, n);
 }
 
-static void fill_hdr(const trove__graph *g, file_hdr *h) {
+static void fill_hdr(const trove__graph *g, uint64_t tag, file_hdr *h) {
   memset(h, 0, sizeof *h);
+  h->tag = tag;
   memcpy(h->magic, MAGIC, sizeof MAGIC);
   h->version = VERSION;
   h->hdr_size = HDR_SIZE;
@@ -215,10 +218,10 @@ static int sync_dir(const char *dir) {
   return rc;
 }
 
-static int save_locked(const trove__graph *g, const char *path, trove_err *err) {
+static int save_locked(const trove__graph *g, uint64_t tag, const char *path, trove_err *err) {
   file_hdr h;
   layout L;
-  fill_hdr(g, &h);
+  fill_hdr(g, tag, &h);
   if (!layout_of(&h, &L))
     return trove_err_set(err, TROVE_EIO, "cannot save index %s: too large", path);
   int rc = TROVE_ENOMEM, fd = -1;
@@ -270,7 +273,7 @@ int trove_index_save(trove_index *x, const char *path, trove_err *err) {
     return trove_err_set(err, TROVE_EINVAL, "trove_index_save: NULL argument");
   if (pthread_rwlock_rdlock(&x->lock))
     return trove_err_set(err, TROVE_EINVAL, "trove_index_save: cannot lock the index");
-  int rc = save_locked(&x->g, path, err);
+  int rc = save_locked(&x->g, trove_index_tag(x), path, err);
   pthread_rwlock_unlock(&x->lock);
   return rc;
 }
@@ -441,8 +444,10 @@ int trove_index_load(const char *path, uint32_t expect_dim, trove_index **out,
     rc = build(&g, base, size, &h, &L, path, err);
   if (!rc && trove__index_wrap(&g, out))
     rc = trove_err_set(err, TROVE_ENOMEM, "out of memory loading index %s", path);
-  if (!rc)
+  if (!rc) {
+    trove_index_set_tag(*out, h.tag);
     return 0;
+  }
   if (!g.map_base)
     munmap(base, size);
   g.vecs = NULL; /* never owned unless map_base was set; free() must not see them */

@@ -465,3 +465,12 @@ trove_index_params trove_index_get_params(trove_index *x) {
   }
   return p;
 }
+
+void trove_index_set_tag(trove_index *x, uint64_t tag) {
+  if (x)
+    atomic_store_explicit(&x->tag, tag, memory_order_relaxed); /* a value, orders nothing */
+}
+
+uint64_t trove_index_tag(trove_index *x) {
+  return x ? atomic_load_explicit(&x->tag, memory_order_relaxed) : 0;
+}

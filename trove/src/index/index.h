@@ -137,6 +137,15 @@ trove_index_params trove_index_get_params(trove_index *idx);
  * TROVE_EINVAL. */
 int trove_index_set_ef_search(trove_index *idx, uint32_t ef);
 
+/* Sets the index's tag: a number of the caller's, saved in the file and
+ * given back after a load (trove uses the store's vectors version, so it can
+ * tell a current index file from a stale one). A new index has tag 0. Any
+ * thread. NULL idx is ignored. */
+void trove_index_set_tag(trove_index *idx, uint64_t tag);
+
+/* The tag last set or loaded; 0 for NULL. Any thread. */
+uint64_t trove_index_tag(trove_index *idx);
+
 /* Saves the index to path atomically: a temporary file in the same folder,
  * fsync, rename over path, fsync of the folder. A reader of path sees the
  * old file or the new one, never a mix. Searches may run meanwhile (read

@@ -9,6 +9,7 @@
 #include "index.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 /* Highest level a node may get. With mL = 1/ln(M) and M >= 2 the chance of
  * level 24 is below 2^-24 per node; the cap keeps levels in a byte and gives
@@ -205,6 +206,7 @@ struct trove_index {
   pthread_mutex_t pool_mu; /* protects pool */
   trove__scratch *pool;    /* idle scratches, one per past concurrent search */
   uint32_t dim;            /* g.p.dim, immutable: checked without the lock */
+  _Atomic uint64_t tag;    /* the caller's tag, saved in the file header */
   trove__graph g;
 };
 

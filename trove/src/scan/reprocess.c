@@ -48,7 +48,7 @@ static int read_rows(void *user, sl_emitter *out) {
   for (;;) {
     trove_store_item *rows = NULL;
     size_t n = 0;
-    int rc = trove_store_items_next(r->c.reader, r->c.source_id, after, 64, &rows, &n, &e);
+    int rc = trove_store_items_next(r->c.reader, r->c.source_id, NULL, after, 64, &rows, &n, &e);
     if (rc)
       return scan_fatal(&r->c, &e, rc);
     if (n == 0)

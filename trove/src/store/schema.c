@@ -125,8 +125,25 @@ static const char step2[] =
     " UPDATE vector_models SET version = version + 1 WHERE id = old.model_id;"
     "END;";
 
+/* Which items are embedded under which model: an item is "embedded" when its
+ * passages and their vectors for that model are stored, even if it has no
+ * passage at all (empty text). A changed title or text makes the passages
+ * stale, so a trigger drops the mark in the same transaction; the scan then
+ * embeds the item again, and so does any later run that finds it pending
+ * (trove_store_items_next with a model). */
+static const char step3[] =
+    "CREATE TABLE item_embeddings("
+    " model_id INTEGER NOT NULL REFERENCES vector_models(id) ON DELETE CASCADE,"
+    " item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+    " PRIMARY KEY(model_id, item_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX item_embeddings_item ON item_embeddings(item_id);"
+    "CREATE TRIGGER items_embedding_stale AFTER UPDATE OF title, text ON items"
+    " WHEN old.title IS NOT new.title OR old.text IS NOT new.text BEGIN"
+    " DELETE FROM item_embeddings WHERE item_id = new.id;"
+    "END;";
+
 /* steps[i] migrates version i to i + 1. Append; never edit a released step. */
-static const char *const steps[] = {step1, step2};
+static const char *const steps[] = {step1, step2, step3};
 enum { CURRENT = sizeof steps / sizeof steps[0] };
 
 /* What the file says about itself. All three are read by one statement, so

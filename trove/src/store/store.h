@@ -275,10 +275,13 @@ int trove_store_item_get(trove_store *st, int64_t id, bool with_raw, trove_store
 /* Keyset pagination for reprocess: reads up to `limit` items of source_id
  * that have raw content, with id > after_id, in id order, raw decompressed,
  * into a new array *out of *n (free with trove_store_items_free). Pass the
- * last id read as after_id for the next chunk; *n == 0 means the end.
- * Returns 0, TROVE_EINVAL (limit 0) or TROVE_ECORRUPT (a bad blob, naming
- * the item). */
-int trove_store_items_next(trove_store *st, int64_t source_id, int64_t after_id,
+ * last id read as after_id for the next chunk; *n == 0 means the end. With
+ * pending_model not NULL, only the items that await embedding under that
+ * model: not skipped, and not marked by trove_store_item_embed since their
+ * text last changed. Returns 0, TROVE_EINVAL (limit 0) or TROVE_ECORRUPT (a
+ * bad blob, naming the item). */
+int trove_store_items_next(trove_store *st, int64_t source_id, const char *pending_model,
+                           int64_t after_id,
                            size_t limit, trove_store_item **out, size_t *n, trove_err *err);
 
 /* Hides (search skips it) or unhides item id. Returns 0 or TROVE_ENOENT. */
@@ -328,6 +331,18 @@ int trove_store_vector_put(trove_store *st, int64_t passage_id, const char *mode
  * is not the model's dim). */
 int trove_store_vector_get(trove_store *st, int64_t passage_id, const char *model,
                            float **out, size_t *dim, trove_err *err);
+
+/* Sets item_id's embedding under model in one step: replaces its passages
+ * with p[0..n) (as trove_store_passages_replace: new ids to ids[0..n), old
+ * ids appended to *removed when not NULL), stores vecs[i*dim .. +dim) as
+ * passage i's vector, and marks the item embedded under model, so
+ * trove_store_items_next no longer lists it as pending (n == 0 is an item
+ * with no passage, still embedded). The mark goes when the item's title or
+ * text changes. Returns 0, TROVE_ENOENT (no such item), TROVE_EINVAL (a bad
+ * argument or span, dim not the model's). */
+int trove_store_item_embed(trove_store *st, int64_t item_id, const char *model,
+                           const trove_store_passage *p, const float *vecs, size_t n,
+                           size_t dim, int64_t *ids, trove_store_ids *removed, trove_err *err);
 
 /* What a persisted vector index compares against to know it is current:
  * the model's dimension, its vector count, and a version that every put or

@@ -211,23 +211,41 @@ int trove_store_item_get(trove_store *st, int64_t id, bool with_raw, trove_store
   return rc;
 }
 
-int trove_store_items_next(trove_store *st, int64_t source_id, int64_t after_id,
-                           size_t limit, trove_store_item **out, size_t *n, trove_err *err) {
+/* The statement behind trove_store_items_next, bound. */
+static int items_next_stmt(trove_store *st, int64_t source_id, const char *pending_model,
+                           int64_t after_id, size_t limit, sqlite3_stmt **s, trove_err *err) {
+  int rc = pending_model
+               ? st__stmt(st, SLOT_ITEMS_PENDING, ITEM_COLS " WHERE source_id = ?1 AND id > ?3"
+                          " AND raw IS NOT NULL AND skip_reason IS NULL AND NOT EXISTS("
+                          "SELECT 1 FROM item_embeddings e JOIN vector_models m"
+                          " ON m.id = e.model_id WHERE m.name = ?5 AND e.item_id = items.id)"
+                          " ORDER BY id LIMIT ?4", s, err)
+               : st__stmt(st, SLOT_ITEMS_NEXT, ITEM_COLS " WHERE source_id = ?1 AND id > ?3"
+                          " AND raw IS NOT NULL ORDER BY id LIMIT ?4", s, err);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(*s, 1, source_id);
+  sqlite3_bind_int(*s, 2, 1);
+  sqlite3_bind_int64(*s, 3, after_id);
+  sqlite3_bind_int64(*s, 4, (int64_t)limit);
+  if (pending_model)
+    st__bind_text(*s, 5, pending_model);
+  return 0;
+}
+
+int trove_store_items_next(trove_store *st, int64_t source_id, const char *pending_model,
+                           int64_t after_id, size_t limit, trove_store_item **out, size_t *n,
+                           trove_err *err) {
   if (!st || !out || !n || limit == 0 || limit > INT32_MAX)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_items_next: bad argument");
   *out = NULL;
   *n = 0;
   sqlite3_stmt *s = NULL;
-  int rc = st__stmt(st, SLOT_ITEMS_NEXT, ITEM_COLS " WHERE source_id = ?1 AND id > ?3"
-                    " AND raw IS NOT NULL ORDER BY id LIMIT ?4", &s, err);
+  int rc = items_next_stmt(st, source_id, pending_model, after_id, limit, &s, err);
   if (rc)
     return rc;
   trove_store_item *v = NULL;
   size_t len = 0, cap = 0;
-  sqlite3_bind_int64(s, 1, source_id);
-  sqlite3_bind_int(s, 2, 1);
-  sqlite3_bind_int64(s, 3, after_id);
-  sqlite3_bind_int64(s, 4, (int64_t)limit);
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     void *grown = v; /* grows with the rows, not with limit */
     if (st__grow(&grown, &cap, len, sizeof *v)) {

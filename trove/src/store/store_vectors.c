@@ -236,3 +236,44 @@ out_done:
   st__done(s);
   return rc;
 }
+
+static int mark_embedded(trove_store *st, int64_t model_id, int64_t item_id, trove_err *err) {
+  sqlite3_stmt *s = NULL;
+  int rc = st__stmt(st, SLOT_EMBED_MARK, "INSERT OR IGNORE INTO item_embeddings(model_id,"
+                    " item_id) VALUES(?1, ?2)", &s, err);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, model_id);
+  sqlite3_bind_int64(s, 2, item_id);
+  rc = sqlite3_step(s);
+  st__done(s);
+  if (rc == SQLITE_DONE)
+    return 0;
+  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+    return trove_err_set(err, TROVE_ENOENT, "no item with id %lld to embed", (long long)item_id);
+  return st__fail(st, rc, "marking an item embedded", err);
+}
+
+int trove_store_item_embed(trove_store *st, int64_t item_id, const char *model,
+                           const trove_store_passage *p, const float *vecs, size_t n,
+                           size_t dim, int64_t *ids, trove_store_ids *removed, trove_err *err) {
+  if (!st || !model || !model[0] || dim == 0 || dim > MAX_DIM || (n && (!p || !vecs || !ids)))
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_item_embed: bad argument");
+  int64_t model_id;
+  bool own;
+  int rc = st__save(st, &own, err);
+  if (rc)
+    return rc;
+  if ((rc = model_ensure(st, model, dim, &model_id, err)) ||
+      (rc = trove_store_passages_replace(st, item_id, p, n, ids, removed, err)))
+    goto out_undo;
+  for (size_t i = 0; i < n; i++)
+    if ((rc = insert_vector(st, model_id, ids[i], vecs + i * dim, dim, err)))
+      goto out_undo;
+  if ((rc = mark_embedded(st, model_id, item_id, err)))
+    goto out_undo;
+  return st__release(st, own, err);
+out_undo:
+  st__undo(st, own);
+  return rc;
+}

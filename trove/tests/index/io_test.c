@@ -177,6 +177,18 @@ static void empty_index_round_trips(void) {
   trove_index_destroy(x);
 }
 
+static void tag_survives_save_load_and_compaction(void) {
+  trove_index *x = build(0, NULL, 0);
+  CHECK(trove_index_tag(x) == 0 && trove_index_tag(NULL) == 0);
+  trove_index_set_tag(x, 0x1234567890abcdefull);
+  CHECK(trove_index_compact(x, NULL) == 0 && trove_index_tag(x) == 0x1234567890abcdefull);
+  CHECK(trove_index_save(x, path, NULL) == 0);
+  trove_index_destroy(x);
+  CHECK(trove_index_load(path, D, &x, NULL) == 0);
+  CHECK(trove_index_tag(x) == 0x1234567890abcdefull);
+  trove_index_destroy(x);
+}
+
 static void missing_file_folder_and_arguments_are_reported(void) {
   trove_index *x = NULL;
   trove_err e;
@@ -388,6 +400,7 @@ int main(void) {
   }
   RUN(restart_gives_same_answers_and_stays_writable);
   RUN(empty_index_round_trips);
+  RUN(tag_survives_save_load_and_compaction);
   RUN(missing_file_folder_and_arguments_are_reported);
   RUN(dimension_mismatch_is_erange);
   RUN(damaged_headers_and_checksums_are_ecorrupt);

@@ -152,7 +152,7 @@ static int read_all(trove_store *st, int64_t item, int64_t passage, bool strict,
     CHECK(it.external_id == NULL && it.raw == NULL);
   else
     CHECK(it.raw && strcmp(it.raw, "some words to index and compress") == 0);
-  int r2 = trove_store_items_next(st, 1, 0, 2, &page, &n_page, e);
+  int r2 = trove_store_items_next(st, 1, NULL, 0, 2, &page, &n_page, e);
   CHECK(r2 ? page == NULL && n_page == 0 : n_page == 2);
   int r3 = trove_store_search(st, "words", NULL, &hits, &n_hits, e);
   /* FTS5's snippet() degrades rather than fails when an allocation inside

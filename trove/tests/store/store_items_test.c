@@ -377,7 +377,7 @@ static void items_damaged_blob_is_ecorrupt_not_a_crash(void) {
     trove_store_item_clear(&got);
     trove_store_item *page = NULL;
     size_t n = 9;
-    CHECK(trove_store_items_next(v.st, v.src, 0, 10, &page, &n, &e) == TROVE_ECORRUPT);
+    CHECK(trove_store_items_next(v.st, v.src, NULL, 0, 10, &page, &n, &e) == TROVE_ECORRUPT);
     CHECK(page == NULL && n == 0);
   }
   env_done(&v);
@@ -409,7 +409,7 @@ static void items_next_pages_every_raw_item_once_in_id_order(void) {
   for (int round = 0; round < 20; round++) {
     trove_store_item *page = NULL;
     size_t n = 0;
-    CHECK(trove_store_items_next(v.st, v.src, after, 3, &page, &n, &e) == 0);
+    CHECK(trove_store_items_next(v.st, v.src, NULL, after, 3, &page, &n, &e) == 0);
     if (n == 0)
       break;
     CHECK(n <= 3);
@@ -424,7 +424,54 @@ static void items_next_pages_every_raw_item_once_in_id_order(void) {
   CHECK(seen == nwant);
   trove_store_item *page;
   size_t n;
-  CHECK(trove_store_items_next(v.st, v.src, 0, 0, &page, &n, &e) == TROVE_EINVAL);
+  CHECK(trove_store_items_next(v.st, v.src, NULL, 0, 0, &page, &n, &e) == TROVE_EINVAL);
+  env_done(&v);
+}
+
+static size_t count_pending(env *v, const char *model) {
+  trove_store_item *page = NULL;
+  size_t n = 0;
+  CHECK(trove_store_items_next(v->st, v->src, model, 0, 100, &page, &n, NULL) == 0);
+  trove_store_items_free(page, n);
+  return n;
+}
+
+static void item_embed_marks_until_the_text_changes(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  int64_t a, b;
+  trove_store_item ia = fx_item("/a", "A", "alpha text here", 1);
+  trove_store_item ib = fx_item("/b", "B", "beta text", 1);
+  CHECK(trove_store_item_upsert(v.st, v.src, &ia, &a, &e) == 0);
+  CHECK(trove_store_item_upsert(v.st, v.src, &ib, &b, &e) == 0);
+  CHECK(count_pending(&v, "m") == 2 && count_pending(&v, "other") == 2);
+  trove_store_passage p[2] = {{.ordinal = 0, .start = 0, .end = 5, .heading = "H"},
+                              {.ordinal = 1, .start = 6, .end = 10}};
+  float vec[2 * 4] = {1, 0, 0, 0, 0, 1, 0, 0};
+  int64_t ids[2];
+  CHECK(trove_store_item_embed(v.st, a, "m", p, vec, 2, 4, ids, NULL, &e) == 0);
+  CHECK(trove_store_item_embed(v.st, b, "m", NULL, NULL, 0, 4, NULL, NULL, &e) == 0);
+  CHECK(count_pending(&v, "m") == 0 && count_pending(&v, "other") == 2);
+  float *got = NULL;
+  size_t dim = 0;
+  CHECK(trove_store_vector_get(v.st, ids[1], "m", &got, &dim, &e) == 0 && dim == 4 && got[1] == 1);
+  trove_free(got);
+  /* a wrong dimension or a missing item changes nothing */
+  CHECK(trove_store_item_embed(v.st, a, "m", p, vec, 1, 8, ids, NULL, &e) == TROVE_EINVAL);
+  CHECK(trove_store_item_embed(v.st, 9999, "m", NULL, NULL, 0, 4, NULL, NULL, &e) == TROVE_ENOENT);
+  CHECK(count_pending(&v, "m") == 0);
+  /* same text: still embedded; new text: pending again */
+  CHECK(trove_store_item_upsert(v.st, v.src, &ia, NULL, &e) == 0);
+  CHECK(count_pending(&v, "m") == 0);
+  ia.text = "alpha text changed";
+  CHECK(trove_store_item_upsert(v.st, v.src, &ia, NULL, &e) == 0);
+  CHECK(count_pending(&v, "m") == 1);
+  /* re-embedding reports the old passages for the index's tombstones */
+  trove_store_ids removed = {0};
+  CHECK(trove_store_item_embed(v.st, a, "m", p, vec, 1, 4, ids, &removed, &e) == 0);
+  CHECK(removed.n == 2 && count_pending(&v, "m") == 0);
+  trove_store_ids_free(&removed);
   env_done(&v);
 }
 
@@ -576,6 +623,7 @@ int main(void) {
   RUN(items_raw_content_round_trips_through_zstd);
   RUN(items_damaged_blob_is_ecorrupt_not_a_crash);
   RUN(items_next_pages_every_raw_item_once_in_id_order);
+  RUN(item_embed_marks_until_the_text_changes);
   RUN(passages_replace_reports_old_ids_and_checks_spans);
   RUN(vectors_put_get_iterate_and_version);
   RUN(stats_count_sources_reasons_and_size);

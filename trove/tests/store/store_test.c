@@ -62,13 +62,14 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
   trove_store_item it = fx_item("/a", "A", "kept across the upgrade", 1);
   CHECK(trove_store_item_upsert(st, src, &it, &item, &e) == 0);
   trove_store_close(st);
-  /* Back to version 1: the embedding slot's tables did not exist yet. */
-  raw_exec(f.db, "DROP TABLE passage_vectors; DROP TABLE vector_models;"
+  /* Back to version 1: the embedding tables did not exist yet. */
+  raw_exec(f.db, "DROP TRIGGER items_embedding_stale; DROP TABLE item_embeddings;"
+                 " DROP TABLE passage_vectors; DROP TABLE vector_models;"
                  " DROP TABLE passages; PRAGMA user_version=1;");
   st = fx_open(&f);
   char ver[32];
   raw_text(f.db, "PRAGMA user_version", ver, sizeof ver);
-  CHECK(atoi(ver) == 2);
+  CHECK(atoi(ver) == 3);
   trove_store_passage p = {.ordinal = 0, .start = 0, .end = 4};
   CHECK(trove_store_passages_replace(st, item, &p, 1, NULL, NULL, &e) == 0);
   trove_store_item got;
