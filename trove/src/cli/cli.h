@@ -6,7 +6,9 @@
 #define TROVE_CLI_H
 
 #include "core.h"
+#include "model.h"
 #include "store.h"
+#include "vectors.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,8 +17,24 @@ enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
 
 /* The global options. */
 typedef struct cli {
-  const char *db; /* --db PATH; NULL: $TROVE_DB or the default path */
+  const char *db;    /* --db PATH; NULL: $TROVE_DB or the default path */
+  const char *model; /* --model DIR; NULL: $TROVE_MODEL or the built-in folder */
+  bool no_model;     /* --no-model: keyword indexing and search only */
+  bool verbose;      /* -v: say how the vector index was opened */
 } cli;
+
+/* The embedding model and the database's vector index for it. */
+typedef struct cli_model {
+  trove_embedder *embedder;
+  trove_vectors *vectors;
+} cli_model;
+
+/* Opens the model and its index for st into *m. When the model cannot be
+ * opened and !required, warns and returns CLI_OK with m empty (keyword
+ * only); when required, prints the error and returns CLI_ERR. */
+int cli_model_open(const cli *c, trove_store *st, bool required, cli_model *m);
+/* Closes what cli_model_open opened (nothing is saved); m is empty after. */
+void cli_model_close(cli_model *m);
 
 /* Opens the database; on failure prints the error and returns CLI_ERR. */
 int cli_open(const cli *c, trove_store **out);

@@ -1,6 +1,8 @@
 /* cmd_scan.c: `trove scan [NAME] [--force]` and `trove reprocess [NAME]`,
  * thin drivers of the pipelines in src/scan: progress on stderr, the
  * summary (counts, skip reasons, per-stage times, bottleneck) on stdout.
+ * Both embed with the model when it opens (cli_model.c), else index for
+ * keyword search only, with a warning.
  * Without NAME every source is scanned in turn; a failure of one source is
  * reported and the others still run (the exit code says one failed). */
 #include "cli.h"
@@ -38,9 +40,14 @@ int cmd_scan(const cli *c, int argc, char **argv) {
       name = argv[i];
   }
   trove_store *st = NULL;
+  cli_model m = {0};
   int rc = cli_open(c, &st);
-  if (rc)
+  if (rc || (rc = cli_model_open(c, st, false, &m))) {
+    trove_store_close(st);
     return rc;
+  }
+  o.embedder = m.embedder;
+  o.vectors = m.vectors;
   if (name) {
     rc = scan_one(st, name, &o);
   } else {
@@ -56,6 +63,7 @@ int cmd_scan(const cli *c, int argc, char **argv) {
         rc = CLI_ERR;
     trove_store_sources_free(v, n);
   }
+  cli_model_close(&m);
   trove_store_close(st);
   return rc;
 }
@@ -66,14 +74,18 @@ int cmd_reprocess(const cli *c, int argc, char **argv) {
   if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
     return cli_usage_error(usage_reprocess, "unexpected argument \"%s\"", argv[argc - 1]);
   trove_store *st = NULL;
+  cli_model m = {0};
   int rc = cli_open(c, &st);
-  if (rc)
+  if (rc || (rc = cli_model_open(c, st, false, &m))) {
+    trove_store_close(st);
     return rc;
+  }
   trove_scan_report rep;
   trove_err e = {0};
-  trove_scan_opts o = {0};
+  trove_scan_opts o = {.embedder = m.embedder, .vectors = m.vectors};
   int trc = trove_reprocess(st, argc == 2 ? argv[1] : NULL, &o, &rep, &e);
   trove_scan_report_print(&rep, "reprocess", stdout);
+  cli_model_close(&m);
   trove_store_close(st);
   return trc ? cli_fail(&e, trc) : CLI_OK;
 }

@@ -9,15 +9,19 @@
 #define TROVE_VERSION "0.1.0"
 
 static const char usage[] =
-    "trove [--db PATH] COMMAND [ARGS]\n"
+    "trove [--db PATH] [--model DIR | --no-model] [-v] COMMAND [ARGS]\n"
     "  source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
     "                           TYPE: fs, chromium-history, chromium-bookmarks, firefox\n"
     "  source list | source remove NAME\n"
-    "  scan [NAME] [--force]    index one source, or all\n"
-    "  reprocess [NAME]         re-extract stored content\n"
-    "  search QUERY [-n N] [-s SOURCE] [-t local|web|bookmark] [--json]\n"
+    "  scan [NAME] [--force]    index one source, or all: extract, embed, store\n"
+    "  reprocess [NAME]         re-extract stored content, re-embed what changed\n"
+    "  search QUERY [--mode hybrid|semantic|keyword] [-n N] [-s SOURCE]\n"
+    "         [-t local|web|bookmark] [--json]\n"
+    "  search --like ID [...]   items similar to item ID\n"
     "  print ID [--raw] | hide ID | unhide ID | stats\n"
     "The database is --db PATH, else $TROVE_DB, else $XDG_DATA_HOME/trove/trove.db.\n"
+    "The model is --model DIR, else $TROVE_MODEL, else the folder `make` fetched it to;\n"
+    "its vector index is kept beside the database (DB.MODEL.hnsw).\n"
     "Every command takes --help.";
 
 typedef int (*cmd_fn)(const cli *c, int argc, char **argv);
@@ -41,6 +45,16 @@ int main(int argc, char **argv) {
       c.db = argv[i];
     } else if (strncmp(argv[i], "--db=", 5) == 0) {
       c.db = argv[i] + 5;
+    } else if (strcmp(argv[i], "--model") == 0) {
+      if (++i == argc || !argv[i][0])
+        return cli_usage_error(usage, "--model needs a directory");
+      c.model = argv[i];
+    } else if (strncmp(argv[i], "--model=", 8) == 0) {
+      c.model = argv[i] + 8;
+    } else if (strcmp(argv[i], "--no-model") == 0) {
+      c.no_model = true;
+    } else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
+      c.verbose = true;
     } else if (strcmp(argv[i], "--version") == 0) {
       printf("trove %s\n", TROVE_VERSION);
       return CLI_OK;

@@ -1,15 +1,23 @@
 /* reprocess.c: trove_reprocess, the seed's four stages on sluice:
- *   read rows -> extract [parallel on the pool] -> embed -> batch(64) -> write
+ *   read rows -> extract [parallel on the pool] -> batch(64)
+ *             -> embed [parallel loops on the same pool] -> write
  * Rows come from the store in id order, 64 at a time (keyset pagination,
  * trove_store_items_next), with their raw content. Each is re-extracted and
  * compared with what is stored: an identical output from the current
- * extractor is dropped at once, so only changed items reach the embed slot
- * and the writer (an identical output from an older process_version is
- * written to record the new version, but marked as needing no embedding).
- * The writer keeps the stored raw content (keep_raw) and commits per batch. */
+ * extractor is dropped at once, so only changed items reach embed and the
+ * writer (an identical output from an older process_version is written to
+ * record the new version, but needs no embedding). The writer keeps the
+ * stored raw content (keep_raw) and commits per batch.
+ *
+ * The same pipeline, in "pending" mode, embeds the items that await it
+ * (stored without a model, or under another one): rows are then only those
+ * (trove_store_items_next with the model) and every one is embedded; the
+ * extraction gives the document blocks the passage splitter wants. Scan and
+ * reprocess both end with a pending pass. */
 #include "scan.h"
 #include "scan_int.h"
 #include "store.h"
+#include "vectors.h"
 
 #include "extract.h"
 
@@ -19,6 +27,7 @@
 
 typedef struct rp_ctx {
   scan_ctx c;
+  bool pending; /* rows awaiting embedding, each embedded */
   _Atomic int64_t identical; /* dropped by extract (relaxed: read after the join) */
 } rp_ctx;
 
@@ -48,7 +57,8 @@ static int read_rows(void *user, sl_emitter *out) {
   for (;;) {
     trove_store_item *rows = NULL;
     size_t n = 0;
-    int rc = trove_store_items_next(r->c.reader, r->c.source_id, NULL, after, 64, &rows, &n, &e);
+    const char *model = r->pending ? trove_vectors_model(r->c.vectors) : NULL;
+    int rc = trove_store_items_next(r->c.reader, r->c.source_id, model, after, 64, &rows, &n, &e);
     if (rc)
       return scan_fatal(&r->c, &e, rc);
     if (n == 0)
@@ -95,24 +105,45 @@ static int reextract(void *user, void *item, void **out) {
     it->error = trove_strdup(e.msg); /* NULL is benign: the reason is kept */
     return 0;
   }
-  if (output_same(row, &it->f) && row->process_version >= TROVE_EXTRACT_VERSION) {
+  if (!r->pending && output_same(row, &it->f) && row->process_version >= TROVE_EXTRACT_VERSION) {
     atomic_fetch_add_explicit(&r->identical, 1, memory_order_relaxed); /* read after join */
     rp_item_free(it, NULL);
     *out = NULL;
     return 0;
   }
   it->output_changed = !output_same(row, &it->f);
+  it->f.embed = r->c.embedder && (it->output_changed || r->pending);
   return 0;
 }
 
-/* The embed slot: the embedding issue embeds items with output_changed. */
+static void rp_batch_free(void *batch, void *ctx) {
+  sl_batch *b = batch;
+  for (size_t i = 0; b && i < b->n; i++)
+    rp_item_free(b->items[i], ctx);
+  sl_batch_free(b);
+}
+
+/* Embeds the batch's items that want it (scan_embed.c). */
 static int embed_stage(void *user, void *item, void **out) {
-  (void)user;
-  *out = item;
+  rp_ctx *r = user;
+  sl_batch *b = item;
+  scan_fields *f[64];
+  size_t n = 0;
+  for (size_t i = 0; i < b->n && n < 64; i++) {
+    rp_item *it = b->items[i];
+    if (!it->rc && it->f.embed)
+      f[n++] = &it->f;
+  }
+  int rc = scan_embed(&r->c, f, n);
+  if (rc) {
+    rp_batch_free(b, NULL);
+    return rc;
+  }
+  *out = b;
   return 0;
 }
 
-static int write_one(rp_ctx *r, rp_item *it, trove_err *e) {
+static int write_one(rp_ctx *r, rp_item *it, trove_vectors_changes *ch, trove_err *e) {
   trove_store_item si = it->row;
   if (it->rc) {
     si.skip_reason = scan_extract_reason(it->rc);
@@ -129,8 +160,12 @@ static int write_one(rp_ctx *r, rp_item *it, trove_err *e) {
   si.keep_raw = true, si.raw = NULL, si.raw_len = 0;
   si.skip_reason = NULL, si.error = NULL;
   int rc = trove_store_item_upsert(r->c.writer, r->c.source_id, &si, NULL, e);
-  if (rc == 0 && it->output_changed)
-    rc = trove_store_passages_replace(r->c.writer, it->row.id, NULL, 0, NULL, NULL, e);
+  if (rc == 0 && (it->f.embed || it->output_changed))
+    rc = scan_write_embedding(&r->c, it->row.id, &it->f, ch, e);
+  if (rc == 0 && it->f.embed) {
+    r->c.counts.embedded++;
+    r->c.counts.passages += (int64_t)it->f.passages.n;
+  }
   return rc;
 }
 
@@ -138,23 +173,27 @@ static int write_batch(void *user, void *item) {
   rp_ctx *r = user;
   sl_batch *b = item;
   trove_err e = {0};
+  trove_vectors_changes ch = {0};
   int64_t changed = 0, bumped = 0;
-  int rc = trove_store_begin(r->c.writer, &e);
+  scan_counts before = r->c.counts;
+  int rc = scan_batch_begin(&r->c, &e);
   for (size_t i = 0; rc == 0 && i < b->n; i++) {
     rp_item *it = b->items[i];
-    rc = write_one(r, it, &e);
+    rc = write_one(r, it, &ch, &e);
     if (rc == 0 && !it->rc)
       changed += it->output_changed, bumped += !it->output_changed;
   }
-  rc = rc ? rc : trove_store_commit(r->c.writer, &e);
+  rc = rc ? rc : scan_batch_commit(&r->c, &ch, &e);
+  trove_vectors_changes_free(&ch);
   if (rc) {
     trove_store_rollback(r->c.writer);
-  } else {
+    r->c.counts = before; /* nothing of the batch stayed */
+  } else if (!r->pending) { /* a pending pass counts only what it embedded */
     r->c.counts.changed += changed;
     r->c.counts.unchanged += bumped;
-    /* a display counter for scan_progress_fn; nothing synchronises on it */
-    atomic_fetch_add_explicit(&r->c.written, (int64_t)b->n, memory_order_relaxed);
   }
+  if (rc == 0) /* a display counter for scan_progress_fn; nothing synchronises on it */
+    atomic_fetch_add_explicit(&r->c.written, (int64_t)b->n, memory_order_relaxed);
   for (size_t i = 0; i < b->n; i++)
     rp_item_free(b->items[i], NULL);
   sl_batch_free(b);
@@ -164,7 +203,7 @@ static int write_batch(void *user, void *item) {
 static int run_one(rp_ctx *r, const trove_scan_opts *o, const char *name, trove_scan_report *rep,
                    trove_err *err) {
   char what[96];
-  snprintf(what, sizeof what, "reprocess %s", name);
+  snprintf(what, sizeof what, "%s %s", r->pending ? "embed" : "reprocess", name);
   scan_progress prog = {.seen = &r->c.seen, .written = &r->c.written};
   sl_pipeline_config cfg = {.name = "reprocess", .item_free = rp_item_free};
   trove__scan_progress_init(&prog, o, what, &cfg);
@@ -174,13 +213,14 @@ static int run_one(rp_ctx *r, const trove_scan_opts *o, const char *name, trove_
     return trove__scan_result(&r->c, rc, err);
   sl_stage *rows = sl_pipeline_source(p, "rows", read_rows, r);
   sl_stage *ext = sl_pipeline_map(p, "extract", reextract, r, trove__scan_workers(o), SL_MAP_UNORDERED);
-  sl_stage *emb = sl_pipeline_map(p, "embed", embed_stage, r, 1, SL_MAP_ORDERED);
   sl_stage *bat = sl_pipeline_batch(p, "batch", 64, 0.05);
+  sl_stage *emb = sl_pipeline_map(p, "embed", embed_stage, r, 1, SL_MAP_ORDERED);
   sl_stage *wr = sl_pipeline_sink(p, "write", write_batch, r);
+  sl_stage_set_free(emb, rp_batch_free, NULL);
   sl_pipeline_connect(p, rows, ext, "rows", 128);
-  sl_pipeline_connect(p, ext, emb, "extracted", 64);
-  sl_pipeline_connect(p, emb, bat, "embedded", 64);
-  sl_pipeline_connect(p, bat, wr, "to_write", 4);
+  sl_pipeline_connect(p, ext, bat, "extracted", 64);
+  sl_pipeline_connect(p, bat, emb, "to_embed", 2);
+  sl_pipeline_connect(p, emb, wr, "to_write", 2);
   rc = sl_pipeline_run(p);
   scan_progress_end(&prog);
   trove_scan_report one = {0};
@@ -188,6 +228,40 @@ static int run_one(rp_ctx *r, const trove_scan_opts *o, const char *name, trove_
   memcpy(rep->summary, one.summary, sizeof rep->summary);
   sl_pipeline_destroy(p);
   return trove__scan_result(&r->c, rc, err);
+}
+
+/* Runs r's pipeline in pending mode over its source, when anything awaits
+ * embedding there (one cheap query decides). */
+static int pending_pass(rp_ctx *r, const trove_scan_opts *o, const char *name, trove_err *err) {
+  if (!r->c.vectors)
+    return 0;
+  trove_store_item *first = NULL;
+  size_t n = 0;
+  int rc = trove_store_items_next(r->c.reader, r->c.source_id, trove_vectors_model(r->c.vectors),
+                                  0, 1, &first, &n, err);
+  trove_store_items_free(first, n);
+  if (rc || n == 0)
+    return rc;
+  trove_scan_report one = {0}; /* keeps the caller's stage summary */
+  r->pending = true;
+  rc = run_one(r, o, name, &one, err);
+  r->pending = false;
+  return rc;
+}
+
+int trove__embed_pending(scan_ctx *c, const trove_scan_opts *o, const char *name,
+                         trove_scan_report *rep, trove_err *err) {
+  (void)rep;
+  rp_ctx r = {.c = {.writer = c->writer, .reader = c->reader, .source_id = c->source_id,
+                    .embedder = c->embedder, .vectors = c->vectors}};
+  pthread_mutex_init(&r.c.lock, NULL);
+  int rc = pending_pass(&r, o, name, err);
+  c->counts.embedded += r.c.counts.embedded;
+  c->counts.passages += r.c.counts.passages;
+  c->counts.skipped += r.c.counts.skipped;
+  c->counts.failed += r.c.counts.failed;
+  pthread_mutex_destroy(&r.c.lock);
+  return rc;
 }
 
 static double now_s(void) {
@@ -209,7 +283,8 @@ int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *op
   trove_store_opts ro = {.path = trove_store_path(st)};
   rp_ctx r = {.c = {.writer = st}};
   pthread_mutex_init(&r.c.lock, NULL);
-  int rc = trove_store_source_list(st, &list, &n, err);
+  int rc = trove__scan_embedding(&r.c, opts, err);
+  rc = rc ? rc : trove_store_source_list(st, &list, &n, err);
   if (rc == 0 && name) {
     size_t i = 0;
     while (i < n && strcmp(list[i].name, name) != 0)
@@ -222,7 +297,13 @@ int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *op
     if (!name || strcmp(list[i].name, name) == 0) {
       r.c.source_id = list[i].id;
       rc = run_one(&r, opts, list[i].name, rep, err);
+      int64_t seen = atomic_load_explicit(&r.c.seen, memory_order_relaxed); /* joined */
+      rc = rc ? rc : pending_pass(&r, opts, list[i].name, err);
+      atomic_store_explicit(&r.c.seen, seen, memory_order_relaxed); /* rows, not pending */
     }
+  if (r.c.vectors)
+    rc = trove__scan_save_vectors(&r.c, rc, err);
+  trove__scan_count_embedded(&r.c, rep);
   rep->seen = atomic_load_explicit(&r.c.seen, memory_order_relaxed); /* all joined */
   rep->changed = r.c.counts.changed;
   rep->unchanged = r.c.counts.unchanged + atomic_load_explicit(&r.identical, memory_order_relaxed);

@@ -13,12 +13,18 @@
  *   read     a parallel map on the pool: reads the file (trove_fs_read) and
  *            extracts it, or extracts the fetched page (extract.h);
  *            unchanged items pass straight through;
- *   embed    the slot the embedding issue fills; a pass-through for now;
- *   batch    regroups items by 64 for the writer;
+ *   batch    regroups items by 64;
+ *   embed    splits the new and changed items into passages and embeds
+ *            them, as two parallel loops on the pool (scan_embed.c);
  *   write    the single writer: one transaction per batch; unchanged items
  *            are only touched; a failed item is recorded on the item.
- * reprocess: rows -> extract (parallel) -> embed -> batch -> write;
- *            only items whose extracted output changed reach embed and write.
+ * reprocess: rows -> extract (parallel) -> batch -> embed -> write;
+ *            only items whose extracted output changed are embedded and
+ *            written.
+ *
+ * After a full scan, items still awaiting embedding under the model (scanned
+ * before without one, or under another model) go through the reprocess
+ * pipeline once; then the vector index is saved (vectors.h).
  *
  * Threads: each call runs its pipeline to completion on the calling thread
  * plus one thread per stage and the global sluice pool, and joins them all
@@ -31,6 +37,8 @@
 
 #include "core.h"
 typedef struct trove_store trove_store; /* store.h; not included, as sources.h clashes with it */
+#include "model.h"
+#include "vectors.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,6 +57,13 @@ typedef struct trove_scan_opts {
   unsigned workers;             /* read/extract jobs in flight; 0: 2 x cores */
   trove_progress_mode progress; /* how progress is shown */
   FILE *progress_out;           /* where; NULL: stderr */
+  /* Embedding: both NULL (items are searchable by keyword only, and stay
+   * pending for a later run with a model), or both set for the same model
+   * (trove_vectors_open with the embedder's name and dimension). The
+   * embedder should run one thread per call (trove_embedder_set_threads(e,
+   * 1)): the pipeline spreads calls over the sluice pool itself. */
+  const trove_embedder *embedder;
+  trove_vectors *vectors;
 } trove_scan_opts;
 
 /* Most distinct skip reasons a report keeps (the rest are summed under
@@ -64,6 +79,8 @@ typedef struct trove_scan_report {
   int64_t skipped;   /* items recorded with a skip reason, failures included */
   int64_t failed;    /* of those, items that failed (reason "error" etc.) */
   int64_t deleted;   /* items gone from the source, deleted at the end */
+  int64_t embedded;  /* items whose passages and vectors were (re)written */
+  int64_t passages;  /* passages those items have */
   struct {
     char name[24];
     int64_t count;

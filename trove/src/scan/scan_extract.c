@@ -79,8 +79,16 @@ int scan_extract(scan_kind kind, const char *data, size_t len, const char *base_
   f->text = trove_strndup(doc->text, doc->text_len);
   f->headings = join_headings(doc);
   f->is_link_hub = doc->is_link_hub;
+  bool blocks_ok = true;
+  if (doc->n_blocks && (f->blocks = trove_malloc(doc->n_blocks * sizeof *f->blocks))) {
+    memcpy(f->blocks, doc->blocks, doc->n_blocks * sizeof *f->blocks);
+    f->n_blocks = doc->n_blocks;
+  } else {
+    blocks_ok = doc->n_blocks == 0;
+  }
   trove_doc_destroy(doc);
-  if (!f->title || !f->author || !f->description || !f->language || !f->text || !f->headings) {
+  if (!f->title || !f->author || !f->description || !f->language || !f->text || !f->headings ||
+      !blocks_ok) {
     scan_fields_clear(f);
     return trove_err_set(err, TROVE_ENOMEM, "out of memory extracting a document");
   }

@@ -6,6 +6,8 @@
 #define TROVE_SCAN_INT_H
 
 #include "core.h"
+#include "extract.h" /* trove_block */
+#include "passage.h"
 #include "sluice.h"
 
 #include <pthread.h>
@@ -15,6 +17,8 @@
 #include <stdio.h>
 
 typedef struct trove_store trove_store;
+typedef struct trove_vectors trove_vectors;
+typedef struct trove_vectors_changes trove_vectors_changes;
 
 /* What the match stage decided, and what read turned it into. */
 typedef enum scan_state {
@@ -30,6 +34,12 @@ typedef enum scan_state {
 typedef struct scan_fields {
   char *title, *author, *description, *language, *headings, *text;
   bool is_link_hub;
+  trove_block *blocks; /* the document's blocks, offsets into text */
+  size_t n_blocks;
+  /* the embed stage's output, when `embed` was set for it */
+  bool embed;              /* wanted: the writer stores passages and vectors */
+  trove_passages passages; /* passages of text, in order */
+  float *vecs;             /* passages.n * dim floats */
 } scan_fields;
 
 /* One candidate on its way from the source to the writer; owned by one stage
@@ -66,6 +76,7 @@ typedef struct scan_batch {
 /* Per-run counters, written by the writer thread only (read after join). */
 typedef struct scan_counts {
   int64_t added, changed, unchanged, skipped, failed;
+  int64_t embedded, passages;
   struct {
     const char *name; /* static */
     int64_t count;
@@ -81,6 +92,8 @@ typedef struct scan_ctx {
   int64_t source_id, version;
   const char *type, *location, *config;
   bool force;
+  const trove_embedder *embedder; /* NULL: no embedding (keyword search only) */
+  trove_vectors *vectors;         /* with embedder: the index kept in step */
   pthread_mutex_t lock; /* protects fatal */
   trove_err fatal;      /* the first fatal error; code 0 when none */
   _Atomic bool stop;    /* set with fatal: a hint for long loops to give up
@@ -113,6 +126,29 @@ int scan_match_stage(void *user, void *item, void **out);    /* scan_match.c */
 int scan_fetch_stage(void *user, void *item, sl_emitter *out); /* scan_fetch.c */
 int scan_read_stage(void *user, void *item, void **out);    /* scan_read.c */
 int scan_write_stage(void *user, void *item);               /* scan_write.c */
+
+/* ---- embedding (scan_embed.c) --------------------------------------------- */
+
+/* Splits and embeds the fields f[0..n) whose `embed` is set: passages (the
+ * tokenizer runs as a parallel loop on the current pool), then their
+ * vectors in batches of up to 64 passages, as jobs on the same pool. A
+ * document whose passages cannot be cut (never for valid input) is embedded
+ * with none. Returns 0, or TROVE_ENOMEM / the model's error with c->fatal
+ * set. No-op without c->embedder. */
+int scan_embed(scan_ctx *c, scan_fields *const *f, size_t n);
+
+/* Writer side: stores item_id's passages and vectors from f (after the
+ * item itself was written in the open batch) and records the changes for
+ * the index in ch. Without c->vectors or f->embed it only drops the item's
+ * stale passages. 0 or the store's code with e set. */
+int scan_write_embedding(scan_ctx *c, int64_t item_id, const scan_fields *f,
+                         trove_vectors_changes *ch, trove_err *e);
+
+/* The batch begin and commit every writer uses: trove_store_begin /
+ * trove_store_commit, wrapped by trove_vectors_begin / _commit when c has
+ * vectors. commit applies ch (may be NULL) to the index. */
+int scan_batch_begin(scan_ctx *c, trove_err *e);
+int scan_batch_commit(scan_ctx *c, const trove_vectors_changes *ch, trove_err *e);
 
 /* True when a stored skip reason is worth another try on the next scan
  * (the file or server may be fine now): "error", "unreadable" and the
@@ -175,6 +211,20 @@ void trove__scan_progress_init(scan_progress *p, const trove_scan_opts *o, const
                                sl_pipeline_config *cfg);
 /* Maps sl_pipeline_run's result to a trove code, preferring c->fatal. */
 int trove__scan_result(scan_ctx *c, int rc, trove_err *err);
+/* Takes the embedder and vectors from o into c, checking they agree. */
+int trove__scan_embedding(scan_ctx *c, const trove_scan_opts *o, trove_err *err);
+/* Saves c->vectors; returns rc when non-zero (the earlier failure wins),
+ * else the save's result. */
+int trove__scan_save_vectors(scan_ctx *c, int rc, trove_err *err);
+/* Adds c's embedded and passages counts to rep. */
+void trove__scan_count_embedded(const scan_ctx *c, trove_scan_report *rep);
+/* Runs the reprocess pipeline over c's source's items awaiting embedding
+ * (reprocess.c); no-op without c->vectors. */
+int trove__embed_pending(scan_ctx *c, const trove_scan_opts *o, const char *name,
+                         trove_scan_report *rep, trove_err *err);
+/* Frees an sl_batch of scan_items. Matches sl_item_free_fn. */
+void scan_sl_batch_free(void *batch, void *ctx);
+
 /* Copies c's counts and p's summary (p may be NULL) into rep. */
 void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_report *rep);
 

@@ -16,6 +16,9 @@ void scan_fields_clear(scan_fields *f) {
   trove_free(f->language);
   trove_free(f->headings);
   trove_free(f->text);
+  trove_free(f->blocks);
+  trove_passages_free(&f->passages);
+  trove_free(f->vecs);
   memset(f, 0, sizeof *f);
 }
 
@@ -35,6 +38,13 @@ void scan_item_free(void *item, void *ctx) {
   trove_free(it->final_url);
   scan_fields_clear(&it->f);
   trove_free(it);
+}
+
+void scan_sl_batch_free(void *batch, void *ctx) {
+  sl_batch *b = batch;
+  for (size_t i = 0; b && i < b->n; i++)
+    scan_item_free(b->items[i], ctx);
+  sl_batch_free(b);
 }
 
 void scan_batch_free(void *batch, void *ctx) {

@@ -1,14 +1,16 @@
 /* scan_run.c: trove_scan_source, the scan pipeline put together:
- *   source -(batches)-> match -> fetch -(items)-> read [parallel] -> embed
- *          -> batch(64) -> write
+ *   source -(batches)-> match -> fetch -(items)-> read [parallel]
+ *          -> batch(64) -> embed [parallel loops] -> write
  * then, when every stage finished, the end-of-scan delete of items the
- * source no longer holds, and the source's status. A fatal error in any
+ * source no longer holds, the items still awaiting embedding (pending.c),
+ * the vector index's save, and the source's status. A fatal error in any
  * stage cancels the pipeline (sluice joins every thread and releases every
  * item in flight) and the source is marked error; what was committed stays.
  * Also the report printer shared with reprocess. */
 #include "scan.h"
 #include "scan_int.h"
 #include "store.h"
+#include "vectors.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -21,11 +23,25 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The embed slot: items pass through untouched until the embedding issue
- * fills it (tokenize and embed the changed items' passages here). */
+/* Embeds the new and changed items of a batch (scan_embed.c). */
 static int embed_stage(void *user, void *item, void **out) {
-  (void)user;
-  *out = item;
+  scan_ctx *c = user;
+  sl_batch *b = item;
+  scan_fields *f[64];
+  size_t n = 0;
+  for (size_t i = 0; c->embedder && i < b->n && n < 64; i++) {
+    scan_item *it = b->items[i];
+    if (it->state == SCAN_NEW || it->state == SCAN_CHANGED) {
+      it->f.embed = true;
+      f[n++] = &it->f;
+    }
+  }
+  int rc = scan_embed(c, f, n);
+  if (rc) {
+    scan_sl_batch_free(b, NULL);
+    return rc;
+  }
+  *out = b;
   return 0;
 }
 
@@ -89,17 +105,18 @@ static int run_pipeline(scan_ctx *c, const trove_scan_opts *o, const char *what,
   sl_stage *fetch = sl_pipeline_flat_map(p, "fetch", scan_fetch_stage, c);
   sl_stage *read = sl_pipeline_map(p, "read", scan_read_stage, c, trove__scan_workers(o),
                                    SL_MAP_UNORDERED);
-  sl_stage *embed = sl_pipeline_map(p, "embed", embed_stage, c, 1, SL_MAP_ORDERED);
   sl_stage *batch = sl_pipeline_batch(p, "batch", 64, 0.05);
+  sl_stage *embed = sl_pipeline_map(p, "embed", embed_stage, c, 1, SL_MAP_ORDERED);
   sl_stage *write = sl_pipeline_sink(p, "write", scan_write_stage, c);
   sl_stage_set_free(src, scan_batch_free, NULL);
   sl_stage_set_free(match, scan_batch_free, NULL);
+  sl_stage_set_free(embed, scan_sl_batch_free, NULL);
   sl_pipeline_connect(p, src, match, "batches", 4);
   sl_pipeline_connect(p, match, fetch, "matched", 4);
   sl_pipeline_connect(p, fetch, read, "fetched", 128);
-  sl_pipeline_connect(p, read, embed, "extracted", 64);
-  sl_pipeline_connect(p, embed, batch, "embedded", 64);
-  sl_pipeline_connect(p, batch, write, "to_write", 4);
+  sl_pipeline_connect(p, read, batch, "extracted", 64);
+  sl_pipeline_connect(p, batch, embed, "to_embed", 2);
+  sl_pipeline_connect(p, embed, write, "to_write", 2);
   rc = sl_pipeline_run(p);
   scan_progress_end(&prog);
   trove__scan_fill_report(c, p, rep);
@@ -107,14 +124,20 @@ static int run_pipeline(scan_ctx *c, const trove_scan_opts *o, const char *what,
   return rc;
 }
 
-/* Deletes what the finished scan did not see, in one transaction. */
+/* Deletes what the finished scan did not see, in one transaction, and
+ * their passages from the vector index. */
 static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err) {
-  int rc = trove_store_begin(c->writer, err);
-  rc = rc ? rc : trove_store_items_delete_unseen(c->writer, c->source_id, c->version, &rep->deleted,
-                                                NULL, err);
+  trove_vectors_changes ch = {0};
+  int rc = scan_batch_begin(c, err);
+  if (rc)
+    return rc;
+  rc = trove_store_items_delete_unseen(c->writer, c->source_id, c->version, &rep->deleted,
+                                       &ch.removed, err);
   if (rc == 0)
-    return trove_store_commit(c->writer, err);
-  trove_store_rollback(c->writer);
+    rc = scan_batch_commit(c, &ch, err);
+  else
+    trove_store_rollback(c->writer);
+  trove_vectors_changes_free(&ch);
   return rc;
 }
 
@@ -135,8 +158,8 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
   trove_store_source s = {0};
   scan_ctx c = {.writer = st, .force = opts && opts->force};
   pthread_mutex_init(&c.lock, NULL);
-  int rc = trove_store_source_get(st, name, &s, &e);
-  if (rc)
+  int rc = trove__scan_embedding(&c, opts, &e);
+  if (rc || (rc = trove_store_source_get(st, name, &s, &e)))
     goto out_free;
   c.source_id = s.id, c.type = s.type, c.location = s.location, c.config = s.config;
   if ((rc = open_reader(st, &c.reader, &e)))
@@ -148,6 +171,11 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
   rc = trove__scan_result(&c, run_pipeline(&c, opts, what, rep), &e);
   if (rc == 0)
     rc = finish_full_scan(&c, rep, &e);
+  if (rc == 0)
+    rc = trove__embed_pending(&c, opts, name, rep, &e);
+  if (c.vectors) /* even after a failure: what was committed is in the index */
+    rc = trove__scan_save_vectors(&c, rc, &e);
+  trove__scan_count_embedded(&c, rep);
   rep->seconds = now_s() - t0;
   /* best effort: when the database cannot be written this fails too */
   trove_store_scan_finish(st, s.id, rc ? TROVE_SOURCE_ERROR : TROVE_SOURCE_READY,
@@ -161,12 +189,41 @@ out_free:
   return rc ? trove_err_set(err, rc, "%s", e.msg[0] ? e.msg : trove_strerror(rc)) : 0;
 }
 
+int trove__scan_embedding(scan_ctx *c, const trove_scan_opts *o, trove_err *err) {
+  if (!o || (!o->embedder && !o->vectors))
+    return 0;
+  if (!o->embedder || !o->vectors ||
+      strcmp(trove_embedder_name(o->embedder), trove_vectors_model(o->vectors)) != 0 ||
+      trove_embedder_dim(o->embedder) != trove_vectors_dim(o->vectors))
+    return trove_err_set(err, TROVE_EINVAL, "scan options: embedder and vectors must both be "
+                         "set, for the same model and dimension");
+  c->embedder = o->embedder;
+  c->vectors = o->vectors;
+  return 0;
+}
+
+int trove__scan_save_vectors(scan_ctx *c, int rc, trove_err *err) {
+  trove_err se = {0};
+  int src = trove_vectors_save(c->vectors, c->writer, &se);
+  if (rc)
+    return rc; /* the first failure is the one to report */
+  return src ? trove_err_set(err, src, "%s", se.msg) : 0;
+}
+
+void trove__scan_count_embedded(const scan_ctx *c, trove_scan_report *rep) {
+  rep->embedded += c->counts.embedded;
+  rep->passages += c->counts.passages;
+}
+
 void trove_scan_report_print(const trove_scan_report *rep, const char *what, FILE *out) {
   fprintf(out, "%s: %lld seen, %lld new, %lld changed, %lld unchanged, %lld skipped (%lld failed), "
                "%lld deleted in %.2f s\n",
           what, (long long)rep->seen, (long long)rep->added, (long long)rep->changed,
           (long long)rep->unchanged, (long long)rep->skipped, (long long)rep->failed,
           (long long)rep->deleted, rep->seconds);
+  if (rep->embedded)
+    fprintf(out, "  embedded %lld items: %lld passages\n", (long long)rep->embedded,
+            (long long)rep->passages);
   for (size_t i = 0; i < rep->n_reasons; i++)
     fprintf(out, "  skipped %-12s %lld\n", rep->reasons[i].name, (long long)rep->reasons[i].count);
   if (rep->summary[0])

@@ -1,8 +1,9 @@
 /* scan_write.c: the write stage, the pipeline's single writer. Each batch of
  * up to 64 items is one transaction (trove_store_begin/commit), so a
  * process killed at any moment loses at most the open batch and the rerun
- * redoes it. New and changed items are upserted (their stale passages
- * dropped for the embedding slot to refill), unchanged ones only touched,
+ * redoes it. New and changed items are upserted with the passages and
+ * vectors the embed stage made (the vector index hears of them once the
+ * batch commits: scan_batch_commit), unchanged ones only touched,
  * skipped and failed ones recorded with their reason. A store error that
  * concerns one item (bad input) is recorded on that item; one that concerns
  * the database (I/O, lock, corruption, memory) rolls the batch back and
@@ -11,6 +12,7 @@
 
 #include "extract.h"
 #include "store.h"
+#include "vectors.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -64,7 +66,8 @@ static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_err *e) 
   return rc;
 }
 
-static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_err *e) {
+static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_changes *ch,
+                     trove_err *e) {
   if (it->state == SCAN_UNCHANGED) {
     int rc = trove_store_item_touch(c->writer, it->item_id, c->version, it->visited, e);
     k->unchanged += rc == 0;
@@ -75,11 +78,15 @@ static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_err *e) {
   trove_store_item si = to_store(c, it);
   int64_t id = 0;
   int rc = trove_store_item_upsert(c->writer, c->source_id, &si, &id, e);
-  if (rc == 0 && it->state == SCAN_CHANGED) /* the old spans no longer fit the text */
-    rc = trove_store_passages_replace(c->writer, id, NULL, 0, NULL, NULL, e);
+  /* the embed stage's passages, or (without a model) none: the old spans
+   * of a changed item no longer fit its text */
+  if (rc == 0 && (it->f.embed || it->state == SCAN_CHANGED))
+    rc = scan_write_embedding(c, id, &it->f, ch, e);
   if (rc == 0) {
     k->added += it->state == SCAN_NEW;
     k->changed += it->state == SCAN_CHANGED;
+    k->embedded += it->f.embed;
+    k->passages += it->f.embed ? (int64_t)it->f.passages.n : 0;
     return 0;
   }
   if (scan_code_is_fatal(rc))
@@ -99,6 +106,8 @@ static void merge(scan_counts *into, const scan_counts *k) {
   into->unchanged += k->unchanged;
   into->skipped += k->skipped;
   into->failed += k->failed;
+  into->embedded += k->embedded;
+  into->passages += k->passages;
   for (size_t i = 0; i < k->n_reasons; i++)
     for (int64_t j = 0; j < k->reasons[i].count; j++)
       scan_count_reason(into, k->reasons[i].name);
@@ -109,9 +118,10 @@ int scan_write_stage(void *user, void *item) {
   sl_batch *b = item;
   scan_counts k = {0};
   trove_err e = {0};
-  int rc = trove_store_begin(c->writer, &e);
+  trove_vectors_changes ch = {0};
+  int rc = scan_batch_begin(c, &e);
   for (size_t i = 0; rc == 0 && i < b->n; i++) {
-    rc = write_one(c, b->items[i], &k, &e);
+    rc = write_one(c, b->items[i], &k, &ch, &e);
     if (rc && !scan_code_is_fatal(rc)) { /* refused even as a skip: count it, go on */
       k.failed++;
       k.skipped++;
@@ -121,9 +131,10 @@ int scan_write_stage(void *user, void *item) {
     }
   }
   if (rc == 0)
-    rc = trove_store_commit(c->writer, &e);
+    rc = scan_batch_commit(c, &ch, &e);
   else
     trove_store_rollback(c->writer);
+  trove_vectors_changes_free(&ch);
   if (rc == 0) {
     merge(&c->counts, &k);
     /* a display counter for scan_progress_fn; nothing synchronises on it */
