@@ -146,13 +146,27 @@ static void cli_scan_search_print_hide(void) {
   CHECK(trove_json_get_i64(h0, "rank", 0) == 1);
   CHECK(strcmp(trove_json_get_str(h0, "source", ""), "notes") == 0);
   CHECK(strstr(trove_json_get_str(h0, "path", ""), f.tree) != NULL);
-  CHECK(strstr(trove_json_get_str(h0, "snippet", ""), "[Otters]") != NULL);
+  const char *passage = trove_json_get_str(h0, "passage", "");
+  const trove_json *mark = trove_json_get(h0, "mark");
+  CHECK(strstr(passage, "tters") != NULL && trove_json_len(mark) == 2);
+  size_t ms = (size_t)trove_json_i64(trove_json_at(mark, 0), 0);
+  size_t me = (size_t)trove_json_i64(trove_json_at(mark, 1), 0);
+  CHECK(ms < me && me <= strlen(passage)); /* the best sentence is marked */
   trove_json_free(doc);
 
-  RUN_TROVE(&r, f.dir, f.db, "search", "granite"); /* excluded by the glob */
+  RUN_TROVE(&r, f.dir, f.db, "search", "granite", "--mode", "keyword"); /* excluded by the glob */
   CHECK(r.code == 0 && strstr(r.out, "no results"));
   RUN_TROVE(&r, f.dir, f.db, "search", "rivers", "-n", "1", "-t", "local");
-  CHECK(r.code == 0 && strstr(r.out, " 1. plain.txt") && strstr(r.out, "[rivers]"));
+  CHECK(r.code == 0 && strstr(r.out, " 1. plain.txt") && strstr(r.out, "[") && strstr(r.out, "]"));
+  /* by meaning: neither word is in the file */
+  RUN_TROVE(&r, f.dir, f.db, "search", "stream", "water", "--mode", "semantic", "-n", "1");
+  CHECK(r.code == 0 && strstr(r.out, " 1. ") != NULL);
+  RUN_TROVE(&r, f.dir, f.db, "search", "x", "--mode", "fuzzy");
+  CHECK(r.code == 2 && strstr(r.err, "hybrid, semantic or keyword"));
+  RUN_TROVE(&r, f.dir, f.db, "--model", "/nonexistent", "search", "x", "--mode", "semantic");
+  CHECK(r.code == 1 && strstr(r.err, "model.json") && strstr(r.err, "TROVE_MODEL"));
+  RUN_TROVE(&r, f.dir, f.db, "--model", "/nonexistent", "search", "otters");
+  CHECK(r.code == 0 && strstr(r.err, "keyword only") && strstr(r.out, "quote.md"));
 
   char ids[32];
   snprintf(ids, sizeof ids, "%lld", (long long)id);
@@ -168,6 +182,10 @@ static void cli_scan_search_print_hide(void) {
   CHECK(r.code == 0);
   RUN_TROVE(&r, f.dir, f.db, "search", "otters");
   CHECK(r.code == 0 && strstr(r.out, "quote.md"));
+  RUN_TROVE(&r, f.dir, f.db, "search", "--like", ids, "--json");
+  CHECK(r.code == 0 && strstr(r.out, "plain.txt") && !strstr(r.out, "quote.md"));
+  RUN_TROVE(&r, f.dir, f.db, "search", "--like", "999999");
+  CHECK(r.code == 1 && strstr(r.err, "999999"));
 
   RUN_TROVE(&r, f.dir, f.db, "stats");
   CHECK(r.code == 0 && strstr(r.out, "items      2"));
