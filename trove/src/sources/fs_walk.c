@@ -380,7 +380,7 @@ static int load_dir(fs_source *fs, const pending_dir *pd, loaded *ld, struct sta
     goto out_close_dfd;
   }
   rc = read_names(ddup, ld); /* closes ddup; dfd stays open for fstatat */
-  if (rc == 0 &&
+  if (rc == 0 && ld->n_names && /* bsearch wants a real array, even for 0 names */
       bsearch(&(const char *){".gitignore"}, ld->names, ld->n_names, sizeof *ld->names, cmp_str))
     rc = load_gitignore(fs, pd->rel, pd->ignores, &ld->level);
   else if (rc == 0)
