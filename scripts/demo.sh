@@ -3,8 +3,11 @@
 # `scripts/deps.sh demo` first, which installs python3.11-doc).
 #  1. sluice, briefly: its examples, and fib/sum/sort at all cores (REPS=1).
 #  2. trove on a real corpus: the Python 3.11 HTML docs (~530 pages) as an fs
-#     source in a demo database under BUILD_DIR/demo, a scan with progress,
-#     three searches, then a second scan that finds everything unchanged.
+#     source in a demo database under BUILD_DIR/demo, a scan with progress
+#     that extracts every page and embeds its ~47,000 passages with the model
+#     (a few minutes on 2 cores), hybrid searches (keyword and meaning fused),
+#     the same question by keyword only and by meaning only, items like a
+#     result, then a second scan that finds everything unchanged.
 # Re-runnable: the demo database is kept, so a rerun's first scan is the
 # unchanged one too (delete BUILD_DIR/demo to start over).
 set -euo pipefail
@@ -42,11 +45,22 @@ t source list
 echo
 t scan python
 echo
+echo "-- hybrid search (the default): BM25 and passage vectors fused per page"
 t search asyncio event loop -n 3
 echo
-t search list comprehension -n 3
-echo
 t search "unicode normalization" -n 3
+echo
+echo "-- a paraphrase that avoids the page's own words, in the three modes"
+Q="how can I run several functions at once and wait for them all"
+t search "$Q" -n 3 --mode keyword
+echo
+t search "$Q" -n 3 --mode semantic
+echo
+t search "$Q" -n 3
+echo
+echo "-- pages like the first result"
+ID=$("$TROVE" --db "$DB" search "$Q" -n 1 --json | sed -n 's/.*"id":\([0-9]*\).*/\1/p' | head -1)
+if [ -n "$ID" ]; then t search --like "$ID" -n 3; fi
 echo
 echo "-- scanning again: every page is unchanged"
 t scan python

@@ -226,13 +226,15 @@ static int run_one(rp_ctx *r, const trove_scan_opts *o, const char *name, trove_
   trove_scan_report one = {0};
   trove__scan_fill_report(&r->c, p, &one);
   memcpy(rep->summary, one.summary, sizeof rep->summary);
+  rep->embed_busy += one.embed_busy;
   sl_pipeline_destroy(p);
   return trove__scan_result(&r->c, rc, err);
 }
 
 /* Runs r's pipeline in pending mode over its source, when anything awaits
  * embedding there (one cheap query decides). */
-static int pending_pass(rp_ctx *r, const trove_scan_opts *o, const char *name, trove_err *err) {
+static int pending_pass(rp_ctx *r, const trove_scan_opts *o, const char *name,
+                        trove_scan_report *rep, trove_err *err) {
   if (!r->c.vectors)
     return 0;
   trove_store_item *first = NULL;
@@ -246,16 +248,16 @@ static int pending_pass(rp_ctx *r, const trove_scan_opts *o, const char *name, t
   r->pending = true;
   rc = run_one(r, o, name, &one, err);
   r->pending = false;
+  rep->embed_busy += one.embed_busy;
   return rc;
 }
 
 int trove__embed_pending(scan_ctx *c, const trove_scan_opts *o, const char *name,
                          trove_scan_report *rep, trove_err *err) {
-  (void)rep;
   rp_ctx r = {.c = {.writer = c->writer, .reader = c->reader, .source_id = c->source_id,
                     .embedder = c->embedder, .vectors = c->vectors}};
   pthread_mutex_init(&r.c.lock, NULL);
-  int rc = pending_pass(&r, o, name, err);
+  int rc = pending_pass(&r, o, name, rep, err);
   c->counts.embedded += r.c.counts.embedded;
   c->counts.passages += r.c.counts.passages;
   c->counts.skipped += r.c.counts.skipped;
@@ -298,7 +300,7 @@ int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *op
       r.c.source_id = list[i].id;
       rc = run_one(&r, opts, list[i].name, rep, err);
       int64_t seen = atomic_load_explicit(&r.c.seen, memory_order_relaxed); /* joined */
-      rc = rc ? rc : pending_pass(&r, opts, list[i].name, err);
+      rc = rc ? rc : pending_pass(&r, opts, list[i].name, rep, err);
       atomic_store_explicit(&r.c.seen, seen, memory_order_relaxed); /* rows, not pending */
     }
   if (r.c.vectors)

@@ -81,6 +81,7 @@ typedef struct trove_scan_report {
   int64_t deleted;   /* items gone from the source, deleted at the end */
   int64_t embedded;  /* items whose passages and vectors were (re)written */
   int64_t passages;  /* passages those items have */
+  double embed_busy; /* seconds the embed stage spent splitting and embedding */
   struct {
     char name[24];
     int64_t count;

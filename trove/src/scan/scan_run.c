@@ -87,8 +87,14 @@ void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_repor
     rep->reasons[i].count = c->counts.reasons[i].count;
     rep->n_reasons = i + 1;
   }
-  if (p)
-    sl_pipeline_summary(p, rep->summary, sizeof rep->summary);
+  if (!p)
+    return;
+  sl_pipeline_summary(p, rep->summary, sizeof rep->summary);
+  sl_stage_stats st[16];
+  size_t n = sl_pipeline_stats(p, st, 16);
+  for (size_t i = 0; i < n && i < 16; i++)
+    if (strcmp(st[i].name, "embed") == 0)
+      rep->embed_busy += st[i].busy;
 }
 
 static int run_pipeline(scan_ctx *c, const trove_scan_opts *o, const char *what,
@@ -222,8 +228,9 @@ void trove_scan_report_print(const trove_scan_report *rep, const char *what, FIL
           (long long)rep->unchanged, (long long)rep->skipped, (long long)rep->failed,
           (long long)rep->deleted, rep->seconds);
   if (rep->embedded)
-    fprintf(out, "  embedded %lld items: %lld passages\n", (long long)rep->embedded,
-            (long long)rep->passages);
+    fprintf(out, "  embedded %lld items: %lld passages in %.1f s of the embed stage (%.0f "
+            "passages/s)\n", (long long)rep->embedded, (long long)rep->passages,
+            rep->embed_busy, rep->embed_busy > 0 ? (double)rep->passages / rep->embed_busy : 0.0);
   for (size_t i = 0; i < rep->n_reasons; i++)
     fprintf(out, "  skipped %-12s %lld\n", rep->reasons[i].name, (long long)rep->reasons[i].count);
   if (rep->summary[0])

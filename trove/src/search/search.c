@@ -146,7 +146,7 @@ static int nomem(ctx *x) {
 static int store_search(ctx *x, const char *q, size_t limit, trove_store_hit **h, size_t *n) {
   trove_store_search_opts o = {.limit = limit, .source = x->p->source, .type = x->p->type,
                                .w_title = x->p->w_title, .w_headings = x->p->w_headings,
-                               .w_text = x->p->w_text, .snippet_tokens = 1};
+                               .w_text = x->p->w_text, .snippet_tokens = -1};
   return trove_store_search(x->st, q, &o, h, n, x->err);
 }
 

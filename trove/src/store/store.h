@@ -372,7 +372,9 @@ typedef struct trove_store_search_opts {
    * / text), so a word in a title counts as ten in the body. */
   double w_title, w_headings, w_text;
   const char *mark_open, *mark_close; /* around matches; NULL: "[" and "]" */
-  int snippet_tokens;                 /* snippet length; 0: 24 */
+  int snippet_tokens;                 /* snippet length; 0: 24; negative: no
+                                         snippet (hit.snippet NULL), the fast
+                                         way for rankers that highlight alone */
 } trove_store_search_opts;
 
 typedef struct trove_store_hit {

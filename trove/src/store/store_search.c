@@ -50,18 +50,27 @@ static int safe_query(const char *q, trove_buf *b) {
   return 0;
 }
 
+/* The top `limit` items by BM25 are found first (the inner query, which
+ * the sort needs for every match), and only they get a snippet: snippet()
+ * re-reads an item's text, 1-4 ms for a long page, so computing it for
+ * every match made a common word cost half a second. ?7 = 0: no snippet. */
 static const char search_sql[] =
-    "SELECT i.id, -bm25(items_fts, ?2, ?3, ?4) AS score, i.title, i.external_id,"
-    " snippet(items_fts, -1, ?5, ?6, '\xe2\x80\xa6', ?7), s.name, i.type, i.is_link_hub"
-    " FROM items_fts JOIN items i ON i.id = items_fts.rowid"
-    " JOIN sources s ON s.id = i.source_id"
-    " WHERE items_fts MATCH ?1 AND i.hidden_at IS NULL"
-    " AND (?8 IS NULL OR i.source_id = ?8) AND (?9 IS NULL OR i.type = ?9)"
-    " ORDER BY score DESC, i.id LIMIT ?10";
+    "SELECT t.id, t.score, i.title, i.external_id,"
+    " CASE WHEN ?7 > 0 THEN (SELECT snippet(items_fts, -1, ?5, ?6, '\xe2\x80\xa6', ?7)"
+    "  FROM items_fts WHERE items_fts MATCH ?1 AND items_fts.rowid = t.id) END,"
+    " s.name, i.type, i.is_link_hub"
+    " FROM (SELECT items_fts.rowid AS id, -bm25(items_fts, ?2, ?3, ?4) AS score"
+    "  FROM items_fts JOIN items j ON j.id = items_fts.rowid"
+    "  WHERE items_fts MATCH ?1 AND j.hidden_at IS NULL"
+    "  AND (?8 IS NULL OR j.source_id = ?8) AND (?9 IS NULL OR j.type = ?9)"
+    "  ORDER BY score DESC, items_fts.rowid LIMIT ?10) t"
+    " JOIN items i ON i.id = t.id JOIN sources s ON s.id = i.source_id"
+    " ORDER BY t.score DESC, t.id";
 
 static void bind_search(sqlite3_stmt *s, const trove_buf *q, const trove_store_search_opts *o,
                         int64_t source_id) {
-  int tokens = o->snippet_tokens > 0 ? o->snippet_tokens : DEFAULT_SNIPPET;
+  int tokens = o->snippet_tokens > 0 ? o->snippet_tokens : o->snippet_tokens < 0 ? 0
+                                                                        : DEFAULT_SNIPPET;
   sqlite3_bind_text64(s, 1, q->data, q->len, SQLITE_STATIC, SQLITE_UTF8);
   sqlite3_bind_double(s, 2, o->w_title > 0 ? o->w_title : 10.0);
   sqlite3_bind_double(s, 3, o->w_headings > 0 ? o->w_headings : 4.0);
