@@ -438,6 +438,34 @@ int trove_index_search_exact(trove_index *x, const float *q, size_t dim, size_t 
   return search(x, q, dim, k, true, filter, arg, out, nout, err);
 }
 
+bool trove_index_contains(trove_index *x, uint64_t id) {
+  if (!x)
+    return false;
+  rd_lock(x);
+  bool live = trove__idmap_get(&x->g.map, id) != UINT32_MAX;
+  rw_unlock(x);
+  return live;
+}
+
+int trove_index_ids(trove_index *x, uint64_t **out, size_t *n, trove_err *err) {
+  if (!x || !out || !n)
+    return trove_err_set(err, TROVE_EINVAL, "trove_index_ids: NULL argument");
+  *out = NULL;
+  *n = 0;
+  rd_lock(x);
+  size_t live = x->g.n - x->g.n_dead, k = 0;
+  uint64_t *v = live ? trove_malloc(live * sizeof *v) : NULL;
+  for (size_t i = 0; v && i < x->g.n; i++)
+    if (!x->g.dead[i])
+      v[k++] = x->g.ids[i];
+  rw_unlock(x);
+  if (live && !v)
+    return trove_err_set(err, TROVE_ENOMEM, "out of memory listing the index's ids");
+  *out = v;
+  *n = k;
+  return 0;
+}
+
 size_t trove_index_count(trove_index *x) {
   if (!x)
     return 0;

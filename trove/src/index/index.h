@@ -126,6 +126,15 @@ int trove_index_search_exact(trove_index *idx, const float *q, size_t dim, size_
 /* Number of live vectors (tombstones excluded). Any thread. */
 size_t trove_index_count(trove_index *idx);
 
+/* True when id is live in the index. Any thread. */
+bool trove_index_contains(trove_index *idx, uint64_t id);
+
+/* The live ids, in no particular order, into a new array *out of *n (the
+ * caller's: trove_free; NULL when n is 0): how a caller reconciles the
+ * index with the ids it should hold. Any thread. Returns 0, TROVE_EINVAL or
+ * TROVE_ENOMEM. */
+int trove_index_ids(trove_index *idx, uint64_t **out, size_t *n, trove_err *err);
+
 /* Number of tombstones awaiting compaction. Any thread. */
 size_t trove_index_dead(trove_index *idx);
 

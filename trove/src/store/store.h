@@ -320,12 +320,6 @@ int trove_store_passage_get(trove_store *st, int64_t passage_id, int64_t *item_i
 /* Frees an array from trove_store_passages_get. */
 void trove_store_passages_free(trove_store_passage *p, size_t n);
 
-/* Stores passage_id's vector under model (replacing one there). The first
- * vector of a model fixes its dimension. Returns 0, TROVE_ENOENT (no such
- * passage) or TROVE_EINVAL (empty model, dim 0 or not the model's). */
-int trove_store_vector_put(trove_store *st, int64_t passage_id, const char *model,
-                           const float *v, size_t dim, trove_err *err);
-
 /* Reads passage_id's vector under model into a new array *out of *dim floats
  * (trove_free). Returns 0, TROVE_ENOENT or TROVE_ECORRUPT (a blob whose size
  * is not the model's dim). */
@@ -337,9 +331,10 @@ int trove_store_vector_get(trove_store *st, int64_t passage_id, const char *mode
  * ids appended to *removed when not NULL), stores vecs[i*dim .. +dim) as
  * passage i's vector, and marks the item embedded under model, so
  * trove_store_items_next no longer lists it as pending (n == 0 is an item
- * with no passage, still embedded). The mark goes when the item's title or
- * text changes. Returns 0, TROVE_ENOENT (no such item), TROVE_EINVAL (a bad
- * argument or span, dim not the model's). */
+ * with no passage, still embedded). The first call for a model fixes its
+ * dimension. The mark goes when the item's title or text changes. Returns
+ * 0, TROVE_ENOENT (no such item), TROVE_EINVAL (a bad argument or span, dim
+ * not the model's). */
 int trove_store_item_embed(trove_store *st, int64_t item_id, const char *model,
                            const trove_store_passage *p, const float *vecs, size_t n,
                            size_t dim, int64_t *ids, trove_store_ids *removed, trove_err *err);

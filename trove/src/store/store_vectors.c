@@ -2,18 +2,23 @@
  * (model, passage), stored as a float32 blob, and what a persisted vector
  * index needs to know it is current and to rebuild itself.
  *
+ * Vectors are written only by trove_store_item_embed, in the same savepoint
+ * as the passages they belong to, so a vector is never stored against a
+ * passage from an older split of its item's text.
+ *
  * Vectors are written in native byte order, which is little-endian on every
  * platform trove builds for (checked at compile time), so a blob is exactly
  * dim * 4 bytes of IEEE floats. Blobs read back are hostile: a size that is
  * not the model's dim gives TROVE_ECORRUPT, never a short read.
  *
  * A persisted index (issue 6) learns what changed from two things: the
- * passage ids that passages_replace, source_remove and delete_unseen report
- * (its tombstones), and vector_models.version, bumped by triggers in the
- * same transaction as every vector change, cascades included. An index file
- * saved at version V is current iff trove_store_vectors_version still says
- * V; otherwise it rebuilds from trove_store_vectors_next, which walks one
- * model's vectors in passage order straight off the table's primary key.
+ * passage ids that passages_replace, item_embed, source_remove and
+ * delete_unseen report (its tombstones), and vector_models.version, bumped
+ * by triggers in the same transaction as every vector change, cascades
+ * included. An index file saved at version V is current iff
+ * trove_store_vectors_version still says V; otherwise it rebuilds from
+ * trove_store_vectors_next, which walks one model's vectors in passage order
+ * straight off the table's primary key.
  */
 #include "store_int.h"
 
@@ -98,25 +103,6 @@ static int insert_vector(trove_store *st, int64_t model_id, int64_t passage_id,
     return trove_err_set(err, TROVE_ENOENT, "no passage with id %lld for its vector",
                          (long long)passage_id);
   return st__fail(st, rc, "storing a vector", err);
-}
-
-int trove_store_vector_put(trove_store *st, int64_t passage_id, const char *model,
-                           const float *v, size_t dim, trove_err *err) {
-  if (!st || !model || !model[0] || !v || dim == 0 || dim > MAX_DIM)
-    return trove_err_set(err, TROVE_EINVAL, "a vector needs a model name and 1 to %d "
-                         "floats", MAX_DIM);
-  int64_t model_id;
-  bool own;
-  int rc = st__save(st, &own, err);
-  if (rc)
-    return rc;
-  if ((rc = model_ensure(st, model, dim, &model_id, err)) ||
-      (rc = insert_vector(st, model_id, passage_id, v, dim, err)))
-    goto out_undo;
-  return st__release(st, own, err);
-out_undo:
-  st__undo(st, own);
-  return rc;
 }
 
 /* Copies a blob of dim floats into dst; ECORRUPT when its size is wrong. */

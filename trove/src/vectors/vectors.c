@@ -1,12 +1,23 @@
 /* vectors.c: the index of one database and model, kept in step with the
  * store (see vectors.h for the protocol). The one invariant: when `stale`
  * is false, the index holds exactly the store's vectors at `version`.
- * Everything here either keeps it (begin/commit) or restores it (a build
- * from the store). */
+ * Everything here either keeps it (begin/commit) or restores it: a catch-up
+ * of a loaded file that is behind, or a build from the store.
+ *
+ * Why a catch-up works: a passage's vector never changes under the same id
+ * (trove_store_item_embed gives new passages new ids, and ids are never
+ * reused), so the index is current exactly when its live ids are the
+ * store's ids. A file saved before a crash or a kill lacks only the last
+ * work; comparing id sets and inserting what is missing costs in
+ * proportion to that, where a build re-inserts everything (minutes at
+ * 100k). Long scans also save every SAVE_EVERY seconds, so the gap stays
+ * small. */
 #include "vectors.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct trove_vectors {
   trove_index *idx;
@@ -14,10 +25,19 @@ struct trove_vectors {
   size_t dim;
   int64_t version; /* the store's vectors version the index matches */
   bool stale;      /* another writer changed vectors: rebuild before saving */
+  bool dirty;      /* changed since loaded or saved */
+  double saved_at; /* monotonic seconds of the last save (or the open) */
   char note[512];
 };
 
-enum { PAGE = 1024 }; /* vectors read per store call while building */
+enum { PAGE = 1024 };            /* vectors read per store call while building */
+static const double SAVE_EVERY = 60; /* seconds between saves during long runs */
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* ---- changes ------------------------------------------------------------- */
 
@@ -136,11 +156,111 @@ static int build(trove_vectors *v, trove_store *st, trove_err *err) {
   v->idx = idx;
   v->version = version;
   v->stale = false;
+  v->dirty = true;
   return 0;
 }
 
-/* Loads v->path when it is current; 0 with v->idx NULL when it is not
- * (the reason in v->note), an error only for a failing store. */
+/* A growable sorted list of the store's ids, for the catch-up. */
+typedef struct idlist {
+  int64_t *v;
+  size_t n, cap;
+} idlist;
+
+static int idlist_add(idlist *l, const int64_t *ids, size_t n) {
+  if (l->n + n > l->cap) {
+    size_t cap = l->cap ? l->cap : 4096;
+    while (cap < l->n + n)
+      cap *= 2;
+    int64_t *g = trove_realloc(l->v, cap * sizeof *g);
+    if (!g)
+      return TROVE_ENOMEM;
+    l->v = g;
+    l->cap = cap;
+  }
+  memcpy(l->v + l->n, ids, n * sizeof *ids);
+  l->n += n;
+  return 0;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Inserts the page's vectors that idx lacks; their count goes to *added. */
+static int add_missing(trove_index *idx, const int64_t *ids, const float *vecs, size_t n,
+                       size_t dim, size_t *added, trove_err *err) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    k += !trove_index_contains(idx, (uint64_t)ids[i]);
+  if (k == 0)
+    return 0;
+  uint64_t *mi = trove_malloc(k * sizeof *mi);
+  float *mv = trove_malloc(k * dim * sizeof *mv);
+  int rc = mi && mv ? 0 : trove_err_set(err, TROVE_ENOMEM, "out of memory updating the index");
+  for (size_t i = 0, j = 0; rc == 0 && i < n; i++)
+    if (!trove_index_contains(idx, (uint64_t)ids[i])) {
+      mi[j] = (uint64_t)ids[i];
+      memcpy(mv + j++ * dim, vecs + i * dim, dim * sizeof *mv);
+    }
+  rc = rc ? rc : trove_index_add_batch(idx, k, mi, mv, dim, 0, err);
+  *added += rc ? 0 : k;
+  trove_free(mi);
+  trove_free(mv);
+  return rc;
+}
+
+/* Removes from idx every id that is not in the sorted list. */
+static int remove_extra(trove_index *idx, const idlist *keep, size_t *removed, trove_err *err) {
+  uint64_t *ids = NULL;
+  size_t n = 0;
+  int rc = trove_index_ids(idx, &ids, &n, err);
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    int64_t id = (int64_t)ids[i];
+    if (!bsearch(&id, keep->v, keep->n, sizeof id, cmp_i64) &&
+        trove_index_remove(idx, ids[i]) == 0)
+      (*removed)++;
+  }
+  trove_free(ids);
+  return rc;
+}
+
+/* Brings a loaded idx in step with the store's vectors (see the top of the
+ * file). The version is read first, as in build. */
+static int catch_up(trove_vectors *v, trove_store *st, trove_index *idx, int64_t version,
+                    size_t *added, size_t *removed, trove_err *err) {
+  idlist keep = {0};
+  int64_t *ids = trove_malloc(PAGE * sizeof *ids);
+  float *vecs = trove_malloc(PAGE * v->dim * sizeof *vecs);
+  int rc = ids && vecs ? 0 : trove_err_set(err, TROVE_ENOMEM, "out of memory updating the index");
+  for (int64_t after = 0; rc == 0;) {
+    size_t n = 0;
+    rc = trove_store_vectors_next(st, v->model, after, PAGE, v->dim, ids, vecs, &n, err);
+    if (rc == TROVE_ENOENT) {
+      trove_err_clear(err);
+      rc = 0;
+      break;
+    }
+    if (rc || n == 0)
+      break;
+    if ((rc = idlist_add(&keep, ids, n)) == TROVE_ENOMEM)
+      trove_err_set(err, rc, "out of memory updating the index");
+    rc = rc ? rc : add_missing(idx, ids, vecs, n, v->dim, added, err);
+    after = ids[n - 1];
+  }
+  /* keyset pages come in id order: keep.v is sorted */
+  rc = rc ? rc : remove_extra(idx, &keep, removed, err);
+  trove_free(keep.v);
+  trove_free(ids);
+  trove_free(vecs);
+  if (rc == 0)
+    trove_index_set_tag(idx, (uint64_t)version);
+  return rc;
+}
+
+/* Loads v->path and, when it is behind the store, catches it up; 0 with
+ * v->idx NULL when there is no usable file (the reason in v->note), an
+ * error only for a failing store or memory. */
 static int try_load(trove_vectors *v, trove_store *st, trove_err *err) {
   int64_t version, count;
   int rc = store_version(v, st, &version, &count, err);
@@ -155,10 +275,19 @@ static int try_load(trove_vectors *v, trove_store *st, trove_err *err) {
     snprintf(v->note, sizeof v->note, "%s", le.msg);
   } else if (trove_index_tag(idx) != (uint64_t)version ||
              trove_index_count(idx) != (size_t)count) {
-    snprintf(v->note, sizeof v->note, "index file %s is out of date (version %llu, the "
-             "database is at %lld)", v->path, (unsigned long long)trove_index_tag(idx),
-             (long long)version);
-    trove_index_destroy(idx);
+    size_t added = 0, removed = 0;
+    unsigned long long was = (unsigned long long)trove_index_tag(idx);
+    if ((rc = catch_up(v, st, idx, version, &added, &removed, err))) {
+      trove_index_destroy(idx);
+      return rc;
+    }
+    v->idx = idx;
+    v->version = version;
+    v->stale = false;
+    v->dirty = true;
+    snprintf(v->note, sizeof v->note, "loaded %s (version %llu) and caught up with the "
+             "database (version %lld): %zu vectors added, %zu removed", v->path, was,
+             (long long)version, added, removed);
   } else {
     v->idx = idx;
     v->version = version;
@@ -179,6 +308,7 @@ int trove_vectors_open(trove_store *st, const char *model, size_t dim, const cha
   if (!v || !(v->model = trove_strdup(model)))
     goto out_nomem;
   v->dim = dim;
+  v->saved_at = now_s();
   int rc = path ? ((v->path = trove_strdup(path)) ? 0 : TROVE_ENOMEM)
                 : trove_vectors_default_path(trove_store_path(st), model, &v->path, err);
   if (rc == TROVE_ENOMEM)
@@ -258,15 +388,37 @@ int trove_vectors_commit(trove_vectors *v, trove_store *st, const trove_vectors_
   else if (c && !v->stale)
     apply(v, c);
   v->version = version;
+  v->dirty = v->dirty || (c && (c->n || c->removed.n));
+  /* a long run saves as it goes, so a kill loses little index work; a
+   * failure here is not the commit's, and the final save reports it */
+  if (!v->stale && v->dirty && now_s() - v->saved_at >= SAVE_EVERY)
+    trove_vectors_save(v, st, NULL);
+  return 0;
+}
+
+/* Catches an out-of-step index up with the store (another writer wrote, or
+ * an index update failed): cheaper than a build, and exact. */
+static int resync(trove_vectors *v, trove_store *st, trove_err *err) {
+  int64_t version, count;
+  size_t added = 0, removed = 0;
+  int rc = store_version(v, st, &version, &count, err);
+  rc = rc ? rc : catch_up(v, st, v->idx, version, &added, &removed, err);
+  if (rc)
+    return rc;
+  v->version = version;
+  v->stale = false;
   return 0;
 }
 
 int trove_vectors_save(trove_vectors *v, trove_store *st, trove_err *err) {
   if (!v || !st)
     return trove_err_set(err, TROVE_EINVAL, "trove_vectors_save: NULL argument");
-  int rc = v->stale ? build(v, st, err) : 0;
+  int rc = v->stale ? resync(v, st, err) : 0;
   if (rc)
     return rc;
   trove_index_set_tag(v->idx, (uint64_t)v->version);
-  return trove_index_save(v->idx, v->path, err);
+  v->saved_at = now_s();
+  if ((rc = trove_index_save(v->idx, v->path, err)) == 0)
+    v->dirty = false;
+  return rc;
 }

@@ -6,10 +6,12 @@
  * minutes at 100k passages. So the index file carries a tag: the store's
  * vectors version for the model (store.h: bumped in the same transaction as
  * every vector insert, update and delete, cascades included). Opening
- * compares the two. Equal: the file is current and is mapped as is. Missing,
- * damaged, another dimension, or a different version (another process
- * wrote vectors, a crash came between a commit and the save): the index is
- * rebuilt from the store's vectors, so a bad file costs time, never results.
+ * compares the two. Equal: the file is current and is mapped as is. Behind
+ * (another process wrote vectors, a kill came between a commit and the
+ * save): the loaded index catches up, inserting the store's vectors it
+ * lacks and dropping ids the store no longer has, a cost in proportion to
+ * the gap. Missing, damaged or of another dimension: the index is built
+ * from the store's vectors. A bad file costs time, never results.
  *
  * Writers keep it in step incrementally. The store's writer wraps each of
  * its transactions: trove_vectors_begin right after trove_store_begin (the
@@ -18,7 +20,9 @@
  * instead of trove_store_commit, handing over the passage ids the
  * transaction removed and the vectors it added; they reach the index only
  * once the commit succeeded. If somebody else wrote in between, the index
- * is marked out of step, and trove_vectors_save rebuilds it before saving.
+ * is marked out of step, and trove_vectors_save catches it up before
+ * saving. A long run also saves every minute from trove_vectors_commit, so
+ * a killed scan leaves a file that is only a little behind.
  *
  * The default file sits beside the database: "<db>.<model>.hnsw".
  *
@@ -64,9 +68,9 @@ int trove_vectors_default_path(const char *db_path, const char *model, char **ou
                                trove_err *err);
 
 /* Opens the index of `model` (dim floats per vector) for the database of
- * st, at path (NULL: the default path): loads the file when its tag equals
- * the store's vectors version, else builds the index from the store's
- * vectors (the file is not written until trove_vectors_save).
+ * st, at path (NULL: the default path): loads the file, catching it up when
+ * its tag is behind the store's vectors version, else builds the index from
+ * the store's vectors (the file is not written until trove_vectors_save).
  * trove_vectors_note says which happened and why. st is used during the
  * call only. Returns 0; TROVE_EINVAL (NULL argument, empty model, dim 0 or
  * above 65536); what the store returns (TROVE_EINVAL: the database has the
@@ -86,10 +90,12 @@ size_t trove_vectors_dim(const trove_vectors *v);
 /* The file the index is saved to. */
 const char *trove_vectors_path(const trove_vectors *v);
 /* One line on how the index was opened: "loaded 1234 vectors from F",
- * "built 1234 vectors from the database (F is damaged: ...)". */
+ * "loaded F (version 7) and caught up with the database (version 9): 12
+ * vectors added, 3 removed", "built 1234 vectors from the database (F is
+ * damaged: ...)". */
 const char *trove_vectors_note(const trove_vectors *v);
 /* True when the index no longer matches the store (another writer) and the
- * next save rebuilds it. */
+ * next save catches it up. */
 bool trove_vectors_stale(const trove_vectors *v);
 
 /* Call right after trove_store_begin on the writer handle st: notes whether
@@ -106,7 +112,7 @@ int trove_vectors_begin(trove_vectors *v, trove_store *st, trove_err *err);
 int trove_vectors_commit(trove_vectors *v, trove_store *st, const trove_vectors_changes *c,
                          trove_err *err);
 
-/* Makes the index current (rebuilding it from st when out of step) and
+/* Makes the index current (catching it up with st when out of step) and
  * saves it atomically to its path, tagged with the store's version.
  * Returns 0, the store's error, TROVE_EIO (the file cannot be written: the
  * message says why) or TROVE_ENOMEM. */

@@ -56,6 +56,22 @@ static int rm_one(const char *p, const struct stat *sb, int f, struct FTW *w) {
   return remove(p);
 }
 
+/* Embeds d's passages sp[0..ps->n), stores them with their vectors, and
+ * adds the vectors to the index under the passage ids the store gave. */
+static void embed_doc(doc *d, const trove_passages *ps, const trove_store_passage *sp) {
+  trove_err err = {0};
+  float v[16 * 512];
+  int64_t pid[16];
+  for (size_t i = 0; i < ps->n; i++) {
+    const char *t = ps->v[i].input;
+    CHECK(trove_embedder_embed_batch(emb, &t, NULL, 1, v + i * 512, &err) == 0);
+  }
+  CHECK(trove_store_item_embed(st, d->id, trove_embedder_name(emb), sp, v, ps->n, 512, pid,
+                               NULL, &err) == 0);
+  for (size_t i = 0; i < ps->n; i++)
+    CHECK(trove_index_add(idx, (uint64_t)pid[i], v + i * 512, 512, &err) == 0);
+}
+
 static void add_doc(doc *d, bool embed) {
   trove_err err = {0};
   trove_store_item it = {.external_id = d->ext, .type = d->type, .title = d->title,
@@ -65,19 +81,14 @@ static void add_doc(doc *d, bool embed) {
   CHECK(trove_passage_split(emb, d->title, d->text, strlen(d->text), NULL, 0, NULL, &ps,
                             &err) == 0);
   trove_store_passage sp[16];
-  int64_t pid[16];
   CHECK(ps.n > 0 && ps.n <= 16);
   for (size_t i = 0; i < ps.n; i++)
     sp[i] = (trove_store_passage){.ordinal = (int64_t)i, .start = (int64_t)ps.v[i].start,
                                   .end = (int64_t)ps.v[i].end};
-  CHECK(trove_store_passages_replace(st, d->id, sp, ps.n, pid, NULL, &err) == 0);
-  for (size_t i = 0; embed && i < ps.n; i++) {
-    float v[512];
-    const char *t = ps.v[i].input;
-    CHECK(trove_embedder_embed_batch(emb, &t, NULL, 1, v, &err) == 0);
-    CHECK(trove_store_vector_put(st, pid[i], trove_embedder_name(emb), v, 512, &err) == 0);
-    CHECK(trove_index_add(idx, (uint64_t)pid[i], v, 512, &err) == 0);
-  }
+  if (embed)
+    embed_doc(d, &ps, sp);
+  else /* passages but no vectors: an item that never got embedded */
+    CHECK(trove_store_passages_replace(st, d->id, sp, ps.n, NULL, NULL, &err) == 0);
   trove_passages_free(&ps);
 }
 

@@ -8,7 +8,8 @@
  *     (trove_store_check);
  *   - every batch is all there or not at all, written by one pass (one tag);
  *   - the last batch the child reported is there, with its tag;
- *   - every item has its passages and vector; the vector count matches;
+ *   - every item has its passages and their vectors; the vector count
+ *     matches;
  *   - keyword search for a tag finds exactly the items carrying it.
  * Finally the parent itself reruns a full scan to completion and checks the
  * result, as `trove scan` after a crash would. */
@@ -36,8 +37,8 @@ static void tag_of(char *buf, size_t cap, int round, int pass) {
   snprintf(buf, cap, "tag%dx%d", round, pass);
 }
 
-/* Writes one batch: slot's PER_BATCH items, each with 2 passages and a
- * vector, in one transaction. */
+/* Writes one batch: slot's PER_BATCH items, each with 2 passages and their
+ * vectors, in one transaction. */
 static int write_slot(trove_store *st, int64_t version, const char *tag, int slot,
                       trove_err *e) {
   int rc = trove_store_begin(st, e);
@@ -49,10 +50,10 @@ static int write_slot(trove_store *st, int64_t version, const char *tag, int slo
     int64_t id, pid[2];
     trove_store_passage p[2] = {{.ordinal = 0, .start = 0, .end = 5},
                                 {.ordinal = 1, .start = 6, .end = 12}};
-    float v[DIM] = {(float)slot, (float)i};
-    if ((rc = trove_store_item_upsert(st, SRC, &it, &id, e)) == 0 &&
-        (rc = trove_store_passages_replace(st, id, p, 2, pid, NULL, e)) == 0)
-      rc = trove_store_vector_put(st, pid[0], "m", v, DIM, e);
+    float v[2 * DIM] = {(float)slot, (float)i};
+    v[DIM] = (float)slot, v[DIM + 1] = (float)i, v[DIM + 2] = 1; /* passage 1 */
+    if ((rc = trove_store_item_upsert(st, SRC, &it, &id, e)) == 0)
+      rc = trove_store_item_embed(st, id, "m", p, v, 2, DIM, pid, NULL, e);
   }
   if (rc == 0)
     return trove_store_commit(st, e);
@@ -118,9 +119,11 @@ static int check_slot(trove_store *st, int slot, char *tag, size_t cap) {
       snprintf(tag, cap, "%s", it.title);
     CHECK(it.title && strcmp(it.title, tag) == 0); /* one batch, one pass */
     CHECK(trove_store_passages_get(st, it.id, &p, &np, NULL) == 0 && np == 2);
-    CHECK(np == 2 && trove_store_vector_get(st, p[0].id, "m", &v, &dim, NULL) == 0);
-    CHECK(v && dim == DIM && v[0] == (float)slot && v[1] == (float)i);
-    trove_free(v);
+    for (size_t k = 0; k < np; k++) {
+      CHECK(trove_store_vector_get(st, p[k].id, "m", &v, &dim, NULL) == 0);
+      CHECK(v && dim == DIM && v[0] == (float)slot && v[1] == (float)i && v[2] == (float)k);
+      trove_free(v);
+    }
     trove_store_passages_free(p, np);
     trove_store_item_clear(&it);
   }
@@ -164,7 +167,7 @@ static void check_db(const note *last) {
   int64_t version, count;
   size_t dim;
   rc = trove_store_vectors_version(st, "m", &version, &dim, &count, &e);
-  CHECK(items == 0 || (rc == 0 && count == items));
+  CHECK(items == 0 || (rc == 0 && count == 2 * items));
   trove_store_close(st);
 }
 

@@ -51,11 +51,10 @@ static int write_batch(trove_store *st, int64_t src, trove_err *e) {
     int64_t id, pid[2];
     trove_store_passage p[2] = {{.ordinal = 0, .start = 0, .end = 4, .heading = "h"},
                                 {.ordinal = 1, .start = 5, .end = 10}};
-    float v[4] = {1, 2, 3, 4};
+    float v[2 * 4] = {1, 2, 3, 4, 5, 6, 7, 8};
     trove_store_ids removed = {0};
-    if ((rc = trove_store_item_upsert(st, src, &it, &id, e)) == 0 &&
-        (rc = trove_store_passages_replace(st, id, p, 2, pid, &removed, e)) == 0)
-      rc = trove_store_vector_put(st, pid[0], "m", v, 4, e);
+    if ((rc = trove_store_item_upsert(st, src, &it, &id, e)) == 0)
+      rc = trove_store_item_embed(st, id, "m", p, v, 2, 4, pid, &removed, e);
     trove_store_ids_free(&removed);
   }
   if (rc == 0)

@@ -520,37 +520,50 @@ static void passages_replace_reports_old_ids_and_checks_spans(void) {
   env_done(&v);
 }
 
-static void vectors_put_get_iterate_and_version(void) {
+/* Five vectors {i, 0.5, -i}, one per passage of item `item`, with ids in
+ * pid; vec[2 * 3] (passage 2's first float) is `two`. */
+static int embed_five(env *v, int64_t item, float two, int64_t *pid, trove_err *e) {
+  trove_store_passage p[5];
+  float vec[5 * 3];
+  for (int i = 0; i < 5; i++) {
+    p[i] = (trove_store_passage){.ordinal = i, .start = i, .end = i + 1};
+    vec[i * 3] = (float)i, vec[i * 3 + 1] = 0.5f, vec[i * 3 + 2] = -1.0f * (float)i;
+  }
+  vec[2 * 3] = two;
+  return trove_store_item_embed(v->st, item, "use", p, vec, 5, 3, pid, NULL, e);
+}
+
+static void vectors_embed_get_iterate_and_version(void) {
   env v;
   env_init(&v);
   trove_err e = {0};
-  int64_t item, pid[5], ver0, ver1, count;
+  int64_t item, pid[5], old[5], ver0, ver1, count;
   size_t dim;
   trove_store_item it = fx_item("/v", "V", "0123456789", 1);
   CHECK(trove_store_item_upsert(v.st, v.src, &it, &item, &e) == 0);
-  trove_store_passage p[5];
-  for (int i = 0; i < 5; i++)
-    p[i] = (trove_store_passage){.ordinal = i, .start = i, .end = i + 1};
-  CHECK(trove_store_passages_replace(v.st, item, p, 5, pid, NULL, &e) == 0);
   CHECK(trove_store_vectors_version(v.st, "use", &ver0, &dim, &count, &e) == TROVE_ENOENT);
-  float vec[3];
-  for (int i = 0; i < 5; i++) {
-    vec[0] = (float)i, vec[1] = 0.5f, vec[2] = -1.0f * (float)i;
-    CHECK(trove_store_vector_put(v.st, pid[i], "use", vec, 3, &e) == 0);
-  }
+  CHECK(embed_five(&v, item, 2, old, &e) == 0);
   CHECK(trove_store_vectors_version(v.st, "use", &ver0, &dim, &count, &e) == 0);
   CHECK(dim == 3 && count == 5);
-  vec[0] = 42;
-  CHECK(trove_store_vector_put(v.st, pid[2], "use", vec, 3, &e) == 0); /* replace */
+  CHECK(embed_five(&v, item, 42, pid, &e) == 0); /* re-embedding replaces every vector */
   CHECK(trove_store_vectors_version(v.st, "use", &ver1, &dim, &count, &e) == 0);
   CHECK(ver1 > ver0 && count == 5);
   float *got = NULL;
   CHECK(trove_store_vector_get(v.st, pid[2], "use", &got, &dim, &e) == 0 && dim == 3);
   CHECK(got && got[0] == 42 && got[1] == 0.5f);
   trove_free(got);
-  CHECK(trove_store_vector_put(v.st, pid[0], "use", vec, 4, &e) == TROVE_EINVAL);
-  CHECK(trove_store_vector_put(v.st, pid[4] + 9, "use", vec, 3, &e) == TROVE_ENOENT);
-  CHECK(trove_store_vector_put(v.st, pid[0], "", vec, 3, &e) == TROVE_EINVAL);
+  CHECK(trove_store_vector_get(v.st, old[2], "use", &got, &dim, &e) == TROVE_ENOENT && !got);
+  trove_store_passage p = {.ordinal = 0, .start = 0, .end = 1};
+  float vec[4] = {1, 0.5f, -1, 0};
+  int64_t scratch; /* a failed call zeroes its ids: keep pid[] out of it */
+  CHECK(trove_store_item_embed(v.st, item, "use", &p, vec, 1, 4, &scratch, NULL, &e) ==
+        TROVE_EINVAL);
+  CHECK(trove_store_item_embed(v.st, item + 9, "use", &p, vec, 1, 3, &scratch, NULL, &e) ==
+        TROVE_ENOENT);
+  CHECK(trove_store_item_embed(v.st, item, "", &p, vec, 1, 3, &scratch, NULL, &e) ==
+        TROVE_EINVAL);
+  CHECK(trove_store_vectors_version(v.st, "use", &ver0, &dim, &count, &e) == 0);
+  CHECK(ver0 == ver1 && count == 5); /* the refused calls changed nothing */
   CHECK(trove_store_vector_get(v.st, pid[0], "other", &got, &dim, &e) == TROVE_ENOENT);
   int64_t ids[2];
   float buf[6];
@@ -559,18 +572,17 @@ static void vectors_put_get_iterate_and_version(void) {
   do {
     CHECK(trove_store_vectors_next(v.st, "use", after, 2, 3, ids, buf, &n, &e) == 0);
     for (size_t i = 0; i < n; i++, total++)
-      CHECK(ids[i] == pid[total] && buf[i * 3 + 1] == 0.5f);
+      CHECK(total < 5 && ids[i] == pid[total] && buf[i * 3 + 1] == 0.5f);
     if (n)
       after = ids[n - 1];
   } while (n && total < 10);
   CHECK(total == 5);
   CHECK(trove_store_vectors_next(v.st, "use", 0, 2, 4, ids, buf, &n, &e) == TROVE_EINVAL);
   CHECK(trove_store_vectors_next(v.st, "nope", 0, 2, 3, ids, buf, &n, &e) == TROVE_ENOENT);
-  CHECK(trove_store_passages_replace(v.st, item, p, 1, NULL, NULL, &e) == 0);
+  CHECK(trove_store_passages_replace(v.st, item, &p, 1, NULL, NULL, &e) == 0);
   CHECK(trove_store_vectors_version(v.st, "use", &ver0, &dim, &count, &e) == 0);
   CHECK(count == 0 && ver0 > ver1); /* cascaded deletes bump the version too */
-  CHECK(trove_store_passages_replace(v.st, item, p, 5, pid, NULL, &e) == 0);
-  CHECK(trove_store_vector_put(v.st, pid[0], "use", vec, 3, &e) == 0);
+  CHECK(trove_store_item_embed(v.st, item, "use", &p, vec, 1, 3, pid, NULL, &e) == 0);
   raw_exec(v.f.db, "UPDATE passage_vectors SET vec = x'0011'");
   CHECK(trove_store_vector_get(v.st, pid[0], "use", &got, &dim, &e) == TROVE_ECORRUPT);
   CHECK(got == NULL);
@@ -625,7 +637,7 @@ int main(void) {
   RUN(items_next_pages_every_raw_item_once_in_id_order);
   RUN(item_embed_marks_until_the_text_changes);
   RUN(passages_replace_reports_old_ids_and_checks_spans);
-  RUN(vectors_put_get_iterate_and_version);
+  RUN(vectors_embed_get_iterate_and_version);
   RUN(stats_count_sources_reasons_and_size);
   return check_done("store_items_test");
 }

@@ -413,9 +413,8 @@ static void store_source_remove_takes_items_passages_vectors(void) {
   trove_store_passage p[2] = {{.ordinal = 0, .start = 0, .end = 5},
                               {.ordinal = 1, .start = 6, .end = 10}};
   int64_t pid[2];
-  CHECK(trove_store_passages_replace(st, item, p, 2, pid, NULL, &e) == 0);
-  float vec[4] = {1, 2, 3, 4};
-  CHECK(trove_store_vector_put(st, pid[0], "m", vec, 4, &e) == 0);
+  float vec[2 * 4] = {1, 2, 3, 4, 5, 6, 7, 8};
+  CHECK(trove_store_item_embed(st, item, "m", p, vec, 2, 4, pid, NULL, &e) == 0);
   trove_store_ids gone = {0};
   CHECK(trove_store_source_remove(st, "nope", &gone, &e) == TROVE_ENOENT && gone.n == 0);
   CHECK(trove_store_source_remove(st, "a", &gone, &e) == 0);
