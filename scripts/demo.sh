@@ -50,8 +50,8 @@ t search asyncio event loop -n 3
 echo
 t search "unicode normalization" -n 3
 echo
-echo "-- a paraphrase that avoids the page's own words, in the three modes"
-Q="how can I run several functions at once and wait for them all"
+echo "-- a paraphrase that avoids the target page's own words (collections.deque), three modes"
+Q="keep only the last n items seen"
 t search "$Q" -n 3 --mode keyword
 echo
 t search "$Q" -n 3 --mode semantic

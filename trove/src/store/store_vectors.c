@@ -160,23 +160,26 @@ int trove_store_vector_get(trove_store *st, int64_t passage_id, const char *mode
 
 int trove_store_vectors_version(trove_store *st, const char *model, int64_t *version,
                                 size_t *dim, int64_t *count, trove_err *err) {
-  if (!st || !model || !version || !dim || !count)
+  if (!st || !model || !version || !dim)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_vectors_version: NULL argument");
   int64_t model_id;
   int rc = model_find(st, model, &model_id, dim, err);
   if (rc)
     return rc;
+  /* the count reads every vector's page (the blobs live in the key's
+   * b-tree): only when asked */
   sqlite3_stmt *s = NULL;
-  rc = sqlite3_prepare_v2(st->db, "SELECT version, (SELECT count(*) FROM passage_vectors"
-                          " WHERE model_id = ?1) FROM vector_models WHERE id = ?1", -1, &s,
-                          NULL);
+  rc = sqlite3_prepare_v2(st->db, count ? "SELECT version, (SELECT count(*) FROM passage_vectors"
+                          " WHERE model_id = ?1) FROM vector_models WHERE id = ?1"
+                          : "SELECT version, 0 FROM vector_models WHERE id = ?1", -1, &s, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(s, 1, model_id);
     rc = sqlite3_step(s);
   }
   if (rc == SQLITE_ROW) {
     *version = sqlite3_column_int64(s, 0);
-    *count = sqlite3_column_int64(s, 1);
+    if (count)
+      *count = sqlite3_column_int64(s, 1);
     rc = 0;
   } else {
     rc = st__fail(st, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "reading a model", err);

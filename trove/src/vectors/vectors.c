@@ -98,15 +98,15 @@ int trove_vectors_default_path(const char *db_path, const char *model, char **ou
   return *out ? 0 : trove_err_set(err, TROVE_ENOMEM, "out of memory naming the index file");
 }
 
-/* The store's version and vector count for v's model; a model with no
- * vector yet is version 0, count 0. */
-static int store_version(trove_vectors *v, trove_store *st, int64_t *version, int64_t *count,
-                         trove_err *err) {
+/* The store's vectors version for v's model; a model with no vector yet is
+ * version 0. The version alone decides whether the index is current: every
+ * vector change bumps it. */
+static int store_version(trove_vectors *v, trove_store *st, int64_t *version, trove_err *err) {
   size_t dim = 0;
-  int rc = trove_store_vectors_version(st, v->model, version, &dim, count, err);
+  int rc = trove_store_vectors_version(st, v->model, version, &dim, NULL, err);
   if (rc == TROVE_ENOENT) {
     trove_err_clear(err);
-    *version = *count = 0;
+    *version = 0;
     return 0;
   }
   if (rc == 0 && dim != v->dim)
@@ -120,8 +120,8 @@ static int store_version(trove_vectors *v, trove_store *st, int64_t *version, in
  * between makes the tag older than the contents, which is safe, as it only
  * costs another build at the next open or save. */
 static int build(trove_vectors *v, trove_store *st, trove_err *err) {
-  int64_t version, count;
-  int rc = store_version(v, st, &version, &count, err);
+  int64_t version;
+  int rc = store_version(v, st, &version, err);
   if (rc)
     return rc;
   trove_index_params p;
@@ -262,8 +262,8 @@ static int catch_up(trove_vectors *v, trove_store *st, trove_index *idx, int64_t
  * v->idx NULL when there is no usable file (the reason in v->note), an
  * error only for a failing store or memory. */
 static int try_load(trove_vectors *v, trove_store *st, trove_err *err) {
-  int64_t version, count;
-  int rc = store_version(v, st, &version, &count, err);
+  int64_t version;
+  int rc = store_version(v, st, &version, err);
   if (rc)
     return rc;
   trove_err le = {0};
@@ -273,8 +273,7 @@ static int try_load(trove_vectors *v, trove_store *st, trove_err *err) {
     snprintf(v->note, sizeof v->note, "no index file %s yet", v->path);
   } else if (lrc) {
     snprintf(v->note, sizeof v->note, "%s", le.msg);
-  } else if (trove_index_tag(idx) != (uint64_t)version ||
-             trove_index_count(idx) != (size_t)count) {
+  } else if (trove_index_tag(idx) != (uint64_t)version) {
     size_t added = 0, removed = 0;
     unsigned long long was = (unsigned long long)trove_index_tag(idx);
     if ((rc = catch_up(v, st, idx, version, &added, &removed, err))) {
@@ -353,8 +352,8 @@ bool trove_vectors_stale(const trove_vectors *v) { return v && v->stale; }
 int trove_vectors_begin(trove_vectors *v, trove_store *st, trove_err *err) {
   if (!v || !st)
     return trove_err_set(err, TROVE_EINVAL, "trove_vectors_begin: NULL argument");
-  int64_t version, count;
-  int rc = store_version(v, st, &version, &count, err);
+  int64_t version;
+  int rc = store_version(v, st, &version, err);
   if (rc == 0 && version != v->version)
     v->stale = true;
   return rc;
@@ -375,8 +374,8 @@ int trove_vectors_commit(trove_vectors *v, trove_store *st, const trove_vectors_
                          trove_err *err) {
   if (!v || !st)
     return trove_err_set(err, TROVE_EINVAL, "trove_vectors_commit: NULL argument");
-  int64_t version = 0, count;
-  int rc = store_version(v, st, &version, &count, err); /* still inside the batch */
+  int64_t version = 0;
+  int rc = store_version(v, st, &version, err); /* still inside the batch */
   if (rc) {
     trove_store_rollback(st);
     return rc;
@@ -399,9 +398,9 @@ int trove_vectors_commit(trove_vectors *v, trove_store *st, const trove_vectors_
 /* Catches an out-of-step index up with the store (another writer wrote, or
  * an index update failed): cheaper than a build, and exact. */
 static int resync(trove_vectors *v, trove_store *st, trove_err *err) {
-  int64_t version, count;
+  int64_t version;
   size_t added = 0, removed = 0;
-  int rc = store_version(v, st, &version, &count, err);
+  int rc = store_version(v, st, &version, err);
   rc = rc ? rc : catch_up(v, st, v->idx, version, &added, &removed, err);
   if (rc)
     return rc;
@@ -413,6 +412,8 @@ static int resync(trove_vectors *v, trove_store *st, trove_err *err) {
 int trove_vectors_save(trove_vectors *v, trove_store *st, trove_err *err) {
   if (!v || !st)
     return trove_err_set(err, TROVE_EINVAL, "trove_vectors_save: NULL argument");
+  if (!v->stale && !v->dirty)
+    return 0; /* the file already holds this index */
   int rc = v->stale ? resync(v, st, err) : 0;
   if (rc)
     return rc;

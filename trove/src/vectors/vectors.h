@@ -113,7 +113,8 @@ int trove_vectors_commit(trove_vectors *v, trove_store *st, const trove_vectors_
                          trove_err *err);
 
 /* Makes the index current (catching it up with st when out of step) and
- * saves it atomically to its path, tagged with the store's version.
+ * saves it atomically to its path, tagged with the store's version; a no-op
+ * when nothing changed since it was loaded or saved.
  * Returns 0, the store's error, TROVE_EIO (the file cannot be written: the
  * message says why) or TROVE_ENOMEM. */
 int trove_vectors_save(trove_vectors *v, trove_store *st, trove_err *err);
