@@ -157,6 +157,12 @@ int trove__graph_insert_batch(trove__graph *g, size_t n, trove__source get, void
     g->max_level = levels[0];
     first = 1;
   }
+  /* Node 1 goes alone: its back link fills the first node's empty list,
+   * whose slot 1 (the anchor, hnsw.c) the threads read without its lock. */
+  if (first < n && base + first == 1) {
+    trove__graph_connect(g, &s[0], NULL, 1, levels[first]);
+    first++;
+  }
   run(g, lk, s, threads, levels, first, n, base);
 out_locks:
   if (lk)

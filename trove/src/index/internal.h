@@ -78,7 +78,8 @@ void trove__idmap_free(trove__idmap *m);
 
 /* Everything a compaction swaps: the vectors and the graph over them. Node
  * numbers are dense, 0..n-1, in insertion order. A neighbour list is one
- * count word followed by its slots. */
+ * count word followed by its slots; slot 1 of a level-0 list is the node's
+ * anchor, which no prune removes (hnsw.c). */
 typedef struct trove__graph {
   trove_index_params p;
   uint32_t m0;        /* level-0 list capacity, 2*m */

@@ -117,6 +117,8 @@ static bool keep_none(uint64_t id, void *arg) {
   return false;
 }
 
+static bool keep_only(uint64_t id, void *arg) { return id == *(const uint64_t *)arg; }
+
 static void filter_hides_what_it_rejects(void) {
   float *v = td_clustered(600, D, 6, 0.3f, seed);
   trove_index *x = make(600, v, 8, 64, 32);
@@ -203,9 +205,17 @@ static void update_replaces_the_vector_of_an_id(void) {
   size_t n;
   CHECK(trove_index_search(x, v + 299 * D, D, 3, NULL, NULL, h, &n, NULL) == 0 && n == 3);
   CHECK((h[0].id == 1000 && h[1].id == 1299) || (h[0].id == 1299 && h[1].id == 1000));
-  CHECK(trove_index_search(x, v, D, 3, NULL, NULL, h, &n, NULL) == 0);
+  /* v[0], 1000's old vector, is a tombstone now: nothing may score ~1
+   * against it. 1000 itself may still rank, with its new vector v[299]'s
+   * score, when v[299] is among v[0]'s 3 nearest (SEED=143 and 350: same
+   * cluster); that score is what the exact scan gives 1000 alone. */
+  uint64_t only = 1000;
+  trove_index_hit now;
+  CHECK(trove_index_search_exact(x, v, D, 1, keep_only, &only, &now, &n, NULL) == 0 && n == 1);
+  CHECK(now.score < 0.999f);
+  CHECK(trove_index_search(x, v, D, 3, NULL, NULL, h, &n, NULL) == 0 && n == 3);
   for (size_t i = 0; i < n; i++)
-    CHECK(h[i].id != 1000 || h[i].score > 0.999f);
+    CHECK(h[i].score < 0.999f && (h[i].id != 1000 || h[i].score == now.score));
   trove_index_destroy(x);
   free(v);
 }
@@ -281,9 +291,9 @@ static void batch_on_many_threads_keeps_recall(void) {
   double r = recall(x, q, 40, 10);
   fprintf(stderr, "  recall@10 %.3f at ef 64\n", r);
   CHECK(r >= 0.9);
-  /* Not exact at ef = n, unlike a sequential build: two near nodes inserted
-   * at once do not see each other, and a pruned back link can leave one
-   * unreachable (measured: 0-2 of 2000 nodes over 10 seeds). */
+  /* Not promised exact at ef = n, unlike a sequential build: a parallel
+   * insert can in theory go unanchored and then be stranded (hnsw.c,
+   * anchors; before them, 0-2 of 2000 nodes were, over 10 seeds). */
   CHECK(trove_index_set_ef_search(x, (uint32_t)n) == 0);
   CHECK(recall(x, q, 40, 10) >= 0.99);
   trove_index_destroy(x);
