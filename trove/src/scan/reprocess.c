@@ -123,24 +123,15 @@ static void rp_batch_free(void *batch, void *ctx) {
   sl_batch_free(b);
 }
 
-/* Embeds the batch's items that want it (scan_embed.c). */
+/* What the embed stage embeds of a row: what extract marked as wanted. */
+static scan_fields *rp_wants_embedding(void *item) {
+  rp_item *it = item;
+  return !it->rc && it->f.embed ? &it->f : NULL;
+}
+
 static int embed_stage(void *user, void *item, void **out) {
   rp_ctx *r = user;
-  sl_batch *b = item;
-  scan_fields *f[64];
-  size_t n = 0;
-  for (size_t i = 0; i < b->n && n < 64; i++) {
-    rp_item *it = b->items[i];
-    if (!it->rc && it->f.embed)
-      f[n++] = &it->f;
-  }
-  int rc = scan_embed(&r->c, f, n);
-  if (rc) {
-    rp_batch_free(b, NULL);
-    return rc;
-  }
-  *out = b;
-  return 0;
+  return scan_embed_stage(&r->c, item, rp_wants_embedding, rp_batch_free, out);
 }
 
 static int write_one(rp_ctx *r, rp_item *it, trove_vectors_changes *ch, trove_err *e) {

@@ -124,8 +124,9 @@ static int hand_out(embed_job *j) {
   return 0;
 }
 
-int scan_embed(scan_ctx *c, scan_fields *const *f, size_t n) {
-  if (!c->embedder || n == 0)
+/* Splits and embeds f[0..n); 0 or the first error, recorded in c->fatal. */
+static int embed_fields(scan_ctx *c, scan_fields *const *f, size_t n) {
+  if (n == 0)
     return 0;
   embed_job j = {.c = c, .f = f, .n = n, .dim = trove_embedder_dim(c->embedder)};
   int rc = sl_try_for(0, n, 1, split_range, &j);
@@ -137,6 +138,24 @@ int scan_embed(scan_ctx *c, scan_fields *const *f, size_t n) {
   trove_free(j.lens);
   trove_free(j.out);
   return rc ? scan_fatal(c, NULL, rc) : 0; /* keeps the first error's message */
+}
+
+int scan_embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item),
+                     sl_item_free_fn free_batch, void **out) {
+  scan_fields **f = c->embedder && b->n ? trove_malloc(b->n * sizeof *f) : NULL;
+  int rc = c->embedder && b->n && !f ? scan_fatal(c, NULL, TROVE_ENOMEM) : 0;
+  size_t n = 0;
+  for (size_t i = 0; f && i < b->n; i++)
+    if ((f[n] = wanted(b->items[i])))
+      f[n++]->embed = true;
+  rc = rc ? rc : embed_fields(c, f, n);
+  trove_free(f);
+  if (rc) {
+    free_batch(b, NULL);
+    return rc;
+  }
+  *out = b;
+  return 0;
 }
 
 /* ---- the writer's half ------------------------------------------------- */

@@ -129,13 +129,16 @@ int scan_write_stage(void *user, void *item);               /* scan_write.c */
 
 /* ---- embedding (scan_embed.c) --------------------------------------------- */
 
-/* Splits and embeds the fields f[0..n) whose `embed` is set: passages (the
- * tokenizer runs as a parallel loop on the current pool), then their
- * vectors in batches of up to 64 passages, as jobs on the same pool. A
- * document whose passages cannot be cut (never for valid input) is embedded
- * with none. Returns 0, or TROVE_ENOMEM / the model's error with c->fatal
- * set. No-op without c->embedder. */
-int scan_embed(scan_ctx *c, scan_fields *const *f, size_t n);
+/* The embed stage of both pipelines, for either item type: for every item
+ * of b that wanted() returns fields for (NULL: not this one), sets `embed`
+ * and cuts and embeds them: passages (the tokenizer runs as a parallel loop
+ * on the current pool), then their vectors in chunks of up to 64 passages,
+ * as jobs on the same pool. A document whose passages cannot be cut (never
+ * for valid input) is embedded with none. Without c->embedder b passes
+ * untouched. Hands b on in *out, or frees it with free_batch and returns
+ * TROVE_ENOMEM or the model's error, recorded in c->fatal. */
+int scan_embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item),
+                     sl_item_free_fn free_batch, void **out);
 
 /* Writer side: stores item_id's passages and vectors from f (after the
  * item itself was written in the open batch) and records the changes for

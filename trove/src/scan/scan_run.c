@@ -23,26 +23,14 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Embeds the new and changed items of a batch (scan_embed.c). */
+/* What the embed stage embeds of a scan item: new and changed ones. */
+static scan_fields *scan_wants_embedding(void *item) {
+  scan_item *it = item;
+  return it->state == SCAN_NEW || it->state == SCAN_CHANGED ? &it->f : NULL;
+}
+
 static int embed_stage(void *user, void *item, void **out) {
-  scan_ctx *c = user;
-  sl_batch *b = item;
-  scan_fields *f[64];
-  size_t n = 0;
-  for (size_t i = 0; c->embedder && i < b->n && n < 64; i++) {
-    scan_item *it = b->items[i];
-    if (it->state == SCAN_NEW || it->state == SCAN_CHANGED) {
-      it->f.embed = true;
-      f[n++] = &it->f;
-    }
-  }
-  int rc = scan_embed(c, f, n);
-  if (rc) {
-    scan_sl_batch_free(b, NULL);
-    return rc;
-  }
-  *out = b;
-  return 0;
+  return scan_embed_stage(user, item, scan_wants_embedding, scan_sl_batch_free, out);
 }
 
 unsigned trove__scan_workers(const trove_scan_opts *o) {

@@ -190,20 +190,17 @@ static int cmp_i64(const void *a, const void *b) {
 /* Inserts the page's vectors that idx lacks; their count goes to *added. */
 static int add_missing(trove_index *idx, const int64_t *ids, const float *vecs, size_t n,
                        size_t dim, size_t *added, trove_err *err) {
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++)
-    k += !trove_index_contains(idx, (uint64_t)ids[i]);
-  if (k == 0)
-    return 0;
-  uint64_t *mi = trove_malloc(k * sizeof *mi);
-  float *mv = trove_malloc(k * dim * sizeof *mv);
+  uint64_t *mi = trove_malloc(n * sizeof *mi);
+  float *mv = trove_malloc(n * dim * sizeof *mv);
   int rc = mi && mv ? 0 : trove_err_set(err, TROVE_ENOMEM, "out of memory updating the index");
-  for (size_t i = 0, j = 0; rc == 0 && i < n; i++)
+  size_t k = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++)
     if (!trove_index_contains(idx, (uint64_t)ids[i])) {
-      mi[j] = (uint64_t)ids[i];
-      memcpy(mv + j++ * dim, vecs + i * dim, dim * sizeof *mv);
+      mi[k] = (uint64_t)ids[i];
+      memcpy(mv + k++ * dim, vecs + i * dim, dim * sizeof *mv);
     }
-  rc = rc ? rc : trove_index_add_batch(idx, k, mi, mv, dim, 0, err);
+  if (rc == 0 && k)
+    rc = trove_index_add_batch(idx, k, mi, mv, dim, 0, err);
   *added += rc ? 0 : k;
   trove_free(mi);
   trove_free(mv);
