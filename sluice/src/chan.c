@@ -152,6 +152,10 @@ int sl_chan_create(sl_chan **out, const char *name, size_t elem_size, size_t cap
   }
   atomic_init(&ch->senders, 1);
   atomic_init(&ch->receivers, 1);
+  atomic_init(&ch->send_cpu, -1);
+  atomic_init(&ch->recv_cpu, -1);
+  atomic_init(&ch->send_shared, false);
+  atomic_init(&ch->recv_shared, false);
   ch->magic = SL__CHAN_MAGIC;
   registry_add(ch);
   *out = ch;
@@ -249,12 +253,17 @@ void sl__chan_unregister(sl_chan *ch, int kind, sl__entry *e) {
   pthread_mutex_unlock(&ch->lock);
 }
 
-/* After a successful operation: wake one waiter of the other side, if any. */
-static void notify_one(sl_chan *ch, sl__waitq *q) {
+/* After a successful operation of `kind`: wake one waiter of the other
+ * side, if any. */
+static void notify_one(sl_chan *ch, int kind) {
+  sl__waitq *q = kind == SL_SELECT_SEND ? &ch->recvq : &ch->sendq;
   /* seq_cst: the peer's half of the has-waiters pairing (file top); it
    * follows our seq_cst CAS on head or tail. */
   if (atomic_load_explicit(&q->n, memory_order_seq_cst) == 0)
     return;
+  /* The waiter will decide how long to spin next time by where we run
+   * (chan_spin.c); a thread that never waits is seen here only. */
+  sl__chan_note_cpu(ch, kind, sched_getcpu());
   pthread_mutex_lock(&ch->lock);
   sl__entry *e = sl__waitq_claim_locked(q, NULL, false);
   sl__waiter *w = e ? e->w : NULL;
@@ -292,15 +301,22 @@ void sl__chan_disconnect(sl_chan *ch) {
 
 /* ---- dispatch -------------------------------------------------------------- */
 
-/* Remembers who last used each end, for the stall detector's verdict. The
- * field sits on the cache line that end already writes; it is stored only
- * when it changes, so a steady producer or consumer pays one load. Relaxed:
- * a hint read racily. */
+/* Remembers who last used each end, for the stall detector's verdict, and
+ * flags an end a second thread uses, for the spin policy (chan_spin.c). The
+ * fields sit on the cache line that end already writes; they are stored
+ * only on a change of thread, so a steady producer or consumer pays one
+ * load. Relaxed: hints read racily. */
 static void note_peer(sl_chan *ch, int kind) {
   _Atomic(const void *) *slot = kind == SL_SELECT_SEND ? &ch->last_sender : &ch->last_receiver;
   const void *self = sl__self();
-  if (atomic_load_explicit(slot, memory_order_relaxed) != self)
-    atomic_store_explicit(slot, self, memory_order_relaxed);
+  const void *last = atomic_load_explicit(slot, memory_order_relaxed);
+  if (last == self)
+    return;
+  atomic_store_explicit(slot, self, memory_order_relaxed);
+  /* A second thread at this end: tell the spin policy (chan_spin.c). */
+  _Atomic bool *shared = kind == SL_SELECT_SEND ? &ch->send_shared : &ch->recv_shared;
+  if (last && !atomic_load_explicit(shared, memory_order_relaxed))
+    atomic_store_explicit(shared, true, memory_order_relaxed);
 }
 
 const void *sl__chan_last_peer(const sl_chan *ch, int kind) {
@@ -326,7 +342,7 @@ int sl__chan_try(sl_chan *ch, int kind, void *msg, const sl__waiter *self) {
   }
   if (rc == 0) {
     note_peer(ch, kind);
-    notify_one(ch, kind == SL_SELECT_SEND ? &ch->recvq : &ch->sendq);
+    notify_one(ch, kind);
   }
   return rc;
 }

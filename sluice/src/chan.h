@@ -87,11 +87,15 @@ struct sl_chan {
   alignas(SL_CACHELINE) _Atomic size_t tail;
   _Atomic(struct sl__block *) tail_block;
   _Atomic(const void *) last_sender; /* sl__thread of the latest send, for stall reports */
+  _Atomic int send_cpu;      /* cpu a sender last waited or woke on, -1: none (chan_spin.c) */
+  _Atomic bool send_shared;  /* a second thread sent since the last spin decision */
 
   /* Receiver end: written by every receive. */
   alignas(SL_CACHELINE) _Atomic size_t head;
   _Atomic(struct sl__block *) head_block;
   _Atomic(const void *) last_receiver; /* sl__thread of the latest receive */
+  _Atomic int recv_cpu;      /* as send_cpu, for receivers */
+  _Atomic bool recv_shared;  /* as send_shared, for receivers */
 
   /* Slow path only: the lock guards both queues' links and, for rendezvous
    * channels, the whole handoff (the flavour has no lock-free part). */
@@ -155,6 +159,38 @@ static inline void sl__backoff_snooze(unsigned *step) {
   }
 }
 
+/* ---- where the ends run (for chan_spin.c) -------------------------------- */
+
+/* The cpu the `kind` end of ch was last seen on: a racy hint for the spin
+ * policy (spinning for a peer that shares our cpu only keeps it off the
+ * cpu). Set on the slow paths only, where a thread starts to wait and where
+ * it wakes a waiter, so the fast path pays nothing. Stored only when it
+ * changes (the line is the end's own). Relaxed: a hint. */
+static inline _Atomic int *sl__chan_cpu_slot(sl_chan *ch, int kind) {
+  return kind == SL_SELECT_SEND ? &ch->send_cpu : &ch->recv_cpu;
+}
+
+static inline void sl__chan_note_cpu(sl_chan *ch, int kind, int cpu) {
+  _Atomic int *slot = sl__chan_cpu_slot(ch, kind);
+  if (atomic_load_explicit(slot, memory_order_relaxed) != cpu)
+    atomic_store_explicit(slot, cpu, memory_order_relaxed);
+}
+
+/* Notes `cpu` for the end of every operation of a select. */
+static inline void sl__chan_note_cpus(sl_select_op *ops, size_t n, int cpu) {
+  for (size_t i = 0; i < n; i++)
+    sl__chan_note_cpu(ops[i].chan, ops[i].kind, cpu);
+}
+
+static inline int sl__chan_cpu(sl_chan *ch, int kind) {
+  return atomic_load_explicit(sl__chan_cpu_slot(ch, kind), memory_order_relaxed);
+}
+
+/* Step 2 of the wait loop (select.c): spins while no operation of ops looks
+ * ready, briefly or long by the policy in chan_spin.c. True when one looks
+ * ready (try again), false when it is time to park or the deadline passed. */
+SL_HIDDEN bool sl__chan_spin(sl_select_op *ops, size_t n, int64_t deadline);
+
 /* ---- per flavour (chan_ring.c, chan_list.c, chan_zero.c) ----------------- */
 
 /* try_*: 0, SL_ECLOSED, or busy (SL_EFULL for send, SL_EEMPTY for recv);
@@ -185,6 +221,11 @@ SL_HIDDEN int sl__chan_try(sl_chan *ch, int kind, void *msg, const sl__waiter *s
 
 /* Whether an operation of `kind` could proceed now; seq_cst, see chan.c. */
 SL_HIDDEN bool sl__chan_ready(sl_chan *ch, int kind, const sl__waiter *self);
+
+/* The kind of the other end: a send waits for receivers and vice versa. */
+static inline int sl__other_kind(int kind) {
+  return kind == SL_SELECT_SEND ? SL_SELECT_RECV : SL_SELECT_SEND;
+}
 
 /* The busy code of a kind: SL_EFULL for send, SL_EEMPTY for recv. */
 static inline int sl__busy(int kind) { return kind == SL_SELECT_SEND ? SL_EFULL : SL_EEMPTY; }

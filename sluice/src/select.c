@@ -7,10 +7,9 @@
  *   1. Try: the operation a previous round was woken for, first; then every
  *      operation, starting at a random index (fairness: with several ready,
  *      each is equally likely to be first).
- *   2. Spin: a few backoff steps (chan.h) and yields watching readiness
- *      without locks. Short on purpose: with more threads than cores, the
- *      thread we wait for usually needs our core. Skipped for rendezvous
- *      channels, which can only pair with a registered partner.
+ *   2. Spin, watching readiness without locks: briefly when threads
+ *      outnumber cores, for up to 50 us when the peer runs on a core of its
+ *      own (the policy and its measurements are in chan_spin.c).
  *   3. Register an entry per operation (chan.c), then re-check readiness
  *      with seq_cst loads (the Dekker pairing described in chan.c). If one
  *      is ready, withdraw (CAS sel WAITING -> ABORTED); else spin briefly on
@@ -30,15 +29,6 @@
  * Registering takes each channel's lock once per round. */
 #include "chan.h"
 
-/* Spin steps before parking: 2^0 .. 2^SL__SPIN_LIMIT pauses, then this many
- * sched_yields. Measured with bench chan on 2 cores (0 .. 4 tried): a yield
- * lets the peer we wait for run without a futex round trip on either side,
- * and 0 yields was the worst setting for 4p4c; beyond 3 it made no
- * difference we could see through the noise, and a long wait should park. */
-#ifndef YIELD_STEPS
-#define YIELD_STEPS 3u
-#endif
-
 /* Step 1: tries the hinted operation, then all from a random start. True
  * when one completed or failed for good (*index, *rc set). */
 static bool try_all(sl_select_op *ops, size_t n, uintptr_t hint, size_t *index, int *rc) {
@@ -57,41 +47,6 @@ static bool try_all(sl_select_op *ops, size_t n, uintptr_t hint, size_t *index, 
       *index = i, *rc = r;
       return true;
     }
-  }
-  return false;
-}
-
-/* A lock-free readiness hint for the spin phase; rendezvous channels say
- * "maybe" when the other side has waiters or the channel is closed. */
-static bool ready_hint(sl_select_op *op) {
-  sl_chan *ch = op->chan;
-  if (ch->flavor != SL__CHAN_ZERO)
-    return sl__chan_ready(ch, op->kind, NULL);
-  sl__waitq *other = op->kind == SL_SELECT_SEND ? &ch->recvq : &ch->sendq;
-  /* Relaxed: a hint; the try that follows decides under the lock. */
-  return atomic_load_explicit(&other->n, memory_order_relaxed) != 0 || sl__chan_closed(ch);
-}
-
-/* Step 2: true when some operation looks ready before the spin ran out.
- * Skipped when a rendezvous channel is involved: a rendezvous completes only
- * against a registered partner, so two sides spinning would just wait for
- * each other (measured: 20 us timeouts on both sides spent their whole
- * window here and almost never paired). */
-static bool spin_for_ready(sl_select_op *ops, size_t n, int64_t deadline) {
-  for (size_t i = 0; i < n; i++)
-    if (ops[i].chan->flavor == SL__CHAN_ZERO)
-      return false;
-  unsigned step = 0;
-  for (unsigned round = 0; round <= SL__SPIN_LIMIT + YIELD_STEPS; round++) {
-    if (round <= SL__SPIN_LIMIT)
-      sl__backoff_spin(&step);
-    else
-      sched_yield();
-    for (size_t i = 0; i < n; i++)
-      if (ready_hint(&ops[i]))
-        return true;
-    if (deadline >= 0 && sl_now_ns() >= deadline)
-      return false;
   }
   return false;
 }
@@ -151,8 +106,11 @@ static uintptr_t wait_round(sl_select_op *ops, size_t n, sl__entry *entries, sl_
       break;
     }
   }
-  if (sel != SL__SEL_ABORTED)
+  if (sel != SL__SEL_ABORTED) {
     sel = park(&w, op, ops[0].chan, deadline);
+    /* Where the wake put us, for the peers' spin decision (chan_spin.c). */
+    sl__chan_note_cpus(ops, n, sched_getcpu());
+  }
   /* The claimant unlinked the claimed entry; the others are ours to unlink. */
   bool claimed = sel >= 2;
   for (size_t i = 0; i < n; i++)
@@ -174,7 +132,7 @@ int sl__chan_wait_ops(sl_select_op *ops, size_t n, int64_t deadline, sl__op op, 
     hint = SL__SEL_WAITING;
     if (deadline >= 0 && sl_now_ns() >= deadline)
       return SL_ETIMEDOUT;
-    if (spin_for_ready(ops, n, deadline))
+    if (sl__chan_spin(ops, n, deadline))
       continue;
     uintptr_t sel = wait_round(ops, n, entries, op, deadline);
     if (sl__sel_is_done(sel)) { /* a rendezvous partner completed it */
