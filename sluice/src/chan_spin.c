@@ -30,8 +30,9 @@
  *         counts too): then this thread uses the short mode for CROWDED_NS.
  *
  * "One thread per end" is read from the ends' shared flags (chan.c sets one
- * when an end sees a different thread than last time; the decision here
- * resets it), and handle counts bound the thread count. A pool worker never
+ * when an end sees a different thread than last time, a select over several
+ * channels sets its own ends' flags, the decision here resets them), and
+ * handle counts bound the thread count. A pool worker never
  * spins long: its pool has other work for the core and compensates for it.
  *
  * Rendezvous channels skip the spin: they complete only against a
@@ -105,8 +106,23 @@ static bool end_shared(_Atomic bool *flag) {
          atomic_exchange_explicit(flag, false, memory_order_relaxed);
 }
 
+static void mark_shared(_Atomic bool *flag) {
+  if (!atomic_load_explicit(flag, memory_order_relaxed))
+    atomic_store_explicit(flag, true, memory_order_relaxed);
+}
+
 /* Whether long mode applies (file top). Relaxed loads: a heuristic. */
 static bool long_mode_fits(sl_select_op *ops, size_t n) {
+  if (n > 1) {
+    /* A thread selecting over several channels divides its time between
+     * them: to the peers of each, our end is as good as shared (measured:
+     * select2's producers spinning long for a consumer that also serves the
+     * other producer halved its throughput). */
+    for (size_t i = 0; i < n; i++)
+      mark_shared(ops[i].kind == SL_SELECT_SEND ? &ops[i].chan->send_shared
+                                                : &ops[i].chan->recv_shared);
+    return false;
+  }
   if (sl__self()->worker || sl_now_ns() < crowded_until)
     return false;
   unsigned cpus = online_cpus();
