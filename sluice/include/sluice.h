@@ -236,6 +236,13 @@ SL_API int sl_sort_f64(double *base, size_t n);
 
 /* ---- channels ----------------------------------------------------------- */
 
+/* How a blocked operation waits: it spins briefly (a few pauses and
+ * sched_yields), then parks on a futex until a peer wakes it. When each end
+ * of the channel is used by one plain thread (not a pool worker, not a
+ * select over several channels) and those threads fit on the cores, it
+ * spins for up to 50 us without yielding first, which keeps a producer and
+ * consumer on two cores from paying a futex wake every few messages; it
+ * falls back to the brief spin as soon as another thread wants its cpu. */
 typedef struct sl_chan sl_chan;
 
 /* Capacity values with a meaning of their own. */

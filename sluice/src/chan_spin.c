@@ -16,7 +16,8 @@
  *
  *   LONG (up to LONG_NS, no yields): when the caller is not a pool worker,
  *     each end of each channel is used by one thread only, and those threads
- *     fit on the cores. Then the peer runs beside us and shows up within
+ *     fit on the cores beside the pool members that are awake (wait.c counts
+ *     them: a busy pool has the cores). Then the peer runs beside us and shows up within
  *     microseconds; the steady state makes no syscall at all. No yields in
  *     this mode: perf sched showed a yielding 1p1c pair sharing one core in
  *     6 us turns while the other core idled, because neither ever slept.
@@ -126,7 +127,9 @@ static bool long_mode_fits(sl_select_op *ops, size_t n) {
   if (sl__self()->worker || sl_now_ns() < crowded_until)
     return false;
   unsigned cpus = online_cpus();
-  size_t threads = 1; /* us, counted once */
+  /* Us, counted once, and the pool members at work: their cores are taken. */
+  int members = sl__members_awake();
+  size_t threads = 1 + (size_t)(members > 0 ? members : 0);
   bool shared = false;
   for (size_t i = 0; i < n; i++) {
     sl_chan *ch = ops[i].chan;

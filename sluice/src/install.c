@@ -82,7 +82,9 @@ static void run_as_external(sl__thread *t, sl__worker *x, sl_fn fn, void *arg) {
   t->region = sl__new_region();
   atomic_store_explicit(&t->pool, pool, memory_order_relaxed);
   atomic_store_explicit(&t->worker_index, (int)x->index, memory_order_relaxed);
+  sl__members_awake_add(1);
   fn(arg);
+  sl__members_awake_add(-1);
   atomic_store_explicit(&t->worker_index, -1, memory_order_relaxed);
   atomic_store_explicit(&t->pool, NULL, memory_order_relaxed);
   t->worker = NULL;

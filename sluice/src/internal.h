@@ -125,6 +125,14 @@ SL_HIDDEN uint32_t sl__rand_below(sl__thread *t, uint32_t n);
 SL_HIDDEN int sl__wait(_Atomic uint32_t *word, uint32_t expect, sl__op op, const void *obj,
                        bool blocking, int64_t deadline);
 
+/* Pool members (workers, and outside threads working inside a pool) that
+ * are not parked in sl__wait: threads that may hold a core for pool work.
+ * The channel spin policy reads it (chan_spin.c); members add themselves
+ * where they join and leave a pool, sl__wait while they sleep. Relaxed: a
+ * hint. */
+SL_HIDDEN void sl__members_awake_add(int delta);
+SL_HIDDEN int sl__members_awake(void);
+
 /* Wakes up to n threads parked on word (INT32_MAX: all). */
 SL_HIDDEN void sl__wake(_Atomic uint32_t *word, int n);
 

@@ -211,7 +211,9 @@ static void *worker_main(void *arg) {
   t->region = 0;
   atomic_store_explicit(&t->pool, w->pool, memory_order_relaxed);
   atomic_store_explicit(&t->worker_index, (int)w->index, memory_order_relaxed);
+  sl__members_awake_add(1);
   worker_loop(w);
+  sl__members_awake_add(-1);
   atomic_store_explicit(&t->worker_index, -1, memory_order_relaxed);
   atomic_store_explicit(&t->pool, NULL, memory_order_relaxed);
   t->worker = NULL;

@@ -4,8 +4,9 @@
  * never lost (the kernel compares under its own lock).
  *
  * Around the sleep it keeps the seam promised in internal.h: the thread
- * record says what is waited for, and a blocking wait by a pool worker is
- * reported to the pool so that it can compensate. */
+ * record says what is waited for, a blocking wait by a pool worker is
+ * reported to the pool so that it can compensate, and a sleeping pool
+ * member stops counting as awake (for the channel spin policy). */
 #include "internal.h"
 
 #include <errno.h>
@@ -18,6 +19,14 @@
 static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *ts) {
   return syscall(SYS_futex, (uint32_t *)word, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
 }
+
+static _Atomic int members_awake;
+
+void sl__members_awake_add(int delta) {
+  atomic_fetch_add_explicit(&members_awake, delta, memory_order_relaxed);
+}
+
+int sl__members_awake(void) { return atomic_load_explicit(&members_awake, memory_order_relaxed); }
 
 void sl__block_enter(sl__thread *t, sl__op op, const void *obj) {
   atomic_store_explicit(&t->since_ns, (uint64_t)sl_now_ns(), memory_order_relaxed);
@@ -46,6 +55,9 @@ int sl__wait(_Atomic uint32_t *word, uint32_t expect, sl__op op, const void *obj
     atomic_store_explicit(&t->op, op, memory_order_relaxed);
   }
 
+  bool member = t->worker != NULL;
+  if (member)
+    sl__members_awake_add(-1);
   int rc = 0;
   if (deadline < 0) {
     futex(word, FUTEX_WAIT, expect, NULL);
@@ -60,6 +72,8 @@ int sl__wait(_Atomic uint32_t *word, uint32_t expect, sl__op op, const void *obj
     }
   }
 
+  if (member)
+    sl__members_awake_add(1);
   if (blocking)
     sl__block_leave(t);
   /* Restore what an enclosing wait recorded (a select inside a user
