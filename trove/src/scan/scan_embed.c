@@ -154,6 +154,7 @@ int scan_embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item
     free_batch(b, NULL);
     return rc;
   }
+  atomic_fetch_add_explicit(&c->through_embed, (int64_t)b->n, memory_order_relaxed);
   *out = b;
   return 0;
 }

@@ -104,6 +104,8 @@ typedef struct scan_ctx {
                                the progress display's ETA only) */
   _Atomic int64_t written; /* items committed (writer adds; relaxed: a
                               progress display snapshot) */
+  _Atomic int64_t through_embed; /* items the embed stage passed on (it adds;
+                                    relaxed: likewise) */
   scan_counts counts;   /* writer thread only */
 } scan_ctx;
 
@@ -194,6 +196,7 @@ typedef struct scan_progress {
   const char *what; /* "scan docs" */
   _Atomic int64_t *seen;    /* shown for the source stage (which emits batches) when set */
   _Atomic int64_t *written; /* shown for the last stage (which takes batches) when set */
+  _Atomic int64_t *embedded; /* shown for the "embed" stage (which takes batches) when set */
   _Atomic bool *total_known; /* when set and true, *seen is the total: show an ETA */
 } scan_progress;
 

@@ -24,6 +24,8 @@ void scan_progress_fn(const sl_stage_stats *s, size_t n, double elapsed, void *a
       count = (uint64_t)atomic_load_explicit(p->seen, memory_order_relaxed); /* a display snapshot */
     if (p->written && i + 1 == n) /* the writer takes batches; show items */
       count = (uint64_t)atomic_load_explicit(p->written, memory_order_relaxed); /* likewise */
+    if (p->embedded && strcmp(s[i].name, "embed") == 0) /* so does embed */
+      count = (uint64_t)atomic_load_explicit(p->embedded, memory_order_relaxed); /* likewise */
     double rate = elapsed > 0 ? (double)count / elapsed : 0;
     used += (size_t)snprintf(line + used, sizeof line - used, "%s %s %llu %.0f/s",
                              i ? " |" : "", s[i].name, (unsigned long long)count, rate);

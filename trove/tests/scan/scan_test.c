@@ -308,6 +308,36 @@ static void scan_web_history_fetches_conditionally(void) {
   fx_done(&f);
 }
 
+/* The progress line counts items at every stage, the embed stage included
+ * (it takes batches of 64, and once showed the batch count). The pipeline
+ * reports once more when it ends, so even a quick scan prints a line. */
+static void progress_counts_items_at_each_stage(void) {
+  fx f;
+  fx_init(&f);
+  FILE *out = tmpfile();
+  CHECK(out != NULL);
+  trove_scan_opts o = {.progress = TROVE_PROGRESS_LOG, .progress_out = out};
+  trove_scan_report r;
+  trove_err e = {0};
+  CHECK(trove_scan_source(f.st, "tree", &o, &r, &e) == 0);
+  char line[512], last[512] = "";
+  rewind(out);
+  while (fgets(line, sizeof line, out))
+    if (strncmp(line, "scan", 4) == 0)
+      snprintf(last, sizeof last, "%s", line);
+  fclose(out);
+  /* All 6 files pass every stage (skipped ones are recorded too), in one
+   * batch: a batch count would say "embed 1". */
+  CHECK(r.seen == 6);
+  const char *want[] = {"source 6 ", "read 6 ", "embed 6 ", "write 6 "};
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+    if (!strstr(last, want[i])) {
+      fprintf(stderr, "  last progress line: %s  wanted \"%s\"\n", last, want[i]);
+      CHECK(strstr(last, want[i]) != NULL);
+    }
+  fx_done(&f);
+}
+
 int main(void) {
   if (trove_store_use_alloc_hook() != 0) {
     fprintf(stderr, "cannot route SQLite's allocations through trove_malloc\n");
@@ -321,5 +351,6 @@ int main(void) {
   RUN(scan_unknown_source_fails);
   RUN(scan_web_history_fetches_conditionally);
   RUN(scan_canceled_by_failures_ends_cleanly);
+  RUN(progress_counts_items_at_each_stage);
   return check_done(__FILE__);
 }
