@@ -313,10 +313,8 @@ static void note_peer(sl_chan *ch, int kind) {
   if (last == self)
     return;
   atomic_store_explicit(slot, self, memory_order_relaxed);
-  /* A second thread at this end: tell the spin policy (chan_spin.c). */
-  _Atomic bool *shared = kind == SL_SELECT_SEND ? &ch->send_shared : &ch->recv_shared;
-  if (last && !atomic_load_explicit(shared, memory_order_relaxed))
-    atomic_store_explicit(shared, true, memory_order_relaxed);
+  if (last) /* a second thread at this end: tell the spin policy (chan_spin.c) */
+    sl__chan_mark_shared(ch, kind);
 }
 
 const void *sl__chan_last_peer(const sl_chan *ch, int kind) {

@@ -186,6 +186,19 @@ static inline int sl__chan_cpu(sl_chan *ch, int kind) {
   return atomic_load_explicit(sl__chan_cpu_slot(ch, kind), memory_order_relaxed);
 }
 
+/* The `kind` end's shared flag: set when a second thread uses the end (or
+ * a select over several channels does), reset by the spin decision. Set
+ * only when clear, so a steadily shared end costs loads. Relaxed: a hint. */
+static inline _Atomic bool *sl__chan_shared_slot(sl_chan *ch, int kind) {
+  return kind == SL_SELECT_SEND ? &ch->send_shared : &ch->recv_shared;
+}
+
+static inline void sl__chan_mark_shared(sl_chan *ch, int kind) {
+  _Atomic bool *flag = sl__chan_shared_slot(ch, kind);
+  if (!atomic_load_explicit(flag, memory_order_relaxed))
+    atomic_store_explicit(flag, true, memory_order_relaxed);
+}
+
 /* Step 2 of the wait loop (select.c): spins while no operation of ops looks
  * ready, briefly or long by the policy in chan_spin.c. True when one looks
  * ready (try again), false when it is time to park or the deadline passed. */

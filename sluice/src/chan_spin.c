@@ -14,10 +14,11 @@
  *     pipeline whose pool keeps the cores busy): the thread we wait for
  *     usually needs our core, and a yield hands it over without a futex.
  *
- *   LONG (up to LONG_NS, no yields): when the caller is not a pool worker,
- *     each end of each channel is used by one thread only, and those threads
- *     fit on the cores beside the pool members that are awake (wait.c counts
- *     them: a busy pool has the cores). Then the peer runs beside us and shows up within
+ *   LONG (up to LONG_NS, no yields): for a wait on one operation, when the
+ *     caller is not a pool worker, each end of the channel is used by one
+ *     thread only, and those threads fit on the cores beside the pool
+ *     members that are awake (wait.c counts them: a busy pool has the
+ *     cores). Then the peer runs beside us and shows up within
  *     microseconds; the steady state makes no syscall at all. No yields in
  *     this mode: perf sched showed a yielding 1p1c pair sharing one core in
  *     6 us turns while the other core idled, because neither ever slept.
@@ -33,16 +34,14 @@
  * "One thread per end" is read from the ends' shared flags (chan.c sets one
  * when an end sees a different thread than last time, a select over several
  * channels sets its own ends' flags, the decision here resets them), and
- * handle counts bound the thread count. A pool worker never
- * spins long: its pool has other work for the core and compensates for it.
+ * handle counts bound the thread count. A pool worker never spins long: its
+ * pool has other work for the core and compensates for it.
  *
  * Rendezvous channels skip the spin: they complete only against a
  * registered partner, so two spinning sides would wait for each other
  * (measured: 20 us timeouts on both sides spent their whole window spinning
  * and almost never paired). */
 #include "chan.h"
-
-#include <unistd.h>
 
 /* Short mode: sched_yields after the pause steps. Measured with bench chan
  * on 2 cores (0 .. 4 tried): 0 was the worst for 4p4c; beyond 3 made no
@@ -71,17 +70,6 @@
 /* Until when (sl_now_ns) this thread stays in short mode; see the probe. */
 static _Thread_local int64_t crowded_until;
 
-static unsigned online_cpus(void) {
-  static _Atomic unsigned cached; /* 0: not read yet. Relaxed: racing writers agree */
-  unsigned n = atomic_load_explicit(&cached, memory_order_relaxed);
-  if (n == 0) {
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
-    n = c > 0 ? (unsigned)c : 1;
-    atomic_store_explicit(&cached, n, memory_order_relaxed);
-  }
-  return n;
-}
-
 /* A lock-free readiness hint; rendezvous channels say "maybe" when the
  * other side has waiters or the channel is closed. */
 static bool ready_hint(sl_select_op *op) {
@@ -102,66 +90,52 @@ static bool any_ready(sl_select_op *ops, size_t n) {
 
 /* Reads and resets an end's shared flag: an end that two threads keep
  * using sets it again before the next decision. */
-static bool end_shared(_Atomic bool *flag) {
+static bool end_shared(sl_chan *ch, int kind) {
+  _Atomic bool *flag = sl__chan_shared_slot(ch, kind);
   return atomic_load_explicit(flag, memory_order_relaxed) &&
          atomic_exchange_explicit(flag, false, memory_order_relaxed);
 }
 
-static void mark_shared(_Atomic bool *flag) {
-  if (!atomic_load_explicit(flag, memory_order_relaxed))
-    atomic_store_explicit(flag, true, memory_order_relaxed);
-}
-
-/* Whether long mode applies (file top). Relaxed loads: a heuristic. */
+/* Whether long mode applies to a wait on ops (file top). Only a wait on one
+ * operation qualifies: a thread selecting over several channels divides its
+ * time between them, so to the peers of each its end is as good as shared
+ * (measured: select2's producers spinning long for a consumer that also
+ * serves the other producer halved its throughput), and it says so.
+ * Relaxed loads: a heuristic. */
 static bool long_mode_fits(sl_select_op *ops, size_t n) {
   if (n > 1) {
-    /* A thread selecting over several channels divides its time between
-     * them: to the peers of each, our end is as good as shared (measured:
-     * select2's producers spinning long for a consumer that also serves the
-     * other producer halved its throughput). */
     for (size_t i = 0; i < n; i++)
-      mark_shared(ops[i].kind == SL_SELECT_SEND ? &ops[i].chan->send_shared
-                                                : &ops[i].chan->recv_shared);
+      sl__chan_mark_shared(ops[i].chan, ops[i].kind);
     return false;
   }
   if (sl__self()->worker || sl_now_ns() < crowded_until)
     return false;
-  unsigned cpus = online_cpus();
-  /* Us, counted once, and the pool members at work: their cores are taken. */
+  sl_chan *ch = ops[0].chan;
+  /* The channel's handles (ours among them; a thread each at most) and
+   * the pool members at work, whose cores are taken. */
   int members = sl__members_awake();
-  size_t threads = 1 + (size_t)(members > 0 ? members : 0);
-  bool shared = false;
-  for (size_t i = 0; i < n; i++) {
-    sl_chan *ch = ops[i].chan;
-    threads += atomic_load_explicit(&ch->senders, memory_order_relaxed) +
-               atomic_load_explicit(&ch->receivers, memory_order_relaxed) - 1;
-    shared |= end_shared(&ch->send_shared);
-    shared |= end_shared(&ch->recv_shared);
-  }
+  size_t threads = atomic_load_explicit(&ch->senders, memory_order_relaxed) +
+                   atomic_load_explicit(&ch->receivers, memory_order_relaxed) +
+                   (size_t)(members > 0 ? members : 0);
+  bool shared = end_shared(ch, SL_SELECT_SEND);
+  shared |= end_shared(ch, SL_SELECT_RECV);
+  unsigned cpus = sl__online_cpus();
   return cpus >= 2 && !shared && threads <= cpus;
 }
 
-/* Whether a peer of ours was last seen on `cpu`. */
-static bool peer_on_cpu(sl_select_op *ops, size_t n, int cpu) {
-  for (size_t i = 0; i < n; i++)
-    if (sl__chan_cpu(ops[i].chan, sl__other_kind(ops[i].kind)) == cpu)
-      return true;
-  return false;
-}
-
-/* Long mode: 1 when some operation looks ready, 0 to park now, -1 to go on
- * in short mode (the probe found the cpu crowded). */
-static int spin_long(sl_select_op *ops, size_t n, int64_t deadline) {
+/* Long mode for one operation: 1 when it looks ready, 0 to park now, -1 to
+ * go on in short mode (the probe found the cpu crowded). */
+static int spin_long(sl_select_op *op, int64_t deadline) {
   int64_t start = sl_now_ns(), probed = start;
   int cpu = sched_getcpu();
-  sl__chan_note_cpus(ops, n, cpu);
+  sl__chan_note_cpu(op->chan, op->kind, cpu);
   for (unsigned step = 0;; step++) {
-    if (any_ready(ops, n))
+    if (ready_hint(op))
       return 1;
     int64_t now = sl_now_ns();
     if (now - start >= SL__LONG_NS || (deadline >= 0 && now >= deadline))
       return 0;
-    if (now - start >= SL__SHARED_CPU_NS && peer_on_cpu(ops, n, cpu))
+    if (now - start >= SL__SHARED_CPU_NS && sl__chan_cpu(op->chan, sl__other_kind(op->kind)) == cpu)
       return 0;
     if (now - probed >= SL__PROBE_NS) {
       sched_yield();
@@ -196,7 +170,7 @@ bool sl__chan_spin(sl_select_op *ops, size_t n, int64_t deadline) {
     if (ops[i].chan->flavor == SL__CHAN_ZERO)
       return false;
   if (long_mode_fits(ops, n)) {
-    int r = spin_long(ops, n, deadline);
+    int r = spin_long(&ops[0], deadline);
     if (r >= 0)
       return r;
   }

@@ -111,6 +111,10 @@ SL_HIDDEN void sl__threads_foreach(void (*fn)(sl__thread *t, void *arg), void *a
  * Any thread; racy by design. */
 SL_HIDDEN void sl__thread_name(sl__thread *t, char *out, size_t cap);
 
+/* The cpus online, read once (pool.c): the default pool size, and what the
+ * channel spin policy measures crowding against. */
+SL_HIDDEN unsigned sl__online_cpus(void);
+
 /* A uniform random number below n (n > 0) from the caller's xorshift. */
 SL_HIDDEN uint32_t sl__rand_below(sl__thread *t, uint32_t n);
 

@@ -239,9 +239,15 @@ int sl__start_worker(sl_pool *pool, unsigned i) {
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-static unsigned online_cores(void) {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? (unsigned)n : 1;
+unsigned sl__online_cpus(void) {
+  static _Atomic unsigned cached; /* 0: not read yet. Relaxed: racing readers agree */
+  unsigned n = atomic_load_explicit(&cached, memory_order_relaxed);
+  if (n == 0) {
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    n = c > 0 ? (unsigned)c : 1;
+    atomic_store_explicit(&cached, n, memory_order_relaxed);
+  }
+  return n;
 }
 
 static void registry_add(sl_pool *p) {
@@ -343,7 +349,7 @@ int sl_pool_create_ex(sl_pool **out, const sl_pool_config *cfg) {
     cfg = &defaults;
   if (cfg->threads > SL_MAX_THREADS)
     return SL_EINVAL;
-  unsigned n = cfg->threads ? cfg->threads : online_cores();
+  unsigned n = cfg->threads ? cfg->threads : sl__online_cpus();
   if (n > SL_MAX_THREADS)
     n = SL_MAX_THREADS;
   sl_pool *pool = pool_alloc(cfg, n);
