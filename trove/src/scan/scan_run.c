@@ -36,8 +36,8 @@ static int embed_stage(void *user, void *item, void **out) {
 unsigned trove__scan_workers(const trove_scan_opts *o) {
   if (o && o->workers)
     return o->workers;
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 && n < 64 ? 2 * (unsigned)n : 4;
+  size_t n = trove_online_cpus();
+  return n < 64 ? 2 * (unsigned)n : 128;
 }
 
 void trove__scan_progress_init(scan_progress *p, const trove_scan_opts *o, const char *what,
@@ -53,14 +53,17 @@ void trove__scan_progress_init(scan_progress *p, const trove_scan_opts *o, const
   cfg->progress_interval = p->tty ? 0.2 : 2.0;
 }
 
+int trove__scan_sl_code(int rc) {
+  return rc == 0 ? 0 : rc == SL_ENOMEM ? TROVE_ENOMEM : rc == SL_EAGAIN ? TROVE_EIO : TROVE_ECANCELED;
+}
+
 /* Maps a pipeline result to a trove code with c->fatal explaining it. */
 int trove__scan_result(scan_ctx *c, int rc, trove_err *err) {
   if (c->fatal.code)
     return trove_err_set(err, c->fatal.code, "%s", c->fatal.msg);
   if (rc == 0)
     return 0;
-  int code = rc == SL_ENOMEM ? TROVE_ENOMEM : rc == SL_EAGAIN ? TROVE_EIO : TROVE_ECANCELED;
-  return trove_err_set(err, code, "the pipeline failed: %s", sl_strerror(rc));
+  return trove_err_set(err, trove__scan_sl_code(rc), "the pipeline failed: %s", sl_strerror(rc));
 }
 
 void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_report *rep) {

@@ -5,6 +5,7 @@
 #include "check.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static void err_first_cause_wins(void) {
   trove_err e;
@@ -58,9 +59,18 @@ static void buf_fault_loop_is_clean(void) {
   trove_free(empty);
 }
 
+static void online_cpus_matches_the_os(void) {
+  long os = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t n = trove_online_cpus();
+  CHECK(n >= 1);
+  CHECK(os < 1 || n == (size_t)os);
+  CHECK(trove_online_cpus() == n); /* cached: the same answer again */
+}
+
 int main(void) {
   RUN(err_first_cause_wins);
   RUN(alloc_fails_nth_then_recovers);
   RUN(buf_fault_loop_is_clean);
+  RUN(online_cpus_matches_the_os);
   return check_done("core_test");
 }

@@ -5,6 +5,7 @@
  * allocation failures (in SQLite and trove) ending cleanly, after which a
  * clean rescan gives the exact figures. */
 #include "scan.h"
+#include "scan_int.h" /* trove__scan_sl_code */
 #include "store.h"
 
 #include "check.h"
@@ -338,6 +339,17 @@ static void progress_counts_items_at_each_stage(void) {
   fx_done(&f);
 }
 
+/* TROVE_ERANGE == SL_EAGAIN and TROVE_EDB == SL_ENOMEM numerically: a
+ * sluice failure must be mapped, or a pool that cannot grow would be
+ * reported as "the database refused a statement". */
+static void sluice_codes_map_to_their_trove_meaning(void) {
+  CHECK(trove__scan_sl_code(0) == 0);
+  CHECK(trove__scan_sl_code(SL_ENOMEM) == TROVE_ENOMEM);
+  CHECK(trove__scan_sl_code(SL_EAGAIN) == TROVE_EIO);
+  CHECK(trove__scan_sl_code(SL_ECANCELED) == TROVE_ECANCELED);
+  CHECK(trove__scan_sl_code(SL_ENOMEM) != TROVE_EDB);
+}
+
 int main(void) {
   if (trove_store_use_alloc_hook() != 0) {
     fprintf(stderr, "cannot route SQLite's allocations through trove_malloc\n");
@@ -352,5 +364,6 @@ int main(void) {
   RUN(scan_web_history_fetches_conditionally);
   RUN(scan_canceled_by_failures_ends_cleanly);
   RUN(progress_counts_items_at_each_stage);
+  RUN(sluice_codes_map_to_their_trove_meaning);
   return check_done(__FILE__);
 }
