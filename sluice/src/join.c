@@ -82,7 +82,7 @@ void sl__latch_wait(sl__latch *l, sl__op op, const void *obj) {
     if (!atomic_compare_exchange_strong_explicit(&l->state, &s, 1, memory_order_acq_rel,
                                                  memory_order_acquire) && s == 2)
       return;
-    sl__park_worker(w, latch_ready, l, op, obj);
+    sl__park_worker(w, region, latch_ready, l, op, obj);
     idle_rounds = 0;
   }
 }

@@ -10,8 +10,9 @@
  * do it spins for a few rounds and then sleeps (sleep.c).
  *
  * Waking. A push loads one counter (n_idle) and wakes one listed sleeper
- * only when it is non-zero, so a busy pool pays one load per push and no
- * fence. The price, as in Rayon: a push that races with a worker falling
+ * that can run the job when it is non-zero; when it is zero it loads a
+ * second (blocked) and compensates if workers are blocked, so a busy pool
+ * pays two loads per push and no fence. The price, as in Rayon: a push that races with a worker falling
  * asleep may leave that worker asleep. The job is not lost, since it sits in
  * the pusher's own deque and the pusher runs it, or wakes someone when it
  * later waits or blocks (both paths are fenced); only parallelism can be
@@ -20,8 +21,8 @@
  * Compensation (the promise Rayon breaks). A worker in a blocking wait
  * (channel, install into another pool, sl_blocking_begin) is counted in
  * `blocked`. The pool keeps live - blocked >= nthreads: when a worker blocks
- * while work is visible, or work is injected while the pool is short, it
- * revives a retired spare or starts a new one, up to max_threads. A worker
+ * while work is visible, or work is injected or pushed while the pool is
+ * short with no sleeper to wake, it revives a retired spare or starts a new one, up to max_threads. A worker
  * that finds the pool over strength (after blocked ones came back) retires
  * at its next idle moment or between top-level jobs. See sleep.c.
  *
@@ -155,9 +156,7 @@ void sl__inject(sl_pool *pool, sl__job *job) {
    * they see the job, or we see them. */
   atomic_fetch_add_explicit(&pool->inj_len, 1, memory_order_seq_cst);
   pthread_mutex_unlock(&pool->inj_lock);
-  if (atomic_load_explicit(&pool->n_idle, memory_order_seq_cst))
-    sl__wake_one(pool);
-  else
+  if (!atomic_load_explicit(&pool->n_idle, memory_order_seq_cst) || !sl__wake_one(pool, job->tag))
     sl__compensate(pool);
 }
 
@@ -196,7 +195,7 @@ static void worker_loop(sl__worker *w) {
       return;
     if (sl__maybe_retire(w))
       continue;
-    sl__park_worker(w, NULL, NULL, SL_OP_IDLE, pool);
+    sl__park_worker(w, 0, NULL, NULL, SL_OP_IDLE, pool);
   }
 }
 

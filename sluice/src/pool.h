@@ -18,6 +18,8 @@ typedef struct sl__worker {
   _Atomic uint32_t sleep_word;
   int slot_state;                /* SLOT_*, under sleep_lock */
   bool listed;                   /* on the idle list, under sleep_lock */
+  uintptr_t wait_region;         /* listed: 0 idle (runs any job), else the
+                                    region its latch wait may help with */
   bool thread_started;           /* a pthread exists to join, under sleep_lock */
   struct sl__worker *idle_next;  /* idle list, under sleep_lock */
   pthread_t thread;
@@ -99,17 +101,31 @@ SL_HIDDEN bool sl__idle_backoff(int round);
  * then the injector. With `filter`, only jobs of region `tag`. */
 SL_HIDDEN sl__job *sl__find_work(sl__worker *w, bool filter, uintptr_t tag, bool *migrated);
 
-/* Wakes one idle worker of the pool, if any is listed (sleep.c). */
-SL_HIDDEN void sl__wake_one(struct sl_pool *pool);
+/* Wakes one listed worker that could run a job of region `tag`: an idle
+ * one, or one whose latch wait helps with that region (sleep.c). A waiter
+ * of another region is left asleep: it could only find nothing and park
+ * again. Returns false when no listed worker fits. */
+SL_HIDDEN bool sl__wake_one(struct sl_pool *pool, uintptr_t tag);
 
-/* Pushes a job of the calling worker and wakes a sleeper if any. On
- * SL_ENOMEM (the deque could not grow) nothing was pushed. The n_idle load
- * is unfenced on purpose: see "Waking" in pool.c. */
+/* Compensation: starts or revives a spare if live - blocked < nthreads.
+ * Returns true when it did. */
+SL_HIDDEN bool sl__compensate(struct sl_pool *pool);
+
+/* Pushes a job of the calling worker and wakes a sleeper that can run it.
+ * With none to wake while workers are blocked, it compensates: the spares
+ * that covered for blocked workers may have retired since the block, and
+ * the pusher would otherwise run all of its new work alone (seen on the
+ * seed's pipeline: a core idle for 2-3 ms per batch of stage 3). On
+ * SL_ENOMEM (the deque could not grow) nothing was pushed. The loads are
+ * unfenced on purpose: see "Waking" in pool.c. */
 static inline int sl__push_local(sl__worker *w, sl__job *job) {
   if (sl__deque_push(&w->deque, job))
     return SL_ENOMEM;
-  if (atomic_load_explicit(&w->pool->n_idle, memory_order_relaxed))
-    sl__wake_one(w->pool);
+  struct sl_pool *pool = w->pool;
+  if (atomic_load_explicit(&pool->n_idle, memory_order_relaxed) && sl__wake_one(pool, job->tag))
+    return 0;
+  if (atomic_load_explicit(&pool->blocked, memory_order_relaxed))
+    sl__compensate(pool);
   return 0;
 }
 
@@ -131,13 +147,10 @@ SL_HIDDEN int sl__global_error(void);
 
 /* Parks w until woken, unless `ready(arg)` or visible work or stop says
  * otherwise after w is listed (the re-check closes the lost wake-up race).
- * op/obj go to the thread record. */
-SL_HIDDEN void sl__park_worker(sl__worker *w, bool (*ready)(void *), void *arg, sl__op op,
-                               const void *obj);
-
-/* Compensation: starts or revives a spare if live - blocked < nthreads.
- * Returns true when it did. */
-SL_HIDDEN bool sl__compensate(struct sl_pool *pool);
+ * `region` is 0 for an idle worker, else the region its wait helps with
+ * (what sl__wake_one matches jobs against). op/obj go to the thread record. */
+SL_HIDDEN void sl__park_worker(sl__worker *w, uintptr_t region, bool (*ready)(void *), void *arg,
+                               sl__op op, const void *obj);
 
 /* Retires w if the pool has more running workers than it needs. Returns
  * true when w was retired and then revived or stopped: the caller re-checks

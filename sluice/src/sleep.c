@@ -4,7 +4,11 @@
  * HOW IT WORKS. Each worker parks on its own futex word (sleep_word), never
  * on a shared one, so a wake-up is aimed at one thread: no thundering herd.
  * Sleepers are listed on the pool's idle list under sleep_lock, and n_idle
- * mirrors its length for the lock-free check on every push.
+ * mirrors its length for the lock-free check on every push. A listed worker
+ * is either idle (it runs any job) or waiting for a join, able to help only
+ * with jobs of its own isolation region; a new job wakes a sleeper that can
+ * run it, never a waiter of another region (which would wake, find nothing
+ * it may take, spin and park again: pure cost on a busy machine).
  *
  * The lost wake-up race is closed Dekker-style: a sleeper lists itself
  * (a seq_cst n_idle++), then re-checks for work with seq_cst loads before it
@@ -44,19 +48,24 @@ static void wake_worker(sl__worker *w) {
   sl__wake(&w->sleep_word, 1);
 }
 
-void sl__wake_one(sl_pool *pool) {
+bool sl__wake_one(sl_pool *pool, uintptr_t tag) {
   pthread_mutex_lock(&pool->sleep_lock);
   sl__worker *w = pool->idle_head;
+  while (w && w->wait_region != 0 && w->wait_region != tag)
+    w = w->idle_next;
   if (w)
     list_remove_locked(pool, w);
   pthread_mutex_unlock(&pool->sleep_lock);
   if (w)
     wake_worker(w);
+  return w != NULL;
 }
 
-void sl__park_worker(sl__worker *w, bool (*ready)(void *), void *arg, sl__op op, const void *obj) {
+void sl__park_worker(sl__worker *w, uintptr_t region, bool (*ready)(void *), void *arg,
+                     sl__op op, const void *obj) {
   sl_pool *pool = w->pool;
   pthread_mutex_lock(&pool->sleep_lock);
+  w->wait_region = region;
   w->idle_next = pool->idle_head;
   pool->idle_head = w;
   w->listed = true;

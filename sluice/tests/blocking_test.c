@@ -3,13 +3,15 @@
  * by a stage that runs its own parallel loops on the same pool) completes
  * on pools of 1 and 2 threads, with compensation and without it; parallel
  * loops whose bodies block on channels that other parallel loops on the
- * same pool feed complete too; and compensation stays within its cap. */
+ * same pool feed complete too; compensation stays within its cap; and work
+ * pushed while a worker is blocked gets a helper, not just its pusher. */
 #include "check.h"
 #include "sluice.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static uint64_t mix(uint64_t x, unsigned k) {
   for (unsigned i = 0; i < k; i++)
@@ -241,10 +243,63 @@ static void nested_blocking_inside_one_pool_completes(void) {
   sl_pool_destroy(f.pool);
 }
 
+/* ---- work pushed while a worker is blocked -------------------------------- */
+
+typedef struct helped {
+  sl_chan *never;          /* the blocker's channel, fed only at the end */
+  _Atomic bool entered;
+  pthread_t caller;
+  _Atomic unsigned by_caller, by_others;
+} helped;
+
+static void block_on_recv(void *p) {
+  helped *h = p;
+  atomic_store(&h->entered, true);
+  uint64_t v;
+  CHECK(sl_chan_recv(h->never, &v) == 0);
+}
+
+static void slow_body(void *ctx, size_t lo, size_t hi) {
+  helped *h = ctx;
+  for (size_t i = lo; i < hi; i++) {
+    usleep(1000);
+    if (pthread_equal(pthread_self(), h->caller))
+      atomic_fetch_add(&h->by_caller, 1);
+    else
+      atomic_fetch_add(&h->by_others, 1);
+  }
+}
+
+static void slow_loop(void *p) { CHECK(sl_for(0, 64, 1, slow_body, p) == 0); }
+
+/* The pool's only worker blocks while no work is visible, so nothing is
+ * compensated then. An outside thread then runs a loop in the pool: its
+ * pushes find no sleeper to wake, and must start a spare, or the caller
+ * runs all 64 bodies alone. (Before the fix it did.) */
+static void work_pushed_while_a_worker_blocks_gets_a_helper(void) {
+  helped h = {.caller = pthread_self()};
+  sl_pool *pool;
+  CHECK(sl_pool_create(&pool, "helped", 1) == 0);
+  CHECK(sl_chan_create(&h.never, "never", sizeof(uint64_t), 1) == 0);
+  CHECK(sl_pool_spawn(pool, block_on_recv, &h) == 0);
+  while (!atomic_load(&h.entered))
+    usleep(1000);
+  usleep(50000); /* let it spin out and park: only then is it counted blocked */
+  CHECK(sl_install(pool, slow_loop, &h) == 0);
+  CHECK(atomic_load(&h.by_caller) + atomic_load(&h.by_others) == 64);
+  CHECK(atomic_load(&h.by_others) > 0);
+  uint64_t v = 1;
+  CHECK(sl_chan_send(h.never, &v) == 0);
+  sl_pool_destroy(pool);
+  sl_chan_drop_sender(h.never);
+  sl_chan_drop_receiver(h.never);
+}
+
 int main(void) {
   RUN(seed_shape_completes_on_one_and_two_threads);
   RUN(seed_shape_completes_without_compensation);
   RUN(loops_block_on_channels_other_loops_feed);
   RUN(nested_blocking_inside_one_pool_completes);
+  RUN(work_pushed_while_a_worker_blocks_gets_a_helper);
   return check_done("blocking_test");
 }
