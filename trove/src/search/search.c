@@ -17,8 +17,14 @@
  *    + w_semantic * sum_j agg_decay^j / (k + rank of the item's j-th passage)
  *    then times hub_weight for link hubs (index pages, contents), which
  *    otherwise crowd the vector list: they mention everything once.
- * 4. Filters: the store filters the keyword side; vector items are checked
- *    (source, type, hidden) when read. Hidden items never come back.
+ * 4. Filters: the store filters the keyword side. For the vector side the
+ *    store lists the passages a source or type filter allows, and the index
+ *    search admits only those (falling back to an exact scan when the
+ *    approximate one comes back short), so a rare type still gets its
+ *    vector_depth nearest passages rather than whatever of the unfiltered
+ *    nearest happens to match. Vector items are checked again (hidden, and
+ *    deleted since the index was saved) when read. Hidden items never come
+ *    back.
  * 5. The top n get their best passage and marked sentence (highlight.c).
  *
  * DEFAULTS, measured (bench/search_quality.c on bench/queries/python-docs.tsv:
@@ -263,6 +269,36 @@ static int check_item(ctx *x, cand *c) {
   return 0;
 }
 
+static int cmp_id(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The index's filter: the passage is in the sorted allowed list. */
+static bool allowed(uint64_t id, void *arg) {
+  const trove_store_ids *ok = arg;
+  int64_t key = (int64_t)id;
+  return bsearch(&key, ok->v, ok->n, sizeof *ok->v, cmp_id) != NULL;
+}
+
+/* The k nearest passages into h[0..*got): all of them without a source or
+ * type filter, else only those the filter allows. HNSW admits filtered
+ * nodes as it goes; when few pass it can return fewer than k, and then an
+ * exact scan over the allowed ones gives the true k nearest. */
+static int nearest(ctx *x, trove_index *idx, const float *qv, size_t dim, size_t k,
+                   trove_index_hit *h, size_t *got) {
+  if (!x->source_id && x->p->type == TROVE_ITEM_ANY)
+    return trove_index_search(idx, qv, dim, k, NULL, NULL, h, got, x->err);
+  trove_store_ids ok = {0};
+  int rc = trove_store_passage_ids_where(x->st, x->source_id, x->p->type, &ok, x->err);
+  if (!rc && ok.n)
+    rc = trove_index_search(idx, qv, dim, k, allowed, &ok, h, got, x->err);
+  if (!rc && ok.n && *got < k && *got < ok.n)
+    rc = trove_index_search_exact(idx, qv, dim, k, allowed, &ok, h, got, x->err);
+  trove_store_ids_free(&ok);
+  return rc;
+}
+
 static int vector_list(ctx *x, trove_index *idx, const float *qv, size_t dim, int64_t exclude) {
   size_t k = x->p->vector_depth, got = 0, bytes;
   if (!k)
@@ -272,7 +308,7 @@ static int vector_list(ctx *x, trove_index *idx, const float *qv, size_t dim, in
   trove_index_hit *h = trove_malloc(bytes);
   if (!h)
     return nomem(x);
-  int rc = trove_index_search(idx, qv, dim, k, NULL, NULL, h, &got, x->err);
+  int rc = nearest(x, idx, qv, dim, k, h, &got);
   size_t agg = x->p->agg_top < 1 ? 1 : x->p->agg_top > AGG_MAX ? AGG_MAX : x->p->agg_top;
   for (size_t i = 0; !rc && i < got; i++) {
     int64_t item = 0;

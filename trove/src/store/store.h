@@ -317,6 +317,15 @@ int trove_store_passages_get(trove_store *st, int64_t item_id, trove_store_passa
 int trove_store_passage_get(trove_store *st, int64_t passage_id, int64_t *item_id,
                             trove_store_passage *out, trove_err *err);
 
+/* Appends to *ids, in ascending order, the ids of the passages of every item
+ * that is not hidden, is of source_id (0: any source) and has type `type`
+ * (TROVE_ITEM_ANY: any type): what a filtered vector search may return, so
+ * the index can skip the rest while it searches instead of after. One scan
+ * of the passages; on failure *ids is as it was. Returns 0 or a store
+ * error. */
+int trove_store_passage_ids_where(trove_store *st, int64_t source_id, trove_item_type type,
+                                  trove_store_ids *ids, trove_err *err);
+
 /* Frees an array from trove_store_passages_get. */
 void trove_store_passages_free(trove_store_passage *p, size_t n);
 

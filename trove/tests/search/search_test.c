@@ -224,6 +224,38 @@ static void filters_source_type_hidden(void) {
   CHECK(trove_store_item_set_hidden(st, docs[0].id, false, NULL) == 0);
 }
 
+/* A filter narrows the vector search itself: with room for one passage and
+ * a query whose nearest passage is a local note, a web-only semantic search
+ * still returns the nearest web item (it used to take the one nearest
+ * passage, reject it, and return nothing). */
+static void filters_apply_inside_the_vector_search(void) {
+  trove_search_result *r = NULL;
+  trove_search_params p = mode(TROVE_SEARCH_SEMANTIC);
+  p.vector_depth = 1;
+  size_t n = run("boil the spaghetti in salted water", &p, &r);
+  CHECK(n == 1 && r[0].type == TROVE_ITEM_LOCAL); /* the premise: a note is nearest */
+  trove_search_results_free(r, n);
+  p.type = TROVE_ITEM_WEB;
+  n = run("boil the spaghetti in salted water", &p, &r);
+  CHECK(n == 1 && r[0].type == TROVE_ITEM_WEB && r[0].cosine > 0.0f);
+  trove_search_results_free(r, n);
+  p.type = TROVE_ITEM_ANY;
+  p.source = "web";
+  n = run("boil the spaghetti in salted water", &p, &r);
+  CHECK(n == 1 && strcmp(r[0].source, "web") == 0);
+  trove_search_results_free(r, n);
+  trove_err err = {0};
+  trove_store_ids ids = {0};
+  CHECK(trove_store_passage_ids_where(st, src_web, TROVE_ITEM_WEB, &ids, &err) == 0);
+  CHECK(ids.n >= 3);
+  for (size_t i = 1; i < ids.n; i++)
+    CHECK(ids.v[i - 1] < ids.v[i]);
+  size_t web = ids.n;
+  CHECK(trove_store_passage_ids_where(st, 0, TROVE_ITEM_BOOKMARK, &ids, &err) == 0);
+  CHECK(ids.n == web); /* no bookmarks: nothing appended */
+  trove_store_ids_free(&ids);
+}
+
 static void like_finds_neighbours_not_itself(void) {
   trove_search_params p = mode(TROVE_SEARCH_HYBRID);
   p.like = docs[3].id;
@@ -306,6 +338,7 @@ int main(void) {
   RUN(hybrid_fuses_both_lists);
   RUN(link_hubs_are_demoted);
   RUN(filters_source_type_hidden);
+  RUN(filters_apply_inside_the_vector_search);
   RUN(like_finds_neighbours_not_itself);
   RUN(errors_have_codes_and_messages);
   RUN(fault_loop_fails_cleanly);
