@@ -143,6 +143,7 @@ sl__job *sl__find_work(sl__worker *w, bool filter, uintptr_t tag, bool *migrated
 }
 
 void sl__inject(sl_pool *pool, sl__job *job) {
+  uintptr_t tag = job->tag; /* once queued, a worker may run and free the job */
   job->next = NULL;
   pthread_mutex_lock(&pool->inj_lock);
   if (pool->inj_tail)
@@ -156,7 +157,7 @@ void sl__inject(sl_pool *pool, sl__job *job) {
    * they see the job, or we see them. */
   atomic_fetch_add_explicit(&pool->inj_len, 1, memory_order_seq_cst);
   pthread_mutex_unlock(&pool->inj_lock);
-  if (!atomic_load_explicit(&pool->n_idle, memory_order_seq_cst) || !sl__wake_one(pool, job->tag))
+  if (!atomic_load_explicit(&pool->n_idle, memory_order_seq_cst) || !sl__wake_one(pool, tag))
     sl__compensate(pool);
 }
 

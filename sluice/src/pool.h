@@ -119,10 +119,11 @@ SL_HIDDEN bool sl__compensate(struct sl_pool *pool);
  * SL_ENOMEM (the deque could not grow) nothing was pushed. The loads are
  * unfenced on purpose: see "Waking" in pool.c. */
 static inline int sl__push_local(sl__worker *w, sl__job *job) {
+  uintptr_t tag = job->tag; /* once pushed, a thief may run and free the job */
   if (sl__deque_push(&w->deque, job))
     return SL_ENOMEM;
   struct sl_pool *pool = w->pool;
-  if (atomic_load_explicit(&pool->n_idle, memory_order_relaxed) && sl__wake_one(pool, job->tag))
+  if (atomic_load_explicit(&pool->n_idle, memory_order_relaxed) && sl__wake_one(pool, tag))
     return 0;
   if (atomic_load_explicit(&pool->blocked, memory_order_relaxed))
     sl__compensate(pool);
