@@ -49,7 +49,8 @@ typedef struct scan_item {
   char *path;          /* fs: the file to read; NULL for web items */
   char *browser_title; /* web: the browser's title; NULL for fs */
   trove_item_type type;
-  int64_t mtime;       /* Unix seconds; 0 unknown */
+  int64_t mtime_us;    /* fs: Unix microseconds; 0 for web items */
+  int64_t size;        /* fs: bytes; -1 for web items */
   int64_t visited;     /* Unix seconds of the last visit; 0 unknown */
   int64_t item_id;     /* set by match when the item is in the database */
   scan_state state;

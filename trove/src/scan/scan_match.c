@@ -1,12 +1,13 @@
 /* scan_match.c: the match stage, a serial map of batches. One store query per batch of 64 candidates
  * (trove_store_items_match) tells which are new; the rest are compared with
  * what the database holds:
- *   changed    the file's mtime differs, the stored text came from an older
- *              extractor (process_version), the last attempt failed with a
- *              transient reason ("error"), or --force;
+ *   changed    the file's size or mtime (to the microsecond) differs, the
+ *              stored text came from an older extractor (process_version),
+ *              the last attempt failed with a transient reason ("error"),
+ *              or --force;
  *   unchanged  otherwise: the writer only stamps it seen.
- * The store keeps no file size, so a change that keeps the mtime to the
- * second is not seen (see the module report). A known web page is asked
+ * A change that keeps both the size and the mtime to the microsecond is not
+ * seen (a content hash would need every file read). A known web page is asked
  * for again with its stored validators (a conditional GET in scan_fetch.c)
  * unless it failed permanently before (gone, unauthorized, not_text...).
  * The batch goes on whole to the fetch stage. */
@@ -17,6 +18,16 @@
 
 #include <string.h>
 
+/* Whether a local file differs from its row: another size, or another
+ * mtime. A row from before schema 4 has no size (-1) and an mtime in whole
+ * seconds, so it is compared to the second; the touch of an unchanged item
+ * then stores the exact values. */
+static bool file_changed(const trove_store_match *m, const scan_item *it) {
+  if (m->size < 0)
+    return m->mtime_us / 1000000 != it->mtime_us / 1000000;
+  return m->size != it->size || m->mtime_us != it->mtime_us;
+}
+
 static scan_state classify(const scan_ctx *c, const scan_item *it, const trove_store_match *m) {
   if (!m->item_id)
     return SCAN_NEW;
@@ -24,7 +35,7 @@ static scan_state classify(const scan_ctx *c, const scan_item *it, const trove_s
     return SCAN_CHANGED;
   if (it->type != TROVE_ITEM_LOCAL) /* a permanent failure is not refetched; else ask */
     return m->skip_reason ? SCAN_UNCHANGED : SCAN_CHANGED;
-  if (m->mtime != it->mtime)
+  if (file_changed(m, it))
     return SCAN_CHANGED;
   if (!m->skip_reason && m->process_version < TROVE_EXTRACT_VERSION)
     return SCAN_CHANGED;

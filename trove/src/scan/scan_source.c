@@ -93,7 +93,9 @@ static int take_batch(trove_batch *tb, scan_batch **out) {
     it->path = cd->path, cd->path = NULL;
     it->browser_title = cd->title, cd->title = NULL;
     it->type = cd->type;
-    it->mtime = it->type == TROVE_ITEM_LOCAL ? cd->time_us / 1000000 : 0;
+    bool local = it->type == TROVE_ITEM_LOCAL;
+    it->mtime_us = local ? cd->time_us : 0;
+    it->size = local ? cd->size : -1;
     it->visited = (cd->visited_us ? cd->visited_us : it->type == TROVE_ITEM_LOCAL ? 0 : cd->time_us) / 1000000;
     sb->items[sb->n++] = it;
   }

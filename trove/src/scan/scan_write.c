@@ -33,7 +33,8 @@ static trove_store_item to_store(const scan_ctx *c, const scan_item *it) {
       .etag = it->etag,
       .last_modified = it->last_modified,
       .process_version = TROVE_EXTRACT_VERSION,
-      .mtime = it->mtime,
+      .mtime_us = it->mtime_us,
+      .size = it->size,
       .last_visited = it->visited,
       .skip_reason = it->skip_reason,
       .error = it->error,
@@ -69,7 +70,8 @@ static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_err *e) 
 static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_changes *ch,
                      trove_err *e) {
   if (it->state == SCAN_UNCHANGED) {
-    int rc = trove_store_item_touch(c->writer, it->item_id, c->version, it->visited, e);
+    int rc = trove_store_item_touch(c->writer, it->item_id, c->version, it->visited,
+                                    it->mtime_us, it->size, e);
     k->unchanged += rc == 0;
     return rc;
   }

@@ -142,8 +142,17 @@ static const char step3[] =
     " DELETE FROM item_embeddings WHERE item_id = new.id;"
     "END;";
 
+/* A file's mtime to the microsecond, and its size: a change within the same
+ * second, or one that keeps the mtime (a copy with -p, a restored backup),
+ * used to go unseen. Rows from before keep -1 for the size; the scan treats
+ * their mtime as whole seconds until it next touches them (scan_match.c). */
+static const char step4[] =
+    "ALTER TABLE items RENAME COLUMN mtime TO mtime_us;"
+    "UPDATE items SET mtime_us = mtime_us * 1000000;"
+    "ALTER TABLE items ADD COLUMN size INTEGER NOT NULL DEFAULT -1;";
+
 /* steps[i] migrates version i to i + 1. Append; never edit a released step. */
-static const char *const steps[] = {step1, step2, step3};
+static const char *const steps[] = {step1, step2, step3, step4};
 enum { CURRENT = sizeof steps / sizeof steps[0] };
 
 /* What the file says about itself. All three are read by one statement, so

@@ -198,7 +198,9 @@ typedef struct trove_store_item {
   const char *content_hash; /* of raw, for change detection */
   const char *etag, *last_modified; /* HTTP validators, sent back on rescan */
   int64_t process_version; /* extractor version that produced text */
-  int64_t mtime;           /* file mtime or the server's date; 0 unknown */
+  int64_t mtime_us;        /* file mtime, Unix microseconds; 0 unknown */
+  int64_t size;            /* file size in bytes; -1 unknown (web items, and
+                            * rows stored before schema 4) */
   int64_t last_visited;    /* browser last visit; 0 unknown */
   const char *skip_reason; /* NULL when indexed; e.g. "binary", "gone" */
   const char *error;       /* the last error message, NULL when none */
@@ -219,7 +221,7 @@ void trove_store_items_free(trove_store_item *v, size_t n);
 typedef struct trove_store_match {
   int64_t item_id; /* 0 when the id is not in the database */
   char *content_hash, *etag, *last_modified, *skip_reason; /* NULL if none */
-  int64_t mtime, process_version;
+  int64_t mtime_us, size, process_version; /* as in trove_store_item */
 } trove_store_match;
 
 /* The most ids one trove_store_items_match call takes (SQLite's bound-parameter
@@ -244,10 +246,13 @@ void trove_store_match_clear(trove_store_match *m, size_t n);
 int trove_store_item_upsert(trove_store *st, int64_t source_id, const trove_store_item *it,
                             int64_t *id, trove_err *err);
 
-/* Marks an unchanged item seen by scan `version`, and raises last_visited
- * to `last_visited` when later (0 leaves it). Returns 0 or TROVE_ENOENT. */
+/* Marks an unchanged item seen by scan `version`, raises last_visited to
+ * `last_visited` when later (0 leaves it), and records the file's mtime_us
+ * and size as the scan saw them (size -1 leaves both): how rows from before
+ * schema 4 learn their size. Returns 0 or TROVE_ENOENT. */
 int trove_store_item_touch(trove_store *st, int64_t item_id, int64_t version,
-                           int64_t last_visited, trove_err *err);
+                           int64_t last_visited, int64_t mtime_us, int64_t size,
+                           trove_err *err);
 
 /* Records that (source_id, it->external_id) was skipped or failed:
  * it->skip_reason is required, it->error optional; it->seen_in_scan and

@@ -50,9 +50,9 @@ static int finish_returning(trove_store *st, sqlite3_stmt *s, int64_t source_id,
 static const char upsert_sql[] =
     "INSERT INTO items(source_id, external_id, type, title, author, description, language,"
     " headings, text, raw, raw_size, content_hash, etag, last_modified, process_version,"
-    " mtime, last_visited, skip_reason, error, seen_in_scan, is_link_hub, updated_at)"
+    " mtime_us, last_visited, skip_reason, error, seen_in_scan, is_link_hub, updated_at, size)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-    " ?18, ?19, ?20, ?21, ?22)"
+    " ?18, ?19, ?20, ?21, ?22, ?24)"
     " ON CONFLICT(source_id, external_id) DO UPDATE SET type = excluded.type,"
     " title = excluded.title, author = excluded.author, description = excluded.description,"
     " language = excluded.language, headings = excluded.headings, text = excluded.text,"
@@ -60,7 +60,8 @@ static const char upsert_sql[] =
     " raw_size = CASE WHEN ?23 THEN raw_size ELSE excluded.raw_size END,"
     " content_hash = excluded.content_hash, etag = excluded.etag,"
     " last_modified = excluded.last_modified, process_version = excluded.process_version,"
-    " mtime = excluded.mtime, last_visited = max(last_visited, excluded.last_visited),"
+    " mtime_us = excluded.mtime_us, size = excluded.size,"
+    " last_visited = max(last_visited, excluded.last_visited),"
     " skip_reason = excluded.skip_reason, error = excluded.error,"
     " seen_in_scan = excluded.seen_in_scan, is_link_hub = excluded.is_link_hub,"
     " updated_at = excluded.updated_at"
@@ -85,7 +86,7 @@ static void bind_upsert(sqlite3_stmt *s, int64_t source_id, const trove_store_it
   st__bind_text(s, 13, it->etag);
   st__bind_text(s, 14, it->last_modified);
   sqlite3_bind_int64(s, 15, it->process_version);
-  sqlite3_bind_int64(s, 16, it->mtime);
+  sqlite3_bind_int64(s, 16, it->mtime_us);
   sqlite3_bind_int64(s, 17, it->last_visited);
   st__bind_text(s, 18, it->skip_reason);
   st__bind_text(s, 19, it->error);
@@ -93,6 +94,7 @@ static void bind_upsert(sqlite3_stmt *s, int64_t source_id, const trove_store_it
   sqlite3_bind_int(s, 21, it->is_link_hub ? 1 : 0);
   sqlite3_bind_int64(s, 22, (int64_t)time(NULL));
   sqlite3_bind_int(s, 23, it->keep_raw);
+  sqlite3_bind_int64(s, 24, it->size);
 }
 
 int trove_store_item_upsert(trove_store *st, int64_t source_id, const trove_store_item *it,
@@ -117,7 +119,8 @@ out_free:
 }
 
 int trove_store_item_touch(trove_store *st, int64_t item_id, int64_t version,
-                           int64_t last_visited, trove_err *err) {
+                           int64_t last_visited, int64_t mtime_us, int64_t size,
+                           trove_err *err) {
   if (!st)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_item_touch: NULL store");
   sqlite3_stmt *s = NULL;
@@ -125,12 +128,16 @@ int trove_store_item_touch(trove_store *st, int64_t item_id, int64_t version,
   if (rc)
     return rc;
   rc = st__stmt(st, SLOT_ITEM_TOUCH, "UPDATE items SET seen_in_scan = ?2,"
-                    " last_visited = max(last_visited, ?3) WHERE id = ?1", &s, err);
+                    " last_visited = max(last_visited, ?3),"
+                    " mtime_us = CASE WHEN ?5 < 0 THEN mtime_us ELSE ?4 END,"
+                    " size = CASE WHEN ?5 < 0 THEN size ELSE ?5 END WHERE id = ?1", &s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, item_id);
   sqlite3_bind_int64(s, 2, version);
   sqlite3_bind_int64(s, 3, last_visited);
+  sqlite3_bind_int64(s, 4, mtime_us);
+  sqlite3_bind_int64(s, 5, size);
   rc = sqlite3_step(s);
   st__done(s);
   if (rc != SQLITE_DONE)

@@ -33,7 +33,7 @@ static int build_match(trove_store *st, size_t n, sqlite3_stmt **out, trove_err 
     rc = trove_buf_printf(&b, "%s(%zu, ?%zu)", i ? ", " : "", i, i + 2);
   if (rc == 0)
     rc = trove_buf_puts(&b, ") SELECT q.ord, i.id, i.content_hash, i.etag, i.last_modified,"
-                        " i.skip_reason, i.mtime, i.process_version FROM q JOIN items i"
+                        " i.skip_reason, i.mtime_us, i.process_version, i.size FROM q JOIN items i"
                         " ON i.source_id = ?1 AND i.external_id = q.ext");
   if (rc) {
     trove_buf_free(&b);
@@ -53,8 +53,9 @@ static int build_match(trove_store *st, size_t n, sqlite3_stmt **out, trove_err 
 
 static int read_match(sqlite3_stmt *s, trove_store_match *m) {
   m->item_id = sqlite3_column_int64(s, 1);
-  m->mtime = sqlite3_column_int64(s, 6);
+  m->mtime_us = sqlite3_column_int64(s, 6);
   m->process_version = sqlite3_column_int64(s, 7);
+  m->size = sqlite3_column_int64(s, 8);
   return st__col_dup(s, 2, &m->content_hash) && st__col_dup(s, 3, &m->etag) &&
                  st__col_dup(s, 4, &m->last_modified) && st__col_dup(s, 5, &m->skip_reason)
              ? 0
@@ -114,8 +115,8 @@ void trove_store_match_clear(trove_store_match *m, size_t n) {
 #define ITEM_COLS                                                                  \
   "SELECT id, source_id, external_id, type, title, author, description, language," \
   " headings, text, CASE WHEN ?2 THEN raw END, raw_size, content_hash, etag,"      \
-  " last_modified, process_version, mtime, last_visited, skip_reason, error,"      \
-  " hidden_at, seen_in_scan, is_link_hub, updated_at FROM items"
+  " last_modified, process_version, mtime_us, last_visited, skip_reason, error,"      \
+  " hidden_at, seen_in_scan, is_link_hub, updated_at, size FROM items"
 
 static bool dup(sqlite3_stmt *s, int col, const char **out) {
   char *p;
@@ -150,7 +151,8 @@ static int read_item(trove_store *st, sqlite3_stmt *s, trove_store_item *it, tro
   it->source_id = sqlite3_column_int64(s, 1);
   it->type = trove_item_type_parse((const char *)sqlite3_column_text(s, 3));
   it->process_version = sqlite3_column_int64(s, 15);
-  it->mtime = sqlite3_column_int64(s, 16);
+  it->mtime_us = sqlite3_column_int64(s, 16);
+  it->size = sqlite3_column_int64(s, 24);
   it->last_visited = sqlite3_column_int64(s, 17);
   it->hidden_at = sqlite3_column_int64(s, 20);
   it->seen_in_scan = sqlite3_column_int64(s, 21);

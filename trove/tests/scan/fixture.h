@@ -40,7 +40,7 @@ static inline void puts_file(const fx *f, const char *rel, const char *text) {
   put(f, rel, text, strlen(text));
 }
 
-/* Moves rel's mtime forward by secs (mtimes are compared to the second). */
+/* Moves rel's mtime forward by whole seconds. */
 static inline void bump_mtime(const fx *f, const char *rel, int secs) {
   char path[256];
   struct stat sb;

@@ -14,6 +14,7 @@
 #include "testdb.h"      /* Chromium's History schema, from the sources tests */
 
 #include <dirent.h>
+#include <sqlite3.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <ftw.h>
@@ -339,6 +340,58 @@ static void progress_counts_items_at_each_stage(void) {
   fx_done(&f);
 }
 
+static void set_mtime(const fx *f, const char *rel, time_t sec, long nsec) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/%s", f->tree, rel);
+  struct timespec ts[2] = {{0, UTIME_OMIT}, {sec, nsec}};
+  CHECK(utimensat(AT_FDCWD, path, ts, 0) == 0);
+}
+
+static void raw_sql(const fx *f, const char *sql) {
+  sqlite3 *db = NULL;
+  CHECK(sqlite3_open(f->db, &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+/* The size and the mtime to the microsecond both count: a rewrite inside
+ * one second is seen whether it changes the length or only the mtime's
+ * fraction, and one that puts the old mtime back is seen by its size. A
+ * row from before the size was stored (-1, whole seconds) is compared to
+ * the second, not reread, and learns its exact values on that scan. */
+static void changes_within_one_second_are_seen(void) {
+  fx f;
+  fx_init(&f);
+  trove_scan_report r;
+  time_t t = time(NULL) - 100;
+  set_mtime(&f, "plain.txt", t, 0);
+  CHECK(scan(&f, &r) == 0 && r.added == 3);
+
+  puts_file(&f, "plain.txt", "Lighthouse keepers trim the wicks at dusk, a longer text now.\n");
+  set_mtime(&f, "plain.txt", t, 0); /* the old mtime put back: only the size tells */
+  CHECK(scan(&f, &r) == 0);
+  CHECK(r.changed == 1 && r.unchanged == 5 && hits(&f, "wicks") == 1);
+
+  puts_file(&f, "plain.txt", "Lighthouse keepers trim the lamps at dusk, a longer text now.\n");
+  set_mtime(&f, "plain.txt", t, 500000000); /* same length, same second */
+  CHECK(scan(&f, &r) == 0);
+  CHECK(r.changed == 1 && r.unchanged == 5 && hits(&f, "wicks") == 0 && hits(&f, "lamps") == 1);
+
+  raw_sql(&f, "UPDATE items SET size = -1, mtime_us = mtime_us / 1000000 * 1000000");
+  CHECK(scan(&f, &r) == 0);
+  CHECK(r.changed == 0 && r.unchanged == 6); /* legacy rows: equal to the second */
+  raw_sql(&f, "CREATE TABLE t AS SELECT count(*) AS n FROM items WHERE type = 'local'"
+              " AND skip_reason IS NULL AND size < 0");
+  sqlite3 *db = NULL;
+  sqlite3_stmt *s = NULL;
+  CHECK(sqlite3_open(f.db, &db) == SQLITE_OK);
+  CHECK(sqlite3_prepare_v2(db, "SELECT n FROM t", -1, &s, NULL) == SQLITE_OK);
+  CHECK(sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 0); /* all learnt */
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  fx_done(&f);
+}
+
 /* TROVE_ERANGE == SL_EAGAIN and TROVE_EDB == SL_ENOMEM numerically: a
  * sluice failure must be mapped, or a pool that cannot grow would be
  * reported as "the database refused a statement". */
@@ -365,5 +418,6 @@ int main(void) {
   RUN(scan_canceled_by_failures_ends_cleanly);
   RUN(progress_counts_items_at_each_stage);
   RUN(sluice_codes_map_to_their_trove_meaning);
+  RUN(changes_within_one_second_are_seen);
   return check_done(__FILE__);
 }

@@ -75,7 +75,8 @@ static inline trove_store_item fx_item(const char *external_id, const char *titl
   it.raw_len = text ? strlen(text) : 0;
   it.content_hash = "h1";
   it.process_version = 1;
-  it.mtime = 1000;
+  it.mtime_us = 1000 * INT64_C(1000000);
+  it.size = (int64_t)it.raw_len;
   it.seen_in_scan = version;
   return it;
 }

@@ -43,7 +43,8 @@ static void items_match_reports_what_change_detection_needs(void) {
   trove_store_item it = fx_item("/a.md", "A", "alpha", 1);
   it.etag = "\"e1\"";
   it.last_modified = "Tue, 01 Jan 2030 00:00:00 GMT";
-  it.mtime = 77;
+  it.mtime_us = 77;
+  it.size = 5;
   it.process_version = 3;
   int64_t a, b;
   CHECK(trove_store_item_upsert(v.st, v.src, &it, &a, &e) == 0);
@@ -59,7 +60,7 @@ static void items_match_reports_what_change_detection_needs(void) {
   CHECK(m[2].content_hash && strcmp(m[2].content_hash, "h1") == 0);
   CHECK(m[2].etag && strcmp(m[2].etag, "\"e1\"") == 0);
   CHECK(m[2].last_modified && strstr(m[2].last_modified, "2030"));
-  CHECK(m[2].mtime == 77 && m[2].process_version == 3);
+  CHECK(m[2].mtime_us == 77 && m[2].size == 5 && m[2].process_version == 3);
   trove_store_match_clear(m, 4);
   CHECK(trove_store_items_match(v.st, v.src + 1, ids, 4, m, &e) == 0 && m[2].item_id == 0);
   trove_store_match_clear(m, 4);
@@ -140,11 +141,11 @@ static void items_upsert_bad_input_is_refused(void) {
   CHECK(trove_store_items_delete_unseen(NULL, v.src, 1, NULL, NULL, &e) == TROVE_EINVAL);
   CHECK(trove_store_item_get(v.st, 12345, false, &(trove_store_item){0}, &e) == TROVE_ENOENT);
   CHECK(trove_store_item_set_hidden(v.st, 12345, true, &e) == TROVE_ENOENT);
-  CHECK(trove_store_item_touch(v.st, 12345, 1, 0, &e) == TROVE_ENOENT);
+  CHECK(trove_store_item_touch(v.st, 12345, 1, 0, 0, -1, &e) == TROVE_ENOENT);
   env_done(&v);
 }
 
-static void items_touch_changes_only_seen_and_last_visited(void) {
+static void items_touch_changes_only_seen_visit_mtime_and_size(void) {
   env v;
   env_init(&v);
   trove_err e = {0};
@@ -152,14 +153,16 @@ static void items_touch_changes_only_seen_and_last_visited(void) {
   trove_store_item it = fx_item("/a", "T", "text", 1);
   it.last_visited = 100;
   CHECK(trove_store_item_upsert(v.st, v.src, &it, &id, &e) == 0);
-  CHECK(trove_store_item_touch(v.st, id, 5, 50, &e) == 0); /* older visit: kept 100 */
+  CHECK(trove_store_item_touch(v.st, id, 5, 50, 0, -1, &e) == 0); /* older visit: kept 100 */
   trove_store_item got;
   CHECK(trove_store_item_get(v.st, id, false, &got, &e) == 0);
   CHECK(got.seen_in_scan == 5 && got.last_visited == 100 && strcmp(got.title, "T") == 0);
+  CHECK(got.mtime_us == it.mtime_us && got.size == it.size); /* size -1: both kept */
   trove_store_item_clear(&got);
-  CHECK(trove_store_item_touch(v.st, id, 6, 200, &e) == 0);
+  CHECK(trove_store_item_touch(v.st, id, 6, 200, 1234567, 42, &e) == 0);
   CHECK(trove_store_item_get(v.st, id, false, &got, &e) == 0);
   CHECK(got.seen_in_scan == 6 && got.last_visited == 200);
+  CHECK(got.mtime_us == 1234567 && got.size == 42);
   trove_store_item_clear(&got);
   env_done(&v);
 }
@@ -216,7 +219,7 @@ static void items_delete_unseen_removes_only_what_the_scan_missed(void) {
   CHECK(trove_store_passages_replace(v.st, ids[3], &p, 1, &pid, NULL, &e) == 0);
   CHECK(trove_store_commit(v.st, &e) == 0);
   CHECK(trove_store_scan_begin(v.st, v.src, &ver, &e) == 0 && ver == 2);
-  CHECK(trove_store_item_touch(v.st, ids[0], ver, 0, &e) == 0);
+  CHECK(trove_store_item_touch(v.st, ids[0], ver, 0, 0, -1, &e) == 0);
   it = fx_item("/1", "T2", "changed words", ver);
   CHECK(trove_store_item_upsert(v.st, v.src, &it, NULL, &e) == 0);
   trove_store_item sk = {.external_id = "/2", .type = TROVE_ITEM_LOCAL, .skip_reason = "binary",
@@ -280,7 +283,7 @@ static void items_writes_after_a_lost_batch_are_eio(void) {
   it.external_id = "/b";
   CHECK(trove_store_item_upsert(v.st, v.src, &it, NULL, &e) == TROVE_EIO);
   CHECK(strstr(e.msg, "redo the batch") != NULL);
-  CHECK(trove_store_item_touch(v.st, id, 2, 0, &e) == TROVE_EIO);
+  CHECK(trove_store_item_touch(v.st, id, 2, 0, 0, -1, &e) == TROVE_EIO);
   CHECK(trove_store_items_delete_unseen(v.st, v.src, 5, NULL, NULL, &e) == TROVE_EIO);
   CHECK(trove_store_commit(v.st, &e) == TROVE_EIO);
   const char *ids[] = {"/a", "/b"}; /* nothing was written outside the batch */
@@ -625,7 +628,7 @@ int main(void) {
   RUN(items_match_bad_batches_are_refused);
   RUN(items_upsert_replaces_content_keeps_id_and_hidden);
   RUN(items_upsert_bad_input_is_refused);
-  RUN(items_touch_changes_only_seen_and_last_visited);
+  RUN(items_touch_changes_only_seen_visit_mtime_and_size);
   RUN(items_skip_records_reason_and_keeps_content);
   RUN(items_delete_unseen_removes_only_what_the_scan_missed);
   RUN(items_upsert_keep_raw_leaves_stored_content);

@@ -205,7 +205,7 @@ static void search_index_follows_updates_and_deletes(void) {
   int64_t id;
   trove_store_item it = fx_item("/u", "Fruit", "banana", 1);
   CHECK(trove_store_item_upsert(v.st, v.src, &it, &id, &e) == 0);
-  CHECK(trove_store_item_touch(v.st, id, 7, 0, &e) == 0); /* no FTS change */
+  CHECK(trove_store_item_touch(v.st, id, 7, 0, 0, -1, &e) == 0); /* no FTS change */
   CHECK(count_hits(&v, "banana", NULL, NULL) == 1);
   CHECK(trove_store_items_delete_unseen(v.st, v.src, 8, NULL, NULL, &e) == 0);
   CHECK(count_hits(&v, "banana", NULL, NULL) == 0);

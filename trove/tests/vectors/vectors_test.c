@@ -206,7 +206,7 @@ static void deleted_items_leave_no_ghost(void) {
   CHECK(trove_store_begin(st, &e) == 0);
   CHECK(trove_vectors_begin(v, st, &e) == 0);
   for (int i = 0; i < 5; i++)
-    CHECK(trove_store_item_touch(st, item_ids[i], version, 0, &e) == 0);
+    CHECK(trove_store_item_touch(st, item_ids[i], version, 0, 0, -1, &e) == 0);
   CHECK(trove_store_items_delete_unseen(st, SRC, version, &deleted, &c.removed, &e) == 0);
   CHECK(deleted == ITEMS - 5 && c.removed.n == 2 * (ITEMS - 5));
   CHECK(trove_vectors_commit(v, st, &c, &e) == 0);
