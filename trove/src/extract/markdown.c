@@ -8,8 +8,9 @@
  * code (keeping the code) and HTML tags. It is CommonMark-shaped, not
  * CommonMark-exact: lazy continuation and nested containers are simplified,
  * which costs nothing for search. YAML front matter is read the same
- * pragmatic way: top-level "key: value" lines, quoted or plain, block
- * scalars (| and >) and the first item of a list. */
+ * pragmatic way: top-level "key: value" lines, quoted (escapes decoded)
+ * or plain (to a " #" comment), block scalars (| and >) and the first item
+ * of a list. */
 #include "extract_int.h"
 
 #include <stdio.h>
@@ -173,20 +174,109 @@ static line unquote(line v) {
   return v;
 }
 
+static line trim(line v) {
+  while (v.n && (v.s[0] == ' ' || v.s[0] == '\t'))
+    v.s++, v.n--;
+  while (v.n && (v.s[v.n - 1] == ' ' || v.s[v.n - 1] == '\t'))
+    v.n--;
+  return v;
+}
+
+static int hex_digit(char c) {
+  return c >= '0' && c <= '9' ? c - '0'
+         : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                  : -1;
+}
+
+/* Appends code point cp as UTF-8 (U+FFFD for what is not a scalar value). */
+static int put_utf8(trove_buf *out, uint32_t cp) {
+  char u[4];
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+    cp = 0xFFFD;
+  if (cp < 0x80)
+    return trove_buf_putc(out, (char)cp);
+  if (cp < 0x800) {
+    u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F));
+    return trove_buf_append(out, u, 2);
+  }
+  if (cp < 0x10000) {
+    u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+    u[2] = (char)(0x80 | (cp & 0x3F));
+    return trove_buf_append(out, u, 3);
+  }
+  u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+  u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
+  return trove_buf_append(out, u, 4);
+}
+
+/* The body of a double-quoted YAML scalar, its escapes decoded: \" \\ \/,
+ * \t and \n (as a space: these are one-line fields), \xXX, \uXXXX and
+ * \UXXXXXXXX. An escape YAML does not define is kept as written. */
+static int put_double_quoted(trove_buf *out, line v) {
+  for (size_t i = 0; i < v.n; i++) {
+    char c = v.s[i];
+    if (c != '\\' || i + 1 == v.n) {
+      if (trove_buf_putc(out, c))
+        return TROVE_ENOMEM;
+      continue;
+    }
+    char e = v.s[++i];
+    int digits = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
+    uint32_t cp = 0;
+    int k = 0;
+    while (k < digits && i + 1 + (size_t)k < v.n && hex_digit(v.s[i + 1 + k]) >= 0)
+      cp = cp << 4 | (uint32_t)hex_digit(v.s[i + 1 + k]), k++;
+    int rc;
+    if (digits && k == digits)
+      rc = put_utf8(out, cp), i += (size_t)digits;
+    else if (e == 'n' || e == 't' || e == 'r')
+      rc = trove_buf_putc(out, ' ');
+    else if (e == '"' || e == '\\' || e == '/' || e == ' ')
+      rc = trove_buf_putc(out, e);
+    else
+      rc = trove_buf_putc(out, '\\') || trove_buf_putc(out, e);
+    if (rc)
+      return TROVE_ENOMEM;
+  }
+  return 0;
+}
+
+/* Appends the YAML scalar v as its value: a double-quoted one with its
+ * escapes decoded, a single-quoted one with '' read as ', a plain one up to
+ * a " #" comment. */
+static int put_scalar(trove_buf *out, line v) {
+  v = trim(v);
+  if (v.n >= 2 && v.s[0] == '"' && v.s[v.n - 1] == '"')
+    return put_double_quoted(out, (line){v.s + 1, v.n - 2});
+  if (v.n >= 2 && v.s[0] == '\'' && v.s[v.n - 1] == '\'') {
+    for (size_t i = 1; i + 1 < v.n; i++)
+      if (trove_buf_putc(out, v.s[i]))
+        return TROVE_ENOMEM;
+      else if (v.s[i] == '\'' && v.s[i + 1] == '\'')
+        i++;
+    return 0;
+  }
+  for (size_t i = 0; i + 1 < v.n; i++)
+    if ((v.s[i] == ' ' || v.s[i] == '\t') && v.s[i + 1] == '#') {
+      v = trim((line){v.s, i});
+      break;
+    }
+  return trove_buf_append(out, v.s, v.n);
+}
+
 /* The value of a front matter key whose inline value is v, reading
  * following indented lines for block scalars, lists and "name:" maps. */
 static int fm_value(const char *s, size_t end, size_t *pos, line v, trove_buf *out) {
-  v = unquote(v);
+  v = trim(v);
   if (v.n && v.s[0] == '[') { /* inline list: first item */
     size_t k = 1;
     while (k < v.n && v.s[k] != ',' && v.s[k] != ']')
       k++;
-    line first = unquote((line){v.s + 1, k - 1});
-    return trove_buf_append(out, first.s, first.n);
+    return put_scalar(out, (line){v.s + 1, k - 1});
   }
   bool block = v.n && (v.s[0] == '|' || v.s[0] == '>');
   if (v.n && !block)
-    return trove_buf_append(out, v.s, v.n);
+    return put_scalar(out, v);
   while (*pos < end) {
     size_t save = *pos;
     line l = next_line(s, end, pos);
@@ -194,13 +284,11 @@ static int fm_value(const char *s, size_t end, size_t *pos, line v, trove_buf *o
       *pos = save;
       break;
     }
-    line t = unquote(l);
+    line t = trim(l);
     if (!block && t.n >= 2 && t.s[0] == '-' && t.s[1] == ' ') /* list: first item */
-      return trove_buf_append(out, unquote((line){t.s + 2, t.n - 2}).s,
-                              unquote((line){t.s + 2, t.n - 2}).n);
+      return put_scalar(out, (line){t.s + 2, t.n - 2});
     if (!block && t.n > 5 && strncasecmp(t.s, "name:", 5) == 0)
-      return trove_buf_append(out, unquote((line){t.s + 5, t.n - 5}).s,
-                              unquote((line){t.s + 5, t.n - 5}).n);
+      return put_scalar(out, (line){t.s + 5, t.n - 5});
     if (block && (trove_buf_putc(out, ' ') || trove_buf_append(out, t.s, t.n)))
       return TROVE_ENOMEM;
   }

@@ -508,6 +508,33 @@ static void markdown_front_matter_and_structure(void) {
   trove_doc_destroy(d);
 }
 
+/* Front matter values are YAML scalars: double quotes decode their escapes,
+ * single quotes read '' as ', a plain value ends at a " #" comment, and a
+ * list's first item is decoded the same way. */
+static void markdown_front_matter_decodes_yaml_scalars(void) {
+  const char md[] = "---\n"
+                    "title: \"Rock \\\"n\\\" Roll \\u00e9t\\u00E9 \\x41\\\\B\\tC \\q\"\n"
+                    "description: 'It''s a ''quoted'' summary'\n"
+                    "author: Jane Doe # the editor\n"
+                    "lang: [\"fr\", en]\n"
+                    "---\n\nBody.\n";
+  trove_doc *d = NULL;
+  CHECK(trove_extract_markdown(md, sizeof md - 1, &d, NULL) == 0 && d);
+  if (!d)
+    return;
+  CHECK(strcmp(d->title, "Rock \"n\" Roll \xc3\xa9t\xc3\xa9 A\\B C \\q") == 0);
+  CHECK(strcmp(d->excerpt, "It's a 'quoted' summary") == 0);
+  CHECK(strcmp(d->byline, "Jane Doe") == 0);
+  CHECK(strcmp(d->lang, "fr") == 0);
+  trove_doc_destroy(d);
+  /* a bad or cut-off escape stays as written, a surrogate becomes U+FFFD */
+  const char odd[] = "---\ntitle: \"a \\u12 b \\ud800 c \\\"\n---\n\nBody.\n";
+  CHECK(trove_extract_markdown(odd, sizeof odd - 1, &d, NULL) == 0 && d);
+  if (d)
+    CHECK(strcmp(d->title, "a \\u12 b \xef\xbf\xbd c \\") == 0);
+  trove_doc_destroy(d);
+}
+
 static void markdown_without_front_matter_takes_h1_and_first_paragraph(void) {
   const char md[] = "Some preamble line.\n\n# The Real Title #\n\nBody text *here*.\n"
                     "---\nnot: front matter\n---\n";
@@ -663,6 +690,7 @@ int main(int argc, char **argv) {
   RUN(too_large_input_is_erange);
   RUN(null_arguments_are_einval);
   RUN(markdown_front_matter_and_structure);
+  RUN(markdown_front_matter_decodes_yaml_scalars);
   RUN(markdown_without_front_matter_takes_h1_and_first_paragraph);
   RUN(plain_text_paragraphs_and_line_ends);
   RUN(hostile_markdown_stays_linear_and_valid);
