@@ -12,19 +12,21 @@
  * Waking. A push loads one counter (n_idle) and wakes one listed sleeper
  * that can run the job when it is non-zero; when it is zero it loads a
  * second (blocked) and compensates if workers are blocked, so a busy pool
- * pays two loads per push and no fence. The price, as in Rayon: a push that races with a worker falling
- * asleep may leave that worker asleep. The job is not lost, since it sits in
- * the pusher's own deque and the pusher runs it, or wakes someone when it
- * later waits or blocks (both paths are fenced); only parallelism can be
- * lost for a while. Injection is fenced and never loses a wake-up.
+ * pays two loads per push and no fence. The price, as in Rayon: a push
+ * that races with a worker falling asleep may leave that worker asleep.
+ * The job is not lost, since it sits in the pusher's own deque and the
+ * pusher runs it, or wakes someone when it later waits or blocks (both
+ * paths are fenced); only parallelism can be lost for a while. Injection
+ * is fenced and never loses a wake-up.
  *
  * Compensation (the promise Rayon breaks). A worker in a blocking wait
  * (channel, install into another pool, sl_blocking_begin) is counted in
- * `blocked`. The pool keeps live - blocked >= nthreads: when a worker blocks
- * while work is visible, or work is injected or pushed while the pool is
- * short with no sleeper to wake, it revives a retired spare or starts a new one, up to max_threads. A worker
- * that finds the pool over strength (after blocked ones came back) retires
- * at its next idle moment or between top-level jobs. See sleep.c.
+ * `blocked`. The pool keeps live - blocked >= nthreads: when a worker
+ * blocks while work is visible, or work is injected or pushed while the
+ * pool is short with no sleeper to wake, it revives a retired spare or
+ * starts a new one, up to max_threads. A worker that finds the pool over
+ * strength (after blocked ones came back) retires at its next idle moment
+ * or between top-level jobs. See sleep.c.
  *
  * Threads: every function is safe from any thread unless marked "owner". */
 #include "pool.h"

@@ -56,6 +56,7 @@ struct sl_pool {
   _Atomic unsigned n_idle;    /* length of the idle list; read on every push */
   _Atomic unsigned live;
   _Atomic unsigned blocked;
+  _Atomic unsigned retired;   /* slots in SLOT_RETIRED; written under sleep_lock */
   _Atomic unsigned spares_started; /* spares ever started, for reports */
   _Atomic bool stop;
 

@@ -98,6 +98,7 @@ static bool add_worker_locked(sl_pool *pool) {
     sl__worker *w = &pool->workers[i];
     if (w->slot_state == SLOT_RETIRED) {
       w->slot_state = SLOT_RUNNING;
+      atomic_fetch_sub_explicit(&pool->retired, 1, memory_order_relaxed);
       atomic_fetch_add_explicit(&pool->live, 1, memory_order_seq_cst);
       wake_worker(w);
       return true;
@@ -121,8 +122,17 @@ static bool add_worker_locked(sl_pool *pool) {
   return true;
 }
 
+/* Whether a spare could be added: a retired slot to revive or a slot never
+ * started. Relaxed: a hint that spares the lock; add_worker_locked decides. */
+static bool room_for_spare(sl_pool *pool) {
+  return atomic_load_explicit(&pool->retired, memory_order_relaxed) ||
+         atomic_load_explicit(&pool->started, memory_order_relaxed) < pool->max_threads;
+}
+
 bool sl__compensate(sl_pool *pool) {
-  if (strength(pool) >= (int)pool->nthreads ||
+  /* At the cap this returns without the lock: pushes call it while workers
+   * are blocked, and must not all queue on sleep_lock then. */
+  if (strength(pool) >= (int)pool->nthreads || !room_for_spare(pool) ||
       atomic_load_explicit(&pool->stop, memory_order_acquire))
     return false;
   pthread_mutex_lock(&pool->sleep_lock);
@@ -141,6 +151,7 @@ bool sl__maybe_retire(sl__worker *w) {
     return false;
   }
   w->slot_state = SLOT_RETIRED;
+  atomic_fetch_add_explicit(&pool->retired, 1, memory_order_relaxed);
   atomic_fetch_sub_explicit(&pool->live, 1, memory_order_seq_cst);
   /* Reset under the lock, so a revival (which stores 1 under it) is kept. */
   atomic_store_explicit(&w->sleep_word, 0, memory_order_relaxed);
