@@ -190,26 +190,33 @@ int st__ids_push(trove_store_ids *ids, int64_t id) {
   return 0;
 }
 
+int st__collect_rows(trove_store *st, int prep_rc, sqlite3_stmt *s, trove_store_ids *ids,
+                     const char *what, trove_err *err) {
+  size_t keep = ids->n;
+  int rc = prep_rc;
+  if (rc == SQLITE_OK)
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+      if (st__ids_push(ids, sqlite3_column_int64(s, 0))) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+  sqlite3_finalize(s);
+  if (rc == SQLITE_DONE)
+    return 0;
+  ids->n = keep;
+  return st__fail(st, rc, what, err);
+}
+
 int st__collect_ids(trove_store *st, const char *sql, int64_t a, int64_t b,
                     trove_store_ids *ids, trove_err *err) {
-  size_t keep = ids->n;
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(s, 1, a);
     if (sqlite3_bind_parameter_count(s) >= 2)
       sqlite3_bind_int64(s, 2, b);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-      if (st__ids_push(ids, sqlite3_column_int64(s, 0))) {
-        rc = SQLITE_NOMEM;
-        break;
-      }
   }
-  sqlite3_finalize(s);
-  if (rc == SQLITE_DONE)
-    return 0;
-  ids->n = keep;
-  return st__fail(st, rc, "collecting ids", err);
+  return st__collect_rows(st, rc, s, ids, "collecting ids", err);
 }
 
 void trove_store_ids_free(trove_store_ids *ids) {

@@ -89,6 +89,12 @@ int st__ids_push(trove_store_ids *ids, int64_t id);
 int st__collect_ids(trove_store *st, const char *sql, int64_t a, int64_t b,
                     trove_store_ids *ids, trove_err *err);
 
+/* Steps s (prepared with result prep_rc, parameters bound) to the end,
+ * appending its first column to ids, and finalizes it. On failure ids is
+ * as it was and the message says `what` failed. */
+int st__collect_rows(trove_store *st, int prep_rc, sqlite3_stmt *s, trove_store_ids *ids,
+                     const char *what, trove_err *err);
+
 /* Looks up a source id by name. 0, TROVE_ENOENT (with a message naming it)
  * or an error. */
 int st__source_id(trove_store *st, const char *name, int64_t *id, trove_err *err);

@@ -198,7 +198,6 @@ void trove_store_passages_free(trove_store_passage *p, size_t n) {
 
 int trove_store_passage_ids_where(trove_store *st, int64_t source_id, trove_item_type type,
                                   trove_store_ids *ids, trove_err *err) {
-  size_t keep = ids->n;
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v2(st->db, "SELECT p.id FROM passages p JOIN items i ON i.id = p.item_id"
                               " WHERE i.hidden_at IS NULL AND (?1 = 0 OR i.source_id = ?1)"
@@ -206,15 +205,7 @@ int trove_store_passage_ids_where(trove_store *st, int64_t source_id, trove_item
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(s, 1, source_id);
     st__bind_text(s, 2, type == TROVE_ITEM_ANY ? NULL : trove_item_type_name(type));
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-      if (st__ids_push(ids, sqlite3_column_int64(s, 0))) {
-        rc = SQLITE_NOMEM;
-        break;
-      }
   }
-  sqlite3_finalize(s);
-  if (rc == SQLITE_DONE)
-    return 0;
-  ids->n = keep;
-  return st__fail(st, rc, "listing the passages a filtered search may return", err);
+  return st__collect_rows(st, rc, s, ids, "listing the passages a filtered search may return",
+                          err);
 }
