@@ -10,8 +10,10 @@
  *             parallel map (2 * threads items in flight), a batch of 64, a
  *             flat map whose parallel loop runs on the global pool, a sink
  * A watchdog prints metric=DEADLOCK and exits if no batch reaches stage 4
- * for WATCHDOG_S seconds (default 5). */
+ * for WATCHDOG_S seconds (default 5). PIPELINE_TIMELINE=1 adds a summary of
+ * where the cores ran fewer mix bodies than threads (bench_timeline.c). */
 #include "bench.h"
+#include "bench_timeline.h"
 
 #include <pthread.h>
 #include <sluice.h>
@@ -76,7 +78,9 @@ typedef struct stage2_ctx {
 static void stage2_body(void *ctx, size_t lo, size_t hi) {
   stage2_ctx *c = ctx;
   for (size_t i = lo; i < hi; i++) {
+    bench_tl_mark(TL_MIX2_BEGIN);
     uint64_t v = mix(c->b->v[i], K2);
+    bench_tl_mark(TL_MIX2_END);
     sl_chan_send(c->r->c2, &v); /* blocking, from inside the parallel loop */
   }
 }
@@ -109,7 +113,9 @@ static void *stage2_thread(void *p) {
   batch *b;
   while (sl_chan_recv(r->c1, &b) == 0) {
     for (size_t i = 0; i < b->n; i++) {
+      bench_tl_mark(TL_MIX2_BEGIN);
       uint64_t v = mix(b->v[i], K2);
+      bench_tl_mark(TL_MIX2_END);
       sl_chan_send(r->c2, &v);
     }
     free(b);
@@ -119,8 +125,11 @@ static void *stage2_thread(void *p) {
 
 static void stage3_body(void *ctx, size_t lo, size_t hi) {
   batch *b = ctx;
-  for (size_t i = lo; i < hi; i++)
+  for (size_t i = lo; i < hi; i++) {
+    bench_tl_mark(TL_MIX3_BEGIN);
     b->v[i] = mix(b->v[i], K3);
+    bench_tl_mark(TL_MIX3_END);
+  }
 }
 
 static void *stage3(void *p) {
@@ -140,7 +149,9 @@ static void *stage3(void *p) {
       b->v[b->n++] = v;
     }
     if (b && (b->n == BATCH_OUT || (rc != 0 && b->n > 0))) {
+      bench_tl_mark(TL_MAP_BEGIN);
       sl_for(0, b->n, 1, stage3_body, b); /* on the global pool */
+      bench_tl_mark(TL_MAP_END);
       sl_chan_send(r->c3, &b);
       b = NULL;
     }
@@ -308,6 +319,7 @@ static void drop_chans(run *r) {
 
 static double pipeline_once(void *p) {
   run *r = p;
+  bench_tl_reset();
   r->sum = r->count = 0;
   atomic_store(&r->batches_out, 0);
   atomic_store(&r->done, 0);
@@ -357,7 +369,9 @@ int bench_pipeline(unsigned threads, const char *variant) {
     fprintf(stderr, "# pipeline: cannot create the stage 2 pool\n");
     return 1;
   }
+  bench_tl_on(); /* before any thread reads the setting */
   double s = bench_median(strcmp(variant, "layer") ? pipeline_once : layer_once, &r);
+  bench_tl_report(threads);
   sl_pool_destroy(r.pool);
   bench_line("pipeline", threads, variant, s, N_ITEMS / s, "items/s");
   int ok = bench_check("pipeline sum", r.sum == EXPECT_SUM);
