@@ -207,6 +207,30 @@ int st__collect_rows(trove_store *st, int prep_rc, sqlite3_stmt *s, trove_store_
   return st__fail(st, rc, what, err);
 }
 
+int st__read_rows(trove_store *st, sqlite3_stmt *s, size_t elem_size, st__row_fn read,
+                  st__rows_free_fn free_rows, void **out, size_t *n, const char *what,
+                  trove_err *err) {
+  void *v = NULL;
+  size_t len = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (st__grow(&v, &cap, len, elem_size)) {
+      rc = trove_err_set(err, TROVE_ENOMEM, "out of memory %s", what);
+      break;
+    }
+    if ((rc = read(st, s, (char *)v + len * elem_size, err)))
+      break;
+    len++;
+  }
+  if (rc == SQLITE_DONE) {
+    *out = v;
+    *n = len;
+    return 0;
+  }
+  free_rows(v, len);
+  return rc < 0 ? rc : st__fail(st, rc, what, err); /* < 0: a trove code, err set */
+}
+
 int st__collect_ids(trove_store *st, const char *sql, int64_t a, int64_t b,
                     trove_store_ids *ids, trove_err *err) {
   sqlite3_stmt *s = NULL;

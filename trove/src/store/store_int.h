@@ -89,6 +89,20 @@ int st__ids_push(trove_store_ids *ids, int64_t id);
 int st__collect_ids(trove_store *st, const char *sql, int64_t a, int64_t b,
                     trove_store_ids *ids, trove_err *err);
 
+/* Reads the current row of s into elem: 0 or an error code with err
+ * filled in. */
+typedef int (*st__row_fn)(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err);
+/* Frees the n elements of v that st__read_rows read, and v. */
+typedef void (*st__rows_free_fn)(void *v, size_t n);
+
+/* Steps s to the end, reading each row with `read` into an array of
+ * elem_size elements that grows with the rows; *out and *n get it. On
+ * failure what was read goes to free_rows and the message says `what`
+ * failed. The caller finalizes or resets s. */
+int st__read_rows(trove_store *st, sqlite3_stmt *s, size_t elem_size, st__row_fn read,
+                  st__rows_free_fn free_rows, void **out, size_t *n, const char *what,
+                  trove_err *err);
+
 /* Steps s (prepared with result prep_rc, parameters bound) to the end,
  * appending its first column to ids, and finalizes it. On failure ids is
  * as it was and the message says `what` failed. */

@@ -235,6 +235,12 @@ static int items_next_stmt(trove_store *st, int64_t source_id, const char *pendi
   return 0;
 }
 
+static int item_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err) {
+  return read_item(st, s, elem, err);
+}
+
+static void free_items(void *v, size_t n) { trove_store_items_free(v, n); }
+
 int trove_store_items_next(trove_store *st, int64_t source_id, const char *pending_model,
                            int64_t after_id, size_t limit, trove_store_item **out, size_t *n,
                            trove_err *err) {
@@ -246,29 +252,9 @@ int trove_store_items_next(trove_store *st, int64_t source_id, const char *pendi
   int rc = items_next_stmt(st, source_id, pending_model, after_id, limit, &s, err);
   if (rc)
     return rc;
-  trove_store_item *v = NULL;
-  size_t len = 0, cap = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    void *grown = v; /* grows with the rows, not with limit */
-    if (st__grow(&grown, &cap, len, sizeof *v)) {
-      rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading items");
-      goto out_free;
-    }
-    v = grown;
-    if ((rc = read_item(st, s, &v[len], err)))
-      goto out_free;
-    len++;
-  }
-  if (rc != SQLITE_DONE) {
-    rc = st__fail(st, rc, "reading items", err);
-    goto out_free;
-  }
-  st__done(s);
+  void *v = NULL; /* grows with the rows, not with limit */
+  rc = st__read_rows(st, s, sizeof **out, item_row, free_items, &v, n, "reading items", err);
   *out = v;
-  *n = len;
-  return 0;
-out_free:
   st__done(s);
-  trove_store_items_free(v, len);
   return rc;
 }

@@ -105,38 +105,24 @@ static int read_hit(sqlite3_stmt *s, trove_store_hit *h) {
   return TROVE_ENOMEM;
 }
 
+static int hit_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err) {
+  (void)st;
+  return read_hit(s, elem) ? trove_err_set(err, TROVE_ENOMEM, "out of memory searching") : 0;
+}
+
+static void free_hits(void *v, size_t n) { trove_store_hits_free(v, n); }
+
 static int run_search(trove_store *st, const trove_buf *q, const trove_store_search_opts *o,
                       int64_t source_id, trove_store_hit **out, size_t *n, trove_err *err) {
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v2(st->db, search_sql, -1, &s, NULL);
-  trove_store_hit *v = NULL;
-  size_t len = 0, cap = 0;
   if (rc != SQLITE_OK)
-    goto out_fail;
+    return st__fail(st, rc, "searching", err);
   bind_search(s, q, o, source_id);
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    void *grown = v;
-    if (st__grow(&grown, &cap, len, sizeof *v))
-      goto out_nomem;
-    v = grown;
-    if (read_hit(s, &v[len]))
-      goto out_nomem;
-    len++;
-  }
-  if (rc != SQLITE_DONE)
-    goto out_fail;
-  sqlite3_finalize(s);
+  void *v = NULL;
+  rc = st__read_rows(st, s, sizeof **out, hit_row, free_hits, &v, n, "searching", err);
   *out = v;
-  *n = len;
-  return 0;
-out_fail:
-  rc = st__fail(st, rc, "searching", err);
-  goto out_free;
-out_nomem:
-  rc = trove_err_set(err, TROVE_ENOMEM, "out of memory searching");
-out_free:
   sqlite3_finalize(s);
-  trove_store_hits_free(v, len);
   return rc;
 }
 

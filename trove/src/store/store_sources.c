@@ -127,41 +127,29 @@ int st__source_id(trove_store *st, const char *name, int64_t *id, trove_err *err
   return rc;
 }
 
+static int source_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err) {
+  (void)st;
+  return read_source(s, elem) ? trove_err_set(err, TROVE_ENOMEM, "out of memory listing sources")
+                              : 0;
+}
+
+static void free_sources(void *v, size_t n) { trove_store_sources_free(v, n); }
+
 int trove_store_source_list(trove_store *st, trove_store_source **out, size_t *n,
                             trove_err *err) {
   if (!st || !out || !n)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_source_list: NULL argument");
   *out = NULL;
   *n = 0;
-  trove_store_source *v = NULL;
-  size_t len = 0, cap = 0;
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v2(st->db, SOURCE_COLS " ORDER BY name", -1, &s, NULL);
   if (rc != SQLITE_OK)
-    goto out_fail;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    void *grown = v;
-    if (st__grow(&grown, &cap, len, sizeof *v))
-      goto out_nomem;
-    v = grown;
-    if (read_source(s, &v[len]))
-      goto out_nomem;
-    len++;
-  }
-  if (rc != SQLITE_DONE)
-    goto out_fail;
-  sqlite3_finalize(s);
+    return st__fail(st, rc, "listing sources", err);
+  void *v = NULL;
+  rc = st__read_rows(st, s, sizeof **out, source_row, free_sources, &v, n, "listing sources",
+                     err);
   *out = v;
-  *n = len;
-  return 0;
-out_fail:
-  rc = st__fail(st, rc, "listing sources", err);
-  goto out_free;
-out_nomem:
-  rc = trove_err_set(err, TROVE_ENOMEM, "out of memory listing sources");
-out_free:
   sqlite3_finalize(s);
-  trove_store_sources_free(v, len);
   return rc;
 }
 
