@@ -88,10 +88,7 @@ static void got_free(got *g) {
 }
 
 static const trove_candidate *find(const got *g, const char *url) {
-  for (size_t i = 0; i < g->n; i++)
-    if (strcmp(g->c[i].external_id, url) == 0)
-      return &g->c[i];
-  return NULL;
+  return tdb_find(g->c, g->n, url);
 }
 
 static got g;

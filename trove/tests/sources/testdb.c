@@ -1,6 +1,8 @@
 /* testdb.c: see testdb.h. */
 #include "testdb.h"
 
+#include "sources.h" /* trove_candidate */
+
 #include <dirent.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -113,4 +115,11 @@ int tdb_entries(const char *dir) {
     n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
   closedir(d);
   return n;
+}
+
+const trove_candidate *tdb_find(const trove_candidate *c, size_t n, const char *url) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(c[i].external_id, url) == 0)
+      return &c[i];
+  return NULL;
 }

@@ -28,6 +28,10 @@ bool tdb_write(const char *path, const void *data, size_t len);
 /* The number of entries in dir other than . and .. (-1 when unreadable). */
 int tdb_entries(const char *dir);
 
+typedef struct trove_candidate trove_candidate;
+/* The candidate among c[0..n) whose external id is url, or NULL. */
+const trove_candidate *tdb_find(const trove_candidate *c, size_t n, const char *url);
+
 /* Chromium's time encoding of a Unix time in seconds. */
 static inline int64_t tdb_chromium_time(int64_t unix_s) {
   return (unix_s + INT64_C(11644473600)) * 1000000;

@@ -1,6 +1,7 @@
 /* fixture.h: what the store tests share: a fresh temporary directory per
- * case (removed afterwards), a database opened in it, and a few items with
- * deterministic content. Header-only, static functions: each test is one
+ * case (removed afterwards), a database opened in it (alone, or with one
+ * source: env), a plain SQLite connection's view of the file, and a few
+ * items with deterministic content. Header-only, static functions: each test is one
  * executable. */
 #ifndef STORE_FIXTURE_H
 #define STORE_FIXTURE_H
@@ -10,6 +11,7 @@
 #include "check.h"
 
 #include <ftw.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +81,35 @@ static inline trove_store_item fx_item(const char *external_id, const char *titl
   it.size = (int64_t)it.raw_len;
   it.seen_in_scan = version;
   return it;
+}
+
+/* Runs sql on path with a plain SQLite connection (the test's own view). */
+static inline void raw_exec(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+  int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
+    fprintf(stderr, "raw_exec: %s\n", sqlite3_errmsg(db));
+  CHECK(rc == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+/* An open store with one source "docs"; where most cases start. */
+typedef struct env {
+  fx f;
+  trove_store *st;
+  int64_t src;
+} env;
+
+static inline void env_init(env *v) {
+  fx_init(&v->f);
+  v->st = fx_open(&v->f);
+  CHECK(trove_store_source_add(v->st, "docs", "fs", "/d", NULL, &v->src, NULL) == 0);
+}
+
+static inline void env_done(env *v) {
+  trove_store_close(v->st);
+  fx_done(&v->f);
 }
 
 #endif /* STORE_FIXTURE_H */

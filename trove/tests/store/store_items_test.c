@@ -8,34 +8,6 @@
 
 #include <sqlite3.h>
 
-static void raw_exec(const char *path, const char *sql) {
-  sqlite3 *db = NULL;
-  CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-  int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-  if (rc != SQLITE_OK)
-    fprintf(stderr, "raw_exec: %s\n", sqlite3_errmsg(db));
-  CHECK(rc == SQLITE_OK);
-  sqlite3_close(db);
-}
-
-/* An open store with one source; the fixture every case starts from. */
-typedef struct env {
-  fx f;
-  trove_store *st;
-  int64_t src;
-} env;
-
-static void env_init(env *v) {
-  fx_init(&v->f);
-  v->st = fx_open(&v->f);
-  CHECK(trove_store_source_add(v->st, "docs", "fs", "/d", NULL, &v->src, NULL) == 0);
-}
-
-static void env_done(env *v) {
-  trove_store_close(v->st);
-  fx_done(&v->f);
-}
-
 static void items_match_reports_what_change_detection_needs(void) {
   env v;
   env_init(&v);

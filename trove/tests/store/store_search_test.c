@@ -7,23 +7,6 @@
 
 #include <sqlite3.h>
 
-typedef struct env {
-  fx f;
-  trove_store *st;
-  int64_t src;
-} env;
-
-static void env_init(env *v) {
-  fx_init(&v->f);
-  v->st = fx_open(&v->f);
-  CHECK(trove_store_source_add(v->st, "docs", "fs", "/d", NULL, &v->src, NULL) == 0);
-}
-
-static void env_done(env *v) {
-  trove_store_close(v->st);
-  fx_done(&v->f);
-}
-
 static int64_t put(env *v, const char *ext, const char *title, const char *headings,
                    const char *text) {
   trove_store_item it = fx_item(ext, title, text, 1);

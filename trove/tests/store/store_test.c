@@ -9,14 +9,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-/* Runs sql on path with a plain SQLite connection (the test's own view). */
-static void raw_exec(const char *path, const char *sql) {
-  sqlite3 *db = NULL;
-  CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-  CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
-  sqlite3_close(db);
-}
-
 static void raw_text(const char *path, const char *sql, char *out, size_t cap) {
   sqlite3 *db = NULL;
   sqlite3_stmt *s = NULL;
