@@ -163,22 +163,20 @@ static bool is_rule_line(line l, char c) {
   return k == l.n;
 }
 
-/* Strips surrounding spaces and one level of matching quotes. */
-static line unquote(line v) {
-  while (v.n && (v.s[0] == ' ' || v.s[0] == '\t'))
-    v.s++, v.n--;
-  while (v.n && (v.s[v.n - 1] == ' ' || v.s[v.n - 1] == '\t'))
-    v.n--;
-  if (v.n >= 2 && (v.s[0] == '"' || v.s[0] == '\'') && v.s[v.n - 1] == v.s[0])
-    v.s++, v.n -= 2;
-  return v;
-}
-
+/* Strips surrounding spaces and tabs. */
 static line trim(line v) {
   while (v.n && (v.s[0] == ' ' || v.s[0] == '\t'))
     v.s++, v.n--;
   while (v.n && (v.s[v.n - 1] == ' ' || v.s[v.n - 1] == '\t'))
     v.n--;
+  return v;
+}
+
+/* Strips surrounding spaces and one level of matching quotes. */
+static line unquote(line v) {
+  v = trim(v);
+  if (v.n >= 2 && (v.s[0] == '"' || v.s[0] == '\'') && v.s[v.n - 1] == v.s[0])
+    v.s++, v.n -= 2;
   return v;
 }
 
