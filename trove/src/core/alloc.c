@@ -15,19 +15,26 @@ static atomic_long fail_countdown = -1;
 static atomic_bool fail_sticky;
 static atomic_long fail_count;
 
+/* Counts down to 0; the allocation that finds 0 fails. A non-sticky
+ * failure is claimed by moving 0 to -1 with a CAS, so when threads reach 0
+ * together exactly one of them fails (a plain store let two fail, and the
+ * embedder's fault loop, which allocates on two threads, saw failed == 2). */
 static bool should_fail(void) {
   long n = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
-  if (n < 0)
-    return false;
-  while (n > 0) { /* count down; a lost race just retries */
-    if (atomic_compare_exchange_weak_explicit(&fail_countdown, &n, n - 1,
-                                              memory_order_relaxed, memory_order_relaxed))
-      return false;
+  for (;;) {
     if (n < 0)
       return false;
+    bool sticky = atomic_load_explicit(&fail_sticky, memory_order_relaxed);
+    if (n == 0 && sticky)
+      break;
+    long next = n > 0 ? n - 1 : -1; /* a lost race reloads n and retries */
+    if (atomic_compare_exchange_weak_explicit(&fail_countdown, &n, next, memory_order_relaxed,
+                                              memory_order_relaxed)) {
+      if (n > 0)
+        return false;
+      break;
+    }
   }
-  if (!atomic_load_explicit(&fail_sticky, memory_order_relaxed))
-    atomic_store_explicit(&fail_countdown, -1, memory_order_relaxed);
   atomic_fetch_add_explicit(&fail_count, 1, memory_order_relaxed);
   return true;
 }

@@ -4,6 +4,7 @@
 
 #include "check.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -67,10 +68,31 @@ static void online_cpus_matches_the_os(void) {
   CHECK(trove_online_cpus() == n); /* cached: the same answer again */
 }
 
+static void *alloc_many(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 2000; i++)
+    trove_free(trove_malloc(16));
+  return NULL;
+}
+
+/* Threads that reach the Nth allocation together: exactly one fails. */
+static void one_failure_across_threads(void) {
+  for (long round = 0; round < 200; round++) {
+    trove_alloc_fail_after(1000 + round, false);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+      CHECK(pthread_create(&t[i], NULL, alloc_many, NULL) == 0);
+    for (int i = 0; i < 4; i++)
+      pthread_join(t[i], NULL);
+    CHECK(trove_alloc_fail_after(-1, false) == 1);
+  }
+}
+
 int main(void) {
   RUN(err_first_cause_wins);
   RUN(alloc_fails_nth_then_recovers);
   RUN(buf_fault_loop_is_clean);
   RUN(online_cpus_matches_the_os);
+  RUN(one_failure_across_threads);
   return check_done("core_test");
 }
