@@ -22,6 +22,7 @@
  */
 #include "index.h"
 
+#include "bench.h"
 #include "testdata.h"
 
 #include <stdio.h>
@@ -31,43 +32,6 @@
 #include <unistd.h>
 
 enum { D = 512, K = 10 };
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* CPU time of the process: on a shared, oversubscribed machine the wall
- * clock also counts time spent waiting for a core; both are reported. */
-static double cpu_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static long envl(const char *name, long def) {
-  const char *s = getenv(name);
-  return s && *s ? strtol(s, NULL, 10) : def;
-}
-
-static double envd(const char *name, double def) {
-  const char *s = getenv(name);
-  return s && *s ? strtod(s, NULL) : def;
-}
-
-static void line(const char *w, int threads, const char *param, double s, double metric,
-                 const char *unit) {
-  printf("peer=trove workload=%s threads=%d param=%s seconds=%.6f metric=%.3f unit=%s\n", w,
-         threads, param, s, metric, unit);
-  fflush(stdout);
-}
-
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 static void die(const char *what, int rc, const trove_err *e) {
   fprintf(stderr, "# %s failed: %s (%s)\n", what, trove_strerror(rc), e ? e->msg : "");
@@ -85,12 +49,12 @@ static trove_index *build(const float *v, size_t n, const trove_index_params *p,
   uint64_t *ids = malloc(n * sizeof *ids);
   for (size_t i = 0; i < n; i++)
     ids[i] = i;
-  double t0 = now(), c0 = cpu_now();
+  double t0 = bench_now(), c0 = bench_cpu_now();
   if ((rc = trove_index_add_batch(x, n, ids, v, D, threads, &e)))
     die("add_batch", rc, &e);
-  *secs = now() - t0;
+  *secs = bench_now() - t0;
   fprintf(stderr, "# build n=%zu threads=%d: wall %.2f s, cpu %.2f s\n", n, threads, *secs,
-          cpu_now() - c0);
+          bench_cpu_now() - c0);
   free(ids);
   return x;
 }
@@ -106,43 +70,42 @@ static void flat_vs_graph(const float *v, const float *q, size_t n, size_t nq,
   for (int exact = 0; exact < 2; exact++) {
     double *t = malloc(nq * sizeof *t);
     for (size_t i = 0; i < nq; i++) {
-      double t0 = now();
+      double t0 = bench_now();
       if (exact)
         trove_index_search_exact(x, q + i * D, D, K, NULL, NULL, h, &got, NULL);
       else
         trove_index_search(x, q + i * D, D, K, NULL, NULL, h, &got, NULL);
-      t[i] = now() - t0;
+      t[i] = bench_now() - t0;
     }
-    qsort(t, nq, sizeof *t, cmp_double);
+    qsort(t, nq, sizeof *t, bench_cmp_double);
     lat[exact] = t[nq / 2];
     free(t);
   }
   char param[96];
   snprintf(param, sizeof param, "n%zu-k%d-ef%u-p50", n, K, p.ef_search);
-  line("index-search", 1, param, lat[0], lat[0] * 1e3, "ms");
+  bench_line("index-search", 1, param, lat[0], lat[0] * 1e3, "ms");
   snprintf(param, sizeof param, "n%zu-k%d-exact-p50", n, K);
-  line("index-search", 1, param, lat[1], lat[1] * 1e3, "ms");
+  bench_line("index-search", 1, param, lat[1], lat[1] * 1e3, "ms");
   trove_index_destroy(x);
 }
 
 /* Median of REPS loads after one warm-up (page cache hot: "warm start"). */
 static trove_index *time_loads(const char *file, int reps, double *median) {
-  double t[64];
+  double t[BENCH_MAX_REPS];
   trove_index *x = NULL;
   trove_err e;
   for (int r = -1; r < reps; r++) {
     trove_index_destroy(x);
-    double t0 = now(), c0 = cpu_now();
+    double t0 = bench_now(), c0 = bench_cpu_now();
     int rc = trove_index_load(file, D, &x, &e);
-    double dt = now() - t0;
-    fprintf(stderr, "# load: wall %.2f ms, cpu %.2f ms\n", dt * 1e3, (cpu_now() - c0) * 1e3);
+    double dt = bench_now() - t0;
+    fprintf(stderr, "# load: wall %.2f ms, cpu %.2f ms\n", dt * 1e3, (bench_cpu_now() - c0) * 1e3);
     if (rc)
       die("load", rc, &e);
     if (r >= 0)
       t[r] = dt;
   }
-  qsort(t, (size_t)reps, sizeof *t, cmp_double);
-  *median = reps % 2 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+  *median = bench_median(t, (size_t)reps);
   return x;
 }
 
@@ -154,17 +117,17 @@ static void time_searches(trove_index *x, const float *q, size_t nq, size_t ngt,
   trove_index_hit h[K];
   size_t n, found = 0;
   for (size_t i = 0; i < nq; i++) {
-    double t0 = now();
+    double t0 = bench_now();
     int rc = exact ? trove_index_search_exact(x, q + i * D, D, K, NULL, NULL, h, &n, NULL)
                    : trove_index_search(x, q + i * D, D, K, NULL, NULL, h, &n, NULL);
-    lat[i] = now() - t0;
+    lat[i] = bench_now() - t0;
     if (rc)
       die("search", rc, NULL);
     for (size_t j = 0; i < ngt && j < K; j++)
       for (size_t l = 0; l < n; l++)
         found += gt[i * K + j].id == h[l].id;
   }
-  qsort(lat, nq, sizeof *lat, cmp_double);
+  qsort(lat, nq, sizeof *lat, bench_cmp_double);
   *p50 = lat[nq / 2];
   *p99 = lat[nq * 99 / 100];
   *recall = ngt ? (double)found / (double)(ngt * K) : 1;
@@ -172,22 +135,20 @@ static void time_searches(trove_index *x, const float *q, size_t nq, size_t ngt,
 }
 
 int main(void) {
-  size_t n = (size_t)envl("N", 100000), nq = (size_t)envl("QUERIES", 1000);
-  size_t ngt = (size_t)envl("GT", 200), clusters = (size_t)envl("CLUSTERS", 1000);
-  int reps = (int)envl("REPS", 5);
-  float noise = (float)envd("NOISE", 0.6) / sqrtf((float)D);
+  size_t n = (size_t)bench_env("N", 100000), nq = (size_t)bench_env("QUERIES", 1000);
+  size_t ngt = (size_t)bench_env("GT", 200), clusters = (size_t)bench_env("CLUSTERS", 1000);
+  int reps = bench_reps();
+  float noise = (float)bench_env_double("NOISE", 0.6) / sqrtf((float)D);
   char file[256];
   const char *f = getenv("FILE");
   snprintf(file, sizeof file, "%s", f ? f : "/tmp/trove-index-bench.idx");
   if (ngt > nq)
     ngt = nq;
-  if (reps < 1 || reps > 64)
-    reps = 5;
 
   trove_index_params p;
   trove_index_params_default(&p, D);
-  p.m = (uint32_t)envl("M", p.m);
-  p.ef_construction = (uint32_t)envl("EFC", p.ef_construction);
+  p.m = (uint32_t)bench_env("M", p.m);
+  p.ef_construction = (uint32_t)bench_env("EFC", p.ef_construction);
   p.flat_threshold = 0; /* measure the graph, not the scan */
   fprintf(stderr, "# n=%zu d=%d clusters=%zu noise=%.3f/sqrt(d) M=%u efc=%u\n", n, D, clusters,
           noise * sqrtf((float)D), p.m, p.ef_construction);
@@ -197,24 +158,24 @@ int main(void) {
 
   char param[128];
   double secs;
-  int threads = (int)envl("THREADS", 2);
+  int threads = (int)bench_env("THREADS", 2);
   for (size_t small = 1000; small <= 4000 && small < n; small *= 2)
     flat_vs_graph(v, q, small, nq, &p);
   trove_index *x = build(v, n, &p, threads, &secs);
   snprintf(param, sizeof param, "n%zu-d%d-m%u-efc%u", n, D, p.m, p.ef_construction);
-  line("index-build", threads, param, secs, (double)n / secs, "vec/s");
+  bench_line("index-build", threads, param, secs, (double)n / secs, "vec/s");
 
   trove_err e;
-  double t0 = now();
+  double t0 = bench_now();
   int rc = trove_index_save(x, file, &e);
   if (rc)
     die("save", rc, &e);
-  double save_s = now() - t0;
+  double save_s = bench_now() - t0;
   trove_index_destroy(x);
   snprintf(param, sizeof param, "n%zu-d%d", n, D);
-  line("index-save", 1, param, save_s, save_s * 1e3, "ms");
+  bench_line("index-save", 1, param, save_s, save_s * 1e3, "ms");
   x = time_loads(file, reps, &secs);
-  line("index-load", 1, param, secs, secs * 1e3, "ms");
+  bench_line("index-load", 1, param, secs, secs * 1e3, "ms");
 
   /* Ground truth by the exact scan, which is also the flat path's latency. */
   trove_index_hit *gt = calloc(ngt * K, sizeof *gt);
@@ -224,18 +185,18 @@ int main(void) {
   double p50, p99, rec;
   time_searches(x, q, ngt < 100 ? ngt : 100, 0, NULL, true, &p50, &p99, &rec);
   snprintf(param, sizeof param, "n%zu-k%d-exact-p50", n, K);
-  line("index-search", 1, param, p50, p50 * 1e3, "ms");
+  bench_line("index-search", 1, param, p50, p50 * 1e3, "ms");
 
   long efs[] = {16, 32, 64, 128, 256};
   for (size_t i = 0; i < sizeof efs / sizeof *efs; i++) {
     trove_index_set_ef_search(x, (uint32_t)efs[i]);
     time_searches(x, q, nq, ngt, gt, false, &p50, &p99, &rec);
     snprintf(param, sizeof param, "n%zu-k%d-ef%ld-p50", n, K, efs[i]);
-    line("index-search", 1, param, p50, p50 * 1e3, "ms");
+    bench_line("index-search", 1, param, p50, p50 * 1e3, "ms");
     snprintf(param, sizeof param, "n%zu-k%d-ef%ld-p99", n, K, efs[i]);
-    line("index-search", 1, param, p99, p99 * 1e3, "ms");
+    bench_line("index-search", 1, param, p99, p99 * 1e3, "ms");
     snprintf(param, sizeof param, "n%zu-k%d-ef%ld", n, K, efs[i]);
-    line("index-recall", 1, param, p50, rec, "recall@10");
+    bench_line("index-recall", 1, param, p50, rec, "recall@10");
   }
   trove_index_destroy(x);
   if (!getenv("KEEP"))

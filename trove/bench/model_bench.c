@@ -14,6 +14,8 @@
  * TROVE_MODEL or the default dir. Usage: model_bench [THREADS] (0: all). */
 #include "model.h"
 
+#include "bench.h"
+
 void openblas_set_num_threads(int num_threads); /* OpenBLAS extension */
 
 #include <cblas.h>
@@ -24,35 +26,6 @@ void openblas_set_num_threads(int num_threads); /* OpenBLAS extension */
 #include <unistd.h>
 
 enum { PASSAGES = 256, BATCH = 64 };
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* CPU seconds of the whole process: on a shared machine, work per CPU
- * second is steadier than wall time (printed as '#' notes). */
-static double cpu_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int env_int(const char *name, int def) {
-  const char *s = getenv(name);
-  return s && *s ? atoi(s) : def;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Deterministic English-like passages long enough for 128 tokens. */
 static char **make_passages(void) {
@@ -85,58 +58,57 @@ static int embed_all(const trove_embedder *e, char **texts, float *out) {
 
 /* blas: OpenBLAS gets the threads; else the embedder splits passages. */
 static void bench_embed(trove_embedder *e, char **texts, int threads, int blas) {
-  int reps = env_int("REPS", 5), warm = env_int("WARMUP", 1);
+  int reps = bench_reps(), warm = bench_warmup();
   float *out = malloc((size_t)PASSAGES * 512 * sizeof *out);
-  double t[64];
+  double t[BENCH_MAX_REPS];
   trove_embedder_set_threads(e, blas ? 1 : (size_t)threads);
   openblas_set_num_threads(blas ? threads : 1);
   double cpu = 0;
-  for (int r = 0; r < warm + reps && r < 64; r++) {
-    double t0 = now(), c0 = cpu_now();
+  for (int r = 0; r < warm + reps; r++) {
+    double t0 = bench_now(), c0 = bench_cpu_now();
     if (embed_all(e, texts, out)) {
       fprintf(stderr, "# embed failed\n");
       exit(1);
     }
     if (r >= warm)
-      t[r - warm] = now() - t0, cpu += cpu_now() - c0;
+      t[r - warm] = bench_now() - t0, cpu += bench_cpu_now() - c0;
   }
-  double s = median(t, reps);
+  double s = bench_median(t, (size_t)reps);
   fprintf(stderr, "# cpu embed threads=%d%s: %.2f GFLOP per CPU-second (1.24 GFLOP/passage)\n",
           threads, blas ? " blas" : "", 1.24 * PASSAGES * reps / cpu);
-  printf("peer=trove workload=embed threads=%d param=batch64-tok128%s seconds=%.6f "
-         "metric=%.3f unit=passages/s\n", threads, blas ? "-blas" : "", s, PASSAGES / s);
-  fflush(stdout);
+  bench_line("embed", threads, blas ? "batch64-tok128-blas" : "batch64-tok128", s, PASSAGES / s,
+             "passages/s");
   free(out);
 }
 
 static void bench_sgemm(int threads) {
   enum { N = 2048 };
-  int reps = env_int("REPS", 5), warm = env_int("WARMUP", 1);
+  int reps = bench_reps(), warm = bench_warmup();
   float *a = malloc(sizeof(float) * N * N), *b = malloc(sizeof(float) * N * N),
         *c = malloc(sizeof(float) * N * N);
   for (size_t i = 0; i < (size_t)N * N; i++)
     a[i] = (float)(i % 7) * 0.1f, b[i] = (float)(i % 5) * 0.1f, c[i] = 0;
   openblas_set_num_threads(threads);
-  double t[64], cpu = 0;
-  for (int r = 0; r < warm + reps && r < 64; r++) {
-    double t0 = now(), c0 = cpu_now();
+  double t[BENCH_MAX_REPS], cpu = 0;
+  for (int r = 0; r < warm + reps; r++) {
+    double t0 = bench_now(), c0 = bench_cpu_now();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0f, a, N, b, N, 0.0f, c, N);
     if (r >= warm)
-      t[r - warm] = now() - t0, cpu += cpu_now() - c0;
+      t[r - warm] = bench_now() - t0, cpu += bench_cpu_now() - c0;
   }
-  double s = median(t, reps);
+  double s = bench_median(t, (size_t)reps);
   fprintf(stderr, "# cpu sgemm threads=%d: %.2f GFLOP per CPU-second\n", threads,
           2.0 * N * N * N * reps / 1e9 / cpu);
-  printf("peer=trove workload=sgemm threads=%d param=m%dn%dk%d seconds=%.6f metric=%.3f "
-         "unit=GFLOP/s\n", threads, N, N, N, s, 2.0 * N * N * N / s / 1e9);
-  fflush(stdout);
+  char param[32];
+  snprintf(param, sizeof param, "m%dn%dk%d", N, N, N);
+  bench_line("sgemm", threads, param, s, 2.0 * N * N * N / s / 1e9, "GFLOP/s");
   free(a), free(b), free(c);
 }
 
 int main(int argc, char **argv) {
   int threads = argc > 1 ? atoi(argv[1]) : 0;
   if (threads <= 0)
-    threads = env_int("THREADS", 0);
+    threads = (int)bench_env("THREADS", 0);
   if (threads <= 0)
     threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (threads > 64)

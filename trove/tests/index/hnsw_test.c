@@ -15,6 +15,19 @@ static uint64_t seed;
 
 enum { D = 24 };
 
+/* An index made with p holding the n vectors v (n x D) under the ids first,
+ * first + 1, ..., added one at a time. */
+static trove_index *make_with(const trove_index_params *p, size_t n, const float *v,
+                              uint64_t first) {
+  trove_index *x = NULL;
+  CHECK(trove_index_create(p, &x, NULL) == 0);
+  for (size_t i = 0; i < n && x; i++)
+    CHECK(trove_index_add(x, first + i, v + i * D, D, NULL) == 0);
+  return x;
+}
+
+/* The graph under test: no exact-scan fallback, no automatic compaction,
+ * the run's seed; ids from 1000. */
 static trove_index *make(size_t n, const float *v, uint32_t m, uint32_t efc, uint32_t efs) {
   trove_index_params p;
   trove_index_params_default(&p, D);
@@ -24,11 +37,7 @@ static trove_index *make(size_t n, const float *v, uint32_t m, uint32_t efc, uin
   p.flat_threshold = 0;
   p.compact_ratio = 0;
   p.seed = seed;
-  trove_index *x = NULL;
-  CHECK(trove_index_create(&p, &x, NULL) == 0);
-  for (size_t i = 0; i < n && x; i++)
-    CHECK(trove_index_add(x, 1000 + i, v + i * D, D, NULL) == 0);
-  return x;
+  return make_with(&p, n, v, 1000);
 }
 
 /* Fraction of exact top-k ids found by the approximate search, over nq queries. */
@@ -182,10 +191,7 @@ static void removes_past_the_ratio_compact_automatically(void) {
   trove_index_params_default(&p, D);
   p.flat_threshold = 0;
   p.compact_ratio = 0.25;
-  trove_index *x = NULL;
-  CHECK(trove_index_create(&p, &x, NULL) == 0);
-  for (size_t i = 0; i < n; i++)
-    CHECK(trove_index_add(x, i, v + i * D, D, NULL) == 0);
+  trove_index *x = make_with(&p, n, v, 0);
   for (size_t i = 0; i < 100; i++)
     CHECK(trove_index_remove(x, i) == 0);
   CHECK(trove_index_dead(x) == 100); /* 100/400 is not past 0.25 */
@@ -220,18 +226,24 @@ static void update_replaces_the_vector_of_an_id(void) {
   free(v);
 }
 
-static void same_seed_and_inserts_give_same_answers(void) {
-  float *v = td_clustered(500, D, 5, 0.3f, seed);
-  trove_index *a = make(500, v, 6, 20, 10), *b = make(500, v, 6, 20, 10);
+/* a and b must answer alike: for the queries v[0], v[step], ... below
+ * v[n], the same top-10 ids with the same scores in the same order. */
+static void same_answers(trove_index *a, trove_index *b, const float *v, size_t n, size_t step) {
   trove_index_hit ha[10], hb[10];
   size_t na, nb;
-  for (size_t i = 0; i < 500; i += 25) {
+  for (size_t i = 0; i < n; i += step) {
     CHECK(trove_index_search(a, v + i * D, D, 10, NULL, NULL, ha, &na, NULL) == 0);
     CHECK(trove_index_search(b, v + i * D, D, 10, NULL, NULL, hb, &nb, NULL) == 0);
     CHECK(na == nb);
     for (size_t j = 0; j < na && j < nb; j++)
       CHECK(ha[j].id == hb[j].id && ha[j].score == hb[j].score);
   }
+}
+
+static void same_seed_and_inserts_give_same_answers(void) {
+  float *v = td_clustered(500, D, 5, 0.3f, seed);
+  trove_index *a = make(500, v, 6, 20, 10), *b = make(500, v, 6, 20, 10);
+  same_answers(a, b, v, 500, 25);
   trove_index_destroy(a);
   trove_index_destroy(b);
   free(v);
@@ -243,10 +255,7 @@ static void small_collections_are_answered_exactly(void) {
   trove_index_params_default(&p, D);
   p.ef_search = 1; /* a graph search this narrow would miss; the scan cannot */
   p.flat_threshold = 1000;
-  trove_index *x = NULL;
-  CHECK(trove_index_create(&p, &x, NULL) == 0);
-  for (size_t i = 0; i < 200; i++)
-    CHECK(trove_index_add(x, i, v + i * D, D, NULL) == 0);
+  trove_index *x = make_with(&p, 200, v, 0);
   CHECK(recall(x, v + 10 * D, 40, 10) == 1.0);
   trove_index_destroy(x);
   free(v);
@@ -265,15 +274,7 @@ static trove_index *make_batch(size_t n, const float *v, int threads, uint32_t e
 static void batch_on_one_thread_equals_single_adds(void) {
   float *v = td_clustered(700, D, 7, 0.3f, seed);
   trove_index *a = make(700, v, 8, 48, 20), *b = make_batch(700, v, 1, 20);
-  trove_index_hit ha[10], hb[10];
-  size_t na, nb;
-  for (size_t i = 0; i < 700; i += 13) {
-    CHECK(trove_index_search(a, v + i * D, D, 10, NULL, NULL, ha, &na, NULL) == 0);
-    CHECK(trove_index_search(b, v + i * D, D, 10, NULL, NULL, hb, &nb, NULL) == 0);
-    CHECK(na == nb);
-    for (size_t j = 0; j < na && j < nb; j++)
-      CHECK(ha[j].id == hb[j].id && ha[j].score == hb[j].score);
-  }
+  same_answers(a, b, v, 700, 13);
   trove_index_destroy(a);
   trove_index_destroy(b);
   free(v);

@@ -36,6 +36,16 @@ static trove_index *build(size_t n, const float *v, size_t dead_every) {
   return x;
 }
 
+/* Saves to path an index of n clustered vectors with every dead_every-th
+ * removed (as build() does), and returns the vectors; the caller frees them. */
+static float *saved_index(size_t n, size_t dead_every) {
+  float *v = td_clustered(n, D, 3, 0.3f, seed);
+  trove_index *x = build(n, v, dead_every);
+  CHECK(trove_index_save(x, path, NULL) == 0);
+  trove_index_destroy(x);
+  return v;
+}
+
 /* Top-10 of nq queries, concatenated into out (nq*10 hits, zero-padded). */
 static void answers(trove_index *x, const float *q, size_t nq, trove_index_hit *out) {
   memset(out, 0, nq * 10 * sizeof *out);
@@ -210,23 +220,16 @@ static void missing_file_folder_and_arguments_are_reported(void) {
 }
 
 static void dimension_mismatch_is_erange(void) {
-  float *v = td_clustered(20, D, 2, 0.3f, seed);
-  trove_index *x = build(20, v, 0);
-  CHECK(trove_index_save(x, path, NULL) == 0);
-  trove_index_destroy(x);
+  free(saved_index(20, 0));
+  trove_index *x = (trove_index *)1; /* not NULL: a failed load must clear it */
   trove_err e;
   CHECK(trove_index_load(path, 512, &x, &e) == TROVE_ERANGE && x == NULL);
   CHECK(strstr(e.msg, "dimension 16") && strstr(e.msg, "512"));
-  free(v);
 }
 
 /* A small saved file for the damage cases; *L describes it. */
 static uint8_t *saved_file(size_t n, size_t *len, lay *L) {
-  float *v = td_clustered(n, D, 3, 0.3f, seed);
-  trove_index *x = build(n, v, 4);
-  CHECK(trove_index_save(x, path, NULL) == 0);
-  trove_index_destroy(x);
-  free(v);
+  free(saved_index(n, 4));
   uint8_t *f = slurp(path, len);
   *L = lay_of(f);
   CHECK(L->n == n && L->table + 4 == *len);
@@ -364,10 +367,8 @@ static void save_failures_leave_the_old_file_whole(void) {
 }
 
 static void load_allocation_failures_are_clean(void) {
-  float *v = td_clustered(100, D, 3, 0.3f, seed);
-  trove_index *x = build(100, v, 4);
-  CHECK(trove_index_save(x, path, NULL) == 0);
-  trove_index_destroy(x);
+  float *v = saved_index(100, 4);
+  trove_index *x = NULL;
   int rc = -1, n;
   for (n = 0; n < 1000 && rc != 0; n++) {
     trove_alloc_fail_after(n, false);

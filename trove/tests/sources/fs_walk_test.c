@@ -102,6 +102,17 @@ static trove_source *open_ok(const trove_fs_options *o) {
   return src;
 }
 
+/* One whole walk of root with options o: opens, drains into lst, reads the
+ * stats into *st (when st is not NULL) and closes. Returns lst.text. */
+static const char *walk(const trove_fs_options *o, trove_source_stats *st) {
+  trove_source *src = open_ok(o);
+  drain(src, &lst, false);
+  if (st)
+    trove_source_get_stats(src, st);
+  trove_source_close(src);
+  return lst.text;
+}
+
 static void walk_yields_every_file_sorted_with_metadata(void) {
   fresh_root("all");
   mk("b.txt", "bb");
@@ -134,20 +145,13 @@ static void walk_include_and_exclude_globs(void) {
   const char *inc[] = {"**/*.md", "*.html"};
   const char *exc[] = {"node_modules", "docs/api/**"};
   trove_fs_options o = {.include = inc, .n_include = 2, .exclude = exc, .n_exclude = 2};
-  trove_source *src = open_ok(&o);
-  drain(src, &lst, false);
-  CHECK(strcmp(lst.text, "a.md docs/b.md docs/c.html notes/e.md") == 0);
   trove_source_stats st;
-  trove_source_get_stats(src, &st);
+  CHECK(strcmp(walk(&o, &st), "a.md docs/b.md docs/c.html notes/e.md") == 0);
   CHECK(st.excluded == 3); /* a.txt, node_modules, docs/api/d.md */
-  trove_source_close(src);
   /* an anchored include is relative to the root */
   const char *inc2[] = {"/docs/*.md"};
   o = (trove_fs_options){.include = inc2, .n_include = 1};
-  src = open_ok(&o);
-  drain(src, &lst, false);
-  CHECK(strcmp(lst.text, "docs/b.md") == 0);
-  trove_source_close(src);
+  CHECK(strcmp(walk(&o, NULL), "docs/b.md") == 0);
 }
 
 static void walk_respects_gitignore_at_every_level(void) {
@@ -166,13 +170,10 @@ static void walk_respects_gitignore_at_every_level(void) {
   mk("sub/deep/build", "a file named build is not a directory");
   mk("other/a.tmp", "x"); /* sub's rules do not reach here */
   mk(".git/HEAD", "ref: refs/heads/main\n");
-  trove_source *src = open_ok(NULL);
-  drain(src, &lst, false);
-  CHECK(strcmp(lst.text, "keep.md other/a.tmp sub/keep.log sub/top.md sub/deep/build") == 0);
+  const char *want = "keep.md other/a.tmp sub/keep.log sub/top.md sub/deep/build";
   trove_source_stats st;
-  trove_source_get_stats(src, &st);
+  CHECK(strcmp(walk(NULL, &st), want) == 0);
   CHECK(st.ignored == 7); /* top.md x.log build other.log a.tmp b.tmp .git */
-  trove_source_close(src);
   fprintf(stderr, "  %s\n", lst.text);
 }
 
@@ -182,19 +183,12 @@ static void walk_hidden_skipped_unless_asked_but_git_always(void) {
   mk(".b.md", "x");
   mk("c.md", "x");
   mk(".git/config", "x");
-  trove_source *src = open_ok(NULL);
-  drain(src, &lst, false);
-  CHECK(strcmp(lst.text, "c.md") == 0);
   trove_source_stats st;
-  trove_source_get_stats(src, &st);
+  CHECK(strcmp(walk(NULL, &st), "c.md") == 0);
   CHECK(st.hidden == 2 && st.ignored == 1);
-  trove_source_close(src);
   trove_fs_options o = {.include_hidden = true};
-  src = open_ok(&o);
-  drain(src, &lst, false);
-  CHECK(strcmp(lst.text, ".b.md c.md .hidden/a.md") == 0);
+  CHECK(strcmp(walk(&o, NULL), ".b.md c.md .hidden/a.md") == 0);
   fprintf(stderr, "  %s\n", lst.text);
-  trove_source_close(src);
 }
 
 static void walk_survives_symlink_loops(void) {
@@ -211,21 +205,13 @@ static void walk_survives_symlink_loops(void) {
   CHECK(symlink("a/f.txt", p) == 0); /* a file link is followed */
   snprintf(p, sizeof p, "%s/dangling.txt", root);
   CHECK(symlink("nowhere", p) == 0);
-  trove_source *src = open_ok(NULL);
-  drain(src, &lst, false);
-  CHECK(strcmp(lst.text, "link.txt a/f.txt a/b/g.txt") == 0);
-  fprintf(stderr, "  %s\n", lst.text);
   trove_source_stats st;
-  trove_source_get_stats(src, &st);
+  CHECK(strcmp(walk(NULL, &st), "link.txt a/f.txt a/b/g.txt") == 0);
+  fprintf(stderr, "  %s\n", lst.text);
   CHECK(st.symlink_loops == 2 && st.unreadable == 1);
-  trove_source_close(src);
   trove_fs_options o = {.no_follow_symlinks = true};
-  src = open_ok(&o);
-  drain(src, &lst, false);
-  CHECK(strcmp(lst.text, "a/f.txt a/b/g.txt") == 0);
-  trove_source_get_stats(src, &st);
+  CHECK(strcmp(walk(&o, &st), "a/f.txt a/b/g.txt") == 0);
   CHECK(st.special == 4 && st.symlink_loops == 0);
-  trove_source_close(src);
 }
 
 static void walk_skips_invalid_utf8_names(void) {
@@ -233,13 +219,9 @@ static void walk_skips_invalid_utf8_names(void) {
   mk("ok.md", "x");
   mk("caf\xe9.md", "latin-1 name");
   mk("bad\xff/inner.md", "x");
-  trove_source *src = open_ok(NULL);
-  drain(src, &lst, false);
-  CHECK(strcmp(lst.text, "ok.md") == 0);
   trove_source_stats st;
-  trove_source_get_stats(src, &st);
+  CHECK(strcmp(walk(NULL, &st), "ok.md") == 0);
   CHECK(st.bad_names == 2);
-  trove_source_close(src);
 }
 
 static void walk_counts_vanished_directory(void) {
@@ -283,12 +265,10 @@ static void walk_ten_thousand_files(void) {
   const char *inc[] = {"*.md"};
   trove_fs_options o = {.include = inc, .n_include = 1};
   double t0 = check_now();
-  trove_source *src = open_ok(&o);
-  drain(src, &lst, false);
+  walk(&o, NULL);
   fprintf(stderr, "  walked 10000 files in %.3fs (not asserted)\n", check_now() - t0);
   CHECK(lst.count == 10000 && lst.batches == (10000 + 63) / 64);
   CHECK(strncmp(lst.text, "n00000.md n00001.md", 19) == 0);
-  trove_source_close(src);
 }
 
 static void open_errors_are_clear(void) {
