@@ -6,11 +6,18 @@
  *   # timeline: 810.3 ms, 2 threads: 9.6% of their time ran fewer mix bodies
  *   # timeline: stage 3 ran its loop alone for >= 0.5 ms 34 times, 47.1 ms in all
  *
+ *   # timeline: meanwhile, on average: 2.9 blocked, 1.3 retired, 0.8 chan-spin, ...
+ *
  * That is how bench/RESULTS.md found the windows in which stage 3's thread
- * runs its loop while the other core idles. The stamps are CLOCK_MONOTONIC,
+ * runs its loop while the other core idles. The third line comes from
+ * sluice's trace hook (sl_trace_set), which the timeline installs: each
+ * thread's last scheduler event says what it was doing when it was not in
+ * mix. The stamps are CLOCK_MONOTONIC,
  * so `perf record -a -k CLOCK_MONOTONIC -e sched:sched_switch` lines up with
  * them. Off (the default) a mark is a call that returns at once. */
 #include "bench_timeline.h"
+
+#include <sluice.h>
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -35,10 +42,17 @@ static _Atomic int next_tid;
 static _Thread_local int my_tid = -1;
 static int enabled = -1; /* -1 not asked yet; set before any thread starts */
 
+static void on_sluice_event(sl_trace_event ev, const sl_pool *pool, const void *obj, void *arg) {
+  (void)pool, (void)obj, (void)arg;
+  bench_tl_mark(TL_SLUICE + (int)ev);
+}
+
 bool bench_tl_on(void) {
   if (enabled < 0) {
     const char *e = getenv("PIPELINE_TIMELINE");
     enabled = e && *e && strcmp(e, "0") != 0 && (events = calloc(TL_MAX, sizeof *events));
+    if (enabled)
+      sl_trace_set(on_sluice_event, NULL);
   }
   return enabled;
 }
@@ -69,6 +83,70 @@ static int by_time(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* What a thread not in mix is doing, from its last sluice event. */
+enum { ST_NONE, ST_RUN, ST_IDLE, ST_JOIN_WAIT, ST_PARKED, ST_CHAN_SPIN, ST_BLOCKED, ST_RETIRED,
+       ST_MIX, ST_COUNT };
+static const char *const state_names[ST_COUNT] = {
+    "-", "running", "idle", "join-wait", "parked", "chan-spin", "blocked", "retired", "mix"};
+
+/* The state after sluice event ev, given the state before it (and, for an
+ * unpark, the one before the park). */
+static int state_after(int ev, int now, int before_park) {
+  switch (ev) {
+  case SL_TRACE_IDLE: return ST_IDLE;
+  case SL_TRACE_JOIN_WAIT: return ST_JOIN_WAIT;
+  case SL_TRACE_PARK: return ST_PARKED;
+  case SL_TRACE_UNPARK: return before_park;
+  case SL_TRACE_CHAN_WAIT: case SL_TRACE_UNBLOCK: return ST_CHAN_SPIN;
+  case SL_TRACE_BLOCK: return ST_BLOCKED;
+  case SL_TRACE_RETIRE: return ST_RETIRED;
+  case SL_TRACE_WORK: case SL_TRACE_JOIN_DONE: case SL_TRACE_CHAN_DONE: case SL_TRACE_REVIVE:
+    return ST_RUN;
+  default: return now; /* spare, cap: no change for this thread */
+  }
+}
+
+/* Thread states over the alone-stretches: time-weighted counts. */
+typedef struct tl_states {
+  uint8_t sstate[TL_THREADS], before_park[TL_THREADS];
+  unsigned in_state[ST_COUNT];
+  double pending[ST_COUNT], total[ST_COUNT];
+  unsigned spares, caps;
+} tl_states;
+
+static int shown_state(const tl_states *s, const bool *in_mix, unsigned tid) {
+  return in_mix[tid] ? ST_MIX : s->sstate[tid];
+}
+
+/* Applies event e (after in_mix was updated by the caller: old_state is
+ * the thread's shown state before). */
+static void states_apply(tl_states *s, const tl_event *e, const bool *in_mix, int old_state) {
+  if (e->kind >= TL_SLUICE) {
+    int ev = e->kind - TL_SLUICE;
+    s->spares += ev == SL_TRACE_SPARE;
+    s->caps += ev == SL_TRACE_CAP;
+    if (ev == SL_TRACE_PARK)
+      s->before_park[e->tid] = s->sstate[e->tid];
+    s->sstate[e->tid] = (uint8_t)state_after(ev, s->sstate[e->tid], s->before_park[e->tid]);
+  }
+  int new_state = shown_state(s, in_mix, e->tid);
+  s->in_state[old_state]--;
+  s->in_state[new_state]++;
+}
+
+/* Prints the average number of threads in each state over the stretches,
+ * which last span ns in all. */
+static void states_report(const tl_states *s, double span) {
+  if (span <= 0)
+    return;
+  fprintf(stderr, "# timeline: meanwhile, on average:");
+  for (int k = ST_RUN; k < ST_COUNT; k++)
+    if (s->total[k] / span >= 0.05)
+      fprintf(stderr, " %.1f %s", s->total[k] / span, state_names[k]);
+  fprintf(stderr, "\n# timeline: sluice started %u spares and hit its cap %u times\n", s->spares,
+          s->caps);
+}
+
 void bench_tl_report(unsigned threads) {
   if (!bench_tl_on())
     return;
@@ -78,6 +156,9 @@ void bench_tl_report(unsigned threads) {
     return;
   qsort(events, n, sizeof *events, by_time);
   bool in_mix[TL_THREADS] = {false};
+  static tl_states st;
+  memset(&st, 0, sizeof st);
+  st.in_state[ST_NONE] = TL_THREADS;
   unsigned mixing = 0;
   bool mapping = false;
   double short_ns = 0, alone_ns = 0, alone_from = -1;
@@ -86,12 +167,17 @@ void bench_tl_report(unsigned threads) {
     const tl_event *e = &events[i];
     if (i > 0 && mixing < threads)
       short_ns += (double)(threads - mixing) * (double)(e->ns - events[i - 1].ns);
+    if (i > 0 && alone_from >= 0)
+      for (int k = 0; k < ST_COUNT; k++)
+        st.pending[k] += (double)st.in_state[k] * (double)(e->ns - events[i - 1].ns);
+    int old_state = shown_state(&st, in_mix, e->tid);
     bool begin = e->kind == TL_MIX2_BEGIN || e->kind == TL_MIX3_BEGIN;
     bool end = e->kind == TL_MIX2_END || e->kind == TL_MIX3_END;
     if ((begin && !in_mix[e->tid]) || (end && in_mix[e->tid])) {
       in_mix[e->tid] = begin;
       mixing += begin ? 1 : (unsigned)-1;
     }
+    states_apply(&st, e, in_mix, old_state);
     if (e->kind == TL_MAP_BEGIN || e->kind == TL_MAP_END)
       mapping = e->kind == TL_MAP_BEGIN;
     bool alone = mapping && mixing <= 1;
@@ -99,8 +185,12 @@ void bench_tl_report(unsigned threads) {
       alone_from = (double)e->ns;
     if (!alone && alone_from >= 0) {
       double d = (double)e->ns - alone_from;
-      if (d >= 5e5)
+      if (d >= 5e5) {
         alone_ns += d, alone_times++;
+        for (int k = 0; k < ST_COUNT; k++)
+          st.total[k] += st.pending[k];
+      }
+      memset(st.pending, 0, sizeof st.pending);
       alone_from = -1;
     }
   }
@@ -109,4 +199,5 @@ void bench_tl_report(unsigned threads) {
           span / 1e6, threads, 100.0 * short_ns / (span * threads));
   fprintf(stderr, "# timeline: stage 3 ran its loop alone for >= 0.5 ms %u times, %.1f ms in all\n",
           alone_times, alone_ns / 1e6);
+  states_report(&st, alone_ns);
 }

@@ -7,7 +7,12 @@
 
 enum { TL_MIX2_BEGIN, TL_MIX2_END, TL_MIX3_BEGIN, TL_MIX3_END, TL_MAP_BEGIN, TL_MAP_END };
 
-/* Whether PIPELINE_TIMELINE is set (asked once; call before starting threads). */
+/* sluice's own scheduler events (sl_trace_set) are stamped as kind
+ * TL_SLUICE + the sl_trace_event. */
+#define TL_SLUICE 16
+
+/* Whether PIPELINE_TIMELINE is set (asked once; call before starting
+ * threads). When it is, this also installs sluice's trace hook. */
 bool bench_tl_on(void);
 
 /* Forgets the events of the previous run. */

@@ -555,6 +555,49 @@ SL_API int sl_state_dump(int fd);
  * SL_EINVAL (another signal) or SL_EAGAIN. */
 SL_API int sl_dump_on_signal(int signo);
 
+/* ---- tracing ------------------------------------------------------------ */
+
+/* Scheduler events, for a profiler that wants to see why cores went idle:
+ * what each pool member was doing at a given moment. Every event is
+ * reported on the thread it concerns, so a hook can stamp it with its own
+ * thread id and clock. Only slow paths report: a join that is not stolen,
+ * a push and a channel operation that succeeds at once report nothing. */
+typedef enum sl_trace_event {
+  SL_TRACE_IDLE,      /* a worker found no job and starts spinning, then yielding */
+  SL_TRACE_WORK,      /* a worker or join waiter found a job after looking */
+  SL_TRACE_JOIN_WAIT, /* a worker's stolen job is out; it looks for jobs of its region */
+  SL_TRACE_JOIN_DONE, /* the stolen job finished; the worker goes on with its own */
+  SL_TRACE_PARK,      /* the thread sleeps on a futex (idle, or waiting for a join) */
+  SL_TRACE_UNPARK,    /* it is awake again */
+  SL_TRACE_CHAN_WAIT, /* a channel operation or select could not complete at once:
+                         spinning, then parked; obj: its (first) channel */
+  SL_TRACE_CHAN_DONE, /* the operation completed, timed out or failed; obj: as above */
+  SL_TRACE_BLOCK,     /* the thread enters a blocking wait (a channel park, an install
+                         into another pool, sl_blocking_begin); a pool member's pool
+                         may compensate for it */
+  SL_TRACE_UNBLOCK,   /* it left the blocking wait */
+  SL_TRACE_RETIRE,    /* a surplus worker retires (parks until the pool needs it) */
+  SL_TRACE_REVIVE,    /* a retired worker was called back */
+  SL_TRACE_SPARE,     /* this thread started a spare worker for a pool */
+  SL_TRACE_CAP,       /* the pool needed a spare but is at its thread cap */
+} sl_trace_event;
+
+/* A trace hook: the event, the pool the thread works for (NULL for a plain
+ * thread), the channel for CHAN_WAIT/CHAN_DONE (else NULL), and the arg
+ * given to sl_trace_set. It runs inside the scheduler, on hot-ish paths and
+ * sometimes under a pool lock: it must be short, must not block and must
+ * not call into sluice. */
+typedef void (*sl_trace_fn)(sl_trace_event ev, const sl_pool *pool, const void *obj, void *arg);
+
+/* Installs fn (NULL removes it). Meant to be set before the work to trace
+ * starts and removed after it ends; a thread already inside a hook call
+ * when it is replaced finishes that call. Without a hook each slow-path
+ * event costs one relaxed load. */
+SL_API void sl_trace_set(sl_trace_fn fn, void *arg);
+
+/* Its name: "idle", "work", "join-wait", ... ("?" for an unknown value). */
+SL_API const char *sl_trace_event_name(sl_trace_event ev);
+
 /* ---- testing ------------------------------------------------------------ */
 
 /* Makes sluice's allocation after the next n succeed fail (n = 0: the next

@@ -162,6 +162,18 @@ SL_HIDDEN void sl__watchdog_from_env(void);
 /* The state report as a malloc'd text (free with free()), NULL on ENOMEM. */
 SL_HIDDEN char *sl__state_report(const char *headline);
 
+/* ---- tracing (trace.c) -------------------------------------------------- */
+
+extern SL_HIDDEN _Atomic(sl_trace_fn) sl__trace_fn;
+SL_HIDDEN void sl__trace_emit(sl_trace_event ev, const sl_pool *pool, const void *obj);
+
+/* Reports a scheduler event to the trace hook, if one is set. Relaxed: the
+ * emit re-reads the hook with acquire before calling it. */
+static inline void sl__trace(sl_trace_event ev, const sl_pool *pool, const void *obj) {
+  if (__builtin_expect(atomic_load_explicit(&sl__trace_fn, memory_order_relaxed) != NULL, 0))
+    sl__trace_emit(ev, pool, obj);
+}
+
 /* CPU relax for spin loops. */
 static inline void sl__cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)

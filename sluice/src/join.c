@@ -66,14 +66,22 @@ void sl__latch_wait(sl__latch *l, sl__op op, const void *obj) {
     return;
   }
   uintptr_t region = t->region;
+  bool looking = true; /* traced JOIN_WAIT, and no WORK since */
+  sl__trace(SL_TRACE_JOIN_WAIT, w->pool, NULL);
   for (int idle_rounds = 0; !sl__latch_is_set(l);) {
     bool migrated;
     sl__job *job = sl__find_work(w, true, region, &migrated);
     if (job) {
+      if (looking)
+        sl__trace(SL_TRACE_WORK, w->pool, NULL);
+      looking = false;
       sl__run_job(t, job, migrated);
       idle_rounds = 0;
       continue;
     }
+    if (!looking)
+      sl__trace(SL_TRACE_JOIN_WAIT, w->pool, NULL);
+    looking = true;
     if (sl__idle_backoff(idle_rounds++))
       continue;
     /* Park: reset our word before announcing we may sleep (sleep.c). */
@@ -81,10 +89,11 @@ void sl__latch_wait(sl__latch *l, sl__op op, const void *obj) {
     uint32_t s = 0;
     if (!atomic_compare_exchange_strong_explicit(&l->state, &s, 1, memory_order_acq_rel,
                                                  memory_order_acquire) && s == 2)
-      return;
+      break;
     sl__park_worker(w, region, latch_ready, l, op, obj);
     idle_rounds = 0;
   }
+  sl__trace(SL_TRACE_JOIN_DONE, w->pool, NULL);
 }
 
 static void join_run(sl__job *job, bool migrated) {

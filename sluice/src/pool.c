@@ -181,15 +181,24 @@ bool sl__idle_backoff(int round) {
 static void worker_loop(sl__worker *w) {
   sl_pool *pool = w->pool;
   sl__thread *t = w->self;
+  bool idle = false; /* traced IDLE, and no WORK since */
   for (;;) {
     bool migrated;
     sl__job *job = sl__find_work(w, false, 0, &migrated);
+    if (!job && !idle) {
+      sl__trace(SL_TRACE_IDLE, pool, NULL);
+      idle = true;
+    }
     for (int round = 0; !job && sl__idle_backoff(round); round++) {
       if (atomic_load_explicit(&pool->stop, memory_order_acquire))
         return;
       job = sl__find_work(w, false, 0, &migrated);
     }
     if (job) {
+      if (idle) {
+        sl__trace(SL_TRACE_WORK, pool, NULL);
+        idle = false;
+      }
       sl__run_job(t, job, migrated);
       atomic_fetch_add_explicit(&pool->jobs_done, 1, memory_order_relaxed);
       continue;

@@ -119,30 +119,40 @@ static uintptr_t wait_round(sl_select_op *ops, size_t n, sl__entry *entries, sl_
   return sel;
 }
 
-int sl__chan_wait_ops(sl_select_op *ops, size_t n, int64_t deadline, sl__op op, size_t *index) {
+/* Steps 2 to 4, after a try found nothing ready: spin, register and park,
+ * try again (first the operation a claimant named), until done. */
+static int wait_loop(sl_select_op *ops, size_t n, int64_t deadline, sl__op op, size_t *index) {
   sl__entry entries[SL_SELECT_MAX];
-  uintptr_t hint = SL__SEL_WAITING;
   for (;;) {
-    int rc;
-    if (try_all(ops, n, hint, index, &rc)) {
-      if (rc == 0)
-        sl__progress(sl__self());
-      return rc;
-    }
-    hint = SL__SEL_WAITING;
     if (deadline >= 0 && sl_now_ns() >= deadline)
       return SL_ETIMEDOUT;
-    if (sl__chan_spin(ops, n, deadline))
-      continue;
-    uintptr_t sel = wait_round(ops, n, entries, op, deadline);
-    if (sl__sel_is_done(sel)) { /* a rendezvous partner completed it */
-      *index = sl__sel_index(sel);
-      sl__progress(sl__self());
-      return 0;
+    uintptr_t hint = SL__SEL_WAITING;
+    if (!sl__chan_spin(ops, n, deadline)) {
+      uintptr_t sel = wait_round(ops, n, entries, op, deadline);
+      if (sl__sel_is_done(sel)) { /* a rendezvous partner completed it */
+        *index = sl__sel_index(sel);
+        return 0;
+      }
+      if (sel >= 2)
+        hint = sel;
     }
-    if (sel >= 2)
-      hint = sel;
+    int rc;
+    if (try_all(ops, n, hint, index, &rc))
+      return rc;
   }
+}
+
+int sl__chan_wait_ops(sl_select_op *ops, size_t n, int64_t deadline, sl__op op, size_t *index) {
+  int rc;
+  if (!try_all(ops, n, SL__SEL_WAITING, index, &rc)) {
+    const sl_pool *pool = atomic_load_explicit(&sl__self()->pool, memory_order_relaxed);
+    sl__trace(SL_TRACE_CHAN_WAIT, pool, ops[0].chan);
+    rc = wait_loop(ops, n, deadline, op, index);
+    sl__trace(SL_TRACE_CHAN_DONE, pool, ops[0].chan);
+  }
+  if (rc == 0)
+    sl__progress(sl__self());
+  return rc;
 }
 
 int sl_select(sl_select_op *ops, size_t n, int64_t timeout_ns, size_t *index) {

@@ -76,10 +76,16 @@ void sl__park_worker(sl__worker *w, uintptr_t region, bool (*ready)(void *), voi
 
   bool skip = (ready && ready(arg)) || sl__work_visible(pool) ||
               atomic_load_explicit(&pool->stop, memory_order_acquire);
+  bool parked = false;
   while (!skip && atomic_load_explicit(&w->sleep_word, memory_order_acquire) == 0) {
+    if (!parked)
+      sl__trace(SL_TRACE_PARK, pool, NULL);
+    parked = true;
     sl__wait(&w->sleep_word, 0, op, obj, false, -1);
     skip = (ready && ready(arg)) || atomic_load_explicit(&pool->stop, memory_order_acquire);
   }
+  if (parked)
+    sl__trace(SL_TRACE_UNPARK, pool, NULL);
 
   pthread_mutex_lock(&pool->sleep_lock);
   list_remove_locked(pool, w);
@@ -117,8 +123,10 @@ static bool add_worker_locked(sl_pool *pool) {
     atomic_store_explicit(&pool->started, started, memory_order_release);
     return false;
   }
-  if (started >= pool->nthreads)
+  if (started >= pool->nthreads) {
     atomic_fetch_add_explicit(&pool->spares_started, 1, memory_order_relaxed);
+    sl__trace(SL_TRACE_SPARE, pool, NULL);
+  }
   return true;
 }
 
@@ -132,12 +140,19 @@ static bool room_for_spare(sl_pool *pool) {
 bool sl__compensate(sl_pool *pool) {
   /* At the cap this returns without the lock: pushes call it while workers
    * are blocked, and must not all queue on sleep_lock then. */
-  if (strength(pool) >= (int)pool->nthreads || !room_for_spare(pool) ||
+  if (strength(pool) >= (int)pool->nthreads ||
       atomic_load_explicit(&pool->stop, memory_order_acquire))
     return false;
+  if (!room_for_spare(pool)) {
+    sl__trace(SL_TRACE_CAP, pool, NULL);
+    return false;
+  }
   pthread_mutex_lock(&pool->sleep_lock);
-  bool added = strength(pool) < (int)pool->nthreads && add_worker_locked(pool);
+  bool short_of_workers = strength(pool) < (int)pool->nthreads;
+  bool added = short_of_workers && add_worker_locked(pool);
   pthread_mutex_unlock(&pool->sleep_lock);
+  if (short_of_workers && !added)
+    sl__trace(SL_TRACE_CAP, pool, NULL);
   return added;
 }
 
@@ -156,6 +171,7 @@ bool sl__maybe_retire(sl__worker *w) {
   /* Reset under the lock, so a revival (which stores 1 under it) is kept. */
   atomic_store_explicit(&w->sleep_word, 0, memory_order_relaxed);
   pthread_mutex_unlock(&pool->sleep_lock);
+  sl__trace(SL_TRACE_RETIRE, pool, NULL);
 
   for (;;) {
     while (atomic_load_explicit(&w->sleep_word, memory_order_acquire) == 0 &&
@@ -167,7 +183,9 @@ bool sl__maybe_retire(sl__worker *w) {
     if (!back) /* a stale wake-up from an older episode */
       atomic_store_explicit(&w->sleep_word, 0, memory_order_relaxed);
     pthread_mutex_unlock(&pool->sleep_lock);
-    if (back)
+    if (back) {
+      sl__trace(SL_TRACE_REVIVE, pool, NULL);
       return true;
+    }
   }
 }

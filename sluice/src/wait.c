@@ -32,14 +32,20 @@ void sl__block_enter(sl__thread *t, sl__op op, const void *obj) {
   atomic_store_explicit(&t->since_ns, (uint64_t)sl_now_ns(), memory_order_relaxed);
   atomic_store_explicit(&t->obj, obj, memory_order_relaxed);
   atomic_store_explicit(&t->op, op, memory_order_relaxed);
-  if (t->block_nest++ == 0 && t->worker)
-    sl__pool_worker_blocked(t->worker);
+  if (t->block_nest++ == 0) {
+    sl__trace(SL_TRACE_BLOCK, atomic_load_explicit(&t->pool, memory_order_relaxed), NULL);
+    if (t->worker)
+      sl__pool_worker_blocked(t->worker);
+  }
 }
 
 /* Leaves the stretch; the caller restores the op record it wants shown. */
 void sl__block_leave(sl__thread *t) {
-  if (--t->block_nest == 0 && t->worker)
-    sl__pool_worker_unblocked(t->worker);
+  if (--t->block_nest == 0) {
+    if (t->worker)
+      sl__pool_worker_unblocked(t->worker);
+    sl__trace(SL_TRACE_UNBLOCK, atomic_load_explicit(&t->pool, memory_order_relaxed), NULL);
+  }
 }
 
 int sl__wait(_Atomic uint32_t *word, uint32_t expect, sl__op op, const void *obj, bool blocking,
