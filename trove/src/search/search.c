@@ -354,7 +354,7 @@ static int query_vector(ctx *x, const trove_embedder *e, const char *query, floa
   int rc = trove_store_item_get(x->st, x->p->like, false, &it, x->err);
   trove_store_item_clear(&it);
   if (rc == TROVE_ENOENT)
-    return trove_err_set(x->err, rc, "no item %lld to search like: see `trove list`",
+    return trove_err_set(x->err, rc, "no item %lld to search like; see the ids `trove search` prints",
                          (long long)x->p->like);
   if (rc)
     return rc;
@@ -492,7 +492,7 @@ int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
       if (strcmp(srcs[i].name, p->source) == 0)
         x.source_id = srcs[i].id;
     if (!x.source_id) {
-      rc = trove_err_set(err, TROVE_ENOENT, "no source named \"%s\": see `trove sources`",
+      rc = trove_err_set(err, TROVE_ENOENT, "no source named \"%s\"; see `trove source list`",
                          p->source);
       goto out;
     }

@@ -80,24 +80,54 @@ static void cli_help_on_every_command(void) {
   fx_done(&f);
 }
 
+/* Whether every `trove ...` that err suggests is a command trove has. */
+static bool suggests_real_commands(const char *err) {
+  static const char *const commands[] = {"source add", "source list", "source remove",
+                                         "scan",       "reprocess",   "search",
+                                         "print",      "hide",        "unhide",
+                                         "stats"};
+  for (const char *p = err; (p = strstr(p, "`trove ")); p++) {
+    const char *cmd = p + strlen("`trove ");
+    bool known = false;
+    for (size_t i = 0; i < sizeof commands / sizeof *commands && !known; i++) {
+      size_t n = strlen(commands[i]);
+      known = strncmp(cmd, commands[i], n) == 0 && (cmd[n] == '`' || cmd[n] == ' ');
+    }
+    if (!known)
+      return false;
+  }
+  return true;
+}
+
+/* Exit 1, one line naming `what`, and any command it suggests exists. */
+static bool failed_naming(const run_out *r, const char *what) {
+  return r->code == 1 && one_line_naming(r->err, what) && suggests_real_commands(r->err);
+}
+
 static void cli_errors_exit_1_with_one_line(void) {
   fx f;
   fx_init(&f);
   static run_out r;
   RUN_TROVE(&r, f.dir, f.db, "scan", "nosuch");
-  CHECK(r.code == 1 && one_line_naming(r.err, "nosuch"));
+  CHECK(failed_naming(&r, "nosuch"));
   RUN_TROVE(&r, f.dir, f.db, "reprocess", "nosuch");
-  CHECK(r.code == 1 && one_line_naming(r.err, "nosuch"));
+  CHECK(failed_naming(&r, "nosuch"));
   RUN_TROVE(&r, f.dir, f.db, "source", "remove", "nosuch");
-  CHECK(r.code == 1 && one_line_naming(r.err, "nosuch"));
+  CHECK(failed_naming(&r, "nosuch"));
   RUN_TROVE(&r, f.dir, f.db, "print", "424242");
-  CHECK(r.code == 1 && one_line_naming(r.err, "424242"));
+  CHECK(failed_naming(&r, "424242"));
   RUN_TROVE(&r, f.dir, f.db, "hide", "424242");
-  CHECK(r.code == 1 && one_line_naming(r.err, "424242"));
+  CHECK(failed_naming(&r, "424242"));
   RUN_TROVE(&r, f.dir, f.db, "source", "add", "x", "fs", "/nonexistent/dir");
-  CHECK(r.code == 1 && one_line_naming(r.err, "/nonexistent/dir"));
+  CHECK(failed_naming(&r, "/nonexistent/dir"));
   RUN_TROVE(&r, f.dir, f.db, "search", "x", "-s", "nosuch");
-  CHECK(r.code == 1 && one_line_naming(r.err, "nosuch"));
+  CHECK(failed_naming(&r, "nosuch"));
+  RUN_TROVE(&r, f.dir, f.db, "--no-model", "search", "x", "-s", "nosuch", "--mode", "keyword");
+  CHECK(failed_naming(&r, "nosuch"));
+  CHECK(strstr(r.err, "`trove source list`"));
+  RUN_TROVE(&r, f.dir, f.db, "print", "424242");
+  CHECK(strstr(r.err, "`trove search`"));
+  CHECK(!suggests_real_commands("see `trove list`") && !suggests_real_commands("`trove sources`"));
   /* a database path that is a directory cannot be opened */
   static run_out r2;
   run_v(&r2, f.dir, f.tree, (const char *const[]){"stats", NULL});
@@ -185,7 +215,7 @@ static void cli_scan_search_print_hide(void) {
   RUN_TROVE(&r, f.dir, f.db, "search", "--like", ids, "--json");
   CHECK(r.code == 0 && strstr(r.out, "plain.txt") && !strstr(r.out, "quote.md"));
   RUN_TROVE(&r, f.dir, f.db, "search", "--like", "999999");
-  CHECK(r.code == 1 && strstr(r.err, "999999"));
+  CHECK(failed_naming(&r, "999999")); /* and points to a command that exists */
 
   RUN_TROVE(&r, f.dir, f.db, "stats");
   CHECK(r.code == 0 && strstr(r.out, "items      2"));
