@@ -122,15 +122,34 @@ static int run_pipeline(scan_ctx *c, const trove_scan_opts *o, const char *what,
   return rc;
 }
 
-/* Deletes what the finished scan did not see, in one transaction, and
- * their passages from the vector index. */
+/* Keeps the items under the directories the source could not read: not
+ * seen, but not known to be gone either. */
+static int keep_unread(scan_ctx *c, trove_scan_report *rep, trove_err *err) {
+  int rc = 0;
+  for (size_t i = 0; i < c->n_unread && rc == 0; i++) {
+    int64_t kept = 0;
+    rc = trove_store_items_keep_under(c->writer, c->source_id, c->version, c->unread[i], &kept,
+                                      err);
+    rep->kept += kept;
+  }
+  rep->unread_dirs = (int64_t)c->n_unread;
+  if (c->n_unread)
+    snprintf(rep->unread_dir, sizeof rep->unread_dir, "%s", c->unread[0]);
+  return rc;
+}
+
+/* Deletes what the finished scan did not see (but what lies under a
+ * directory it could not read), in one transaction, and their passages
+ * from the vector index. */
 static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err) {
   trove_vectors_changes ch = {0};
   int rc = scan_batch_begin(c, err);
   if (rc)
     return rc;
-  rc = trove_store_items_delete_unseen(c->writer, c->source_id, c->version, &rep->deleted,
-                                       &ch.removed, err);
+  rc = keep_unread(c, rep, err);
+  if (rc == 0)
+    rc = trove_store_items_delete_unseen(c->writer, c->source_id, c->version, &rep->deleted,
+                                         &ch.removed, err);
   if (rc == 0)
     rc = scan_batch_commit(c, &ch, err);
   else
@@ -182,6 +201,9 @@ out_close_reader:
   trove_store_close(c.reader);
 out_free:
   trove_store_source_clear(&s);
+  for (size_t i = 0; i < c.n_unread; i++)
+    trove_free(c.unread[i]);
+  trove_free(c.unread);
   pthread_mutex_destroy(&c.lock);
   rep->seconds = now_s() - t0;
   return rc ? trove_err_set(err, rc, "%s", e.msg[0] ? e.msg : trove_strerror(rc)) : 0;
@@ -219,6 +241,10 @@ void trove_scan_report_print(const trove_scan_report *rep, const char *what, FIL
           what, (long long)rep->seen, (long long)rep->added, (long long)rep->changed,
           (long long)rep->unchanged, (long long)rep->skipped, (long long)rep->failed,
           (long long)rep->deleted, rep->seconds);
+  if (rep->unread_dirs)
+    fprintf(out, "  kept %lld items under %lld directories that could not be read (first: %s); "
+            "check their permissions\n", (long long)rep->kept, (long long)rep->unread_dirs,
+            rep->unread_dir);
   if (rep->embedded)
     fprintf(out, "  embedded %lld items: %lld passages in %.1f s of the embed stage (%.0f "
             "passages/s)\n", (long long)rep->embedded, (long long)rep->passages,

@@ -26,7 +26,11 @@
  * Failure: loading a directory is transactional. Everything it needs
  * (names, file list, stack room, visited-set room) is allocated before any
  * state changes, so ENOMEM leaves the walk exactly where it was and a retry
- * continues. Unreadable directories and entries are counted, not fatal.
+ * continues. Unreadable directories and entries are counted, not fatal. A
+ * directory that exists but cannot be read (EACCES, EIO, ...) is also listed
+ * (trove_source_unread_dirs): a scan must not take its silence for the
+ * deletion of everything under it. One that vanished (ENOENT, ENOTDIR) is
+ * gone, and so are its files.
  */
 #include "internal.h"
 
@@ -204,9 +208,12 @@ typedef struct loaded {
   size_t n_subdirs;
   trove_source_stats stats; /* counted here, added on commit */
   bool entered;             /* read whole; false: skipped (counted) */
+  char *unread;             /* skipped while it exists: its absolute path */
 } loaded;
 
 static void loaded_free(loaded *ld) {
+  trove_free(ld->unread);
+  ld->unread = NULL;
   free_strs(ld->names, ld->n_names);
   for (size_t i = 0; i < ld->n_files; i++)
     trove_free(ld->files[i].rel);
@@ -358,6 +365,31 @@ static int take_entry(const fs_source *fs, int dfd, const char *rel, const char 
   return 0;
 }
 
+/* The test hook's directory name (trove_fs_test_fail_dir); "" when off. */
+static char fail_dir[NAME_MAX + 1];
+
+void trove_fs_test_fail_dir(const char *name) {
+  snprintf(fail_dir, sizeof fail_dir, "%s", name ? name : "");
+}
+
+/* Drops the trailing '/' join leaves on the root's path ("/" stays). */
+static void trim_slash(char *path) {
+  size_t n = strlen(path);
+  while (n > 1 && path[n - 1] == '/')
+    path[--n] = '\0';
+}
+
+/* Opens the directory at path (no trailing '/') for reading its names; -1
+ * with errno set. */
+static int open_dir(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (fail_dir[0] && strcmp(slash ? slash + 1 : path, fail_dir) == 0) {
+    errno = EACCES;
+    return -1;
+  }
+  return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 /* Loads pd: everything is prepared in ld (and the directory's identity in
  * *dst), then committed by commit_dir. Returns 0 (ld ready; ld->entered false
  * when the directory was skipped and counted) or TROVE_ENOMEM (nothing
@@ -367,11 +399,13 @@ static int load_dir(fs_source *fs, const pending_dir *pd, loaded *ld, struct sta
   char *path = join(fs->root, pd->rel);
   if (!path)
     return TROVE_ENOMEM;
-  int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  trove_free(path);
+  trim_slash(path);
+  int dfd = open_dir(path);
   int ddup = -1, rc = 0;
   if (dfd < 0 || fstat(dfd, dst) != 0 || (ddup = dup(dfd)) < 0) {
     ld->stats.unreadable++;
+    if (dfd >= 0 || (errno != ENOENT && errno != ENOTDIR))
+      ld->unread = path, path = NULL; /* it is there: keep what lies under it */
     goto out_close_dfd;
   }
   if (seen_has(fs, dst->st_dev, dst->st_ino)) {
@@ -396,6 +430,7 @@ static int load_dir(fs_source *fs, const pending_dir *pd, loaded *ld, struct sta
   if (rc == TROVE_EIO) { /* reading the names failed midway */
     loaded_free(ld);
     ld->stats.unreadable++;
+    ld->unread = path, path = NULL;
     rc = 0;
   } else if (rc == 0) {
     ld->entered = true;
@@ -406,6 +441,7 @@ static int load_dir(fs_source *fs, const pending_dir *pd, loaded *ld, struct sta
 out_close_dfd:
   if (dfd >= 0)
     close(dfd);
+  trove_free(path);
   return rc;
 }
 
@@ -436,7 +472,18 @@ static int commit_dir(fs_source *fs, loaded *ld, const struct stat *dst) {
   }
   if (ld->entered && seen_reserve(fs))
     return TROVE_ENOMEM;
+  if (ld->unread) {
+    size_t bytes;
+    char **nu = trove_mul_ok(fs->base.n_unread + 1, sizeof *nu, &bytes)
+                    ? trove_realloc(fs->base.unread, bytes)
+                    : NULL;
+    if (!nu)
+      return TROVE_ENOMEM;
+    fs->base.unread = nu;
+  }
   /* from here on nothing fails */
+  if (ld->unread)
+    fs->base.unread[fs->base.n_unread++] = ld->unread, ld->unread = NULL;
   pending_dir *top = &fs->stack[--fs->n_stack];
   trove_free(top->rel);
   level_unref(top->ignores);

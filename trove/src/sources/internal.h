@@ -21,6 +21,8 @@ typedef struct source_ops {
 struct trove_source {
   const source_ops *ops;
   trove_source_stats stats;
+  char **unread;   /* directories that could not be read (absolute paths) */
+  size_t n_unread; /* freed by trove_source_close */
 };
 
 /* Web candidates collected whole at open time (browser databases are read

@@ -42,7 +42,16 @@ void trove_source_get_stats(const trove_source *src, trove_source_stats *out) {
     memset(out, 0, sizeof *out);
 }
 
+void trove_source_unread_dirs(const trove_source *src, const char *const **dirs, size_t *n) {
+  *dirs = src ? (const char *const *)src->unread : NULL;
+  *n = src ? src->n_unread : 0;
+}
+
 void trove_source_close(trove_source *src) {
-  if (src)
-    src->ops->destroy(src);
+  if (!src)
+    return;
+  for (size_t i = 0; i < src->n_unread; i++)
+    trove_free(src->unread[i]);
+  trove_free(src->unread);
+  src->ops->destroy(src);
 }

@@ -181,6 +181,43 @@ int trove_store_item_skip(trove_store *st, int64_t source_id, const trove_store_
   return rc;
 }
 
+int trove_store_items_keep_under(trove_store *st, int64_t source_id, int64_t version,
+                                 const char *dir, int64_t *kept, trove_err *err) {
+  if (!st || !dir)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_items_keep_under: NULL argument");
+  /* The ids under dir are the range [dir + "/", dir + "0"): '0' follows '/'
+   * in byte order, which SQLite's default collation is, so the source's
+   * (source_id, external_id) index serves it. A root of "/" keeps all. */
+  size_t n = strlen(dir);
+  while (n > 0 && dir[n - 1] == '/')
+    n--;
+  char *lo = trove_malloc(n + 2), *hi = trove_malloc(n + 2);
+  if (!lo || !hi) {
+    trove_free(lo), trove_free(hi);
+    return trove_err_set(err, TROVE_ENOMEM, "out of memory keeping the items under %s", dir);
+  }
+  memcpy(lo, dir, n), memcpy(hi, dir, n);
+  lo[n] = '/', hi[n] = '0', lo[n + 1] = hi[n + 1] = '\0';
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db, "UPDATE items SET seen_in_scan = ?2 WHERE source_id = ?1"
+                              " AND seen_in_scan < ?2 AND external_id >= ?3 AND external_id < ?4",
+                              -1, &s, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, source_id);
+    sqlite3_bind_int64(s, 2, version);
+    sqlite3_bind_text(s, 3, lo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, hi, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+  }
+  sqlite3_finalize(s);
+  trove_free(lo), trove_free(hi);
+  if (rc != SQLITE_DONE)
+    return st__fail(st, rc, "keeping the items of an unreadable directory", err);
+  if (kept)
+    *kept = sqlite3_changes64(st->db);
+  return 0;
+}
+
 int trove_store_items_delete_unseen(trove_store *st, int64_t source_id, int64_t version,
                                     int64_t *deleted, trove_store_ids *passages,
                                     trove_err *err) {

@@ -245,8 +245,49 @@ static void walk_counts_vanished_directory(void) {
   trove_source_stats st;
   trove_source_get_stats(src, &st);
   CHECK(st.unreadable == 1 && st.yielded == 70);
+  const char *const *dirs;
+  size_t n_dirs;
+  trove_source_unread_dirs(src, &dirs, &n_dirs);
+  CHECK(n_dirs == 0); /* gone, not unreadable: its files are gone too */
   trove_batch_clear(&b);
   trove_source_close(src);
+}
+
+/* A directory that exists but cannot be opened is counted and listed, so a
+ * scan can keep what it held; the walk goes on around it, and running out
+ * of memory while listing it loses nothing either. */
+static void walk_lists_unreadable_directories(void) {
+  fresh_root("locked");
+  mk("a.md", "x");
+  mk("locked/secret.md", "x");
+  mk("locked/deeper/more.md", "x");
+  mk("open/b.md", "x");
+  char want_dir[1024];
+  snprintf(want_dir, sizeof want_dir, "%s/locked", root);
+  trove_fs_test_fail_dir("locked");
+  long failed = 1;
+  int n;
+  for (n = 0; n < 300 && failed; n++) {
+    trove_source *src = NULL;
+    trove_alloc_fail_after(n, false);
+    if (trove_source_open_fs(root, NULL, &src, NULL) == 0) {
+      drain(src, &lst, true);
+      CHECK(lst.last_rc == 0 && strcmp(lst.text, "a.md open/b.md") == 0);
+      trove_source_stats st;
+      trove_source_get_stats(src, &st);
+      const char *const *dirs;
+      size_t n_dirs;
+      trove_source_unread_dirs(src, &dirs, &n_dirs);
+      CHECK(st.unreadable == 1 && n_dirs == 1 && strcmp(dirs[0], want_dir) == 0);
+      trove_source_close(src);
+    }
+    failed = trove_alloc_fail_after(-1, false);
+  }
+  CHECK(failed == 0 && n > 5);
+  trove_fs_test_fail_dir(NULL);
+  trove_source_stats st;
+  CHECK(strcmp(walk(NULL, &st), "a.md locked/secret.md locked/deeper/more.md open/b.md") == 0);
+  CHECK(st.unreadable == 0);
 }
 
 static void walk_ten_thousand_files(void) {
@@ -355,6 +396,7 @@ int main(void) {
   RUN(walk_survives_symlink_loops);
   RUN(walk_skips_invalid_utf8_names);
   RUN(walk_counts_vanished_directory);
+  RUN(walk_lists_unreadable_directories);
   RUN(walk_ten_thousand_files);
   RUN(open_errors_are_clear);
   RUN(item_type_names_are_stable);
