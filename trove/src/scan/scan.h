@@ -79,9 +79,9 @@ typedef struct trove_scan_report {
   int64_t skipped;   /* items recorded with a skip reason, failures included */
   int64_t failed;    /* of those, items that failed (reason "error" etc.) */
   int64_t deleted;   /* items gone from the source, deleted at the end */
-  int64_t unread_dirs; /* directories that exist but could not be read */
-  int64_t kept;        /* items under them, kept though not seen */
-  char unread_dir[256]; /* the first of those directories, for messages */
+  int64_t unread;    /* directories or files that exist but could not be read */
+  int64_t kept;      /* items at or under them, kept though not seen */
+  char unread_path[256]; /* the first of those paths, for messages */
   int64_t embedded;  /* items whose passages and vectors were (re)written */
   int64_t passages;  /* passages those items have */
   double embed_busy; /* seconds the embed stage spent splitting and embedding */

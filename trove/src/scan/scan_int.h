@@ -108,8 +108,8 @@ typedef struct scan_ctx {
   _Atomic int64_t through_embed; /* items the embed stage passed on (it adds;
                                     relaxed: likewise) */
   scan_counts counts;   /* writer thread only */
-  char **unread;        /* directories the source could not read (source stage
-                           writes at its end; read after the join) */
+  char **unread;        /* paths the source could not read (the source stage
+                           writes them at its end; read after the join) */
   size_t n_unread;
 } scan_ctx;
 

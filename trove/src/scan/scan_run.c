@@ -122,7 +122,7 @@ static int run_pipeline(scan_ctx *c, const trove_scan_opts *o, const char *what,
   return rc;
 }
 
-/* Keeps the items under the directories the source could not read: not
+/* Keeps the items at and under the paths the source could not read: not
  * seen, but not known to be gone either. */
 static int keep_unread(scan_ctx *c, trove_scan_report *rep, trove_err *err) {
   int rc = 0;
@@ -132,15 +132,15 @@ static int keep_unread(scan_ctx *c, trove_scan_report *rep, trove_err *err) {
                                       err);
     rep->kept += kept;
   }
-  rep->unread_dirs = (int64_t)c->n_unread;
+  rep->unread = (int64_t)c->n_unread;
   if (c->n_unread)
-    snprintf(rep->unread_dir, sizeof rep->unread_dir, "%s", c->unread[0]);
+    snprintf(rep->unread_path, sizeof rep->unread_path, "%s", c->unread[0]);
   return rc;
 }
 
-/* Deletes what the finished scan did not see (but what lies under a
- * directory it could not read), in one transaction, and their passages
- * from the vector index. */
+/* Deletes what the finished scan did not see (but what lies at or under a
+ * path it could not read), in one transaction, and their passages from the
+ * vector index. */
 static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err) {
   trove_vectors_changes ch = {0};
   int rc = scan_batch_begin(c, err);
@@ -241,10 +241,10 @@ void trove_scan_report_print(const trove_scan_report *rep, const char *what, FIL
           what, (long long)rep->seen, (long long)rep->added, (long long)rep->changed,
           (long long)rep->unchanged, (long long)rep->skipped, (long long)rep->failed,
           (long long)rep->deleted, rep->seconds);
-  if (rep->unread_dirs)
-    fprintf(out, "  kept %lld items under %lld directories that could not be read (first: %s); "
-            "check their permissions\n", (long long)rep->kept, (long long)rep->unread_dirs,
-            rep->unread_dir);
+  if (rep->unread)
+    fprintf(out, "  kept %lld items at or under %lld paths that could not be read (first: %s); "
+            "check their permissions\n", (long long)rep->kept, (long long)rep->unread,
+            rep->unread_path);
   if (rep->embedded)
     fprintf(out, "  embedded %lld items: %lld passages in %.1f s of the embed stage (%.0f "
             "passages/s)\n", (long long)rep->embedded, (long long)rep->passages,

@@ -103,12 +103,12 @@ static int take_batch(trove_batch *tb, scan_batch **out) {
   return 0;
 }
 
-/* Copies the directories the source could not read into c, for the end of
- * the scan (the source is closed before). 0 or TROVE_ENOMEM. */
-static int keep_unread_dirs(scan_ctx *c, const trove_source *src) {
+/* Copies the paths the source could not read into c, for the end of the
+ * scan (the source is closed before). 0 or TROVE_ENOMEM. */
+static int keep_unread_paths(scan_ctx *c, const trove_source *src) {
   const char *const *dirs;
   size_t n;
-  trove_source_unread_dirs(src, &dirs, &n);
+  trove_source_unread_paths(src, &dirs, &n);
   if (n == 0)
     return 0;
   if (!(c->unread = trove_calloc(n, sizeof *c->unread)))
@@ -142,8 +142,8 @@ int scan_source_stage(void *user, sl_emitter *out) {
   }
   if (rc == 0) /* the total is known now: the progress line can give an ETA */
     atomic_store_explicit(&c->source_done, true, memory_order_relaxed);
-  if (rc == 0 && (rc = keep_unread_dirs(c, src)))
-    trove_err_set(&e, rc, "out of memory noting the directories the scan could not read");
+  if (rc == 0 && (rc = keep_unread_paths(c, src)))
+    trove_err_set(&e, rc, "out of memory noting the paths the scan could not read");
   trove_batch_clear(&tb);
   trove_source_close(src);
   return rc ? scan_fatal(c, &e, rc) : 0;

@@ -28,7 +28,7 @@
  * state changes, so ENOMEM leaves the walk exactly where it was and a retry
  * continues. Unreadable directories and entries are counted, not fatal. A
  * directory that exists but cannot be read (EACCES, EIO, ...) is also listed
- * (trove_source_unread_dirs): a scan must not take its silence for the
+ * (trove_source_unread_paths): a scan must not take its silence for the
  * deletion of everything under it. One that vanished (ENOENT, ENOTDIR) is
  * gone, and so are its files.
  */
@@ -208,12 +208,12 @@ typedef struct loaded {
   size_t n_subdirs;
   trove_source_stats stats; /* counted here, added on commit */
   bool entered;             /* read whole; false: skipped (counted) */
-  char *unread;             /* skipped while it exists: its absolute path */
+  char **unread;            /* absolute paths of what exists but could not be read */
+  size_t n_unread;
 } loaded;
 
 static void loaded_free(loaded *ld) {
-  trove_free(ld->unread);
-  ld->unread = NULL;
+  free_strs(ld->unread, ld->n_unread);
   free_strs(ld->names, ld->n_names);
   for (size_t i = 0; i < ld->n_files; i++)
     trove_free(ld->files[i].rel);
@@ -303,27 +303,69 @@ static int64_t mtime_us(const struct stat *st) {
 
 /* Stats name inside dfd, following a symlink unless told not to. Returns
  * false (and counts why) when the entry is to be skipped. */
-static bool stat_entry(const fs_source *fs, int dfd, const char *name, struct stat *st,
-                       trove_source_stats *stats) {
-  if (fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW) != 0) {
+/* What stat_entry found. */
+enum { ENTRY_SKIP, ENTRY_OK, ENTRY_UNREAD };
+
+/* The test hook's name (trove_fs_test_fail_path); "" when off. */
+static char fail_name[NAME_MAX + 1];
+
+void trove_fs_test_fail_path(const char *name) {
+  snprintf(fail_name, sizeof fail_name, "%s", name ? name : "");
+}
+
+/* fstatat, unless the test hook says this name cannot be read. */
+static int stat_at(int dfd, const char *name, struct stat *st, int flags) {
+  if (fail_name[0] && strcmp(name, fail_name) == 0) {
+    errno = EACCES;
+    return -1;
+  }
+  return fstatat(dfd, name, st, flags);
+}
+
+/* Whether a failed open or stat leaves the thing in place: not when it is
+ * gone (ENOENT, ENOTDIR: vanished meanwhile) or a link leads nowhere
+ * (ELOOP); yes for permissions, I/O errors and the like. */
+static bool still_there(int err) { return err != ENOENT && err != ENOTDIR && err != ELOOP; }
+
+/* Stats entry `name` of the open directory dfd, following symlinks unless
+ * told not to. ENTRY_OK: a file or directory in *st; ENTRY_SKIP: counted
+ * and passed over; ENTRY_UNREAD: it exists but could not be read. */
+static int stat_entry(const fs_source *fs, int dfd, const char *name, struct stat *st,
+                      trove_source_stats *stats) {
+  if (stat_at(dfd, name, st, AT_SYMLINK_NOFOLLOW) != 0) {
     stats->unreadable++;
-    return false;
+    return still_there(errno) ? ENTRY_UNREAD : ENTRY_SKIP;
   }
   if (S_ISLNK(st->st_mode)) {
     if (fs->no_follow) {
       stats->special++;
-      return false;
+      return ENTRY_SKIP;
     }
-    if (fstatat(dfd, name, st, 0) != 0) { /* dangling or looping link */
+    if (fstatat(dfd, name, st, 0) != 0) { /* dangling or looping link, or no access */
       stats->unreadable++;
-      return false;
+      return still_there(errno) ? ENTRY_UNREAD : ENTRY_SKIP;
     }
   }
   if (!S_ISDIR(st->st_mode) && !S_ISREG(st->st_mode)) {
     stats->special++;
-    return false;
+    return ENTRY_SKIP;
   }
-  return true;
+  return ENTRY_OK;
+}
+
+/* Adds path (taken, even on failure) to ld's unread list. 0 or ENOMEM. */
+static int note_unread(loaded *ld, char *path) {
+  size_t bytes;
+  char **nu = trove_mul_ok(ld->n_unread + 1, sizeof *nu, &bytes)
+                  ? trove_realloc(ld->unread, bytes)
+                  : NULL;
+  if (!nu) {
+    trove_free(path);
+    return TROVE_ENOMEM;
+  }
+  ld->unread = nu;
+  ld->unread[ld->n_unread++] = path;
+  return 0;
 }
 
 /* Decides one entry of directory rel: appends it to ld->files or
@@ -343,7 +385,13 @@ static int take_entry(const fs_source *fs, int dfd, const char *rel, const char 
     return 0;
   }
   struct stat st;
-  if (!stat_entry(fs, dfd, name, &st, stats))
+  int found = stat_entry(fs, dfd, name, &st, stats);
+  if (found == ENTRY_UNREAD) {
+    char *child = join(rel, name), *path = child ? join(fs->root, child) : NULL;
+    trove_free(child);
+    return path ? note_unread(ld, path) : TROVE_ENOMEM;
+  }
+  if (found == ENTRY_SKIP)
     return 0;
   bool is_dir = S_ISDIR(st.st_mode);
   char *child = join(rel, name);
@@ -365,13 +413,6 @@ static int take_entry(const fs_source *fs, int dfd, const char *rel, const char 
   return 0;
 }
 
-/* The test hook's directory name (trove_fs_test_fail_dir); "" when off. */
-static char fail_dir[NAME_MAX + 1];
-
-void trove_fs_test_fail_dir(const char *name) {
-  snprintf(fail_dir, sizeof fail_dir, "%s", name ? name : "");
-}
-
 /* Drops the trailing '/' join leaves on the root's path ("/" stays). */
 static void trim_slash(char *path) {
   size_t n = strlen(path);
@@ -383,7 +424,7 @@ static void trim_slash(char *path) {
  * with errno set. */
 static int open_dir(const char *path) {
   const char *slash = strrchr(path, '/');
-  if (fail_dir[0] && strcmp(slash ? slash + 1 : path, fail_dir) == 0) {
+  if (fail_name[0] && strcmp(slash ? slash + 1 : path, fail_name) == 0) {
     errno = EACCES;
     return -1;
   }
@@ -404,8 +445,8 @@ static int load_dir(fs_source *fs, const pending_dir *pd, loaded *ld, struct sta
   int ddup = -1, rc = 0;
   if (dfd < 0 || fstat(dfd, dst) != 0 || (ddup = dup(dfd)) < 0) {
     ld->stats.unreadable++;
-    if (dfd >= 0 || (errno != ENOENT && errno != ENOTDIR))
-      ld->unread = path, path = NULL; /* it is there: keep what lies under it */
+    if (dfd >= 0 || still_there(errno)) /* it is there: keep what lies under it */
+      rc = note_unread(ld, path), path = NULL;
     goto out_close_dfd;
   }
   if (seen_has(fs, dst->st_dev, dst->st_ino)) {
@@ -430,8 +471,7 @@ static int load_dir(fs_source *fs, const pending_dir *pd, loaded *ld, struct sta
   if (rc == TROVE_EIO) { /* reading the names failed midway */
     loaded_free(ld);
     ld->stats.unreadable++;
-    ld->unread = path, path = NULL;
-    rc = 0;
+    rc = note_unread(ld, path), path = NULL;
   } else if (rc == 0) {
     ld->entered = true;
   } else {
@@ -472,9 +512,9 @@ static int commit_dir(fs_source *fs, loaded *ld, const struct stat *dst) {
   }
   if (ld->entered && seen_reserve(fs))
     return TROVE_ENOMEM;
-  if (ld->unread) {
+  if (ld->n_unread) {
     size_t bytes;
-    char **nu = trove_mul_ok(fs->base.n_unread + 1, sizeof *nu, &bytes)
+    char **nu = trove_mul_ok(fs->base.n_unread + ld->n_unread, sizeof *nu, &bytes)
                     ? trove_realloc(fs->base.unread, bytes)
                     : NULL;
     if (!nu)
@@ -482,8 +522,9 @@ static int commit_dir(fs_source *fs, loaded *ld, const struct stat *dst) {
     fs->base.unread = nu;
   }
   /* from here on nothing fails */
-  if (ld->unread)
-    fs->base.unread[fs->base.n_unread++] = ld->unread, ld->unread = NULL;
+  for (size_t i = 0; i < ld->n_unread; i++)
+    fs->base.unread[fs->base.n_unread++] = ld->unread[i];
+  ld->n_unread = 0;
   pending_dir *top = &fs->stack[--fs->n_stack];
   trove_free(top->rel);
   level_unref(top->ignores);

@@ -21,7 +21,7 @@ typedef struct source_ops {
 struct trove_source {
   const source_ops *ops;
   trove_source_stats stats;
-  char **unread;   /* directories that could not be read (absolute paths) */
+  char **unread;   /* what exists but could not be read (absolute paths) */
   size_t n_unread; /* freed by trove_source_close */
 };
 

@@ -42,8 +42,8 @@ void trove_source_get_stats(const trove_source *src, trove_source_stats *out) {
     memset(out, 0, sizeof *out);
 }
 
-void trove_source_unread_dirs(const trove_source *src, const char *const **dirs, size_t *n) {
-  *dirs = src ? (const char *const *)src->unread : NULL;
+void trove_source_unread_paths(const trove_source *src, const char *const **paths, size_t *n) {
+  *paths = src ? (const char *const *)src->unread : NULL;
   *n = src ? src->n_unread : 0;
 }
 

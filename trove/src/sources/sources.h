@@ -177,19 +177,20 @@ int trove_source_next(trove_source *src, trove_batch *b, trove_err *err);
 /* Copies the counters so far into *out. NULL src gives zeroes. */
 void trove_source_get_stats(const trove_source *src, trove_source_stats *out);
 
-/* The directories (absolute paths) the walk so far could not open or read
- * for a reason other than their being gone: permissions, I/O errors, a path
- * too long, no descriptors left. The files under them were not seen, but
- * nothing says they were deleted, so a full scan must keep their items.
- * *dirs stays valid until the next trove_source_next or trove_source_close;
- * sources that skip nothing (and NULL src) give *n = 0. */
-void trove_source_unread_dirs(const trove_source *src, const char *const **dirs, size_t *n);
+/* The paths (absolute) of the directories and entries the walk so far
+ * could not open or stat for a reason other than their being gone:
+ * permissions, I/O errors, a path too long, no descriptors left. What they
+ * hold was not seen, but nothing says it was deleted, so a full scan must
+ * keep the items at and under them. *paths stays valid until the next
+ * trove_source_next or trove_source_close; sources that skip nothing (and
+ * NULL src) give *n = 0. */
+void trove_source_unread_paths(const trove_source *src, const char *const **paths, size_t *n);
 
-/* For tests: from now on, opening any directory whose last path component is
- * `name` fails with EACCES, as it would for a user without permission (the
- * tests run as root, which permissions do not stop). NULL turns it off.
- * Not thread-safe against walks in progress. */
-void trove_fs_test_fail_dir(const char *name);
+/* For tests: from now on, opening a directory or stat-ing an entry whose
+ * last path component is `name` fails with EACCES, as it would for a user
+ * without permission (the tests run as root, which permissions do not
+ * stop). NULL turns it off. Not thread-safe against walks in progress. */
+void trove_fs_test_fail_path(const char *name);
 
 /* Frees the source and everything it holds. NULL is fine. */
 void trove_source_close(trove_source *src);

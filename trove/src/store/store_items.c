@@ -200,19 +200,20 @@ int trove_store_items_keep_under(trove_store *st, int64_t source_id, int64_t ver
   lo[n] = '/', hi[n] = '0', lo[n + 1] = hi[n + 1] = '\0';
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v2(st->db, "UPDATE items SET seen_in_scan = ?2 WHERE source_id = ?1"
-                              " AND seen_in_scan < ?2 AND external_id >= ?3 AND external_id < ?4",
-                              -1, &s, NULL);
+                              " AND seen_in_scan < ?2 AND (external_id = ?5 OR"
+                              " (external_id >= ?3 AND external_id < ?4))", -1, &s, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(s, 1, source_id);
     sqlite3_bind_int64(s, 2, version);
     sqlite3_bind_text(s, 3, lo, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, hi, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, dir, (int)n, SQLITE_STATIC);
     rc = sqlite3_step(s);
   }
   sqlite3_finalize(s);
   trove_free(lo), trove_free(hi);
   if (rc != SQLITE_DONE)
-    return st__fail(st, rc, "keeping the items of an unreadable directory", err);
+    return st__fail(st, rc, "keeping the items of an unreadable path", err);
   if (kept)
     *kept = sqlite3_changes64(st->db);
   return 0;

@@ -6,7 +6,7 @@
  * clean rescan gives the exact figures. */
 #include "scan.h"
 #include "scan_int.h" /* trove__scan_sl_code */
-#include "sources.h"  /* trove_fs_test_fail_dir */
+#include "sources.h"  /* trove_fs_test_fail_path */
 #include "store.h"
 
 #include "check.h"
@@ -403,11 +403,12 @@ static void changes_within_one_second_are_seen(void) {
 /* TROVE_ERANGE == SL_EAGAIN and TROVE_EDB == SL_ENOMEM numerically: a
  * sluice failure must be mapped, or a pool that cannot grow would be
  * reported as "the database refused a statement". */
-/* A directory that exists but cannot be read (permissions, I/O errors) says
- * nothing about its files: a scan keeps the items under it, deletes what
- * really went, and says so. trove_fs_test_fail_dir stands in for a chmod,
- * which does not stop the root user the tests run as. */
-static void unreadable_directories_lose_nothing(void) {
+/* A directory or file that exists but cannot be read (permissions, I/O
+ * errors) says nothing about its contents: a scan keeps the items at and
+ * under it, deletes what really went, and says so. trove_fs_test_fail_path
+ * stands in for a chmod, which does not stop the root user the tests run
+ * as. */
+static void unreadable_paths_lose_nothing(void) {
   fx f;
   fx_init(&f);
   char dir[160];
@@ -418,25 +419,29 @@ static void unreadable_directories_lose_nothing(void) {
   puts_file(&f, "subway/line.txt", "The night train runs under the river.\n");
   puts_file(&f, "sub.d/conf.txt", "A configuration note about ferries.\n");
   trove_scan_report r;
-  CHECK(scan(&f, &r) == 0 && r.added == 5 && r.unread_dirs == 0 && items(&f) == 8);
+  CHECK(scan(&f, &r) == 0 && r.added == 5 && r.unread == 0 && items(&f) == 8);
 
-  trove_fs_test_fail_dir("sub"); /* not subway, not sub.d */
+  trove_fs_test_fail_path("sub"); /* not subway, not sub.d */
   snprintf(dir, sizeof dir, "%s/subway/line.txt", f.tree);
   CHECK(unlink(dir) == 0);
   CHECK(scan(&f, &r) == 0);
-  CHECK(r.unread_dirs == 1 && r.kept == 1 && r.deleted == 1);
-  CHECK(strstr(r.unread_dir, "/tree/sub") && !strstr(r.unread_dir, "subway"));
+  CHECK(r.unread == 1 && r.kept == 1 && r.deleted == 1);
+  CHECK(strstr(r.unread_path, "/tree/sub") && !strstr(r.unread_path, "subway"));
   CHECK(items(&f) == 7 && hits(&f, "ledger") == 1 && hits(&f, "ferries") == 1);
 
-  trove_fs_test_fail_dir("tree"); /* the source's own directory */
+  trove_fs_test_fail_path("plain.txt"); /* one file whose stat fails */
   CHECK(scan(&f, &r) == 0);
-  CHECK(r.seen == 0 && r.unread_dirs == 1 && r.kept == 7 && r.deleted == 0 && items(&f) == 7);
+  CHECK(r.unread == 1 && r.kept == 1 && r.deleted == 0 && hits(&f, "lighthouse") == 1);
 
-  trove_fs_test_fail_dir(NULL); /* readable again: a real deletion is seen */
+  trove_fs_test_fail_path("tree"); /* the source's own directory */
+  CHECK(scan(&f, &r) == 0);
+  CHECK(r.seen == 0 && r.unread == 1 && r.kept == 7 && r.deleted == 0 && items(&f) == 7);
+
+  trove_fs_test_fail_path(NULL); /* readable again: a real deletion is seen */
   snprintf(dir, sizeof dir, "%s/sub/page.html", f.tree);
   CHECK(unlink(dir) == 0);
   CHECK(scan(&f, &r) == 0);
-  CHECK(r.unread_dirs == 0 && r.kept == 0 && r.deleted == 1 && hits(&f, "ledger") == 0);
+  CHECK(r.unread == 0 && r.kept == 0 && r.deleted == 1 && hits(&f, "ledger") == 0);
   fx_done(&f);
 }
 
@@ -464,6 +469,6 @@ int main(void) {
   RUN(progress_counts_items_at_each_stage);
   RUN(sluice_codes_map_to_their_trove_meaning);
   RUN(changes_within_one_second_are_seen);
-  RUN(unreadable_directories_lose_nothing);
+  RUN(unreadable_paths_lose_nothing);
   return check_done(__FILE__);
 }

@@ -247,15 +247,16 @@ static void walk_counts_vanished_directory(void) {
   CHECK(st.unreadable == 1 && st.yielded == 70);
   const char *const *dirs;
   size_t n_dirs;
-  trove_source_unread_dirs(src, &dirs, &n_dirs);
+  trove_source_unread_paths(src, &dirs, &n_dirs);
   CHECK(n_dirs == 0); /* gone, not unreadable: its files are gone too */
   trove_batch_clear(&b);
   trove_source_close(src);
 }
 
-/* A directory that exists but cannot be opened is counted and listed, so a
- * scan can keep what it held; the walk goes on around it, and running out
- * of memory while listing it loses nothing either. */
+/* A directory that exists but cannot be opened, or a file that cannot be
+ * stat'ed, is counted and listed, so a scan can keep what it held; the walk
+ * goes on around it, and running out of memory while listing it loses
+ * nothing either. */
 static void walk_lists_unreadable_directories(void) {
   fresh_root("locked");
   mk("a.md", "x");
@@ -264,7 +265,7 @@ static void walk_lists_unreadable_directories(void) {
   mk("open/b.md", "x");
   char want_dir[1024];
   snprintf(want_dir, sizeof want_dir, "%s/locked", root);
-  trove_fs_test_fail_dir("locked");
+  trove_fs_test_fail_path("locked");
   long failed = 1;
   int n;
   for (n = 0; n < 300 && failed; n++) {
@@ -277,14 +278,25 @@ static void walk_lists_unreadable_directories(void) {
       trove_source_get_stats(src, &st);
       const char *const *dirs;
       size_t n_dirs;
-      trove_source_unread_dirs(src, &dirs, &n_dirs);
+      trove_source_unread_paths(src, &dirs, &n_dirs);
       CHECK(st.unreadable == 1 && n_dirs == 1 && strcmp(dirs[0], want_dir) == 0);
       trove_source_close(src);
     }
     failed = trove_alloc_fail_after(-1, false);
   }
   CHECK(failed == 0 && n > 5);
-  trove_fs_test_fail_dir(NULL);
+
+  trove_fs_test_fail_path("a.md"); /* a file whose stat fails is listed too */
+  trove_source *src = open_ok(NULL);
+  drain(src, &lst, false);
+  const char *const *paths;
+  size_t n_paths;
+  trove_source_unread_paths(src, &paths, &n_paths);
+  char want_file[1024];
+  snprintf(want_file, sizeof want_file, "%s/a.md", root);
+  CHECK(n_paths == 1 && strcmp(paths[0], want_file) == 0 && !strstr(lst.text, "a.md"));
+  trove_source_close(src);
+  trove_fs_test_fail_path(NULL);
   trove_source_stats st;
   CHECK(strcmp(walk(NULL, &st), "a.md locked/secret.md locked/deeper/more.md open/b.md") == 0);
   CHECK(st.unreadable == 0);
