@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char usage_scan[] = "trove scan [NAME] [--force]";
+static const char usage_scan[] =
+    "trove scan [NAME] [--force]\n"
+    "  --force: re-read every item, and delete what is gone even when the source\n"
+    "           yields nothing at all (which otherwise keeps everything: an unmounted drive?)";
 static const char usage_reprocess[] = "trove reprocess [NAME]";
 
 static int scan_one(trove_store *st, const char *name, const trove_scan_opts *o) {

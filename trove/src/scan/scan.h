@@ -53,7 +53,9 @@ typedef enum trove_progress_mode {
 } trove_progress_mode;
 
 typedef struct trove_scan_opts {
-  bool force;                   /* re-read and re-extract every item */
+  bool force;                   /* re-read and re-extract every item, and delete
+                                   what is gone even when the source yielded
+                                   nothing at all */
   unsigned workers;             /* read/extract jobs in flight; 0: 2 x cores */
   trove_progress_mode progress; /* how progress is shown */
   FILE *progress_out;           /* where; NULL: stderr */
@@ -79,6 +81,8 @@ typedef struct trove_scan_report {
   int64_t skipped;   /* items recorded with a skip reason, failures included */
   int64_t failed;    /* of those, items that failed (reason "error" etc.) */
   int64_t deleted;   /* items gone from the source, deleted at the end */
+  int64_t kept_empty; /* items kept because the source yielded nothing (an
+                         unmounted drive looks empty); --force deletes them */
   int64_t unread;    /* directories or files that exist but could not be read */
   int64_t kept;      /* items at or under them, kept though not seen */
   char unread_path[256]; /* the first of those paths, for messages */

@@ -147,7 +147,13 @@ static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err)
   if (rc)
     return rc;
   rc = keep_unread(c, rep, err);
-  if (rc == 0)
+  /* A source that yields nothing at all while it held items is more likely
+   * an unmounted drive or a cleared browser profile than a deliberate wipe:
+   * keep everything unless forced. */
+  if (rc == 0 && rep->seen == 0 && !c->force)
+    rc = trove_store_items_count_unseen(c->writer, c->source_id, c->version, &rep->kept_empty,
+                                        err);
+  if (rc == 0 && rep->kept_empty == 0)
     rc = trove_store_items_delete_unseen(c->writer, c->source_id, c->version, &rep->deleted,
                                          &ch.removed, err);
   if (rc == 0)
@@ -241,6 +247,9 @@ void trove_scan_report_print(const trove_scan_report *rep, const char *what, FIL
           what, (long long)rep->seen, (long long)rep->added, (long long)rep->changed,
           (long long)rep->unchanged, (long long)rep->skipped, (long long)rep->failed,
           (long long)rep->deleted, rep->seconds);
+  if (rep->kept_empty)
+    fprintf(out, "  the source yielded nothing, so its %lld items were kept (an unmounted drive?); "
+            "scan again with --force to delete them\n", (long long)rep->kept_empty);
   if (rep->unread)
     fprintf(out, "  kept %lld items at or under %lld paths that could not be read (first: %s); "
             "check their permissions\n", (long long)rep->kept, (long long)rep->unread,

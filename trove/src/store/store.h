@@ -272,6 +272,12 @@ int trove_store_item_skip(trove_store *st, int64_t source_id, const trove_store_
 int trove_store_items_keep_under(trove_store *st, int64_t source_id, int64_t version,
                                  const char *dir, int64_t *kept, trove_err *err);
 
+/* Counts into *n the items of source_id not seen by scan `version`: what
+ * trove_store_items_delete_unseen would delete now. Returns 0 or
+ * TROVE_EINVAL. */
+int trove_store_items_count_unseen(trove_store *st, int64_t source_id, int64_t version,
+                                   int64_t *n, trove_err *err);
+
 /* Deletes the items of source_id not seen by scan `version` (call at the end
  * of a full scan), with their passages, vectors and FTS rows. *deleted (may
  * be NULL) gets the count; the deleted passage ids are appended to

@@ -219,6 +219,23 @@ int trove_store_items_keep_under(trove_store *st, int64_t source_id, int64_t ver
   return 0;
 }
 
+int trove_store_items_count_unseen(trove_store *st, int64_t source_id, int64_t version,
+                                   int64_t *n, trove_err *err) {
+  if (!st || !n)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_items_count_unseen: NULL argument");
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db, "SELECT count(*) FROM items WHERE source_id = ?1 AND"
+                              " seen_in_scan < ?2", -1, &s, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, source_id);
+    sqlite3_bind_int64(s, 2, version);
+    rc = sqlite3_step(s);
+  }
+  *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW ? 0 : st__fail(st, rc, "counting the items gone from the source", err);
+}
+
 int trove_store_items_delete_unseen(trove_store *st, int64_t source_id, int64_t version,
                                     int64_t *deleted, trove_store_ids *passages,
                                     trove_err *err) {

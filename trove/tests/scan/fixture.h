@@ -84,6 +84,13 @@ static inline int rm_one(const char *path, const struct stat *sb, int flag, stru
   return remove(path);
 }
 
+/* Empties the source directory (what an unmounted drive's mount point
+ * shows), keeping the directory itself. */
+static inline void fx_empty_tree(fx *f) {
+  nftw(f->tree, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  CHECK(mkdir(f->tree, 0755) == 0);
+}
+
 static inline void fx_done(fx *f) {
   trove_store_close(f->st);
   nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);

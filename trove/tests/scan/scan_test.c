@@ -445,6 +445,31 @@ static void unreadable_paths_lose_nothing(void) {
   fx_done(&f);
 }
 
+/* A source that yields nothing at all (the drive is not mounted, the mount
+ * point is an empty directory) keeps its items and says so; --force
+ * deletes them when they are really gone. */
+static void an_empty_source_keeps_its_items_unless_forced(void) {
+  fx f;
+  fx_init(&f);
+  trove_scan_report r;
+  CHECK(scan(&f, &r) == 0 && items(&f) == 6);
+  fx_empty_tree(&f);
+  CHECK(scan(&f, &r) == 0);
+  CHECK(r.seen == 0 && r.deleted == 0 && r.kept_empty == 6 && items(&f) == 6);
+  CHECK(hits(&f, "tomatoes") == 1);
+  char buf[2048] = {0};
+  FILE *m = fmemopen(buf, sizeof buf - 1, "w");
+  trove_scan_report_print(&r, "scan tree", m);
+  fclose(m);
+  CHECK(strstr(buf, "6 items were kept") && strstr(buf, "--force"));
+
+  trove_scan_opts force = quiet;
+  force.force = true;
+  CHECK(trove_scan_source(f.st, "tree", &force, &r, NULL) == 0);
+  CHECK(r.seen == 0 && r.deleted == 6 && r.kept_empty == 0 && items(&f) == 0);
+  fx_done(&f);
+}
+
 static void sluice_codes_map_to_their_trove_meaning(void) {
   CHECK(trove__scan_sl_code(0) == 0);
   CHECK(trove__scan_sl_code(SL_ENOMEM) == TROVE_ENOMEM);
@@ -470,5 +495,6 @@ int main(void) {
   RUN(sluice_codes_map_to_their_trove_meaning);
   RUN(changes_within_one_second_are_seen);
   RUN(unreadable_paths_lose_nothing);
+  RUN(an_empty_source_keeps_its_items_unless_forced);
   return check_done(__FILE__);
 }
