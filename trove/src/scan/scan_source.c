@@ -106,15 +106,15 @@ static int take_batch(trove_batch *tb, scan_batch **out) {
 /* Copies the paths the source could not read into c, for the end of the
  * scan (the source is closed before). 0 or TROVE_ENOMEM. */
 static int keep_unread_paths(scan_ctx *c, const trove_source *src) {
-  const char *const *dirs;
+  const char *const *paths;
   size_t n;
-  trove_source_unread_paths(src, &dirs, &n);
+  trove_source_unread_paths(src, &paths, &n);
   if (n == 0)
     return 0;
   if (!(c->unread = trove_calloc(n, sizeof *c->unread)))
     return TROVE_ENOMEM;
   for (; c->n_unread < n; c->n_unread++)
-    if (!(c->unread[c->n_unread] = trove_strdup(dirs[c->n_unread])))
+    if (!(c->unread[c->n_unread] = trove_strdup(paths[c->n_unread])))
       return TROVE_ENOMEM; /* what was copied is freed with the context */
   return 0;
 }

@@ -27,10 +27,10 @@
  * (names, file list, stack room, visited-set room) is allocated before any
  * state changes, so ENOMEM leaves the walk exactly where it was and a retry
  * continues. Unreadable directories and entries are counted, not fatal. A
- * directory that exists but cannot be read (EACCES, EIO, ...) is also listed
- * (trove_source_unread_paths): a scan must not take its silence for the
- * deletion of everything under it. One that vanished (ENOENT, ENOTDIR) is
- * gone, and so are its files.
+ * directory or entry that exists but cannot be read (EACCES, EIO, ...) is
+ * also listed (trove_source_unread_paths): a scan must not take its silence
+ * for the deletion of everything at and under it. One that vanished
+ * (ENOENT, ENOTDIR) or a link that leads nowhere (ELOOP) is gone.
  */
 #include "internal.h"
 
@@ -301,8 +301,6 @@ static int64_t mtime_us(const struct stat *st) {
   return (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
 }
 
-/* Stats name inside dfd, following a symlink unless told not to. Returns
- * false (and counts why) when the entry is to be skipped. */
 /* What stat_entry found. */
 enum { ENTRY_SKIP, ENTRY_OK, ENTRY_UNREAD };
 
