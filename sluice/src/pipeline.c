@@ -9,7 +9,11 @@
  * flows downstream. A parallel map's thread is a dispatcher: it keeps up to
  * `workers` items in flight as pool jobs, which report back through an
  * unbounded channel (so a pool job never blocks), and emits results in input
- * order or as they come.
+ * order or as they come. In an unordered map a job also passes its result on
+ * and takes the next input itself while both can be done without waiting
+ * (try operations), and reports back only when one cannot: a busy map then
+ * costs neither a dispatcher wake-up nor a job per item (measured on W5's
+ * `layer` variant: 21.7-22.5k items/s before, 24.4-24.5k after).
  *
  * CANCELLATION. The first error is kept (a CAS on err), the pipeline is
  * marked canceled and every channel is closed. Closing wakes every blocked
@@ -238,13 +242,39 @@ typedef struct pm {
   struct pm_job { struct pm *pm; size_t slot; } *jobs;
 } pm;
 
+/* An unordered map's job passes its result on itself when the output has
+ * room, and then takes the next input itself when one is queued, so that a
+ * busy map costs no dispatcher wake-up and no job per item. Both are try
+ * operations: a pool job never blocks here. True when sl now holds a new
+ * input to map. */
+static bool pm_job_continue(pm *m, pm_slot *sl) {
+  sl_stage *s = m->s;
+  if (!(s->flags & SL_MAP_UNORDERED) || sl->rc != 0 || canceled(s->p))
+    return false;
+  if (sl->out) {
+    if (sl_chan_try_send(s->out, &sl->out) != 0)
+      return false; /* full or closed: the dispatcher emits it */
+    count(&s->c.out);
+  }
+  sl->out = NULL;
+  sl->in = NULL;
+  void *next;
+  if (sl_chan_try_recv(s->in, &next) != 0)
+    return false;
+  count(&s->c.in);
+  sl->in = next;
+  return true;
+}
+
 static void pm_job_run(void *arg) {
   struct pm_job *j = arg;
   pm *m = j->pm;
   pm_slot *sl = &m->slots[j->slot];
-  int64_t t = sl_now_ns();
-  sl->rc = m->s->fn.map(m->s->user, sl->in, &sl->out);
-  add_ns(&m->s->c.busy_ns, t);
+  do {
+    int64_t t = sl_now_ns();
+    sl->rc = m->s->fn.map(m->s->user, sl->in, &sl->out);
+    add_ns(&m->s->c.busy_ns, t);
+  } while (pm_job_continue(m, sl));
   /* The job holds a sender handle of its own (taken by the dispatcher), so
    * the channel outlives this send even if the dispatcher finishes and
    * returns the moment the slot index lands; m may be gone after the send. */
