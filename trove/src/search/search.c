@@ -451,6 +451,61 @@ static int fill_result(ctx *x, const trove_embedder *e, const cand *c, const sea
   return rc;
 }
 
+/* The checks on a search's arguments that need no database. */
+static int check_params(trove_store *st, trove_index *idx, const trove_embedder *e,
+                        const char *query, const trove_search_params *p, bool use_vec,
+                        trove_search_result **out, size_t *n, trove_err *err) {
+  if (!st || !out || !n || (!query && p->like <= 0))
+    return trove_err_set(err, TROVE_EINVAL, "search: NULL store, query or output");
+  if (use_vec && (!idx || !e))
+    return trove_err_set(err, TROVE_EINVAL,
+                         "search: %s mode needs the vector index and the model",
+                         trove_search_mode_name(p->mode));
+  if (p->n > MAX_RESULTS)
+    return trove_err_set(err, TROVE_EINVAL, "search: -n %zu is above %d", p->n, MAX_RESULTS);
+  if (p->type != TROVE_ITEM_ANY && p->type != TROVE_ITEM_LOCAL && p->type != TROVE_ITEM_WEB &&
+      p->type != TROVE_ITEM_BOOKMARK)
+    return trove_err_set(err, TROVE_EINVAL, "search: unknown item type %d", (int)p->type);
+  return 0;
+}
+
+/* Sets x->source_id from the -s name, if one was given. */
+static int resolve_source(ctx *x, const trove_store_source *srcs, size_t n_srcs) {
+  const char *name = x->p->source;
+  if (!name)
+    return 0;
+  for (size_t i = 0; i < n_srcs; i++)
+    if (strcmp(srcs[i].name, name) == 0)
+      x->source_id = srcs[i].id;
+  if (!x->source_id)
+    return trove_err_set(x->err, TROVE_ENOENT, "no source named \"%s\"; see `trove source list`",
+                         name);
+  return 0;
+}
+
+/* Turns the best `want` fused candidates into results in *out (*n of them). */
+static int make_results(ctx *x, const trove_embedder *e, const search_terms *t, const float *qv,
+                        const trove_store_source *srcs, size_t n_srcs, size_t want,
+                        trove_search_result **out, size_t *n) {
+  size_t live = 0;
+  while (live < x->n && x->c[live].score > 0)
+    live++;
+  size_t nr = live < want ? live : want;
+  trove_search_result *r = nr ? trove_calloc(nr, sizeof *r) : NULL;
+  if (nr && !r)
+    return nomem(x);
+  int rc = 0;
+  for (size_t i = 0; i < nr && !rc; i++)
+    rc = fill_result(x, e, &x->c[i], t, qv, srcs, n_srcs, &r[i]);
+  if (rc) {
+    trove_search_results_free(r, nr);
+    return rc;
+  }
+  *out = r;
+  *n = nr;
+  return 0;
+}
+
 int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
                      const char *query, const trove_search_params *p,
                      trove_search_result **out, size_t *n, trove_err *err) {
@@ -463,48 +518,27 @@ int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
     trove_search_params_default(&def);
     p = &def;
   }
-  if (!st || !out || !n || (!query && p->like <= 0))
-    return trove_err_set(err, TROVE_EINVAL, "search: NULL store, query or output");
   bool like = p->like > 0;
   bool use_kw = !like && p->mode != TROVE_SEARCH_SEMANTIC;
   bool use_vec = like || p->mode != TROVE_SEARCH_KEYWORD;
-  if (use_vec && (!idx || !e))
-    return trove_err_set(err, TROVE_EINVAL,
-                         "search: %s mode needs the vector index and the model",
-                         trove_search_mode_name(p->mode));
-  if (p->n > MAX_RESULTS)
-    return trove_err_set(err, TROVE_EINVAL, "search: -n %zu is above %d", p->n, MAX_RESULTS);
-  if (p->type != TROVE_ITEM_ANY && p->type != TROVE_ITEM_LOCAL && p->type != TROVE_ITEM_WEB &&
-      p->type != TROVE_ITEM_BOOKMARK)
-    return trove_err_set(err, TROVE_EINVAL, "search: unknown item type %d", (int)p->type);
+  int rc = check_params(st, idx, e, query, p, use_vec, out, n, err);
+  if (rc)
+    return rc;
   ctx x = {.st = st, .p = p, .err = err};
   search_terms t = {0};
   trove_store_source *srcs = NULL;
-  size_t n_srcs = 0, want = p->n ? p->n : 10, dim = e ? trove_embedder_dim(e) : 0;
+  size_t n_srcs = 0, dim = e ? trove_embedder_dim(e) : 0, bytes;
   float *qv = NULL;
-  trove_search_result *r = NULL;
-  size_t nr = 0;
-  int rc = trove_store_source_list(st, &srcs, &n_srcs, err);
-  if (rc)
+  if ((rc = trove_store_source_list(st, &srcs, &n_srcs, err)) ||
+      (rc = resolve_source(&x, srcs, n_srcs)))
     goto out;
-  if (p->source) {
-    for (size_t i = 0; i < n_srcs; i++)
-      if (strcmp(srcs[i].name, p->source) == 0)
-        x.source_id = srcs[i].id;
-    if (!x.source_id) {
-      rc = trove_err_set(err, TROVE_ENOENT, "no source named \"%s\"; see `trove source list`",
-                         p->source);
-      goto out;
-    }
-  }
-  if ((rc = search__terms_parse(like ? NULL : query, &t))) {
+  if (search__terms_parse(like ? NULL : query, &t)) {
     rc = nomem(&x);
     goto out;
   }
   if (use_kw && (rc = keyword_list(&x, &t)))
     goto out;
   if (use_vec) {
-    size_t bytes;
     if (!trove_mul_ok(dim, sizeof *qv, &bytes) || !(qv = trove_malloc(bytes))) {
       rc = nomem(&x);
       goto out;
@@ -514,27 +548,8 @@ int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
       goto out;
   }
   fuse(&x);
-  size_t live = 0;
-  while (live < x.n && x.c[live].score > 0)
-    live++;
-  nr = live < want ? live : want;
-  if (nr) {
-    r = trove_calloc(nr, sizeof *r);
-    if (!r) {
-      rc = nomem(&x);
-      nr = 0;
-      goto out;
-    }
-  }
-  for (size_t i = 0; i < nr && !rc; i++)
-    rc = fill_result(&x, e, &x.c[i], &t, qv, srcs, n_srcs, &r[i]);
+  rc = make_results(&x, e, &t, qv, srcs, n_srcs, p->n ? p->n : 10, out, n);
 out:
-  if (rc) {
-    trove_search_results_free(r, nr);
-  } else {
-    *out = r;
-    *n = nr;
-  }
   search__terms_free(&t);
   trove_free(qv);
   trove_free(x.c);
