@@ -165,13 +165,16 @@ SL_HIDDEN char *sl__state_report(const char *headline);
 /* ---- tracing (trace.c) -------------------------------------------------- */
 
 extern SL_HIDDEN _Atomic(sl_trace_fn) sl__trace_fn;
-SL_HIDDEN void sl__trace_emit(sl_trace_event ev, const sl_pool *pool, const void *obj);
+SL_HIDDEN void sl__trace_emit(sl_trace_fn fn, sl_trace_event ev, const sl_pool *pool,
+                              const void *obj);
 
-/* Reports a scheduler event to the trace hook, if one is set. Relaxed: the
- * emit re-reads the hook with acquire before calling it. */
+/* Reports a scheduler event to the trace hook, if one is set. Acquire:
+ * pairs with sl_trace_set's release, so the hook's argument is seen too (a
+ * plain load on x86, and this runs on slow paths only). */
 static inline void sl__trace(sl_trace_event ev, const sl_pool *pool, const void *obj) {
-  if (__builtin_expect(atomic_load_explicit(&sl__trace_fn, memory_order_relaxed) != NULL, 0))
-    sl__trace_emit(ev, pool, obj);
+  sl_trace_fn fn = atomic_load_explicit(&sl__trace_fn, memory_order_acquire);
+  if (__builtin_expect(fn != NULL, 0))
+    sl__trace_emit(fn, ev, pool, obj);
 }
 
 /* CPU relax for spin loops. */

@@ -144,14 +144,15 @@ static int wait_loop(sl_select_op *ops, size_t n, int64_t deadline, sl__op op, s
 
 int sl__chan_wait_ops(sl_select_op *ops, size_t n, int64_t deadline, sl__op op, size_t *index) {
   int rc;
+  sl__thread *t = sl__self();
   if (!try_all(ops, n, SL__SEL_WAITING, index, &rc)) {
-    const sl_pool *pool = atomic_load_explicit(&sl__self()->pool, memory_order_relaxed);
+    const sl_pool *pool = atomic_load_explicit(&t->pool, memory_order_relaxed);
     sl__trace(SL_TRACE_CHAN_WAIT, pool, ops[0].chan);
     rc = wait_loop(ops, n, deadline, op, index);
     sl__trace(SL_TRACE_CHAN_DONE, pool, ops[0].chan);
   }
   if (rc == 0)
-    sl__progress(sl__self());
+    sl__progress(t);
   return rc;
 }
 

@@ -1,6 +1,6 @@
 /* trace.c: the scheduler's trace hook (sl_trace_set in sluice.h).
  *
- * One global hook, read with a relaxed load at each slow-path event
+ * One global hook, read with one acquire load at each slow-path event
  * (internal.h's sl__trace), so tracing costs nothing measurable when off
  * and needs no build option to turn on. The argument is published before
  * the function pointer and read after it, so a thread that sees the new
@@ -18,11 +18,8 @@ void sl_trace_set(sl_trace_fn fn, void *arg) {
   atomic_store_explicit(&sl__trace_fn, fn, memory_order_release);
 }
 
-void sl__trace_emit(sl_trace_event ev, const sl_pool *pool, const void *obj) {
-  /* Acquire: pairs with the release store of the hook. */
-  sl_trace_fn fn = atomic_load_explicit(&sl__trace_fn, memory_order_acquire);
-  if (fn)
-    fn(ev, pool, obj, atomic_load_explicit(&trace_arg, memory_order_relaxed));
+void sl__trace_emit(sl_trace_fn fn, sl_trace_event ev, const sl_pool *pool, const void *obj) {
+  fn(ev, pool, obj, atomic_load_explicit(&trace_arg, memory_order_relaxed));
 }
 
 const char *sl_trace_event_name(sl_trace_event ev) {

@@ -87,6 +87,16 @@ trove_item_type trove_item_type_parse(const char *s);
  * Thread-safe. Callers cap it to what their own structures allow. */
 size_t trove_online_cpus(void);
 
+/* ---- small helpers (utf8.c) --------------------------------------------- */
+
+/* Writes code point cp as UTF-8 into out and returns its length (1-4). A
+ * value that is not a Unicode scalar (a surrogate, or above U+10FFFF)
+ * becomes U+FFFD. */
+size_t trove_utf8_encode(uint32_t cp, char out[4]);
+
+/* Whether id is in v[0..n), which is sorted ascending (binary search). */
+bool trove_ids_contain(const int64_t *v, size_t n, int64_t id);
+
 /* ---- allocation --------------------------------------------------------- */
 
 /* malloc/calloc/realloc/free through one hook. They return NULL on failure,

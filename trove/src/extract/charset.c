@@ -52,19 +52,6 @@ static const unsigned short cp1252_high[32] = {
     0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
-static size_t put_utf8(unsigned cp, char *o) {
-  if (cp < 0x80)
-    return o[0] = (char)cp, 1;
-  if (cp < 0x800) {
-    o[0] = (char)(0xC0 | (cp >> 6));
-    o[1] = (char)(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  o[0] = (char)(0xE0 | (cp >> 12));
-  o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-  o[2] = (char)(0x80 | (cp & 0x3F));
-  return 3;
-}
 
 int x_legacy_to_utf8(const char *s, size_t len, char **out, size_t *out_len) {
   *out = NULL;
@@ -78,7 +65,7 @@ int x_legacy_to_utf8(const char *s, size_t len, char **out, size_t *out_len) {
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
     unsigned cp = c < 0x80 || c >= 0xA0 ? c : cp1252_high[c - 0x80];
-    n += put_utf8(cp ? cp : 0xFFFD, *out + n);
+    n += trove_utf8_encode(cp ? cp : 0xFFFD, *out + n);
   }
   (*out)[n] = '\0';
   *out_len = n;

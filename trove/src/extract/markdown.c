@@ -189,22 +189,7 @@ static int hex_digit(char c) {
 /* Appends code point cp as UTF-8 (U+FFFD for what is not a scalar value). */
 static int put_utf8(trove_buf *out, uint32_t cp) {
   char u[4];
-  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    cp = 0xFFFD;
-  if (cp < 0x80)
-    return trove_buf_putc(out, (char)cp);
-  if (cp < 0x800) {
-    u[0] = (char)(0xC0 | cp >> 6), u[1] = (char)(0x80 | (cp & 0x3F));
-    return trove_buf_append(out, u, 2);
-  }
-  if (cp < 0x10000) {
-    u[0] = (char)(0xE0 | cp >> 12), u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-    u[2] = (char)(0x80 | (cp & 0x3F));
-    return trove_buf_append(out, u, 3);
-  }
-  u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-  u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
-  return trove_buf_append(out, u, 4);
+  return trove_buf_append(out, u, trove_utf8_encode(cp, u));
 }
 
 /* The body of a double-quoted YAML scalar, its escapes decoded: \" \\ \/,

@@ -161,24 +161,6 @@ static size_t utf8_seq(const unsigned char *s, size_t n) {
   return len;
 }
 
-static size_t put_utf8(unsigned char *o, uint32_t cp) {
-  if (cp < 0x80) {
-    o[0] = (unsigned char)cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    o[0] = (unsigned char)(0xC0 | cp >> 6), o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    o[0] = (unsigned char)(0xE0 | cp >> 12), o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-    o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  o[0] = (unsigned char)(0xF0 | cp >> 18), o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
-  o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F)), o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-  return 4;
-}
 
 /* Reads 4 hex digits at p->pos; -1 when they are not all there. */
 static long hex4(parser *p) {
@@ -215,9 +197,7 @@ static size_t unicode_escape(parser *p, unsigned char *o) {
     else
       p->pos = save; /* not a low half: re-read it as its own escape */
   }
-  if (cp >= 0xD800 && cp <= 0xDFFF)
-    cp = 0xFFFD; /* a lone surrogate, documented in json.h */
-  return put_utf8(o, cp);
+  return trove_utf8_encode(cp, (char *)o); /* a lone surrogate gives U+FFFD (json.h) */
 }
 
 /* Parses the string whose opening quote is at p->pos into the arena. */

@@ -269,16 +269,10 @@ static int check_item(ctx *x, cand *c) {
   return 0;
 }
 
-static int cmp_id(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
-}
-
 /* The index's filter: the passage is in the sorted allowed list. */
 static bool allowed(uint64_t id, void *arg) {
   const trove_store_ids *ok = arg;
-  int64_t key = (int64_t)id;
-  return bsearch(&key, ok->v, ok->n, sizeof *ok->v, cmp_id) != NULL;
+  return trove_ids_contain(ok->v, ok->n, (int64_t)id);
 }
 
 /* The k nearest passages into h[0..*got): all of them without a source or

@@ -267,8 +267,8 @@ int trove_store_item_skip(trove_store *st, int64_t source_id, const trove_store_
  * (starts with dir + "/") as seen by scan `version`, so that
  * trove_store_items_delete_unseen keeps them: for a file or directory the
  * scan could not read, whose contents are not known to be gone. *kept (may
- * be NULL) gets how many were not seen yet. Returns 0, TROVE_EINVAL or
- * TROVE_ENOMEM. */
+ * be NULL) gets how many were not seen yet. Returns 0, TROVE_EINVAL or a
+ * store error. */
 int trove_store_items_keep_under(trove_store *st, int64_t source_id, int64_t version,
                                  const char *dir, int64_t *kept, trove_err *err);
 

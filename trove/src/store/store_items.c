@@ -185,33 +185,24 @@ int trove_store_items_keep_under(trove_store *st, int64_t source_id, int64_t ver
                                  const char *dir, int64_t *kept, trove_err *err) {
   if (!st || !dir)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_items_keep_under: NULL argument");
-  /* The ids under dir are the range [dir + "/", dir + "0"): '0' follows '/'
-   * in byte order, which SQLite's default collation is, so the source's
+  /* Under dir is the range [dir || '/', dir || '0'): '0' follows '/' in
+   * byte order, which SQLite's default collation is, so the source's
    * (source_id, external_id) index serves it. A root of "/" keeps all. */
   size_t n = strlen(dir);
   while (n > 0 && dir[n - 1] == '/')
     n--;
-  char *lo = trove_malloc(n + 2), *hi = trove_malloc(n + 2);
-  if (!lo || !hi) {
-    trove_free(lo), trove_free(hi);
-    return trove_err_set(err, TROVE_ENOMEM, "out of memory keeping the items under %s", dir);
-  }
-  memcpy(lo, dir, n), memcpy(hi, dir, n);
-  lo[n] = '/', hi[n] = '0', lo[n + 1] = hi[n + 1] = '\0';
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v2(st->db, "UPDATE items SET seen_in_scan = ?2 WHERE source_id = ?1"
-                              " AND seen_in_scan < ?2 AND (external_id = ?5 OR"
-                              " (external_id >= ?3 AND external_id < ?4))", -1, &s, NULL);
+                              " AND seen_in_scan < ?2 AND (external_id = ?3 OR"
+                              " (external_id >= ?3 || '/' AND external_id < ?3 || '0'))",
+                              -1, &s, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(s, 1, source_id);
     sqlite3_bind_int64(s, 2, version);
-    sqlite3_bind_text(s, 3, lo, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, hi, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, dir, (int)n, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, dir, (int)n, SQLITE_STATIC);
     rc = sqlite3_step(s);
   }
   sqlite3_finalize(s);
-  trove_free(lo), trove_free(hi);
   if (rc != SQLITE_DONE)
     return st__fail(st, rc, "keeping the items of an unreadable path", err);
   if (kept)
@@ -219,18 +210,26 @@ int trove_store_items_keep_under(trove_store *st, int64_t source_id, int64_t ver
   return 0;
 }
 
+/* Prepares sql, whose ?1 is a source id and ?2 a scan version (the items
+ * that scan did not see), binds both and steps once. The caller reads the
+ * row or checks for SQLITE_DONE, then finalizes *s. */
+static int step_unseen(trove_store *st, const char *sql, int64_t source_id, int64_t version,
+                       sqlite3_stmt **s) {
+  int rc = sqlite3_prepare_v2(st->db, sql, -1, s, NULL);
+  if (rc != SQLITE_OK)
+    return rc;
+  sqlite3_bind_int64(*s, 1, source_id);
+  sqlite3_bind_int64(*s, 2, version);
+  return sqlite3_step(*s);
+}
+
 int trove_store_items_count_unseen(trove_store *st, int64_t source_id, int64_t version,
                                    int64_t *n, trove_err *err) {
   if (!st || !n)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_items_count_unseen: NULL argument");
   sqlite3_stmt *s = NULL;
-  int rc = sqlite3_prepare_v2(st->db, "SELECT count(*) FROM items WHERE source_id = ?1 AND"
-                              " seen_in_scan < ?2", -1, &s, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(s, 1, source_id);
-    sqlite3_bind_int64(s, 2, version);
-    rc = sqlite3_step(s);
-  }
+  int rc = step_unseen(st, "SELECT count(*) FROM items WHERE source_id = ?1 AND"
+                       " seen_in_scan < ?2", source_id, version, &s);
   *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
   sqlite3_finalize(s);
   return rc == SQLITE_ROW ? 0 : st__fail(st, rc, "counting the items gone from the source", err);
@@ -252,13 +251,8 @@ int trove_store_items_delete_unseen(trove_store *st, int64_t source_id, int64_t 
                                         source_id, version, passages, err)))
     goto out_undo;
   sqlite3_stmt *s = NULL;
-  rc = sqlite3_prepare_v2(st->db, "DELETE FROM items WHERE source_id = ?1 AND"
-                          " seen_in_scan < ?2", -1, &s, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(s, 1, source_id);
-    sqlite3_bind_int64(s, 2, version);
-    rc = sqlite3_step(s);
-  }
+  rc = step_unseen(st, "DELETE FROM items WHERE source_id = ?1 AND seen_in_scan < ?2",
+                   source_id, version, &s);
   sqlite3_finalize(s);
   if (rc != SQLITE_DONE) {
     rc = st__fail(st, rc, "deleting items gone from the source", err);

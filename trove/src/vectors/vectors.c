@@ -182,11 +182,6 @@ static int idlist_add(idlist *l, const int64_t *ids, size_t n) {
   return 0;
 }
 
-static int cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
-}
-
 /* Inserts the page's vectors that idx lacks; their count goes to *added. */
 static int add_missing(trove_index *idx, const int64_t *ids, const float *vecs, size_t n,
                        size_t dim, size_t *added, trove_err *err) {
@@ -213,8 +208,7 @@ static int remove_extra(trove_index *idx, const idlist *keep, size_t *removed, t
   size_t n = 0;
   int rc = trove_index_ids(idx, &ids, &n, err);
   for (size_t i = 0; rc == 0 && i < n; i++) {
-    int64_t id = (int64_t)ids[i];
-    if (!bsearch(&id, keep->v, keep->n, sizeof id, cmp_i64) &&
+    if (!trove_ids_contain(keep->v, keep->n, (int64_t)ids[i]) &&
         trove_index_remove(idx, ids[i]) == 0)
       (*removed)++;
   }

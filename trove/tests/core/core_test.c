@@ -88,11 +88,38 @@ static void one_failure_across_threads(void) {
   }
 }
 
+static bool encodes(uint32_t cp, const char *want) {
+  char u[4];
+  size_t n = trove_utf8_encode(cp, u);
+  return n == strlen(want) && memcmp(u, want, n) == 0;
+}
+
+static void utf8_encode_covers_every_length_and_replaces_non_scalars(void) {
+  CHECK(encodes(0x41, "A") && encodes(0x7F, "\x7f"));
+  CHECK(encodes(0x80, "\xc2\x80") && encodes(0xE9, "\xc3\xa9") && encodes(0x7FF, "\xdf\xbf"));
+  CHECK(encodes(0x800, "\xe0\xa0\x80") && encodes(0x20AC, "\xe2\x82\xac"));
+  CHECK(encodes(0x1F600, "\xf0\x9f\x98\x80") && encodes(0x10FFFF, "\xf4\x8f\xbf\xbf"));
+  CHECK(encodes(0xD800, "\xef\xbf\xbd") && encodes(0xDFFF, "\xef\xbf\xbd"));
+  CHECK(encodes(0x110000, "\xef\xbf\xbd"));
+}
+
+static void ids_contain_finds_exactly_the_listed_ids(void) {
+  const int64_t v[] = {-5, 1, 2, 9, 100, INT64_MAX};
+  size_t n = sizeof v / sizeof *v;
+  for (size_t i = 0; i < n; i++)
+    CHECK(trove_ids_contain(v, n, v[i]));
+  CHECK(!trove_ids_contain(v, n, 0) && !trove_ids_contain(v, n, 3) && !trove_ids_contain(v, n, -6));
+  CHECK(!trove_ids_contain(v, n, 101) && !trove_ids_contain(NULL, 0, 1));
+  CHECK(trove_ids_contain(v, 1, -5) && !trove_ids_contain(v, 1, 1));
+}
+
 int main(void) {
   RUN(err_first_cause_wins);
   RUN(alloc_fails_nth_then_recovers);
   RUN(buf_fault_loop_is_clean);
   RUN(online_cpus_matches_the_os);
   RUN(one_failure_across_threads);
+  RUN(utf8_encode_covers_every_length_and_replaces_non_scalars);
+  RUN(ids_contain_finds_exactly_the_listed_ids);
   return check_done("core_test");
 }
