@@ -6,7 +6,7 @@
 set -euo pipefail
 
 PKGS="gcc make cmake pkg-config libsqlite3-dev libgumbo-dev libcurl4-openssl-dev libzstd-dev
-      libutf8proc-dev libopenblas-dev sqlite3 python3"
+      libutf8proc-dev libopenblas-dev libdnnl-dev sqlite3 python3"
 [ "${1:-}" = demo ] && PKGS="$PKGS python3.11-doc"
 
 missing=""

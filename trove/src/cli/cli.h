@@ -20,6 +20,7 @@ typedef struct cli {
   const char *db;    /* --db PATH; NULL: $TROVE_DB or the default path */
   const char *model; /* --model DIR; NULL: $TROVE_MODEL or the built-in folder */
   bool no_model;     /* --no-model: keyword indexing and search only */
+  const char *kernel;/* --kernel PATH; NULL: $TROVE_KERNEL, else auto (model.h) */
   bool verbose;      /* -v: say how the vector index was opened */
 } cli;
 
@@ -28,6 +29,10 @@ typedef struct cli_model {
   trove_embedder *embedder;
   trove_vectors *vectors;
 } cli_model;
+
+/* Opens the embedding model (--model) on its kernel path (--kernel) into
+ * *out. 0 or a TROVE_E* code with e set; *out is NULL on failure. */
+int cli_embedder_open(const cli *c, trove_embedder **out, trove_err *e);
 
 /* Opens the model and its index for st into *m. When the model cannot be
  * opened and !required, warns and returns CLI_OK with m empty (keyword

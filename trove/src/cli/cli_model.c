@@ -16,6 +16,15 @@ void cli_model_close(cli_model *m) {
   m->embedder = NULL;
 }
 
+int cli_embedder_open(const cli *c, trove_embedder **out, trove_err *e) {
+  int rc = trove_embedder_open_use_lite(c->model, out, e);
+  if (!rc && c->kernel && (rc = trove_embedder_set_kernel(*out, c->kernel, e)) != 0) {
+    trove_embedder_close(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
 int cli_model_open(const cli *c, trove_store *st, bool required, cli_model *m) {
   m->embedder = NULL;
   m->vectors = NULL;
@@ -24,8 +33,8 @@ int cli_model_open(const cli *c, trove_store *st, bool required, cli_model *m) {
   trove_err e = {0};
   int rc = c->no_model ? trove_err_set(&e, TROVE_EINVAL, "--no-model was given, but this "
                                        "needs the model")
-                       : trove_embedder_open_use_lite(c->model, &m->embedder, &e);
-  if (rc && !required) {
+                       : cli_embedder_open(c, &m->embedder, &e);
+  if (rc && !required && !c->kernel) { /* a path asked for by name is never skipped */
     fprintf(stderr, "trove: warning: %s\ntrove: indexing for keyword search only; a later scan "
             "with the model embeds what this one stored\n", e.msg);
     return CLI_OK;
@@ -41,6 +50,8 @@ int cli_model_open(const cli *c, trove_store *st, bool required, cli_model *m) {
     return cli_fail(&e, rc);
   }
   if (c->verbose)
-    fprintf(stderr, "trove: vector index: %s\n", trove_vectors_note(m->vectors));
+    fprintf(stderr, "trove: model %s, kernel %s\ntrove: vector index: %s\n",
+            trove_embedder_name(m->embedder), trove_embedder_kernel(m->embedder),
+            trove_vectors_note(m->vectors));
   return CLI_OK;
 }

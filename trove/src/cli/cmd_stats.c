@@ -1,10 +1,25 @@
 /* cmd_stats.c: `trove stats`: items, passages and vectors in total and per
- * source, skipped items by reason, and the database's size. */
+ * source, skipped items by reason, the database's size, and the model with
+ * the kernel path it runs on. */
 #include "cli.h"
 
 #include <stdio.h>
 
 static const char usage[] = "trove stats";
+
+/* The model and its kernel path, or why there is none: stats still works
+ * without a model. */
+static void print_model(const cli *c) {
+  trove_embedder *emb = NULL;
+  trove_err e = {0};
+  if (c->no_model)
+    printf("model      none (--no-model)\n");
+  else if (cli_embedder_open(c, &emb, &e))
+    printf("model      unavailable: %s\n", e.msg);
+  else
+    printf("model      %s, kernel %s\n", trove_embedder_name(emb), trove_embedder_kernel(emb));
+  trove_embedder_close(emb);
+}
 
 int cmd_stats(const cli *c, int argc, char **argv) {
   if (cli_wants_help(argc, argv, usage))
@@ -28,6 +43,7 @@ int cmd_stats(const cli *c, int argc, char **argv) {
              (long long)s.sources[i].skipped, (long long)s.sources[i].passages);
     for (size_t i = 0; i < s.n_reasons; i++)
       printf("skipped %-15s %lld\n", s.reasons[i].reason, (long long)s.reasons[i].count);
+    print_model(c);
   }
   trove_store_stats_clear(&s);
   trove_store_close(st);

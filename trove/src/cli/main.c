@@ -9,7 +9,7 @@
 #define TROVE_VERSION "0.1.0"
 
 static const char usage[] =
-    "trove [--db PATH] [--model DIR | --no-model] [-v] COMMAND [ARGS]\n"
+    "trove [--db PATH] [--model DIR | --no-model] [--kernel K] [-v] COMMAND [ARGS]\n"
     "  source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
     "                           TYPE: fs, chromium-history, chromium-bookmarks, firefox\n"
     "  source list | source remove NAME\n"
@@ -21,7 +21,9 @@ static const char usage[] =
     "  print ID [--raw] | hide ID | unhide ID | stats\n"
     "The database is --db PATH, else $TROVE_DB, else $XDG_DATA_HOME/trove/trove.db.\n"
     "The model is --model DIR, else $TROVE_MODEL, else the folder `make` fetched it to;\n"
-    "its vector index is kept beside the database (DB.MODEL.hnsw).\n"
+    "its vector index is kept beside the database (DB.MODEL.hnsw). --kernel (or\n"
+    "$TROVE_KERNEL) forces how it computes: fp32, int8 or auto (the default: int8\n"
+    "where the CPU has VNNI, else fp32); -v and stats name the one in use.\n"
     "Every command takes --help.";
 
 typedef int (*cmd_fn)(const cli *c, int argc, char **argv);
@@ -51,6 +53,12 @@ int main(int argc, char **argv) {
       c.model = argv[i];
     } else if (strncmp(argv[i], "--model=", 8) == 0) {
       c.model = argv[i] + 8;
+    } else if (strcmp(argv[i], "--kernel") == 0) {
+      if (++i == argc || !argv[i][0])
+        return cli_usage_error(usage, "--kernel needs a path: auto, fp32 or int8");
+      c.kernel = argv[i];
+    } else if (strncmp(argv[i], "--kernel=", 9) == 0) {
+      c.kernel = argv[i] + 9;
     } else if (strcmp(argv[i], "--no-model") == 0) {
       c.no_model = true;
     } else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {

@@ -8,7 +8,7 @@
  * USE-lite's embed splits the texts of a call into one contiguous share per
  * thread (passage-level parallelism, chosen by measurement: see model.h);
  * each share is tokenized and run through the batched forward pass 64 texts
- * at a time with single-threaded BLAS. The forward pass needs ~27 MB of
+ * at a time with single-threaded kernels. The forward pass needs ~27 MB of
  * scratch; the embedder keeps SLOTS of them, each behind a mutex that is
  * only ever try-locked, and a share that finds all of them taken (more
  * concurrent callers than slots) allocates its own, so no call ever waits
@@ -16,7 +16,7 @@
  */
 #include "internal.h"
 
-#include <cblas.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +34,7 @@ typedef struct embedder_ops {
                   trove_err *err);
   int (*embed)(const trove_embedder *e, const char *const *texts, const size_t *lens, size_t n,
                float *out, trove_err *err);
+  int (*set_kernel)(trove_embedder *e, const char *name, trove_err *err);
 } embedder_ops;
 
 struct trove_embedder {
@@ -41,6 +42,7 @@ struct trove_embedder {
   const char *name;
   size_t dim, max_tokens;
   size_t threads; /* embed splits a call across this many threads */
+  char kernel[64]; /* the kernel path in use, for people: "int8 (oneDNN, avx512-vnni)" */
 };
 
 typedef struct scratch {
@@ -170,7 +172,44 @@ static int use_embed(const trove_embedder *e, const char *const *texts, const si
   return rc;
 }
 
-static const embedder_ops use_ops = {use_destroy, use_tokenize, use_embed};
+static void describe_kernel(use_lite *u) {
+  snprintf(u->base.kernel, sizeof u->base.kernel, "%s (oneDNN, %s)", use__path_name(u->m.path),
+           use__isa_name());
+}
+
+static int use_set_kernel(trove_embedder *e, const char *name, trove_err *err) {
+  use_lite *u = (use_lite *)e;
+  use_path p;
+  if (use__path_parse(name, &p))
+    return trove_err_set(err, TROVE_EINVAL, "unknown kernel path \"%s\": use auto, fp32 or int8",
+                         name);
+  if (p == USE_PATH_AUTO)
+    p = use__path_best();
+  if (!use__path_available(p))
+    return trove_err_set(err, TROVE_EUNSUPPORTED, "kernel path %s needs a CPU with VNNI "
+                         "(AVX512_VNNI or AVX-VNNI); this one offers %s: use fp32 or auto",
+                         use__path_name(p), use__isa_name());
+  int rc = 0;
+  if (p == USE_PATH_INT8)
+    rc = use__model_quantize(&u->m, err);
+  if (!rc) {
+    u->m.path = p;
+    describe_kernel(u);
+  }
+  return rc;
+}
+
+static const embedder_ops use_ops = {use_destroy, use_tokenize, use_embed, use_set_kernel};
+
+/* The kernel path at open: $TROVE_KERNEL when set, else auto. */
+static int choose_kernel(use_lite *u, trove_err *err) {
+  const char *forced = getenv("TROVE_KERNEL");
+  if (!forced || !*forced)
+    return use_set_kernel(&u->base, "auto", err);
+  trove_err why = {0};
+  int rc = use_set_kernel(&u->base, forced, &why);
+  return rc ? trove_err_set(err, rc, "TROVE_KERNEL=%s: %s", forced, why.msg) : 0;
+}
 
 /* Loads vocab.json and checks it against the embedding table. */
 static int load_vocab(const char *dir, use_lite *u, trove_err *err) {
@@ -205,14 +244,14 @@ int trove_embedder_open_use_lite(const char *dir, trove_embedder **out, trove_er
       break; /* fewer slots only means more private scratch */
   u->base = (trove_embedder){.ops = &use_ops, .name = "use-lite-en-0.2.0", .dim = USE_HID,
                              .threads = default_threads()};
-  /* Passage-level parallelism: each thread runs single-threaded BLAS. */
-  openblas_set_num_threads(1);
   int rc;
   rc = use__weights_load(dir, &u->w, err);
   if (!rc)
     rc = use__model_bind(&u->w, &u->m, err);
   if (!rc)
     rc = load_vocab(dir, u, err);
+  if (!rc)
+    rc = choose_kernel(u, err);
   if (rc) {
     use_destroy(&u->base);
     return rc;
@@ -239,6 +278,14 @@ int trove_embedder_set_threads(trove_embedder *e, size_t threads) {
   e->threads = threads == 0 ? default_threads() : threads > MAX_THREADS ? MAX_THREADS : threads;
   return 0;
 }
+
+int trove_embedder_set_kernel(trove_embedder *e, const char *name, trove_err *err) {
+  if (!e || !name)
+    return trove_err_set(err, TROVE_EINVAL, "trove_embedder_set_kernel: NULL argument");
+  return e->ops->set_kernel(e, name, err);
+}
+
+const char *trove_embedder_kernel(const trove_embedder *e) { return e ? e->kernel : ""; }
 
 int trove_embedder_tokenize(const trove_embedder *e, const char *text, size_t len,
                             trove_tokens *out, trove_err *err) {

@@ -1,4 +1,4 @@
-/* forward.c: USE-lite's transformer ("KonaTransformer"), batched on OpenBLAS.
+/* forward.c: USE-lite's transformer ("KonaTransformer"), batched.
  *
  * The graph, read op by op from model.json's node list (not guessed):
  *   x0   = E + (E + T)   embedding rows E (256) plus the sinusoidal timing T
@@ -20,14 +20,14 @@
  * limit are read from the weights, not hard-coded.
  *
  * Batching: texts are packed into chunks of at most CHUNK_TOKENS rows and
- * every dense layer of a chunk is one sgemm (M = rows), which is where
- * nearly all of the ~1.24 GFLOP per 128-token text goes; attention is a few
- * small sgemms per text and head. Biases are written into the output first
- * and the sgemm accumulates (beta = 1), so no extra pass adds them.
+ * every dense layer of a chunk is one matrix product (M = rows) on the
+ * model's kernel path (dense.c), which is where nearly all of the ~1.24
+ * GFLOP per 128-token text goes; attention is a few small fp32 products per
+ * text and head. Biases are written into the output first and the product
+ * accumulates, so no extra pass adds them.
  */
 #include "internal.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -37,8 +37,10 @@
  * scratch stays at ~27 MB instead of ~110 MB for a full 64 x 128 batch. */
 enum { CHUNK_TOKENS = 2048 };
 
-/* Floats of scratch per row: x (512), h (512), qkv/ffn (1536), a (512), x0 (256). */
-enum { ROW_FLOATS = 512 + 512 + 1536 + 512 + 256 };
+/* Floats of scratch per row: x (512), h (512), qkv/ffn (1536), a (512), x0
+ * (256), then the int8 path's int32 sums (1536), quantized activations (1536
+ * bytes) and row scale and zero point. */
+enum { ROW_FLOATS = 512 + 512 + 1536 + 512 + 256 + 1536 + 1536 / 4 + 2 };
 
 /* ---- binding the weights ------------------------------------------------ */
 
@@ -66,17 +68,17 @@ static const struct layer_tensor {
 } layer_tensors[] = {
   {offsetof(use_layer, ln_s), KT "Layer_%d/TransformerLayer/layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat", 1, {IN}, false},
   {offsetof(use_layer, ln_b), KT "Layer_%d/TransformerLayer/layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat", 1, {IN}, false},
-  {offsetof(use_layer, qkv_w), "module/Encoder_en/KonaTransformer/Encode/Layer_%d/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0", 4, {1, 1, IN, IN3}, false},
+  {offsetof(use_layer, qkv.w), "module/Encoder_en/KonaTransformer/Encode/Layer_%d/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0", 4, {1, 1, IN, IN3}, false},
   {offsetof(use_layer, qkv_b), KT "Layer_%d/TransformerLayer/MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat", 1, {IN3}, false},
-  {offsetof(use_layer, out_w), "module/Encoder_en/KonaTransformer/Encode/Layer_%d/TransformerLayer/MultiheadAttention/output_transform_single/kernel/part_0", 4, {1, 1, IN, USE_HID}, false},
+  {offsetof(use_layer, out.w), "module/Encoder_en/KonaTransformer/Encode/Layer_%d/TransformerLayer/MultiheadAttention/output_transform_single/kernel/part_0", 4, {1, 1, IN, USE_HID}, false},
   {offsetof(use_layer, out_b), KT "Layer_%d/TransformerLayer/MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat", 1, {USE_HID}, false},
   {offsetof(use_layer, ffn_s), KT "Layer_%d/TransformerLayer/FFN/layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat", 1, {USE_HID}, false},
   {offsetof(use_layer, ffn_b), KT "Layer_%d/TransformerLayer/FFN/layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat", 1, {USE_HID}, false},
-  {offsetof(use_layer, w1), KT "TransformerStack/Layer_%d/TransformerLayer/FFN/conv1/Tensordot/Reshape_1", 2, {USE_HID, USE_FFN}, false},
+  {offsetof(use_layer, w1.w), KT "TransformerStack/Layer_%d/TransformerLayer/FFN/conv1/Tensordot/Reshape_1", 2, {USE_HID, USE_FFN}, false},
   {offsetof(use_layer, b1), KT "Layer_%d/TransformerLayer/FFN/conv1/bias/ConcatPartitions/concat", 1, {USE_FFN}, false},
-  {offsetof(use_layer, w2), KT "TransformerStack/Layer_%d/TransformerLayer/FFN/conv2/Tensordot/Reshape_1", 2, {USE_FFN, USE_HID}, false},
+  {offsetof(use_layer, w2.w), KT "TransformerStack/Layer_%d/TransformerLayer/FFN/conv2/Tensordot/Reshape_1", 2, {USE_FFN, USE_HID}, false},
   {offsetof(use_layer, b2), KT "Layer_%d/TransformerLayer/FFN/conv2/bias/ConcatPartitions/concat", 1, {USE_HID}, false},
-  {offsetof(use_layer, res_w), KT "Layer_%d/TransformerLayer/dense/kernel/ConcatPartitions/concat", 2, {USE_EMB, USE_HID}, true},
+  {offsetof(use_layer, res.w), KT "Layer_%d/TransformerLayer/dense/kernel/ConcatPartitions/concat", 2, {USE_EMB, USE_HID}, true},
   {offsetof(use_layer, res_b), KT "Layer_%d/TransformerLayer/dense/bias/ConcatPartitions/concat", 1, {USE_HID}, true},
 };
 
@@ -96,9 +98,41 @@ static int bind_layer(const use_weights *w, int l, use_layer *L, trove_err *err)
       return TROVE_ECORRUPT;
     memcpy((char *)L + lt->off, &p, sizeof p);
   }
+  L->qkv.k = L->in, L->qkv.n = 3 * L->in;
+  L->out.k = L->in, L->out.n = USE_HID;
+  L->res.k = l == 0 ? USE_EMB : 0, L->res.n = l == 0 ? USE_HID : 0;
+  L->w1.k = USE_HID, L->w1.n = USE_FFN;
+  L->w2.k = USE_FFN, L->w2.n = USE_HID;
   int rc = 0;
   snprintf(name, sizeof name, KT "TransformerStack/Layer_%d/TransformerLayer/MultiheadAttention/mul/y", l);
   L->q_scale = scalar(w, name, &rc, err);
+  return rc;
+}
+
+enum { USE_DENSE_MAX = 5 * USE_LAYERS + 1 };
+
+/* The model's dense layers (those bound: layer 1 has no residual
+ * projection) into d; returns how many. */
+static size_t dense_layers(use_model *m, use_dense **d) {
+  size_t n = 0;
+  for (int l = 0; l < USE_LAYERS; l++) {
+    use_layer *L = &m->layer[l];
+    use_dense *all[] = {&L->qkv, &L->out, &L->res, &L->w1, &L->w2};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+      if (all[i]->w)
+        d[n++] = all[i];
+  }
+  if (m->tanh.w)
+    d[n++] = &m->tanh;
+  return n;
+}
+
+int use__model_quantize(use_model *m, trove_err *err) {
+  use_dense *d[USE_DENSE_MAX];
+  int rc = 0;
+  for (size_t i = 0, n = dense_layers(m, d); i < n && !rc; i++)
+    if (!d[i]->w8)
+      rc = use__dense_quantize(d[i], err);
   return rc;
 }
 
@@ -112,7 +146,7 @@ int use__model_bind(const use_weights *w, use_model *m, trove_err *err) {
   size_t emb[2] = {m->rows, USE_EMB};
   if (!(m->emb = use__f32(w, "module/Embeddings_en", 2, emb, err)) ||
       !(m->inv_timescale = use__f32(w, KT "TransformerStack/Layer_0/AddTimingSignal/TimingSignal/ExpandDims_1", 2, timing, err)) ||
-      !(m->tanh_w = use__f32(w, "module/Encoder_en/hidden_layers/tanh_layer_0/weights", 2, tw, err)) ||
+      !(m->tanh.w = use__f32(w, "module/Encoder_en/hidden_layers/tanh_layer_0/weights", 2, tw, err)) ||
       !(m->tanh_b = use__f32(w, "module/Encoder_en/hidden_layers/tanh_layer_0/bias", 1, tb, err)))
     return TROVE_ECORRUPT;
   for (int l = 0; l < USE_LAYERS && !rc; l++)
@@ -143,20 +177,26 @@ int use__model_bind(const use_weights *w, use_model *m, trove_err *err) {
       m->timing[p * USE_EMB + i] = (float)sin((double)arg);
       m->timing[p * USE_EMB + USE_EMB / 2 + i] = (float)cos((double)arg);
     }
+  m->tanh.k = USE_HID, m->tanh.n = USE_HID;
+  m->path = USE_PATH_FP32;
   return rc;
 }
 
 void use__model_free(use_model *m) {
-  if (m) {
-    trove_free(m->timing);
-    m->timing = NULL;
-  }
+  if (!m)
+    return;
+  trove_free(m->timing);
+  m->timing = NULL;
+  use_dense *d[USE_DENSE_MAX];
+  for (size_t i = 0, n = dense_layers(m, d); i < n; i++)
+    use__dense_free(d[i]);
 }
 
 /* ---- the layers --------------------------------------------------------- */
 
 /* Sum of x[0..w) in 8 float lanes (w is a multiple of 8), so -O3 can
  * vectorize it; over 512 values the error stays far below the 1e-5 budget. */
+USE_VECTOR_CLONES
 static float lane_sum(const float *x, size_t w) {
   float acc[8] = {0};
   for (size_t i = 0; i < w; i += 8)
@@ -167,6 +207,7 @@ static float lane_sum(const float *x, size_t w) {
 
 /* out[r] = LN(x[r]) for rows rows of width w (a multiple of 8). out is
  * first used as scratch for the squared deviations. */
+USE_VECTOR_CLONES
 static void layer_norm(const float *x, float *out, size_t rows, size_t w, const float *s,
                        const float *b, float eps) {
   for (size_t r = 0; r < rows; r++) {
@@ -182,85 +223,132 @@ static void layer_norm(const float *x, float *out, size_t rows, size_t w, const 
 }
 
 /* c[r] = bias for rows rows of width w (then an sgemm accumulates). */
+USE_VECTOR_CLONES
 static void fill_bias(float *c, size_t rows, size_t w, const float *bias) {
   for (size_t r = 0; r < rows; r++)
     memcpy(c + r * w, bias, w * sizeof *c);
 }
 
-/* c (rows x n, ldc) += a (rows x k, lda) * b (k x n). */
-static void gemm(const float *a, size_t lda, const float *b, float *c, size_t ldc, size_t rows,
-                 size_t k, size_t n) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)n, (int)k, 1.0f, a,
-              (int)lda, b, (int)n, 1.0f, c, (int)ldc);
+/* e^x for x <= 0 in a form compilers vectorize (expf is a call each): x =
+ * n ln2 + r with |r| <= ln2 / 2 (ln2 in two parts, so r is exact), e^r by
+ * its degree-6 Taylor polynomial (truncation below 2e-7 relative), 2^n
+ * built in the exponent bits. Below -87, where expf is denormal or 0, it
+ * gives e^-87 (1.6e-38), which no softmax sum can tell from 0. */
+static inline float exp_nonpositive(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  float n = floorf(x * 1.44269504f + 0.5f);
+  float r = (x - n * 0.693145752f) - n * 1.42860677e-6f;
+  float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 +
+                                                                    r * (1.0f / 720))))));
+  int32_t bits = ((int32_t)n + 127) << 23;
+  float scale;
+  memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
+/* Each row of the len x len scores s becomes its softmax. */
+USE_VECTOR_CLONES
+static void softmax_rows(float *s, size_t len) {
+  for (size_t r = 0; r < len; r++) {
+    float *row = s + r * len, mx = row[0];
+    for (size_t j = 1; j < len; j++)
+      mx = row[j] > mx ? row[j] : mx;
+    float sum = 0;
+    for (size_t j = 0; j < len; j++)
+      sum += row[j] = exp_nonpositive(row[j] - mx);
+    for (size_t j = 0; j < len; j++)
+      row[j] /= sum;
+  }
 }
 
 /* Self-attention of one text of len rows: qkv (len x 3w) in, a (len x w)
  * out, heads of w / USE_HEADS columns. s is len x len scratch. */
-static void attention(float *qkv, float *a, size_t len, size_t w, float scale, float *s) {
+static int attention(float *qkv, float *a, size_t len, size_t w, float scale, float *s,
+                     trove_err *err) {
   size_t dh = w / USE_HEADS, ld = 3 * w;
   for (size_t r = 0; r < len; r++)
     for (size_t i = 0; i < w; i++)
       qkv[r * ld + i] *= scale;
   for (size_t h = 0; h < USE_HEADS; h++) {
     const float *q = qkv + h * dh, *k = qkv + w + h * dh, *v = qkv + 2 * w + h * dh;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)len, (int)len, (int)dh, 1.0f, q,
-                (int)ld, k, (int)ld, 0.0f, s, (int)len);
-    for (size_t r = 0; r < len; r++) {
-      float *row = s + r * len, mx = row[0];
-      for (size_t j = 1; j < len; j++)
-        mx = row[j] > mx ? row[j] : mx;
-      float sum = 0;
-      for (size_t j = 0; j < len; j++)
-        sum += row[j] = expf(row[j] - mx);
-      for (size_t j = 0; j < len; j++)
-        row[j] /= sum;
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)len, (int)dh, (int)len, 1.0f, s,
-                (int)len, v, (int)ld, 0.0f, a + h * dh, (int)w);
+    int rc = use__sgemm(true, len, len, dh, q, ld, k, ld, 0.0f, s, len, err);
+    if (rc)
+      return rc;
+    softmax_rows(s, len);
+    rc = use__sgemm(false, len, dh, len, s, len, v, ld, 0.0f, a + h * dh, w, err);
+    if (rc)
+      return rc;
   }
+  return 0;
 }
 
 /* Scratch of one chunk. */
 typedef struct chunk {
   float *x, *h, *big, *a, *x0, *scores;
+  use_qwork qw;
   size_t rows;
 } chunk;
 
+/* y (rows x d->n) += x (rows x d->k) W on the model's path. */
+static int dense(const use_model *m, const use_dense *d, const float *x, size_t rows, float *y,
+                 chunk *c, trove_err *err) {
+  return use__dense_apply(d, m->path, x, d->k, rows, y, d->n, &c->qw, err);
+}
+
+/* x = max(x, 0) over n floats. */
+USE_VECTOR_CLONES
+static void relu(float *x, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    x[i] = x[i] > 0 ? x[i] : 0;
+}
+
+/* x += b, row by row, for rows rows of width USE_HID. */
+USE_VECTOR_CLONES
+static void add_rows(float *x, size_t rows, const float *b) {
+  for (size_t r = 0; r < rows; r++)
+    for (size_t i = 0; i < USE_HID; i++)
+      x[r * USE_HID + i] += b[i];
+}
+
 /* One transformer layer over the chunk's texts (lens[0..n)). */
-static void layer(const use_model *m, int l, chunk *c, const size_t *lens, size_t n) {
+static int layer(const use_model *m, int l, chunk *c, const size_t *lens, size_t n,
+                 trove_err *err) {
   const use_layer *L = &m->layer[l];
   size_t in = L->in, rows = c->rows;
   const float *x_in = l ? c->x : c->x0;
   layer_norm(x_in, c->h, rows, in, L->ln_s, L->ln_b, m->ln_eps);
   fill_bias(c->big, rows, 3 * in, L->qkv_b);
-  gemm(c->h, in, L->qkv_w, c->big, 3 * in, rows, in, 3 * in);
-  for (size_t t = 0, r = 0; t < n; r += lens[t++])
+  int rc = dense(m, &L->qkv, c->h, rows, c->big, c, err);
+  for (size_t t = 0, r = 0; t < n && !rc; r += lens[t++])
     if (lens[t])
-      attention(c->big + r * 3 * in, c->a + r * in, lens[t], in, L->q_scale, c->scores);
+      rc = attention(c->big + r * 3 * in, c->a + r * in, lens[t], in, L->q_scale, c->scores,
+                     err);
+  if (rc)
+    return rc;
   if (l == 0) { /* x = (a Wo + bo) + (x0 Wd + bd) */
     for (size_t r = 0; r < rows; r++)
       for (size_t i = 0; i < USE_HID; i++)
         c->x[r * USE_HID + i] = L->out_b[i] + L->res_b[i];
-    gemm(c->x0, USE_EMB, L->res_w, c->x, USE_HID, rows, USE_EMB, USE_HID);
+    rc = dense(m, &L->res, c->x0, rows, c->x, c, err);
   } else { /* x = (a Wo + bo) + x */
-    for (size_t r = 0; r < rows; r++)
-      for (size_t i = 0; i < USE_HID; i++)
-        c->x[r * USE_HID + i] += L->out_b[i];
+    add_rows(c->x, rows, L->out_b);
   }
-  gemm(c->a, in, L->out_w, c->x, USE_HID, rows, in, USE_HID);
+  rc = rc ? rc : dense(m, &L->out, c->a, rows, c->x, c, err);
+  if (rc)
+    return rc;
   /* FFN: x += relu(LN(x) W1 + b1) W2 + b2 */
   layer_norm(c->x, c->h, rows, USE_HID, L->ffn_s, L->ffn_b, m->ln_eps);
   fill_bias(c->big, rows, USE_FFN, L->b1);
-  gemm(c->h, USE_HID, L->w1, c->big, USE_FFN, rows, USE_HID, USE_FFN);
-  for (size_t i = 0; i < rows * USE_FFN; i++)
-    c->big[i] = c->big[i] > 0 ? c->big[i] : 0;
-  for (size_t r = 0; r < rows; r++)
-    for (size_t i = 0; i < USE_HID; i++)
-      c->x[r * USE_HID + i] += L->b2[i];
-  gemm(c->big, USE_FFN, L->w2, c->x, USE_HID, rows, USE_FFN, USE_HID);
+  rc = dense(m, &L->w1, c->h, rows, c->big, c, err);
+  if (rc)
+    return rc;
+  relu(c->big, rows * USE_FFN);
+  add_rows(c->x, rows, L->b2);
+  return dense(m, &L->w2, c->big, rows, c->x, c, err);
 }
 
 /* x0 = E + (E + T) for every token of the chunk. */
+USE_VECTOR_CLONES
 static void embed_tokens(const use_model *m, chunk *c, const int32_t *const *ids,
                          const size_t *lens, size_t n) {
   for (size_t t = 0, r = 0; t < n; t++)
@@ -273,7 +361,8 @@ static void embed_tokens(const use_model *m, chunk *c, const int32_t *const *ids
 }
 
 /* Mean pool, tanh layer and L2 normalization into out (n x 512). */
-static void head(const use_model *m, chunk *c, const size_t *lens, size_t n, float *out) {
+static int head(const use_model *m, chunk *c, const size_t *lens, size_t n, float *out,
+                trove_err *err) {
   for (size_t t = 0, r = 0; t < n; r += lens[t++]) {
     float *pooled = c->h + t * USE_HID, div = (float)(lens[t] ? lens[t] : 1);
     memset(pooled, 0, USE_HID * sizeof *pooled);
@@ -284,8 +373,8 @@ static void head(const use_model *m, chunk *c, const size_t *lens, size_t n, flo
       pooled[i] /= div;
     memcpy(out + t * USE_HID, m->tanh_b, USE_HID * sizeof *out);
   }
-  gemm(c->h, USE_HID, m->tanh_w, out, USE_HID, n, USE_HID, USE_HID);
-  for (size_t t = 0; t < n; t++) {
+  int rc = dense(m, &m->tanh, c->h, n, out, c, err);
+  for (size_t t = 0; t < n && !rc; t++) {
     float *o = out + t * USE_HID;
     double sq = 0;
     for (size_t i = 0; i < USE_HID; i++) {
@@ -297,6 +386,7 @@ static void head(const use_model *m, chunk *c, const size_t *lens, size_t n, flo
     for (size_t i = 0; i < USE_HID; i++)
       o[i] *= inv;
   }
+  return rc;
 }
 
 void use__work_free(use_work *ws) {
@@ -320,6 +410,25 @@ static int work_reserve(use_work *ws, size_t floats, trove_err *err) {
   return 0;
 }
 
+/* Points c's arrays into buf, laid out for chunk_rows rows (ROW_FLOATS
+ * each) and max_tokens^2 attention scores; returns where the 64 pooled rows
+ * of the head go. */
+static float *chunk_layout(chunk *c, float *buf, size_t chunk_rows, size_t max_tokens) {
+  c->x = buf;
+  c->h = c->x + chunk_rows * USE_HID;
+  c->big = c->h + chunk_rows * USE_HID;
+  c->a = c->big + chunk_rows * USE_FFN;
+  c->x0 = c->a + chunk_rows * USE_HID;
+  c->scores = c->x0 + chunk_rows * USE_EMB;
+  float *pooled = c->scores + max_tokens * max_tokens;
+  float *rest = pooled + 64 * USE_HID;
+  c->qw.acc = (int32_t *)rest;
+  c->qw.sa = rest + chunk_rows * USE_FFN;
+  c->qw.zp = (int32_t *)(c->qw.sa + chunk_rows);
+  c->qw.q = (uint8_t *)(c->qw.zp + chunk_rows);
+  return pooled;
+}
+
 int use__forward(const use_model *m, const int32_t *const *ids, const size_t *lens_in, size_t n,
                  float *out, use_work *ws, trove_err *err) {
   size_t max = m->max_tokens, lens[64];
@@ -330,7 +439,8 @@ int use__forward(const use_model *m, const int32_t *const *ids, const size_t *le
   int rc = work_reserve(ws, floats, err);
   if (rc)
     return rc;
-  for (size_t t0 = 0; t0 < n;) {
+  use__dense_thread_init();
+  for (size_t t0 = 0; t0 < n && !rc;) {
     chunk c = {0};
     size_t k = 0;
     while (t0 + k < n && k < 64) {
@@ -340,23 +450,16 @@ int use__forward(const use_model *m, const int32_t *const *ids, const size_t *le
       lens[k++] = len;
       c.rows += len;
     }
-    c.x = ws->buf;
-    c.h = c.x + chunk_rows * 512;
-    c.big = c.h + chunk_rows * 512;
-    c.a = c.big + chunk_rows * 1536;
-    c.x0 = c.a + chunk_rows * 512;
-    c.scores = c.x0 + chunk_rows * 256;
+    float *pooled = chunk_layout(&c, ws->buf, chunk_rows, max);
     if (c.rows) {
       embed_tokens(m, &c, ids + t0, lens, k);
-      for (int l = 0; l < USE_LAYERS; l++)
-        layer(m, l, &c, lens, k);
+      for (int l = 0; l < USE_LAYERS && !rc; l++)
+        rc = layer(m, l, &c, lens, k, err);
     }
-    /* the pooled rows (k <= 64) go after the scores */
-    float *pooled = c.scores + max * max;
     chunk hc = c;
     hc.h = pooled;
-    head(m, &hc, lens, k, out + t0 * USE_HID);
+    rc = rc ? rc : head(m, &hc, lens, k, out + t0 * USE_HID, err);
     t0 += k;
   }
-  return 0;
+  return rc;
 }

@@ -3,7 +3,8 @@
  *   loader.c    model.json's weightsManifest and the weight shards
  *   vocab.c     vocab.json and the piece trie
  *   tokenizer.c NFKC, the unigram Viterbi, byte offsets
- *   forward.c   the transformer, batched on OpenBLAS
+ *   dense.c     the matrix products, one kernel path per precision (oneDNN)
+ *   forward.c   the transformer, batched
  *   embedder.c  the trove_embedder interface and USE-lite behind it
  * Tests and fuzz targets include this header to reach the parsers directly.
  */
@@ -14,6 +15,25 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+
+/* Marks an element loop (layer norm, softmax, quantization) to be compiled
+ * for AVX-512, for AVX2 and for the baseline, the copy run chosen at load
+ * time from the CPU's features (GCC's and clang's target_clones). The
+ * build targets the x86-64 baseline, so without this the loops would run
+ * 4-wide on every CPU. ISO C (no contraction into FMA) keeps each copy's
+ * results identical. Not under TSan: it instruments the ifunc resolver,
+ * which runs before TSan is set up, and crashes. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define USE_NO_CLONES 1
+#endif
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(__SANITIZE_THREAD__) && !defined(USE_NO_CLONES)
+#define USE_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define USE_VECTOR_CLONES
+#endif
 
 /* Largest text tokenized or embedded: the Viterbi keeps ~24 bytes per code point. */
 #define USE_MAX_TEXT ((size_t)16 << 20)
@@ -106,6 +126,65 @@ void use__vocab_free(use_vocab *v);
 int use__tokenize(const use_vocab *v, const char *text, size_t len, trove_tokens *out,
                   trove_err *err);
 
+/* ---- kernel paths and dense layers (dense.c) ------------------------------ */
+
+/* How the dense layers multiply: see dense.c. AUTO resolves at open. */
+typedef enum use_path { USE_PATH_AUTO = 0, USE_PATH_FP32, USE_PATH_INT8 } use_path;
+
+/* The path's name ("auto", "fp32", "int8"), static. */
+const char *use__path_name(use_path p);
+
+/* Sets *out to the path called name. 0 or TROVE_EINVAL (unknown name). */
+int use__path_parse(const char *name, use_path *out);
+
+/* Whether this CPU runs path p at speed (int8 needs VNNI). */
+bool use__path_available(use_path p);
+
+/* The fastest available path: int8 where the CPU has VNNI, else fp32. */
+use_path use__path_best(void);
+
+/* The instruction set oneDNN's kernels use on this CPU ("avx512-vnni"), static. */
+const char *use__isa_name(void);
+
+/* Makes the calling thread's oneDNN calls single-threaded (see dense.c). */
+void use__dense_thread_init(void);
+
+/* One dense layer's weights in every form a path needs. */
+typedef struct use_dense {
+  const float *w;   /* k x n, row-major, in the shards (first: layer_tensors binds it) */
+  size_t k, n;
+  int8_t *w8;       /* k x n, w ~ w8 * scale[column]; NULL until quantized */
+  float *scale;     /* n */
+  int32_t *colsum;  /* n: column sums of w8 */
+  float *zcorr;     /* n: scale * colsum, what a zero point costs per unit */
+} use_dense;
+
+/* Fills d->w8, scale, colsum and zcorr from d->w (d->k, d->n set). 0 or
+ * TROVE_ENOMEM (d keeps no quantized form). */
+int use__dense_quantize(use_dense *d, trove_err *err);
+
+/* Frees the quantized form; d->w stays. */
+void use__dense_free(use_dense *d);
+
+/* Scratch of the int8 path for up to rows x 1536 activations. */
+typedef struct use_qwork {
+  uint8_t *q;    /* rows x k quantized activations */
+  int32_t *acc;  /* rows x n int32 sums */
+  float *sa;     /* rows: activation scales */
+  int32_t *zp;   /* rows: activation zero points */
+} use_qwork;
+
+/* y (rows x d->n, ldy) += x (rows x d->k, ldx) * W on path (INT8 needs d
+ * quantized and qw sized for rows). 0, TROVE_ENOMEM or TROVE_EUNSUPPORTED
+ * (oneDNN refused: the message gives its status). */
+int use__dense_apply(const use_dense *d, use_path path, const float *x, size_t ldx, size_t rows,
+                     float *y, size_t ldy, use_qwork *qw, trove_err *err);
+
+/* c (m x n, ldc) = a (m x k, lda) * op(b) + beta * c in fp32, op(b) = b
+ * (k x n, ldb) or, with trans_b, b^T (b is n x k). 0 or the codes above. */
+int use__sgemm(bool trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,
+               const float *b, size_t ldb, float beta, float *c, size_t ldc, trove_err *err);
+
 /* ---- the transformer (forward.c) ---------------------------------------- */
 
 enum { USE_LAYERS = 2, USE_EMB = 256, USE_HID = 512, USE_FFN = 1536, USE_HEADS = 4 };
@@ -113,12 +192,17 @@ enum { USE_LAYERS = 2, USE_EMB = 256, USE_HID = 512, USE_FFN = 1536, USE_HEADS =
 typedef struct use_layer {
   size_t in;                 /* input width: 256 for layer 0, 512 for layer 1 */
   const float *ln_s, *ln_b;  /* attention pre-norm, width in */
-  const float *qkv_w, *qkv_b;/* in x 3*in, 3*in */
-  const float *out_w, *out_b;/* in x 512, 512 */
-  const float *res_w, *res_b;/* layer 0 only: 256 x 512 residual projection */
+  use_dense qkv;             /* in x 3*in */
+  const float *qkv_b;        /* 3*in */
+  use_dense out;             /* in x 512 */
+  const float *out_b;        /* 512 */
+  use_dense res;             /* layer 0 only: 256 x 512 residual projection */
+  const float *res_b;        /* 512 */
   const float *ffn_s, *ffn_b;/* FFN pre-norm, 512 */
-  const float *w1, *b1;      /* 512 x 1536 */
-  const float *w2, *b2;      /* 1536 x 512 */
+  use_dense w1;              /* 512 x 1536 */
+  const float *b1;           /* 1536 */
+  use_dense w2;              /* 1536 x 512 */
+  const float *b2;           /* 512 */
   float q_scale;             /* from the graph: 1/sqrt(head width) */
 } use_layer;
 
@@ -127,15 +211,22 @@ typedef struct use_model {
   size_t rows;
   const float *inv_timescale;/* 128 */
   use_layer layer[USE_LAYERS];
-  const float *tanh_w, *tanh_b; /* 512 x 512, 512 */
+  use_dense tanh;            /* 512 x 512 */
+  const float *tanh_b;       /* 512 */
+  use_path path;             /* FP32 or INT8: how use__forward multiplies */
   float ln_eps, l2_eps;
   size_t max_tokens;
   float *timing;             /* max_tokens x 256: the timing signal, computed once */
 } use_model;
 
 /* Finds and checks every tensor the graph uses and precomputes the timing
- * signal. 0, TROVE_ECORRUPT or TROVE_ENOMEM; free with use__model_free. */
+ * signal; the path starts as fp32 (use__model_quantize readies int8). 0,
+ * TROVE_ECORRUPT or TROVE_ENOMEM; free with use__model_free. */
 int use__model_bind(const use_weights *w, use_model *m, trove_err *err);
+
+/* Quantizes every dense layer not yet quantized, for the int8 path. 0 or
+ * TROVE_ENOMEM (the layers done so far stay quantized). */
+int use__model_quantize(use_model *m, trove_err *err);
 
 /* Frees what use__model_bind allocated. */
 void use__model_free(use_model *m);

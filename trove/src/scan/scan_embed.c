@@ -10,8 +10,8 @@
  *   2. embed: the batch's passages, flattened, in chunks of at most 64 (one
  *      model call each, large GEMMs), spread evenly over the pool's threads.
  *      The embedder runs single-threaded inside each job (the CLI sets
- *      trove_embedder_set_threads(e, 1)): measured in model.h, passage-level
- *      parallelism beats OpenBLAS's threads on these machines.
+ *      trove_embedder_set_threads(e, 1)): passage-level parallelism, as
+ *      model.h explains.
  * Each document's vectors are then copied out to its fields, so the items
  * stay independent (the pipeline may free any of them on cancel).
  *

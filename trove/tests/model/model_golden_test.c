@@ -140,6 +140,49 @@ static void embeddings_match_across_chunk_boundaries(void) {
   CHECK(worst <= 1e-5);
 }
 
+/* Each reduced-precision path this CPU has, against the reference vectors:
+ * cosine >= 0.995 on 99% of the golden strings and >= 0.99 on all of them
+ * (the accuracy bar of model.h), unit length, and the same vector whatever
+ * the batch (only the path's own rounding may differ from fp32). */
+static void every_path_stays_close_to_the_reference(void) {
+  static const char *const reduced[] = {"int8"};
+  size_t n = trove_json_len(strings());
+  for (size_t p = 0; p < sizeof reduced / sizeof *reduced; p++) {
+    trove_err err = {0};
+    int rc = trove_embedder_set_kernel(emb, reduced[p], &err);
+    if (rc == TROVE_EUNSUPPORTED) {
+      fprintf(stderr, "path %s skipped: %s\n", reduced[p], err.msg);
+      continue;
+    }
+    CHECK(rc == 0);
+    float out[512], alone[512];
+    size_t below = 0;
+    double worst = 1;
+    for (size_t i = 0; i < n; i++) {
+      const trove_json *s = trove_json_at(strings(), i), *e = trove_json_get(s, "embedding");
+      const char *text = trove_json_get_str(s, "text", "");
+      const char *two[2] = {text, "another text in the same batch"};
+      float pair[1024];
+      CHECK(trove_embedder_embed_batch(emb, &text, NULL, 1, alone, NULL) == 0);
+      CHECK(trove_embedder_embed_batch(emb, two, NULL, 2, pair, NULL) == 0);
+      CHECK(memcmp(alone, pair, sizeof alone) == 0);
+      memcpy(out, alone, sizeof out);
+      double dot = 0, norm = 0;
+      for (size_t k = 0; k < 512; k++) {
+        dot += out[k] * trove_json_num(trove_json_at(e, k), 0);
+        norm += (double)out[k] * out[k];
+      }
+      CHECK(fabs(norm - 1) < 1e-4);
+      below += dot < 0.995;
+      worst = dot < worst ? dot : worst;
+    }
+    fprintf(stderr, "path %s (%s): worst cosine %.5f, %zu of %zu below 0.995\n", reduced[p],
+            trove_embedder_kernel(emb), worst, below, n);
+    CHECK(worst >= 0.99 && below * 100 <= n);
+  }
+  CHECK(trove_embedder_set_kernel(emb, "fp32", NULL) == 0);
+}
+
 static void interface_reports_the_models_facts(void) {
   CHECK(strcmp(trove_embedder_name(emb), "use-lite-en-0.2.0") == 0);
   CHECK(trove_embedder_dim(emb) == 512);
@@ -161,6 +204,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "cannot open the model: %s\n", err.msg);
     return 1;
   }
+  /* the reference comparisons run on the reference path */
+  if (trove_embedder_set_kernel(emb, "fp32", &err)) {
+    fprintf(stderr, "cannot choose fp32: %s\n", err.msg);
+    return 1;
+  }
   RUN(golden_covers_at_least_60_varied_strings);
   RUN(interface_reports_the_models_facts);
   RUN(token_ids_match_the_reference_exactly);
@@ -168,6 +216,7 @@ int main(int argc, char **argv) {
   RUN(embeddings_match_one_at_a_time);
   RUN(embeddings_match_in_batches_of_7);
   RUN(embeddings_match_across_chunk_boundaries);
+  RUN(every_path_stays_close_to_the_reference);
   trove_embedder_close(emb);
   trove_json_free(golden);
   return check_done("model_golden_test");
