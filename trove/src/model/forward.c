@@ -229,35 +229,68 @@ static void fill_bias(float *c, size_t rows, size_t w, const float *bias) {
     memcpy(c + r * w, bias, w * sizeof *c);
 }
 
-/* e^x for x <= 0 in a form compilers vectorize (expf is a call each): x =
- * n ln2 + r with |r| <= ln2 / 2 (ln2 in two parts, so r is exact), e^r by
- * its degree-6 Taylor polynomial (truncation below 2e-7 relative), 2^n
- * built in the exponent bits. Below -87, where expf is denormal or 0, it
- * gives e^-87 (1.6e-38), which no softmax sum can tell from 0. */
-static inline float exp_nonpositive(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  float n = floorf(x * 1.44269504f + 0.5f);
-  float r = (x - n * 0.693145752f) - n * 1.42860677e-6f;
-  float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 +
+/* p[0..16) = e^p[i] for 16 values <= 0 (expf is a call per value, and the
+ * autovectorizer will not build 2^n from bits): x = n ln2 + r with |r| <=
+ * ln2 / 2 (ln2 in two parts, so r is exact), e^r by its degree-6 Taylor
+ * polynomial (truncation below 2e-7 relative), 2^n put in the exponent
+ * bits. x is clamped at -87, where expf turns denormal: e^-87 (1.6e-38) is
+ * what no softmax sum can tell from 0. Vectors stay inside: passing them by
+ * value would tie the ABI to an ISA. */
+static inline void exp16_nonpositive(float *p) {
+  use_v16f x;
+  memcpy(&x, p, sizeof x);
+  use_v16i low = x < -87.0f;
+  x = (use_v16f)(((use_v16i)x & ~low) | ((use_v16i)(x * 0.0f - 87.0f) & low));
+  use_v16i ni = __builtin_convertvector(x * 1.44269504f - 0.5f, use_v16i); /* rounds: x <= 0 */
+  use_v16f n = __builtin_convertvector(ni, use_v16f);
+  use_v16f r = (x - n * 0.693145752f) - n * 1.42860677e-6f;
+  use_v16f e = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 +
                                                                     r * (1.0f / 720))))));
-  int32_t bits = ((int32_t)n + 127) << 23;
-  float scale;
-  memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
+  e *= (use_v16f)((ni + 127) << 23);
+  memcpy(p, &e, sizeof e);
 }
 
-/* Each row of the len x len scores s becomes its softmax. */
+/* x[i] = e^x[i] for n values <= 0, 16 at a time; the tail through a
+ * padded copy. */
+static inline void exp_nonpositive_all(float *x, size_t n) {
+  size_t body = n / 16 * 16;
+  for (size_t i = 0; i < body; i += 16)
+    exp16_nonpositive(x + i);
+  if (body < n) {
+    float tail[16] = {0};
+    memcpy(tail, x + body, (n - body) * sizeof *x);
+    exp16_nonpositive(tail);
+    memcpy(x + body, tail, (n - body) * sizeof *x);
+  }
+}
+
+/* Each row of the len x len scores s becomes its softmax. The max and the
+ * sum run in 16 lanes (a float reduction in one accumulator does not
+ * vectorize), and the exponentials of all rows in one pass. */
 USE_VECTOR_CLONES
 static void softmax_rows(float *s, size_t len) {
+  size_t body = len / 16 * 16;
   for (size_t r = 0; r < len; r++) {
-    float *row = s + r * len, mx = row[0];
-    for (size_t j = 1; j < len; j++)
+    float *row = s + r * len, lo = row[0], mx = row[0];
+    use__range16(row, body, &lo, &mx);
+    for (size_t j = body; j < len; j++)
       mx = row[j] > mx ? row[j] : mx;
-    float sum = 0;
     for (size_t j = 0; j < len; j++)
-      sum += row[j] = exp_nonpositive(row[j] - mx);
+      row[j] -= mx;
+  }
+  exp_nonpositive_all(s, len * len);
+  for (size_t r = 0; r < len; r++) {
+    float *row = s + r * len, sum16[16] = {0}, sum = 0;
+    for (size_t i = 0; i < body; i += 16)
+      for (size_t j = 0; j < 16; j++)
+        sum16[j] += row[i + j];
+    for (size_t j = 0; j < 16; j++)
+      sum += sum16[j];
+    for (size_t j = body; j < len; j++)
+      sum += row[j];
+    float inv = 1.0f / sum;
     for (size_t j = 0; j < len; j++)
-      row[j] /= sum;
+      row[j] *= inv;
   }
 }
 

@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <string.h>
 
 /* Marks an element loop (layer norm, softmax, quantization) to be compiled
  * for AVX-512, for AVX2 and for the baseline, the copy run chosen at load
@@ -34,6 +35,31 @@
 #else
 #define USE_VECTOR_CLONES
 #endif
+
+/* 16 floats, and 16 int32 of the same bits, in GCC's and clang's vector
+ * extensions, for the loops the autovectorizer leaves scalar: lowered to
+ * whatever width the enclosing clone's ISA has. Kept inside functions:
+ * passing them by value would tie the ABI to an ISA. */
+typedef float use_v16f __attribute__((vector_size(64)));
+typedef int32_t use_v16i __attribute__((vector_size(64)));
+
+/* Smallest and largest of x[0..k), k a multiple of 16, each against a
+ * starting *lo and *hi (pass 0 and 0 for a range that holds zero). */
+static inline void use__range16(const float *x, size_t k, float *lo, float *hi) {
+  use_v16f l = {0}, h = {0}, v;
+  for (size_t j = 0; j < 16; j++)
+    l[j] = *lo, h[j] = *hi;
+  for (size_t i = 0; i < k; i += 16) {
+    memcpy(&v, x + i, sizeof v);
+    use_v16i below = v < l, above = v > h;
+    l = (use_v16f)(((use_v16i)v & below) | ((use_v16i)l & ~below));
+    h = (use_v16f)(((use_v16i)v & above) | ((use_v16i)h & ~above));
+  }
+  for (size_t j = 0; j < 16; j++) {
+    *lo = l[j] < *lo ? l[j] : *lo;
+    *hi = h[j] > *hi ? h[j] : *hi;
+  }
+}
 
 /* Largest text tokenized or embedded: the Viterbi keeps ~24 bytes per code point. */
 #define USE_MAX_TEXT ((size_t)16 << 20)
