@@ -214,6 +214,9 @@ void scan_progress_end(scan_progress *p);
 typedef struct trove_scan_opts trove_scan_opts;
 typedef struct trove_scan_report trove_scan_report;
 
+/* Takes st's scan lock as o asks (o may be NULL: wait, saying so on
+ * stderr). 0 or trove_store_scan_lock's code with err set. */
+int trove__scan_lock(trove_store *st, const trove_scan_opts *o, trove_err *err);
 /* Read jobs in flight: opts->workers, else twice the cores. */
 unsigned trove__scan_workers(const trove_scan_opts *o);
 /* Sets up p from the options and hooks it into cfg (unless progress is off). */

@@ -40,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct trove_store trove_store;
 
@@ -105,6 +106,25 @@ int trove_store_commit(trove_store *st, trove_err *err);
 
 /* Abandons the open batch; a no-op when none is open. */
 void trove_store_rollback(trove_store *st);
+
+/* ---- the scan lock ------------------------------------------------------- */
+
+/* Takes the database's scan lock, which a scan, a reprocess and a source
+ * removal hold from start to end so that two of them never interleave (an
+ * exclusive flock on "<path>.lock" beside the database; the kernel releases
+ * it when the process dies, so it never goes stale). Reentrant on st: a
+ * handle that holds it counts the calls, and the last matching unlock
+ * releases it. Another handle, in this process or another, holding it:
+ * with `wait`, writes one line saying so (naming the holder's pid when
+ * known) to notice (NULL: silent) and blocks until it is released; without,
+ * fails at once. Returns 0, TROVE_EBUSY (!wait and held elsewhere; the
+ * message names the pid), TROVE_EIO (the lock file cannot be created or
+ * locked: a read-only directory), TROVE_EINVAL, TROVE_ENOMEM. */
+int trove_store_scan_lock(trove_store *st, bool wait, FILE *notice, trove_err *err);
+
+/* Undoes one trove_store_scan_lock; the last releases the lock. A no-op on
+ * NULL or a handle that holds none. trove_store_close releases it too. */
+void trove_store_scan_unlock(trove_store *st);
 
 /* ---- sources ------------------------------------------------------------- */
 

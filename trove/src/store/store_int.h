@@ -36,6 +36,8 @@ struct trove_store {
   sqlite3_stmt *stmt[SLOT_COUNT];
   sqlite3_stmt *match;  /* the batch match for match_n ids (store_read.c) */
   size_t match_n;
+  int lock_fd;          /* the scan lock's file, held while lock_depth > 0 */
+  int lock_depth;       /* trove_store_scan_lock calls not yet unlocked */
 };
 
 /* Maps a failed SQLite result to a TROVE_E* code and fills err with "what"
