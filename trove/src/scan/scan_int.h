@@ -148,8 +148,10 @@ int scan_embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item
 
 /* Writer side: stores item_id's passages and vectors from f (after the
  * item itself was written in the open batch) and records the changes for
- * the index in ch. Without c->vectors or f->embed it only drops the item's
- * stale passages. 0 or the store's code with e set. */
+ * the index in ch (may be NULL without c->vectors). Without c->vectors or
+ * f->embed it only drops the passages and vectors the write made stale
+ * (trove_store_passages_drop_stale: a changed title or text), and keeps
+ * those still valid. 0 or the store's code with e set. */
 int scan_write_embedding(scan_ctx *c, int64_t item_id, const scan_fields *f,
                          trove_vectors_changes *ch, trove_err *e);
 

@@ -346,6 +346,18 @@ int trove_store_passages_replace(trove_store *st, int64_t item_id,
                                  const trove_store_passage *p, size_t n, int64_t *ids,
                                  trove_store_ids *removed, trove_err *err);
 
+/* Deletes item_id's passages, and with them their vectors, when they are
+ * stale: the item carries no embedded mark under any model (the mark goes
+ * in the same transaction as a change of its title or text, see
+ * trove_store_item_embed). Passages that a mark still covers are valid and
+ * stay. What a writer that stores an item without embedding it calls, so
+ * that passages, vectors and marks always change together. The deleted ids
+ * are appended to *removed when not NULL (the vector index's tombstones).
+ * An item without passages, or without a row, is a no-op. Returns 0 or a
+ * store error (*removed as it was). */
+int trove_store_passages_drop_stale(trove_store *st, int64_t item_id, trove_store_ids *removed,
+                                    trove_err *err);
+
 /* Reads item_id's passages in ordinal order into a new array *out of *n
  * (free with trove_store_passages_free). An item without passages, or
  * without a row, gives n == 0. */
