@@ -59,7 +59,7 @@ static int open_lock_file(trove_store *st, int *fd, trove_err *err) {
 }
 
 /* flock(fd, op), retried on EINTR. 0 or errno. */
-static int lock_fd(int fd, int op) {
+static int flock_retry(int fd, int op) {
   while (flock(fd, op) != 0)
     if (errno != EINTR)
       return errno;
@@ -76,7 +76,7 @@ int trove_store_scan_lock(trove_store *st, bool wait, FILE *notice, trove_err *e
   int fd = -1, rc = open_lock_file(st, &fd, err);
   if (rc)
     return rc;
-  int e = lock_fd(fd, LOCK_EX | LOCK_NB);
+  int e = flock_retry(fd, LOCK_EX | LOCK_NB);
   if (e == EWOULDBLOCK) {
     long pid = holder_pid(fd);
     char who[40] = "";
@@ -92,7 +92,7 @@ int trove_store_scan_lock(trove_store *st, bool wait, FILE *notice, trove_err *e
               st->path, who);
       fflush(notice);
     }
-    e = lock_fd(fd, LOCK_EX);
+    e = flock_retry(fd, LOCK_EX);
   }
   if (e) {
     close(fd);
