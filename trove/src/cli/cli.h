@@ -1,7 +1,8 @@
 /* cli.h: what the `trove` command's files share. main.c parses the global
  * options and dispatches to one function per command group (cmd_*.c);
  * cli_common.c holds the helpers below. Exit codes: 0 success, 1 an error
- * (one line on stderr from trove_err), 2 a usage error. */
+ * (one line on stderr from trove_err), 2 a usage error, 3 another scan of
+ * the database is running and --no-wait was given. */
 #ifndef TROVE_CLI_H
 #define TROVE_CLI_H
 
@@ -13,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
+enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2, CLI_BUSY = 3 };
 
 /* The global options. */
 typedef struct cli {
@@ -43,6 +44,12 @@ void cli_model_close(cli_model *m);
 
 /* Opens the database; on failure prints the error and returns CLI_ERR. */
 int cli_open(const cli *c, trove_store **out);
+
+/* Takes st's scan lock (store.h) for a command that rewrites many items:
+ * waits for another scan, saying so on stderr, or with no_wait fails at
+ * once. Returns CLI_OK, CLI_BUSY (no_wait and held elsewhere) or CLI_ERR,
+ * the error printed. The lock goes with trove_store_close. */
+int cli_scan_lock(trove_store *st, bool no_wait);
 
 /* Prints "trove: <msg>" for a failed call and returns CLI_ERR. */
 int cli_fail(const trove_err *e, int code);

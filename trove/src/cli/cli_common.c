@@ -16,6 +16,16 @@ int cli_open(const cli *c, trove_store **out) {
   return rc ? cli_fail(&e, rc) : CLI_OK;
 }
 
+int cli_scan_lock(trove_store *st, bool no_wait) {
+  trove_err e = {0};
+  int rc = trove_store_scan_lock(st, !no_wait, stderr, &e);
+  if (rc == TROVE_EBUSY) {
+    fprintf(stderr, "trove: %s (or run without --no-wait to wait for it)\n", e.msg);
+    return CLI_BUSY;
+  }
+  return rc ? cli_fail(&e, rc) : CLI_OK;
+}
+
 int cli_fail(const trove_err *e, int code) {
   fprintf(stderr, "trove: %s\n", e && e->msg[0] ? e->msg : trove_strerror(code));
   return CLI_ERR;

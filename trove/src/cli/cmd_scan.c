@@ -4,7 +4,10 @@
  * Both embed with the model when it opens (cli_model.c), else index for
  * keyword search only, with a warning.
  * Without NAME every source is scanned in turn; a failure of one source is
- * reported and the others still run (the exit code says one failed). */
+ * reported and the others still run (the exit code says one failed).
+ * Both hold the database's scan lock for the whole command, taken before
+ * the model's index is opened, so the index is read after any other scan
+ * has saved it. */
 #include "cli.h"
 #include "scan.h"
 
@@ -12,10 +15,15 @@
 #include <string.h>
 
 static const char usage_scan[] =
-    "trove scan [NAME] [--force]\n"
-    "  --force: re-read every item, and delete what is gone even when the source\n"
-    "           yields nothing at all (which otherwise keeps everything: an unmounted drive?)";
-static const char usage_reprocess[] = "trove reprocess [NAME]";
+    "trove scan [NAME] [--force] [--no-wait]\n"
+    "  --force:   re-read every item, and delete what is gone even when the source\n"
+    "             yields nothing at all (which otherwise keeps everything: an unmounted drive?)\n"
+    "  --no-wait: when another scan of the database is running, exit with code 3\n"
+    "             instead of waiting for it to finish";
+static const char usage_reprocess[] =
+    "trove reprocess [NAME] [--no-wait]\n"
+    "  --no-wait: when another scan of the database is running, exit with code 3\n"
+    "             instead of waiting for it to finish";
 
 static int scan_one(trove_store *st, const char *name, const trove_scan_opts *o) {
   trove_scan_report rep;
@@ -37,6 +45,8 @@ int cmd_scan(const cli *c, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--force") == 0)
       o.force = true;
+    else if (strcmp(argv[i], "--no-wait") == 0)
+      o.no_wait = true;
     else if (argv[i][0] == '-' || name)
       return cli_usage_error(usage_scan, "unexpected argument \"%s\"", argv[i]);
     else
@@ -45,7 +55,7 @@ int cmd_scan(const cli *c, int argc, char **argv) {
   trove_store *st = NULL;
   cli_model m = {0};
   int rc = cli_open(c, &st);
-  if (rc || (rc = cli_model_open(c, st, false, &m))) {
+  if (rc || (rc = cli_scan_lock(st, o.no_wait)) || (rc = cli_model_open(c, st, false, &m))) {
     trove_store_close(st);
     return rc;
   }
@@ -74,19 +84,27 @@ int cmd_scan(const cli *c, int argc, char **argv) {
 int cmd_reprocess(const cli *c, int argc, char **argv) {
   if (cli_wants_help(argc, argv, usage_reprocess))
     return CLI_OK;
-  if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
-    return cli_usage_error(usage_reprocess, "unexpected argument \"%s\"", argv[argc - 1]);
+  const char *name = NULL;
+  bool no_wait = false;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--no-wait") == 0)
+      no_wait = true;
+    else if (argv[i][0] == '-' || name)
+      return cli_usage_error(usage_reprocess, "unexpected argument \"%s\"", argv[i]);
+    else
+      name = argv[i];
+  }
   trove_store *st = NULL;
   cli_model m = {0};
   int rc = cli_open(c, &st);
-  if (rc || (rc = cli_model_open(c, st, false, &m))) {
+  if (rc || (rc = cli_scan_lock(st, no_wait)) || (rc = cli_model_open(c, st, false, &m))) {
     trove_store_close(st);
     return rc;
   }
   trove_scan_report rep;
   trove_err e = {0};
-  trove_scan_opts o = {.embedder = m.embedder, .vectors = m.vectors};
-  int trc = trove_reprocess(st, argc == 2 ? argv[1] : NULL, &o, &rep, &e);
+  trove_scan_opts o = {.embedder = m.embedder, .vectors = m.vectors, .no_wait = no_wait};
+  int trc = trove_reprocess(st, name, &o, &rep, &e);
   trove_scan_report_print(&rep, "reprocess", stdout);
   cli_model_close(&m);
   trove_store_close(st);

@@ -16,7 +16,9 @@ static const char usage_add[] =
     "trove source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
     "  TYPE: fs (a directory), chromium-history, chromium-bookmarks, firefox (a profile directory)";
 static const char usage_list[] = "trove source list";
-static const char usage_remove[] = "trove source remove NAME";
+static const char usage_remove[] =
+    "trove source remove NAME\n"
+    "  waits for a scan of the database that is running to finish first";
 static const char usage[] = "trove source add|list|remove ... (see trove source add --help)";
 
 /* Collects the --glob/--exclude options of argv[4..) into the config. */
@@ -142,7 +144,9 @@ static int source_remove(const cli *c, int argc, char **argv) {
   trove_err e = {0};
   cli_model m = {0};
   int rc = cli_open(c, &st);
-  if (rc || (rc = cli_model_open(c, st, false, &m))) {
+  /* the scan lock: a scan of the source running meanwhile would report
+   * items it stored that the removal then deleted */
+  if (rc || (rc = cli_scan_lock(st, false)) || (rc = cli_model_open(c, st, false, &m))) {
     trove_store_close(st);
     return rc;
   }

@@ -13,8 +13,10 @@ static const char usage[] =
     "  source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
     "                           TYPE: fs, chromium-history, chromium-bookmarks, firefox\n"
     "  source list | source remove NAME\n"
-    "  scan [NAME] [--force]    index one source, or all: extract, embed, store\n"
-    "  reprocess [NAME]         re-extract stored content, re-embed what changed\n"
+    "  scan [NAME] [--force] [--no-wait]\n"
+    "                           index one source, or all: extract, embed, store\n"
+    "  reprocess [NAME] [--no-wait]\n"
+    "                           re-extract stored content, re-embed what changed\n"
     "  search QUERY [--mode hybrid|semantic|keyword] [-n N] [-s SOURCE]\n"
     "         [-t local|web|bookmark] [--json]\n"
     "  search --like ID [...]   items similar to item ID\n"
@@ -24,6 +26,9 @@ static const char usage[] =
     "its vector index is kept beside the database (DB.MODEL.hnsw). --kernel (or\n"
     "$TROVE_KERNEL) forces how it computes: fp32, int8 or auto (the default: int8\n"
     "where the CPU has VNNI, else fp32); -v and stats name the one in use.\n"
+    "scan, reprocess and source remove wait while another scan of the database runs;\n"
+    "scan --no-wait and reprocess --no-wait exit with code 3 instead.\n"
+    "Exit codes: 0 done, 1 an error, 2 a usage error, 3 another scan is running.\n"
     "Every command takes --help.";
 
 typedef int (*cmd_fn)(const cli *c, int argc, char **argv);

@@ -276,8 +276,11 @@ int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *op
   size_t n = 0;
   trove_store_opts ro = {.path = trove_store_path(st)};
   rp_ctx r = {.c = {.writer = st}};
+  int rc = trove__scan_lock(st, opts, err);
+  if (rc)
+    return rc;
   pthread_mutex_init(&r.c.lock, NULL);
-  int rc = trove__scan_embedding(&r.c, opts, err);
+  rc = trove__scan_embedding(&r.c, opts, err);
   rc = rc ? rc : trove_store_source_list(st, &list, &n, err);
   if (rc == 0 && name) {
     size_t i = 0;
@@ -306,6 +309,7 @@ int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *op
   trove_store_close(r.c.reader);
   trove_store_sources_free(list, n);
   pthread_mutex_destroy(&r.c.lock);
+  trove_store_scan_unlock(st);
   rep->seconds = now_s() - t0;
   return rc;
 }

@@ -28,7 +28,9 @@
  *
  * Threads: each call runs its pipeline to completion on the calling thread
  * plus one thread per stage and the global sluice pool, and joins them all
- * before returning. `st` is the caller's handle, used as the writer (it must
+ * before returning. Each holds the database's scan lock
+ * (trove_store_scan_lock) from start to end, so scans, reprocesses and
+ * source removals of one database, from any process, run one at a time. `st` is the caller's handle, used as the writer (it must
  * not be used elsewhere during the call); the scan opens a second handle on
  * the same file that only reads, for the match (or rows) stage.
  */
@@ -59,6 +61,10 @@ typedef struct trove_scan_opts {
   unsigned workers;             /* read/extract jobs in flight; 0: 2 x cores */
   trove_progress_mode progress; /* how progress is shown */
   FILE *progress_out;           /* where; NULL: stderr */
+  bool no_wait;                 /* another scan of the database running (the
+                                   scan lock, store.h): fail with TROVE_EBUSY
+                                   instead of waiting for it (saying so on
+                                   progress_out) */
   /* Embedding: both NULL (items are searchable by keyword only, and stay
    * pending for a later run with a model), or both set for the same model
    * (trove_vectors_open with the embedder's name and dimension). The
@@ -118,6 +124,8 @@ int trove_scan_json_quote(trove_buf *b, const char *s);
  * ones, touches unchanged ones and, when the pipeline finished, deletes the
  * items the source no longer holds. Records the source's status (indexing,
  * then ready or error). *rep (may be NULL) gets the figures. Returns 0;
+ * TROVE_EBUSY (opts->no_wait and another scan holds the scan lock: nothing
+ * was done); the lock's TROVE_EIO (its file cannot be created);
  * TROVE_ENOENT (no such source); the source's open error (missing directory:
  * TROVE_ENOENT, a locked or damaged browser database: TROVE_ECORRUPT/EIO/...);
  * or the fatal error that canceled the pipeline (TROVE_EIO, TROVE_EBUSY: the
@@ -130,7 +138,8 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
 /* Re-extracts the stored raw content of every item of the source called name
  * (every source when name is NULL), writing only items whose output changed
  * or whose process_version is older than the extractor's. Returns 0,
- * TROVE_ENOENT, or the fatal error that canceled the pipeline. */
+ * TROVE_ENOENT, the scan lock's errors (as trove_scan_source), or the fatal
+ * error that canceled the pipeline. */
 int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *opts,
                     trove_scan_report *rep, trove_err *err);
 

@@ -179,7 +179,7 @@ int scan_embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item
 int scan_write_embedding(scan_ctx *c, int64_t item_id, const scan_fields *f,
                          trove_vectors_changes *ch, trove_err *e) {
   if (!c->vectors || !f->embed || !ch)
-    return trove_store_passages_replace(c->writer, item_id, NULL, 0, NULL, NULL, e);
+    return trove_store_passages_drop_stale(c->writer, item_id, ch ? &ch->removed : NULL, e);
   size_t n = f->passages.n, dim = trove_vectors_dim(c->vectors);
   trove_store_passage *p = n ? trove_calloc(n, sizeof *p) : NULL;
   int64_t *ids = n ? trove_calloc(n, sizeof *ids) : NULL;

@@ -4,7 +4,8 @@
  * transfers from this one thread, so pool workers stay free for
  * extraction): a known page is asked for with its stored ETag and
  * Last-Modified, and a 304 makes it unchanged, as does a body whose hash
- * equals the stored one. Failures become the item's skip reason (gone,
+ * equals the stored one (a 304 to a request without validators is an
+ * error of that item). Failures become the item's skip reason (gone,
  * unauthorized, not_text keeps the title only...); transient ones are
  * retried by the next scan. Then every item of the batch goes on alone.
  *
@@ -43,10 +44,26 @@ static void take_string(char **dst, char **src) {
   *src = NULL;
 }
 
-/* Applies one result to its item (the poll callback). */
+static void fail_item(scan_item *it, const char *reason, const char *msg) {
+  it->state = SCAN_ERROR;
+  it->skip_reason = reason;
+  trove_free(it->error);
+  it->error = trove_strdup(msg); /* NULL is benign */
+}
+
+/* Applies one result to its item (the poll callback). A 304 answers a
+ * conditional GET; to a request that sent no validators (trove has no copy
+ * to keep: a new URL, a failed one, a forced refetch) it is that item's
+ * transient failure, retried by the next scan, never "unchanged". */
 static void on_result(void *ctx, trove_fetch_result *res) {
   (void)ctx;
   scan_item *it = res->user;
+  if (res->reason == TROVE_FETCH_NOT_MODIFIED && !it->etag && !it->last_modified) {
+    fail_item(it, trove_fetch_reason_name(res->reason), "the server answered 304 Not "
+              "Modified to a request without validators, and trove has no copy of the page");
+    trove_fetch_result_free(res);
+    return;
+  }
   if (res->reason == TROVE_FETCH_OK || res->reason == TROVE_FETCH_NOT_MODIFIED) {
     take_string(&it->etag, &res->etag);
     take_string(&it->last_modified, &res->last_modified);
@@ -69,13 +86,6 @@ static void on_result(void *ctx, trove_fetch_result *res) {
       it->error = trove_strdup(res->error); /* NULL is benign */
   }
   trove_fetch_result_free(res);
-}
-
-static void fail_item(scan_item *it, const char *reason, const char *msg) {
-  it->state = SCAN_ERROR;
-  it->skip_reason = reason;
-  trove_free(it->error);
-  it->error = trove_strdup(msg); /* NULL is benign */
 }
 
 /* Fetches what b's web items need; failures are the items'. */

@@ -148,8 +148,10 @@ int scan_embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item
 
 /* Writer side: stores item_id's passages and vectors from f (after the
  * item itself was written in the open batch) and records the changes for
- * the index in ch. Without c->vectors or f->embed it only drops the item's
- * stale passages. 0 or the store's code with e set. */
+ * the index in ch (may be NULL without c->vectors). Without c->vectors or
+ * f->embed it only drops the passages and vectors the write made stale
+ * (trove_store_passages_drop_stale: a changed title or text), and keeps
+ * those still valid. 0 or the store's code with e set. */
 int scan_write_embedding(scan_ctx *c, int64_t item_id, const scan_fields *f,
                          trove_vectors_changes *ch, trove_err *e);
 
@@ -214,6 +216,9 @@ void scan_progress_end(scan_progress *p);
 typedef struct trove_scan_opts trove_scan_opts;
 typedef struct trove_scan_report trove_scan_report;
 
+/* Takes st's scan lock as o asks (o may be NULL: wait, saying so on
+ * stderr). 0 or trove_store_scan_lock's code with err set. */
+int trove__scan_lock(trove_store *st, const trove_scan_opts *o, trove_err *err);
 /* Read jobs in flight: opts->workers, else twice the cores. */
 unsigned trove__scan_workers(const trove_scan_opts *o);
 /* Sets up p from the options and hooks it into cfg (unless progress is off). */

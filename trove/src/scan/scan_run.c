@@ -33,6 +33,11 @@ static int embed_stage(void *user, void *item, void **out) {
   return scan_embed_stage(user, item, scan_wants_embedding, scan_sl_batch_free, out);
 }
 
+int trove__scan_lock(trove_store *st, const trove_scan_opts *o, trove_err *err) {
+  FILE *notice = o && o->progress_out ? o->progress_out : stderr;
+  return trove_store_scan_lock(st, !(o && o->no_wait), notice, err);
+}
+
 unsigned trove__scan_workers(const trove_scan_opts *o) {
   if (o && o->workers)
     return o->workers;
@@ -180,9 +185,12 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
   trove_err e = {0};
   trove_store_source s = {0};
   scan_ctx c = {.writer = st, .force = opts && opts->force};
+  int rc = trove__scan_lock(st, opts, &e);
+  if (rc)
+    return trove_err_set(err, rc, "%s", e.msg);
   pthread_mutex_init(&c.lock, NULL);
-  int rc = trove__scan_embedding(&c, opts, &e);
-  if (rc || (rc = trove_store_source_get(st, name, &s, &e)))
+  if ((rc = trove__scan_embedding(&c, opts, &e)) ||
+      (rc = trove_store_source_get(st, name, &s, &e)))
     goto out_free;
   c.source_id = s.id, c.type = s.type, c.location = s.location, c.config = s.config;
   if ((rc = open_reader(st, &c.reader, &e)))
@@ -211,6 +219,7 @@ out_free:
     trove_free(c.unread[i]);
   trove_free(c.unread);
   pthread_mutex_destroy(&c.lock);
+  trove_store_scan_unlock(st);
   rep->seconds = now_s() - t0;
   return rc ? trove_err_set(err, rc, "%s", e.msg[0] ? e.msg : trove_strerror(rc)) : 0;
 }

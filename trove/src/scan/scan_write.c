@@ -4,7 +4,10 @@
  * redoes it. New and changed items are upserted with the passages and
  * vectors the embed stage made (the vector index hears of them once the
  * batch commits: scan_batch_commit), unchanged ones only touched,
- * skipped and failed ones recorded with their reason. A store error that
+ * skipped and failed ones recorded with their reason. Without the model a
+ * rewritten item keeps its passages and vectors when its title and text
+ * did not change, and loses them with its embedded mark when they did
+ * (scan_write_embedding), so a later model scan embeds it again. A store error that
  * concerns one item (bad input) is recorded on that item; one that concerns
  * the database (I/O, lock, corruption, memory) rolls the batch back and
  * cancels the pipeline. Counts are merged only after a commit. */
@@ -48,7 +51,8 @@ static trove_store_item to_store(const scan_ctx *c, const scan_item *it) {
  * keeps content stored before; a permanent reason (binary, not_utf8, an
  * extractor refusal) replaces the item, with its mtime, so the next scan
  * sees it unchanged instead of reading it again. */
-static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_err *e) {
+static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_changes *ch,
+                      trove_err *e) {
   trove_store_item si = to_store(c, it);
   if (!si.title && it->path) {
     const char *slash = strrchr(it->path, '/');
@@ -57,8 +61,11 @@ static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_err *e) 
     si.title = it->browser_title;
   }
   bool transient = scan_reason_transient(it->skip_reason);
+  int64_t id = 0;
   int rc = transient ? trove_store_item_skip(c->writer, c->source_id, &si, NULL, e)
-                     : trove_store_item_upsert(c->writer, c->source_id, &si, NULL, e);
+                     : trove_store_item_upsert(c->writer, c->source_id, &si, &id, e);
+  if (rc == 0 && !transient) /* the text is gone: so are its passages */
+    rc = trove_store_passages_drop_stale(c->writer, id, &ch->removed, e);
   if (rc == 0) {
     k->skipped++;
     k->failed += it->state == SCAN_ERROR;
@@ -67,16 +74,30 @@ static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_err *e) 
   return rc;
 }
 
+/* Records the refusal rc of one item's write (e says why) as that item's
+ * failure: "too_large" or the transient "error", retried next scan. */
+static int write_failure(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_changes *ch,
+                         int rc, trove_err *e) {
+  it->state = SCAN_ERROR;
+  it->skip_reason = rc == TROVE_ERANGE ? "too_large" : "error";
+  trove_free(it->error);
+  it->error = trove_strdup(e->msg); /* NULL is benign: the reason stays */
+  trove_err_clear(e);
+  return write_skip(c, it, k, ch, e);
+}
+
 static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_changes *ch,
                      trove_err *e) {
   if (it->state == SCAN_UNCHANGED) {
     int rc = trove_store_item_touch(c->writer, it->item_id, c->version, it->visited,
                                     it->mtime_us, it->size, e);
     k->unchanged += rc == 0;
-    return rc;
+    /* no such row: the item alone fails (ENOENT is fatal only as "no such
+     * source", which the skip record then reports) */
+    return rc == TROVE_ENOENT ? write_failure(c, it, k, ch, rc, e) : rc;
   }
   if (it->state == SCAN_SKIP || it->state == SCAN_ERROR)
-    return write_skip(c, it, k, e);
+    return write_skip(c, it, k, ch, e);
   trove_store_item si = to_store(c, it);
   int64_t id = 0;
   int rc = trove_store_item_upsert(c->writer, c->source_id, &si, &id, e);
@@ -93,13 +114,7 @@ static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_c
   }
   if (scan_code_is_fatal(rc))
     return rc;
-  /* the item was refused (too large, bad field): record that instead */
-  it->state = SCAN_ERROR;
-  it->skip_reason = rc == TROVE_ERANGE ? "too_large" : "error";
-  trove_free(it->error);
-  it->error = trove_strdup(e->msg);
-  trove_err_clear(e);
-  return write_skip(c, it, k, e);
+  return write_failure(c, it, k, ch, rc, e); /* refused: too large, a bad field */
 }
 
 static void merge(scan_counts *into, const scan_counts *k) {

@@ -403,6 +403,10 @@ void trove_store_close(trove_store *st) {
   for (int i = 0; i < SLOT_COUNT; i++)
     sqlite3_finalize(st->stmt[i]);
   sqlite3_finalize(st->match);
+  if (st->lock_depth > 0) { /* a lock the caller forgot ends with the handle */
+    st->lock_depth = 1;
+    trove_store_scan_unlock(st);
+  }
   /* close_v2 rolls back an open batch; every statement is finalized, so it
    * cannot be left a zombie. */
   sqlite3_close_v2(st->db);

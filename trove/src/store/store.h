@@ -40,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct trove_store trove_store;
 
@@ -105,6 +106,25 @@ int trove_store_commit(trove_store *st, trove_err *err);
 
 /* Abandons the open batch; a no-op when none is open. */
 void trove_store_rollback(trove_store *st);
+
+/* ---- the scan lock ------------------------------------------------------- */
+
+/* Takes the database's scan lock, which a scan, a reprocess and a source
+ * removal hold from start to end so that two of them never interleave (an
+ * exclusive flock on "<path>.lock" beside the database; the kernel releases
+ * it when the process dies, so it never goes stale). Reentrant on st: a
+ * handle that holds it counts the calls, and the last matching unlock
+ * releases it. Another handle, in this process or another, holding it:
+ * with `wait`, writes one line saying so (naming the holder's pid when
+ * known) to notice (NULL: silent) and blocks until it is released; without,
+ * fails at once. Returns 0, TROVE_EBUSY (!wait and held elsewhere; the
+ * message names the pid), TROVE_EIO (the lock file cannot be created or
+ * locked: a read-only directory), TROVE_EINVAL, TROVE_ENOMEM. */
+int trove_store_scan_lock(trove_store *st, bool wait, FILE *notice, trove_err *err);
+
+/* Undoes one trove_store_scan_lock; the last releases the lock. A no-op on
+ * NULL or a handle that holds none. trove_store_close releases it too. */
+void trove_store_scan_unlock(trove_store *st);
 
 /* ---- sources ------------------------------------------------------------- */
 
@@ -325,6 +345,18 @@ typedef struct trove_store_passage {
 int trove_store_passages_replace(trove_store *st, int64_t item_id,
                                  const trove_store_passage *p, size_t n, int64_t *ids,
                                  trove_store_ids *removed, trove_err *err);
+
+/* Deletes item_id's passages, and with them their vectors, when they are
+ * stale: the item carries no embedded mark under any model (the mark goes
+ * in the same transaction as a change of its title or text, see
+ * trove_store_item_embed). Passages that a mark still covers are valid and
+ * stay. What a writer that stores an item without embedding it calls, so
+ * that passages, vectors and marks always change together. The deleted ids
+ * are appended to *removed when not NULL (the vector index's tombstones).
+ * An item without passages, or without a row, is a no-op. Returns 0 or a
+ * store error (*removed as it was). */
+int trove_store_passages_drop_stale(trove_store *st, int64_t item_id, trove_store_ids *removed,
+                                    trove_err *err);
 
 /* Reads item_id's passages in ordinal order into a new array *out of *n
  * (free with trove_store_passages_free). An item without passages, or

@@ -20,7 +20,7 @@ enum st__slot {
   SLOT_SOURCE_GET, SLOT_SOURCE_ID,
   SLOT_ITEM_UPSERT, SLOT_ITEM_TOUCH, SLOT_ITEM_SKIP, SLOT_ITEM_GET,
   SLOT_ITEMS_NEXT, SLOT_ITEM_HIDE, SLOT_ITEM_TEXT_LEN,
-  SLOT_PASSAGE_DEL, SLOT_PASSAGE_INS, SLOT_PASSAGE_GET, SLOT_PASSAGE_ONE,
+  SLOT_PASSAGE_DEL, SLOT_PASSAGE_DROP_STALE, SLOT_PASSAGE_INS, SLOT_PASSAGE_GET, SLOT_PASSAGE_ONE,
   SLOT_MODEL_GET, SLOT_MODEL_ADD, SLOT_VEC_PUT, SLOT_VEC_GET, SLOT_VEC_NEXT,
   SLOT_ITEMS_PENDING, SLOT_EMBED_MARK,
   SLOT_COUNT
@@ -36,6 +36,8 @@ struct trove_store {
   sqlite3_stmt *stmt[SLOT_COUNT];
   sqlite3_stmt *match;  /* the batch match for match_n ids (store_read.c) */
   size_t match_n;
+  int lock_fd;          /* the scan lock's file, held while lock_depth > 0 */
+  int lock_depth;       /* trove_store_scan_lock calls not yet unlocked */
 };
 
 /* Maps a failed SQLite result to a TROVE_E* code and fills err with "what"

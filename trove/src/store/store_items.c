@@ -7,6 +7,11 @@
  * savepoint around several, so a failing item leaves the batch usable and
  * is recorded by the caller as that item's error. FTS rows follow items
  * through the triggers of schema.c, in the same transaction.
+ *
+ * The seen_in_scan stamp only ever rises: a write from an older scan
+ * version never makes an item look unseen to a newer scan, whose
+ * end-of-scan delete would then remove it (the scan lock keeps two scans
+ * apart; this keeps the delete right even without it).
  */
 #include "store_int.h"
 
@@ -63,7 +68,7 @@ static const char upsert_sql[] =
     " mtime_us = excluded.mtime_us, size = excluded.size,"
     " last_visited = max(last_visited, excluded.last_visited),"
     " skip_reason = excluded.skip_reason, error = excluded.error,"
-    " seen_in_scan = excluded.seen_in_scan, is_link_hub = excluded.is_link_hub,"
+    " seen_in_scan = max(seen_in_scan, excluded.seen_in_scan), is_link_hub = excluded.is_link_hub,"
     " updated_at = excluded.updated_at"
     " RETURNING id";
 
@@ -127,7 +132,7 @@ int trove_store_item_touch(trove_store *st, int64_t item_id, int64_t version,
   int rc = st__writable(st, err);
   if (rc)
     return rc;
-  rc = st__stmt(st, SLOT_ITEM_TOUCH, "UPDATE items SET seen_in_scan = ?2,"
+  rc = st__stmt(st, SLOT_ITEM_TOUCH, "UPDATE items SET seen_in_scan = max(seen_in_scan, ?2),"
                     " last_visited = max(last_visited, ?3),"
                     " mtime_us = CASE WHEN ?5 < 0 THEN mtime_us ELSE ?4 END,"
                     " size = CASE WHEN ?5 < 0 THEN size ELSE ?5 END WHERE id = ?1", &s, err);
@@ -162,7 +167,7 @@ int trove_store_item_skip(trove_store *st, int64_t source_id, const trove_store_
                 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                 " ON CONFLICT(source_id, external_id) DO UPDATE SET"
                 " skip_reason = excluded.skip_reason, error = excluded.error,"
-                " seen_in_scan = excluded.seen_in_scan,"
+                " seen_in_scan = max(seen_in_scan, excluded.seen_in_scan),"
                 " last_visited = max(last_visited, excluded.last_visited),"
                 " updated_at = excluded.updated_at RETURNING id", &s, err);
   if (rc)

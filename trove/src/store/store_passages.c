@@ -209,3 +209,41 @@ int trove_store_passage_ids_where(trove_store *st, int64_t source_id, trove_item
   return st__collect_rows(st, rc, s, ids, "listing the passages a filtered search may return",
                           err);
 }
+
+int trove_store_passages_drop_stale(trove_store *st, int64_t item_id, trove_store_ids *removed,
+                                    trove_err *err) {
+  if (!st)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_passages_drop_stale: NULL store");
+  /* stale: no mark under any model, as the items_embedding_stale trigger
+   * drops them all when the title or text changes (schema.c) */
+  size_t keep = removed ? removed->n : 0;
+  bool own;
+  int rc = st__save(st, &own, err);
+  if (rc)
+    return rc;
+  if (removed && (rc = st__collect_ids(st, "SELECT id FROM passages WHERE item_id = ?1 AND"
+                                       " NOT EXISTS(SELECT 1 FROM item_embeddings WHERE"
+                                       " item_id = ?1) ORDER BY id", item_id, 0, removed, err)))
+    goto out_undo;
+  sqlite3_stmt *s = NULL;
+  if ((rc = st__stmt(st, SLOT_PASSAGE_DROP_STALE, "DELETE FROM passages WHERE item_id = ?1"
+                     " AND NOT EXISTS(SELECT 1 FROM item_embeddings WHERE item_id = ?1)", &s,
+                     err)))
+    goto out_undo;
+  sqlite3_bind_int64(s, 1, item_id);
+  rc = sqlite3_step(s);
+  st__done(s);
+  if (rc != SQLITE_DONE) {
+    rc = st__fail(st, rc, "dropping stale passages", err);
+    goto out_undo;
+  }
+  if ((rc = st__release(st, own, err)))
+    goto out_restore;
+  return 0;
+out_undo:
+  st__undo(st, own);
+out_restore:
+  if (removed)
+    removed->n = keep;
+  return rc;
+}

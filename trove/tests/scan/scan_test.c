@@ -251,6 +251,8 @@ static bool serve(void *ctx, const http_req *req, http_conn *c) {
     return http_respond(c, 200, "ETag: \"w1\"\r\n", "text/html; charset=utf-8", page,
                         sizeof page - 1);
   }
+  if (strcmp(req->path, "/always304") == 0) /* hostile: 304 to an unconditional GET */
+    return http_respond(c, 304, NULL, NULL, "", 0);
   if (strcmp(req->path, "/image") == 0)
     return http_respond(c, 200, NULL, "image/png", "\x89PNG\r\n", 6);
   if (strcmp(req->path, "/flaky") == 0) {
@@ -258,6 +260,17 @@ static bool serve(void *ctx, const http_req *req, http_conn *c) {
     return http_respond(c, 500, NULL, "text/plain", "oops", 4);
   }
   return http_respond(c, 404, NULL, "text/plain", "no", 2);
+}
+
+/* Adds a Chromium History source "web" over an empty History in f's
+ * directory; history gets the History file's path, for the test's URLs. */
+static void history_source(fx *f, char *history, size_t cap) {
+  char profile[128];
+  snprintf(profile, sizeof profile, "%s/profile", f->dir);
+  snprintf(history, cap, "%s/History", profile);
+  CHECK(mkdir(profile, 0700) == 0);
+  CHECK(tdb_exec(history, tdb_chromium_schema) == 0);
+  CHECK(trove_store_source_add(f->st, "web", "chromium-history", profile, NULL, NULL, NULL) == 0);
 }
 
 /* A Chromium History source over a local server: pages are fetched and
@@ -273,11 +286,8 @@ static void scan_web_history_fetches_conditionally(void) {
   CHECK(srv != NULL);
   if (!srv)
     return;
-  char profile[128], history[160], sql[2048];
-  snprintf(profile, sizeof profile, "%s/profile", f.dir);
-  snprintf(history, sizeof history, "%s/History", profile);
-  CHECK(mkdir(profile, 0700) == 0);
-  CHECK(tdb_exec(history, tdb_chromium_schema) == 0);
+  char history[160], sql[2048];
+  history_source(&f, history, sizeof history);
   long long t = (long long)tdb_chromium_time(1700000000);
   snprintf(sql, sizeof sql,
            "INSERT INTO urls(url, title, visit_count, last_visit_time) VALUES"
@@ -288,7 +298,6 @@ static void scan_web_history_fetches_conditionally(void) {
            " ('chrome://settings/', 'Settings', 1, %lld);",
            port, t, port, t, port, t, port, t, t);
   CHECK(tdb_exec(history, sql) == 0);
-  CHECK(trove_store_source_add(f.st, "web", "chromium-history", profile, NULL, NULL, NULL) == 0);
   trove_scan_report r;
   trove_err e = {0};
   CHECK(trove_scan_source(f.st, "web", &quiet, &r, &e) == 0);
@@ -307,6 +316,43 @@ static void scan_web_history_fetches_conditionally(void) {
   CHECK(tdb_exec(history, "DELETE FROM urls WHERE url LIKE '%seal%';") == 0);
   CHECK(trove_scan_source(f.st, "web", &quiet, &r, &e) == 0);
   CHECK(r.seen == 3 && r.deleted == 1 && hits(&f, "Seal") == 0);
+  http_server_stop(srv);
+  fx_done(&f);
+}
+
+/* A new URL whose server answers 304 Not Modified (to a request that sent
+ * no validators: trove has no copy) fails alone: it is recorded as that
+ * item's fetch error, the page beside it in the batch is stored, the scan
+ * succeeds, and so does the next one. */
+static void a_304_for_a_new_url_fails_only_that_item(void) {
+  fx f;
+  fx_init(&f);
+  site st = {0};
+  int port = 0;
+  http_server *srv = http_server_start(serve, &st, &port);
+  CHECK(srv != NULL);
+  if (!srv)
+    return;
+  char history[160], sql[1024];
+  history_source(&f, history, sizeof history);
+  long long t = (long long)tdb_chromium_time(1700000000);
+  snprintf(sql, sizeof sql,
+           "INSERT INTO urls(url, title, visit_count, last_visit_time) VALUES"
+           " ('http://127.0.0.1:%d/always304', 'Never sent', 1, %lld),"
+           " ('http://127.0.0.1:%d/walrus', 'Walrus', 1, %lld);", port, t, port, t);
+  CHECK(tdb_exec(history, sql) == 0);
+  for (int round = 0; round < 2; round++) {
+    trove_scan_report r;
+    trove_err e = {0};
+    int rc = trove_scan_source(f.st, "web", &quiet, &r, &e);
+    if (rc)
+      fprintf(stderr, "  scan %d: %s\n", round, e.msg);
+    CHECK(rc == 0 && r.seen == 2 && r.failed == 1 && reason(&r, "not_modified") == 1);
+    CHECK(hits(&f, "tusks") == 1);
+  }
+  trove_store_source s = {0};
+  CHECK(trove_store_source_get(f.st, "web", &s, NULL) == 0 && s.status == TROVE_SOURCE_READY);
+  trove_store_source_clear(&s);
   http_server_stop(srv);
   fx_done(&f);
 }
@@ -470,6 +516,65 @@ static void an_empty_source_keeps_its_items_unless_forced(void) {
   fx_done(&f);
 }
 
+/* Embeds every pending item of "tree" under model "fake" (dim 4) with one
+ * passage over its first bytes, as a model scan would. Returns how many. */
+static int embed_pending_fake(fx *f) {
+  trove_store_source src = {0};
+  CHECK(trove_store_source_get(f->st, "tree", &src, NULL) == 0);
+  trove_store_item *rows = NULL;
+  size_t n = 0;
+  CHECK(trove_store_items_next(f->st, src.id, "fake", 0, 64, &rows, &n, NULL) == 0);
+  for (size_t i = 0; i < n; i++) {
+    size_t len = rows[i].text ? strlen(rows[i].text) : 0;
+    trove_store_passage p = {.ordinal = 0, .start = 0, .end = len < 8 ? (int64_t)len : 8};
+    float vec[4] = {1, 0, 0, (float)i};
+    int64_t id = 0;
+    CHECK(trove_store_item_embed(f->st, rows[i].id, "fake", &p, vec, 1, 4, &id, NULL, NULL) == 0);
+  }
+  trove_store_items_free(rows, n);
+  trove_store_source_clear(&src);
+  return (int)n;
+}
+
+static int64_t pending_fake(fx *f) {
+  return raw_int(f, "SELECT count(*) FROM items WHERE skip_reason IS NULL AND id NOT IN"
+                    " (SELECT item_id FROM item_embeddings)");
+}
+
+/* A scan without the model (forced or not) keeps the passages, vectors and
+ * embedded marks of items whose text it leaves as it was; for an item whose
+ * text changed it drops all three together, so the next model scan finds
+ * it pending and embeds it again. Passages without a mark, or a mark
+ * without passages, would leave the item unsearchable by meaning for good. */
+static void keyword_scan_keeps_valid_vectors(void) {
+  fx f;
+  fx_init(&f);
+  trove_scan_report r;
+  CHECK(scan(&f, &r) == 0 && r.added == 3);
+  CHECK(embed_pending_fake(&f) == 3 && pending_fake(&f) == 0);
+  const char *vectors = "SELECT count(*) FROM passage_vectors";
+  const char *passages = "SELECT count(*) FROM passages";
+  CHECK(raw_int(&f, vectors) == 3 && raw_int(&f, passages) == 3);
+
+  trove_scan_opts force = quiet; /* `trove scan --force --no-model` */
+  force.force = true;
+  CHECK(trove_scan_source(f.st, "tree", &force, &r, NULL) == 0 && r.changed == 3);
+  CHECK(raw_int(&f, vectors) == 3 && raw_int(&f, passages) == 3 && pending_fake(&f) == 0);
+
+  puts_file(&f, "plain.txt", "A plain file about glaciers and their moraines.\n");
+  bump_mtime(&f, "plain.txt", 10);
+  CHECK(scan(&f, &r) == 0 && r.changed == 1);
+  CHECK(raw_int(&f, vectors) == 2 && raw_int(&f, passages) == 2 && pending_fake(&f) == 1);
+  CHECK(raw_int(&f, "SELECT count(*) FROM items i WHERE text LIKE '%glaciers%' AND"
+                    " (EXISTS(SELECT 1 FROM passages WHERE item_id = i.id) OR"
+                    " EXISTS(SELECT 1 FROM item_embeddings WHERE item_id = i.id))") == 0);
+  CHECK(embed_pending_fake(&f) == 1 && pending_fake(&f) == 0); /* the model scan's turn */
+
+  CHECK(trove_reprocess(f.st, "tree", &quiet, &r, NULL) == 0); /* nothing changes */
+  CHECK(raw_int(&f, vectors) == 3 && raw_int(&f, passages) == 3 && pending_fake(&f) == 0);
+  fx_done(&f);
+}
+
 static void sluice_codes_map_to_their_trove_meaning(void) {
   CHECK(trove__scan_sl_code(0) == 0);
   CHECK(trove__scan_sl_code(SL_ENOMEM) == TROVE_ENOMEM);
@@ -490,11 +595,13 @@ int main(void) {
   RUN(item_error_does_not_kill_scan);
   RUN(scan_unknown_source_fails);
   RUN(scan_web_history_fetches_conditionally);
+  RUN(a_304_for_a_new_url_fails_only_that_item);
   RUN(scan_canceled_by_failures_ends_cleanly);
   RUN(progress_counts_items_at_each_stage);
   RUN(sluice_codes_map_to_their_trove_meaning);
   RUN(changes_within_one_second_are_seen);
   RUN(unreadable_paths_lose_nothing);
   RUN(an_empty_source_keeps_its_items_unless_forced);
+  RUN(keyword_scan_keeps_valid_vectors);
   return check_done(__FILE__);
 }

@@ -1,0 +1,97 @@
+/* store_lock_test.c: the scan lock (trove_store_scan_lock). Proves: a second
+ * handle, in this process or another, is refused with TROVE_EBUSY naming
+ * the holder's pid; the holder may take it again (reentrant) and only the
+ * last unlock releases it; closing the handle releases it; a holder killed
+ * with SIGKILL leaves no stale lock. */
+#include "store.h"
+
+#include "check.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[64], db[96];
+
+static trove_store *open_db(void) {
+  trove_store *st = NULL;
+  trove_store_opts o = {.path = db};
+  trove_err e = {0};
+  CHECK(trove_store_open(&o, &st, &e) == 0);
+  return st;
+}
+
+static bool try_lock(trove_store *st, trove_err *e) {
+  return trove_store_scan_lock(st, false, NULL, e) == 0;
+}
+
+static void second_handle_is_refused_until_last_unlock(void) {
+  trove_store *a = open_db(), *b = open_db();
+  trove_err e = {0};
+  CHECK(try_lock(a, &e) && try_lock(a, &e)); /* reentrant */
+  CHECK(trove_store_scan_lock(b, false, NULL, &e) == TROVE_EBUSY);
+  char pid[32];
+  snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
+  CHECK(strstr(e.msg, "another scan") && strstr(e.msg, pid) && strstr(e.msg, db));
+  trove_store_scan_unlock(a);
+  CHECK(!try_lock(b, &e)); /* still held once */
+  trove_store_scan_unlock(a);
+  CHECK(try_lock(b, &e));
+  CHECK(!try_lock(a, &e));
+  trove_store_close(b); /* closing releases it */
+  CHECK(try_lock(a, &e));
+  trove_store_scan_unlock(a);
+  trove_store_scan_unlock(a); /* one too many: a no-op */
+  trove_store_scan_unlock(NULL);
+  CHECK(trove_store_scan_lock(NULL, true, NULL, &e) == TROVE_EINVAL);
+  trove_store_close(a);
+}
+
+static void killed_holder_leaves_no_stale_lock(void) {
+  int ready[2];
+  CHECK(pipe(ready) == 0);
+  fflush(NULL);
+  pid_t child = fork();
+  if (child == 0) {
+    trove_store *st = open_db();
+    char ok = st && try_lock(st, NULL) ? 'y' : 'n';
+    if (write(ready[1], &ok, 1) != 1)
+      _exit(1);
+    for (;;)
+      pause(); /* holds the lock until killed */
+  }
+  char ok = 0;
+  CHECK(read(ready[0], &ok, 1) == 1 && ok == 'y');
+  trove_store *st = open_db();
+  trove_err e = {0};
+  char pid[32];
+  snprintf(pid, sizeof pid, "pid %ld", (long)child);
+  CHECK(trove_store_scan_lock(st, false, NULL, &e) == TROVE_EBUSY && strstr(e.msg, pid));
+  CHECK(kill(child, SIGKILL) == 0);
+  int status = 0;
+  CHECK(waitpid(child, &status, 0) == child && WIFSIGNALED(status));
+  CHECK(try_lock(st, &e));
+  trove_store_close(st);
+  close(ready[0]);
+  close(ready[1]);
+}
+
+int main(void) {
+  snprintf(dir, sizeof dir, "/tmp/trove-lock-XXXXXX");
+  if (!mkdtemp(dir))
+    return 2;
+  snprintf(db, sizeof db, "%s/trove.db", dir);
+  RUN(killed_holder_leaves_no_stale_lock); /* first: fork before any thread */
+  RUN(second_handle_is_refused_until_last_unlock);
+  char path[128];
+  const char *suffix[] = {"", ".lock", "-wal", "-shm"};
+  for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
+    snprintf(path, sizeof path, "%s%s", db, suffix[i]);
+    unlink(path);
+  }
+  rmdir(dir);
+  return check_done(__FILE__);
+}
