@@ -292,6 +292,13 @@ int trove_store_items_delete_unseen(trove_store *st, int64_t source_id, int64_t 
 int trove_store_item_get(trove_store *st, int64_t id, bool with_raw, trove_store_item *out,
                          trove_err *err);
 
+/* Counts into *n the visible (not hidden) items whose external id is path,
+ * or ends in "/" + path: how an evaluation's target, a page path relative to
+ * its corpus root, names stored items (eval.h). Returns 0 or TROVE_EINVAL
+ * (NULL argument, empty path). */
+int trove_store_items_count_path(trove_store *st, const char *path, int64_t *n,
+                                 trove_err *err);
+
 /* Keyset pagination for reprocess: reads up to `limit` items of source_id
  * that have raw content, with id > after_id, in id order, raw decompressed,
  * into a new array *out of *n (free with trove_store_items_free). Pass the

@@ -1,6 +1,6 @@
 /* store_read.c: reading items back: the batch match of change detection,
- * one item for `trove print`, and the keyset-paginated walk of a source for
- * `trove reprocess`.
+ * one item for `trove print`, the count of items by path for `trove eval`,
+ * and the keyset-paginated walk of a source for `trove reprocess`.
  *
  * The match answers a whole scan batch in one statement: the ids become a
  * VALUES table joined to the items' (source_id, external_id) unique index,
@@ -211,6 +211,28 @@ int trove_store_item_get(trove_store *st, int64_t id, bool with_raw, trove_store
     rc = st__fail(st, rc, "reading an item", err);
   st__done(s);
   return rc;
+}
+
+/* Compares characters, as length() and substr() count them in text; a full
+ * scan of the items, which an evaluation runs once per target. */
+int trove_store_items_count_path(trove_store *st, const char *path, int64_t *n,
+                                 trove_err *err) {
+  if (!st || !path || !*path || !n)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_items_count_path: NULL or empty argument");
+  *n = 0;
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db,
+      "SELECT count(*) FROM items WHERE hidden_at IS NULL AND (external_id = ?1"
+      " OR (length(external_id) > length(?1)"
+      "     AND substr(external_id, -length(?1) - 1) = '/' || ?1))", -1, &s, NULL);
+  if (rc == SQLITE_OK) {
+    st__bind_text(s, 1, path);
+    rc = sqlite3_step(s);
+  }
+  if (rc == SQLITE_ROW)
+    *n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW ? 0 : st__fail(st, rc, "looking up an item by path", err);
 }
 
 /* The statement behind trove_store_items_next, bound. */
