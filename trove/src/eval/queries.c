@@ -244,23 +244,31 @@ int trove_eval_set_load(const char *path, trove_eval_set *out, trove_err *err) {
   return rc;
 }
 
+/* Whether target names one of paths[0..n), as a ranking would match it. */
+static bool names_one(char *const *paths, size_t n, const char *target) {
+  for (size_t i = 0; i < n; i++)
+    if (trove_eval_path_matches(paths[i], target))
+      return true;
+  return false;
+}
+
 int trove_eval_set_check(const trove_eval_set *s, trove_store *st, trove_err *err) {
   if (!s || !st)
     return trove_err_set(err, TROVE_EINVAL, "trove_eval_set_check: NULL argument");
+  char **paths = NULL;
+  size_t n_paths = 0, unknown = 0;
+  int rc = trove_store_items_paths(st, &paths, &n_paths, err);
+  if (rc)
+    return rc;
   const trove_eval_query *first = NULL;
   const char *first_target = NULL;
-  size_t unknown = 0;
   for (size_t i = 0; i < s->n; i++)
-    for (size_t t = 0; t < s->q[i].n_targets; t++) {
-      int64_t n = 0;
-      int rc = trove_store_items_count_path(st, s->q[i].targets[t], &n, err);
-      if (rc)
-        return rc;
-      if (n == 0 && unknown++ == 0) {
+    for (size_t t = 0; t < s->q[i].n_targets; t++)
+      if (!names_one(paths, n_paths, s->q[i].targets[t]) && unknown++ == 0) {
         first = &s->q[i];
         first_target = s->q[i].targets[t];
       }
-    }
+  trove_store_paths_free(paths, n_paths);
   if (!unknown)
     return 0;
   trove_err_set(err, TROVE_ENOENT, "%s:%zu: target \"%s\" is not in the database (no visible "
