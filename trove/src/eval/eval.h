@@ -81,7 +81,8 @@ void trove_eval_set_free(trove_eval_set *s);
 
 /* Checks that every target names at least one visible item of st. Returns 0,
  * TROVE_ENOENT naming the first unknown target as "NAME:LINE: target ... is
- * not in the database" (and how many more there are), or a store error. */
+ * not in the database" (and how many more there are), TROVE_EINVAL (NULL
+ * argument), or what trove_store_items_paths returns. */
 int trove_eval_set_check(const trove_eval_set *s, trove_store *st, trove_err *err);
 
 /* ---- scores (metrics.c) --------------------------------------------------- */
@@ -139,8 +140,10 @@ void trove_eval_mean(const trove_eval_result *r, size_t n, trove_eval_result *ou
  * once untimed when warm_up, then timed, into *out. idx and e may be NULL
  * for keyword mode. When trace is not NULL, writes one line per query to it:
  * the mode, the rank of the first target (0: none), the query and the top
- * path. Uses st for reading only. Returns 0, or what trove_search_run
- * returns, the message naming the query's line; TROVE_ENOMEM. */
+ * path. Uses st for reading only. Returns 0; TROVE_EINVAL (NULL st, s or
+ * out); TROVE_ENOMEM; or what trove_search_run returns for a query, the
+ * message naming its line ("NAME:LINE: ..."); *out is zeroed after a
+ * failure. */
 int trove_eval_run(trove_store *st, trove_index *idx, const trove_embedder *e,
                    const trove_eval_set *s, const trove_search_params *p, bool warm_up,
                    FILE *trace, trove_eval_result *out, trove_err *err);
@@ -149,7 +152,8 @@ int trove_eval_run(trove_store *st, trove_index *idx, const trove_embedder *e,
 
 /* Prints, for each result, a line with its mode and latency, then a table
  * with one row per cell (all, then each kind): n, recall@10, MRR@10,
- * nDCG@10. Returns 0 or TROVE_EIO (a failed write). */
+ * nDCG@10. Returns 0, TROVE_EINVAL (NULL f, or NULL r with n > 0) or
+ * TROVE_EIO (a failed write). */
 int trove_eval_print_table(FILE *f, const trove_eval_result *r, size_t n);
 
 /* Prints the results as result lines in the peers format
@@ -160,7 +164,8 @@ int trove_eval_print_table(FILE *f, const trove_eval_result *r, size_t n);
  *   peer=trove workload=search-latency threads=1 param=CORPUS-MODE
  *     seconds=P50 metric=P50_MS unit=ms-p50
  * where a non-empty `variant` (ranking settings, no spaces) follows MODE.
- * corpus should be one word (no spaces). Returns 0 or TROVE_EIO. */
+ * corpus should be one word (no spaces). Returns 0, TROVE_EINVAL (NULL f or
+ * corpus, or NULL r with n > 0) or TROVE_EIO (a failed write). */
 int trove_eval_print_peers(FILE *f, const char *corpus, const char *variant,
                            const trove_eval_result *r, size_t n);
 

@@ -13,6 +13,9 @@
 #include <string.h>
 
 enum { MAX_FILE = 64 << 20 };
+/* The messages below spell these limits out. */
+_Static_assert(TROVE_EVAL_MAX_KINDS == 8 && TROVE_EVAL_KIND_MAX == 23 &&
+               TROVE_EVAL_MAX_TARGETS == 32, "update the parser's messages");
 
 /* The kinds a table lists first, in this order. */
 static const char *const known_kinds[] = {"keyword", "paraphrase", "question"};
