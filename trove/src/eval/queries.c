@@ -38,6 +38,8 @@ typedef struct parser {
   trove_err *err;
 } parser;
 
+/* Fails the current line: "NAME:LINE: what", then arg and a closing quote
+ * when arg is given (what then ends with the opening one). */
 static int bad(parser *p, int code, const char *what, const char *arg) {
   return trove_err_set(p->err, code, "%s:%zu: %s%s%s", p->s->name, p->line, what,
                        arg ? arg : "", arg ? "\"" : "");
