@@ -1,30 +1,42 @@
-/* search_quality.c: indexing and search on the Python 3.11 docs. Builds
- * (once, cached) a trove database and vector index of the corpus with the
- * scan pipeline itself, printing the indexing figures when it embeds:
- *   peer=trove workload=index-pydocs threads=T param=scan-e2e seconds=WALL
+/* search_quality.c: indexing and search quality on the benchmark corpora.
+ * For each corpus it builds (once, cached) a trove database and vector index
+ * with the scan pipeline itself, printing the indexing figures when it
+ * embeds:
+ *   peer=trove workload=index-CORPUS threads=T param=scan-e2e seconds=WALL
  *       metric=P unit=passages/s         (and param=embed-stage: the embed
  *                                          stage's own time)
- * then runs the query set (bench/queries/python-docs.tsv) in the three modes
- * and prints, per mode, result lines in the peers format
- * (/work/shared/peers/README.md):
- *   peer=trove workload=search-quality threads=1 param=MODE-SETTINGS seconds=S
- *       metric=R unit=recall@10          (and the same with metric=X unit=mrr@10)
- *   peer=trove workload=search-latency threads=1 param=MODE seconds=P50
- *       metric=P50_MS unit=ms-p50        (warm, query embedding included)
- * recall@10: share of queries with a target page in the top 10 items;
- * MRR@10: mean of 1/rank of the first target within the top 10 (0 if none);
- * seconds: the mean time of one query (embedding it included), one run.
+ * then evaluates the corpus's query set in keyword, semantic and hybrid mode
+ * with the evaluation module (eval.h, the code behind `trove eval`): a table
+ * per mode (recall@10, MRR@10, nDCG@10 for all queries and each kind, warm
+ * p50 and mean latency) and the same figures as peers result lines
+ * (/work/shared/peers/README.md), param=CORPUS-MODE-KIND. After the last
+ * corpus it prints the mean across corpora (each corpus weighs the same), as
+ * corpus "mean".
  *
- * Usage: search_quality [--build-only] [--sweep] [CORPUS [QUERIES [DIR]]]
- *   CORPUS   /usr/share/doc/python3.11/html
- *   QUERIES  trove/bench/queries/python-docs.tsv (compiled-in path)
- *   DIR      $TROVE_BENCH_DIR or /tmp/trove-bench-pydocs: the cache, a
- *            trove database (the scan embeds only new and changed pages,
- *            so an interrupted build resumes). Delete DIR to start over.
- * --sweep also prints the measures for a grid of fusion parameters (how the
- * defaults in search.h were chosen). Embedding the ~47,000 passages takes
- * minutes on 2 cores; later runs take seconds.
+ * Usage: search_quality [--build-only] [--sweep] [--no-model] [-v]
+ *                       [--corpora FILE] [CORPUS|all [DIR]]
+ *   CORPUS     a corpus name, or all (the default)
+ *   --corpora  the corpus list; default: the output of
+ *              `scripts/corpora.sh list`, or the Python docs alone
+ *              (/usr/share/doc/python3.11/html with
+ *              trove/bench/queries/python-docs.tsv) when there is no script.
+ *              One corpus a line:
+ *              name<TAB>html_root<TAB>include_globs<TAB>exclude_dirs<TAB>queries
+ *              (globs and dirs comma-separated; relative paths are relative
+ *              to the repository root)
+ *   DIR        $TROVE_BENCH_DIR or /tmp/trove-bench: DIR/CORPUS/ holds that
+ *              corpus's database and index (the scan embeds only new and
+ *              changed pages, so an interrupted build resumes). Delete it to
+ *              start over, e.g. after changing a corpus's globs.
+ *   --no-model builds keyword-only databases and evaluates keyword mode.
+ *   --sweep    also evaluates hybrid mode on a grid of fusion parameters per
+ *              corpus (param=CORPUS-hybrid-SETTINGS-KIND, then their mean
+ *              across corpora): how the defaults in search.h are chosen.
+ *   -v         prints each query's rank and top page to stderr.
+ * Embedding a corpus of ~50,000 passages takes many minutes on 2 cores; later
+ * runs take seconds.
  */
+#include "eval.h"
 #include "model.h"
 #include "scan.h"
 #include "search.h"
@@ -32,16 +44,21 @@
 #include "store.h"
 #include "vectors.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-#ifndef TROVE_QUERIES
-#define TROVE_QUERIES "trove/bench/queries/python-docs.tsv"
+#ifndef TROVE_ROOT
+#define TROVE_ROOT "."
 #endif
+
+enum { MAX_CORPORA = 32, MAX_GLOBS = 16, N_MODES = 3, N_GRID = 24 };
+
+static const char python_corpus[] = "python\t/usr/share/doc/python3.11/html\t**/*.html\t"
+                                    "_static,_sources,_images\ttrove/bench/queries/python-docs.tsv\n";
 
 static double now(void) {
   struct timespec ts;
@@ -49,254 +66,329 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* ---- the corpus ------------------------------------------------------------ */
+/* ---- the corpus list --------------------------------------------------------- */
 
-/* Builds the corpus database, or brings it up to date, with trove's own scan
- * pipeline (what `trove scan` runs: read -> extract -> embed -> write, the
- * vector index kept in step and saved), then has *vec ready for search.
- * When the scan embedded anything, prints the indexing figures: wall time
- * against the embed stage's own time (the end-to-end goal is wall <= 1.1 x
- * embed stage: the other stages hide behind it). */
-static int build(const char *root, const char *dir, trove_store **st, trove_embedder **emb,
-                 trove_vectors **vec, trove_err *err) {
-  mkdir(dir, 0755);
-  char db[4096];
-  snprintf(db, sizeof db, "%s/trove.db", dir);
-  trove_store_opts so = {.path = db};
-  int rc = trove_store_open(&so, st, err);
-  rc = rc ? rc : trove_embedder_open_use_lite(NULL, emb, err);
-  if (rc)
-    return rc;
-  trove_embedder_set_threads(*emb, 1); /* the pipeline spreads calls over the pool */
-  const char *inc[] = {"**/*.html"}, *exc[] = {"_static", "_sources", "_images"};
-  char *config = NULL;
-  rc = trove_scan_fs_config(inc, 1, exc, 3, &config, err);
-  rc = rc ? rc : trove_store_source_add(*st, "pydocs", "fs", root, config, NULL, err);
+typedef struct corpus {
+  char *line; /* owns the strings below */
+  const char *name, *root, *queries;
+  const char *inc[MAX_GLOBS], *exc[MAX_GLOBS];
+  size_t n_inc, n_exc;
+} corpus;
+
+/* A path as given, or relative to the repository root; in buf. */
+static const char *from_root(const char *path, char *buf, size_t cap) {
+  if (path[0] == '/')
+    return path;
+  snprintf(buf, cap, "%s/%s", TROVE_ROOT, path);
+  return buf;
+}
+
+/* Cuts the comma-separated list s into v[0..*n); false when over cap. */
+static bool split_list(char *s, const char **v, size_t cap, size_t *n) {
+  *n = 0;
+  for (char *t = strtok(s, ","); t; t = strtok(NULL, ","))
+    if (*n == cap)
+      return false;
+    else
+      v[(*n)++] = t;
+  return true;
+}
+
+/* Parses one list line (its newline removed) into c, which takes it. */
+static bool parse_corpus(char *line, corpus *c) {
+  char *f[5], *p = line;
+  size_t n = 0;
+  while (p && n < 5) {
+    f[n++] = p;
+    if ((p = strchr(p, '\t')) != NULL)
+      *p++ = '\0';
+  }
+  memset(c, 0, sizeof *c);
+  c->line = line;
+  if (n != 5 || p || !f[0][0] || !f[1][0] || !f[2][0] || !f[4][0])
+    return false;
+  c->name = f[0];
+  c->root = f[1];
+  c->queries = f[4];
+  return split_list(f[2], c->inc, MAX_GLOBS, &c->n_inc) &&
+         split_list(f[3], c->exc, MAX_GLOBS, &c->n_exc);
+}
+
+/* Reads the corpus list from in: v[0..*n) of them, those named `want` (or
+ * all). Returns 0, or 1 after saying what is wrong. */
+static int read_corpora(FILE *in, const char *from, const char *want, corpus *v, size_t *n) {
+  char buf[8192];
+  *n = 0;
+  for (size_t line = 1; fgets(buf, sizeof buf, in); line++) {
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (!buf[0] || buf[0] == '#')
+      continue;
+    char *copy = strdup(buf);
+    corpus c;
+    if (!copy || !parse_corpus(copy, &c)) {
+      fprintf(stderr, "search_quality: %s:%zu: expected name<TAB>html_root<TAB>globs<TAB>"
+              "exclude_dirs<TAB>queries_file\n", from, line);
+      free(copy);
+      return 1;
+    }
+    if ((strcmp(want, "all") != 0 && strcmp(want, c.name) != 0) || *n == MAX_CORPORA)
+      free(copy);
+    else
+      v[(*n)++] = c;
+  }
+  if (*n == 0)
+    fprintf(stderr, "search_quality: no corpus \"%s\" in %s\n", want, from);
+  return *n == 0;
+}
+
+/* The corpora to run: from `file`, else from scripts/corpora.sh, else the
+ * Python docs. Returns 0 or 1 (said why). */
+static int list_corpora(const char *file, const char *want, corpus *v, size_t *n) {
+  char script[4096];
+  snprintf(script, sizeof script, "%s/scripts/corpora.sh", TROVE_ROOT);
+  FILE *in = NULL;
+  int rc = 1;
+  if (file) {
+    if ((in = fopen(file, "r")) == NULL)
+      perror(file);
+    rc = in ? read_corpora(in, file, want, v, n) : 1;
+    if (in)
+      fclose(in);
+  } else if (access(script, X_OK) == 0) {
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "'%s' list", script);
+    if ((in = popen(cmd, "r")) == NULL)
+      perror(script);
+    rc = in ? read_corpora(in, script, want, v, n) : 1;
+    if (in && pclose(in) != 0 && rc == 0) {
+      fprintf(stderr, "search_quality: %s list failed\n", script);
+      rc = 1;
+    }
+  } else {
+    in = fmemopen((void *)python_corpus, sizeof python_corpus - 1, "r");
+    rc = in ? read_corpora(in, "the built-in list", want, v, n) : 1;
+    if (in)
+      fclose(in);
+  }
+  return rc;
+}
+
+/* ---- building a corpus -------------------------------------------------------- */
+
+/* Adds the corpus as an fs source of st named after it (kept when it is
+ * there already: its globs then stay as first built). */
+static int add_source(trove_store *st, const corpus *c, trove_err *err) {
+  char root[4096], *config = NULL;
+  int rc = trove_scan_fs_config(c->inc, c->n_inc, c->exc, c->n_exc, &config, err);
+  rc = rc ? rc : trove_store_source_add(st, c->name, "fs", from_root(c->root, root, sizeof root),
+                                        config, NULL, err);
   trove_free(config);
   if (rc == TROVE_EEXIST) {
     trove_err_clear(err);
     rc = 0;
   }
-  rc = rc ? rc : trove_vectors_open(*st, trove_embedder_name(*emb), trove_embedder_dim(*emb), NULL,
-                                    vec, err);
+  return rc;
+}
+
+/* Prints the indexing figures of a scan that embedded: wall time against the
+ * embed stage's own time (the end-to-end goal is wall <= 1.1 x embed stage:
+ * the other stages hide behind it). */
+static void report_scan(const corpus *c, const trove_scan_report *rep, double wall) {
+  int threads = (int)sl_current_num_threads();
+  printf("peer=trove workload=index-%s threads=%d param=scan-e2e seconds=%.3f metric=%.1f "
+         "unit=passages/s\n", c->name, threads, wall, (double)rep->passages / wall);
+  printf("peer=trove workload=index-%s threads=%d param=embed-stage seconds=%.3f metric=%.1f "
+         "unit=passages/s\n", c->name, threads, rep->embed_busy,
+         (double)rep->passages / rep->embed_busy);
+  fprintf(stderr, "# %lld pages, %lld passages; wall %.1f s = %.3f x the embed stage's %.1f s\n",
+          (long long)rep->embedded, (long long)rep->passages, wall, wall / rep->embed_busy,
+          rep->embed_busy);
+  fflush(stdout);
+}
+
+/* Builds the corpus database in dir, or brings it up to date, with trove's
+ * own scan pipeline (what `trove scan` runs; the vector index kept in step
+ * and saved), leaving *st and *vec open (*vec NULL without a model). */
+static int build(const corpus *c, const char *dir, const trove_embedder *emb, trove_store **st,
+                 trove_vectors **vec, trove_err *err) {
+  char db[4096];
+  if (snprintf(db, sizeof db, "%s/trove.db", dir) >= (int)sizeof db)
+    return trove_err_set(err, TROVE_ERANGE, "the path %s is too long", dir);
+  mkdir(dir, 0755);
+  trove_store_opts so = {.path = db};
+  int rc = trove_store_open(&so, st, err);
+  rc = rc ? rc : add_source(*st, c, err);
+  if (!rc && emb)
+    rc = trove_vectors_open(*st, trove_embedder_name(emb), trove_embedder_dim(emb), NULL, vec,
+                            err);
   if (rc)
     return rc;
-  trove_scan_opts o = {.progress = TROVE_PROGRESS_LOG, .embedder = *emb, .vectors = *vec};
+  trove_scan_opts o = {.progress = TROVE_PROGRESS_LOG, .embedder = emb, .vectors = *vec};
   trove_scan_report rep;
   double t0 = now();
-  if ((rc = trove_scan_source(*st, "pydocs", &o, &rep, err)))
+  if ((rc = trove_scan_source(*st, c->name, &o, &rep, err)))
     return rc;
-  double wall = now() - t0;
-  if (rep.embedded == 0)
-    return 0;
-  trove_scan_report_print(&rep, "# scan pydocs", stderr);
-  int threads = (int)sl_current_num_threads();
-  printf("peer=trove workload=index-pydocs threads=%d param=scan-e2e seconds=%.3f metric=%.1f "
-         "unit=passages/s\n", threads, wall, (double)rep.passages / wall);
-  printf("peer=trove workload=index-pydocs threads=%d param=embed-stage seconds=%.3f "
-         "metric=%.1f unit=passages/s\n", threads, rep.embed_busy,
-         (double)rep.passages / rep.embed_busy);
-  fprintf(stderr, "# %lld pages, %lld passages; wall %.1f s = %.3f x the embed stage's %.1f s\n",
-          (long long)rep.embedded, (long long)rep.passages, wall, wall / rep.embed_busy,
-          rep.embed_busy);
-  fflush(stdout);
+  if (rep.embedded > 0) {
+    char title[128];
+    snprintf(title, sizeof title, "# scan %s", c->name);
+    trove_scan_report_print(&rep, title, stderr);
+    report_scan(c, &rep, now() - t0);
+  }
   return 0;
 }
 
-/* True when the stored path names the target page (relative to the html
- * folder). */
-static bool is_target(const char *external_id, const char *target) {
-  size_t n = strlen(external_id), k = strlen(target);
-  return n > k && external_id[n - k - 1] == '/' && strcmp(external_id + n - k, target) == 0;
-}
+/* ---- evaluating ------------------------------------------------------------- */
 
-/* ---- the query set ---------------------------------------------------------- */
+/* What every evaluation of the run shares. */
+typedef struct bench {
+  trove_embedder *emb; /* NULL: --no-model */
+  bool sweep, verbose;
+  trove_search_mode modes[N_MODES];
+  size_t n_modes;
+  trove_eval_result res[MAX_CORPORA][N_MODES];
+  trove_eval_result grid[N_GRID][MAX_CORPORA];
+  char grid_name[N_GRID][64];
+} bench;
 
-typedef struct query {
-  char *text;
-  char *targets[4];
-  size_t n_targets;
-} query;
-
-static query *read_queries(const char *path, size_t *n) {
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return NULL;
-  query *q = NULL;
-  size_t cap = 0;
-  char line[4096];
-  *n = 0;
-  while (fgets(line, sizeof line, f)) {
-    line[strcspn(line, "\r\n")] = '\0';
-    if (!line[0] || line[0] == '#')
-      continue;
-    char *tab = strchr(line, '\t');
-    if (!tab)
-      continue;
-    *tab = '\0';
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 64;
-      q = realloc(q, cap * sizeof *q);
-    }
-    query *x = &q[(*n)++];
-    memset(x, 0, sizeof *x);
-    x->text = strdup(line);
-    for (char *t = strtok(tab + 1, " \t,"); t && x->n_targets < 4; t = strtok(NULL, " \t,"))
-      x->targets[x->n_targets++] = strdup(t);
-  }
-  fclose(f);
-  return q;
-}
-
-typedef struct measure {
-  double recall, mrr, seconds, p50;
-} measure;
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static measure evaluate(trove_store *st, trove_index *idx, trove_embedder *emb, const query *q,
-                        size_t nq, const trove_search_params *p, bool verbose) {
-  measure m = {0, 0, 0, 0};
-  double t0 = now();
-  double *times = calloc(nq ? nq : 1, sizeof *times);
-  for (size_t i = 0; i < nq; i++) {
-    trove_search_result *r = NULL;
-    size_t n = 0;
-    trove_err err = {0};
-    double tq = now();
-    int rc = trove_search_run(st, idx, emb, q[i].text, p, &r, &n, &err);
-    if (times)
-      times[i] = now() - tq;
-    if (rc) {
-      fprintf(stderr, "# query \"%s\": %s\n", q[i].text, err.msg);
-      continue;
-    }
-    size_t rank = 0;
-    for (size_t j = 0; j < n && j < 10 && !rank; j++)
-      for (size_t t = 0; t < q[i].n_targets; t++)
-        if (r[j].external_id && is_target(r[j].external_id, q[i].targets[t]))
-          rank = j + 1;
-    if (rank) {
-      m.recall += 1;
-      m.mrr += 1.0 / (double)rank;
-    }
-    if (verbose)
-      fprintf(stderr, "# %-8s %2zu  %s -> %s\n", trove_search_mode_name(p->mode), rank,
-              q[i].text, n ? r[0].external_id : "-");
-    trove_search_results_free(r, n);
-  }
-  if (nq) {
-    m.recall /= (double)nq;
-    m.mrr /= (double)nq;
-    m.seconds = (now() - t0) / (double)nq;
-  }
-  if (nq && times) {
-    qsort(times, nq, sizeof *times, cmp_double);
-    m.p50 = times[nq / 2];
-  }
-  free(times);
-  return m;
-}
-
-static void report(const char *param, trove_search_mode mode, measure m) {
-  printf("peer=trove workload=search-quality threads=1 param=%s-%s seconds=%.6f metric=%.3f "
-         "unit=recall@10\n",
-         trove_search_mode_name(mode), param, m.seconds, m.recall);
-  printf("peer=trove workload=search-quality threads=1 param=%s-%s seconds=%.6f metric=%.3f "
-         "unit=mrr@10\n",
-         trove_search_mode_name(mode), param, m.seconds, m.mrr);
-  fflush(stdout);
-}
-
-static void sweep(trove_store *st, trove_index *idx, trove_embedder *emb, const query *q,
-                  size_t nq) {
-  static const double ks[] = {20, 60};
-  static const double wsem[] = {0.6, 1.0, 1.5};
+/* Hybrid mode on the fusion grid into b->grid[..][ci], printed as it goes. */
+static int sweep(bench *b, size_t ci, const corpus *c, trove_store *st, trove_index *idx,
+                 const trove_eval_set *s, trove_err *err) {
+  static const double ks[] = {20, 60}, wsem[] = {0.6, 1.0, 1.5}, hubs[] = {1.0, 0.5};
   static const size_t aggs[] = {1, 3};
-  static const double hubs[] = {1.0, 0.5};
-  for (size_t a = 0; a < 2; a++)
-    for (size_t b = 0; b < 3; b++)
-      for (size_t c = 0; c < 2; c++)
-        for (size_t d = 0; d < 2; d++) {
-          trove_search_params p;
-          trove_search_params_default(&p);
-          p.rrf_k = ks[a];
-          p.w_semantic = wsem[b];
-          p.agg_top = aggs[c];
-          p.hub_weight = hubs[d];
-          p.no_highlight = true; /* ranking only: the highlight does not change it */
-          char param[128];
-          snprintf(param, sizeof param, "k%.0f-wsem%.1f-agg%zu-hub%.1f", p.rrf_k, p.w_semantic,
-                   p.agg_top, p.hub_weight);
-          report(param, p.mode, evaluate(st, idx, emb, q, nq, &p, false));
-        }
+  for (size_t g = 0; g < N_GRID; g++) {
+    trove_search_params p;
+    trove_search_params_default(&p);
+    p.rrf_k = ks[g / 12];
+    p.w_semantic = wsem[g / 4 % 3];
+    p.agg_top = aggs[g / 2 % 2];
+    p.hub_weight = hubs[g % 2];
+    p.no_highlight = true; /* ranking only: the highlight does not change it */
+    snprintf(b->grid_name[g], sizeof b->grid_name[g], "k%.0f-wsem%.1f-agg%zu-hub%.1f", p.rrf_k,
+             p.w_semantic, p.agg_top, p.hub_weight);
+    int rc = trove_eval_run(st, idx, b->emb, s, &p, false, NULL, &b->grid[g][ci], err);
+    if (rc || (rc = trove_eval_print_peers(stdout, c->name, b->grid_name[g], &b->grid[g][ci], 1)))
+      return rc;
+  }
+  return 0;
+}
+
+/* Evaluates corpus c's query set on its database in every mode, into
+ * b->res[ci], and prints the table and lines. */
+static int evaluate(bench *b, size_t ci, const corpus *c, trove_store *st, trove_index *idx,
+                    trove_err *err) {
+  char buf[4096];
+  trove_eval_set s = {0};
+  int rc = trove_eval_set_load(from_root(c->queries, buf, sizeof buf), &s, err);
+  rc = rc ? rc : trove_eval_set_check(&s, st, err);
+  for (size_t m = 0; m < b->n_modes && !rc; m++) {
+    trove_search_params p;
+    trove_search_params_default(&p);
+    p.mode = b->modes[m];
+    rc = trove_eval_run(st, idx, b->emb, &s, &p, true, b->verbose ? stderr : NULL,
+                        &b->res[ci][m], err);
+  }
+  if (!rc) {
+    printf("\ncorpus %s: %zu queries\n\n", c->name, s.n);
+    rc = trove_eval_print_table(stdout, b->res[ci], b->n_modes);
+  }
+  rc = rc ? rc : trove_eval_print_peers(stdout, c->name, NULL, b->res[ci], b->n_modes);
+  if (!rc && b->sweep && idx)
+    rc = sweep(b, ci, c, st, idx, &s, err);
+  fflush(stdout);
+  trove_eval_set_free(&s);
+  return rc;
+}
+
+/* Builds and evaluates corpus c in DIR/NAME. */
+static int run_corpus(bench *b, size_t ci, const corpus *c, const char *dir, bool build_only) {
+  char sub[4096];
+  snprintf(sub, sizeof sub, "%s/%s", dir, c->name);
+  trove_store *st = NULL;
+  trove_vectors *vec = NULL;
+  trove_err err = {0};
+  double t0 = now();
+  int rc = build(c, sub, b->emb, &st, &vec, &err);
+  trove_index *idx = vec ? trove_vectors_index(vec) : NULL;
+  if (!rc)
+    fprintf(stderr, "# corpus %s ready in %.1fs (%zu vectors, cache %s)\n", c->name, now() - t0,
+            idx ? trove_index_count(idx) : 0, sub);
+  if (!rc && !build_only)
+    rc = evaluate(b, ci, c, st, idx, &err);
+  if (rc)
+    fprintf(stderr, "search_quality: corpus %s: %s\n", c->name,
+            err.msg[0] ? err.msg : trove_strerror(rc));
+  trove_vectors_close(vec);
+  trove_store_close(st);
+  return rc;
+}
+
+/* Prints the mean across the n corpora: of each mode, and of each grid point. */
+static void print_means(bench *b, size_t n) {
+  trove_eval_result mean[N_MODES], col[MAX_CORPORA];
+  for (size_t m = 0; m < b->n_modes; m++) {
+    for (size_t ci = 0; ci < n; ci++)
+      col[ci] = b->res[ci][m];
+    trove_eval_mean(col, n, &mean[m]);
+  }
+  printf("\nmean of %zu corp%s\n\n", n, n == 1 ? "us" : "ora");
+  trove_eval_print_table(stdout, mean, b->n_modes);
+  trove_eval_print_peers(stdout, "mean", NULL, mean, b->n_modes);
+  for (size_t g = 0; b->sweep && b->emb && g < N_GRID; g++) {
+    trove_eval_mean(b->grid[g], n, &mean[0]);
+    trove_eval_print_peers(stdout, "mean", b->grid_name[g], mean, 1);
+  }
 }
 
 int main(int argc, char **argv) {
-  bool build_only = false, do_sweep = false, verbose = false;
-  const char *pos[3] = {"/usr/share/doc/python3.11/html", TROVE_QUERIES, NULL};
+  static bench b;
+  bool build_only = false, no_model = false;
+  const char *pos[2] = {"all", NULL}, *list = NULL;
   size_t np = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--build-only") == 0)
       build_only = true;
     else if (strcmp(argv[i], "--sweep") == 0)
-      do_sweep = true;
+      b.sweep = true;
+    else if (strcmp(argv[i], "--no-model") == 0)
+      no_model = true;
     else if (strcmp(argv[i], "-v") == 0)
-      verbose = true;
-    else if (np < 3)
+      b.verbose = true;
+    else if (strcmp(argv[i], "--corpora") == 0 && i + 1 < argc)
+      list = argv[++i];
+    else if (argv[i][0] != '-' && np < 2)
       pos[np++] = argv[i];
+    else {
+      fprintf(stderr, "usage: search_quality [--build-only] [--sweep] [--no-model] [-v] "
+              "[--corpora FILE] [CORPUS|all [DIR]]\n");
+      return 2;
+    }
   }
-  const char *dir = pos[2];
-  if (!dir)
-    dir = getenv("TROVE_BENCH_DIR");
+  const char *dir = pos[1] ? pos[1] : getenv("TROVE_BENCH_DIR");
   if (!dir || !*dir)
-    dir = "/tmp/trove-bench-pydocs";
-  trove_store *st = NULL;
-  trove_embedder *emb = NULL;
-  trove_vectors *vec = NULL;
+    dir = "/tmp/trove-bench";
+  static corpus cs[MAX_CORPORA];
+  size_t n = 0;
+  if (list_corpora(list, pos[0], cs, &n))
+    return 1;
   trove_err err = {0};
-  double t0 = now();
-  int rc = build(pos[0], dir, &st, &emb, &vec, &err);
-  if (rc) {
-    fprintf(stderr, "search_quality: %s\n", err.msg[0] ? err.msg : trove_strerror(rc));
+  if (!no_model && trove_embedder_open_use_lite(NULL, &b.emb, &err)) {
+    fprintf(stderr, "search_quality: %s (or run with --no-model)\n", err.msg);
     return 1;
   }
-  trove_index *idx = trove_vectors_index(vec);
-  fprintf(stderr, "# corpus ready in %.1fs (%zu vectors, cache %s)\n", now() - t0,
-          trove_index_count(idx), dir);
-  if (!build_only) {
-    size_t nq = 0;
-    query *q = read_queries(pos[1], &nq);
-    if (!q) {
-      fprintf(stderr, "search_quality: cannot read the query set %s\n", pos[1]);
-      return 1;
-    }
-    static const trove_search_mode modes[] = {TROVE_SEARCH_KEYWORD, TROVE_SEARCH_SEMANTIC,
-                                              TROVE_SEARCH_HYBRID};
-    for (size_t i = 0; i < 3; i++) {
-      trove_search_params p;
-      trove_search_params_default(&p);
-      p.mode = modes[i];
-      evaluate(st, idx, emb, q, nq, &p, false); /* warm: pages cached, scratch grown */
-      measure m = evaluate(st, idx, emb, q, nq, &p, verbose);
-      report("defaults", p.mode, m);
-      printf("peer=trove workload=search-latency threads=1 param=%s seconds=%.6f metric=%.3f "
-             "unit=ms-p50\n", trove_search_mode_name(p.mode), m.p50, m.p50 * 1e3);
-    }
-    if (do_sweep)
-      sweep(st, idx, emb, q, nq);
-    for (size_t i = 0; i < nq; i++) {
-      free(q[i].text);
-      for (size_t t = 0; t < q[i].n_targets; t++)
-        free(q[i].targets[t]);
-    }
-    free(q);
-  }
-  trove_vectors_close(vec);
-  trove_embedder_close(emb);
-  trove_store_close(st);
-  return 0;
+  if (b.emb)
+    trove_embedder_set_threads(b.emb, 1); /* the pipeline spreads calls over the pool */
+  static const trove_search_mode modes[] = {TROVE_SEARCH_KEYWORD, TROVE_SEARCH_SEMANTIC,
+                                            TROVE_SEARCH_HYBRID};
+  memcpy(b.modes, modes, sizeof modes);
+  b.n_modes = b.emb ? N_MODES : 1;
+  mkdir(dir, 0755);
+  int rc = 0;
+  for (size_t i = 0; i < n && !rc; i++)
+    rc = run_corpus(&b, i, &cs[i], dir, build_only);
+  if (!rc && !build_only)
+    print_means(&b, n);
+  for (size_t i = 0; i < n; i++)
+    free(cs[i].line);
+  trove_embedder_close(b.emb);
+  return rc != 0;
 }

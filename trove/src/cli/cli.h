@@ -44,6 +44,9 @@ void cli_model_close(cli_model *m);
 
 /* Opens the database; on failure prints the error and returns CLI_ERR. */
 int cli_open(const cli *c, trove_store **out);
+/* Opens the database only when it exists (cli_open creates a missing one);
+ * a missing one is an error (CLI_ERR) that says how to make it. */
+int cli_open_existing(const cli *c, trove_store **out);
 
 /* Takes st's scan lock (store.h) for a command that rewrites many items:
  * waits for another scan, saying so on stderr, or with no_wait fails at
@@ -71,5 +74,6 @@ int cmd_search(const cli *c, int argc, char **argv);
 int cmd_print(const cli *c, int argc, char **argv);
 int cmd_hide(const cli *c, int argc, char **argv); /* hide and unhide, by argv[0] */
 int cmd_stats(const cli *c, int argc, char **argv);
+int cmd_eval(const cli *c, int argc, char **argv);
 
 #endif /* TROVE_CLI_H */

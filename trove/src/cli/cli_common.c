@@ -1,6 +1,6 @@
 /* cli_common.c: the helpers every command uses: opening the database named
- * by --db / $TROVE_DB, printing an error as one line, usage errors, --help
- * and id parsing. */
+ * by --db / $TROVE_DB (or only an existing one), printing an error as one
+ * line, usage errors, --help and id parsing. */
 #include "cli.h"
 
 #include <errno.h>
@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int cli_open(const cli *c, trove_store **out) {
   trove_err e = {0};
@@ -23,6 +24,26 @@ int cli_scan_lock(trove_store *st, bool no_wait) {
     fprintf(stderr, "trove: %s (or run without --no-wait to wait for it)\n", e.msg);
     return CLI_BUSY;
   }
+  return rc ? cli_fail(&e, rc) : CLI_OK;
+}
+
+int cli_open_existing(const cli *c, trove_store **out) {
+  trove_err e = {0};
+  char *def = NULL;
+  int rc = c->db ? 0 : trove_store_default_path(&def, &e);
+  if (rc)
+    return cli_fail(&e, rc);
+  const char *path = c->db ? c->db : def;
+  struct stat sb;
+  if (stat(path, &sb) != 0) {
+    fprintf(stderr, "trove: no database at %s: add a source and run `trove scan` first, or name "
+            "one with --db\n", path);
+    trove_free(def);
+    return CLI_ERR;
+  }
+  trove_store_opts o = {.path = path};
+  rc = trove_store_open(&o, out, &e);
+  trove_free(def);
   return rc ? cli_fail(&e, rc) : CLI_OK;
 }
 

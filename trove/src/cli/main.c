@@ -1,6 +1,6 @@
 /* main.c: the `trove` command: global options (--db, --help, --version),
  * then one command group per file (cmd_source.c, cmd_scan.c,
- * cmd_search.c, cmd_item.c, cmd_stats.c). */
+ * cmd_search.c, cmd_item.c, cmd_stats.c, cmd_eval.c). */
 #include "cli.h"
 
 #include <stdio.h>
@@ -21,6 +21,9 @@ static const char usage[] =
     "         [-t local|web|bookmark] [--json]\n"
     "  search --like ID [...]   items similar to item ID\n"
     "  print ID [--raw] | hide ID | unhide ID | stats\n"
+    "  eval QUERIES [--mode M]... [--json]\n"
+    "                           search quality on this database: recall@10, MRR@10 and\n"
+    "                           nDCG@10 per mode and kind of query, and latency\n"
     "The database is --db PATH, else $TROVE_DB, else $XDG_DATA_HOME/trove/trove.db.\n"
     "The model is --model DIR, else $TROVE_MODEL, else the folder `make` fetched it to;\n"
     "its vector index is kept beside the database (DB.MODEL.hnsw). --kernel (or\n"
@@ -39,7 +42,7 @@ static const struct {
 } commands[] = {
     {"source", cmd_source}, {"scan", cmd_scan},   {"reprocess", cmd_reprocess},
     {"search", cmd_search}, {"print", cmd_print}, {"hide", cmd_hide},
-    {"unhide", cmd_hide},   {"stats", cmd_stats},
+    {"unhide", cmd_hide},   {"stats", cmd_stats}, {"eval", cmd_eval},
 };
 
 int main(int argc, char **argv) {

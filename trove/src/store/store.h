@@ -312,6 +312,16 @@ int trove_store_items_delete_unseen(trove_store *st, int64_t source_id, int64_t 
 int trove_store_item_get(trove_store *st, int64_t id, bool with_raw, trove_store_item *out,
                          trove_err *err);
 
+/* Reads the external id (path or URL) of every visible (not hidden) item
+ * into a new array *out of *n strings, in id order (free with
+ * trove_store_paths_free): one pass over the items, for a caller that
+ * matches many names against them (eval.h checks a query set's targets).
+ * Returns 0, TROVE_EINVAL or TROVE_ENOMEM; after a failure *out is NULL and
+ * *n 0. */
+int trove_store_items_paths(trove_store *st, char ***out, size_t *n, trove_err *err);
+/* Frees an array from trove_store_items_paths. NULL is fine. */
+void trove_store_paths_free(char **v, size_t n);
+
 /* Keyset pagination for reprocess: reads up to `limit` items of source_id
  * that have raw content, with id > after_id, in id order, raw decompressed,
  * into a new array *out of *n (free with trove_store_items_free). Pass the

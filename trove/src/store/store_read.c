@@ -1,6 +1,6 @@
 /* store_read.c: reading items back: the batch match of change detection,
- * one item for `trove print`, and the keyset-paginated walk of a source for
- * `trove reprocess`.
+ * one item for `trove print`, the paths of all items for `trove eval`,
+ * and the keyset-paginated walk of a source for `trove reprocess`.
  *
  * The match answers a whole scan batch in one statement: the ids become a
  * VALUES table joined to the items' (source_id, external_id) unique index,
@@ -210,6 +210,40 @@ int trove_store_item_get(trove_store *st, int64_t id, bool with_raw, trove_store
   else
     rc = st__fail(st, rc, "reading an item", err);
   st__done(s);
+  return rc;
+}
+
+/* ---- paths -------------------------------------------------------------- */
+
+void trove_store_paths_free(char **v, size_t n) {
+  for (size_t i = 0; v && i < n; i++)
+    trove_free(v[i]);
+  trove_free(v);
+}
+
+static int path_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err) {
+  (void)st;
+  return st__col_dup(s, 0, elem) ? 0 : trove_err_set(err, TROVE_ENOMEM, "out of memory "
+                                                     "listing item paths");
+}
+
+static void free_paths(void *v, size_t n) { trove_store_paths_free(v, n); }
+
+int trove_store_items_paths(trove_store *st, char ***out, size_t *n, trove_err *err) {
+  if (!st || !out || !n)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_items_paths: NULL argument");
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db, "SELECT external_id FROM items WHERE hidden_at IS NULL"
+                              " ORDER BY id", -1, &s, NULL);
+  if (rc != SQLITE_OK)
+    return st__fail(st, rc, "listing item paths", err);
+  void *v = NULL;
+  rc = st__read_rows(st, s, sizeof(char *), path_row, free_paths, &v, n, "listing item paths",
+                     err);
+  *out = v;
+  sqlite3_finalize(s);
   return rc;
 }
 

@@ -2,7 +2,8 @@
  * errors exit 2, failures exit 1 with one clear line on stderr, --help works
  * on every command, and source add -> scan -> search (text and --json,
  * parsed back with trove's JSON parser) -> print -> hide/unhide -> stats ->
- * source remove behave. Usage: cli_test PATH_TO_TROVE. */
+ * source remove behave; eval measures a query set and refuses bad ones.
+ * Usage: cli_test PATH_TO_TROVE. */
 #include "json.h"
 #include "run.h"
 
@@ -43,6 +44,8 @@ static void cli_usage_errors_exit_2(void) {
       {"source", NULL},     {"source", "add", "x"},   {"source", "add", "x", "ftp"},
       {"reprocess", "a", "b"}, {"stats", "extra"},   {"source", "add", "x", "fs"},
       {"source", "list", "extra"},                    {"print", "1", "2"},
+      {"eval", NULL},       {"eval", "a", "b"},       {"eval", "q", "--mode", "fuzzy"},
+      {"eval", "q", "--corpus"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     const char *args[5] = {0};
@@ -69,7 +72,7 @@ static void cli_help_on_every_command(void) {
                                  {"scan", "--help"},  {"reprocess", "--help"},
                                  {"search", "--help"}, {"print", "--help"},
                                  {"hide", "--help"},  {"unhide", "--help"},
-                                 {"stats", "--help"}};
+                                 {"stats", "--help"}, {"eval", "--help"}};
   for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
     const char *args[4] = {cmds[i][0], cmds[i][1], cmds[i][2], NULL};
     run_v(&r, f.dir, f.db, args);
@@ -230,6 +233,57 @@ static void cli_scan_search_print_hide(void) {
   fx_done(&f);
 }
 
+static void cli_eval_measures_a_query_set(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  run_put(f.dir, "q.tsv", "# two kinds\nkeyword\totters\tquote.md,plain.txt\n"
+                          "question\twhat do beavers build near?\tplain.txt\n");
+  run_put(f.dir, "bad.tsv", "keyword\totters\tquote.md\nkeyword otters plain.txt\n");
+  run_put(f.dir, "unknown.tsv", "keyword\totters\tquote.md,gone.md\n");
+  char q[128], bad[128], unknown[128];
+  snprintf(q, sizeof q, "%s/q.tsv", f.dir);
+  snprintf(bad, sizeof bad, "%s/bad.tsv", f.dir);
+  snprintf(unknown, sizeof unknown, "%s/unknown.tsv", f.dir);
+  /* no database: an error, and none is created */
+  RUN_TROVE(&r, f.dir, f.db, "eval", q);
+  CHECK(failed_naming(&r, f.db) && access(f.db, F_OK) != 0);
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "notes", "fs", f.tree);
+  RUN_TROVE(&r, f.dir, f.db, "scan");
+  CHECK(r.code == 0);
+  RUN_TROVE(&r, f.dir, f.db, "eval", bad);
+  CHECK(failed_naming(&r, "bad.tsv:2: expected kind<TAB>query<TAB>"));
+  RUN_TROVE(&r, f.dir, f.db, "eval", unknown);
+  CHECK(failed_naming(&r, "unknown.tsv:1: target \"gone.md\" is not in the database"));
+  RUN_TROVE(&r, f.dir, f.db, "eval", q, "--corpus", "otter notes");
+  CHECK(r.code == 0 && strstr(r.out, "corpus otter-notes: 2 queries"));
+  CHECK(strstr(r.out, "keyword   latency p50 ") && strstr(r.out, "semantic  latency p50 ") &&
+        strstr(r.out, "hybrid    latency p50 "));
+  CHECK(strstr(r.out, "  kind             n  recall@10   MRR@10  nDCG@10\n"));
+  CHECK(strstr(r.out, "  keyword          1      1.000    1.000    1.000\n")); /* both on top */
+  CHECK(strstr(r.out, "peer=trove workload=search-quality threads=1 param=otter-notes-hybrid-"
+                      "question seconds="));
+  CHECK(strstr(r.out, "peer=trove workload=search-latency threads=1 param=otter-notes-keyword "));
+  RUN_TROVE(&r, f.dir, f.db, "--no-model", "eval", q, "--json");
+  CHECK(r.code == 0);
+  trove_json_doc *doc = NULL;
+  trove_err e = {0};
+  CHECK(trove_json_parse(r.out, strlen(r.out), 0, &doc, &e) == 0);
+  const trove_json *o = trove_json_root(doc);
+  CHECK(strcmp(trove_json_get_str(o, "corpus", ""), "q") == 0);
+  CHECK(trove_json_get_i64(o, "queries", 0) == 2);
+  const trove_json *modes = trove_json_get(o, "modes");
+  CHECK(trove_json_len(modes) == 1); /* --no-model: keyword only */
+  const trove_json *kinds = trove_json_get(trove_json_at(modes, 0), "kinds");
+  CHECK(trove_json_len(kinds) == 3);
+  CHECK(strcmp(trove_json_get_str(trove_json_at(kinds, 0), "kind", ""), "all") == 0);
+  CHECK(trove_json_get_i64(trove_json_at(kinds, 2), "n", 0) == 1);
+  trove_json_free(doc);
+  RUN_TROVE(&r, f.dir, f.db, "--no-model", "eval", q, "--mode", "semantic");
+  CHECK(failed_naming(&r, "--no-model"));
+  fx_done(&f);
+}
+
 static void cli_db_from_environment(void) {
   fx f;
   fx_init(&f);
@@ -270,6 +324,7 @@ int main(int argc, char **argv) {
   RUN(cli_help_on_every_command);
   RUN(cli_errors_exit_1_with_one_line);
   RUN(cli_scan_search_print_hide);
+  RUN(cli_eval_measures_a_query_set);
   RUN(cli_db_from_environment);
   return check_done(__FILE__);
 }

@@ -2,7 +2,8 @@
  * model, a temporary store, an in-memory index): each mode finds what it
  * should, results carry item fields, the best passage and a marked sentence,
  * link hubs are demoted, filters (source, type, hidden) hold, like excludes
- * the item itself, every documented error code, and a fault loop. */
+ * the item itself, odd queries (stop words, operators, 100 KB) answer in
+ * every mode, every documented error code, and a fault loop. */
 #include "search.h"
 
 #include "passage.h"
@@ -267,6 +268,39 @@ static void like_finds_neighbours_not_itself(void) {
   trove_search_results_free(r, n);
 }
 
+/* Queries a user can type by accident: only stop words, only punctuation,
+ * FTS5's operators and syntax, invalid UTF-8, 100 KB of words or of one
+ * word. Every mode answers (maybe nothing), never an error. */
+static void odd_queries_answer_in_every_mode(void) {
+  enum { LONG = 100 * 1024 };
+  char *words = malloc(LONG + 1), *one = malloc(LONG + 1), *bytes = malloc(LONG + 1);
+  CHECK(words && one && bytes);
+  if (!words || !one || !bytes)
+    return;
+  uint32_t x = 12345;
+  for (size_t i = 0; i < LONG; i++) {
+    x = x * 1103515245u + 12345u;
+    words[i] = i % 7 == 6 ? ' ' : (char)('a' + (x >> 16) % 26); /* distinct 6-letter words */
+    one[i] = 'q';
+    bytes[i] = (char)(1 + i % 255); /* every byte but NUL: controls, invalid UTF-8 */
+  }
+  words[LONG] = one[LONG] = bytes[LONG] = '\0';
+  const char *const queries[] = {"the of and how do I", "!!! ... ??? ;; --", "AND OR NOT \"(*",
+                                 "NEAR(a b) title:x ^start * - + \" )", "\"", "*", "\xff\xfe\xc3",
+                                 words, one, bytes};
+  for (int m = 0; m < 3; m++)
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
+      trove_search_params p = mode((trove_search_mode)m);
+      trove_search_result *r = NULL;
+      size_t n = run(queries[i], &p, &r);
+      CHECK(n <= p.n);
+      trove_search_results_free(r, n);
+    }
+  free(words);
+  free(one);
+  free(bytes);
+}
+
 static void errors_have_codes_and_messages(void) {
   trove_search_result *r = (trove_search_result *)1;
   size_t n = 7;
@@ -340,6 +374,7 @@ int main(void) {
   RUN(filters_source_type_hidden);
   RUN(filters_apply_inside_the_vector_search);
   RUN(like_finds_neighbours_not_itself);
+  RUN(odd_queries_answer_in_every_mode);
   RUN(errors_have_codes_and_messages);
   RUN(fault_loop_fails_cleanly);
   trove_index_destroy(idx);

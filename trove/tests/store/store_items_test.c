@@ -1,5 +1,5 @@
 /* store_items_test.c: the item life cycle a scan drives: batch match,
- * upsert, touch, skip, delete-unseen; reading back with raw content through
+ * upsert, touch, skip, delete-unseen; listing item paths; reading back with raw content through
  * zstd (and a damaged blob failing cleanly); keyset pagination; hiding;
  * passages and vectors of the embedding slot; stats. */
 #include "fixture.h"
@@ -54,6 +54,27 @@ static void items_match_bad_batches_are_refused(void) {
   const char *holes[] = {"/a", NULL};
   CHECK(trove_store_items_match(v.st, v.src, holes, 2, m, &e) == TROVE_EINVAL);
   CHECK(trove_store_items_match(v.st, v.src, NULL, 0, NULL, &e) == 0);
+  env_done(&v);
+}
+
+static void items_paths_lists_visible_items_in_id_order(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  const char *paths[] = {"/doc/b.html", "/doc/a.html", "/doc/hidden.html"};
+  int64_t id = 0;
+  for (size_t i = 0; i < 3; i++) {
+    trove_store_item it = fx_item(paths[i], "T", "text", 1);
+    CHECK(trove_store_item_upsert(v.st, v.src, &it, &id, &e) == 0);
+  }
+  CHECK(trove_store_item_set_hidden(v.st, id, true, &e) == 0);
+  char **out = NULL;
+  size_t n = 0;
+  CHECK(trove_store_items_paths(v.st, &out, &n, &e) == 0 && n == 2);
+  CHECK(n == 2 && strcmp(out[0], "/doc/b.html") == 0 && strcmp(out[1], "/doc/a.html") == 0);
+  trove_store_paths_free(out, n);
+  CHECK(trove_store_items_paths(NULL, &out, &n, &e) == TROVE_EINVAL);
+  trove_store_paths_free(NULL, 0);
   env_done(&v);
 }
 
@@ -598,6 +619,7 @@ static void stats_count_sources_reasons_and_size(void) {
 int main(void) {
   RUN(items_match_reports_what_change_detection_needs);
   RUN(items_match_bad_batches_are_refused);
+  RUN(items_paths_lists_visible_items_in_id_order);
   RUN(items_upsert_replaces_content_keeps_id_and_hidden);
   RUN(items_upsert_bad_input_is_refused);
   RUN(items_touch_changes_only_seen_visit_mtime_and_size);
