@@ -13,7 +13,12 @@
  *         removes the zero point through the column sums of w8:
  *           y[r][c] += sa[r] * scale[c] * (acc[r][c] - zp[r] * colsum[c]).
  * The attention's small products (QK^T, softmax V) stay fp32 on every path
- * (use__sgemm): they are a few percent of the work and feed a softmax.
+ * (use__sgemm): they are a few percent of the work and feed a softmax. So do
+ * two dense layers marked fp32_only: the first layer's QKV projection (4% of
+ * the FLOPs), whose int8 rounding moved the softmax of raw embeddings the
+ * most (top-10 agreement with fp32 search 0.949 -> 0.960 on the Python docs
+ * with it in fp32, measured layer by layer with bench/embed_accuracy.c), and
+ * the tanh head, which runs on one pooled row per text, not per token.
  *
  * WHY ONEDNN
  * Kernels must be chosen by what the CPU can do, never by a table of CPU
@@ -93,6 +98,8 @@ void use__dense_thread_init(void) { omp_set_num_threads(1); }
 
 int use__dense_quantize(use_dense *d, trove_err *err) {
   size_t k = d->k, n = d->n;
+  if (d->fp32_only)
+    return 0;
   d->w8 = trove_malloc(k * n);
   d->scale = trove_malloc(n * sizeof *d->scale);
   d->colsum = trove_calloc(n, sizeof *d->colsum);
@@ -189,7 +196,7 @@ static void dequantize_add(const use_dense *d, const int32_t *acc, size_t rows, 
 
 int use__dense_apply(const use_dense *d, use_path path, const float *x, size_t ldx, size_t rows,
                      float *y, size_t ldy, use_qwork *qw, trove_err *err) {
-  if (path != USE_PATH_INT8)
+  if (path != USE_PATH_INT8 || d->fp32_only)
     return use__sgemm(false, rows, d->n, d->k, x, ldx, d->w, d->n, 1.0f, y, ldy, err);
   /* in blocks of rows, so each block's int32 sums are still in the core's
    * cache when they are dequantized */

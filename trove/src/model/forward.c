@@ -178,6 +178,7 @@ int use__model_bind(const use_weights *w, use_model *m, trove_err *err) {
       m->timing[p * USE_EMB + USE_EMB / 2 + i] = (float)cos((double)arg);
     }
   m->tanh.k = USE_HID, m->tanh.n = USE_HID;
+  m->tanh.fp32_only = m->layer[0].qkv.fp32_only = true; /* why: dense.c */
   m->path = USE_PATH_FP32;
   return rc;
 }

@@ -183,10 +183,12 @@ typedef struct use_dense {
   float *scale;     /* n */
   int32_t *colsum;  /* n: column sums of w8 */
   float *zcorr;     /* n: scale * colsum, what a zero point costs per unit */
+  bool fp32_only;   /* never quantized: runs fp32 on every path (see dense.c) */
 } use_dense;
 
-/* Fills d->w8, scale, colsum and zcorr from d->w (d->k, d->n set). 0 or
- * TROVE_ENOMEM (d keeps no quantized form). */
+/* Fills d->w8, scale, colsum and zcorr from d->w (d->k, d->n set); does
+ * nothing for a d->fp32_only layer. 0 or TROVE_ENOMEM (d keeps no quantized
+ * form). */
 int use__dense_quantize(use_dense *d, trove_err *err);
 
 /* Frees the quantized form; d->w stays. */
@@ -200,8 +202,8 @@ typedef struct use_qwork {
   int32_t *zp;   /* rows: activation zero points */
 } use_qwork;
 
-/* y (rows x d->n, ldy) += x (rows x d->k, ldx) * W on path (INT8 needs d
- * quantized and qw sized for rows). 0, TROVE_ENOMEM or TROVE_EUNSUPPORTED
+/* y (rows x d->n, ldy) += x (rows x d->k, ldx) * W on path, or in fp32
+ * when d->fp32_only (INT8 needs d quantized and qw sized for rows). 0, TROVE_ENOMEM or TROVE_EUNSUPPORTED
  * (oneDNN refused: the message gives its status). */
 int use__dense_apply(const use_dense *d, use_path path, const float *x, size_t ldx, size_t rows,
                      float *y, size_t ldy, use_qwork *qw, trove_err *err);
