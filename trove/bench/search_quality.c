@@ -300,6 +300,14 @@ static int evaluate(bench *b, size_t ci, const corpus *c, trove_store *st, trove
 }
 
 /* Builds and evaluates corpus c in DIR/NAME. */
+/* Puts the embedder on $TROVE_KERNEL's path, else on fallback. */
+static int use_kernel(bench *b, const char *fallback, trove_err *err) {
+  const char *env = getenv("TROVE_KERNEL");
+  return b->emb ? trove_embedder_set_kernel(b->emb, env && *env ? env : fallback, err) : 0;
+}
+
+/* The corpus is indexed on the default kernel path and its queries run on
+ * fp32, as trove scan and trove search do (cli.h). */
 static int run_corpus(bench *b, size_t ci, const corpus *c, const char *dir, bool build_only) {
   char sub[4096];
   snprintf(sub, sizeof sub, "%s/%s", dir, c->name);
@@ -307,12 +315,13 @@ static int run_corpus(bench *b, size_t ci, const corpus *c, const char *dir, boo
   trove_vectors *vec = NULL;
   trove_err err = {0};
   double t0 = now();
-  int rc = build(c, sub, b->emb, &st, &vec, &err);
+  int rc = use_kernel(b, "auto", &err);
+  rc = rc ? rc : build(c, sub, b->emb, &st, &vec, &err);
   trove_index *idx = vec ? trove_vectors_index(vec) : NULL;
   if (!rc)
     fprintf(stderr, "# corpus %s ready in %.1fs (%zu vectors, cache %s)\n", c->name, now() - t0,
             idx ? trove_index_count(idx) : 0, sub);
-  if (!rc && !build_only)
+  if (!rc && !build_only && !(rc = use_kernel(b, "fp32", &err)))
     rc = evaluate(b, ci, c, st, idx, &err);
   if (rc)
     fprintf(stderr, "search_quality: corpus %s: %s\n", c->name,

@@ -31,14 +31,20 @@ typedef struct cli_model {
   trove_vectors *vectors;
 } cli_model;
 
-/* Opens the embedding model (--model) on its kernel path (--kernel) into
- * *out. 0 or a TROVE_E* code with e set; *out is NULL on failure. */
-int cli_embedder_open(const cli *c, trove_embedder **out, trove_err *e);
+/* Opens the embedding model (--model) into *out on its kernel path:
+ * --kernel, else $TROVE_KERNEL, else `fallback` when not NULL, else auto.
+ * 0 or a TROVE_E* code with e set; *out is NULL on failure. */
+int cli_embedder_open(const cli *c, const char *fallback, trove_embedder **out, trove_err *e);
 
 /* Opens the model and its index for st into *m. When the model cannot be
  * opened and !required, warns and returns CLI_OK with m empty (keyword
- * only); when required, prints the error and returns CLI_ERR. */
-int cli_model_open(const cli *c, trove_store *st, bool required, cli_model *m);
+ * only); when required, prints the error and returns CLI_ERR. A command
+ * that embeds queries (for_queries) runs them on the fp32 path unless a
+ * path was asked for: a query costs about a millisecond either way, and a
+ * reduced-precision query vector moves rankings more than the same
+ * rounding spread over an index (bench/RESULTS.md). */
+int cli_model_open(const cli *c, trove_store *st, bool required, bool for_queries,
+                   cli_model *m);
 /* Closes what cli_model_open opened (nothing is saved); m is empty after. */
 void cli_model_close(cli_model *m);
 

@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 void cli_model_close(cli_model *m) {
   trove_vectors_close(m->vectors);
@@ -16,16 +17,20 @@ void cli_model_close(cli_model *m) {
   m->embedder = NULL;
 }
 
-int cli_embedder_open(const cli *c, trove_embedder **out, trove_err *e) {
+int cli_embedder_open(const cli *c, const char *fallback, trove_embedder **out, trove_err *e) {
   int rc = trove_embedder_open_use_lite(c->model, out, e);
-  if (!rc && c->kernel && (rc = trove_embedder_set_kernel(*out, c->kernel, e)) != 0) {
+  const char *env = getenv("TROVE_KERNEL"), *kernel = c->kernel;
+  if (!kernel && !(env && *env))
+    kernel = fallback;
+  if (!rc && kernel && (rc = trove_embedder_set_kernel(*out, kernel, e)) != 0) {
     trove_embedder_close(*out);
     *out = NULL;
   }
   return rc;
 }
 
-int cli_model_open(const cli *c, trove_store *st, bool required, cli_model *m) {
+int cli_model_open(const cli *c, trove_store *st, bool required, bool for_queries,
+                   cli_model *m) {
   m->embedder = NULL;
   m->vectors = NULL;
   if (c->no_model && !required)
@@ -33,7 +38,7 @@ int cli_model_open(const cli *c, trove_store *st, bool required, cli_model *m) {
   trove_err e = {0};
   int rc = c->no_model ? trove_err_set(&e, TROVE_EINVAL, "--no-model was given, but this "
                                        "needs the model")
-                       : cli_embedder_open(c, &m->embedder, &e);
+                       : cli_embedder_open(c, for_queries ? "fp32" : NULL, &m->embedder, &e);
   if (rc && !required && !c->kernel) { /* a path asked for by name is never skipped */
     fprintf(stderr, "trove: warning: %s\ntrove: indexing for keyword search only; a later scan "
             "with the model embeds what this one stored\n", e.msg);

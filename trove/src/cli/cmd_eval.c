@@ -196,7 +196,7 @@ int cmd_eval(const cli *c, int argc, char **argv) {
   trc = rc ? 0 : trove_eval_set_check(&s, st, &e);
   if (trc)
     rc = cli_fail(&e, trc);
-  rc = rc || !needs_model(&a) ? rc : cli_model_open(c, st, true, &m);
+  rc = rc || !needs_model(&a) ? rc : cli_model_open(c, st, true, true, &m);
   rc = rc ? rc : run_modes(st, &m, &s, &a, r);
   trc = rc ? 0 : a.json ? print_json(&a, &s, r) : print_text(&a, &s, r);
   if (trc)

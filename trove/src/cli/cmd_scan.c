@@ -55,7 +55,7 @@ int cmd_scan(const cli *c, int argc, char **argv) {
   trove_store *st = NULL;
   cli_model m = {0};
   int rc = cli_open(c, &st);
-  if (rc || (rc = cli_scan_lock(st, o.no_wait)) || (rc = cli_model_open(c, st, false, &m))) {
+  if (rc || (rc = cli_scan_lock(st, o.no_wait)) || (rc = cli_model_open(c, st, false, false, &m))) {
     trove_store_close(st);
     return rc;
   }
@@ -97,7 +97,7 @@ int cmd_reprocess(const cli *c, int argc, char **argv) {
   trove_store *st = NULL;
   cli_model m = {0};
   int rc = cli_open(c, &st);
-  if (rc || (rc = cli_scan_lock(st, no_wait)) || (rc = cli_model_open(c, st, false, &m))) {
+  if (rc || (rc = cli_scan_lock(st, no_wait)) || (rc = cli_model_open(c, st, false, false, &m))) {
     trove_store_close(st);
     return rc;
   }

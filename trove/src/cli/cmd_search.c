@@ -176,7 +176,7 @@ static int open_for_mode(const cli *c, trove_store *st, search_args *a, cli_mode
     a->p.mode = TROVE_SEARCH_KEYWORD;
     return CLI_OK;
   }
-  int rc = cli_model_open(c, st, required, m);
+  int rc = cli_model_open(c, st, required, true, m);
   if (rc == CLI_OK && !m->embedder) {
     fprintf(stderr, "trove: searching by keyword only\n");
     a->p.mode = TROVE_SEARCH_KEYWORD;

@@ -146,7 +146,7 @@ static int source_remove(const cli *c, int argc, char **argv) {
   int rc = cli_open(c, &st);
   /* the scan lock: a scan of the source running meanwhile would report
    * items it stored that the removal then deleted */
-  if (rc || (rc = cli_scan_lock(st, false)) || (rc = cli_model_open(c, st, false, &m))) {
+  if (rc || (rc = cli_scan_lock(st, false)) || (rc = cli_model_open(c, st, false, false, &m))) {
     trove_store_close(st);
     return rc;
   }

@@ -14,7 +14,7 @@ static void print_model(const cli *c) {
   trove_err e = {0};
   if (c->no_model)
     printf("model      none (--no-model)\n");
-  else if (cli_embedder_open(c, &emb, &e))
+  else if (cli_embedder_open(c, NULL, &emb, &e))
     printf("model      unavailable: %s\n", e.msg);
   else
     printf("model      %s, kernel %s\n", trove_embedder_name(emb), trove_embedder_kernel(emb));
