@@ -64,6 +64,8 @@ void trove_search_params_default(trove_search_params *p) {
   p->rrf_k = 60;
   p->w_keyword = 1.0;
   p->w_semantic = 0.6;
+  p->all_words_boost = 1.0;
+  p->no_match_semantic = 1.0;
   p->hub_weight = 0.5;
 }
 
@@ -105,6 +107,7 @@ void trove_search_results_free(trove_search_result *r, size_t n) {
 typedef struct cand {
   int64_t item;
   size_t kw_rank;          /* 0 absent */
+  bool all_words;          /* holds every content word of the query */
   size_t sem[AGG_MAX];     /* ranks of its best passages, ascending */
   size_t n_sem;
   int64_t best_passage;
@@ -118,6 +121,7 @@ typedef struct ctx {
   trove_store *st;
   const trove_search_params *p;
   int64_t source_id; /* 0: any */
+  size_t n_all_words; /* items holding every content word */
   cand *c;
   size_t n, cap;
   trove_err *err;
@@ -195,7 +199,9 @@ static int keyword_list(ctx *x, const search_terms *t) {
     }
     c->kw_rank = ++rank;
     c->hub = h[i].is_link_hub;
+    c->all_words = true;
   }
+  x->n_all_words = nh;
   trove_store_hits_free(h, nh);
   if (t->n < 2 || rank >= x->p->keyword_depth)
     return 0;
@@ -399,6 +405,7 @@ static int cmp_cand(const void *a, const void *b) {
 static void fuse(ctx *x) {
   const trove_search_params *p = x->p;
   double k = p->rrf_k > 0 ? p->rrf_k : 60;
+  double w_sem = p->w_semantic * (x->n_all_words ? 1 : p->no_match_semantic);
   for (size_t i = 0; i < x->n; i++) {
     cand *c = &x->c[i];
     double s = 0, w = 1;
@@ -407,9 +414,9 @@ static void fuse(ctx *x) {
       continue;
     }
     if (c->kw_rank)
-      s += p->w_keyword / (k + (double)c->kw_rank);
+      s += p->w_keyword * (c->all_words ? p->all_words_boost : 1) / (k + (double)c->kw_rank);
     for (size_t j = 0; j < c->n_sem; j++, w *= p->agg_decay)
-      s += p->w_semantic * w / (k + (double)c->sem[j]);
+      s += w_sem * w / (k + (double)c->sem[j]);
     if (c->hub)
       s *= p->hub_weight;
     c->score = s;

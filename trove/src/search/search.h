@@ -60,12 +60,18 @@ typedef struct trove_search_params {
                                1 (the best passage only: measured best) */
   double agg_decay;         /* weight of an item's 2nd, 3rd... passage
                                relative to the one before; default 0.5 */
-  /* fusion: score = w_keyword/(k + keyword rank)
-   *               + w_semantic * sum_j decay^j/(k + rank of passage j),
-   * times hub_weight for link hubs */
+  /* fusion: score = w_keyword * a/(k + keyword rank)
+   *               + w_semantic * b * sum_j decay^j/(k + rank of passage j),
+   * times hub_weight for link hubs, where the query's keyword evidence sets
+   * a and b: a = all_words_boost for an item holding every content word of
+   * the query (1 otherwise), and b = no_match_semantic when no item holds
+   * them all (1 otherwise): trust a full keyword match, lean on meaning
+   * when there is none */
   double rrf_k;             /* default 60 */
   double w_keyword;         /* default 1.0 */
   double w_semantic;        /* default 0.6 */
+  double all_words_boost;   /* default 1.0 (see bench/RESULTS.md) */
+  double no_match_semantic; /* default 1.0 */
   double hub_weight;        /* default 0.5: link hubs' scores are halved */
   bool no_highlight;        /* true: skip the best passage and sentence */
 } trove_search_params;
