@@ -255,20 +255,19 @@ typedef struct bench {
 } bench;
 
 /* Hybrid mode on the fusion grid into b->grid[..][ci], printed as it goes:
- * rrf_k x w_semantic x all_words_boost x no_match_semantic (search.h). */
+ * w_semantic x keyword_margin x cosine_window (search.h). */
 static int sweep(bench *b, size_t ci, const corpus *c, trove_store *st, trove_index *idx,
                  const trove_eval_set *s, trove_err *err) {
-  static const double ks[] = {20, 60}, wsem[] = {0.6, 1.0}, all[] = {1, 2, 4}, weak[] = {1, 2};
+  static const double wsem[] = {0.6, 1.0}, margin[] = {0, 1.3, 2}, window[] = {0, 0.08, 0.15, 0.25};
   for (size_t g = 0; g < N_GRID; g++) {
     trove_search_params p;
     trove_search_params_default(&p);
-    p.rrf_k = ks[g / 12];
-    p.w_semantic = wsem[g / 6 % 2];
-    p.all_words_boost = all[g / 2 % 3];
-    p.no_match_semantic = weak[g % 2];
+    p.w_semantic = wsem[g / 12];
+    p.keyword_margin = margin[g / 4 % 3];
+    p.cosine_window = window[g % 4];
     p.no_highlight = true; /* ranking only: the highlight does not change it */
-    snprintf(b->grid_name[g], sizeof b->grid_name[g], "k%.0f-wsem%.1f-all%.0f-weak%.0f",
-             p.rrf_k, p.w_semantic, p.all_words_boost, p.no_match_semantic);
+    snprintf(b->grid_name[g], sizeof b->grid_name[g], "wsem%.1f-margin%.1f-window%.2f",
+             p.w_semantic, p.keyword_margin, p.cosine_window);
     int rc = trove_eval_run(st, idx, b->emb, s, &p, false, NULL, &b->grid[g][ci], err);
     if (rc || (rc = trove_eval_print_peers(stdout, c->name, b->grid_name[g], &b->grid[g][ci], 1)))
       return rc;

@@ -122,6 +122,8 @@ typedef struct ctx {
   const trove_search_params *p;
   int64_t source_id; /* 0: any */
   size_t n_all_words; /* items holding every content word */
+  double bm25_first, bm25_second; /* the AND list's two best scores */
+  float best_cosine;  /* the nearest passage's */
   cand *c;
   size_t n, cap;
   trove_err *err;
@@ -202,6 +204,8 @@ static int keyword_list(ctx *x, const search_terms *t) {
     c->all_words = true;
   }
   x->n_all_words = nh;
+  x->bm25_first = nh > 0 ? h[0].score : 0;
+  x->bm25_second = nh > 1 ? h[1].score : 0;
   trove_store_hits_free(h, nh);
   if (t->n < 2 || rank >= x->p->keyword_depth)
     return 0;
@@ -253,6 +257,12 @@ static int keyword_list(ctx *x, const search_terms *t) {
 }
 
 /* ---- 2. vector list --------------------------------------------------------- */
+
+/* Whether a passage of this cosine is too far below the query's best to
+ * count (cosine_window; hits come best first, so the best is known). */
+static bool p_window_excludes(const ctx *x, float cosine) {
+  return x->p->cosine_window > 0 && cosine < x->best_cosine - x->p->cosine_window;
+}
 
 /* Applies the filters to a vector candidate, reading its item once. */
 static int check_item(ctx *x, cand *c) {
@@ -337,6 +347,10 @@ static int vector_list(ctx *x, trove_index *idx, const float *qv, size_t dim, in
       c->best_passage = (int64_t)h[i].id;
       c->cosine = h[i].score;
     }
+    if (x->best_cosine < h[i].score)
+      x->best_cosine = h[i].score;
+    if (p_window_excludes(x, h[i].score))
+      continue;
     if (c->n_sem < agg)
       c->sem[c->n_sem++] = i + 1;
   }
@@ -419,6 +433,9 @@ static void fuse(ctx *x) {
       s += w_sem * w / (k + (double)c->sem[j]);
     if (c->hub)
       s *= p->hub_weight;
+    if (p->keyword_margin > 0 && c->all_words && c->kw_rank == 1 &&
+        (x->bm25_second <= 0 || x->bm25_first >= p->keyword_margin * x->bm25_second))
+      s += 1; /* above any fused score: each term is below 1 / k */
     c->score = s;
   }
   if (x->n)
