@@ -20,7 +20,7 @@ static const char usage[] =
     "  search QUERY [--mode hybrid|semantic|keyword] [-n N] [-s SOURCE]\n"
     "         [-t local|web|bookmark] [--json]\n"
     "  search --like ID [...]   items similar to item ID\n"
-    "  print ID [--raw] | hide ID | unhide ID | stats\n"
+    "  print ID [--raw [--force]] | hide ID | unhide ID | stats\n"
     "The database is --db PATH, else $TROVE_DB, else $XDG_DATA_HOME/trove/trove.db.\n"
     "The model is --model DIR, else $TROVE_MODEL, else the folder `make` fetched it to;\n"
     "its vector index is kept beside the database (DB.MODEL.hnsw). --kernel (or\n"

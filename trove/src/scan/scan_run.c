@@ -251,18 +251,19 @@ void trove__scan_count_embedded(const scan_ctx *c, trove_scan_report *rep) {
 }
 
 void trove_scan_report_print(const trove_scan_report *rep, const char *what, FILE *out) {
-  fprintf(out, "%s: %lld seen, %lld new, %lld changed, %lld unchanged, %lld skipped (%lld failed), "
-               "%lld deleted in %.2f s\n",
-          what, (long long)rep->seen, (long long)rep->added, (long long)rep->changed,
-          (long long)rep->unchanged, (long long)rep->skipped, (long long)rep->failed,
-          (long long)rep->deleted, rep->seconds);
+  /* what and the unread path name a source and a file: escaped (core.h) */
+  trove_term_line(out, "%s: %lld seen, %lld new, %lld changed, %lld unchanged, %lld skipped "
+                  "(%lld failed), %lld deleted in %.2f s", what, (long long)rep->seen,
+                  (long long)rep->added, (long long)rep->changed, (long long)rep->unchanged,
+                  (long long)rep->skipped, (long long)rep->failed, (long long)rep->deleted,
+                  rep->seconds);
   if (rep->kept_empty)
     fprintf(out, "  the source yielded nothing, so its %lld items were kept (an unmounted drive?); "
             "scan again with --force to delete them\n", (long long)rep->kept_empty);
   if (rep->unread)
-    fprintf(out, "  kept %lld items at or under %lld paths that could not be read (first: %s); "
-            "check their permissions\n", (long long)rep->kept, (long long)rep->unread,
-            rep->unread_path);
+    trove_term_line(out, "  kept %lld items at or under %lld paths that could not be read "
+                    "(first: %s); check their permissions", (long long)rep->kept,
+                    (long long)rep->unread, rep->unread_path);
   if (rep->embedded)
     fprintf(out, "  embedded %lld items: %lld passages in %.1f s of the embed stage (%.0f "
             "passages/s)\n", (long long)rep->embedded, (long long)rep->passages,
