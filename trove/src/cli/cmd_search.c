@@ -172,7 +172,10 @@ static void print_text(const trove_search_result *r, size_t n, bool tty) {
 /* ---- the command ----------------------------------------------------------- */
 
 /* Opens what the mode needs: nothing for keyword; the model for the others,
- * hybrid falling back to keyword (with a warning) when it is missing. */
+ * hybrid falling back to keyword (with a warning) when it is missing. An
+ * index the open had to build (missing or damaged file) or catch up is
+ * saved, so the next search loads it; when it cannot be, a warning says a
+ * scan fixes it. */
 static int open_for_mode(const cli *c, trove_store *st, search_args *a, cli_model *m) {
   if (a->p.mode == TROVE_SEARCH_KEYWORD)
     return CLI_OK;
@@ -186,6 +189,9 @@ static int open_for_mode(const cli *c, trove_store *st, search_args *a, cli_mode
     fprintf(stderr, "trove: searching by keyword only\n");
     a->p.mode = TROVE_SEARCH_KEYWORD;
   }
+  trove_err e = {0};
+  if (rc == CLI_OK && m->vectors && trove_vectors_try_save(m->vectors, st, &e))
+    trove_term_line(stderr, "trove: warning: %s", e.msg); /* the search still runs */
   return rc;
 }
 
