@@ -382,6 +382,10 @@ int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err 
   } else {
     rc = trove_store_default_path(&st->path, err);
   }
+  struct stat sb;
+  if (rc == 0 && stat(st->path, &sb) == 0 && S_ISDIR(sb.st_mode))
+    rc = trove_err_set(err, TROVE_EINVAL, "database path %s is a directory; give a file, "
+                       "e.g. %s/trove.db", st->path, st->path);
   if (rc || (rc = make_parent_dirs(st->path, err)))
     goto out_free;
   int src = sqlite3_open_v2(st->path, &st->db,

@@ -179,6 +179,17 @@ static void store_open_foreign_db_changes_nothing(void) {
   fx_done(&f);
 }
 
+static void store_open_a_directory_says_so(void) {
+  fx f;
+  fx_init(&f);
+  trove_store *st = NULL;
+  trove_err e = {0};
+  trove_store_opts o = {.path = f.dir};
+  CHECK(trove_store_open(&o, &st, &e) == TROVE_EINVAL && !st);
+  CHECK(strstr(e.msg, "is a directory") && strstr(e.msg, "trove.db"));
+  fx_done(&f);
+}
+
 static void store_open_newer_schema_is_unsupported(void) {
   fx f;
   fx_init(&f);
@@ -471,6 +482,7 @@ int main(void) {
   RUN(store_open_scribbled_db_is_corrupt);
   RUN(store_open_foreign_db_is_unsupported);
   RUN(store_open_foreign_db_changes_nothing);
+  RUN(store_open_a_directory_says_so);
   RUN(store_open_newer_schema_is_unsupported);
   RUN(store_open_without_wal_is_refused);
   RUN(store_open_readonly_dir_or_file_fails_with_eio);
