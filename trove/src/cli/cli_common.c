@@ -1,6 +1,8 @@
 /* cli_common.c: the helpers every command uses: opening the database named
  * by --db / $TROVE_DB (or only an existing one), printing an error as one
- * line, usage errors, --help and id parsing. */
+ * line, usage errors, --help and id parsing. Messages go through
+ * trove_term_line (core.h): they name files and pages, whose names can hold
+ * terminal controls. */
 #include "cli.h"
 
 #include <errno.h>
@@ -21,7 +23,7 @@ int cli_scan_lock(trove_store *st, bool no_wait) {
   trove_err e = {0};
   int rc = trove_store_scan_lock(st, !no_wait, stderr, &e);
   if (rc == TROVE_EBUSY) {
-    fprintf(stderr, "trove: %s (or run without --no-wait to wait for it)\n", e.msg);
+    trove_term_line(stderr, "trove: %s (or run without --no-wait to wait for it)", e.msg);
     return CLI_BUSY;
   }
   return rc ? cli_fail(&e, rc) : CLI_OK;
@@ -48,7 +50,7 @@ int cli_open_existing(const cli *c, trove_store **out) {
 }
 
 int cli_fail(const trove_err *e, int code) {
-  fprintf(stderr, "trove: %s\n", e && e->msg[0] ? e->msg : trove_strerror(code));
+  trove_term_line(stderr, "trove: %s", e && e->msg[0] ? e->msg : trove_strerror(code));
   return CLI_ERR;
 }
 
@@ -56,9 +58,9 @@ int cli_usage_error(const char *usage, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   fputs("trove: ", stderr);
-  vfprintf(stderr, fmt, ap);
+  trove_term_vline(stderr, fmt, ap); /* the arguments a script passed may be file names */
   va_end(ap);
-  fprintf(stderr, "\nusage: %s\n", usage);
+  fprintf(stderr, "usage: %s\n", usage);
   return CLI_USAGE;
 }
 

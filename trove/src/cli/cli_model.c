@@ -40,8 +40,9 @@ int cli_model_open(const cli *c, trove_store *st, bool required, bool for_querie
                                        "needs the model")
                        : cli_embedder_open(c, for_queries ? "fp32" : NULL, &m->embedder, &e);
   if (rc && !required && !c->kernel) { /* a path asked for by name is never skipped */
-    fprintf(stderr, "trove: warning: %s\ntrove: indexing for keyword search only; a later scan "
-            "with the model embeds what this one stored\n", e.msg);
+    trove_term_line(stderr, "trove: warning: %s", e.msg);
+    fputs("trove: indexing for keyword search only; a later scan with the model embeds what "
+          "this one stored\n", stderr);
     return CLI_OK;
   }
   if (rc)
@@ -54,9 +55,10 @@ int cli_model_open(const cli *c, trove_store *st, bool required, bool for_querie
     cli_model_close(m);
     return cli_fail(&e, rc);
   }
-  if (c->verbose)
-    fprintf(stderr, "trove: model %s, kernel %s\ntrove: vector index: %s\n",
-            trove_embedder_name(m->embedder), trove_embedder_kernel(m->embedder),
-            trove_vectors_note(m->vectors));
+  if (c->verbose) {
+    trove_term_line(stderr, "trove: model %s, kernel %s", trove_embedder_name(m->embedder),
+                    trove_embedder_kernel(m->embedder));
+    trove_term_line(stderr, "trove: vector index: %s", trove_vectors_note(m->vectors));
+  }
   return CLI_OK;
 }

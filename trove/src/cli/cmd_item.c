@@ -1,33 +1,60 @@
-/* cmd_item.c: commands on one item by id: `trove print ID [--raw]` (its
- * fields and text, or the raw content as stored) and `trove hide|unhide ID`
- * (search skips hidden items; scans keep them hidden). */
+/* cmd_item.c: commands on one item by id: `trove print ID [--raw [--force]]`
+ * (its fields and text, or the raw content as stored) and `trove
+ * hide|unhide ID` (search skips hidden items; scans keep them hidden).
+ * Fields and text are escaped for the terminal (trove_term_*, core.h); raw
+ * content is written byte for byte, so it goes to a terminal only with
+ * --force: a stored page can hold escape sequences that act on it. */
 #include "cli.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-static const char usage_print[] = "trove print ID [--raw]";
+static const char usage_print[] =
+    "trove print ID [--raw [--force]]\n"
+    "  --raw:   the content as stored, byte for byte (to a file or a pipe)\n"
+    "  --force: write --raw content to a terminal too, escape sequences and all";
 static const char usage_hide[] = "trove hide ID | trove unhide ID";
 
 static void field(const char *name, const char *v) {
   if (v && v[0])
-    printf("%-12s %s\n", name, v);
+    trove_term_line(stdout, "%-12s %s", name, v);
+}
+
+/* Writes the item's raw content to stdout, unless stdout is a terminal and
+ * !force. CLI_OK or CLI_ERR, the reason printed. */
+static int print_raw(const trove_store_item *it, bool force) {
+  if (!it->raw) {
+    fprintf(stderr, "trove: item %lld has no stored raw content\n", (long long)it->id);
+    return CLI_ERR;
+  }
+  if (!force && isatty(STDOUT_FILENO)) {
+    fprintf(stderr, "trove: item %lld's raw content may hold sequences that act on the "
+            "terminal; redirect it to a file or a pager, or add --force\n", (long long)it->id);
+    return CLI_ERR;
+  }
+  fwrite(it->raw, 1, it->raw_len, stdout);
+  return CLI_OK;
 }
 
 int cmd_print(const cli *c, int argc, char **argv) {
   if (cli_wants_help(argc, argv, usage_print))
     return CLI_OK;
-  bool raw = false;
+  bool raw = false, force = false;
   const char *ids = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--raw") == 0)
       raw = true;
+    else if (strcmp(argv[i], "--force") == 0)
+      force = true;
     else if (ids || argv[i][0] == '-')
       return cli_usage_error(usage_print, "unexpected argument \"%s\"", argv[i]);
     else
       ids = argv[i];
   }
   int64_t id = 0;
+  if (force && !raw)
+    return cli_usage_error(usage_print, "--force goes with --raw");
   if (!cli_parse_id(ids, &id))
     return cli_usage_error(usage_print, "print needs an item ID (a positive number; see trove search)");
   trove_store *st = NULL;
@@ -38,10 +65,7 @@ int cmd_print(const cli *c, int argc, char **argv) {
   if (trc) {
     rc = cli_fail(&e, trc);
   } else if (rc == CLI_OK && raw) {
-    if (!it.raw)
-      rc = (fprintf(stderr, "trove: item %lld has no stored raw content\n", (long long)id), CLI_ERR);
-    else
-      fwrite(it.raw, 1, it.raw_len, stdout);
+    rc = print_raw(&it, force);
   } else if (rc == CLI_OK) {
     printf("%-12s %lld\n", "id", (long long)it.id);
     field("title", it.title);
@@ -54,7 +78,10 @@ int cmd_print(const cli *c, int argc, char **argv) {
     field("error", it.error);
     if (it.hidden_at)
       printf("%-12s yes\n", "hidden");
-    printf("\n%s\n", it.text ? it.text : "");
+    putchar('\n');
+    if (it.text)
+      trove_term_write(stdout, it.text, strlen(it.text), TROVE_TERM_TEXT);
+    putchar('\n');
   }
   trove_store_item_clear(&it);
   trove_store_close(st);

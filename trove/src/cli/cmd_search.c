@@ -2,7 +2,8 @@
  * [--like ID] [-n N] [-s SOURCE] [-t TYPE] [--json]`, a driver of the ranker
  * (search.h). Text output gives each item's rank, title, source, path or
  * URL, and its best passage with the best sentence marked (ANSI bold on a
- * TTY, [brackets] elsewhere); --json prints one JSON array for scripts.
+ * TTY, [brackets] elsewhere), every stored string escaped for the terminal
+ * (trove_term_*, core.h); --json prints one JSON array for scripts.
  * Hybrid is the default; when the model cannot be opened it falls back to
  * keyword search with a warning, while semantic search and --like fail. */
 #include "cli.h"
@@ -111,16 +112,19 @@ static int print_json(const trove_search_result *r, size_t n) {
   return rc ? cli_fail(NULL, rc) : CLI_OK;
 }
 
-/* Writes s[from, to) on one line: every run of whitespace becomes a space. */
+static bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
+
+/* Writes s[from, to) on one line, escaped: every run of whitespace becomes
+ * a space. */
 static void put_flat(const char *s, size_t from, size_t to) {
-  bool space = false;
-  for (size_t i = from; i < to; i++) {
-    bool ws = s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r';
-    if (ws && !space)
+  for (size_t i = from, run; i < to; i += run) {
+    run = 0;
+    while (i + run < to && is_space(s[i + run]) == is_space(s[i]))
+      run++;
+    if (is_space(s[i]))
       putchar(' ');
-    else if (!ws)
-      putchar(s[i]);
-    space = ws;
+    else
+      trove_term_write(stdout, s + i, run, TROVE_TERM_LINE);
   }
 }
 
@@ -152,11 +156,12 @@ static void put_passage(const trove_search_result *r, const char *open, const ch
 
 static void print_text(const trove_search_result *r, size_t n, bool tty) {
   for (size_t i = 0; i < n; i++) {
-    printf("%2zu. %s  [%s%s]\n", i + 1, r[i].title && r[i].title[0] ? r[i].title : "(untitled)",
-           r[i].source ? r[i].source : "", r[i].is_link_hub ? ", index page" : "");
-    printf("    %s  (id %lld)\n", r[i].external_id, (long long)r[i].item_id);
+    trove_term_line(stdout, "%2zu. %s  [%s%s]", i + 1,
+                    r[i].title && r[i].title[0] ? r[i].title : "(untitled)",
+                    r[i].source ? r[i].source : "", r[i].is_link_hub ? ", index page" : "");
+    trove_term_line(stdout, "    %s  (id %lld)", r[i].external_id, (long long)r[i].item_id);
     if (r[i].heading && r[i].heading[0])
-      printf("    § %s\n", r[i].heading);
+      trove_term_line(stdout, "    § %s", r[i].heading);
     if (r[i].passage && r[i].passage[0])
       put_passage(&r[i], tty ? "\033[1m" : "[", tty ? "\033[0m" : "]");
   }
@@ -167,7 +172,10 @@ static void print_text(const trove_search_result *r, size_t n, bool tty) {
 /* ---- the command ----------------------------------------------------------- */
 
 /* Opens what the mode needs: nothing for keyword; the model for the others,
- * hybrid falling back to keyword (with a warning) when it is missing. */
+ * hybrid falling back to keyword (with a warning) when it is missing. An
+ * index the open had to build (missing or damaged file) or catch up is
+ * saved, so the next search loads it; when it cannot be, a warning says a
+ * scan fixes it. */
 static int open_for_mode(const cli *c, trove_store *st, search_args *a, cli_model *m) {
   if (a->p.mode == TROVE_SEARCH_KEYWORD)
     return CLI_OK;
@@ -181,6 +189,9 @@ static int open_for_mode(const cli *c, trove_store *st, search_args *a, cli_mode
     fprintf(stderr, "trove: searching by keyword only\n");
     a->p.mode = TROVE_SEARCH_KEYWORD;
   }
+  trove_err e = {0};
+  if (rc == CLI_OK && m->vectors && trove_vectors_try_save(m->vectors, st, &e))
+    trove_term_line(stderr, "trove: warning: %s", e.msg); /* the search still runs */
   return rc;
 }
 

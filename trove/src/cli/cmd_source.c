@@ -64,8 +64,8 @@ static int source_add(const cli *c, int argc, char **argv) {
   }
   struct stat sb;
   if (!realpath(argv[3], abs) || stat(abs, &sb) != 0) {
-    fprintf(stderr, "trove: %s does not exist; give the %s to index\n", argv[3],
-            strcmp(type, "fs") == 0 ? "directory" : "browser profile directory");
+    trove_term_line(stderr, "trove: %s does not exist; give the %s to index", argv[3],
+                    strcmp(type, "fs") == 0 ? "directory" : "browser profile directory");
     trove_free(config);
     return CLI_ERR;
   }
@@ -76,7 +76,7 @@ static int source_add(const cli *c, int argc, char **argv) {
     int trc = trove_store_source_add(st, name, type, abs, config, &id, &e);
     rc = trc ? cli_fail(&e, trc) : CLI_OK;
     if (trc == 0)
-      printf("added source %s (%s) at %s\n", name, type, abs);
+      trove_term_line(stdout, "added source %s (%s) at %s", name, type, abs);
   }
   trove_store_close(st);
   trove_free(config);
@@ -106,10 +106,11 @@ static int source_list(const cli *c, int argc, char **argv) {
     struct tm tm;
     if (t && localtime_r(&t, &tm))
       strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
-    printf("%-16s %-18s %-8s %8lld items  last scan %s  %s\n", v[i].name, v[i].type,
-           status_name(v[i].status), (long long)v[i].scanned, when, v[i].location);
+    trove_term_line(stdout, "%-16s %-18s %-8s %8lld items  last scan %s  %s", v[i].name,
+                    v[i].type, status_name(v[i].status), (long long)v[i].scanned, when,
+                    v[i].location);
     if (v[i].status_msg && v[i].status_msg[0])
-      printf("%16s last error: %s\n", "", v[i].status_msg);
+      trove_term_line(stdout, "%16s last error: %s", "", v[i].status_msg);
   }
   if (rc == CLI_OK && n == 0)
     printf("no sources; add one with: trove source add NAME fs DIRECTORY\n");
@@ -154,7 +155,7 @@ static int source_remove(const cli *c, int argc, char **argv) {
   if (trc)
     rc = cli_fail(&e, trc);
   else
-    printf("removed source %s\n", argv[1]);
+    trove_term_line(stdout, "removed source %s", argv[1]);
   cli_model_close(&m);
   trove_store_close(st);
   return rc;

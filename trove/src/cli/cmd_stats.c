@@ -15,9 +15,10 @@ static void print_model(const cli *c) {
   if (c->no_model)
     printf("model      none (--no-model)\n");
   else if (cli_embedder_open(c, NULL, &emb, &e))
-    printf("model      unavailable: %s\n", e.msg);
+    trove_term_line(stdout, "model      unavailable: %s", e.msg);
   else
-    printf("model      %s, kernel %s\n", trove_embedder_name(emb), trove_embedder_kernel(emb));
+    trove_term_line(stdout, "model      %s, kernel %s", trove_embedder_name(emb),
+                    trove_embedder_kernel(emb));
   trove_embedder_close(emb);
 }
 
@@ -34,15 +35,18 @@ int cmd_stats(const cli *c, int argc, char **argv) {
   if (trc)
     rc = cli_fail(&e, trc);
   if (rc == CLI_OK) {
-    printf("database   %s (%.1f MB)\n", trove_store_path(st), (double)s.db_bytes / 1e6);
+    trove_term_line(stdout, "database   %s (%.1f MB)", trove_store_path(st),
+                    (double)s.db_bytes / 1e6);
     printf("items      %lld\npassages   %lld\nvectors    %lld\n", (long long)s.items,
            (long long)s.passages, (long long)s.vectors);
     for (size_t i = 0; i < s.n_sources; i++)
-      printf("source %-16s %lld items, %lld hidden, %lld skipped, %lld passages\n",
-             s.sources[i].name, (long long)s.sources[i].items, (long long)s.sources[i].hidden,
-             (long long)s.sources[i].skipped, (long long)s.sources[i].passages);
+      trove_term_line(stdout, "source %-16s %lld items, %lld hidden, %lld skipped, %lld passages",
+                      s.sources[i].name, (long long)s.sources[i].items,
+                      (long long)s.sources[i].hidden, (long long)s.sources[i].skipped,
+                      (long long)s.sources[i].passages);
     for (size_t i = 0; i < s.n_reasons; i++)
-      printf("skipped %-15s %lld\n", s.reasons[i].reason, (long long)s.reasons[i].count);
+      trove_term_line(stdout, "skipped %-15s %lld", s.reasons[i].reason,
+                      (long long)s.reasons[i].count);
     print_model(c);
   }
   trove_store_stats_clear(&s);

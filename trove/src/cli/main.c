@@ -20,7 +20,7 @@ static const char usage[] =
     "  search QUERY [--mode hybrid|semantic|keyword] [-n N] [-s SOURCE]\n"
     "         [-t local|web|bookmark] [--json]\n"
     "  search --like ID [...]   items similar to item ID\n"
-    "  print ID [--raw] | hide ID | unhide ID | stats\n"
+    "  print ID [--raw [--force]] | hide ID | unhide ID | stats\n"
     "  eval QUERIES [--mode M]... [--json]\n"
     "                           search quality on this database: recall@10, MRR@10 and\n"
     "                           nDCG@10 per mode and kind of query, and latency\n"

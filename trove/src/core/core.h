@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* ---- error codes -------------------------------------------------------- */
 
@@ -94,8 +95,39 @@ size_t trove_online_cpus(void);
  * becomes U+FFFD. */
 size_t trove_utf8_encode(uint32_t cp, char out[4]);
 
+/* The length (1-4) of the valid UTF-8 sequence at s[0..n), or 0 when it
+ * is invalid or cut short (overlong forms, surrogates and values past
+ * U+10FFFF are invalid). An ASCII byte, NUL included, is 1. */
+size_t trove_utf8_seq(const char *s, size_t n);
+
 /* Whether id is in v[0..n), which is sorted ascending (binary search). */
 bool trove_ids_contain(const int64_t *v, size_t n, int64_t id);
+
+/* ---- terminal output (term.c) ------------------------------------------- */
+
+/* Every string trove writes for a person to read (names, titles, paths,
+ * page text, error messages) goes through these, because any of them can
+ * come from a hostile file name, page or browser profile: a raw ESC or C1
+ * control could retitle the window, clear the screen or fake output. Each
+ * C0 control (but the kept ones below), DEL, C1 control (U+0080..U+009F)
+ * and byte that is not valid UTF-8 is written as a visible \xHH per byte
+ * (ESC as \x1b); everything else, valid UTF-8 included, as it is. */
+typedef enum trove_term_mode {
+  TROVE_TERM_LINE = 0, /* one line: \n, \r and \t are escaped too */
+  TROVE_TERM_TEXT = 1, /* running text: \n, \t and \r before \n are kept */
+} trove_term_mode;
+
+/* Writes s[0..n) to f escaped as above. Any thread (stdio locks f); never
+ * allocates. Write errors are left in ferror(f). */
+void trove_term_write(FILE *f, const char *s, size_t n, trove_term_mode mode);
+
+/* Formats like fprintf, writes the result escaped as TROVE_TERM_LINE, then
+ * one '\n': one line of output whatever the arguments hold. The format's
+ * own text is escaped too, so it must not carry control codes. Never fails
+ * for memory: an output longer than 4 KB that cannot get a buffer is cut,
+ * ending in "...". Any thread. */
+void trove_term_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void trove_term_vline(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* ---- allocation --------------------------------------------------------- */
 

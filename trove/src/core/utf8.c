@@ -1,7 +1,9 @@
-/* utf8.c: encoding one code point as UTF-8, and finding an id in a sorted
- * list: small pieces several modules need (the JSON parser's \u escapes,
- * the legacy-charset converter, YAML front matter; the search's and the
- * vector sync's id filters), kept here so each is written once. */
+/* utf8.c: encoding one code point as UTF-8, measuring one valid sequence,
+ * and finding an id in a sorted list: small pieces several modules need
+ * (the JSON parser's \u escapes, the legacy-charset converter, YAML front
+ * matter; UTF-8 validation, JSON quoting and terminal escaping; the
+ * search's and the vector sync's id filters), kept here so each is written
+ * once. */
 #include "core.h"
 
 size_t trove_utf8_encode(uint32_t cp, char out[4]) {
@@ -23,6 +25,35 @@ size_t trove_utf8_encode(uint32_t cp, char out[4]) {
   out[0] = (char)(0xF0 | cp >> 18), out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
   out[2] = (char)(0x80 | (cp >> 6 & 0x3F)), out[3] = (char)(0x80 | (cp & 0x3F));
   return 4;
+}
+
+size_t trove_utf8_seq(const char *str, size_t n) {
+  const unsigned char *s = (const unsigned char *)str;
+  if (n == 0)
+    return 0;
+  if (s[0] < 0x80)
+    return 1;
+  size_t need;
+  unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+  if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+    need = 1;
+  } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+    need = 2;
+    lo = s[0] == 0xE0 ? 0xA0 : lo; /* no overlong forms */
+    hi = s[0] == 0xED ? 0x9F : hi; /* no surrogates */
+  } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+    need = 3;
+    lo = s[0] == 0xF0 ? 0x90 : lo;
+    hi = s[0] == 0xF4 ? 0x8F : hi; /* nothing past U+10FFFF */
+  } else {
+    return 0; /* a continuation byte, an overlong lead (C0, C1) or F5..FF */
+  }
+  if (n <= need || s[1] < lo || s[1] > hi)
+    return 0;
+  for (size_t k = 2; k <= need; k++)
+    if ((s[k] & 0xC0) != 0x80)
+      return 0;
+  return need + 1;
 }
 
 bool trove_ids_contain(const int64_t *v, size_t n, int64_t id) {

@@ -14,10 +14,16 @@
  *   article there (c-api/descriptor) has a share of 0.42 and density 0.24.
  *   Its text is the whole page's, uncleaned, so keyword search still finds
  *   it; search demotes it.
- * - no article when what would be written holds under 100 bytes outside
- *   headings: a login form (dropped), a gallery (its figures cleaned away),
- *   a script-only page. Short real pages (a package's three-line intro) stay
- *   articles.
+ * - when what would be written holds under 100 bytes outside headings, the
+ *   page is short: a note, a login form, a gallery, a script-only page. It
+ *   is an article, the body's visible text, when it holds a sentence of its
+ *   own: a paragraph (<p>, or text straight in the body or a <div>) of at
+ *   least 3 words outside links, under half of it link text. Otherwise it
+ *   has no article: forms, navigation, scripts and styles are already
+ *   dropped (dom.c), and what is left of a login page or a gallery is
+ *   headings, captions, link text and two-word lines ("New here?"). The
+ *   words are counted rather than bytes so a one-line note ("zanzibar
+ *   password hint") is kept.
  * - an article otherwise. When the chosen part holds under 500 characters of
  *   prose but the page holds more than twice that, the whole page is
  *   rendered instead (a page the scorer misread).
@@ -28,7 +34,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum { HUB_MIN_LINKS = 8, PROSE_MIN_BYTES = 100, PROSE_FALLBACK = 500 };
+enum { HUB_MIN_LINKS = 8, PROSE_MIN_BYTES = 100, PROSE_FALLBACK = 500, SENTENCE_MIN_WORDS = 3 };
 static const double HUB_MIN_DENSITY = 0.5, HUB_MIN_ENTRY_SHARE = 0.5;
 
 /* ---- nesting estimate ------------------------------------------------------- */
@@ -196,6 +202,54 @@ static size_t prose_bytes(const xout *o) {
   return n;
 }
 
+/* Words (runs of non-space bytes) of text node x. */
+static int text_words(const xnode *x) {
+  const char *t = x->g->v.text.text;
+  int words = 0;
+  for (bool in = false; t && *t; t++) {
+    bool space = *t == ' ' || *t == '\n' || *t == '\t' || *t == '\r' || *t == '\f';
+    words += !space && !in;
+    in = !space;
+  }
+  return words;
+}
+
+/* Words outside links in the text under element i; only its direct text
+ * children when own_only (the text straight in a <div> or the body). */
+static int prose_words(const xdom *d, int i, bool own_only) {
+  int words = 0;
+  for (int k = i + 1; k < d->n[i].end;) {
+    const xnode *x = &d->n[k];
+    if (x->drop || (own_only && x->kind == XN_ELEM)) {
+      k = x->end;
+      continue;
+    }
+    if (x->kind == XN_TEXT && !x->in_link && x->g->type == GUMBO_NODE_TEXT)
+      words += text_words(x);
+    k++;
+  }
+  return words;
+}
+
+/* Whether the body holds a sentence of its own (see the top of the file). */
+static bool has_sentence(const xdom *d) {
+  const xnode *body = &d->n[d->body];
+  for (int i = d->body; i < body->end;) {
+    const xnode *x = &d->n[i];
+    if (x->drop) {
+      i = x->end;
+      continue;
+    }
+    bool para = x->tag == GUMBO_TAG_P;
+    bool holder = x->tag == GUMBO_TAG_DIV || x->tag == GUMBO_TAG_BODY;
+    if (x->kind == XN_ELEM && (para || (holder && x->own_chars > 0)) &&
+        x_link_density(d, i) < 0.5 && prose_words(d, i, !para) >= SENTENCE_MIN_WORDS)
+      return true;
+    i++;
+  }
+  return false;
+}
+
 /* Decides the kind of the page and writes its text into o. */
 static int extract_body(xdom *d, trove_doc *doc, xout *o) {
   xpick pick;
@@ -219,8 +273,11 @@ static int extract_body(xdom *d, trove_doc *doc, xout *o) {
     for (int k = 0; k < pick.n_parts && !rc; k++)
       rc = x_render(d, pick.parts[k], true, o);
   if (!rc && prose_bytes(o) < PROSE_MIN_BYTES) {
-    doc->kind = TROVE_DOC_NONE;
     x_out_free(o);
+    if (has_sentence(d))
+      rc = x_render(d, d->body, true, o);
+    else
+      doc->kind = TROVE_DOC_NONE;
   }
 out_free_pick:
   x_pick_free(&pick);

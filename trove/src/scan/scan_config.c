@@ -17,34 +17,31 @@ bool trove_scan_type_known(const char *type) {
   return false;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s) {
-  size_t n = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 0;
-  if (n == 0 || (n == 2 && s[0] < 0xc2))
-    return 0;
-  for (size_t i = 1; i < n; i++)
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-  return trove_utf8_valid((const char *)s, n) ? n : 0;
+/* Whether the character at p (n bytes of UTF-8) is a control that JSON
+ * lets through raw but a terminal would act on: DEL and the C1 controls
+ * U+0080..U+009F (CSI is U+009B). */
+static bool raw_control(const unsigned char *p, size_t n) {
+  return (n == 1 && *p == 0x7F) || (n == 2 && p[0] == 0xC2 && p[1] < 0xA0);
 }
 
 int trove_scan_json_quote(trove_buf *b, const char *s) {
   int rc = trove_buf_putc(b, '"');
   const unsigned char *p = (const unsigned char *)(s ? s : "");
-  while (rc == 0 && *p) {
-    size_t n = utf8_seq(p);
+  size_t left = strlen((const char *)p);
+  while (rc == 0 && left) {
+    size_t n = trove_utf8_seq((const char *)p, left);
     if (*p == '"' || *p == '\\') {
       char esc[3] = {'\\', (char)*p, 0};
       rc = trove_buf_puts(b, esc);
-    } else if (*p < 0x20) {
-      rc = trove_buf_printf(b, "\\u%04x", *p);
+    } else if (*p < 0x20 || raw_control(p, n)) {
+      rc = trove_buf_printf(b, "\\u%04x", n == 2 ? p[1] : *p);
     } else if (n == 0) {
       rc = trove_buf_puts(b, "\\ufffd"); /* an invalid byte */
-      n = 1;
     } else {
       rc = trove_buf_append(b, p, n);
     }
     p += n ? n : 1;
+    left -= n ? n : 1;
   }
   return rc ? rc : trove_buf_putc(b, '"');
 }

@@ -92,6 +92,7 @@ typedef struct scan_ctx {
   trove_store *reader; /* used by the match stage only */
   int64_t source_id, version;
   const char *type, *location, *config;
+  char *copies;         /* "<db>.copies": where browser databases are copied */
   bool force;
   const trove_embedder *embedder; /* NULL: no embedding (keyword search only) */
   trove_vectors *vectors;         /* with embedder: the index kept in step */

@@ -44,10 +44,11 @@ void scan_progress_fn(const sl_stage_stats *s, size_t n, double elapsed, void *a
     if (ioctl(fileno(p->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && ws.ws_col < sizeof line &&
         used >= ws.ws_col)
       line[ws.ws_col - 1] = 0;
-    fprintf(p->out, "\r\033[K%s", line);
+    fputs("\r\033[K", p->out);
+    trove_term_write(p->out, line, strlen(line), TROVE_TERM_LINE); /* p->what names a source */
     p->drawn = true;
   } else {
-    fprintf(p->out, "%s\n", line);
+    trove_term_line(p->out, "%s", line);
   }
   fflush(p->out);
 }

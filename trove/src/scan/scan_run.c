@@ -9,6 +9,7 @@
  * Also the report printer shared with reprocess. */
 #include "scan.h"
 #include "scan_int.h"
+#include "sources.h" /* the browser copy directory */
 #include "store.h"
 #include "vectors.h"
 
@@ -169,6 +170,14 @@ static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err)
   return rc;
 }
 
+/* Names the database's copy directory into c and removes what an
+ * interrupted scan left in it: a copy of a person's browser history. The
+ * scan lock is held, so no other scan is reading a copy there. */
+static int copies_clean(scan_ctx *c, trove_store *st, trove_err *err) {
+  int rc = trove_source_copy_dir(trove_store_path(st), &c->copies, err);
+  return rc ? rc : trove_source_copies_remove(c->copies, err);
+}
+
 static int open_reader(trove_store *st, trove_store **reader, trove_err *err) {
   trove_store_opts ro = {.path = trove_store_path(st)};
   return trove_store_open(&ro, reader, err);
@@ -189,7 +198,7 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
   if (rc)
     return trove_err_set(err, rc, "%s", e.msg);
   pthread_mutex_init(&c.lock, NULL);
-  if ((rc = trove__scan_embedding(&c, opts, &e)) ||
+  if ((rc = trove__scan_embedding(&c, opts, &e)) || (rc = copies_clean(&c, st, &e)) ||
       (rc = trove_store_source_get(st, name, &s, &e)))
     goto out_free;
   c.source_id = s.id, c.type = s.type, c.location = s.location, c.config = s.config;
@@ -218,6 +227,9 @@ out_free:
   for (size_t i = 0; i < c.n_unread; i++)
     trove_free(c.unread[i]);
   trove_free(c.unread);
+  if (c.copies) /* the folder; what cannot go now, the next scan names */
+    trove_source_copies_remove(c.copies, NULL);
+  trove_free(c.copies);
   pthread_mutex_destroy(&c.lock);
   trove_store_scan_unlock(st);
   rep->seconds = now_s() - t0;
@@ -251,18 +263,19 @@ void trove__scan_count_embedded(const scan_ctx *c, trove_scan_report *rep) {
 }
 
 void trove_scan_report_print(const trove_scan_report *rep, const char *what, FILE *out) {
-  fprintf(out, "%s: %lld seen, %lld new, %lld changed, %lld unchanged, %lld skipped (%lld failed), "
-               "%lld deleted in %.2f s\n",
-          what, (long long)rep->seen, (long long)rep->added, (long long)rep->changed,
-          (long long)rep->unchanged, (long long)rep->skipped, (long long)rep->failed,
-          (long long)rep->deleted, rep->seconds);
+  /* what and the unread path name a source and a file: escaped (core.h) */
+  trove_term_line(out, "%s: %lld seen, %lld new, %lld changed, %lld unchanged, %lld skipped "
+                  "(%lld failed), %lld deleted in %.2f s", what, (long long)rep->seen,
+                  (long long)rep->added, (long long)rep->changed, (long long)rep->unchanged,
+                  (long long)rep->skipped, (long long)rep->failed, (long long)rep->deleted,
+                  rep->seconds);
   if (rep->kept_empty)
     fprintf(out, "  the source yielded nothing, so its %lld items were kept (an unmounted drive?); "
             "scan again with --force to delete them\n", (long long)rep->kept_empty);
   if (rep->unread)
-    fprintf(out, "  kept %lld items at or under %lld paths that could not be read (first: %s); "
-            "check their permissions\n", (long long)rep->kept, (long long)rep->unread,
-            rep->unread_path);
+    trove_term_line(out, "  kept %lld items at or under %lld paths that could not be read "
+                    "(first: %s); check their permissions", (long long)rep->kept,
+                    (long long)rep->unread, rep->unread_path);
   if (rep->embedded)
     fprintf(out, "  embedded %lld items: %lld passages in %.1f s of the embed stage (%.0f "
             "passages/s)\n", (long long)rep->embedded, (long long)rep->passages,

@@ -66,12 +66,12 @@ static int open_source(scan_ctx *c, trove_source **src, trove_err *err) {
     return rc;
   }
   if (strcmp(c->type, "chromium-history") == 0)
-    return trove_source_open_chromium_history(c->location, src, err);
+    return trove_source_open_chromium_history(c->location, c->copies, src, err);
   if (strcmp(c->type, "chromium-bookmarks") == 0)
     return trove_source_open_chromium_bookmarks(c->location, src, err);
   if (strcmp(c->type, "firefox") == 0)
     return trove_source_open_firefox(c->location, TROVE_FIREFOX_HISTORY | TROVE_FIREFOX_BOOKMARKS,
-                                     src, err);
+                                     c->copies, src, err);
   return trove_err_set(err, TROVE_EUNSUPPORTED,
                        "unknown source type \"%s\"; use fs, chromium-history, chromium-bookmarks or firefox",
                        c->type);

@@ -6,7 +6,11 @@
  * fresh private directory, with the -wal file when there is one so that
  * recent, not yet checkpointed visits are seen, and the copy is opened
  * read-only. The copy is deleted when the reader is done (browser_db_close),
- * which the readers do before open returns.
+ * which the readers do before open returns. A scan makes its copies inside
+ * "<db>.copies" beside its database, not in /tmp: a copy of a History (a
+ * person's browsing) left there by a kill or Ctrl-C is then found and
+ * removed by the next scan (trove_source_copies_remove), where one in /tmp
+ * stayed for good.
  *
  * This file, chromium.c and firefox.c are the only places with SQL outside
  * trove's storage module: they read the browsers' databases, not trove's.
@@ -17,6 +21,7 @@
  * would need a writable open. */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -118,18 +123,24 @@ static char *suffixed(const char *path, const char *suffix) {
   return s;
 }
 
-/* Copies the database and its -wal into a new private temporary directory. */
-static int make_copy(browser_db *bdb, const char *name, const char *what, trove_err *err) {
+/* Copies the database and its -wal into a new private directory inside
+ * copy_dir (NULL: $TMPDIR or /tmp). */
+static int make_copy(browser_db *bdb, const char *name, const char *what, const char *copy_dir,
+                     trove_err *err) {
   const char *tmp = getenv("TMPDIR");
-  char *tmpl = suffixed(tmp && *tmp ? tmp : "/tmp", "/trove-copy-XXXXXX");
+  const char *parent = copy_dir ? copy_dir : tmp && *tmp ? tmp : "/tmp";
+  if (copy_dir && mkdir(copy_dir, 0700) != 0 && errno != EEXIST)
+    return trove_err_set(err, TROVE_EIO, "cannot create %s to copy %s into: %s; check that the "
+                         "database's folder is writable", copy_dir, bdb->src, strerror(errno));
+  char *tmpl = suffixed(parent, "/trove-copy-XXXXXX");
   if (!tmpl)
     return trove_err_set(err, TROVE_ENOMEM, "out of memory copying %s", bdb->src);
   if (!mkdtemp(tmpl)) {
     int e = errno;
     trove_free(tmpl);
-    return trove_err_set(err, TROVE_EIO,
-                         "cannot create a temporary directory to copy %s: %s; set TMPDIR", bdb->src,
-                         strerror(e));
+    return trove_err_set(err, TROVE_EIO, "cannot create a temporary directory in %s to copy "
+                         "%s: %s; %s", parent, bdb->src, strerror(e),
+                         copy_dir ? "check that the database's folder is writable" : "set TMPDIR");
   }
   bdb->dir = tmpl;
   char *wal_src = NULL, *wal_dst = NULL;
@@ -171,12 +182,12 @@ static int sqlite_fail(browser_db *bdb, int rc, const char *what, trove_err *err
   return trove_err_set(err, TROVE_EDB, "cannot read %s %s: %s", what, bdb->src, msg);
 }
 
-int browser_db_open(const char *location, const char *name, const char *what, browser_db *bdb,
-                    trove_err *err) {
+int browser_db_open(const char *location, const char *name, const char *what,
+                    const char *copy_dir, browser_db *bdb, trove_err *err) {
   memset(bdb, 0, sizeof *bdb);
   int rc = browser_profile_file(location, name, what, &bdb->src, err);
   if (rc == 0)
-    rc = make_copy(bdb, name, what, err);
+    rc = make_copy(bdb, name, what, copy_dir, err);
   if (rc == 0) {
     int s = sqlite3_open_v2(bdb->file, &bdb->db, SQLITE_OPEN_READONLY, NULL);
     if (s != SQLITE_OK)
@@ -251,4 +262,62 @@ void browser_db_close(browser_db *bdb) {
   trove_free(bdb->dir);
   trove_free(bdb->file);
   memset(bdb, 0, sizeof *bdb);
+}
+
+/* ---- the copy directory of a database --------------------------------------- */
+
+int trove_source_copy_dir(const char *db_path, char **out, trove_err *err) {
+  *out = db_path ? suffixed(db_path, ".copies") : NULL;
+  return *out ? 0 : trove_err_set(err, TROVE_ENOMEM, "out of memory naming the copy directory");
+}
+
+/* Empties the directory open at dfd (which this closes), descending at
+ * most depth levels (a copy directory holds one level of them). 0 or an
+ * errno, with the entry that failed in bad. */
+static int empty_dir_at(int dfd, int depth, char *bad, size_t cap) {
+  DIR *d = fdopendir(dfd);
+  if (!d) {
+    int e = errno;
+    close(dfd);
+    return e;
+  }
+  int e = 0;
+  for (struct dirent *de; e == 0 && (errno = 0, de = readdir(d)) != NULL;) {
+    const char *n = de->d_name;
+    if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || unlinkat(dirfd(d), n, 0) == 0)
+      continue;
+    if (errno != EISDIR && errno != EPERM) /* Linux says EISDIR for a directory, POSIX EPERM */
+      e = errno;
+    else if (depth == 0)
+      e = ENOTEMPTY;
+    else {
+      int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      e = sub < 0 ? errno : empty_dir_at(sub, depth - 1, bad, cap);
+      if (e == 0 && unlinkat(dirfd(d), n, AT_REMOVEDIR) != 0)
+        e = errno;
+    }
+    if (e && !bad[0])
+      snprintf(bad, cap, "%s", n);
+  }
+  e = e ? e : errno; /* readdir's own failure */
+  closedir(d);
+  return e;
+}
+
+int trove_source_copies_remove(const char *dir, trove_err *err) {
+  if (!dir)
+    return trove_err_set(err, TROVE_EINVAL, "trove_source_copies_remove: NULL directory");
+  enum { DEPTH = 2 }; /* dir/trove-copy-XXXXXX/History, and one level of slack */
+  char bad[256] = "";
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int e = fd < 0 ? errno : empty_dir_at(fd, DEPTH, bad, sizeof bad);
+  if (fd < 0 && (e == ELOOP || e == ENOTDIR)) /* not ours to descend: a link or a file */
+    e = unlink(dir) == 0 ? 0 : errno;
+  else if (fd >= 0 && e == 0 && rmdir(dir) != 0)
+    e = errno;
+  if (e == 0 || e == ENOENT)
+    return 0;
+  return trove_err_set(err, TROVE_EIO, "cannot remove %s%s%s, browser database copies an "
+                       "interrupted scan left: %s; remove it by hand", dir, bad[0] ? "/" : "",
+                       bad, strerror(e));
 }

@@ -14,7 +14,8 @@
 
 static const char history_sql[] = "SELECT url, title, last_visit_time FROM urls WHERE hidden = 0";
 
-int trove_source_open_chromium_history(const char *location, trove_source **out, trove_err *err) {
+int trove_source_open_chromium_history(const char *location, const char *copy_dir,
+                                       trove_source **out, trove_err *err) {
   if (!out)
     return trove_err_set(err, TROVE_EINVAL, "trove_source_open_chromium_history: NULL output");
   *out = NULL;
@@ -24,7 +25,7 @@ int trove_source_open_chromium_history(const char *location, trove_source **out,
   browser_db bdb;
   weblist l = {0};
   trove_source_stats st = {0};
-  int rc = browser_db_open(location, "History", what, &bdb, err);
+  int rc = browser_db_open(location, "History", what, copy_dir, &bdb, err);
   if (rc)
     return rc;
   rc = browser_db_collect(&bdb, history_sql, what, TROVE_ITEM_WEB, true, &l, &st, err);

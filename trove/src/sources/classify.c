@@ -42,41 +42,9 @@ void trove_skip_count(trove_skip_counts *c, trove_skip s) {
 }
 
 bool trove_utf8_valid(const char *str, size_t n) {
-  const unsigned char *s = (const unsigned char *)str;
-  size_t i = 0;
-  while (i < n) {
-    unsigned c = s[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    size_t need;
-    unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    if (c >= 0xC2 && c <= 0xDF)
-      need = 1;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      need = 2;
-      if (c == 0xE0)
-        lo = 0xA0; /* no overlong forms */
-      if (c == 0xED)
-        hi = 0x9F; /* no surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      need = 3;
-      if (c == 0xF0)
-        lo = 0x90;
-      if (c == 0xF4)
-        hi = 0x8F; /* nothing past U+10FFFF */
-    } else
+  for (size_t i = 0, k; i < n; i += k)
+    if ((k = trove_utf8_seq(str + i, n - i)) == 0)
       return false;
-    if (n - i <= need)
-      return false;
-    if (s[i + 1] < lo || s[i + 1] > hi)
-      return false;
-    for (size_t k = 2; k <= need; k++)
-      if ((s[i + k] & 0xC0) != 0x80)
-        return false;
-    i += need + 1;
-  }
   return true;
 }
 

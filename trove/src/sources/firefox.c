@@ -17,7 +17,8 @@ static const char bookmarks_sql[] =
     "SELECT p.url, b.title, b.dateAdded, p.last_visit_date"
     " FROM moz_bookmarks AS b JOIN moz_places AS p ON p.id = b.fk WHERE b.type = 1";
 
-int trove_source_open_firefox(const char *location, int items, trove_source **out, trove_err *err) {
+int trove_source_open_firefox(const char *location, int items, const char *copy_dir,
+                              trove_source **out, trove_err *err) {
   if (!out)
     return trove_err_set(err, TROVE_EINVAL, "trove_source_open_firefox: NULL output");
   *out = NULL;
@@ -30,7 +31,7 @@ int trove_source_open_firefox(const char *location, int items, trove_source **ou
   browser_db bdb;
   weblist l = {0};
   trove_source_stats st = {0};
-  int rc = browser_db_open(location, "places.sqlite", what, &bdb, err);
+  int rc = browser_db_open(location, "places.sqlite", what, copy_dir, &bdb, err);
   if (rc)
     return rc;
   if (items & TROVE_FIREFOX_HISTORY)

@@ -74,7 +74,7 @@ typedef struct sqlite3_stmt sqlite3_stmt;
 typedef struct browser_db {
   sqlite3 *db;
   char *src;  /* the browser's file, for messages */
-  char *dir;  /* the private temporary directory holding the copy */
+  char *dir;  /* the private directory holding the copy */
   char *file; /* the copy inside it */
 } browser_db;
 
@@ -87,13 +87,14 @@ int browser_profile_file(const char *location, const char *name, const char *wha
                          trove_err *err);
 
 /* Resolves `location` (a profile directory holding `name`, or the file
- * itself), copies the file and its -wal to a private temporary directory
- * and opens the copy read-only. `what` names the source in messages
+ * itself), copies the file and its -wal to a new private directory inside
+ * copy_dir (created 0700 when missing; NULL: $TMPDIR or /tmp) and opens the
+ * copy read-only. `what` names the source in messages
  * ("Chromium history"). Returns 0; TROVE_ENOENT, TROVE_ECORRUPT (0 bytes, or
  * not a SQLite database), TROVE_EIO, TROVE_EDB, TROVE_ENOMEM, with err set.
  * On failure nothing is left behind. */
-int browser_db_open(const char *location, const char *name, const char *what, browser_db *bdb,
-                    trove_err *err);
+int browser_db_open(const char *location, const char *name, const char *what,
+                    const char *copy_dir, browser_db *bdb, trove_err *err);
 
 /* Prepares sql on the copy; on failure maps SQLite's reason: a missing table
  * or column gives TROVE_EUNSUPPORTED ("... is not a <what> database"), a

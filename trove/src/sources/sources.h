@@ -123,19 +123,23 @@ int trove_source_open_fs(const char *dir, const trove_fs_options *opt, trove_sou
 
 /* Opens a Chromium (Chrome, Chromium, Edge, Brave) history source.
  * `location` is a profile directory holding `History`, or the History file
- * itself. The file (and its -wal, when present) is copied to a private
- * temporary directory first, because the browser keeps it locked, and the
- * copy is read read-only and removed before this returns. Keeps http(s) URLs
+ * itself. The file (and its -wal, when present) is copied first, because the
+ * browser keeps it locked, into a new private directory inside copy_dir
+ * (created 0700 when missing; a scan passes the one beside its database,
+ * trove_source_copy_dir, so that a copy a kill left behind is found and
+ * removed by the next scan) or, when copy_dir is NULL, inside $TMPDIR or
+ * /tmp. The copy is read read-only and removed before this returns. Keeps http(s) URLs
  * only, strips #fragments and merges duplicates, keeping the latest visit and
  * the latest non-empty title. Candidates are TROVE_ITEM_WEB.
  * Returns 0; TROVE_EINVAL (NULL or empty argument, or History is not a
  * regular file); TROVE_ENOENT (no such profile directory, or no History in
  * it); TROVE_ECORRUPT (the file is empty, damaged or not a SQLite database);
  * TROVE_EUNSUPPORTED (a database without Chromium's urls table and
- * columns); TROVE_EIO (copying failed, e.g. no space in $TMPDIR); TROVE_EDB
+ * columns); TROVE_EIO (copying failed, e.g. no space in copy_dir); TROVE_EDB
  * (SQLite failed otherwise); TROVE_ENOMEM. On failure *out is NULL. The
  * err message names the file and what to check. */
-int trove_source_open_chromium_history(const char *location, trove_source **out, trove_err *err);
+int trove_source_open_chromium_history(const char *location, const char *copy_dir,
+                                       trove_source **out, trove_err *err);
 
 /* Opens a Chromium bookmarks source: `location` is a profile directory
  * holding `Bookmarks`, or that JSON file itself. Walks every root
@@ -157,14 +161,29 @@ enum {
 
 /* Opens a Firefox source: `location` is a profile directory holding
  * places.sqlite, or that file itself; `items` is a non-zero OR of
- * TROVE_FIREFOX_*. Copies the file (and -wal) first, as for Chromium. History
+ * TROVE_FIREFOX_*. Copies the file (and -wal) into copy_dir first, as for
+ * Chromium. History
  * gives TROVE_ITEM_WEB candidates timed by last_visit_date; bookmarks give
  * TROVE_ITEM_BOOKMARK timed by dateAdded with visited_us from the page. A URL
  * both visited and bookmarked yields the bookmark only (one candidate per
  * URL). URLs as for Chromium. Returns the codes of
  * trove_source_open_chromium_history (TROVE_EUNSUPPORTED: no moz_places /
  * moz_bookmarks tables), and TROVE_EINVAL for a bad `items`. */
-int trove_source_open_firefox(const char *location, int items, trove_source **out, trove_err *err);
+int trove_source_open_firefox(const char *location, int items, const char *copy_dir,
+                              trove_source **out, trove_err *err);
+
+/* The private directory beside database db_path that scans copy browser
+ * databases into, "<db_path>.copies", into *out (the caller's: trove_free).
+ * 0 or TROVE_ENOMEM. */
+int trove_source_copy_dir(const char *db_path, char **out, trove_err *err);
+
+/* Removes copy directory dir and everything in it (the copies of a scan
+ * that was killed or interrupted); never follows a symbolic link, and
+ * removes one that stands at dir itself. For the one scan of a database
+ * that holds its scan lock: a copy being read meanwhile would be lost.
+ * Returns 0 (removed, or there was none) or TROVE_EIO with err naming what
+ * could not be removed and why. */
+int trove_source_copies_remove(const char *dir, trove_err *err);
 
 /* Fills b with the next candidates (up to TROVE_SOURCE_BATCH), first
  * clearing what b held. Returns the number of candidates (> 0), 0 when the

@@ -220,6 +220,11 @@ out_rollback:
   return rc;
 }
 
+int st__check_owner(trove_store *st, trove_err *err) {
+  header h;
+  return check_owner(st, &h, err);
+}
+
 int st__migrate(trove_store *st, trove_err *err) {
   for (;;) {
     header h;

@@ -3,11 +3,14 @@
  * place SQLite's result codes become TROVE_E* codes with a next step.
  *
  * Open order matters: the busy timeout is set first so every later pragma
- * waits for another writer instead of failing; `PRAGMA journal_mode=WAL` is
- * the first read of the file, so a file that is not a database fails there
- * with a clear message; its answer is checked, since SQLite silently keeps
- * another mode where WAL is impossible (perceive's misspelt pragma went
- * unnoticed the same way). Then foreign keys (per connection, off by
+ * waits for another writer instead of failing; the ownership check
+ * (schema.c: trove's application_id, or an empty file) is the first read of
+ * the file, before anything writes to it, so another program's database is
+ * refused untouched and a file that is not a database fails there with a
+ * clear message. `PRAGMA journal_mode=WAL` comes next (it rewrites the
+ * header of a file in another mode); its answer is checked, since SQLite
+ * silently keeps another mode where WAL is impossible (perceive's misspelt
+ * pragma went unnoticed the same way). Then foreign keys (per connection, off by
  * default) make item deletes cascade to passages and vectors, and
  * synchronous=NORMAL: in WAL mode a crash may lose the last commits but
  * never corrupts, and a rescan redoes them. schema.c migrates last.
@@ -352,7 +355,7 @@ static int configure(trove_store *st, trove_err *err) {
   int rc = sqlite3_busy_timeout(st->db, st->busy_ms);
   if (rc != SQLITE_OK)
     return st__fail(st, rc, "setting the busy timeout", err);
-  if ((rc = set_wal(st, err)))
+  if ((rc = st__check_owner(st, err)) || (rc = set_wal(st, err)))
     return rc;
   if ((rc = st__exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
                      "setting pragmas", err)))
@@ -379,6 +382,10 @@ int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err 
   } else {
     rc = trove_store_default_path(&st->path, err);
   }
+  struct stat sb;
+  if (rc == 0 && stat(st->path, &sb) == 0 && S_ISDIR(sb.st_mode))
+    rc = trove_err_set(err, TROVE_EINVAL, "database path %s is a directory; give a file, "
+                       "e.g. %s/trove.db", st->path, st->path);
   if (rc || (rc = make_parent_dirs(st->path, err)))
     goto out_free;
   int src = sqlite3_open_v2(st->path, &st->db,

@@ -71,7 +71,9 @@ int trove_store_default_path(char **out, trove_err *err);
  *                       (e.g. ":memory:");
  *   TROVE_EIO           directory or file cannot be created or written;
  *   TROVE_EBUSY         another process holds the lock past the timeout;
- *   TROVE_EINVAL, TROVE_ENOMEM. */
+ *   TROVE_EINVAL        an empty path, or a path that is a directory;
+ *   TROVE_ENOMEM. Another program's file is refused before anything is
+ *   written to it (its journal mode and bytes stay as they were). */
 int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err *err);
 
 /* Closes st, rolling back a batch still open. NULL is a no-op. */

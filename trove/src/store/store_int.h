@@ -137,4 +137,11 @@ void st__codec_free(trove_store *st);
  * an error. */
 int st__migrate(trove_store *st, trove_err *err);
 
+/* Refuses, before anything is written, a file that is not trove's: another
+ * program's SQLite database (TROVE_EUNSUPPORTED, the file untouched) or one
+ * with a newer schema than this binary's (TROVE_EUNSUPPORTED); an empty
+ * file is trove's to create. 0, or the error read_header met (a file that
+ * is not a database: TROVE_ECORRUPT), err set. */
+int st__check_owner(trove_store *st, trove_err *err);
+
 #endif /* TROVE_STORE_INT_H */

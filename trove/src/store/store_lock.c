@@ -88,8 +88,8 @@ int trove_store_scan_lock(trove_store *st, bool wait, FILE *notice, trove_err *e
                            "when it has finished", st->path, who);
     }
     if (notice) {
-      fprintf(notice, "trove: another scan of %s is running%s; waiting for it to finish\n",
-              st->path, who);
+      trove_term_line(notice, "trove: another scan of %s is running%s; waiting for it to "
+                      "finish", st->path, who);
       fflush(notice);
     }
     e = flock_retry(fd, LOCK_EX);

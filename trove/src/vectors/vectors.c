@@ -414,3 +414,27 @@ int trove_vectors_save(trove_vectors *v, trove_store *st, trove_err *err) {
     v->dirty = false;
   return rc;
 }
+
+int trove_vectors_try_save(trove_vectors *v, trove_store *st, trove_err *err) {
+  if (!v || !st)
+    return trove_err_set(err, TROVE_EINVAL, "trove_vectors_try_save: NULL argument");
+  if (!v->stale && !v->dirty)
+    return 0;
+  trove_err le = {0};
+  int rc = trove_store_scan_lock(st, false, NULL, &le);
+  if (rc == TROVE_EBUSY)
+    return 0; /* the running scan saves the index when it ends */
+  bool locked = rc == 0;
+  rc = rc ? rc : trove_vectors_save(v, st, &le);
+  if (locked)
+    trove_store_scan_unlock(st);
+  if (rc == TROVE_EIO)
+    return trove_err_set(err, rc, "the vector index was rebuilt in memory but cannot be saved "
+                         "(%s); each search rebuilds it until `trove scan` runs with write "
+                         "access", le.msg);
+  if (rc)
+    return trove_err_set(err, rc, "%s", le.msg);
+  size_t used = strlen(v->note);
+  snprintf(v->note + used, sizeof v->note - used, "; saved");
+  return 0;
+}

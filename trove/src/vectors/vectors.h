@@ -119,4 +119,17 @@ int trove_vectors_commit(trove_vectors *v, trove_store *st, const trove_vectors_
  * message says why) or TROVE_ENOMEM. */
 int trove_vectors_save(trove_vectors *v, trove_store *st, trove_err *err);
 
+/* For a reader (a search): saves an index that trove_vectors_open had to
+ * build or catch up (a missing, damaged or old file), so the next reader
+ * loads it instead of paying for the build again; a no-op when the file was
+ * current. It takes st's scan lock without waiting (store.h) for the save
+ * and releases it after: while another scan holds it, nothing is saved, as
+ * that scan saves the index itself when it ends. Same thread rules as
+ * trove_vectors_save. Returns 0 (saved, nothing to save, or a scan is
+ * running); TROVE_EIO (the lock file or the index cannot be written, e.g.
+ * a read-only folder: the message says so and that a `trove scan` with
+ * write access fixes it; the index in memory stays usable); TROVE_ENOMEM;
+ * the store's error. */
+int trove_vectors_try_save(trove_vectors *v, trove_store *st, trove_err *err);
+
 #endif /* TROVE_VECTORS_H */

@@ -284,6 +284,34 @@ static void cli_eval_measures_a_query_set(void) {
   fx_done(&f);
 }
 
+/* How the search said it opened the vector index (-v): "loaded", "built". */
+static bool index_note_says(const run_out *r, const char *what) {
+  const char *note = strstr(r->err, "vector index: ");
+  return r->code == 0 && note && strncmp(note + 14, what, strlen(what)) == 0;
+}
+
+static void cli_search_saves_the_index_it_rebuilt(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "notes", "fs", f.tree);
+  RUN_TROVE(&r, f.dir, f.db, "scan");
+  CHECK(r.code == 0);
+  char index[160];
+  snprintf(index, sizeof index, "%s.use-lite-en-0.2.0.hnsw", f.db);
+  CHECK(unlink(index) == 0); /* missing */
+  RUN_TROVE(&r, f.dir, f.db, "-v", "search", "otters");
+  CHECK(index_note_says(&r, "built"));
+  RUN_TROVE(&r, f.dir, f.db, "-v", "search", "otters");
+  CHECK(index_note_says(&r, "loaded"));
+  run_put(f.dir, "trove.db.use-lite-en-0.2.0.hnsw", "not an index at all"); /* damaged */
+  RUN_TROVE(&r, f.dir, f.db, "-v", "search", "otters");
+  CHECK(index_note_says(&r, "built"));
+  RUN_TROVE(&r, f.dir, f.db, "-v", "search", "--like", "1");
+  CHECK(index_note_says(&r, "loaded"));
+  fx_done(&f);
+}
+
 static void cli_db_from_environment(void) {
   fx f;
   fx_init(&f);
@@ -325,6 +353,7 @@ int main(int argc, char **argv) {
   RUN(cli_errors_exit_1_with_one_line);
   RUN(cli_scan_search_print_hide);
   RUN(cli_eval_measures_a_query_set);
+  RUN(cli_search_saves_the_index_it_rebuilt);
   RUN(cli_db_from_environment);
   return check_done(__FILE__);
 }

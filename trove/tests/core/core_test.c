@@ -103,6 +103,48 @@ static void utf8_encode_covers_every_length_and_replaces_non_scalars(void) {
   CHECK(encodes(0x110000, "\xef\xbf\xbd"));
 }
 
+static void utf8_seq_measures_valid_sequences_only(void) {
+  CHECK(trove_utf8_seq("A", 1) == 1 && trove_utf8_seq("", 1) == 1 && trove_utf8_seq("A", 0) == 0);
+  CHECK(trove_utf8_seq("\xc3\xa9", 2) == 2 && trove_utf8_seq("\xe2\x82\xac", 3) == 3);
+  CHECK(trove_utf8_seq("\xf0\x9f\x98\x80", 4) == 4 && trove_utf8_seq("\xf0\x9f\x98", 3) == 0);
+  CHECK(trove_utf8_seq("\xc0\x80", 2) == 0 && trove_utf8_seq("\xe0\x80\x80", 3) == 0);
+  CHECK(trove_utf8_seq("\xed\xa0\x80", 3) == 0 && trove_utf8_seq("\xf4\x90\x80\x80", 4) == 0);
+  CHECK(trove_utf8_seq("\x80", 1) == 0 && trove_utf8_seq("\xff", 1) == 0);
+}
+
+/* What trove_term_write makes of s in mode. */
+static bool term_shows(const char *s, trove_term_mode mode, const char *want) {
+  char out[256] = {0};
+  FILE *f = fmemopen(out, sizeof out - 1, "w");
+  if (!f)
+    return false;
+  trove_term_write(f, s, strlen(s), mode);
+  fclose(f);
+  if (strcmp(out, want) != 0)
+    fprintf(stderr, "  term_write(\"%s\") gave \"%s\"\n", s, out);
+  return strcmp(out, want) == 0;
+}
+
+static void term_write_escapes_every_control_visibly(void) {
+  const char *evil = "a\033]0;PWNED\007\033[2Jb";
+  CHECK(term_shows(evil, TROVE_TERM_LINE, "a\\x1b]0;PWNED\\x07\\x1b[2Jb"));
+  CHECK(term_shows(evil, TROVE_TERM_TEXT, "a\\x1b]0;PWNED\\x07\\x1b[2Jb"));
+  CHECK(term_shows("x\xc2\x9b" "31m\x7f", TROVE_TERM_LINE, "x\\xc2\\x9b31m\\x7f")); /* C1, DEL */
+  const char *fine = "caf\xc3\xa9 \xe2\x82\xac \\n"; /* UTF-8 and a backslash pass */
+  CHECK(term_shows(fine, TROVE_TERM_LINE, fine));
+  CHECK(term_shows("bad \x9b\xff", TROVE_TERM_LINE, "bad \\x9b\\xff")); /* not UTF-8 */
+  CHECK(term_shows("l1\r\nl2\tx\ry\n", TROVE_TERM_TEXT, "l1\r\nl2\tx\\x0dy\n"));
+  CHECK(term_shows("l1\nl2\t", TROVE_TERM_LINE, "l1\\x0al2\\x09"));
+  char out[64] = {0};
+  FILE *f = fmemopen(out, sizeof out - 1, "w");
+  CHECK(f != NULL);
+  if (f) {
+    trove_term_line(f, "name %s: %d", "x\033[2J\n", 7);
+    fclose(f);
+  }
+  CHECK(strcmp(out, "name x\\x1b[2J\\x0a: 7\n") == 0);
+}
+
 static void ids_contain_finds_exactly_the_listed_ids(void) {
   const int64_t v[] = {-5, 1, 2, 9, 100, INT64_MAX};
   size_t n = sizeof v / sizeof *v;
@@ -120,6 +162,8 @@ int main(void) {
   RUN(online_cpus_matches_the_os);
   RUN(one_failure_across_threads);
   RUN(utf8_encode_covers_every_length_and_replaces_non_scalars);
+  RUN(utf8_seq_measures_valid_sequences_only);
+  RUN(term_write_escapes_every_control_visibly);
   RUN(ids_contain_finds_exactly_the_listed_ids);
   return check_done("core_test");
 }

@@ -199,6 +199,43 @@ static void login_page_has_no_article_but_keeps_title(void) {
   trove_doc_destroy(d);
 }
 
+/* Extracts an inline page; NULL (a failed CHECK) when it cannot. */
+static trove_doc *html_str(const char *page) {
+  trove_doc *d = NULL;
+  CHECK(trove_extract_html(page, strlen(page), NULL, &d, NULL) == 0 && d);
+  return d;
+}
+
+static void short_page_keeps_its_body_text(void) {
+  trove_doc *d = html("short.html", NULL); /* one short paragraph: no candidate scores */
+  if (!d)
+    return;
+  CHECK(d->kind == TROVE_DOC_ARTICLE && has(d, "zanzibar password hint"));
+  CHECK(strcmp(d->title, "Short note") == 0);
+  trove_doc_destroy(d);
+  /* text straight in the body or a div is a paragraph too */
+  d = html_str("<html><body><div>milk, eggs and flour</div><script>x()</script></body></html>");
+  CHECK(d && d->kind == TROVE_DOC_ARTICLE && has(d, "milk, eggs and flour") && !has(d, "x()"));
+  trove_doc_destroy(d);
+}
+
+static void short_boilerplate_page_still_has_no_article(void) {
+  /* what is left once forms, navigation and links are taken away is no
+   * sentence: headings, a two-word line, link text */
+  const char *pages[] = {
+      "<body><h1>Sign in</h1><form><input name=u><p>Your email address here</p></form>"
+      "<p>New here? <a href=/j>Create an account</a></p></body>",
+      "<body><nav><p>Home page of the whole site</p></nav><p><a href=/a>Read the full "
+      "story</a></p></body>",
+      "<body><figure><img src=a.jpg><figcaption>Sheep on the ridge</figcaption></figure></body>",
+  };
+  for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
+    trove_doc *d = html_str(pages[i]);
+    CHECK(d && d->kind == TROVE_DOC_NONE && d->text_len == 0);
+    trove_doc_destroy(d);
+  }
+}
+
 static void gallery_of_captions_has_no_article(void) {
   trove_doc *d = html("gallery.html", NULL);
   if (!d)
@@ -675,6 +712,8 @@ int main(int argc, char **argv) {
   RUN(news_keeps_story_and_drops_ads_share_related_cookie);
   RUN(forum_keeps_every_post_and_drops_chrome);
   RUN(login_page_has_no_article_but_keeps_title);
+  RUN(short_page_keeps_its_body_text);
+  RUN(short_boilerplate_page_still_has_no_article);
   RUN(gallery_of_captions_has_no_article);
   RUN(link_list_is_a_hub_with_its_link_texts);
   RUN(article_pages_are_not_hubs_and_have_low_link_density);

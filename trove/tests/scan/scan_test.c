@@ -15,6 +15,7 @@
 #include "testdb.h"      /* Chromium's History schema, from the sources tests */
 
 #include <dirent.h>
+#include <errno.h>
 #include <sqlite3.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -271,6 +272,43 @@ static void history_source(fx *f, char *history, size_t cap) {
   CHECK(mkdir(profile, 0700) == 0);
   CHECK(tdb_exec(history, tdb_chromium_schema) == 0);
   CHECK(trove_store_source_add(f->st, "web", "chromium-history", profile, NULL, NULL, NULL) == 0);
+}
+
+/* Browser databases are copied beside the database, into "<db>.copies",
+ * not $TMPDIR: a copy a killed scan left (simulated here) is removed by the
+ * next scan, and a scan leaves no copy and no folder behind. $TMPDIR points
+ * at a missing folder, so a copy made there would fail the scan. */
+static void scan_removes_history_copies_a_killed_scan_left(void) {
+  fx f;
+  fx_init(&f);
+  char history[160], copies[160], left[200];
+  history_source(&f, history, sizeof history);
+  CHECK(tdb_exec(history, "INSERT INTO urls(url, title, visit_count, last_visit_time) VALUES"
+                          " ('chrome://settings/', 'Settings', 1, 1);") == 0);
+  snprintf(copies, sizeof copies, "%s.copies", trove_store_path(f.st));
+  snprintf(left, sizeof left, "%s/trove-copy-AbC123", copies);
+  CHECK(mkdir(copies, 0700) == 0 && mkdir(left, 0700) == 0);
+  strcat(left, "/History");
+  CHECK(tdb_exec(left, tdb_chromium_schema) == 0); /* a person's history, left behind */
+  const char *tmp = getenv("TMPDIR");
+  char *saved = tmp ? strdup(tmp) : NULL;
+  setenv("TMPDIR", "/nonexistent-trove-tmp", 1);
+  trove_scan_report r;
+  trove_err e = {0};
+  int rc = trove_scan_source(f.st, "web", &quiet, &r, &e);
+  if (rc)
+    fprintf(stderr, "  scan: %s\n", e.msg);
+  CHECK(rc == 0 && r.seen == 0);
+  CHECK(access(copies, F_OK) != 0 && errno == ENOENT); /* the leftover and the folder */
+  CHECK(trove_scan_source(f.st, "tree", &quiet, &r, &e) == 0); /* an fs scan cleans too */
+  CHECK(mkdir(copies, 0700) == 0);
+  CHECK(trove_scan_source(f.st, "tree", &quiet, &r, &e) == 0 && access(copies, F_OK) != 0);
+  if (saved)
+    setenv("TMPDIR", saved, 1);
+  else
+    unsetenv("TMPDIR");
+  free(saved);
+  fx_done(&f);
 }
 
 /* A Chromium History source over a local server: pages are fetched and
@@ -596,6 +634,7 @@ int main(void) {
   RUN(scan_unknown_source_fails);
   RUN(scan_web_history_fetches_conditionally);
   RUN(a_304_for_a_new_url_fails_only_that_item);
+  RUN(scan_removes_history_copies_a_killed_scan_left);
   RUN(scan_canceled_by_failures_ends_cleanly);
   RUN(progress_counts_items_at_each_stage);
   RUN(sluice_codes_map_to_their_trove_meaning);

@@ -41,7 +41,7 @@ typedef struct got {
 static int collect(const char *location, got *g, trove_source_stats *st, trove_err *e) {
   memset(g, 0, sizeof *g);
   trove_source *src = NULL;
-  int rc = trove_source_open_chromium_history(location, &src, e);
+  int rc = trove_source_open_chromium_history(location, NULL, &src, e);
   CHECK(tdb_entries(copies) == 0); /* the copy is gone, success or not */
   if (rc) {
     CHECK(src == NULL);
@@ -265,11 +265,41 @@ static void history_not_a_file_is_einval(void) {
   CHECK(collect(profile, &g, NULL, &e) == TROVE_EINVAL && strstr(e.msg, "not a regular file"));
 }
 
+/* A copy directory left by an interrupted scan goes with all it holds; a
+ * link standing in its place goes, and what it points to stays. */
+static void copies_remove_takes_the_tree_and_never_follows_links(void) {
+  char dir[128], copies[160], p[256];
+  CHECK(tdb_tempdir(dir, sizeof dir, "copies"));
+  char *named = NULL;
+  CHECK(trove_source_copy_dir("/x/trove.db", &named, NULL) == 0 &&
+        strcmp(named, "/x/trove.db.copies") == 0);
+  trove_free(named);
+  snprintf(copies, sizeof copies, "%s/db.copies", dir);
+  CHECK(trove_source_copies_remove(copies, NULL) == 0); /* none: fine */
+  snprintf(p, sizeof p, "%s/trove-copy-1", copies);
+  CHECK(mkdir(copies, 0700) == 0 && mkdir(p, 0700) == 0);
+  strcat(p, "/History");
+  CHECK(tdb_write(p, "x", 1));
+  snprintf(p, sizeof p, "%s/stray", copies);
+  CHECK(tdb_write(p, "y", 1));
+  CHECK(trove_source_copies_remove(copies, NULL) == 0 && access(copies, F_OK) != 0);
+  char keep[160];
+  snprintf(keep, sizeof keep, "%s/keep", dir);
+  CHECK(mkdir(keep, 0700) == 0);
+  snprintf(p, sizeof p, "%s/precious", keep);
+  CHECK(tdb_write(p, "z", 1));
+  CHECK(symlink(keep, copies) == 0);
+  CHECK(trove_source_copies_remove(copies, NULL) == 0 && access(copies, F_OK) != 0);
+  CHECK(access(p, F_OK) == 0);
+  CHECK(trove_source_copies_remove(NULL, NULL) == TROVE_EINVAL);
+  tdb_remove(dir);
+}
+
 static void history_bad_arguments(void) {
   trove_source *src = (trove_source *)1;
-  CHECK(trove_source_open_chromium_history(NULL, &src, NULL) == TROVE_EINVAL && src == NULL);
-  CHECK(trove_source_open_chromium_history("", &src, NULL) == TROVE_EINVAL);
-  CHECK(trove_source_open_chromium_history(profile, NULL, NULL) == TROVE_EINVAL);
+  CHECK(trove_source_open_chromium_history(NULL, NULL, &src, NULL) == TROVE_EINVAL && src == NULL);
+  CHECK(trove_source_open_chromium_history("", NULL, &src, NULL) == TROVE_EINVAL);
+  CHECK(trove_source_open_chromium_history(profile, NULL, NULL, NULL) == TROVE_EINVAL);
 }
 
 static void history_fault_loop_is_clean(void) {
@@ -312,6 +342,7 @@ int main(void) {
   RUN(history_copy_failure_is_eio);
   RUN(history_other_sqlite_failure_is_edb);
   RUN(history_not_a_file_is_einval);
+  RUN(copies_remove_takes_the_tree_and_never_follows_links);
   RUN(history_bad_arguments);
   RUN(history_fault_loop_is_clean);
   tdb_remove(work);

@@ -61,7 +61,7 @@ typedef struct got {
 static int collect(int items, got *g, trove_err *e) {
   memset(g, 0, sizeof *g);
   trove_source *src = NULL;
-  int rc = trove_source_open_firefox(profile, items, &src, e);
+  int rc = trove_source_open_firefox(profile, items, NULL, &src, e);
   CHECK(tdb_entries(copies) == 0);
   if (rc) {
     CHECK(src == NULL);
@@ -152,8 +152,8 @@ static void firefox_failures_are_clear(void) {
   CHECK(collect(0, &g, &e) == TROVE_EINVAL && strstr(e.msg, "history, bookmarks"));
   CHECK(collect(8, &g, &e) == TROVE_EINVAL);
   trove_source *src = (trove_source *)1;
-  CHECK(trove_source_open_firefox(NULL, 1, &src, &e) == TROVE_EINVAL && src == NULL);
-  CHECK(trove_source_open_firefox(profile, 1, NULL, &e) == TROVE_EINVAL);
+  CHECK(trove_source_open_firefox(NULL, 1, NULL, &src, &e) == TROVE_EINVAL && src == NULL);
+  CHECK(trove_source_open_firefox(profile, 1, NULL, NULL, &e) == TROVE_EINVAL);
   tdb_remove(profile);
   CHECK(collect(TROVE_FIREFOX_HISTORY, &g, &e) == TROVE_ENOENT && strstr(e.msg, profile));
   CHECK(mkdir(profile, 0700) == 0);

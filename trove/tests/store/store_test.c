@@ -144,6 +144,52 @@ static void store_open_foreign_db_is_unsupported(void) {
   fx_done(&f);
 }
 
+/* The whole of path into a new buffer (free()); NULL when unreadable. */
+static char *slurp_all(const char *path, size_t *len) {
+  FILE *fp = fopen(path, "rb");
+  char *b = fp ? malloc(1 << 20) : NULL;
+  *len = b ? fread(b, 1, 1 << 20, fp) : 0;
+  if (fp)
+    fclose(fp);
+  return b;
+}
+
+/* Refusing another program's file writes nothing to it first: not even the
+ * journal-mode pragma (it stays "delete", no -wal appears), byte for byte. */
+static void store_open_foreign_db_changes_nothing(void) {
+  fx f;
+  fx_init(&f);
+  raw_exec(f.db, "PRAGMA journal_mode=DELETE; CREATE TABLE notes(id INTEGER PRIMARY KEY, t TEXT);"
+                 "INSERT INTO notes(t) VALUES ('keep me')");
+  size_t n0 = 0, n1 = 0;
+  char *before = slurp_all(f.db, &n0);
+  CHECK(before && n0 > 100 && before[18] == 1 && before[19] == 1); /* rollback journal */
+  trove_store *st = NULL;
+  trove_err e = {0};
+  trove_store_opts o = {.path = f.db};
+  CHECK(trove_store_open(&o, &st, &e) == TROVE_EUNSUPPORTED && !st);
+  CHECK(strstr(e.msg, "another program") != NULL);
+  char *after = slurp_all(f.db, &n1);
+  CHECK(after && n1 == n0 && memcmp(before, after, n0) == 0);
+  char wal[160];
+  snprintf(wal, sizeof wal, "%s-wal", f.db);
+  CHECK(access(wal, F_OK) != 0);
+  free(before);
+  free(after);
+  fx_done(&f);
+}
+
+static void store_open_a_directory_says_so(void) {
+  fx f;
+  fx_init(&f);
+  trove_store *st = NULL;
+  trove_err e = {0};
+  trove_store_opts o = {.path = f.dir};
+  CHECK(trove_store_open(&o, &st, &e) == TROVE_EINVAL && !st);
+  CHECK(strstr(e.msg, "is a directory") && strstr(e.msg, "trove.db"));
+  fx_done(&f);
+}
+
 static void store_open_newer_schema_is_unsupported(void) {
   fx f;
   fx_init(&f);
@@ -435,6 +481,8 @@ int main(void) {
   RUN(store_open_garbage_file_is_corrupt);
   RUN(store_open_scribbled_db_is_corrupt);
   RUN(store_open_foreign_db_is_unsupported);
+  RUN(store_open_foreign_db_changes_nothing);
+  RUN(store_open_a_directory_says_so);
   RUN(store_open_newer_schema_is_unsupported);
   RUN(store_open_without_wal_is_refused);
   RUN(store_open_readonly_dir_or_file_fails_with_eio);

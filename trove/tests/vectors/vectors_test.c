@@ -5,8 +5,9 @@
  * reopen loads without building, a file left behind by a kill catches up
  * (exact counts), a damaged file is rebuilt, a second writer (another
  * handle, as another process would) makes the index out of step and the
- * save catches it up, and removals (re-embedding, deleted items) leave no
- * ghost. */
+ * save catches it up, removals (re-embedding, deleted items) leave no
+ * ghost, and a reader's try_save keeps what it built unless a scan runs or
+ * the folder cannot be written. */
 #include "vectors.h"
 
 #include "../store/fixture.h"
@@ -218,6 +219,38 @@ static void deleted_items_leave_no_ghost(void) {
   fx_done(&F);
 }
 
+static void reader_try_save_keeps_a_built_index(void) {
+  trove_store *st = setup();
+  trove_vectors *v = open_v(st, NULL);
+  CHECK(batch(v, st, 0, 10, 2) == 0); /* stored, never saved: no file */
+  char path[256];
+  snprintf(path, sizeof path, "%s", trove_vectors_path(v));
+  trove_vectors_close(v);
+  trove_err e = {0};
+  /* a scan holds the lock: it will save, the reader does not */
+  trove_store *scan = fx_open(&F);
+  CHECK(trove_store_scan_lock(scan, false, NULL, &e) == 0);
+  v = open_v(st, "built 20 vectors");
+  CHECK(trove_vectors_try_save(v, st, &e) == 0 && access(path, F_OK) != 0);
+  trove_vectors_close(v);
+  trove_store_close(scan);
+  v = open_v(st, "built 20 vectors");
+  CHECK(trove_vectors_try_save(v, st, &e) == 0 && strstr(trove_vectors_note(v), "; saved"));
+  CHECK(trove_vectors_try_save(v, st, &e) == 0); /* nothing left to save */
+  trove_vectors_close(v);
+  v = open_v(st, "loaded 20 vectors");
+  CHECK(trove_vectors_try_save(v, st, &e) == 0);
+  trove_vectors_close(v);
+  /* a folder that cannot be written: an error that says a scan fixes it */
+  CHECK(trove_vectors_open(st, "m", DIM, "/nonexistent-trove-dir/m.hnsw", &v, &e) == 0);
+  CHECK(trove_vectors_try_save(v, st, &e) == TROVE_EIO && strstr(e.msg, "trove scan"));
+  CHECK(trove_index_count(trove_vectors_index(v)) == 20); /* still usable */
+  CHECK(trove_vectors_try_save(NULL, st, &e) == TROVE_EINVAL);
+  trove_vectors_close(v);
+  trove_store_close(st);
+  fx_done(&F);
+}
+
 static void bad_arguments_and_dimension_clash(void) {
   trove_store *st = setup();
   trove_vectors *v = NULL;
@@ -243,6 +276,7 @@ int main(void) {
   RUN(damaged_file_is_rebuilt);
   RUN(another_writer_makes_it_stale_and_save_rebuilds);
   RUN(deleted_items_leave_no_ghost);
+  RUN(reader_try_save_keeps_a_built_index);
   RUN(bad_arguments_and_dimension_clash);
   return check_done("vectors_test");
 }
