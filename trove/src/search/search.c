@@ -16,7 +16,9 @@
  *      w_keyword / (k + keyword rank)
  *    + w_semantic * sum_j agg_decay^j / (k + rank of the item's j-th passage)
  *    then times hub_weight for link hubs (index pages, contents), which
- *    otherwise crowd the vector list: they mention everything once.
+ *    otherwise crowd the vector list: they mention everything once. The
+ *    query-adaptive terms of search.h adjust the weights by the query's
+ *    keyword evidence (off by default).
  * 4. Filters: the store filters the keyword side. For the vector side the
  *    store lists the passages a source or type filter allows, and the index
  *    search admits only those (falling back to an exact scan when the
@@ -27,20 +29,16 @@
  *    back.
  * 5. The top n get their best passage and marked sentence (highlight.c).
  *
- * DEFAULTS, measured (bench/search_quality.c on bench/queries/python-docs.tsv:
- * 53 queries over the 530 pages of the Python 3.11 docs, 46,930 passages;
- * recall@10 / MRR@10): keyword alone 0.868 / 0.709, semantic alone
- * 0.830 / 0.605 (0.640 with agg_top 3). The --sweep grid (k 20|60, w_semantic 0.6|1.0|1.5, agg_top
- * 1|3, hub_weight 1.0|0.5; w_keyword 1) ranged 0.849-0.925 / 0.689-0.779;
- * the best, and the defaults: k 60, w_semantic 0.6, agg_top 1, hub_weight
- * 0.5 -> 0.925 / 0.779. What the grid said:
- * - vectors count less than BM25 (0.6): with 1.0 recall fell to 0.868;
- * - one passage per item (agg_top 1) beat summing the top 3 everywhere
- *   (0.925/0.779 against 0.868/0.728): long pages have many mediocre
+ * DEFAULTS are chosen by bench/search_quality.c --sweep over five corpora
+ * (trove/bench/queries/), a setting kept only when it holds up leave-one-
+ * corpus-out; bench/RESULTS.md has the tables. What the sweeps say:
+ * - vectors count less than BM25 (w_semantic 0.6; 1.0 loses on the mean);
+ * - one passage per item (agg_top 1): long pages have many mediocre
  *   passages, and summing them favours length over the best match;
- * - demoting link hubs by half helped in 10 of 12 pairs (recall +0.04 at
- *   the best setting: the index and contents pages crowd vector results).
- * 53 queries are few: differences under ~0.02 MRR are one query's rank.
+ * - link hubs halved: index and contents pages crowd the vector list;
+ * - the query-adaptive terms (all_words_boost, no_match_semantic,
+ *   keyword_margin, cosine_window) stay off: none held up on every corpus
+ *   left out.
  */
 #include "search_int.h"
 
