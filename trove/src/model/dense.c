@@ -15,19 +15,19 @@
  * The attention's small products (QK^T, softmax V) stay fp32 on every path
  * (use__sgemm): they are a few percent of the work and feed a softmax. So do
  * two dense layers marked fp32_only: the first layer's QKV projection (4% of
- * the FLOPs), whose int8 rounding moved the softmax of raw embeddings the
- * most (top-10 agreement with fp32 search 0.949 -> 0.960 on the Python docs
- * with it in fp32, measured layer by layer with bench/embed_accuracy.c), and
- * the tanh head, which runs on one pooled row per text, not per token.
+ * the FLOPs), whose int8 rounding moves the softmax over raw embeddings the
+ * most of any layer (measured layer by layer with bench/embed_accuracy.c,
+ * figures in bench/RESULTS.md), and the tanh head, which runs on one pooled
+ * row per text, not per token.
  *
  * WHY ONEDNN
  * Kernels must be chosen by what the CPU can do, never by a table of CPU
  * models. oneDNN (Debian's libdnnl 2.6) JIT-compiles its GEMMs for the ISA
- * cpuid reports (AVX2, AVX-512, VNNI, ...), with no setting. OpenBLAS picks
- * its kernels from a table of CPU models and falls back to generic SSE3
- * kernels on a model it does not know (a quarter of the speed); BLIS 0.9
- * from Debian ran its generic kernels on the same machine. Measured figures
- * and the machines are in bench/RESULTS.md.
+ * cpuid reports (AVX2, AVX-512, VNNI, ...), with no setting. Rejected:
+ * OpenBLAS, which picks its kernels from a table of CPU models and falls
+ * back to generic SSE3 kernels on a model it does not know; BLIS 0.9 from
+ * Debian, which ran its generic kernels. The measurements that chose, and
+ * their machines, are in bench/RESULTS.md.
  *
  * LIMITS
  * int8 needs VNNI (AVX512_VNNI or AVX-VNNI): without it oneDNN's u8 x s8

@@ -16,9 +16,10 @@
  * JIT-compiles both for the instruction set cpuid reports, so no CPU model
  * ever falls back to generic kernels, as OpenBLAS does on a model it does
  * not know. The default is the fastest path the CPU runs at speed: int8
- * where it has VNNI (2 to 3 times fp32's speed, cosine to the fp32 vector
- * >= 0.995 on real passages), else fp32. How each path was measured and
- * chosen is in dense.c and bench/RESULTS.md.
+ * where it has VNNI, else fp32. The accuracy bar a path must meet (cosine
+ * to the fp32 vector >= 0.995 on 99% of real passages, top-10 search
+ * agreement >= 0.95) and how each path measured against it are in
+ * bench/RESULTS.md.
  *
  * Parallelism: embed splits the texts of a call across threads
  * (passage-level parallelism, default: one per online CPU), each running
@@ -104,9 +105,8 @@ int trove_embedder_set_threads(trove_embedder *e, size_t threads);
 /* Chooses the kernel path of the dense layers: "auto" (the default: the
  * fastest path this CPU runs at speed, int8 where it has VNNI, else fp32),
  * "fp32" (the reference path, to 1e-5 of the package's JavaScript) or
- * "int8" (weights quantized per output column, activations per row; cosine
- * to the fp32 vector above 0.995, see bench/RESULTS.md). Opening reads
- * $TROVE_KERNEL the same way. Vectors of every path live in one index.
+ * "int8" (weights quantized per output column, activations per row; see
+ * dense.c). Opening reads $TROVE_KERNEL the same way. Vectors of every path live in one index.
  * Not concurrently with other calls on e.
  * Returns 0; TROVE_EINVAL (NULL argument, or an unknown name: the message
  * lists the names); TROVE_EUNSUPPORTED (this CPU lacks what the path needs:
