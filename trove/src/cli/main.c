@@ -81,6 +81,8 @@ int main(int argc, char **argv) {
       return cli_usage_error(usage, "unknown option %s", argv[i]);
     }
   }
+  if (c.kernel && !trove_embedder_kernel_known(c.kernel))
+    return cli_usage_error(usage, "--kernel %s: use auto, fp32 or int8", c.kernel);
   if (i == argc)
     return cli_usage_error(usage, "no command given");
   for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)

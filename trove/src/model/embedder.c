@@ -287,6 +287,11 @@ int trove_embedder_set_kernel(trove_embedder *e, const char *name, trove_err *er
 
 const char *trove_embedder_kernel(const trove_embedder *e) { return e ? e->kernel : ""; }
 
+bool trove_embedder_kernel_known(const char *name) {
+  use_path p;
+  return name && use__path_parse(name, &p) == 0;
+}
+
 int trove_embedder_tokenize(const trove_embedder *e, const char *text, size_t len,
                             trove_tokens *out, trove_err *err) {
   if (!e || !out || (!text && len))

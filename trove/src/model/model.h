@@ -38,6 +38,7 @@
 
 #include "core.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -112,6 +113,10 @@ int trove_embedder_set_threads(trove_embedder *e, size_t threads);
  * lists the names); TROVE_EUNSUPPORTED (this CPU lacks what the path needs:
  * the message names its instruction set; e keeps its path); TROVE_ENOMEM. */
 int trove_embedder_set_kernel(trove_embedder *e, const char *name, trove_err *err);
+
+/* Whether name is a kernel path trove_embedder_set_kernel knows ("auto",
+ * "fp32", "int8"), whether or not this CPU has it. NULL: false. */
+bool trove_embedder_kernel_known(const char *name);
 
 /* The kernel path in use and the instruction set of its kernels, for
  * people: "int8 (oneDNN, avx512-vnni)". Owned by e; "" for NULL. */

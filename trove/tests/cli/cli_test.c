@@ -45,7 +45,7 @@ static void cli_usage_errors_exit_2(void) {
       {"reprocess", "a", "b"}, {"stats", "extra"},   {"source", "add", "x", "fs"},
       {"source", "list", "extra"},                    {"print", "1", "2"},
       {"eval", NULL},       {"eval", "a", "b"},       {"eval", "q", "--mode", "fuzzy"},
-      {"eval", "q", "--corpus"},
+      {"eval", "q", "--corpus"},   {"--kernel", "fp16", "stats"}, {"--kernel", NULL},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     const char *args[5] = {0};
@@ -312,6 +312,22 @@ static void cli_search_saves_the_index_it_rebuilt(void) {
   fx_done(&f);
 }
 
+/* --kernel forces the model's kernel path; stats names it. */
+static void cli_kernel_option_forces_the_path(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "notes", "fs", f.tree);
+  RUN_TROVE(&r, f.dir, f.db, "--kernel", "fp32", "stats");
+  CHECK(r.code == 0 && strstr(r.out, "kernel fp32 (oneDNN, "));
+  RUN_TROVE(&r, f.dir, f.db, "--kernel=auto", "stats");
+  CHECK(r.code == 0 &&
+        (strstr(r.out, "kernel fp32 (oneDNN, ") || strstr(r.out, "kernel int8 (oneDNN, ")));
+  RUN_TROVE(&r, f.dir, f.db, "-v", "--kernel", "fp32", "search", "otters");
+  CHECK(r.code == 0 && strstr(r.err, "kernel fp32 (oneDNN, "));
+  fx_done(&f);
+}
+
 static void cli_db_from_environment(void) {
   fx f;
   fx_init(&f);
@@ -354,6 +370,7 @@ int main(int argc, char **argv) {
   RUN(cli_scan_search_print_hide);
   RUN(cli_eval_measures_a_query_set);
   RUN(cli_search_saves_the_index_it_rebuilt);
+  RUN(cli_kernel_option_forces_the_path);
   RUN(cli_db_from_environment);
   return check_done(__FILE__);
 }
