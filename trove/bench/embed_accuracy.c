@@ -212,7 +212,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   float *ref = embed(e, &pass), *qref = qs.n ? embed(e, &qs) : NULL;
-  static const char *const paths[] = {"int8"};
+  static const char *const paths[] = {"int8", "bf16"};
   for (size_t p = 0; p < sizeof paths / sizeof *paths; p++) {
     if (trove_embedder_set_kernel(e, paths[p], &err)) {
       fprintf(stderr, "# path %s not measured: %s\n", paths[p], err.msg);

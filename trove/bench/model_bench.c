@@ -6,7 +6,7 @@
  *   peer=trove workload=embed threads=T param=batch64-tok128-PATH seconds=S metric=M unit=passages/s
  *   peer=trove workload=query-embed threads=1 param=PATH seconds=S metric=MS unit=ms-p50
  * LIB is onednn (what trove runs) or openblas (Debian's, as it picks its own
- * kernels); PATH is fp32 or int8 (model.h). Each repetition embeds 256
+ * kernels); PATH is fp32, int8 or bf16 (model.h), those this CPU has. Each repetition embeds 256
  * passages that each fill the model's 128 tokens, tokenization included, in
  * calls of 64 split across T threads, as the scan does. One passage costs
  * ~1.24 GFLOP, so the fp32 limit is the best sgemm / 1.24 passages/s; a
@@ -31,7 +31,7 @@ void openblas_set_num_threads(int num_threads); /* OpenBLAS extension */
 
 enum { PASSAGES = 256, BATCH = 64, N = 2048 };
 
-static const char *const paths[] = {"fp32", "int8"};
+static const char *const paths[] = {"fp32", "int8", "bf16"};
 enum { NPATHS = sizeof paths / sizeof *paths };
 
 /* Deterministic English-like passages long enough for 128 tokens. */

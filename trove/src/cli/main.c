@@ -27,7 +27,7 @@ static const char usage[] =
     "The database is --db PATH, else $TROVE_DB, else $XDG_DATA_HOME/trove/trove.db.\n"
     "The model is --model DIR, else $TROVE_MODEL, else the folder `make` fetched it to;\n"
     "its vector index is kept beside the database (DB.MODEL.hnsw). --kernel (or\n"
-    "$TROVE_KERNEL) forces how it computes: fp32, int8 or auto (the default: int8\n"
+    "$TROVE_KERNEL) forces how it computes: fp32, int8, bf16 or auto (the default: int8\n"
     "where the CPU has VNNI, else fp32); -v and stats name the one in use.\n"
     "scan, reprocess and source remove wait while another scan of the database runs;\n"
     "scan --no-wait and reprocess --no-wait exit with code 3 instead.\n"
@@ -63,7 +63,7 @@ int main(int argc, char **argv) {
       c.model = argv[i] + 8;
     } else if (strcmp(argv[i], "--kernel") == 0) {
       if (++i == argc || !argv[i][0])
-        return cli_usage_error(usage, "--kernel needs a path: auto, fp32 or int8");
+        return cli_usage_error(usage, "--kernel needs a path: auto, fp32, int8 or bf16");
       c.kernel = argv[i];
     } else if (strncmp(argv[i], "--kernel=", 9) == 0) {
       c.kernel = argv[i] + 9;
@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
     }
   }
   if (c.kernel && !trove_embedder_kernel_known(c.kernel))
-    return cli_usage_error(usage, "--kernel %s: use auto, fp32 or int8", c.kernel);
+    return cli_usage_error(usage, "--kernel %s: use auto, fp32, int8 or bf16", c.kernel);
   if (i == argc)
     return cli_usage_error(usage, "no command given");
   for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)

@@ -181,17 +181,16 @@ static int use_set_kernel(trove_embedder *e, const char *name, trove_err *err) {
   use_lite *u = (use_lite *)e;
   use_path p;
   if (use__path_parse(name, &p))
-    return trove_err_set(err, TROVE_EINVAL, "unknown kernel path \"%s\": use auto, fp32 or int8",
-                         name);
+    return trove_err_set(err, TROVE_EINVAL, "unknown kernel path \"%s\": use auto, fp32, int8 "
+                         "or bf16", name);
   if (p == USE_PATH_AUTO)
     p = use__path_best();
   if (!use__path_available(p))
-    return trove_err_set(err, TROVE_EUNSUPPORTED, "kernel path %s needs a CPU with VNNI "
-                         "(AVX512_VNNI or AVX-VNNI); this one offers %s: use fp32 or auto",
-                         use__path_name(p), use__isa_name());
-  int rc = 0;
-  if (p == USE_PATH_INT8)
-    rc = use__model_quantize(&u->m, err);
+    return trove_err_set(err, TROVE_EUNSUPPORTED, "kernel path %s needs a CPU with %s; this "
+                         "one offers %s: use fp32 or auto", use__path_name(p),
+                         p == USE_PATH_BF16 ? "AVX512_BF16" : "VNNI (AVX512_VNNI or AVX-VNNI)",
+                         use__isa_name());
+  int rc = use__model_prepare(&u->m, p, err);
   if (!rc) {
     u->m.path = p;
     describe_kernel(u);

@@ -127,12 +127,16 @@ static size_t dense_layers(use_model *m, use_dense **d) {
   return n;
 }
 
-int use__model_quantize(use_model *m, trove_err *err) {
+int use__model_prepare(use_model *m, use_path p, trove_err *err) {
   use_dense *d[USE_DENSE_MAX];
   int rc = 0;
+  if (p == USE_PATH_BF16 && !m->engine)
+    rc = use__engine_create(&m->engine, err);
   for (size_t i = 0, n = dense_layers(m, d); i < n && !rc; i++)
-    if (!d[i]->w8)
+    if (p == USE_PATH_INT8 && !d[i]->w8)
       rc = use__dense_quantize(d[i], err);
+    else if (p == USE_PATH_BF16 && !d[i]->wbf)
+      rc = use__dense_prepare_bf16(d[i], m->engine, err);
   return rc;
 }
 
@@ -191,6 +195,8 @@ void use__model_free(use_model *m) {
   use_dense *d[USE_DENSE_MAX];
   for (size_t i = 0, n = dense_layers(m, d); i < n; i++)
     use__dense_free(d[i]);
+  use__engine_free(m->engine);
+  m->engine = NULL;
 }
 
 /* ---- the layers --------------------------------------------------------- */
@@ -485,6 +491,7 @@ int use__forward(const use_model *m, const int32_t *const *ids, const size_t *le
       c.rows += len;
     }
     float *pooled = chunk_layout(&c, ws->buf, chunk_rows, max);
+    c.qw.engine = m->engine;
     if (c.rows) {
       embed_tokens(m, &c, ids + t0, lens, k);
       for (int l = 0; l < USE_LAYERS && !rc; l++)

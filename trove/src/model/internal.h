@@ -155,15 +155,21 @@ int use__tokenize(const use_vocab *v, const char *text, size_t len, trove_tokens
 /* ---- kernel paths and dense layers (dense.c) ------------------------------ */
 
 /* How the dense layers multiply: see dense.c. AUTO resolves at open. */
-typedef enum use_path { USE_PATH_AUTO = 0, USE_PATH_FP32, USE_PATH_INT8 } use_path;
+typedef enum use_path {
+  USE_PATH_AUTO = 0,
+  USE_PATH_FP32,
+  USE_PATH_INT8,
+  USE_PATH_BF16,
+  USE_PATHS /* how many names there are */
+} use_path;
 
-/* The path's name ("auto", "fp32", "int8"), static. */
+/* The path's name ("auto", "fp32", "int8", "bf16"), static. */
 const char *use__path_name(use_path p);
 
 /* Sets *out to the path called name. 0 or TROVE_EINVAL (unknown name). */
 int use__path_parse(const char *name, use_path *out);
 
-/* Whether this CPU runs path p at speed (int8 needs VNNI). */
+/* Whether this CPU runs path p at speed (int8 needs VNNI, bf16 AVX512_BF16). */
 bool use__path_available(use_path p);
 
 /* The fastest available path: int8 where the CPU has VNNI, else fp32. */
@@ -183,6 +189,8 @@ typedef struct use_dense {
   float *scale;     /* n */
   int32_t *colsum;  /* n: column sums of w8 */
   float *zcorr;     /* n: scale * colsum, what a zero point costs per unit */
+  uint16_t *wbf;    /* k x n in bf16 (bf16 path only); NULL until prepared */
+  void *bf_prim;    /* the bf16 path's oneDNN matmul (dnnl_primitive_t) */
   bool fp32_only;   /* never quantized: runs fp32 on every path (see dense.c) */
 } use_dense;
 
@@ -191,15 +199,26 @@ typedef struct use_dense {
  * form). */
 int use__dense_quantize(use_dense *d, trove_err *err);
 
-/* Frees the quantized form; d->w stays. */
+/* Fills d->wbf from d->w and creates its bf16 matmul on engine (a
+ * dnnl_engine_t); does nothing for a d->fp32_only layer. 0, TROVE_ENOMEM or
+ * TROVE_EUNSUPPORTED (oneDNN refused: the message says so). */
+int use__dense_prepare_bf16(use_dense *d, void *engine, trove_err *err);
+
+/* Frees the quantized and bf16 forms; d->w stays. */
 void use__dense_free(use_dense *d);
 
-/* Scratch of the int8 path for up to rows x 1536 activations. */
+/* A CPU engine for the bf16 path's primitives into *engine. 0 or
+ * TROVE_EUNSUPPORTED. Free with use__engine_free (NULL is fine). */
+int use__engine_create(void **engine, trove_err *err);
+void use__engine_free(void *engine);
+
+/* Scratch of the int8 and bf16 paths for up to rows x 1536 activations. */
 typedef struct use_qwork {
   uint8_t *q;    /* rows x k quantized activations */
-  int32_t *acc;  /* rows x n int32 sums */
+  int32_t *acc;  /* rows x n int32 sums; the bf16 path's rows x k activations */
   float *sa;     /* rows: activation scales */
   int32_t *zp;   /* rows: activation zero points */
+  void *engine;  /* the model's oneDNN engine (bf16 path) */
 } use_qwork;
 
 /* y (rows x d->n, ldy) += x (rows x d->k, ldx) * W on path, or in fp32
@@ -241,20 +260,22 @@ typedef struct use_model {
   use_layer layer[USE_LAYERS];
   use_dense tanh;            /* 512 x 512 */
   const float *tanh_b;       /* 512 */
-  use_path path;             /* FP32 or INT8: how use__forward multiplies */
+  use_path path;             /* FP32, INT8 or BF16: how use__forward multiplies */
+  void *engine;              /* oneDNN's CPU engine, once the bf16 path is prepared */
   float ln_eps, l2_eps;
   size_t max_tokens;
   float *timing;             /* max_tokens x 256: the timing signal, computed once */
 } use_model;
 
 /* Finds and checks every tensor the graph uses and precomputes the timing
- * signal; the path starts as fp32 (use__model_quantize readies int8). 0,
+ * signal; the path starts as fp32 (use__model_prepare readies the others). 0,
  * TROVE_ECORRUPT or TROVE_ENOMEM; free with use__model_free. */
 int use__model_bind(const use_weights *w, use_model *m, trove_err *err);
 
-/* Quantizes every dense layer not yet quantized, for the int8 path. 0 or
- * TROVE_ENOMEM (the layers done so far stay quantized). */
-int use__model_quantize(use_model *m, trove_err *err);
+/* Readies every dense layer for path p (quantized for int8, converted with
+ * its matmul for bf16; nothing for fp32), once. 0, TROVE_ENOMEM or
+ * TROVE_EUNSUPPORTED (the layers done so far stay ready). */
+int use__model_prepare(use_model *m, use_path p, trove_err *err);
 
 /* Frees what use__model_bind allocated. */
 void use__model_free(use_model *m);

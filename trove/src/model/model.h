@@ -11,8 +11,9 @@
  * returning the same handle.
  *
  * Kernel paths (trove_embedder_set_kernel, $TROVE_KERNEL): the dense layers
- * run in fp32, or in int8 (weights quantized per output column at load,
- * activations per row at each call; VNNI's u8 x s8 dot products). oneDNN
+ * run in fp32, in int8 (weights quantized per output column at load,
+ * activations per row at each call; VNNI's u8 x s8 dot products) or in
+ * bf16 (AVX512_BF16's dot products, fp32 sums). oneDNN
  * JIT-compiles both for the instruction set cpuid reports, so no CPU model
  * ever falls back to generic kernels, as OpenBLAS does on a model it does
  * not know. The default is the fastest path the CPU runs at speed: int8
@@ -107,7 +108,9 @@ int trove_embedder_set_threads(trove_embedder *e, size_t threads);
  * fastest path this CPU runs at speed, int8 where it has VNNI, else fp32),
  * "fp32" (the reference path, to 1e-5 of the package's JavaScript) or
  * "int8" (weights quantized per output column, activations per row; see
- * dense.c). Opening reads $TROVE_KERNEL the same way. Vectors of every path live in one index.
+ * dense.c) or "bf16" (weights and activations rounded to bfloat16, fp32
+ * sums; AVX512_BF16; never chosen by auto, where int8 is faster). Opening
+ * reads $TROVE_KERNEL the same way. Vectors of every path live in one index.
  * Not concurrently with other calls on e.
  * Returns 0; TROVE_EINVAL (NULL argument, or an unknown name: the message
  * lists the names); TROVE_EUNSUPPORTED (this CPU lacks what the path needs:
@@ -115,7 +118,7 @@ int trove_embedder_set_threads(trove_embedder *e, size_t threads);
 int trove_embedder_set_kernel(trove_embedder *e, const char *name, trove_err *err);
 
 /* Whether name is a kernel path trove_embedder_set_kernel knows ("auto",
- * "fp32", "int8"), whether or not this CPU has it. NULL: false. */
+ * "fp32", "int8", "bf16"), whether or not this CPU has it. NULL: false. */
 bool trove_embedder_kernel_known(const char *name);
 
 /* The kernel path in use and the instruction set of its kernels, for

@@ -3,8 +3,8 @@
  * fastest path the CPU has; a path the CPU lacks is a clear error when
  * forced, and the embedder keeps its path. Run a second time with oneDNN
  * capped at AVX2 (DNNL_MAX_CPU_ISA=AVX2, argument "no-vnni"), where int8
- * must be refused and auto must fall back to fp32, as on a CPU without
- * VNNI. Every path's vector is checked to be a unit vector close to fp32's.
+ * and bf16 must be refused and auto must fall back to fp32, as on a CPU
+ * without VNNI or AVX512_BF16. Every path's vector is checked to be a unit vector close to fp32's.
  * The model comes from the default dir (TROVE_MODEL or model/). */
 #include "internal.h"
 
@@ -38,21 +38,24 @@ static void auto_picks_the_fastest_path_the_cpu_has(void) {
   CHECK(starts_with(trove_embedder_kernel(emb), vnni ? "int8" : "fp32"));
 }
 
-static void int8_is_used_or_refused_clearly(void) {
+/* Forcing a reduced-precision path: used when the CPU has what it needs
+ * (feature names what), else refused with the path left unchanged. */
+static void reduced_path_is_used_or_refused_clearly(use_path p, const char *feature) {
+  const char *name = use__path_name(p);
   CHECK(trove_embedder_set_kernel(emb, "fp32", NULL) == 0);
   trove_err err = {0};
-  int rc = trove_embedder_set_kernel(emb, "int8", &err);
-  if (!use__path_available(USE_PATH_INT8)) {
+  int rc = trove_embedder_set_kernel(emb, name, &err);
+  if (!use__path_available(p)) {
     CHECK(rc == TROVE_EUNSUPPORTED && err.code == rc);
-    CHECK(strstr(err.msg, "VNNI") && strstr(err.msg, use__isa_name()) && strstr(err.msg, "fp32"));
+    CHECK(strstr(err.msg, feature) && strstr(err.msg, use__isa_name()) && strstr(err.msg, "fp32"));
     CHECK(starts_with(trove_embedder_kernel(emb), "fp32")); /* unchanged */
     return;
   }
-  CHECK(rc == 0 && starts_with(trove_embedder_kernel(emb), "int8 (oneDNN, "));
+  CHECK(rc == 0 && starts_with(trove_embedder_kernel(emb), name));
   float ref[512], got[512];
   CHECK(trove_embedder_set_kernel(emb, "fp32", NULL) == 0);
   embed_one("how do I undo the last commit but keep my changes", ref);
-  CHECK(trove_embedder_set_kernel(emb, "int8", NULL) == 0);
+  CHECK(trove_embedder_set_kernel(emb, name, NULL) == 0);
   embed_one("how do I undo the last commit but keep my changes", got);
   double dot = 0;
   for (int k = 0; k < 512; k++)
@@ -60,10 +63,18 @@ static void int8_is_used_or_refused_clearly(void) {
   CHECK(dot > 0.99);
 }
 
+static void int8_is_used_or_refused_clearly(void) {
+  reduced_path_is_used_or_refused_clearly(USE_PATH_INT8, "VNNI");
+}
+
+static void bf16_is_used_or_refused_clearly(void) {
+  reduced_path_is_used_or_refused_clearly(USE_PATH_BF16, "AVX512_BF16");
+}
+
 static void unknown_names_are_einval_listing_the_names(void) {
   trove_err err = {0};
   CHECK(trove_embedder_set_kernel(emb, "fp16", &err) == TROVE_EINVAL);
-  CHECK(strstr(err.msg, "fp16") && strstr(err.msg, "auto, fp32 or int8"));
+  CHECK(strstr(err.msg, "fp16") && strstr(err.msg, "auto, fp32, int8 or bf16"));
   CHECK(trove_embedder_set_kernel(emb, NULL, NULL) == TROVE_EINVAL);
   CHECK(trove_embedder_set_kernel(NULL, "fp32", NULL) == TROVE_EINVAL);
   CHECK(strcmp(trove_embedder_kernel(NULL), "") == 0);
@@ -88,8 +99,8 @@ static void trove_kernel_env_forces_the_path_at_open(void) {
 
 /* Allocation failures while embedding, on each path: a clean ENOMEM. */
 static void embed_allocation_failures_are_clean_on_every_path(void) {
-  static const char *const names[] = {"fp32", "int8"};
-  for (size_t p = 0; p < 2; p++) {
+  static const char *const names[] = {"fp32", "int8", "bf16"};
+  for (size_t p = 0; p < 3; p++) {
     if (trove_embedder_set_kernel(emb, names[p], NULL))
       continue;
     for (long n = 0;; n++) {
@@ -125,6 +136,7 @@ int main(int argc, char **argv) {
   RUN(fp32_is_always_there);
   RUN(auto_picks_the_fastest_path_the_cpu_has);
   RUN(int8_is_used_or_refused_clearly);
+  RUN(bf16_is_used_or_refused_clearly);
   RUN(unknown_names_are_einval_listing_the_names);
   RUN(trove_kernel_env_forces_the_path_at_open);
   RUN(embed_allocation_failures_are_clean_on_every_path);
