@@ -417,7 +417,7 @@ static int cmp_cand(const void *a, const void *b) {
 static void fuse(ctx *x) {
   const trove_search_params *p = x->p;
   double k = p->rrf_k > 0 ? p->rrf_k : 60;
-  double w_sem = p->w_semantic * (x->n_all_words ? 1 : p->no_match_semantic);
+  double w_sem = p->w_semantic * (x->n_all_words ? 1 : p->no_match_semantic), top = 0;
   for (size_t i = 0; i < x->n; i++) {
     cand *c = &x->c[i];
     double s = 0, w = 1;
@@ -431,10 +431,15 @@ static void fuse(ctx *x) {
       s += w_sem * w / (k + (double)c->sem[j]);
     if (c->hub)
       s *= p->hub_weight;
-    if (p->keyword_margin > 0 && c->all_words && c->kw_rank == 1 &&
-        (x->bm25_second <= 0 || x->bm25_first >= p->keyword_margin * x->bm25_second))
-      s += 1; /* above any fused score: each term is below 1 / k */
     c->score = s;
+    top = s > top ? s : top;
+  }
+  /* a decisive keyword match goes above every fused score */
+  for (size_t i = 0; p->keyword_margin > 0 && i < x->n; i++) {
+    cand *c = &x->c[i];
+    if (!c->rejected && c->all_words && c->kw_rank == 1 &&
+        (x->bm25_second <= 0 || x->bm25_first >= p->keyword_margin * x->bm25_second))
+      c->score += top;
   }
   if (x->n)
     qsort(x->c, x->n, sizeof *x->c, cmp_cand);

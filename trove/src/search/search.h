@@ -72,9 +72,10 @@ typedef struct trove_search_params {
   double w_semantic;        /* default 0.6 */
   double all_words_boost;   /* default 1.0 (see bench/RESULTS.md) */
   double no_match_semantic; /* default 1.0 */
-  double keyword_margin;    /* > 0: when the best BM25 score is at least this
-                               many times the second's, that item comes
-                               first (a decisive keyword match); default 0 */
+  double keyword_margin;    /* > 0: when the best BM25 score (of items holding
+                               every word) is at least this many times the
+                               second's, that item comes first whatever the
+                               weights (a decisive keyword match); default 0 */
   double cosine_window;     /* > 0: only passages within this much cosine of
                                the query's best passage count; default 0 */
   double hub_weight;        /* default 0.5: link hubs' scores are halved */
