@@ -1,8 +1,9 @@
 /* model_threads_test.c: one embedder shared by several threads. Concurrent
  * embed_batch and tokenize calls, each call also split across the
  * embedder's own threads, must give exactly the vectors of a serial run;
- * with more callers than scratch slots some allocate their own. Runs under
- * TSan too (OpenBLAS is single-threaded once an embedder is open). */
+ * with more callers than scratch slots some allocate their own; on every
+ * kernel path the CPU has. Runs under TSan too (oneDNN's calls are
+ * single-threaded inside each of our threads). */
 #include "model.h"
 
 #include "check.h"
@@ -72,8 +73,17 @@ int main(void) {
     fprintf(stderr, "cannot open the model: %s\n", err.msg);
     return 1;
   }
-  RUN(concurrent_embeds_match_a_serial_run);
-  RUN(uneven_split_with_an_empty_share_matches_one_thread);
+  /* every kernel path this CPU has: each keeps its own state per call */
+  static const char *const paths[] = {"fp32", "int8", "bf16"};
+  for (size_t p = 0; p < sizeof paths / sizeof *paths; p++) {
+    if (trove_embedder_set_kernel(emb, paths[p], NULL) != 0) {
+      fprintf(stderr, "path %s: not on this CPU, skipped\n", paths[p]);
+      continue;
+    }
+    fprintf(stderr, "path %s\n", paths[p]);
+    RUN(concurrent_embeds_match_a_serial_run);
+    RUN(uneven_split_with_an_empty_share_matches_one_thread);
+  }
   trove_embedder_close(emb);
   return check_done("model_threads_test");
 }
