@@ -255,19 +255,19 @@ typedef struct bench {
 } bench;
 
 /* Hybrid mode on the fusion grid into b->grid[..][ci], printed as it goes:
- * w_semantic x keyword_margin x cosine_window (search.h). */
+ * w_title x w_headings x w_semantic (search.h). */
 static int sweep(bench *b, size_t ci, const corpus *c, trove_store *st, trove_index *idx,
                  const trove_eval_set *s, trove_err *err) {
-  static const double wsem[] = {0.6, 1.0}, margin[] = {0, 1.3, 2}, window[] = {0, 0.08, 0.15, 0.25};
+  static const double wt[] = {5, 10, 20, 40}, wh[] = {1, 4, 8}, wsem[] = {0.4, 0.6};
   for (size_t g = 0; g < N_GRID; g++) {
     trove_search_params p;
     trove_search_params_default(&p);
-    p.w_semantic = wsem[g / 12];
-    p.keyword_margin = margin[g / 4 % 3];
-    p.cosine_window = window[g % 4];
+    p.w_title = wt[g / 6];
+    p.w_headings = wh[g / 2 % 3];
+    p.w_semantic = wsem[g % 2];
     p.no_highlight = true; /* ranking only: the highlight does not change it */
-    snprintf(b->grid_name[g], sizeof b->grid_name[g], "wsem%.1f-margin%.1f-window%.2f",
-             p.w_semantic, p.keyword_margin, p.cosine_window);
+    snprintf(b->grid_name[g], sizeof b->grid_name[g], "title%.0f-head%.0f-wsem%.1f", p.w_title,
+             p.w_headings, p.w_semantic);
     int rc = trove_eval_run(st, idx, b->emb, s, &p, false, NULL, &b->grid[g][ci], err);
     if (rc || (rc = trove_eval_print_peers(stdout, c->name, b->grid_name[g], &b->grid[g][ci], 1)))
       return rc;

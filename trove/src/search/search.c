@@ -2,9 +2,9 @@
  *
  * HOW IT WORKS
  * 1. Keyword list. trove_store_search ANDs the words of its query (BM25,
- *    title x10, headings x4). Natural-language queries ("run a function
- *    later after a delay") rarely have every word on one page, so the
- *    list is: the AND hits of the content words (stop words dropped), then
+ *    title x10, or x20 when fused with vectors, headings x4). Natural-
+ *    language queries ("run a function later after a delay") rarely have
+ *    every word on one page, so the list is: the AND hits of the content words (stop words dropped), then
  *    items found by single words, ranked by the sum over words of
  *    1/(10 + rank in that word's list): a small OR without changing the
  *    store. Its rank is an item's keyword rank.
@@ -33,6 +33,8 @@
  * (trove/bench/queries/), a setting kept only when it holds up leave-one-
  * corpus-out; bench/RESULTS.md has the tables. What the sweeps say:
  * - vectors count less than BM25 (w_semantic 0.6; 1.0 loses on the mean);
+ * - in hybrid mode a title match counts 20 times a body match (10 in
+ *   keyword mode): chosen for every corpus left out, never worse on one;
  * - one passage per item (agg_top 1): long pages have many mediocre
  *   passages, and summing them favours length over the best match;
  * - link hubs halved: index and contents pages crowd the vector list;
@@ -53,7 +55,7 @@ void trove_search_params_default(trove_search_params *p) {
   p->mode = TROVE_SEARCH_HYBRID;
   p->n = 10;
   p->keyword_depth = 100;
-  p->w_title = 10;
+  p->w_title = 0; /* the mode's own: see title_weight */
   p->w_headings = 4;
   p->w_text = 1;
   p->vector_depth = 300;
@@ -153,9 +155,19 @@ static int nomem(ctx *x) {
 
 /* ---- 1. keyword list -------------------------------------------------------- */
 
+/* The title's BM25 weight: p->w_title, or when 0 the mode's own, each the
+ * best on the benchmark corpora for that mode (bench/RESULTS.md): a title
+ * match counts more once vectors are fused in, as they bring up pages whose
+ * body only paraphrases the query. */
+static double title_weight(const trove_search_params *p) {
+  if (p->w_title > 0)
+    return p->w_title;
+  return p->mode == TROVE_SEARCH_KEYWORD ? 10 : 20;
+}
+
 static int store_search(ctx *x, const char *q, size_t limit, trove_store_hit **h, size_t *n) {
   trove_store_search_opts o = {.limit = limit, .source = x->p->source, .type = x->p->type,
-                               .w_title = x->p->w_title, .w_headings = x->p->w_headings,
+                               .w_title = title_weight(x->p), .w_headings = x->p->w_headings,
                                .w_text = x->p->w_text, .snippet_tokens = -1};
   return trove_store_search(x->st, q, &o, h, n, x->err);
 }

@@ -53,7 +53,10 @@ typedef struct trove_search_params {
                                string is then ignored and may be NULL) */
   /* keyword side */
   size_t keyword_depth;     /* BM25 items fused; default 100 */
-  double w_title, w_headings, w_text; /* BM25 column weights; default 10/4/1 */
+  double w_title, w_headings, w_text; /* BM25 column weights; default 0/4/1,
+                               w_title 0 meaning the mode's own: 10 in
+                               keyword mode, 20 in hybrid (the best of each
+                               on the benchmark corpora) */
   /* vector side */
   size_t vector_depth;      /* passages taken from the index; default 300 */
   size_t agg_top;           /* passages per item that count, 1..8; default

@@ -188,8 +188,11 @@ static void done(list *l) {
 /* The BM25 scores of query's all-words hits (store search, the ranker's
  * column weights), best first, into sc[0..2]; returns how many there are. */
 static size_t bm25_top(const char *query, double sc[2]) {
-  trove_store_search_opts o = {.limit = 10, .type = TROVE_ITEM_ANY, .w_title = 10,
-                               .w_headings = 4, .w_text = 1, .snippet_tokens = -1};
+  trove_search_params d;
+  trove_search_params_default(&d);
+  trove_store_search_opts o = {.limit = 10, .type = TROVE_ITEM_ANY, .w_title = 20, /* hybrid's */
+                               .w_headings = d.w_headings, .w_text = d.w_text,
+                               .snippet_tokens = -1};
   trove_store_hit *h = NULL;
   size_t n = 0;
   trove_err err = {0};
