@@ -2,7 +2,8 @@
  * (all_words_boost, no_match_semantic, keyword_margin, cosine_window), each
  * on a tiny real collection (the USE-lite model, a temporary store, an
  * in-memory index) where turning it on must change the order the expected
- * way, and leaving it off must not. Each test first checks the premises its
+ * way, and leaving it off must not; and the title weight each mode takes
+ * when w_title is 0 (10 keyword, 20 hybrid). Each test first checks the premises its
  * arithmetic needs (which item is the keyword favourite, which the semantic
  * one, how far apart the cosines are), so a model change that breaks a
  * premise says so rather than failing on the order. TROVE_LEVERS_SHOW=1
@@ -404,6 +405,38 @@ static void cosine_window_drops_weak_vector_matches(void) {
   done(&sem);
 }
 
+/* Two result lists are the same items with the same scores, in order. */
+static bool same_lists(const list *a, const list *b) {
+  bool same = a->n == b->n;
+  for (size_t i = 0; same && i < a->n; i++)
+    same = a->r[i].item_id == b->r[i].item_id && a->r[i].score == b->r[i].score;
+  return same;
+}
+
+/* w_title 0 is each mode's own title weight: 10 in keyword mode, 20 in
+ * hybrid. "hangar" is in the minutes' title and in the town history's body,
+ * so a title weight near 0 ranks them the other way: the weight is applied. */
+static void title_weight_zero_is_the_modes_own(void) {
+  const char *q = "hangar";
+  trove_search_params p = defaults(), w = defaults();
+  CHECK(p.w_title == 0);
+  static const struct {
+    trove_search_mode mode;
+    double own;
+  } cases[] = {{TROVE_SEARCH_KEYWORD, 10}, {TROVE_SEARCH_HYBRID, 20}};
+  for (size_t i = 0; i < 2; i++) {
+    p.mode = w.mode = cases[i].mode;
+    w.w_title = cases[i].own;
+    list zero = run("w_title 0", q, &p), own = run("own weight", q, &w);
+    w.w_title = 0.01;
+    list faint = run("title weight 0.01", q, &w);
+    CHECK(same_lists(&zero, &own));
+    CHECK(pos(&zero, MINUTES) < pos(&zero, HISTORY));
+    CHECK(pos(&faint, HISTORY) < pos(&faint, MINUTES));
+    done(&zero), done(&own), done(&faint);
+  }
+}
+
 int main(void) {
   trove_err err = {0};
   if (trove_embedder_open_use_lite(NULL, &emb, &err)) {
@@ -416,6 +449,7 @@ int main(void) {
   RUN(no_match_semantic_leans_on_meaning_without_a_full_match);
   RUN(keyword_margin_puts_a_decisive_keyword_hit_first);
   RUN(cosine_window_drops_weak_vector_matches);
+  RUN(title_weight_zero_is_the_modes_own);
   trove_index_destroy(idx);
   trove_store_close(st);
   trove_embedder_close(emb);
