@@ -9,19 +9,23 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-static int check(int rc, trove_doc *doc) {
+/* Judges one extraction's return code rc and its document *doc, then frees
+ * the document. doc is passed by address because the order in which a call's
+ * arguments are evaluated is unspecified: check(extract(..., &doc), doc) may
+ * read doc before extract sets it. */
+static int check(int rc, trove_doc **doc) {
   int bad = rc ? rc != TROVE_ERANGE && rc != TROVE_EUNSUPPORTED && rc != TROVE_ENOMEM
-               : !doc || !fuzz_doc_ok(doc);
-  trove_doc_destroy(doc);
+               : !*doc || !fuzz_doc_ok(*doc);
+  trove_doc_destroy(*doc);
+  *doc = NULL;
   return bad;
 }
 
 /* Returns 0, or 1 when an invariant is broken. */
 int fuzz_markdown_one(const uint8_t *data, size_t size) {
   trove_doc *doc = NULL;
-  int bad = check(trove_extract_markdown((const char *)data, size, &doc, NULL), doc);
-  doc = NULL;
-  return bad | check(trove_extract_text((const char *)data, size, &doc, NULL), doc);
+  int bad = check(trove_extract_markdown((const char *)data, size, &doc, NULL), &doc);
+  return bad | check(trove_extract_text((const char *)data, size, &doc, NULL), &doc);
 }
 
 #ifdef TROVE_FUZZ_MAIN
