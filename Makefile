@@ -3,10 +3,12 @@
 #   make test    every test in three builds: plain -O2, ASan+UBSan, TSan
 #   make demo    the benchmarks and examples (later: trove's real demo)
 #   make build   the plain build only;  make bench  the benchmark lines
+#   make fuzz    every libFuzzer target for FUZZ_SECONDS each (clang, build/fuzz)
 JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 30
 BUILD := build
 
-.PHONY: all deps build test test-plain test-asan test-tsan demo bench clean
+.PHONY: all deps build test test-plain test-asan test-tsan fuzz demo bench clean
 
 all: build
 
@@ -28,6 +30,9 @@ $(CONFIGS:%=test-%): test-%: deps $(BUILD)/%/CMakeCache.txt
 	cd $(BUILD)/$* && ctest --output-on-failure -j $(JOBS) --timeout 600
 
 test: test-plain test-asan test-tsan
+
+fuzz: deps
+	JOBS=$(JOBS) scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 bench: build
 	@scripts/bench.sh $(BUILD)/plain

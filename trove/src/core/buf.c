@@ -17,6 +17,7 @@ int trove_buf_reserve(trove_buf *b, size_t extra) {
   char *p = trove_realloc(b->data, cap);
   if (!p)
     return TROVE_ENOMEM;
+  p[b->len] = '\0'; /* a first reserve must leave a string too: take() may follow */
   b->data = p;
   b->cap = cap;
   return 0;

@@ -461,6 +461,14 @@ static void heading(md *m, line t) {
 }
 
 /* Handles one line outside fenced code, with indentation already known. */
+/* The run of '#' that starts t; bounded by t.n, as a line is not a string. */
+static size_t hashes(line t) {
+  size_t k = 0;
+  while (k < t.n && t.s[k] == '#')
+    k++;
+  return k;
+}
+
 static void md_line(md *m, line l, line t, size_t cols) {
   bool ordered;
   int number = 0;
@@ -474,8 +482,7 @@ static void md_line(md *m, line l, line t, size_t cols) {
       c += l.s[skip] == '\t' ? 4 : 1;
     add(m, &m->code, l.s + skip, l.n - skip);
     add(m, &m->code, "\n", 1);
-  } else if (t.s[0] == '#' && (strspn(t.s, "#") <= 6) &&
-             (strspn(t.s, "#") == t.n || t.s[strspn(t.s, "#")] == ' ')) {
+  } else if (t.s[0] == '#' && hashes(t) <= 6 && (hashes(t) == t.n || t.s[hashes(t)] == ' ')) {
     heading(m, t);
   } else if (m->para.len && m->kind == TROVE_BLOCK_PARA && (is_rule_line(t, '=') ||
                                                              (t.n >= 2 && is_rule_line(t, '-')))) {

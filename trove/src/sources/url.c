@@ -81,17 +81,10 @@ static bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f';
 }
 
-int trove_url_normalize(const char *url, char **out) {
-  if (!out)
-    return TROVE_EINVAL;
-  *out = NULL;
-  if (!url)
-    return TROVE_EINVAL;
-  while (is_space(*url))
-    url++;
-  size_t total = trove_url_fragment_start(url);
-  while (total > 0 && is_space(url[total - 1]))
-    total--;
+/* Normalises url, which is trimmed and holds no fragment: the authority
+ * parsers scan to the NUL, so they must not see the trailing whitespace or
+ * the fragment that trove_url_normalize cut (a host would run into them). */
+static int normalize_trimmed(const char *url, size_t total, char **out) {
   for (size_t i = 0; i < total; i++)
     if ((unsigned char)url[i] < 0x20 || url[i] == ' ' || url[i] == 0x7f)
       return TROVE_EINVAL;
@@ -102,8 +95,6 @@ int trove_url_normalize(const char *url, char **out) {
   const char *a = url + sch + 3;
   size_t h, hlen, aend;
   split_authority(a, &h, &hlen, &aend);
-  if ((size_t)(a - url) + aend > total)
-    aend = total - (size_t)(a - url); /* the fragment began inside the authority */
   const char *port = a + h + hlen;    /* ":port" or the path */
   size_t port_len = aend - h - hlen;
   if ((port_len == 3 && !https && strncmp(port, ":80", 3) == 0) ||
@@ -128,4 +119,23 @@ int trove_url_normalize(const char *url, char **out) {
   trove_buf_append(&b, rest, rest_len);
   *out = trove_buf_take(&b); /* the reserve above makes every append succeed */
   return *out ? 0 : TROVE_ENOMEM;
+}
+
+int trove_url_normalize(const char *url, char **out) {
+  if (!out)
+    return TROVE_EINVAL;
+  *out = NULL;
+  if (!url)
+    return TROVE_EINVAL;
+  while (is_space(*url))
+    url++;
+  size_t total = trove_url_fragment_start(url);
+  while (total > 0 && is_space(url[total - 1]))
+    total--;
+  char *copy = trove_strndup(url, total);
+  if (!copy)
+    return TROVE_ENOMEM;
+  int rc = normalize_trimmed(copy, total, out);
+  trove_free(copy);
+  return rc;
 }

@@ -60,6 +60,17 @@ static void buf_fault_loop_is_clean(void) {
   trove_free(empty);
 }
 
+/* A reserve that no append follows still leaves a string: x_clean_dup of
+ * control characters only took such a buffer (found by fuzz_charset). */
+static void buf_reserve_alone_leaves_an_empty_string(void) {
+  trove_buf b = {0};
+  CHECK(trove_buf_reserve(&b, 100) == 0);
+  CHECK(b.data && b.data[0] == '\0');
+  char *s = trove_buf_take(&b);
+  CHECK(s && strlen(s) == 0);
+  trove_free(s);
+}
+
 static void online_cpus_matches_the_os(void) {
   long os = sysconf(_SC_NPROCESSORS_ONLN);
   size_t n = trove_online_cpus();
@@ -159,6 +170,7 @@ int main(void) {
   RUN(err_first_cause_wins);
   RUN(alloc_fails_nth_then_recovers);
   RUN(buf_fault_loop_is_clean);
+  RUN(buf_reserve_alone_leaves_an_empty_string);
   RUN(online_cpus_matches_the_os);
   RUN(one_failure_across_threads);
   RUN(utf8_encode_covers_every_length_and_replaces_non_scalars);

@@ -2,8 +2,8 @@
  * same bytes are read as a model.json (weightsManifest) and as a vocab.json;
  * each must return 0 or a documented error code, never crash or leak, and a
  * manifest that parses must have offsets that add up without overflow.
- * Build: cmake -DTROVE_FUZZ=ON -DCMAKE_C_COMPILER=clang; run ./fuzz_manifest.
- * fuzz_corpus_test.c runs the same entry point over a fixed corpus. */
+ * Build: cmake -DTROVE_FUZZ=ON (scripts/fuzz.sh); fuzz_seeds.c runs the same
+ * entry point over fuzz/manifest/ in every build. */
 #include "internal.h"
 
 #include <stdlib.h>

@@ -1,10 +1,11 @@
 /* fuzz_tokenizer.c: libFuzzer target for the tokenizer. Any bytes are a
  * text; tokenizing must succeed (or fail with ENOMEM/ERANGE only) and give
  * ids inside the vocabulary and ordered byte offsets inside the text (on
- * valid UTF-8 the tokenizer test also checks character boundaries). The vocabulary is the real model's vocab.json
- * (TROVE_MODEL or the default dir), loaded once.
- * Build: cmake -DTROVE_FUZZ=ON -DCMAKE_C_COMPILER=clang; run ./fuzz_tokenizer.
- * fuzz_corpus_test.c runs the same entry point over a fixed corpus. */
+ * valid UTF-8 the tokenizer test also checks character boundaries). The
+ * vocabulary is the real model's vocab.json (TROVE_MODEL or the default dir),
+ * loaded once.
+ * Build: cmake -DTROVE_FUZZ=ON (scripts/fuzz.sh); fuzz_seeds.c runs the same
+ * entry point over fuzz/tokenizer/ in every build. */
 #include "internal.h"
 
 #include <stdio.h>
