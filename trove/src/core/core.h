@@ -88,6 +88,32 @@ trove_item_type trove_item_type_parse(const char *s);
  * Thread-safe. Callers cap it to what their own structures allow. */
 size_t trove_online_cpus(void);
 
+/* ---- SHA-256 (sha256.c) -------------------------------------------------- */
+
+/* FIPS 180-4 SHA-256, to check files against recorded digests (the model's
+ * SHA256SUMS). Not for secrets: it makes no effort to run in constant time. */
+enum { TROVE_SHA256_LEN = 32 };
+
+/* A running hash: trove_sha256_init, then trove_sha256_update any number of
+ * times, then trove_sha256_final. Plain data on the caller's stack; one
+ * thread at a time. */
+typedef struct trove_sha256_ctx {
+  uint32_t h[8];
+  uint64_t bytes;          /* bytes hashed so far */
+  unsigned char buf[64];   /* a partial block */
+  size_t nbuf;
+} trove_sha256_ctx;
+
+/* Starts s as the hash of no bytes. */
+void trove_sha256_init(trove_sha256_ctx *s);
+/* Adds data[0..n) to s. data may be NULL when n is 0. */
+void trove_sha256_update(trove_sha256_ctx *s, const void *data, size_t n);
+/* Writes the digest of everything added to out; s must be initialised
+ * again before further use. */
+void trove_sha256_final(trove_sha256_ctx *s, unsigned char out[TROVE_SHA256_LEN]);
+/* The digest of data[0..n) in one call. Any thread. */
+void trove_sha256(const void *data, size_t n, unsigned char out[TROVE_SHA256_LEN]);
+
 /* ---- small helpers (utf8.c) --------------------------------------------- */
 
 /* Writes code point cp as UTF-8 into out and returns its length (1-4). A

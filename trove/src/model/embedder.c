@@ -16,6 +16,7 @@
  */
 #include "internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,7 +220,9 @@ static int load_vocab(const char *dir, use_lite *u, trove_err *err) {
     return rc == TROVE_ERANGE ? trove_err_set(err, TROVE_ECORRUPT, "%s is over 64 MB; it is "
                                               "not the USE-lite model's", "vocab.json")
                               : rc;
-  rc = use__vocab_parse(json, len, RESERVED_PIECES, &u->v, err);
+  rc = use__sums_check(&u->w.sums, "vocab.json", json, len, err);
+  if (!rc)
+    rc = use__vocab_parse(json, len, RESERVED_PIECES, &u->v, err);
   trove_free(json);
   if (!rc && u->v.n > u->m.rows)
     rc = trove_err_set(err, TROVE_ECORRUPT,
@@ -306,5 +309,14 @@ int trove_embedder_embed_batch(const trove_embedder *e, const char *const *texts
   if (!trove_mul_ok(n, e->dim, &total) || !trove_mul_ok(total, sizeof(float), &total))
     return trove_err_set(err, TROVE_ERANGE, "trove_embedder_embed_batch: %zu texts is too many",
                          n);
-  return n ? e->ops->embed(e, texts, lens, n, out, err) : 0;
+  int rc = n ? e->ops->embed(e, texts, lens, n, out, err) : 0;
+  /* A model computes finite vectors from any text; a NaN or infinity means
+   * damaged weights that passed the checks at open (no SHA256SUMS). */
+  for (size_t i = 0; !rc && i < n * e->dim; i++)
+    if (!isfinite(out[i]))
+      rc = trove_err_set(err, TROVE_ECORRUPT,
+                         "the vector of text %zu has a non-finite value: the model files are "
+                         "damaged; run scripts/fetch-model.sh again (or point TROVE_MODEL at an "
+                         "intact copy)", i / e->dim);
+  return rc;
 }

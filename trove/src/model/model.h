@@ -66,7 +66,8 @@ void trove_tokens_free(trove_tokens *t);
 const char *trove_model_default_dir(void);
 
 /* Opens USE-lite from dir (the package's dist/ folder: model.json, the
- * group1-shard*of7 weight files, vocab.json); NULL dir means
+ * group1-shard*of7 weight files, vocab.json, and the SHA256SUMS the fetch
+ * script records, checked when present); NULL dir means
  * trove_model_default_dir(). Every tensor's name, dtype, shape and byte
  * range is checked against the shards before use, and the vocabulary
  * against the embedding table, so damaged files give an error, never a
@@ -79,7 +80,10 @@ const char *trove_model_default_dir(void);
  * scripts/fetch-model.sh or TROVE_MODEL); TROVE_EIO (a read failed);
  * TROVE_ECORRUPT (model.json or vocab.json is not valid JSON or lacks what
  * the model needs, a shard is truncated, sizes in the manifest disagree
- * with the shards, a shape is wrong, or the vocabulary is damaged);
+ * with the shards, a shape is wrong, the vocabulary is damaged, or the
+ * folder holds a SHA256SUMS (see scripts/fetch-model.sh) and a file it reads
+ * is not listed there or does not match its SHA-256: the message names the
+ * file and says to run scripts/fetch-model.sh again);
  * TROVE_EUNSUPPORTED (a dtype other than float32/int32, a quantized
  * manifest, a big-endian host, or a $TROVE_KERNEL path this CPU lacks);
  * TROVE_ENOMEM. On failure *out is NULL. */
@@ -145,8 +149,10 @@ int trove_embedder_tokenize(const trove_embedder *e, const char *text, size_t le
  * are split across the embedder's threads and each share runs in batches of
  * up to 64. Any thread; calls may overlap (each has its own scratch).
  * Returns 0; TROVE_EINVAL (NULL e, texts, out or texts[i]); TROVE_ERANGE (a
- * text above 16 MiB, or n * dim overflows); TROVE_ENOMEM. After a failure
- * out is unspecified. */
+ * text above 16 MiB, or n * dim overflows); TROVE_ECORRUPT (a vector came
+ * out non-finite, which only damaged weights give: the message says so and
+ * how to refetch the model); TROVE_ENOMEM. After a failure out is
+ * unspecified. */
 int trove_embedder_embed_batch(const trove_embedder *e, const char *const *texts,
                                const size_t *lens, size_t n, float *out, trove_err *err);
 

@@ -1,5 +1,6 @@
 /* core_test.c: the error record, the allocation hook's fault injection and
- * the growable buffer, including a fault loop over every allocation. */
+ * the growable buffer, including a fault loop over every allocation; the
+ * UTF-8 and terminal helpers; SHA-256 against the FIPS 180-4 vectors. */
 #include "core.h"
 
 #include "check.h"
@@ -166,6 +167,56 @@ static void ids_contain_finds_exactly_the_listed_ids(void) {
   CHECK(trove_ids_contain(v, 1, -5) && !trove_ids_contain(v, 1, 1));
 }
 
+static void hex32(const unsigned char d[TROVE_SHA256_LEN], char out[65]) {
+  for (int i = 0; i < TROVE_SHA256_LEN; i++)
+    snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The FIPS 180-4 example vectors (one block, two blocks, a million 'a'),
+ * the empty message, and lengths around the padding boundary hashed in one
+ * call and byte by byte giving the same digest. */
+static void sha256_matches_the_fips_vectors_however_fed(void) {
+  static const struct {
+    const char *msg, *hex;
+  } v[] = {
+      {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+      {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+      {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+      {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlm"
+       "nopqrsmnopqrstnopqrstu",
+       "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"},
+  };
+  unsigned char d[TROVE_SHA256_LEN];
+  char hex[65];
+  for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+    trove_sha256(v[i].msg, strlen(v[i].msg), d);
+    hex32(d, hex);
+    CHECK(strcmp(hex, v[i].hex) == 0);
+  }
+  static char a[1000000];
+  memset(a, 'a', sizeof a);
+  trove_sha256(a, sizeof a, d);
+  hex32(d, hex);
+  CHECK(strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0);
+  for (size_t n = 50; n < 140; n++) {
+    unsigned char one[TROVE_SHA256_LEN], bytewise[TROVE_SHA256_LEN];
+    trove_sha256(a, n, one);
+    trove_sha256_ctx s;
+    trove_sha256_init(&s);
+    for (size_t i = 0; i < n; i++)
+      trove_sha256_update(&s, a + i, 1);
+    trove_sha256_final(&s, bytewise);
+    CHECK(memcmp(one, bytewise, sizeof one) == 0);
+  }
+  trove_sha256(a, 55, d); /* the longest message whose padding fits its block */
+  hex32(d, hex);
+  CHECK(strcmp(hex, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318") == 0);
+  trove_sha256(a, 64, d);
+  hex32(d, hex);
+  CHECK(strcmp(hex, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb") == 0);
+}
+
 int main(void) {
   RUN(err_first_cause_wins);
   RUN(alloc_fails_nth_then_recovers);
@@ -177,5 +228,6 @@ int main(void) {
   RUN(utf8_seq_measures_valid_sequences_only);
   RUN(term_write_escapes_every_control_visibly);
   RUN(ids_contain_finds_exactly_the_listed_ids);
+  RUN(sha256_matches_the_fips_vectors_however_fed);
   return check_done("core_test");
 }

@@ -26,9 +26,11 @@ static void path_of(char *out, size_t n, const char *dir, const char *name) {
   snprintf(out, n, "%s/%s", dir, name);
 }
 
-/* Resets the copy: every file a symlink to the original. */
+/* Resets the copy: every file a symlink to the original, no SHA256SUMS. */
 static void fresh_copy(void) {
   char a[1024], b[1024];
+  path_of(b, sizeof b, tmp, "SHA256SUMS");
+  unlink(b);
   for (int i = 0; i < NFILES; i++) {
     path_of(a, sizeof a, src, files[i]);
     path_of(b, sizeof b, tmp, files[i]);
@@ -42,6 +44,33 @@ static char *read_orig(const char *name, size_t *len) {
   CHECK(use__read_file(src, name, (size_t)1 << 30, &data, len, NULL) == 0);
   return data;
 }
+
+/* Writes the copy's SHA256SUMS (sha256sum's format) from the copy's files
+ * as they are now, leaving out the file called skip (NULL: none). */
+static void write_sums_skipping(const char *skip) {
+  trove_buf b = {0};
+  for (int i = 0; i < NFILES; i++) {
+    if (skip && strcmp(files[i], skip) == 0)
+      continue;
+    char *data;
+    size_t len;
+    CHECK(use__read_file(tmp, files[i], (size_t)1 << 30, &data, &len, NULL) == 0);
+    unsigned char d[TROVE_SHA256_LEN];
+    trove_sha256(data, len, d);
+    for (int j = 0; j < TROVE_SHA256_LEN; j++)
+      trove_buf_printf(&b, "%02x", d[j]);
+    trove_buf_printf(&b, "  %s\n", files[i]);
+    trove_free(data);
+  }
+  char p[1024];
+  path_of(p, sizeof p, tmp, "SHA256SUMS");
+  FILE *f = fopen(p, "wb");
+  CHECK(f && fwrite(b.data, 1, b.len, f) == b.len);
+  fclose(f);
+  trove_buf_free(&b);
+}
+
+static void write_sums(void) { write_sums_skipping(NULL); }
 
 /* Replaces name in the copy by len bytes of data. */
 static void write_copy(const char *name, const char *data, size_t len) {
@@ -222,6 +251,112 @@ static void damaged_manifest_is_ecorrupt(void) {
   expect(TROVE_ECORRUPT, "bad dimension");
 }
 
+/* 64 KB of zeros inside a shard keep every size right. */
+static void zero_inside_shard(const char *name) {
+  size_t len;
+  char *d = read_orig(name, &len);
+  CHECK(len > (size_t)192 << 10);
+  memset(d + len / 2, 0, (size_t)64 << 10);
+  write_copy(name, d, len);
+  trove_free(d);
+}
+
+static void open_copy_ok(void) {
+  trove_embedder *e = NULL;
+  trove_err err = {0};
+  int rc = trove_embedder_open_use_lite(tmp, &e, &err);
+  if (rc)
+    fprintf(stderr, "  open failed: %d (%s)\n", rc, err.msg);
+  CHECK(rc == 0 && e != NULL);
+  trove_embedder_close(e);
+}
+
+static void intact_copy_with_sums_opens(void) {
+  write_sums();
+  open_copy_ok();
+  fresh_copy();
+}
+
+static void damage_keeping_sizes_is_ecorrupt_against_sums_naming_the_file(void) {
+  write_sums(); /* recorded intact, then damaged */
+  zero_inside_shard("group1-shard4of7");
+  expect(TROVE_ECORRUPT, "group1-shard4of7 does not match its SHA-256");
+  write_sums();
+  zero_inside_shard("group1-shard4of7");
+  expect(TROVE_ECORRUPT, "run scripts/fetch-model.sh again");
+  /* the vocabulary cut to its first 7 entries, still valid JSON */
+  write_sums();
+  size_t len;
+  char *d = read_orig("vocab.json", &len), *at = d;
+  for (int i = 0; i < 7 && at; i++)
+    at = strstr(at + 1, "],");
+  CHECK(at != NULL);
+  trove_buf b = {0};
+  trove_buf_append(&b, d, (size_t)(at - d));
+  trove_buf_puts(&b, "]]");
+  write_copy("vocab.json", b.data, b.len);
+  trove_buf_free(&b);
+  trove_free(d);
+  expect(TROVE_ECORRUPT, "vocab.json does not match its SHA-256");
+  write_sums();
+  edit_at("model.json", EMB, "8002,", "8002 ,"); /* the same manifest, other bytes */
+  expect(TROVE_ECORRUPT, "model.json does not match its SHA-256");
+}
+
+static void sums_file_missing_an_entry_or_malformed_is_ecorrupt(void) {
+  write_sums_skipping("group1-shard7of7");
+  expect(TROVE_ECORRUPT, "group1-shard7of7 is not listed in SHA256SUMS");
+  write_copy("SHA256SUMS", "abc  model.json\n", 16);
+  expect(TROVE_ECORRUPT, "SHA256SUMS line 1");
+}
+
+static void copy_without_sums_is_only_size_checked(void) {
+  zero_inside_shard("group1-shard4of7"); /* not seen without recorded digests */
+  open_copy_ok();
+  fresh_copy();
+}
+
+/* NaN weights in the last dense layer give NaN vectors; embedding names the
+ * model as damaged instead of handing them on. fp32: the int8 path would
+ * quantize the NaNs at open. */
+static void non_finite_vector_names_the_model_damaged(void) {
+  use_weights w;
+  CHECK(use__weights_load(src, &w, NULL) == 0);
+  const char *tanh = "module/Encoder_en/hidden_layers/tanh_layer_0/weights";
+  size_t k = 0;
+  while (k < w.n && strcmp(w.t[k].name, tanh) != 0)
+    k++;
+  CHECK(k < w.n);
+  float nan = NAN;
+  for (size_t i = 0; i < w.t[k].count; i++)
+    memcpy(w.data + w.t[k].offset + 4 * i, &nan, 4);
+  /* cut the weights back into the shards they came from */
+  size_t off = 0;
+  for (size_t i = 0; i < w.npaths; i++) {
+    char p[1024];
+    struct stat st;
+    path_of(p, sizeof p, src, w.paths[i]);
+    CHECK(stat(p, &st) == 0);
+    write_copy(w.paths[i], (const char *)w.data + off, (size_t)st.st_size);
+    off += (size_t)st.st_size;
+  }
+  use__weights_free(&w);
+  CHECK(setenv("TROVE_KERNEL", "fp32", 1) == 0);
+  trove_embedder *e = NULL;
+  trove_err err = {0};
+  CHECK(trove_embedder_open_use_lite(tmp, &e, &err) == 0);
+  unsetenv("TROVE_KERNEL");
+  float v[2 * 512];
+  const char *t[] = {"hello", "a query"};
+  int rc = trove_embedder_embed_batch(e, t, NULL, 2, v, &err);
+  if (rc != TROVE_ECORRUPT)
+    fprintf(stderr, "  got %d (%s)\n", rc, err.msg);
+  CHECK(rc == TROVE_ECORRUPT && strstr(err.msg, "non-finite") &&
+        strstr(err.msg, "model files are damaged") && strstr(err.msg, "fetch-model.sh"));
+  trove_embedder_close(e);
+  fresh_copy();
+}
+
 static void trove_model_env_overrides_the_default_dir(void) {
   const char *builtin = trove_model_default_dir();
   CHECK(setenv("TROVE_MODEL", tmp, 1) == 0);
@@ -287,10 +422,17 @@ int main(void) {
   RUN(wrong_dtype_is_rejected);
   RUN(corrupt_vocab_is_ecorrupt);
   RUN(damaged_manifest_is_ecorrupt);
+  RUN(intact_copy_with_sums_opens);
+  RUN(damage_keeping_sizes_is_ecorrupt_against_sums_naming_the_file);
+  RUN(sums_file_missing_an_entry_or_malformed_is_ecorrupt);
+  RUN(copy_without_sums_is_only_size_checked);
+  RUN(non_finite_vector_names_the_model_damaged);
   RUN(trove_model_env_overrides_the_default_dir);
   RUN(null_out_is_einval);
   RUN(open_allocation_failures_are_clean);
   char p[1024];
+  path_of(p, sizeof p, tmp, "SHA256SUMS");
+  unlink(p);
   for (int i = 0; i < NFILES; i++) {
     path_of(p, sizeof p, tmp, files[i]);
     unlink(p);
