@@ -41,13 +41,6 @@ void trove_skip_count(trove_skip_counts *c, trove_skip s) {
     atomic_fetch_add_explicit(&c->n[s], 1, memory_order_relaxed);
 }
 
-bool trove_utf8_valid(const char *str, size_t n) {
-  for (size_t i = 0, k; i < n; i += k)
-    if ((k = trove_utf8_seq(str + i, n - i)) == 0)
-      return false;
-  return true;
-}
-
 static bool has_ext(const char *path, const char *const *exts) {
   const char *slash = strrchr(path, '/');
   const char *dot = strrchr(slash ? slash : path, '.');

@@ -259,10 +259,6 @@ int trove_fs_read(const char *path, size_t max_bytes, trove_file *out, trove_err
 /* Frees f's data and zeroes it. NULL is fine. */
 void trove_file_free(trove_file *f);
 
-/* True when the n bytes at s are valid UTF-8 (no overlong forms, surrogates
- * or code points past U+10FFFF). Any thread. */
-bool trove_utf8_valid(const char *s, size_t n);
-
 /* Skip-reason counters for one scan, shared by the reader workers: zero it,
  * then any thread may count with trove_skip_count. */
 typedef struct trove_skip_counts {
