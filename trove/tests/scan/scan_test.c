@@ -72,8 +72,8 @@ static void scan_rereads_a_fixed_file(void) {
   fx_init(&f);
   trove_scan_report r;
   CHECK(scan(&f, &r) == 0);
-  puts_file(&f, "latin1.txt", "café crème, now in UTF-8\n");
-  bump_mtime(&f, "latin1.txt", 10);
+  puts_file(&f, "latin1.html", "café crème, now in UTF-8\n");
+  bump_mtime(&f, "latin1.html", 10);
   CHECK(scan(&f, &r) == 0);
   CHECK(r.changed == 1 && r.skipped == 0 && r.unchanged == 5 && hits(&f, "crème") == 1);
   fx_done(&f);
