@@ -126,6 +126,37 @@ size_t trove_utf8_encode(uint32_t cp, char out[4]);
  * U+10FFFF are invalid). An ASCII byte, NUL included, is 1. */
 size_t trove_utf8_seq(const char *s, size_t n);
 
+/* True when the n bytes at s are valid UTF-8 (no overlong forms, surrogates
+ * or code points past U+10FFFF; NUL allowed). Any thread. */
+bool trove_utf8_valid(const char *s, size_t n);
+
+/* ---- decoding other charsets to UTF-8 (charset.c) ---------------------- */
+
+/* What trove_charset_to_utf8 may look at besides a byte-order mark and a
+ * declared label. */
+enum {
+  TROVE_CHARSET_HTML = 1,       /* a page: read a <meta> charset in the first
+                                   1024 bytes, and sniff BOM-less UTF-16/32
+                                   from NULs among the first four bytes */
+  TROVE_CHARSET_GUESS_1252 = 2, /* text that is not valid UTF-8 and declares
+                                   nothing is read as windows-1252 */
+};
+
+/* Decodes len bytes of s to UTF-8 when they are not UTF-8 already. In order:
+ * a UTF-16 or UTF-32 byte-order mark (LE or BE); the charset parameter of
+ * content_type (an HTTP Content-Type value, may be NULL) when it names
+ * UTF-16/32 and s holds a NUL byte; valid UTF-8 is left as it is (a UTF-8
+ * mark included); a declared ISO-8859-1, US-ASCII or windows-1252 (header,
+ * or <meta> with TROVE_CHARSET_HTML) reads s as windows-1252; then the
+ * guesses that flags allow. Unpaired surrogates, unassigned bytes and a cut
+ * final unit become U+FFFD. When s is decoded, *out is a new NUL-terminated
+ * UTF-8 copy (at most 3 bytes per input byte; caller frees with trove_free)
+ * of *out_len bytes; else *out is NULL and s is to be read as UTF-8.
+ * *guessed (may be NULL) is set when the charset came from a guess, not a
+ * mark or a label. Any thread. Returns 0 or TROVE_ENOMEM (*out NULL). */
+int trove_charset_to_utf8(const char *s, size_t len, const char *content_type, unsigned flags,
+                          char **out, size_t *out_len, bool *guessed);
+
 /* Whether id is in v[0..n), which is sorted ascending (binary search). */
 bool trove_ids_contain(const int64_t *v, size_t n, int64_t id);
 

@@ -69,3 +69,10 @@ bool trove_ids_contain(const int64_t *v, size_t n, int64_t id) {
   }
   return false;
 }
+
+bool trove_utf8_valid(const char *str, size_t n) {
+  for (size_t i = 0, k; i < n; i += k)
+    if ((k = trove_utf8_seq(str + i, n - i)) == 0)
+      return false;
+  return true;
+}

@@ -83,11 +83,12 @@ typedef struct trove_doc {
 } trove_doc;
 
 /* Extracts the article from len bytes of HTML (any encoding errors, broken or
- * truncated markup, NUL bytes allowed). The page is read as UTF-8, except
- * one that declares ISO-8859-1, US-ASCII or windows-1252 in a <meta> near its
- * start and is not valid UTF-8, which is read as windows-1252; any other
- * invalid byte becomes U+FFFD. A caller that knows another charset from HTTP
- * headers should convert to UTF-8 first.
+ * truncated markup, NUL bytes allowed). The page is decoded as
+ * trove_charset_to_utf8 does with TROVE_CHARSET_HTML (a UTF-16/32 byte-order
+ * mark, a <meta> naming windows-1252 or an alias, BOM-less UTF-16/32 by its
+ * NULs), else read as UTF-8; any invalid byte left becomes U+FFFD. A caller
+ * that knows the charset from HTTP headers converts with
+ * trove_charset_to_utf8 first.
  * base_url (may be NULL) is the page's address; its host helps strip a site
  * name from the title. On success *out is a new document the caller frees
  * with trove_doc_destroy; on failure *out is NULL and err (may be NULL) says

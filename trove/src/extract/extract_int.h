@@ -63,13 +63,6 @@ int x_doc_set(char **slot, const char *s, size_t n);
  * appended when cut. NULL on ENOMEM. */
 char *x_excerpt(const char *s, size_t n);
 
-/* ---- charset.c: windows-1252 pages --------------------------------------- */
-
-/* When s declares ISO-8859-1/US-ASCII/windows-1252 near its start and is not
- * valid UTF-8, sets *out to a new UTF-8 copy (caller frees with trove_free)
- * and *out_len to its length; else leaves *out NULL. 0 or TROVE_ENOMEM. */
-int x_legacy_to_utf8(const char *s, size_t len, char **out, size_t *out_len);
-
 /* ---- dom.c: the flat mirror of gumbo's tree ----------------------------- */
 
 /* Mirror nodes deeper than this are folded into their ancestor at this depth

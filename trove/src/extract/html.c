@@ -1,6 +1,6 @@
 /* html.c: trove_extract_html, the HTML entry point. It checks the input,
  * estimates tag nesting before gumbo sees it (gumbo is quadratic in depth),
- * re-encodes a declared windows-1252 page (charset.c), parses, reads
+ * decodes a page that is not UTF-8 (core/charset.c), parses, reads
  * metadata (meta.c), mirrors the tree (dom.c), picks the
  * article (score.c) and renders it (render.c), then decides what the page
  * is:
@@ -306,7 +306,7 @@ int trove_extract_html(const char *html, size_t len, const char *base_url, trove
   char *recoded = NULL;
   size_t recoded_len = 0;
   trove_doc *doc = x_doc_new();
-  if (!doc || x_legacy_to_utf8(html, len, &recoded, &recoded_len))
+  if (!doc || trove_charset_to_utf8(html, len, NULL, TROVE_CHARSET_HTML, &recoded, &recoded_len, NULL))
     goto out_free_doc;
   if (recoded) {
     html = recoded;

@@ -51,6 +51,23 @@ static void fail_item(scan_item *it, const char *reason, const char *msg) {
   it->error = trove_strdup(msg); /* NULL is benign */
 }
 
+/* Replaces res's body by its UTF-8 decoding when the Content-Type or the
+ * body says it is in another charset, so the stored copy (which reprocess
+ * re-extracts without the headers) is UTF-8. An HTML body is also decoded
+ * by its <meta>, as trove_extract_html would. 0 or TROVE_ENOMEM. */
+static int to_utf8(int kind, trove_fetch_result *res) {
+  char *utf8 = NULL;
+  size_t n = 0;
+  unsigned flags = kind == SCAN_KIND_HTML ? TROVE_CHARSET_HTML : 0;
+  int rc = trove_charset_to_utf8(res->body, res->body_len, res->content_type, flags, &utf8, &n,
+                                 NULL);
+  if (rc || !utf8)
+    return rc;
+  trove_free(res->body);
+  res->body = utf8, res->body_len = n;
+  return 0;
+}
+
 /* Applies one result to its item (the poll callback). A 304 answers a
  * conditional GET; to a request that sent no validators (trove has no copy
  * to keep: a new URL, a failed one, a forced refetch) it is that item's
@@ -69,10 +86,15 @@ static void on_result(void *ctx, trove_fetch_result *res) {
     take_string(&it->last_modified, &res->last_modified);
   }
   if (res->reason == TROVE_FETCH_OK) {
+    it->web_kind = kind_of(res->content_type);
+    if (to_utf8(it->web_kind, res) != 0) {
+      fail_item(it, "no_memory", "out of memory decoding the page to UTF-8");
+      trove_fetch_result_free(res);
+      return;
+    }
     it->raw = res->body, it->raw_len = res->body_len;
     res->body = NULL;
     scan_hash(it->raw, it->raw_len, it->hash);
-    it->web_kind = kind_of(res->content_type);
     take_string(&it->final_url, &res->final_url);
     if (it->state == SCAN_CHANGED && it->old_hash && strcmp(it->old_hash, it->hash) == 0)
       it->state = SCAN_UNCHANGED; /* same bytes: nothing to redo */

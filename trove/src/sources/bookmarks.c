@@ -71,6 +71,10 @@ static int load(const char *path, trove_json_doc **doc, trove_err *err) {
   int rc = trove_fs_read(path, BOOKMARKS_MAX, &f, err);
   if (rc)
     return rc;
+  if (f.skip == TROVE_SKIP_NONE && f.charset_guessed) { /* JSON is UTF-8 (RFC 8259) */
+    trove_file_free(&f);
+    f.skip = TROVE_SKIP_NOT_UTF8;
+  }
   switch (f.skip) {
   case TROVE_SKIP_NONE: break;
   case TROVE_SKIP_TOO_LARGE:

@@ -6,7 +6,11 @@
  * The order of checks is cheapest first: fstat gives empty and too_large
  * without reading; a NUL byte anywhere means binary (the rule git and grep
  * use, on the whole file rather than a prefix, since we read it all anyway);
- * then UTF-8 validation. The kind comes from the extension, else from the
+ * then UTF-8 validation. Before those, a file in another charset is
+ * decoded by trove_charset_to_utf8, the decoder web pages go through: HTML
+ * by its byte-order mark, <meta> charset or UTF-16 NULs (an HTML file that
+ * is not UTF-8 and declares nothing stays not_utf8), text and Markdown by
+ * its mark, else as windows-1252 when not UTF-8, flagged as guessed. The kind comes from the extension, else from the
  * first bytes ("<!doctype html" or "<html"). Markdown front matter is NOT
  * parsed here: trove_extract_markdown owns it.
  *
@@ -39,13 +43,6 @@ void trove_skip_count(trove_skip_counts *c, trove_skip s) {
   if (c && (unsigned)s < TROVE_SKIP_COUNT_)
     /* Relaxed: a statistic, read only after the counting threads joined. */
     atomic_fetch_add_explicit(&c->n[s], 1, memory_order_relaxed);
-}
-
-bool trove_utf8_valid(const char *str, size_t n) {
-  for (size_t i = 0, k; i < n; i += k)
-    if ((k = trove_utf8_seq(str + i, n - i)) == 0)
-      return false;
-  return true;
 }
 
 static bool has_ext(const char *path, const char *const *exts) {
@@ -119,8 +116,29 @@ static int read_capped(int fd, size_t hint, size_t cap, char **out, size_t *len)
   return 0;
 }
 
-/* Fills f from the bytes read: a skip reason, or the data and its kind. */
-static void classify(const char *path, char *data, size_t len, size_t cap, trove_file *f) {
+/* Replaces *data by its UTF-8 decoding when it is in another charset
+ * (trove_charset_to_utf8: a page by its mark, <meta> or NULs, text by its
+ * mark or else as windows-1252). 0 or TROVE_ENOMEM (*data kept). */
+static int decode(const char *path, char **data, size_t *len, trove_file *f) {
+  unsigned flags = kind_of(path, *data, *len) == TROVE_CONTENT_HTML ? TROVE_CHARSET_HTML
+                                                                    : TROVE_CHARSET_GUESS_1252;
+  char *utf8 = NULL;
+  size_t n = 0;
+  int rc = trove_charset_to_utf8(*data, *len, NULL, flags, &utf8, &n, &f->charset_guessed);
+  if (rc || !utf8)
+    return rc;
+  trove_free(*data);
+  *data = utf8, *len = n;
+  return 0;
+}
+
+/* Fills f from the bytes read: a skip reason, or the data and its kind.
+ * 0 or TROVE_ENOMEM (f untouched, data freed). */
+static int classify(const char *path, char *data, size_t len, size_t cap, trove_file *f) {
+  if (len > 0 && len <= cap && decode(path, &data, &len, f) != 0) {
+    trove_free(data);
+    return TROVE_ENOMEM;
+  }
   f->skip = len == 0                       ? TROVE_SKIP_EMPTY
             : len > cap                    ? TROVE_SKIP_TOO_LARGE
             : memchr(data, '\0', len)      ? TROVE_SKIP_BINARY
@@ -134,11 +152,13 @@ static void classify(const char *path, char *data, size_t len, size_t cap, trove
   }
   if (f->skip != TROVE_SKIP_NONE) {
     trove_free(data);
-    return;
+    f->charset_guessed = false;
+    return 0;
   }
   f->data = data;
   f->len = len;
   f->kind = kind_of(path, data, len);
+  return 0;
 }
 
 int trove_fs_read(const char *path, size_t max_bytes, trove_file *out, trove_err *err) {
@@ -176,8 +196,8 @@ int trove_fs_read(const char *path, size_t max_bytes, trove_file *out, trove_err
   else if (rc == TROVE_ENOMEM)
     rc = trove_err_set(err, rc, "out of memory reading %s (%lld bytes)", path,
                        (long long)st.st_size);
-  else
-    classify(path, data, len, cap, out);
+  else if ((rc = classify(path, data, len, cap, out)))
+    rc = trove_err_set(err, rc, "out of memory decoding %s to UTF-8", path);
 
 out_close_fd:
   close(fd);

@@ -230,7 +230,7 @@ typedef enum trove_skip {
   TROVE_SKIP_EMPTY,     /* "empty": 0 bytes */
   TROVE_SKIP_TOO_LARGE, /* "too_large": more bytes than the cap */
   TROVE_SKIP_BINARY,    /* "binary": holds a NUL byte */
-  TROVE_SKIP_NOT_UTF8,  /* "not_utf8": not valid UTF-8 */
+  TROVE_SKIP_NOT_UTF8,  /* "not_utf8": HTML neither UTF-8 nor declared */
   TROVE_SKIP_NOT_FILE,  /* "not_file": not a regular file (any more) */
   TROVE_SKIP_COUNT_
 } trove_skip;
@@ -246,6 +246,9 @@ typedef struct trove_file {
   size_t len;              /* bytes in data, not counting the NUL */
   trove_content_kind kind; /* meaningful when skip is TROVE_SKIP_NONE */
   trove_skip skip;         /* TROVE_SKIP_NONE, or why it is not indexed */
+  bool charset_guessed;    /* data was decoded from a charset guessed, not
+                              marked or declared: a text file that was not
+                              UTF-8, read as windows-1252 */
 } trove_file;
 
 /* Reads the file at path whole, when it has at most max_bytes bytes (0, or
@@ -258,10 +261,6 @@ int trove_fs_read(const char *path, size_t max_bytes, trove_file *out, trove_err
 
 /* Frees f's data and zeroes it. NULL is fine. */
 void trove_file_free(trove_file *f);
-
-/* True when the n bytes at s are valid UTF-8 (no overlong forms, surrogates
- * or code points past U+10FFFF). Any thread. */
-bool trove_utf8_valid(const char *s, size_t n);
 
 /* Skip-reason counters for one scan, shared by the reader workers: zero it,
  * then any thread may count with trove_skip_count. */

@@ -1,5 +1,5 @@
-/* fuzz_charset.c: libFuzzer target for charset decoding: the windows-1252
- * re-encoding of declared legacy pages (charset.c), the UTF-8 repair every
+/* fuzz_charset.c: libFuzzer target for charset decoding: pages decoded
+ * from windows-1252 or UTF-16/32 (core/charset.c), the UTF-8 repair every
  * extracted string goes through (x_utf8_append, x_clean_dup) and the
  * sequence reader under them (trove_utf8_seq). Invariants: the output is
  * valid UTF-8 at most 3 bytes per input byte, re-encoding happens only to
@@ -29,7 +29,7 @@ int fuzz_charset_one(const uint8_t *data, size_t size) {
 
   char *out = NULL;
   size_t out_len = 0;
-  int rc = x_legacy_to_utf8(s, size, &out, &out_len);
+  int rc = trove_charset_to_utf8(s, size, NULL, TROVE_CHARSET_HTML, &out, &out_len, NULL);
   if (rc == 0 && out) {
     bad |= valid || out_len > 3 * size || strlen(out) > out_len || !seq_valid(out, out_len);
   } else

@@ -72,8 +72,8 @@ static void scan_rereads_a_fixed_file(void) {
   fx_init(&f);
   trove_scan_report r;
   CHECK(scan(&f, &r) == 0);
-  puts_file(&f, "latin1.txt", "café crème, now in UTF-8\n");
-  bump_mtime(&f, "latin1.txt", 10);
+  puts_file(&f, "latin1.html", "café crème, now in UTF-8\n");
+  bump_mtime(&f, "latin1.html", 10);
   CHECK(scan(&f, &r) == 0);
   CHECK(r.changed == 1 && r.skipped == 0 && r.unchanged == 5 && hits(&f, "crème") == 1);
   fx_done(&f);
@@ -235,6 +235,29 @@ typedef struct site {
   _Atomic int walrus, walrus_304, flaky;
 } site;
 
+/* A page about animal (one letter per code unit: ASCII only) in UTF-16 or
+ * UTF-32: "16le-bom", "16be" (no mark), "32le-bom". The charset is given
+ * by the header, the mark, or both; the class name sits only in a tag. */
+static bool serve_wide(const char *how, http_conn *c) {
+  char page[512], body[2048];
+  int n = snprintf(page, sizeof page,
+                   "<!doctype html><html><head><title>%s</title></head><body><article "
+                   "class=\"wideclassname\"><h1>%s</h1><p>The %s dives deep under the pack ice "
+                   "and surfaces through cracks to breathe between long dives.</p></article>"
+                   "</body></html>", how, how, how + 9);
+  size_t unit = how[0] == '3' ? 4 : 2, len = 0;
+  bool be = strstr(how, "be") != NULL, mark = strstr(how, "bom") != NULL;
+  for (int i = mark ? -1 : 0; i < n; i++) {
+    unsigned cp = i < 0 ? 0xFEFF : (unsigned char)page[i];
+    for (size_t k = 0; k < unit; k++)
+      body[len++] = (char)(cp >> (8 * (be ? unit - 1 - k : k)));
+  }
+  const char *type = strcmp(how, "16le-bom-narwhal") == 0 ? "text/html; charset=utf-16"
+                     : be                                 ? "text/html; charset=UTF-16BE"
+                                                          : "text/html";
+  return http_respond(c, 200, NULL, type, body, len);
+}
+
 static bool serve(void *ctx, const http_req *req, http_conn *c) {
   site *s = ctx;
   static const char page[] =
@@ -252,6 +275,8 @@ static bool serve(void *ctx, const http_req *req, http_conn *c) {
     return http_respond(c, 200, "ETag: \"w1\"\r\n", "text/html; charset=utf-8", page,
                         sizeof page - 1);
   }
+  if (strncmp(req->path, "/wide/", 6) == 0)
+    return serve_wide(req->path + 6, c);
   if (strcmp(req->path, "/always304") == 0) /* hostile: 304 to an unconditional GET */
     return http_respond(c, 304, NULL, NULL, "", 0);
   if (strcmp(req->path, "/image") == 0)
@@ -354,6 +379,42 @@ static void scan_web_history_fetches_conditionally(void) {
   CHECK(tdb_exec(history, "DELETE FROM urls WHERE url LIKE '%seal%';") == 0);
   CHECK(trove_scan_source(f.st, "web", &quiet, &r, &e) == 0);
   CHECK(r.seen == 3 && r.deleted == 1 && hits(&f, "Seal") == 0);
+  http_server_stop(srv);
+  fx_done(&f);
+}
+
+/* Pages served as UTF-16 or UTF-32 are decoded, by the Content-Type's
+ * charset (UTF-16 with a mark, UTF-16BE without one) or the mark alone
+ * (UTF-32LE sent as bare text/html): their words are found, and text that
+ * sits only inside a tag is not (a body read as bytes shows its tags). */
+static void scan_web_decodes_utf16_and_utf32(void) {
+  fx f;
+  fx_init(&f);
+  site st = {0};
+  int port = 0;
+  http_server *srv = http_server_start(serve, &st, &port);
+  CHECK(srv != NULL);
+  if (!srv)
+    return;
+  char history[160], sql[1024];
+  history_source(&f, history, sizeof history);
+  long long t = (long long)tdb_chromium_time(1700000000);
+  snprintf(sql, sizeof sql,
+           "INSERT INTO urls(url, title, visit_count, last_visit_time) VALUES"
+           " ('http://127.0.0.1:%d/wide/16le-bom-narwhal', 'a', 1, %lld),"
+           " ('http://127.0.0.1:%d/wide/16be-nob-beluga', 'b', 1, %lld),"
+           " ('http://127.0.0.1:%d/wide/32le-bom-walrus', 'c', 1, %lld);",
+           port, t, port, t, port, t);
+  CHECK(tdb_exec(history, sql) == 0);
+  trove_scan_report r;
+  trove_err e = {0};
+  CHECK(trove_scan_source(f.st, "web", &quiet, &r, &e) == 0);
+  CHECK(r.seen == 3 && r.added == 3 && r.skipped == 0 && r.failed == 0);
+  CHECK(hits(&f, "narwhal") == 1 && hits(&f, "beluga") == 1 && hits(&f, "walrus") == 1);
+  CHECK(hits(&f, "cracks") == 3);
+  CHECK(hits(&f, "wideclassname") == 0);
+  CHECK(trove_reprocess(f.st, "web", &quiet, &r, &e) == 0); /* the stored copy is UTF-8 */
+  CHECK(r.failed == 0 && hits(&f, "cracks") == 3 && hits(&f, "wideclassname") == 0);
   http_server_stop(srv);
   fx_done(&f);
 }
@@ -634,6 +695,7 @@ int main(void) {
   RUN(scan_unknown_source_fails);
   RUN(scan_web_history_fetches_conditionally);
   RUN(a_304_for_a_new_url_fails_only_that_item);
+  RUN(scan_web_decodes_utf16_and_utf32);
   RUN(scan_removes_history_copies_a_killed_scan_left);
   RUN(scan_canceled_by_failures_ends_cleanly);
   RUN(progress_counts_items_at_each_stage);

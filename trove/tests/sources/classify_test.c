@@ -67,11 +67,35 @@ static void read_skips_empty_binary_not_utf8(void) {
   f = read_ok("bin.txt", "abc\0def", 7, 0);
   CHECK(f.skip == TROVE_SKIP_BINARY && f.data == NULL);
   CHECK(strcmp(trove_skip_name(f.skip), "binary") == 0);
-  f = read_ok("latin1.txt", "caf\xe9 au lait", 12, 0);
+  f = read_ok("latin1.html", "<p>caf\xe9 au lait", 15, 0); /* declares nothing */
   CHECK(f.skip == TROVE_SKIP_NOT_UTF8 && f.data == NULL);
   CHECK(strcmp(trove_skip_name(f.skip), "not_utf8") == 0);
-  f = read_ok("cut.txt", "abc\xe2\x82", 5, 0); /* truncated sequence */
-  CHECK(f.skip == TROVE_SKIP_NOT_UTF8);
+}
+
+/* Files in a legacy charset are decoded as web pages are: HTML by its
+ * <meta> charset or byte-order mark, text by its mark, else as
+ * windows-1252 when it is not UTF-8, flagged as a guess. */
+static void read_decodes_legacy_charsets(void) {
+  trove_file f = read_ok("latin1.txt", "caf\xe9 au lait \x80", 14, 0);
+  CHECK(f.skip == TROVE_SKIP_NONE && f.charset_guessed && f.kind == TROVE_CONTENT_TEXT);
+  CHECK(f.data && strcmp(f.data, "caf\xc3\xa9 au lait \xe2\x82\xac") == 0);
+  trove_file_free(&f);
+  f = read_ok("cut.md", "abc\xe2\x82", 5, 0); /* a cut sequence: not UTF-8 */
+  CHECK(f.skip == TROVE_SKIP_NONE && f.charset_guessed && f.kind == TROVE_CONTENT_MARKDOWN);
+  trove_file_free(&f);
+  static const char page[] = "<html><head><meta charset=\"iso-8859-1\"></head><p>cr\xe8me";
+  f = read_ok("menu.html", page, sizeof page - 1, 0);
+  CHECK(f.skip == TROVE_SKIP_NONE && !f.charset_guessed && f.kind == TROVE_CONTENT_HTML);
+  CHECK(f.data && strstr(f.data, "cr\xc3\xa8me") != NULL);
+  trove_file_free(&f);
+  f = read_ok("wide.txt", "\xff\xfeh\0\xe9\0", 6, 0); /* UTF-16LE with its mark */
+  CHECK(f.skip == TROVE_SKIP_NONE && !f.charset_guessed && f.data &&
+        strcmp(f.data, "h\xc3\xa9") == 0);
+  trove_file_free(&f);
+  f = read_ok("wide-page", "\xfe\xff\0<\0h\0t\0m\0l\0>", 14, 0); /* UTF-16BE: kind after */
+  CHECK(f.skip == TROVE_SKIP_NONE && f.kind == TROVE_CONTENT_HTML && f.data &&
+        strcmp(f.data, "<html>") == 0);
+  trove_file_free(&f);
 }
 
 static void read_caps_size(void) {
@@ -153,7 +177,7 @@ static void skip_counts_add_up(void) {
 
 /* Reader workers share one trove_skip_counts: 4 threads read the same five
  * files 100 times each; every count must come out exact. */
-static const char *const shared_names[] = {"t-ok.md", "t-empty.txt", "t-bin.txt", "t-latin.txt",
+static const char *const shared_names[] = {"t-ok.md", "t-empty.txt", "t-bin.txt", "t-latin.html",
                                            "t-ok.html"};
 static trove_skip_counts shared_counts;
 static char shared_paths[5][512];
@@ -171,8 +195,8 @@ static void *reader(void *arg) {
 }
 
 static void read_from_many_threads_counts_exactly(void) {
-  static const char *const data[] = {"# x\n", "", "a\0b", "\xff\xfe", "<p>x</p>"};
-  static const size_t lens[] = {4, 0, 3, 2, 8};
+  static const char *const data[] = {"# x\n", "", "a\0b", "<p>\xe9", "<p>x</p>"};
+  static const size_t lens[] = {4, 0, 3, 4, 8};
   for (int i = 0; i < 5; i++)
     snprintf(shared_paths[i], sizeof shared_paths[i], "%s", put(shared_names[i], data[i], lens[i]));
   pthread_t t[4];
@@ -209,6 +233,7 @@ int main(void) {
     return 1;
   RUN(read_classifies_kind_by_extension_and_content);
   RUN(read_skips_empty_binary_not_utf8);
+  RUN(read_decodes_legacy_charsets);
   RUN(read_caps_size);
   RUN(read_strips_byte_order_mark);
   RUN(read_non_regular_is_skipped);
