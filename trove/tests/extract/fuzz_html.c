@@ -20,11 +20,3 @@ int fuzz_html_one(const uint8_t *data, size_t size) {
   trove_doc_destroy(doc);
   return bad;
 }
-
-#ifdef TROVE_FUZZ_MAIN
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (fuzz_html_one(data, size))
-    abort(); /* an invariant broke: libFuzzer saves the input */
-  return 0;
-}
-#endif

@@ -27,11 +27,3 @@ int fuzz_markdown_one(const uint8_t *data, size_t size) {
   int bad = check(trove_extract_markdown((const char *)data, size, &doc, NULL), &doc);
   return bad | check(trove_extract_text((const char *)data, size, &doc, NULL), &doc);
 }
-
-#ifdef TROVE_FUZZ_MAIN
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (fuzz_markdown_one(data, size))
-    abort(); /* an invariant broke: libFuzzer saves the input */
-  return 0;
-}
-#endif

@@ -52,11 +52,3 @@ int fuzz_http_one(const uint8_t *data, size_t size) {
   free(buf);
   return bad;
 }
-
-#ifdef TROVE_FUZZ_MAIN
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (fuzz_http_one(data, size))
-    abort(); /* an invariant broke: libFuzzer saves the input */
-  return 0;
-}
-#endif

@@ -33,11 +33,3 @@ int fuzz_manifest_one(const uint8_t *data, size_t size) {
     bad |= rc != TROVE_ECORRUPT && rc != TROVE_ENOMEM;
   return bad;
 }
-
-#ifdef TROVE_FUZZ_MAIN
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (fuzz_manifest_one(data, size))
-    abort(); /* an invariant broke: libFuzzer saves the input */
-  return 0;
-}
-#endif

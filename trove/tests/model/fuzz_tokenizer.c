@@ -47,11 +47,3 @@ int fuzz_tokenizer_one(const uint8_t *data, size_t size) {
   trove_tokens_free(&t);
   return bad;
 }
-
-#ifdef TROVE_FUZZ_MAIN
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (fuzz_tokenizer_one(data, size))
-    abort(); /* an invariant broke: libFuzzer saves the input */
-  return 0;
-}
-#endif

@@ -68,11 +68,3 @@ int fuzz_bookmarks_one(const uint8_t *data, size_t size) {
     bad |= src != NULL || (rc != TROVE_ECORRUPT && rc != TROVE_ERANGE && rc != TROVE_ENOMEM);
   return bad;
 }
-
-#ifdef TROVE_FUZZ_MAIN
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (fuzz_bookmarks_one(data, size))
-    abort(); /* an invariant broke: libFuzzer saves the input */
-  return 0;
-}
-#endif

@@ -35,11 +35,3 @@ int fuzz_browser_db_one(const uint8_t *data, size_t size) {
   }
   return bad;
 }
-
-#ifdef TROVE_FUZZ_MAIN
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (fuzz_browser_db_one(data, size))
-    abort(); /* an invariant broke: libFuzzer saves the input */
-  return 0;
-}
-#endif

@@ -43,11 +43,3 @@ int fuzz_url_one(const uint8_t *data, size_t size) {
   free(url);
   return bad;
 }
-
-#ifdef TROVE_FUZZ_MAIN
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (fuzz_url_one(data, size))
-    abort(); /* an invariant broke: libFuzzer saves the input */
-  return 0;
-}
-#endif
