@@ -444,6 +444,9 @@ typedef struct trove_store_search_opts {
   int snippet_tokens;                 /* snippet length; 0: 24; negative: no
                                          snippet (hit.snippet NULL), the fast
                                          way for rankers that highlight alone */
+  bool any_word;        /* true: items holding any of the words (OR), each
+                           scored by the BM25 of the words it holds;
+                           false: every word (AND) */
 } trove_store_search_opts;
 
 typedef struct trove_store_hit {
@@ -457,7 +460,8 @@ typedef struct trove_store_hit {
   bool is_link_hub; /* for a ranker that demotes index pages */
 } trove_store_hit;
 
-/* Searches visible items for every word of `query`, best first. The query is
+/* Searches visible items for every word of `query` (or any, opts->any_word),
+ * best first. The query is
  * user text, never FTS5 syntax: each word is quoted, so `C++ "foo` or
  * `NEAR(` search for those words rather than failing; a trailing `*` on a
  * word keeps prefix matching. Hidden items are excluded before the limit,

@@ -22,21 +22,23 @@
 enum { DEFAULT_LIMIT = 10, DEFAULT_SNIPPET = 24, MAX_SNIPPET = 64 /* FTS5's cap */ };
 
 /* Appends word[0..len) as a quoted FTS5 string, prefix-marked when it ends
- * in `*`. */
-static int quote_word(trove_buf *b, const char *word, size_t len) {
+ * in `*`, after `sep` when b holds words already. */
+static int quote_word(trove_buf *b, const char *word, size_t len, const char *sep) {
   bool prefix = false;
   while (len > 1 && word[len - 1] == '*') {
     prefix = true;
     len--;
   }
-  int rc = trove_buf_puts(b, b->len ? " \"" : "\"");
+  int rc = b->len ? trove_buf_puts(b, sep) : 0;
+  rc = rc ? rc : trove_buf_putc(b, '"');
   for (size_t i = 0; i < len && rc == 0; i++)
     rc = word[i] == '"' ? trove_buf_puts(b, "\"\"") : trove_buf_putc(b, word[i]);
   return rc ? rc : trove_buf_puts(b, prefix ? "\"*" : "\"");
 }
 
-/* Turns user text into a safe FTS5 query in b; b->len == 0 when no words. */
-static int safe_query(const char *q, trove_buf *b) {
+/* Turns user text into a safe FTS5 query in b, its words ANDed or (any)
+ * ORed; b->len == 0 when no words. */
+static int safe_query(const char *q, bool any, trove_buf *b) {
   const char *p = q;
   while (*p) {
     while (*p && strchr(" \t\r\n\f\v", *p))
@@ -44,7 +46,7 @@ static int safe_query(const char *q, trove_buf *b) {
     const char *w = p;
     while (*p && !strchr(" \t\r\n\f\v", *p))
       p++;
-    if (p > w && quote_word(b, w, (size_t)(p - w)))
+    if (p > w && quote_word(b, w, (size_t)(p - w), any ? " OR " : " "))
       return TROVE_ENOMEM;
   }
   return 0;
@@ -141,7 +143,7 @@ int trove_store_search(trove_store *st, const char *query, const trove_store_sea
   if (rc)
     return rc;
   trove_buf q = {0};
-  if (safe_query(query, &q)) {
+  if (safe_query(query, o->any_word, &q)) {
     rc = trove_err_set(err, TROVE_ENOMEM, "out of memory searching");
   } else if (q.len) {
     rc = run_search(st, &q, o, source_id, out, n, err);
