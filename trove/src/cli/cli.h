@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2, CLI_BUSY = 3 };
 
@@ -71,6 +72,17 @@ bool cli_wants_help(int argc, char **argv, const char *usage);
 
 /* Parses a positive item id; false when s is not one. */
 bool cli_parse_id(const char *s, int64_t *out);
+
+/* `search --explain` (cli_explain.c): the signals that ranked result r
+ * under params p, as two indented lines of text on f, or as a "why" member
+ * appended to the JSON object being written in b (no leading comma needed:
+ * it writes its own). cli_explain_json returns 0 or TROVE_ENOMEM. */
+struct trove_search_result;
+struct trove_search_params;
+void cli_explain_text(FILE *f, const struct trove_search_result *r,
+                      const struct trove_search_params *p);
+int cli_explain_json(trove_buf *b, const struct trove_search_result *r,
+                     const struct trove_search_params *p);
 
 /* The command groups: argv[0] is the command's name. Each returns an exit code. */
 int cmd_source(const cli *c, int argc, char **argv);

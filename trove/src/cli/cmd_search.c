@@ -1,9 +1,11 @@
 /* cmd_search.c: `trove search QUERY [--mode hybrid|semantic|keyword]
- * [--like ID] [-n N] [-s SOURCE] [-t TYPE] [--json]`, a driver of the ranker
- * (search.h). Text output gives each item's rank, title, source, path or
- * URL, and its best passage with the best sentence marked (ANSI bold on a
- * TTY, [brackets] elsewhere), every stored string escaped for the terminal
- * (trove_term_*, core.h); --json prints one JSON array for scripts.
+ * [--like ID] [-n N] [-s SOURCE] [-t TYPE] [--explain] [--json]`, a driver
+ * of the ranker (search.h). Text output gives each item's rank, title,
+ * source, path or URL, and its best passage with the best sentence marked
+ * (ANSI bold on a TTY, [brackets] elsewhere), every stored string escaped
+ * for the terminal (trove_term_*, core.h); --json prints one JSON array for
+ * scripts. --explain adds, to either, the signals that ranked each result
+ * (cli_explain.c).
  * Hybrid is the default; when the model cannot be opened it falls back to
  * keyword search with a warning, while semantic search and --like fail. */
 #include "cli.h"
@@ -17,8 +19,10 @@
 
 static const char usage[] =
     "trove search QUERY [--mode hybrid|semantic|keyword] [-n N] [-s SOURCE]\n"
-    "                   [-t local|web|bookmark] [--json]\n"
-    "       trove search --like ID [-n N] [-s SOURCE] [-t TYPE] [--json]";
+    "                   [-t local|web|bookmark] [--explain] [--json]\n"
+    "       trove search --like ID [-n N] [-s SOURCE] [-t TYPE] [--explain] [--json]\n"
+    "  --explain shows why each result ranked where it did: its BM25 (and each\n"
+    "  field's), its cosine and their scaled values, and the terms of its score.";
 
 enum { CONTEXT = 160 }; /* bytes of passage shown around the marked sentence */
 
@@ -66,6 +70,8 @@ static int parse(int argc, char **argv, search_args *a) {
         return rc;
     } else if (strcmp(s, "--json") == 0) {
       a->json = true;
+    } else if (strcmp(s, "--explain") == 0) {
+      a->p.explain = true;
     } else if (s[0] == '-' && s[1]) {
       return cli_usage_error(usage, "unknown option %s", s);
     } else if ((a->query.len && trove_buf_putc(&a->query, ' ')) || trove_buf_puts(&a->query, s)) {
@@ -81,7 +87,8 @@ static int parse(int argc, char **argv, search_args *a) {
 
 /* ---- output ---------------------------------------------------------------- */
 
-static int json_one(trove_buf *b, size_t rank, const trove_search_result *r) {
+static int json_one(trove_buf *b, size_t rank, const trove_search_result *r,
+                    const trove_search_params *p) {
   int rc = trove_buf_printf(b, "%s\n {\"rank\":%zu,\"id\":%lld,\"score\":%.6g,\"keyword_rank\":%zu,"
                             "\"semantic_rank\":%zu,\"cosine\":%.4f,\"type\":\"%s\",\"link_hub\":%s,"
                             "\"title\":", rank > 1 ? "," : "", rank, (long long)r->item_id,
@@ -96,15 +103,16 @@ static int json_one(trove_buf *b, size_t rank, const trove_search_result *r) {
   rc = rc ? rc : trove_scan_json_quote(b, r->heading ? r->heading : "");
   rc = rc ? rc : trove_buf_puts(b, ",\"passage\":");
   rc = rc ? rc : trove_scan_json_quote(b, r->passage ? r->passage : "");
-  rc = rc ? rc : trove_buf_printf(b, ",\"mark\":[%zu,%zu]}", r->mark_start, r->mark_end);
-  return rc;
+  rc = rc ? rc : trove_buf_printf(b, ",\"mark\":[%zu,%zu]", r->mark_start, r->mark_end);
+  rc = rc || !p->explain ? rc : cli_explain_json(b, r, p);
+  return rc ? rc : trove_buf_putc(b, '}');
 }
 
-static int print_json(const trove_search_result *r, size_t n) {
+static int print_json(const trove_search_result *r, size_t n, const trove_search_params *p) {
   trove_buf b = {0};
   int rc = trove_buf_putc(&b, '[');
   for (size_t i = 0; rc == 0 && i < n; i++)
-    rc = json_one(&b, i + 1, &r[i]);
+    rc = json_one(&b, i + 1, &r[i], p);
   rc = rc ? rc : trove_buf_puts(&b, "\n]\n");
   if (rc == 0)
     fwrite(b.data, 1, b.len, stdout);
@@ -154,7 +162,8 @@ static void put_passage(const trove_search_result *r, const char *open, const ch
   puts(to < len ? "..." : "");
 }
 
-static void print_text(const trove_search_result *r, size_t n, bool tty) {
+static void print_text(const trove_search_result *r, size_t n, bool tty,
+                       const trove_search_params *p) {
   for (size_t i = 0; i < n; i++) {
     trove_term_line(stdout, "%2zu. %s  [%s%s]", i + 1,
                     r[i].title && r[i].title[0] ? r[i].title : "(untitled)",
@@ -164,6 +173,8 @@ static void print_text(const trove_search_result *r, size_t n, bool tty) {
       trove_term_line(stdout, "    § %s", r[i].heading);
     if (r[i].passage && r[i].passage[0])
       put_passage(&r[i], tty ? "\033[1m" : "[", tty ? "\033[0m" : "]");
+    if (p->explain)
+      cli_explain_text(stdout, &r[i], p);
   }
   if (n == 0)
     printf("no results\n");
@@ -214,9 +225,9 @@ int cmd_search(const cli *c, int argc, char **argv) {
     if (trc)
       rc = cli_fail(&e, trc);
     else if (a.json)
-      rc = print_json(res, n);
+      rc = print_json(res, n, &a.p);
     else
-      print_text(res, n, isatty(STDOUT_FILENO));
+      print_text(res, n, isatty(STDOUT_FILENO), &a.p);
   }
   trove_search_results_free(res, n);
   cli_model_close(&m);

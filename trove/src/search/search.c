@@ -129,6 +129,7 @@ typedef struct cand {
   float cosine;
   bool hub;               /* a link hub: demoted */
   bool checked, rejected;  /* vector side: filters applied */
+  double convex, rrf;      /* the parts of the score (trove_search_why) */
   double score;
 } cand;
 
@@ -232,13 +233,20 @@ static int keyword_list_any(ctx *x, const char *q) {
   return rc;
 }
 
+/* The query's content words, space-separated, into q: the keyword list's
+ * query. */
+static int terms_join(const search_terms *t, trove_buf *q) {
+  int rc = 0;
+  for (size_t i = 0; i < t->n && !rc; i++)
+    rc = trove_buf_printf(q, "%s%s", i ? " " : "", t->v[i]);
+  return rc;
+}
+
 static int keyword_list(ctx *x, const search_terms *t) {
   if (!t->n)
     return 0;
   trove_buf q = {0};
-  int rc = 0;
-  for (size_t i = 0; i < t->n && !rc; i++)
-    rc = trove_buf_printf(&q, "%s%s", i ? " " : "", t->v[i]);
+  int rc = terms_join(t, &q);
   if (rc) {
     trove_buf_free(&q);
     return nomem(x);
@@ -261,10 +269,12 @@ static int keyword_list(ctx *x, const search_terms *t) {
       return nomem(x);
     }
     c->kw_rank = ++rank;
+    c->bm25 = h[i].score;
     c->hub = h[i].is_link_hub;
     c->all_words = true;
   }
   x->n_all_words = nh;
+  x->bm25_max = nh > 0 ? h[0].score : 0;
   x->bm25_first = nh > 0 ? h[0].score : 0;
   x->bm25_second = nh > 1 ? h[1].score : 0;
   trove_store_hits_free(h, nh);
@@ -481,14 +491,20 @@ static int cmp_cand(const void *a, const void *b) {
 
 /* Score fusion (fusion_alpha): each list's scores scaled to [0, 1] by its
  * best (BM25 from 0, cosine from the list's floor), then mixed. */
-static double convex_score(const ctx *x, const cand *c) {
-  double a = x->p->fusion_alpha > 1 ? 1 : x->p->fusion_alpha, kw = 0, sem = 0;
-  if (c->kw_rank && x->bm25_max > 0)
-    kw = c->bm25 / x->bm25_max;
+static double keyword_scaled(const ctx *x, const cand *c) {
+  return c->kw_rank && x->bm25_max > 0 ? c->bm25 / x->bm25_max : 0;
+}
+
+static double cosine_scaled(const ctx *x, const cand *c) {
   double span = (double)x->best_cosine - (double)x->cosine_floor;
-  if (c->n_sem)
-    sem = span > 0 ? ((double)c->cosine - (double)x->cosine_floor) / span : 1;
-  return a * kw + (1 - a) * sem;
+  if (!c->n_sem)
+    return 0;
+  return span > 0 ? ((double)c->cosine - (double)x->cosine_floor) / span : 1;
+}
+
+static double convex_score(const ctx *x, const cand *c) {
+  double a = x->p->fusion_alpha > 1 ? 1 : x->p->fusion_alpha;
+  return a * keyword_scaled(x, c) + (1 - a) * cosine_scaled(x, c);
 }
 
 static void fuse(ctx *x) {
@@ -507,8 +523,11 @@ static void fuse(ctx *x) {
       s += p->w_keyword * (c->all_words ? p->all_words_boost : 1) / (k + (double)c->kw_rank);
     for (size_t j = 0; j < c->n_sem; j++, w *= p->agg_decay)
       s += w_sem * w / (k + (double)c->sem[j]);
-    if (by_score)
-      s = convex_score(x, c) + p->fusion_rrf * (k + 1) * s;
+    c->rrf = s;
+    if (by_score) {
+      c->convex = convex_score(x, c);
+      s = c->convex + p->fusion_rrf * (k + 1) * s;
+    }
     if (c->hub)
       s *= p->hub_weight;
     c->score = s;
@@ -525,6 +544,18 @@ static void fuse(ctx *x) {
     qsort(x->c, x->n, sizeof *x->c, cmp_cand);
 }
 
+/* The item's BM25 one field at a time, for --explain, with the keyword
+ * list's own query. */
+static int explain_fields(ctx *x, const search_terms *t, const cand *c, double out[3]) {
+  trove_buf q = {0};
+  trove_store_search_opts o = {.any_word = fuse_by_score(x->p) || !c->all_words};
+  int rc = terms_join(t, &q) ? nomem(x) : 0;
+  if (!rc && q.len)
+    rc = trove_store_bm25_fields(x->st, q.data, &o, c->item, out, x->err);
+  trove_buf_free(&q);
+  return rc;
+}
+
 static int fill_result(ctx *x, const trove_embedder *e, const cand *c, const search_terms *t,
                        const float *qv, const trove_store_source *srcs, size_t n_srcs,
                        trove_search_result *r) {
@@ -537,6 +568,13 @@ static int fill_result(ctx *x, const trove_embedder *e, const cand *c, const sea
   r->keyword_rank = c->kw_rank;
   r->semantic_rank = c->n_sem ? c->sem[0] : 0;
   r->cosine = c->n_sem ? c->cosine : 0;
+  r->why = (trove_search_why){.bm25 = c->kw_rank ? c->bm25 : 0,
+                              .keyword_scaled = keyword_scaled(x, c),
+                              .cosine_scaled = cosine_scaled(x, c),
+                              .floor = x->cosine_floor, .best_cosine = x->best_cosine,
+                              .convex = c->convex, .rank_fusion = c->rrf,
+                              .hub_factor = c->hub ? x->p->hub_weight : 1,
+                              .by_score = fuse_by_score(x->p)};
   r->type = it.type;
   r->is_link_hub = it.is_link_hub;
   r->title = it.title ? trove_strdup(it.title) : NULL;
@@ -546,6 +584,8 @@ static int fill_result(ctx *x, const trove_embedder *e, const cand *c, const sea
       r->source = trove_strdup(srcs[i].name);
   if ((it.title && !r->title) || (it.external_id && !r->external_id))
     rc = nomem(x);
+  if (!rc && x->p->explain && c->kw_rank)
+    rc = explain_fields(x, t, c, r->why.bm25_fields);
   if (!rc && !x->p->no_highlight)
     rc = search__highlight(x->st, e, &it, c->best_passage, t, qv, r, x->err);
   trove_store_item_clear(&it);

@@ -93,10 +93,32 @@ typedef struct trove_search_params {
                                first place in the keyword list adds
                                w_keyword * fusion_rrf; default 0.5 */
   bool no_highlight;        /* true: skip the best passage and sentence */
+  bool explain;             /* true: fill each result's why.bm25_fields (a
+                               query per result); the rest of why is always
+                               filled */
 } trove_search_params;
 
 /* Fills p with the defaults above. */
 void trove_search_params_default(trove_search_params *p);
+
+/* Why a result ranked where it did: the signals and the terms of its
+ * score (search.c, HOW IT WORKS 3). Fields of a list the item is not in
+ * are 0. */
+typedef struct trove_search_why {
+  double bm25;            /* its BM25 in the keyword list (the mode's column
+                             weights) */
+  double bm25_fields[3];  /* BM25 with only the title, the headings or the
+                             text counted, each at weight 1 (p->explain) */
+  double keyword_scaled;  /* bm25 / the list's best, in [0, 1] */
+  double cosine_scaled;   /* (cosine - floor) / (best cosine - floor) */
+  double floor, best_cosine; /* the vector list's farthest and nearest */
+  double convex;          /* alpha * keyword_scaled + (1 - alpha) *
+                             cosine_scaled; 0 under rank fusion alone */
+  double rank_fusion;     /* the rank fusion score, before its scale */
+  double hub_factor;      /* what the score was multiplied by: 1, or
+                             hub_weight for a link hub */
+  bool by_score;          /* score fusion (fusion_alpha > 0, hybrid) */
+} trove_search_why;
 
 /* One result: an item with its best passage. Every string is owned by the
  * result (trove_search_results_free); NULL means none. */
@@ -119,6 +141,7 @@ typedef struct trove_search_result {
   char *passage;         /* its text */
   size_t mark_start, mark_end; /* the best sentence: bytes of `passage`;
                                   equal when nothing is marked */
+  trove_search_why why;  /* how its score was made */
 } trove_search_result;
 
 /* Runs one search: query (user text) in mode p->mode, or `like` when

@@ -474,6 +474,15 @@ int trove_store_search(trove_store *st, const char *query, const trove_store_sea
 /* Frees an array from trove_store_search. */
 void trove_store_hits_free(trove_store_hit *h, size_t n);
 
+/* The BM25 of one item for `query` (words as trove_store_search takes them,
+ * ANDed or ORed by opts->any_word) with one field counted at a time, weight
+ * 1, the others 0: out[0] title, out[1] headings, out[2] text, each 0 when
+ * the field holds no query word or the item does not match. For explaining
+ * a ranking. Returns 0 or TROVE_EINVAL (NULL argument). */
+int trove_store_bm25_fields(trove_store *st, const char *query,
+                            const trove_store_search_opts *opts, int64_t item_id,
+                            double out[3], trove_err *err);
+
 /* ---- stats ------------------------------------------------------------------ */
 
 typedef struct trove_store_source_stats {

@@ -158,6 +158,35 @@ void trove_store_hits_free(trove_store_hit *h, size_t n) {
   trove_free(h);
 }
 
+static const char fields_sql[] =
+    "SELECT -bm25(items_fts, 1, 0, 0), -bm25(items_fts, 0, 1, 0), -bm25(items_fts, 0, 0, 1)"
+    " FROM items_fts WHERE items_fts MATCH ?1 AND items_fts.rowid = ?2";
+
+int trove_store_bm25_fields(trove_store *st, const char *query,
+                            const trove_store_search_opts *opts, int64_t item_id,
+                            double out[3], trove_err *err) {
+  if (!st || !query || !out)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_bm25_fields: NULL argument");
+  out[0] = out[1] = out[2] = 0;
+  trove_buf q = {0};
+  sqlite3_stmt *s = NULL;
+  int rc = safe_query(query, opts && opts->any_word, &q) ? SQLITE_NOMEM : SQLITE_OK;
+  if (rc == SQLITE_OK && q.len) {
+    rc = sqlite3_prepare_v2(st->db, fields_sql, -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_text64(s, 1, q.data, q.len, SQLITE_STATIC, SQLITE_UTF8);
+      sqlite3_bind_int64(s, 2, item_id);
+      rc = sqlite3_step(s);
+      for (int i = 0; rc == SQLITE_ROW && i < 3; i++)
+        out[i] = sqlite3_column_double(s, i);
+      rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(s);
+  }
+  trove_buf_free(&q);
+  return rc == SQLITE_OK ? 0 : st__fail(st, rc, "explaining a keyword score", err);
+}
+
 /* ---- stats ------------------------------------------------------------------ */
 
 static int stats_sources(trove_store *st, trove_store_stats *out, trove_err *err) {

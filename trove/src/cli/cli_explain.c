@@ -1,0 +1,59 @@
+/* cli_explain.c: `trove search --explain`, the signals behind each result's
+ * place, from its trove_search_why (search.h). Text:
+ *
+ *     why: keyword #2, BM25 7.41 = 0.62 of the best (title 3.10, headings
+ *          0.00, text 1.95 alone); semantic #5, cosine 0.512 = 0.71 of the
+ *          span 0.301..0.598
+ *          score 0.8 x 0.62 + 0.2 x 0.71 + 0.5 x 61 x rank fusion 0.0251 = 1.404
+ *
+ * and in JSON a "why" object with the same numbers under stable names. */
+#include "cli.h"
+#include "search.h"
+
+/* The score's formula with this result's numbers. */
+static void text_score(FILE *f, const trove_search_result *r, const trove_search_params *p) {
+  const trove_search_why *w = &r->why;
+  double k = p->rrf_k > 0 ? p->rrf_k : 60;
+  if (w->by_score)
+    fprintf(f, "         score %.2g x %.2f + %.2g x %.2f + %.2g x %.0f x rank fusion %.4f",
+            p->fusion_alpha, w->keyword_scaled, 1 - p->fusion_alpha, w->cosine_scaled,
+            p->fusion_rrf, k + 1, w->rank_fusion);
+  else
+    fprintf(f, "         score: rank fusion %.4f", w->rank_fusion);
+  if (w->hub_factor != 1)
+    fprintf(f, ", x %.2g as a link hub", w->hub_factor);
+  fprintf(f, " = %.4f\n", r->score);
+}
+
+void cli_explain_text(FILE *f, const trove_search_result *r, const trove_search_params *p) {
+  const trove_search_why *w = &r->why;
+  fputs("    why: ", f);
+  if (r->keyword_rank)
+    fprintf(f, "keyword #%zu, BM25 %.3g = %.2f of the best (title %.3g, headings %.3g, "
+            "text %.3g alone)", r->keyword_rank, w->bm25, w->keyword_scaled, w->bm25_fields[0],
+            w->bm25_fields[1], w->bm25_fields[2]);
+  else if (p->mode != TROVE_SEARCH_SEMANTIC && p->like <= 0)
+    fputs("no query word (keyword side)", f);
+  if (r->semantic_rank)
+    fprintf(f, "%ssemantic #%zu, cosine %.3f = %.2f of the span %.3f..%.3f",
+            r->keyword_rank || p->mode == TROVE_SEARCH_HYBRID ? "; " : "", r->semantic_rank,
+            (double)r->cosine, w->cosine_scaled, w->floor, w->best_cosine);
+  else if (p->mode != TROVE_SEARCH_KEYWORD)
+    fputs("; not among the nearest passages", f);
+  fputc('\n', f);
+  text_score(f, r, p);
+}
+
+int cli_explain_json(trove_buf *b, const trove_search_result *r, const trove_search_params *p) {
+  const trove_search_why *w = &r->why;
+  return trove_buf_printf(
+      b,
+      ",\"why\":{\"fusion\":\"%s\",\"bm25\":%.6g,\"bm25_title\":%.6g,\"bm25_headings\":%.6g,"
+      "\"bm25_text\":%.6g,\"keyword_scaled\":%.6g,\"cosine_scaled\":%.6g,\"cosine_floor\":%.6g,"
+      "\"cosine_best\":%.6g,\"convex\":%.6g,\"rank_fusion\":%.6g,\"hub_factor\":%.6g,"
+      "\"fusion_alpha\":%.6g,\"fusion_rrf\":%.6g,\"rrf_k\":%.6g}",
+      w->by_score ? "score" : "rank", w->bm25, w->bm25_fields[0], w->bm25_fields[1],
+      w->bm25_fields[2], w->keyword_scaled, w->cosine_scaled, w->floor, w->best_cosine, w->convex,
+      w->rank_fusion, w->hub_factor, w->by_score ? p->fusion_alpha : 0,
+      w->by_score ? p->fusion_rrf : 0, p->rrf_k);
+}
