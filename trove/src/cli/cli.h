@@ -74,15 +74,23 @@ bool cli_wants_help(int argc, char **argv, const char *usage);
 bool cli_parse_id(const char *s, int64_t *out);
 
 /* `search --explain` (cli_explain.c): the signals that ranked result r
- * under params p, as two indented lines of text on f, or as a "why" member
- * appended to the JSON object being written in b (no leading comma needed:
- * it writes its own). cli_explain_json returns 0 or TROVE_ENOMEM. */
+ * under params p, as two indented lines of text on f (the JSON form is
+ * trove_search_json's "why", search.h). */
 struct trove_search_result;
 struct trove_search_params;
 void cli_explain_text(FILE *f, const struct trove_search_result *r,
                       const struct trove_search_params *p);
-int cli_explain_json(trove_buf *b, const struct trove_search_result *r,
-                     const struct trove_search_params *p);
+
+/* Prints results r[0..n) as `trove search` does (cmd_search.c): rank,
+ * title, source, path or URL and id, the best passage with its sentence in
+ * ANSI bold when tty, else in [brackets], every stored string escaped for
+ * the terminal; with p->explain the why lines; "no results" when n is 0. */
+void cli_print_results(const struct trove_search_result *r, size_t n, bool tty,
+                       const struct trove_search_params *p);
+
+/* Prints an item's fields, then its text, as `trove print ID` does
+ * (cmd_item.c), escaped for the terminal. */
+void cli_print_item(const trove_store_item *it);
 
 /* The command groups: argv[0] is the command's name. Each returns an exit code. */
 int cmd_source(const cli *c, int argc, char **argv);

@@ -6,7 +6,7 @@
  *          span 0.301..0.598
  *          score 0.8 x 0.62 + 0.2 x 0.71 + 0.5 x 61 x rank fusion 0.0251 = 1.404
  *
- * and in JSON a "why" object with the same numbers under stable names. */
+ * (In JSON the same numbers are a "why" object: search.h's trove_search_json.) */
 #include "cli.h"
 #include "search.h"
 
@@ -42,18 +42,4 @@ void cli_explain_text(FILE *f, const trove_search_result *r, const trove_search_
     fputs("; not among the nearest passages", f);
   fputc('\n', f);
   text_score(f, r, p);
-}
-
-int cli_explain_json(trove_buf *b, const trove_search_result *r, const trove_search_params *p) {
-  const trove_search_why *w = &r->why;
-  return trove_buf_printf(
-      b,
-      ",\"why\":{\"fusion\":\"%s\",\"bm25\":%.6g,\"bm25_title\":%.6g,\"bm25_headings\":%.6g,"
-      "\"bm25_text\":%.6g,\"keyword_scaled\":%.6g,\"cosine_scaled\":%.6g,\"cosine_floor\":%.6g,"
-      "\"cosine_best\":%.6g,\"convex\":%.6g,\"rank_fusion\":%.6g,\"hub_factor\":%.6g,"
-      "\"fusion_alpha\":%.6g,\"fusion_rrf\":%.6g,\"rrf_k\":%.6g}",
-      w->by_score ? "score" : "rank", w->bm25, w->bm25_fields[0], w->bm25_fields[1],
-      w->bm25_fields[2], w->keyword_scaled, w->cosine_scaled, w->floor, w->best_cosine, w->convex,
-      w->rank_fusion, w->hub_factor, w->by_score ? p->fusion_alpha : 0,
-      w->by_score ? p->fusion_rrf : 0, p->rrf_k);
 }

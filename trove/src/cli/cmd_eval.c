@@ -10,7 +10,7 @@
  */
 #include "cli.h"
 #include "eval.h"
-#include "scan.h" /* trove_scan_json_quote */
+#include "json.h" /* trove_json_quote */
 
 #include <stdio.h>
 #include <string.h>
@@ -119,7 +119,7 @@ static int json_mode(trove_buf *b, const trove_eval_result *r) {
   for (size_t c = 0; rc == 0 && c < r->n_cells; c++) {
     const trove_eval_cell *x = &r->cells[c];
     rc = trove_buf_printf(b, "%s{\"kind\":", c ? "," : "");
-    rc = rc ? rc : trove_scan_json_quote(b, x->kind);
+    rc = rc ? rc : trove_json_quote(b, x->kind);
     rc = rc ? rc : trove_buf_printf(b, ",\"n\":%zu,\"recall@10\":%.4f,\"mrr@10\":%.4f,"
                                     "\"ndcg@10\":%.4f}", x->n, x->mean.recall, x->mean.mrr,
                                     x->mean.ndcg);
@@ -130,9 +130,9 @@ static int json_mode(trove_buf *b, const trove_eval_result *r) {
 static int print_json(const eval_args *a, const trove_eval_set *s, const trove_eval_result *r) {
   trove_buf b = {0};
   int rc = trove_buf_puts(&b, "{\"corpus\":");
-  rc = rc ? rc : trove_scan_json_quote(&b, a->name);
+  rc = rc ? rc : trove_json_quote(&b, a->name);
   rc = rc ? rc : trove_buf_puts(&b, ",\"queries_file\":");
-  rc = rc ? rc : trove_scan_json_quote(&b, a->queries);
+  rc = rc ? rc : trove_json_quote(&b, a->queries);
   rc = rc ? rc : trove_buf_printf(&b, ",\"queries\":%zu,\"modes\":[", s->n);
   for (size_t m = 0; rc == 0 && m < a->n_modes; m++) {
     if (m)

@@ -37,6 +37,24 @@ static int print_raw(const trove_store_item *it, bool force) {
   return CLI_OK;
 }
 
+void cli_print_item(const trove_store_item *it) {
+  printf("%-12s %lld\n", "id", (long long)it->id);
+  field("title", it->title);
+  field("type", trove_item_type_name(it->type));
+  field("path", it->external_id);
+  field("author", it->author);
+  field("language", it->language);
+  field("description", it->description);
+  field("skipped", it->skip_reason);
+  field("error", it->error);
+  if (it->hidden_at)
+    printf("%-12s yes\n", "hidden");
+  putchar('\n');
+  if (it->text)
+    trove_term_write(stdout, it->text, strlen(it->text), TROVE_TERM_TEXT);
+  putchar('\n');
+}
+
 int cmd_print(const cli *c, int argc, char **argv) {
   if (cli_wants_help(argc, argv, usage_print))
     return CLI_OK;
@@ -67,21 +85,7 @@ int cmd_print(const cli *c, int argc, char **argv) {
   } else if (rc == CLI_OK && raw) {
     rc = print_raw(&it, force);
   } else if (rc == CLI_OK) {
-    printf("%-12s %lld\n", "id", (long long)it.id);
-    field("title", it.title);
-    field("type", trove_item_type_name(it.type));
-    field("path", it.external_id);
-    field("author", it.author);
-    field("language", it.language);
-    field("description", it.description);
-    field("skipped", it.skip_reason);
-    field("error", it.error);
-    if (it.hidden_at)
-      printf("%-12s yes\n", "hidden");
-    putchar('\n');
-    if (it.text)
-      trove_term_write(stdout, it.text, strlen(it.text), TROVE_TERM_TEXT);
-    putchar('\n');
+    cli_print_item(&it);
   }
   trove_store_item_clear(&it);
   trove_store_close(st);

@@ -3,13 +3,13 @@
  * of the ranker (search.h). Text output gives each item's rank, title,
  * source, path or URL, and its best passage with the best sentence marked
  * (ANSI bold on a TTY, [brackets] elsewhere), every stored string escaped
- * for the terminal (trove_term_*, core.h); --json prints one JSON array for
- * scripts. --explain adds, to either, the signals that ranked each result
+ * for the terminal (trove_term_*, core.h), by cli_print_results, which the
+ * REPL shares; --json prints one JSON array for scripts (search.h's
+ * trove_search_json, which the web API shares). --explain adds, to either, the signals that ranked each result
  * (cli_explain.c).
  * Hybrid is the default; when the model cannot be opened it falls back to
  * keyword search with a warning, while semantic search and --like fail. */
 #include "cli.h"
-#include "scan.h" /* trove_scan_json_quote */
 #include "search.h"
 
 #include <stdio.h>
@@ -87,33 +87,9 @@ static int parse(int argc, char **argv, search_args *a) {
 
 /* ---- output ---------------------------------------------------------------- */
 
-static int json_one(trove_buf *b, size_t rank, const trove_search_result *r,
-                    const trove_search_params *p) {
-  int rc = trove_buf_printf(b, "%s\n {\"rank\":%zu,\"id\":%lld,\"score\":%.6g,\"keyword_rank\":%zu,"
-                            "\"semantic_rank\":%zu,\"cosine\":%.4f,\"type\":\"%s\",\"link_hub\":%s,"
-                            "\"title\":", rank > 1 ? "," : "", rank, (long long)r->item_id,
-                            r->score, r->keyword_rank, r->semantic_rank, (double)r->cosine,
-                            trove_item_type_name(r->type), r->is_link_hub ? "true" : "false");
-  rc = rc ? rc : trove_scan_json_quote(b, r->title ? r->title : "");
-  rc = rc ? rc : trove_buf_puts(b, ",\"source\":");
-  rc = rc ? rc : trove_scan_json_quote(b, r->source ? r->source : "");
-  rc = rc ? rc : trove_buf_puts(b, ",\"path\":");
-  rc = rc ? rc : trove_scan_json_quote(b, r->external_id ? r->external_id : "");
-  rc = rc ? rc : trove_buf_printf(b, ",\"passage_id\":%lld,\"heading\":", (long long)r->passage_id);
-  rc = rc ? rc : trove_scan_json_quote(b, r->heading ? r->heading : "");
-  rc = rc ? rc : trove_buf_puts(b, ",\"passage\":");
-  rc = rc ? rc : trove_scan_json_quote(b, r->passage ? r->passage : "");
-  rc = rc ? rc : trove_buf_printf(b, ",\"mark\":[%zu,%zu]", r->mark_start, r->mark_end);
-  rc = rc || !p->explain ? rc : cli_explain_json(b, r, p);
-  return rc ? rc : trove_buf_putc(b, '}');
-}
-
 static int print_json(const trove_search_result *r, size_t n, const trove_search_params *p) {
   trove_buf b = {0};
-  int rc = trove_buf_putc(&b, '[');
-  for (size_t i = 0; rc == 0 && i < n; i++)
-    rc = json_one(&b, i + 1, &r[i], p);
-  rc = rc ? rc : trove_buf_puts(&b, "\n]\n");
+  int rc = trove_search_json(&b, r, n, p);
   if (rc == 0)
     fwrite(b.data, 1, b.len, stdout);
   trove_buf_free(&b);
@@ -162,7 +138,7 @@ static void put_passage(const trove_search_result *r, const char *open, const ch
   puts(to < len ? "..." : "");
 }
 
-static void print_text(const trove_search_result *r, size_t n, bool tty,
+void cli_print_results(const trove_search_result *r, size_t n, bool tty,
                        const trove_search_params *p) {
   for (size_t i = 0; i < n; i++) {
     trove_term_line(stdout, "%2zu. %s  [%s%s]", i + 1,
@@ -227,7 +203,7 @@ int cmd_search(const cli *c, int argc, char **argv) {
     else if (a.json)
       rc = print_json(res, n, &a.p);
     else
-      print_text(res, n, isatty(STDOUT_FILENO), &a.p);
+      cli_print_results(res, n, isatty(STDOUT_FILENO), &a.p);
   }
   trove_search_results_free(res, n);
   cli_model_close(&m);

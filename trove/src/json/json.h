@@ -1,6 +1,7 @@
-/* json.h: a strict JSON (RFC 8259) parser that builds a read-only tree. trove
- * reads Chromium's Bookmarks file (tens of MB) and the embedding model's
- * model.json and vocab.json with it.
+/* json.h: a strict JSON (RFC 8259) parser that builds a read-only tree, and
+ * the string quoting of every JSON trove writes. trove reads Chromium's
+ * Bookmarks file (tens of MB), the embedding model's model.json and
+ * vocab.json, and the web API's request bodies with the parser.
  *
  * A parsed document owns every node and string in a few large arena blocks,
  * so freeing it is one call and nodes need no individual frees. Values are
@@ -121,5 +122,13 @@ const char *trove_json_get_str(const trove_json *obj, const char *key, const cha
 double trove_json_get_num(const trove_json *obj, const char *key, double def);
 int64_t trove_json_get_i64(const trove_json *obj, const char *key, int64_t def);
 bool trove_json_get_bool(const trove_json *obj, const char *key, bool def);
+
+/* ---- writing (json_write.c) ------------------------------------------- */
+
+/* Appends s (NULL: "") to b as a JSON string literal: quotes, escapes of "
+ * and \, and every control a terminal would act on (C0, DEL and the C1
+ * range become \u00XX, so the output is safe to print); invalid UTF-8 bytes
+ * become \ufffd. Any thread. 0 or TROVE_ENOMEM. */
+int trove_json_quote(trove_buf *b, const char *s);
 
 #endif /* TROVE_JSON_H */

@@ -577,6 +577,7 @@ static int fill_result(ctx *x, const trove_embedder *e, const cand *c, const sea
                               .by_score = fuse_by_score(x->p)};
   r->type = it.type;
   r->is_link_hub = it.is_link_hub;
+  r->date = it.last_visited > 0 ? it.last_visited : it.mtime_us > 0 ? it.mtime_us / 1000000 : 0;
   r->title = it.title ? trove_strdup(it.title) : NULL;
   r->external_id = it.external_id ? trove_strdup(it.external_id) : NULL;
   for (size_t i = 0; i < n_srcs; i++)

@@ -136,6 +136,8 @@ typedef struct trove_search_result {
   char *source;          /* the source's name */
   trove_item_type type;
   bool is_link_hub;
+  int64_t date;          /* when it was last visited (pages) or modified
+                            (files), Unix seconds; 0 unknown */
   int64_t passage_id;    /* the best passage; 0 when none */
   char *heading;         /* its section heading */
   char *passage;         /* its text */
@@ -161,5 +163,18 @@ int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
 
 /* Frees an array from trove_search_run. NULL is fine. */
 void trove_search_results_free(trove_search_result *r, size_t n);
+
+/* Appends r[0..n) (from a search run with params p; NULL: the defaults) to
+ * b as the JSON that `trove search --json` prints and the web API's
+ * /api/search answers (search_json.c): an array, one result object per
+ * line, ending in "]\n". Each object has rank, id, score, keyword_rank,
+ * semantic_rank, cosine, type, link_hub, date, title, source, path,
+ * passage_id, heading, passage and mark ([start, end) bytes of passage),
+ * and with p->explain a "why" object of trove_search_why's numbers.
+ * Strings are quoted by trove_json_quote (json.h). Any thread. Returns 0,
+ * TROVE_EINVAL (NULL b, or NULL r with n > 0) or TROVE_ENOMEM (b as it was
+ * before the call). */
+int trove_search_json(trove_buf *b, const trove_search_result *r, size_t n,
+                      const trove_search_params *p);
 
 #endif /* TROVE_SEARCH_H */
