@@ -55,6 +55,9 @@ static int read_rows(void *user, sl_emitter *out) {
   trove_err e = {0};
   int64_t after = 0;
   for (;;) {
+    int stop = scan_check_stop(&r->c);
+    if (stop)
+      return stop; /* recorded: failing cancels the pipeline */
     trove_store_item *rows = NULL;
     size_t n = 0;
     const char *model = r->pending ? trove_vectors_model(r->c.vectors) : NULL;
@@ -167,7 +170,12 @@ static int write_batch(void *user, void *item) {
   trove_vectors_changes ch = {0};
   int64_t changed = 0, bumped = 0;
   scan_counts before = r->c.counts;
-  int rc = scan_batch_begin(&r->c, &e);
+  int rc = scan_check_stop(&r->c);
+  if (rc) {
+    rp_batch_free(b, NULL);
+    return rc;
+  }
+  rc = scan_batch_begin(&r->c, &e);
   for (size_t i = 0; rc == 0 && i < b->n; i++) {
     rp_item *it = b->items[i];
     rc = write_one(r, it, &ch, &e);
@@ -247,7 +255,7 @@ static int pending_pass(rp_ctx *r, const trove_scan_opts *o, const char *name,
 int trove__embed_pending(scan_ctx *c, const trove_scan_opts *o, const char *name,
                          trove_scan_report *rep, trove_err *err) {
   rp_ctx r = {.c = {.writer = c->writer, .reader = c->reader, .source_id = c->source_id,
-                    .embedder = c->embedder, .vectors = c->vectors}};
+                    .embedder = c->embedder, .vectors = c->vectors, .cancel = c->cancel}};
   pthread_mutex_init(&r.c.lock, NULL);
   int rc = pending_pass(&r, o, name, rep, err);
   c->counts.embedded += r.c.counts.embedded;
@@ -275,7 +283,7 @@ int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *op
   trove_store_source *list = NULL;
   size_t n = 0;
   trove_store_opts ro = {.path = trove_store_path(st)};
-  rp_ctx r = {.c = {.writer = st}};
+  rp_ctx r = {.c = {.writer = st, .cancel = opts ? opts->stop : NULL}};
   int rc = trove__scan_lock(st, opts, err);
   if (rc)
     return rc;

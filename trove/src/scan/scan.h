@@ -42,6 +42,7 @@ typedef struct trove_store trove_store; /* store.h; not included, as sources.h c
 #include "model.h"
 #include "vectors.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,31 @@ typedef enum trove_progress_mode {
   TROVE_PROGRESS_NONE = 3,
 } trove_progress_mode;
 
+/* One progress report of a running pipeline, for a caller that shows it
+ * its own way (trove_scan_opts.on_progress; the web UI sends it to the
+ * page). Valid during the call only. */
+typedef struct trove_scan_stage_progress {
+  const char *name; /* "source", "fetch", "read", "embed", "write"... */
+  int64_t count;    /* items it has passed on (the writer: written) */
+  double rate;      /* count / elapsed */
+} trove_scan_stage_progress;
+
+typedef struct trove_scan_progress {
+  const char *what; /* "scan docs", or "embed docs" for the pass that embeds
+                       items stored without the model, "reprocess docs" */
+  double elapsed;   /* seconds since this pipeline started */
+  size_t n_stages;
+  trove_scan_stage_progress stages[8]; /* in pipeline order; the batching
+                                          stages left out */
+  double eta;         /* seconds left, estimated; < 0 while unknown */
+  const char *line; /* the same report as the one line a terminal shows */
+} trove_scan_progress;
+
+/* Receives progress reports: every 0.2 s while a pipeline runs, and once
+ * at its end, on the thread that called trove_scan_source or
+ * trove_reprocess. It must return quickly. */
+typedef void (*trove_scan_progress_fn)(const trove_scan_progress *p, void *arg);
+
 typedef struct trove_scan_opts {
   bool force;                   /* re-read and re-extract every item, and delete
                                    what is gone even when the source yielded
@@ -65,6 +91,15 @@ typedef struct trove_scan_opts {
                                    scan lock, store.h): fail with TROVE_EBUSY
                                    instead of waiting for it (saying so on
                                    progress_out) */
+  trove_scan_progress_fn on_progress; /* besides `progress`, which may be
+                                   TROVE_PROGRESS_NONE; NULL: none */
+  void *progress_arg;           /* on_progress's arg */
+  const atomic_bool *stop;      /* NULL, or a flag another thread sets to
+                                   stop the call early: it then fails with
+                                   TROVE_ECANCELED within about one batch of
+                                   work, keeping what was committed and
+                                   saving the vector index, as any failure
+                                   does */
   /* Embedding: both NULL (items are searchable by keyword only, and stay
    * pending for a later run with a model), or both set for the same model
    * (trove_vectors_open with the embedder's name and dimension). The
@@ -115,12 +150,6 @@ int trove_scan_fs_config(const char *const *include, size_t n_include,
  * "chromium-bookmarks" or "firefox". */
 bool trove_scan_type_known(const char *type);
 
-/* Appends s to b as a JSON string literal (quotes, escapes of ", \ and
- * control characters: C0, DEL and C1 become \u00XX, so the output is safe
- * on a terminal too; invalid UTF-8 bytes become U+FFFD). 0 or
- * TROVE_ENOMEM. */
-int trove_scan_json_quote(trove_buf *b, const char *s);
-
 /* Scans the source called name fully: adds new items, rewrites changed
  * ones, touches unchanged ones and, when the pipeline finished, deletes the
  * items the source no longer holds. Records the source's status (indexing,
@@ -130,7 +159,8 @@ int trove_scan_json_quote(trove_buf *b, const char *s);
  * TROVE_ENOENT (no such source); the source's open error (missing directory:
  * TROVE_ENOENT, a locked or damaged browser database: TROVE_ECORRUPT/EIO/...);
  * or the fatal error that canceled the pipeline (TROVE_EIO, TROVE_EBUSY: the
- * database cannot be written; TROVE_ENOMEM), with err naming it. Errors on
+ * database cannot be written; TROVE_ENOMEM), or TROVE_ECANCELED (opts->stop
+ * was set), with err naming it. Errors on
  * single items are not failures: they are recorded and counted. After a
  * failure, what was committed stays, and the next scan completes the work. */
 int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *opts,
@@ -139,8 +169,8 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
 /* Re-extracts the stored raw content of every item of the source called name
  * (every source when name is NULL), writing only items whose output changed
  * or whose process_version is older than the extractor's. Returns 0,
- * TROVE_ENOENT, the scan lock's errors (as trove_scan_source), or the fatal
- * error that canceled the pipeline. */
+ * TROVE_ENOENT, the scan lock's errors (as trove_scan_source), the fatal
+ * error that canceled the pipeline, or TROVE_ECANCELED (opts->stop). */
 int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *opts,
                     trove_scan_report *rep, trove_err *err);
 

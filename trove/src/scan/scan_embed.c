@@ -83,7 +83,12 @@ static int embed_range(void *ctx, size_t lo, size_t hi) {
   for (size_t k = lo; k < hi; k++) {
     size_t from = k * j->chunk, n = j->total - from < j->chunk ? j->total - from : j->chunk;
     trove_err e = {0};
-    int rc = trove_embedder_embed_batch(j->c->embedder, j->inputs + from, j->lens + from, n,
+    int rc = scan_check_stop(j->c);
+    if (rc) { /* recorded in c->fatal */
+      atomic_store_explicit(&j->body_failed, true, memory_order_relaxed);
+      return rc;
+    }
+    rc = trove_embedder_embed_batch(j->c->embedder, j->inputs + from, j->lens + from, n,
                                         j->out + from * j->dim, &e);
     if (rc)
       return body_fatal(j, &e, rc);

@@ -19,6 +19,9 @@
 typedef struct trove_store trove_store;
 typedef struct trove_vectors trove_vectors;
 typedef struct trove_vectors_changes trove_vectors_changes;
+typedef struct trove_scan_opts trove_scan_opts;         /* scan.h */
+typedef struct trove_scan_report trove_scan_report;     /* scan.h */
+typedef struct trove_scan_progress trove_scan_progress; /* scan.h */
 
 /* What the match stage decided, and what read turned it into. */
 typedef enum scan_state {
@@ -96,6 +99,8 @@ typedef struct scan_ctx {
   bool force;
   const trove_embedder *embedder; /* NULL: no embedding (keyword search only) */
   trove_vectors *vectors;         /* with embedder: the index kept in step */
+  const atomic_bool *cancel; /* the caller's stop request (trove_scan_opts.stop),
+                                or NULL; see scan_check_stop */
   pthread_mutex_t lock; /* protects fatal */
   trove_err fatal;      /* the first fatal error; code 0 when none */
   _Atomic bool stop;    /* set with fatal: a hint for long loops to give up
@@ -116,6 +121,13 @@ typedef struct scan_ctx {
 
 /* Records the first fatal error of the run and returns its code. Any thread. */
 int scan_fatal(scan_ctx *c, const trove_err *e, int code);
+
+/* Whether the caller asked the run to stop (c->cancel): then records
+ * TROVE_ECANCELED as the run's fatal error and returns it, so the stage
+ * that asks fails and the pipeline is canceled; else 0. The source, embed
+ * and write stages ask once per batch (embed once per chunk of passages).
+ * Any thread. */
+int scan_check_stop(scan_ctx *c);
 
 /* Frees an item and all it owns; NULL is fine. Matches sl_item_free_fn. */
 void scan_item_free(void *item, void *ctx);
@@ -205,6 +217,10 @@ typedef struct scan_progress {
   _Atomic int64_t *written; /* shown for the last stage (which takes batches) when set */
   _Atomic int64_t *embedded; /* shown for the "embed" stage (which takes batches) when set */
   _Atomic bool *total_known; /* when set and true, *seen is the total: show an ETA */
+  bool quiet;      /* nothing written to out: the callback below only */
+  double next_log; /* log mode: elapsed seconds of the next line */
+  void (*fn)(const trove_scan_progress *, void *); /* trove_scan_opts.on_progress, or NULL */
+  void *fn_arg;
 } scan_progress;
 
 /* The sl_progress_fn: arg is a scan_progress. */
@@ -214,8 +230,6 @@ void scan_progress_end(scan_progress *p);
 
 /* ---- shared by scan_run.c and reprocess.c ------------------------------- */
 
-typedef struct trove_scan_opts trove_scan_opts;
-typedef struct trove_scan_report trove_scan_report;
 
 /* Takes st's scan lock as o asks (o may be NULL: wait, saying so on
  * stderr). 0 or trove_store_scan_lock's code with err set. */

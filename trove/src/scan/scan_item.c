@@ -65,6 +65,16 @@ int scan_fatal(scan_ctx *c, const trove_err *e, int code) {
   return code;
 }
 
+int scan_check_stop(scan_ctx *c) {
+  /* relaxed: the flag publishes no data, a stage only has to see it soon */
+  if (!c->cancel || !atomic_load_explicit(c->cancel, memory_order_relaxed))
+    return 0;
+  trove_err e = {0};
+  trove_err_set(&e, TROVE_ECANCELED, "the scan was stopped before it finished; what it stored "
+                "stays, and the next scan completes it");
+  return scan_fatal(c, &e, TROVE_ECANCELED);
+}
+
 void scan_count_reason(scan_counts *k, const char *reason) {
   size_t cap = sizeof k->reasons / sizeof *k->reasons;
   size_t i = 0;

@@ -52,11 +52,15 @@ void trove__scan_progress_init(scan_progress *p, const trove_scan_opts *o, const
   p->out = o && o->progress_out ? o->progress_out : stderr;
   p->what = what;
   p->tty = mode == TROVE_PROGRESS_TTY || (mode == TROVE_PROGRESS_AUTO && isatty(fileno(p->out)));
-  if (mode == TROVE_PROGRESS_NONE)
+  p->quiet = mode == TROVE_PROGRESS_NONE;
+  p->fn = o ? o->on_progress : NULL;
+  p->fn_arg = o ? o->progress_arg : NULL;
+  if (p->quiet && !p->fn)
     return;
   cfg->progress = scan_progress_fn;
   cfg->progress_arg = p;
-  cfg->progress_interval = p->tty ? 0.2 : 2.0;
+  /* log lines every 2 s (scan_progress_fn skips the ticks between) */
+  cfg->progress_interval = p->tty || p->fn ? 0.2 : 2.0;
 }
 
 int trove__scan_sl_code(int rc) {
@@ -193,7 +197,7 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
   double t0 = now_s();
   trove_err e = {0};
   trove_store_source s = {0};
-  scan_ctx c = {.writer = st, .force = opts && opts->force};
+  scan_ctx c = {.writer = st, .force = opts && opts->force, .cancel = opts ? opts->stop : NULL};
   int rc = trove__scan_lock(st, opts, &e);
   if (rc)
     return trove_err_set(err, rc, "%s", e.msg);

@@ -126,6 +126,8 @@ int scan_source_stage(void *user, sl_emitter *out) {
   trove_err e = {0};
   int rc = open_source(c, &src, &e);
   while (rc == 0) {
+    if ((rc = scan_check_stop(c)))
+      break; /* recorded: failing cancels the pipeline */
     int n = trove_source_next(src, &tb, &e);
     if (n <= 0) {
       rc = n;

@@ -136,7 +136,12 @@ int scan_write_stage(void *user, void *item) {
   scan_counts k = {0};
   trove_err e = {0};
   trove_vectors_changes ch = {0};
-  int rc = scan_batch_begin(c, &e);
+  int rc = scan_check_stop(c);
+  if (rc) {
+    scan_sl_batch_free(b, NULL);
+    return rc;
+  }
+  rc = scan_batch_begin(c, &e);
   for (size_t i = 0; rc == 0 && i < b->n; i++) {
     rc = write_one(c, b->items[i], &k, &ch, &e);
     if (rc && !scan_code_is_fatal(rc)) { /* refused even as a skip: count it, go on */

@@ -486,6 +486,88 @@ static void progress_counts_items_at_each_stage(void) {
   fx_done(&f);
 }
 
+/* What the on_progress callback saw: its last report, copied. */
+typedef struct seen_progress {
+  int calls;
+  struct {
+    char name[16];
+    int64_t count;
+  } stages[8]; /* the names are copied: the pipeline is gone after the scan */
+  size_t n_stages;
+  char what[64], line[512];
+} seen_progress;
+
+static void on_progress(const trove_scan_progress *p, void *arg) {
+  seen_progress *s = arg;
+  s->calls++;
+  s->n_stages = p->n_stages;
+  for (size_t i = 0; i < p->n_stages && i < 8; i++) {
+    snprintf(s->stages[i].name, sizeof s->stages[i].name, "%s", p->stages[i].name);
+    s->stages[i].count = p->stages[i].count;
+  }
+  snprintf(s->what, sizeof s->what, "%s", p->what);
+  snprintf(s->line, sizeof s->line, "%s", p->line);
+}
+
+static int64_t stage_count(const seen_progress *s, const char *name) {
+  for (size_t i = 0; i < s->n_stages; i++)
+    if (strcmp(s->stages[i].name, name) == 0)
+      return s->stages[i].count;
+  return -1;
+}
+
+/* The callback gets the figures the progress line shows, stage by stage,
+ * even with the line itself turned off, and its last report (the
+ * pipeline's end) counts every item at every stage. */
+static void progress_callback_gets_each_stage(void) {
+  fx f;
+  fx_init(&f);
+  FILE *out = tmpfile();
+  CHECK(out != NULL);
+  seen_progress s = {0};
+  trove_scan_opts o = {.progress = TROVE_PROGRESS_NONE, .progress_out = out,
+                       .on_progress = on_progress, .progress_arg = &s};
+  trove_err e = {0};
+  CHECK(trove_scan_source(f.st, "tree", &o, NULL, &e) == 0);
+  CHECK(s.calls >= 1);
+  CHECK(strcmp(s.what, "scan tree") == 0);
+  CHECK(stage_count(&s, "source") == 6 && stage_count(&s, "read") == 6);
+  CHECK(stage_count(&s, "embed") == 6 && stage_count(&s, "write") == 6);
+  CHECK(stage_count(&s, "batch") == -1); /* batches are not items */
+  CHECK(strstr(s.line, "write 6 ") != NULL);
+  CHECK(ftell(out) == 0); /* TROVE_PROGRESS_NONE: nothing written */
+  fclose(out);
+  fx_done(&f);
+}
+
+/* A scan or reprocess asked to stop fails with TROVE_ECANCELED, deletes
+ * nothing (it did not see the whole source), keeps what it stored, and
+ * leaves the source's status saying it was stopped. */
+static void a_stopped_scan_deletes_nothing(void) {
+  fx f;
+  fx_init(&f);
+  trove_scan_report r;
+  CHECK(scan(&f, &r) == 0);
+  int64_t before = items(&f);
+  CHECK(before == 6);
+  atomic_bool stop = true;
+  trove_scan_opts o = {.progress = TROVE_PROGRESS_NONE, .force = true, .stop = &stop};
+  trove_err e = {0};
+  CHECK(trove_scan_source(f.st, "tree", &o, &r, &e) == TROVE_ECANCELED);
+  CHECK(strstr(e.msg, "stopped") != NULL);
+  CHECK(r.deleted == 0 && items(&f) == before);
+  trove_store_source s = {0};
+  CHECK(trove_store_source_get(f.st, "tree", &s, &e) == 0);
+  CHECK(s.status == TROVE_SOURCE_ERROR && s.status_msg && strstr(s.status_msg, "stopped"));
+  trove_store_source_clear(&s);
+  CHECK(trove_reprocess(f.st, NULL, &o, &r, &e) == TROVE_ECANCELED);
+  CHECK(r.changed == 0);
+  atomic_store(&stop, false); /* the next scan completes the work */
+  CHECK(trove_scan_source(f.st, "tree", &o, &r, &e) == 0);
+  CHECK(items(&f) == before);
+  fx_done(&f);
+}
+
 static void set_mtime(const fx *f, const char *rel, time_t sec, long nsec) {
   char path[256];
   snprintf(path, sizeof path, "%s/%s", f->tree, rel);
@@ -699,6 +781,8 @@ int main(void) {
   RUN(scan_removes_history_copies_a_killed_scan_left);
   RUN(scan_canceled_by_failures_ends_cleanly);
   RUN(progress_counts_items_at_each_stage);
+  RUN(progress_callback_gets_each_stage);
+  RUN(a_stopped_scan_deletes_nothing);
   RUN(sluice_codes_map_to_their_trove_meaning);
   RUN(changes_within_one_second_are_seen);
   RUN(unreadable_paths_lose_nothing);
