@@ -101,5 +101,10 @@ int cmd_print(const cli *c, int argc, char **argv);
 int cmd_hide(const cli *c, int argc, char **argv); /* hide and unhide, by argv[0] */
 int cmd_stats(const cli *c, int argc, char **argv);
 int cmd_eval(const cli *c, int argc, char **argv);
+int cmd_serve(const cli *c, int argc, char **argv); /* cmd_serve.c: the web UI */
+
+/* The interactive prompt (repl.c), what `trove` with no command opens when
+ * stdin is a terminal. Returns an exit code. */
+int cli_repl(const cli *c);
 
 #endif /* TROVE_CLI_H */

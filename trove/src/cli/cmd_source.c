@@ -119,23 +119,6 @@ static int source_list(const cli *c, int argc, char **argv) {
   return rc;
 }
 
-/* Removes the source and, with v, its passages from the vector index, which
- * is saved; without v the index is rebuilt when next opened. */
-static int remove_source(trove_store *st, trove_vectors *v, const char *name, trove_err *e) {
-  if (!v)
-    return trove_store_source_remove(st, name, NULL, e);
-  trove_vectors_changes ch = {0};
-  int rc = trove_store_begin(st, e);
-  rc = rc ? rc : trove_vectors_begin(v, st, e);
-  rc = rc ? rc : trove_store_source_remove(st, name, &ch.removed, e);
-  if (rc)
-    trove_store_rollback(st);
-  else
-    rc = trove_vectors_commit(v, st, &ch, e);
-  trove_vectors_changes_free(&ch);
-  return rc ? rc : trove_vectors_save(v, st, e);
-}
-
 static int source_remove(const cli *c, int argc, char **argv) {
   if (cli_wants_help(argc, argv, usage_remove))
     return CLI_OK;
@@ -151,7 +134,7 @@ static int source_remove(const cli *c, int argc, char **argv) {
     trove_store_close(st);
     return rc;
   }
-  int trc = remove_source(st, m.vectors, argv[1], &e);
+  int trc = trove_vectors_remove_source(m.vectors, st, argv[1], &e);
   if (trc)
     rc = cli_fail(&e, trc);
   else

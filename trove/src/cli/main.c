@@ -1,10 +1,12 @@
 /* main.c: the `trove` command: global options (--db, --help, --version),
  * then one command group per file (cmd_source.c, cmd_scan.c,
- * cmd_search.c, cmd_item.c, cmd_stats.c, cmd_eval.c). */
+ * cmd_search.c, cmd_item.c, cmd_stats.c, cmd_eval.c, cmd_serve.c); with no
+ * command on a terminal, the interactive prompt (repl.c). */
 #include "cli.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define TROVE_VERSION "0.1.0"
 
@@ -24,6 +26,9 @@ static const char usage[] =
     "  eval QUERIES [--mode M]... [--json]\n"
     "                           search quality on this database: recall@10, MRR@10 and\n"
     "                           nDCG@10 per mode and kind of query, and latency\n"
+    "  serve [--port N] [--listen ADDR] [--open]\n"
+    "                           the web UI at http://127.0.0.1:8765/\n"
+    "With no COMMAND on a terminal, trove opens an interactive prompt (:help there).\n"
     "The database is --db PATH, else $TROVE_DB, else $XDG_DATA_HOME/trove/trove.db.\n"
     "The model is --model DIR, else $TROVE_MODEL, else the folder `make` fetched it to;\n"
     "its vector index is kept beside the database (DB.MODEL.hnsw). --kernel (or\n"
@@ -43,6 +48,7 @@ static const struct {
     {"source", cmd_source}, {"scan", cmd_scan},   {"reprocess", cmd_reprocess},
     {"search", cmd_search}, {"print", cmd_print}, {"hide", cmd_hide},
     {"unhide", cmd_hide},   {"stats", cmd_stats}, {"eval", cmd_eval},
+    {"serve", cmd_serve},
 };
 
 int main(int argc, char **argv) {
@@ -83,6 +89,8 @@ int main(int argc, char **argv) {
   }
   if (c.kernel && !trove_embedder_kernel_known(c.kernel))
     return cli_usage_error(usage, "--kernel %s: use auto, fp32, int8 or bf16", c.kernel);
+  if (i == argc && isatty(STDIN_FILENO))
+    return cli_repl(&c);
   if (i == argc)
     return cli_usage_error(usage, "no command given");
   for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)

@@ -438,3 +438,19 @@ int trove_vectors_try_save(trove_vectors *v, trove_store *st, trove_err *err) {
   snprintf(v->note + used, sizeof v->note - used, "; saved");
   return 0;
 }
+
+int trove_vectors_remove_source(trove_vectors *v, trove_store *st, const char *name,
+                                trove_err *err) {
+  if (!v)
+    return trove_store_source_remove(st, name, NULL, err);
+  trove_vectors_changes ch = {0};
+  int rc = trove_store_begin(st, err);
+  rc = rc ? rc : trove_vectors_begin(v, st, err);
+  rc = rc ? rc : trove_store_source_remove(st, name, &ch.removed, err);
+  if (rc)
+    trove_store_rollback(st);
+  else
+    rc = trove_vectors_commit(v, st, &ch, err);
+  trove_vectors_changes_free(&ch);
+  return rc ? rc : trove_vectors_save(v, st, err);
+}

@@ -81,9 +81,10 @@ int trove_vectors_open(trove_store *st, const char *model, size_t dim, const cha
 /* Frees v and its index (nothing is saved). NULL is fine. */
 void trove_vectors_close(trove_vectors *v);
 
-/* The index, to search (index.h). Valid until trove_vectors_close; the
- * object may be replaced by a rebuild inside trove_vectors_save, so fetch
- * it again after that call. */
+/* The index, to search (index.h). Valid until trove_vectors_close: the
+ * object stays the same from open to close (a catch-up or a save works on
+ * it in place), so a reader may keep searching it from any thread while
+ * the writer commits and saves (index.h's locks). */
 trove_index *trove_vectors_index(const trove_vectors *v);
 const char *trove_vectors_model(const trove_vectors *v);
 size_t trove_vectors_dim(const trove_vectors *v);
@@ -131,5 +132,14 @@ int trove_vectors_save(trove_vectors *v, trove_store *st, trove_err *err);
  * write access fixes it; the index in memory stays usable); TROVE_ENOMEM;
  * the store's error. */
 int trove_vectors_try_save(trove_vectors *v, trove_store *st, trove_err *err);
+
+/* Removes the source called name from st, with its items, passages and
+ * vectors, and (v not NULL) their passages from v's index, in one
+ * transaction, then saves v; without v the index is caught up when next
+ * opened. st is the writer for the call (its scan lock held by the caller,
+ * so no scan of the source runs meanwhile). Returns 0, TROVE_ENOENT (no such
+ * source), or the store's and trove_vectors_save's errors. */
+int trove_vectors_remove_source(trove_vectors *v, trove_store *st, const char *name,
+                                trove_err *err);
 
 #endif /* TROVE_VECTORS_H */

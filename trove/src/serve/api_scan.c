@@ -1,0 +1,68 @@
+/* api_scan.c: the background scan's endpoints (scanner.c runs it).
+ *   GET  /api/scan        its state: the last "scan" event's JSON
+ *   POST /api/scan        start: body {"source":"NAME"}, or {} (or none) for
+ *                         every source; 202 {"started":true}, 409 when one runs
+ *   POST /api/scan/stop   stop the running one: 202, or 409 when none runs */
+#include "serve_int.h"
+#include "json.h"
+
+#include <string.h>
+
+static enum MHD_Result accepted(serve_req *r, const char *json) {
+  trove_buf b = {0};
+  enum MHD_Result ret = trove_buf_puts(&b, json) ? serve_reply_error(r, 500, "out of memory")
+                                                 : serve_reply_json(r, 202, &b);
+  trove_buf_free(&b);
+  return ret;
+}
+
+static enum MHD_Result start(serve_req *r) {
+  trove_json_doc *doc = NULL;
+  trove_err e = {0};
+  const char *name = NULL;
+  if (r->body.len) {
+    if (trove_json_parse(r->body.data, r->body.len, 32, &doc, &e))
+      return serve_reply_error(r, 400, "the body must be a JSON object: %s", e.msg);
+    const trove_json *o = trove_json_root(doc);
+    const trove_json *src = trove_json_get(o, "source");
+    if (trove_json_type_of(o) != TROVE_JSON_OBJECT ||
+        (src && trove_json_type_of(src) != TROVE_JSON_STRING &&
+         trove_json_type_of(src) != TROVE_JSON_NULL)) {
+      trove_json_free(doc);
+      return serve_reply_error(r, 400, "the body is {\"source\":\"NAME\"}, or {} for every source");
+    }
+    name = trove_json_str(src, NULL);
+    if (name && !name[0])
+      name = NULL;
+  }
+  int rc = serve_scanner_start(r->s, name, &e);
+  trove_json_free(doc);
+  if (rc)
+    return serve_reply_error(r, rc == TROVE_EBUSY ? 409 : rc == TROVE_ECANCELED ? 503 : 500, "%s",
+                             e.msg);
+  return accepted(r, "{\"started\":true}\n");
+}
+
+enum MHD_Result serve_api_scan(serve_req *r, const char *rest) {
+  bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
+  bool post = strcmp(r->method, "POST") == 0;
+  if (!rest[0] && get) {
+    char *state = serve_scanner_state(r->s);
+    trove_buf b = {0};
+    enum MHD_Result ret = !state || trove_buf_puts(&b, state) || trove_buf_putc(&b, '\n')
+                              ? serve_reply_error(r, 500, "out of memory")
+                              : serve_reply_json(r, 200, &b);
+    trove_buf_free(&b);
+    trove_free(state);
+    return ret;
+  }
+  if (!rest[0])
+    return post ? start(r) : serve_reply_error(r, 405, "use GET or POST");
+  if (strcmp(rest, "stop") == 0) {
+    if (!post)
+      return serve_reply_error(r, 405, "use POST");
+    return serve_scanner_stop(r->s) ? accepted(r, "{\"stopping\":true}\n")
+                                    : serve_reply_error(r, 409, "no scan is running");
+  }
+  return serve_reply_error(r, 404, "no such endpoint: /api/scan/%.40s", rest);
+}

@@ -1,0 +1,75 @@
+/* reply.c: every response goes out through serve_reply, which adds the
+ * headers that make the page safe with hostile content in it:
+ * - Content-Security-Policy: scripts, styles and connections from this
+ *   server only, no inline script or style, no plugins, no framing; images
+ *   only from this server (a stored page's <img> never loads: the page
+ *   shows text, but the policy holds even if that ever slipped);
+ * - X-Content-Type-Options: nosniff, so a JSON answer holding HTML is
+ *   never run as a page; Referrer-Policy: no-referrer, so opening a
+ *   result's URL does not tell that site where it came from.
+ * Errors are JSON: {"error":"...","status":N}. */
+#include "serve_int.h"
+#include "json.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static const char csp[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+enum MHD_Result serve_reply(serve_req *r, unsigned status, const char *type, const char *body,
+                            size_t len, const char *cache) {
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+  if (!resp)
+    return MHD_NO; /* MHD closes the connection */
+  MHD_add_response_header(resp, "Content-Type", type);
+  MHD_add_response_header(resp, "Content-Security-Policy", csp);
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+  MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+  MHD_add_response_header(resp, "Cache-Control", cache ? cache : "no-store");
+  enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+enum MHD_Result serve_reply_json(serve_req *r, unsigned status, const trove_buf *b) {
+  return serve_reply(r, status, "application/json; charset=utf-8", b->data ? b->data : "",
+                     b->len, NULL);
+}
+
+enum MHD_Result serve_reply_error(serve_req *r, unsigned status, const char *fmt, ...) {
+  char msg[600];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  trove_buf b = {0};
+  int rc = trove_buf_puts(&b, "{\"error\":");
+  rc = rc ? rc : trove_json_quote(&b, msg);
+  rc = rc ? rc : trove_buf_printf(&b, ",\"status\":%u}\n", status);
+  static const char nomem[] = "{\"error\":\"out of memory\",\"status\":500}\n";
+  enum MHD_Result ret = rc ? serve_reply(r, 500, "application/json; charset=utf-8", nomem,
+                                         sizeof nomem - 1, NULL)
+                           : serve_reply_json(r, status, &b);
+  trove_buf_free(&b);
+  return ret;
+}
+
+unsigned serve_status_of(int code) {
+  switch (code) {
+  case TROVE_EINVAL:
+  case TROVE_EUNSUPPORTED:
+    return 400;
+  case TROVE_ENOENT:
+    return 404;
+  case TROVE_EEXIST:
+  case TROVE_EBUSY:
+  case TROVE_ERANGE:
+    return 409;
+  default:
+    return 500;
+  }
+}
