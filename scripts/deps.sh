@@ -2,12 +2,14 @@
 # deps.sh: installs the Debian packages the build, the tests and the demo need,
 # only those that are missing, so a second run costs nothing. Debian 12, as root.
 #   scripts/deps.sh          build and test dependencies (clang-14 and its
-#                            libFuzzer runtime for make fuzz)
+#                            libFuzzer runtime for make fuzz; chromium and
+#                            playwright-core for the web UI's browser test)
 #   scripts/deps.sh demo     also the demo corpus (python3.11-doc)
 set -euo pipefail
 
 PKGS="gcc make cmake pkg-config libsqlite3-dev libgumbo-dev libcurl4-openssl-dev libzstd-dev
       libutf8proc-dev libopenblas-dev libdnnl-dev sqlite3 python3
+      libmicrohttpd-dev libedit-dev chromium
       clang-14 libclang-rt-14-dev"
 [ "${1:-}" = demo ] && PKGS="$PKGS python3.11-doc"
 
@@ -26,4 +28,17 @@ if [ -n "$missing" ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq $missing >&2
+fi
+
+# The browser test (trove/tests/serve/browser.sh) drives Debian's chromium
+# with playwright-core from npm, pinned, installed here beside the test (git
+# ignores it) and never fetched while tests run; without it the test says
+# SKIPPED.
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PW_VER=1.65.2
+PW_DIR=$ROOT/trove/tests/serve/browser
+if ! grep -qs "\"version\": \"$PW_VER\"" "$PW_DIR/node_modules/playwright-core/package.json"; then
+  echo "deps: installing playwright-core $PW_VER into $PW_DIR" >&2
+  npm install --no-audit --no-fund --ignore-scripts --no-save --prefix "$PW_DIR" \
+    "playwright-core@$PW_VER" >&2
 fi

@@ -34,7 +34,9 @@ static inline void run_slurp(const char *path, char *buf, size_t cap) {
 }
 
 /* Starts `trove --db DB args...` with stdout and stderr going to files in
- * dir; returns the child's pid (-1 on failure). args end with NULL. */
+ * dir and stdin from /dev/null (on a terminal, `trove` alone would open
+ * the interactive prompt); returns the child's pid (-1 on failure). args
+ * end with NULL. */
 static inline pid_t run_start(const char *dir, const char *db, const char *const *args) {
   const char *argv[64] = {trove_bin, "--db", db};
   int n = 3;
@@ -47,9 +49,10 @@ static inline pid_t run_start(const char *dir, const char *db, const char *const
   fflush(NULL);
   pid_t pid = fork();
   if (pid == 0) {
+    int fi = open("/dev/null", O_RDONLY);
     int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
+    if (fi < 0 || fo < 0 || fe < 0 || dup2(fi, 0) < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
       _exit(126);
     execv(trove_bin, (char *const *)argv);
     _exit(127);

@@ -1,0 +1,446 @@
+/* serve_http_test.c: `trove serve` over HTTP, from a plain socket client:
+ * the guards (a Host that is not the server's gets 421, a request that
+ * changes something without the token or from another Origin gets 403),
+ * clear JSON 4xx errors for bad parameters (n=-1, n=abc, an unknown mode,
+ * an id that does not exist, 100 KB of query...), /api/search answering
+ * byte for byte what `trove search --json` prints, hide and unhide,
+ * sources added and removed, a background scan followed over Server-Sent
+ * Events while searches go on, 200 concurrent requests all answered, the
+ * page's security headers and size, and Ctrl-C ending the server with
+ * exit code 0 (under ASan and TSan a report would change that code).
+ * Runs with --no-model: keyword search, so every build can run it fast.
+ * Usage: serve_http_test PATH_TO_TROVE. */
+#include "json.h"
+#include "serve_proc.h"
+
+#include <pthread.h>
+
+typedef struct fx {
+  char dir[64], tree[96], more[96], db[96];
+  server s;
+} fx;
+
+static const char *const no_model[] = {"--no-model", NULL};
+
+static void fx_init(fx *f) {
+  run_tempdir(f->dir, sizeof f->dir, "serve");
+  snprintf(f->tree, sizeof f->tree, "%s/tree", f->dir);
+  snprintf(f->more, sizeof f->more, "%s/more", f->dir);
+  snprintf(f->db, sizeof f->db, "%s/trove.db", f->dir);
+  CHECK(mkdir(f->tree, 0755) == 0 && mkdir(f->more, 0755) == 0);
+  run_put(f->tree, "otters.md", "# Otters\n\nOtters hold hands while they sleep.\n");
+  run_put(f->tree, "rivers.txt", "Otters and beavers both build near rivers.\n");
+  run_put(f->tree, "evil.md", "---\ntitle: <img src=x onerror=alert(1)>\n---\n\nA hostile "
+          "title on a page about otters.\n");
+  run_put(f->more, "granite.txt", "Granite is an igneous rock, and otters never mention it.\n");
+  static run_out r;
+  RUN_TROVE(&r, f->dir, f->db, "--no-model", "source", "add", "notes", "fs", f->tree);
+  CHECK(r.code == 0);
+  RUN_TROVE(&r, f->dir, f->db, "--no-model", "scan");
+  CHECK(r.code == 0);
+  CHECK(server_start(&f->s, f->dir, f->db, no_model));
+  CHECK(server_token(&f->s));
+}
+
+static void fx_done(fx *f) {
+  int code = server_stop(&f->s, SIGINT);
+  if (code != 0) {
+    static char err[4096];
+    run_slurp(f->s.err, err, sizeof err);
+    fprintf(stderr, "  trove serve exited %d: %s\n", code, err);
+  }
+  CHECK(code == 0); /* Ctrl-C is a clean stop; a sanitizer report is not */
+  run_rmdir(f->dir);
+}
+
+/* A JSON error: status, an {"error":...,"status":N} body naming `word`. */
+static bool json_error(const reply *r, int status, const char *word) {
+  trove_json_doc *doc = NULL;
+  bool ok = r->status == status && r->body &&
+            trove_json_parse(r->body, r->len, 0, &doc, NULL) == 0 &&
+            trove_json_get_i64(trove_json_root(doc), "status", 0) == status &&
+            strstr(trove_json_get_str(trove_json_root(doc), "error", ""), word) != NULL;
+  const char *type = reply_header(r, "Content-Type");
+  ok = ok && type && strncmp(type, "application/json", 16) == 0;
+  if (!ok)
+    fprintf(stderr, "  wanted %d naming \"%s\", got %d: %s\n", status, word, r->status,
+            r->body ? r->body : "(no answer)");
+  trove_json_free(doc);
+  return ok;
+}
+
+/* The number of results of a search answer, -1 when it is not an array. */
+static long results(const reply *r) {
+  trove_json_doc *doc = NULL;
+  long n = -1;
+  if (r->status == 200 && trove_json_parse(r->body, r->len, 0, &doc, NULL) == 0 &&
+      trove_json_type_of(trove_json_root(doc)) == TROVE_JSON_ARRAY)
+    n = (long)trove_json_len(trove_json_root(doc));
+  trove_json_free(doc);
+  return n;
+}
+
+static void serve_wrong_host_gets_421(void) {
+  fx f;
+  fx_init(&f);
+  char wrong_port[64];
+  snprintf(wrong_port, sizeof wrong_port, "127.0.0.1:%u", f.s.port + 1);
+  const char *bad[] = {"evil.example", "evil.example:80", wrong_port, "localhost.evil.example",
+                       "127.0.0.1", "[::1]", "127.0.0.2:1"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    reply r = http(&f.s, "GET", "/api/search?q=otters", bad[i], NULL, NULL);
+    CHECK(json_error(&r, 421, "DNS rebinding"));
+    reply_free(&r);
+  }
+  /* the page itself too: a rebinding page must not read the token */
+  reply r = http(&f.s, "GET", "/", "evil.example", NULL, NULL);
+  CHECK(r.status == 421 && !strstr(r.body, f.s.token));
+  reply_free(&r);
+  char ok[3][64];
+  snprintf(ok[0], sizeof ok[0], "localhost:%u", f.s.port);
+  snprintf(ok[1], sizeof ok[1], "LOCALHOST:%u", f.s.port);
+  snprintf(ok[2], sizeof ok[2], "[::1]:%u", f.s.port);
+  for (size_t i = 0; i < 3; i++) {
+    r = http(&f.s, "GET", "/api/search?q=otters", ok[i], NULL, NULL);
+    CHECK(results(&r) == 3);
+    reply_free(&r);
+  }
+  fx_done(&f);
+}
+
+static void serve_changes_need_the_token(void) {
+  fx f;
+  fx_init(&f);
+  reply r = http(&f.s, "POST", "/api/items/1/hide", f.s.host, NULL, NULL);
+  CHECK(json_error(&r, 403, "token"));
+  reply_free(&r);
+  r = http(&f.s, "POST", "/api/items/1/hide", f.s.host,
+           "X-Trove-Token: 0000000000000000000000000000000000000000000000000000000000000000\r\n",
+           NULL);
+  CHECK(json_error(&r, 403, "token"));
+  reply_free(&r);
+  r = http(&f.s, "DELETE", "/api/sources/notes", f.s.host, NULL, NULL);
+  CHECK(json_error(&r, 403, "token"));
+  reply_free(&r);
+  r = http(&f.s, "POST", "/api/scan", f.s.host, NULL, "{}");
+  CHECK(json_error(&r, 403, "token"));
+  reply_free(&r);
+  /* with the token, but sent by another origin's page */
+  char h[200];
+  snprintf(h, sizeof h, "X-Trove-Token: %s\r\nOrigin: http://evil.example\r\n", f.s.token);
+  r = http(&f.s, "POST", "/api/items/1/hide", f.s.host, h, NULL);
+  CHECK(json_error(&r, 403, "origin"));
+  reply_free(&r);
+  r = get(&f.s, "/api/search?q=otters");
+  CHECK(results(&r) == 3); /* nothing was hidden */
+  reply_free(&r);
+  /* with the token: hidden, then found again once unhidden */
+  r = post(&f.s, "POST", "/api/items/1/hide", NULL);
+  CHECK(r.status == 200 && strstr(r.body, "\"hidden\":true"));
+  reply_free(&r);
+  r = get(&f.s, "/api/search?q=otters");
+  CHECK(results(&r) == 2);
+  reply_free(&r);
+  r = get(&f.s, "/api/items/1");
+  CHECK(r.status == 200 && strstr(r.body, "\"hidden\":true"));
+  reply_free(&r);
+  r = post(&f.s, "POST", "/api/items/1/unhide", NULL);
+  CHECK(r.status == 200 && strstr(r.body, "\"hidden\":false"));
+  reply_free(&r);
+  r = get(&f.s, "/api/search?q=otters");
+  CHECK(results(&r) == 3);
+  reply_free(&r);
+  fx_done(&f);
+}
+
+static void serve_bad_parameters_get_json_4xx(void) {
+  fx f;
+  fx_init(&f);
+  static const struct {
+    const char *path;
+    int status;
+    const char *word;
+  } cases[] = {
+      {"/api/search?q=otters&n=-1", 400, "n must be"},
+      {"/api/search?q=otters&n=abc", 400, "n must be"},
+      {"/api/search?q=otters&n=0", 400, "n must be"},
+      {"/api/search?q=otters&n=1001", 400, "n must be"},
+      {"/api/search?q=otters&n=", 400, "n must be"},
+      {"/api/search?q=otters&mode=fuzzy", 400, "mode must be"},
+      {"/api/search?q=otters&type=video", 400, "type must be"},
+      {"/api/search?q=otters&like=abc", 400, "like must be"},
+      {"/api/search?q=otters&explain=yes", 400, "explain must be"},
+      {"/api/search?q=otters&color=red", 400, "unknown parameter"},
+      {"/api/search?q=otters&q=beavers", 400, "given twice"},
+      {"/api/search", 400, "q is empty"},
+      {"/api/search?q=%20%20", 400, "q is empty"},
+      {"/api/search?q=otters&source=nosuch", 404, "nosuch"},
+      {"/api/search?like=1", 503, "model"},
+      {"/api/search?q=otters&mode=semantic", 503, "model"},
+      {"/api/items/999999", 404, "no item 999999"},
+      {"/api/items/abc", 400, "positive number"},
+      {"/api/items/0", 400, "positive number"},
+      {"/api/items/1/bogus", 404, "no such endpoint"},
+      {"/api/nothing", 404, "no such endpoint"},
+      {"/nothing.html", 404, "no such page"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    reply r = get(&f.s, cases[i].path);
+    if (!json_error(&r, cases[i].status, cases[i].word))
+      fprintf(stderr, "  case %s\n", cases[i].path);
+    CHECK(json_error(&r, cases[i].status, cases[i].word));
+    reply_free(&r);
+  }
+  /* 100 KB of query: a JSON 414, not the HTTP library's own page */
+  size_t big = 100 * 1024;
+  char *path = malloc(big + 32);
+  strcpy(path, "/api/search?q=");
+  memset(path + strlen(path), 'a', big);
+  path[14 + big] = 0;
+  reply r = get(&f.s, path);
+  CHECK(json_error(&r, 414, "longer than"));
+  reply_free(&r);
+  free(path);
+  /* wrong methods, a body too large, a body that is not JSON */
+  r = post(&f.s, "PUT", "/api/search?q=otters", NULL);
+  CHECK(json_error(&r, 405, "GET"));
+  reply_free(&r);
+  r = post(&f.s, "GET", "/api/items/1/hide", NULL);
+  CHECK(json_error(&r, 405, "POST"));
+  reply_free(&r);
+  char *body = malloc(70 * 1024);
+  memset(body, ' ', 70 * 1024 - 1);
+  body[70 * 1024 - 1] = 0;
+  r = post(&f.s, "POST", "/api/sources", body);
+  CHECK(json_error(&r, 413, "over"));
+  reply_free(&r);
+  free(body);
+  r = post(&f.s, "POST", "/api/sources", "{\"name\":");
+  CHECK(json_error(&r, 400, "JSON"));
+  reply_free(&r);
+  r = post(&f.s, "POST", "/api/sources", "[1,2]");
+  CHECK(json_error(&r, 400, "JSON object"));
+  reply_free(&r);
+  r = post(&f.s, "POST", "/api/scan", "{\"source\":7}");
+  CHECK(json_error(&r, 400, "source"));
+  reply_free(&r);
+  fx_done(&f);
+}
+
+/* One writer serves the CLI and the API: the same bytes for one search. */
+static void serve_search_is_what_the_cli_prints(void) {
+  fx f;
+  fx_init(&f);
+  static run_out out;
+  const char *queries[][2] = {{"otters", "/api/search?q=otters&mode=keyword"},
+                              {"otters", "/api/search?q=otters&mode=keyword&n=2&explain=1"},
+                              {"beavers rivers", "/api/search?q=beavers%20rivers&mode=keyword&type=local"},
+                              {"hostile", "/api/search?q=hostile&source=notes"}};
+  const char *extra[][6] = {{"--mode", "keyword", NULL},
+                            {"--mode", "keyword", "-n", "2", "--explain", NULL},
+                            {"--mode", "keyword", "-t", "local", NULL},
+                            {"-s", "notes", NULL}};
+  for (size_t i = 0; i < 4; i++) {
+    const char *args[12] = {"--no-model", "search", queries[i][0], "--json"};
+    for (int k = 0; extra[i][k]; k++)
+      args[4 + k] = extra[i][k];
+    run_v(&out, f.dir, f.db, args);
+    reply r = get(&f.s, queries[i][1]);
+    CHECK(r.status == 200 && r.body && strcmp(r.body, out.out) == 0);
+    if (!r.body || strcmp(r.body, out.out) != 0)
+      fprintf(stderr, "  %s\n  api: %s\n  cli: %s\n", queries[i][1], r.body, out.out);
+    reply_free(&r);
+  }
+  /* the hostile title arrives as a JSON string, for the page to show as text */
+  reply r = get(&f.s, "/api/search?q=hostile");
+  CHECK(strstr(r.body, "\"title\":\"<img src=x onerror=alert(1)>\"") != NULL);
+  reply_free(&r);
+  fx_done(&f);
+}
+
+static void serve_sources_added_and_removed(void) {
+  fx f;
+  fx_init(&f);
+  char body[512];
+  snprintf(body, sizeof body, "{\"name\":\"more\",\"type\":\"fs\",\"location\":\"%s\","
+           "\"include\":[\"*.txt\"],\"exclude\":[]}", f.more);
+  reply r = post(&f.s, "POST", "/api/sources", body);
+  CHECK(r.status == 201 && strstr(r.body, "\"name\":\"more\""));
+  reply_free(&r);
+  r = post(&f.s, "POST", "/api/sources", body);
+  CHECK(json_error(&r, 409, "more"));
+  reply_free(&r);
+  const char *bad[][2] = {
+      {"{\"name\":\"x\",\"type\":\"ftp\",\"location\":\"/tmp\"}", "type must be"},
+      {"{\"name\":\"\",\"type\":\"fs\",\"location\":\"/tmp\"}", "name"},
+      {"{\"name\":\"a/b\",\"type\":\"fs\",\"location\":\"/tmp\"}", "name"},
+      {"{\"name\":\"x\",\"type\":\"fs\",\"location\":\"/no/such/dir\"}", "does not exist"},
+      {"{\"name\":\"x\",\"type\":\"fs\",\"location\":\"/tmp\",\"include\":\"*.md\"}", "arrays"},
+      {"{\"name\":\"x\",\"type\":\"fs\",\"location\":\"/tmp\",\"include\":[\"[\"]}", "glob"},
+      {"{\"name\":\"x\",\"type\":\"firefox\",\"location\":\"/tmp\",\"include\":[\"*\"]}", "fs"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    r = post(&f.s, "POST", "/api/sources", bad[i][0]);
+    CHECK(json_error(&r, 400, bad[i][1]));
+    reply_free(&r);
+  }
+  r = get(&f.s, "/api/sources");
+  CHECK(r.status == 200 && strstr(r.body, "\"name\":\"notes\"") && strstr(r.body, "\"name\":\"more\""));
+  CHECK(strstr(r.body, "\"items\":3") != NULL);
+  reply_free(&r);
+  r = post(&f.s, "DELETE", "/api/sources/more", NULL);
+  CHECK(r.status == 200 && strstr(r.body, "\"removed\":\"more\""));
+  reply_free(&r);
+  r = post(&f.s, "DELETE", "/api/sources/more", NULL);
+  CHECK(json_error(&r, 404, "more"));
+  reply_free(&r);
+  r = get(&f.s, "/api/stats");
+  CHECK(r.status == 200 && strstr(r.body, "\"items\":3") && strstr(r.body, "\"model\":null"));
+  reply_free(&r);
+  fx_done(&f);
+}
+
+/* A scan started over the API runs in the background: its progress and end
+ * arrive as events, and searches answer meanwhile. */
+static void serve_scan_in_background_with_events(void) {
+  fx f;
+  fx_init(&f);
+  for (int i = 0; i < 300; i++) { /* enough that the scan takes a while */
+    char name[32], text[128];
+    snprintf(name, sizeof name, "n%03d.md", i);
+    snprintf(text, sizeof text, "# Note %d\n\nOtters and note %d, about rivers and stones.\n", i, i);
+    run_put(f.tree, name, text);
+  }
+  events ev;
+  CHECK(events_open(&ev, &f.s));
+  CHECK(events_wait(&ev, "\"state\":\"idle\"") != NULL); /* the state when the stream opens */
+  reply r = post(&f.s, "POST", "/api/scan", "{\"source\":\"notes\"}");
+  CHECK(r.status == 202);
+  reply_free(&r);
+  int searches = 0;
+  for (; searches < 20; searches++) { /* while it runs (or after: both must answer) */
+    r = get(&f.s, "/api/search?q=otters&n=5");
+    CHECK(results(&r) >= 1);
+    reply_free(&r);
+  }
+  CHECK(events_wait(&ev, "\"state\":\"running\"") != NULL);
+  CHECK(events_wait(&ev, "{\"name\":\"write\",\"count\":") != NULL); /* per-stage progress */
+  CHECK(events_wait(&ev, "\"state\":\"done\"") != NULL);
+  CHECK(events_wait(&ev, "\"ok\":true") != NULL);
+  events_close(&ev);
+  r = get(&f.s, "/api/scan");
+  CHECK(r.status == 200 && strstr(r.body, "\"state\":\"done\"") && strstr(r.body, "\"added\":300"));
+  reply_free(&r);
+  r = get(&f.s, "/api/stats");
+  CHECK(r.status == 200 && strstr(r.body, "\"items\":303"));
+  reply_free(&r);
+  r = post(&f.s, "POST", "/api/scan/stop", NULL);
+  CHECK(json_error(&r, 409, "no scan"));
+  reply_free(&r);
+  r = post(&f.s, "POST", "/api/scan", "{\"source\":\"nosuch\"}");
+  CHECK(r.status == 202); /* accepted; the scan itself reports the missing source */
+  reply_free(&r);
+  for (int i = 0; i < 100; i++) { /* until it ended: the state says so */
+    r = get(&f.s, "/api/scan");
+    bool done = r.body && strstr(r.body, "\"state\":\"done\"");
+    if (done)
+      CHECK(strstr(r.body, "\"ok\":false") && strstr(r.body, "nosuch"));
+    reply_free(&r);
+    if (done)
+      break;
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL); /* polling an end state, not timing anything */
+  }
+  fx_done(&f);
+}
+
+typedef struct hammer {
+  const server *s;
+  int index;
+  int status;
+} hammer;
+
+static void *hammer_one(void *arg) {
+  hammer *h = arg;
+  static const char *const paths[] = {"/api/search?q=otters", "/api/items/1", "/api/sources",
+                                      "/api/stats", "/app.js", "/", "/api/scan",
+                                      "/api/search?q=rivers&mode=keyword&n=3"};
+  reply r = get(h->s, paths[h->index % 8]);
+  h->status = r.status;
+  reply_free(&r);
+  return NULL;
+}
+
+static void serve_answers_200_concurrent_requests(void) {
+  fx f;
+  fx_init(&f);
+  enum { N = 200 };
+  static hammer h[N];
+  static pthread_t t[N];
+  for (int i = 0; i < N; i++) {
+    h[i] = (hammer){.s = &f.s, .index = i};
+    CHECK(pthread_create(&t[i], NULL, hammer_one, &h[i]) == 0);
+  }
+  int ok = 0;
+  for (int i = 0; i < N; i++) {
+    pthread_join(t[i], NULL);
+    ok += h[i].status == 200;
+  }
+  if (ok != N)
+    fprintf(stderr, "  %d of %d answered 200\n", ok, N);
+  CHECK(ok == N);
+  reply r = get(&f.s, "/api/search?q=otters");
+  CHECK(results(&r) == 3); /* still serving */
+  reply_free(&r);
+  fx_done(&f);
+}
+
+static void serve_page_is_self_contained_and_guarded(void) {
+  fx f;
+  fx_init(&f);
+  reply r = get(&f.s, "/");
+  CHECK(r.status == 200 && strstr(reply_header(&r, "Content-Type"), "text/html"));
+  const char *csp = reply_header(&r, "Content-Security-Policy");
+  CHECK(csp && strstr(csp, "script-src 'self'") && !strstr(csp, "unsafe-inline") &&
+        strstr(csp, "default-src 'none'"));
+  CHECK(strcmp(reply_header(&r, "X-Content-Type-Options"), "nosniff") == 0);
+  CHECK(strcmp(reply_header(&r, "Cache-Control"), "no-store") == 0); /* it holds the token */
+  CHECK(!strstr(r.body, "<script>") && !strstr(r.body, "http://") && !strstr(r.body, "https://"));
+  CHECK(strstr(r.body, f.s.token) != NULL);
+  reply_free(&r);
+  size_t total = 0;
+  const char *files[] = {"/app.js", "/app.css"};
+  for (size_t i = 0; i < 2; i++) {
+    r = get(&f.s, files[i]);
+    CHECK(r.status == 200 && !strstr(r.body, "http://") && !strstr(r.body, "https://"));
+    CHECK(!strstr(r.body, "innerHTML") && !strstr(r.body, "eval(")); /* DOM text only */
+    total += r.len;
+    reply_free(&r);
+  }
+  CHECK(total < 50 * 1024);
+  r = get(&f.s, "/icon.svg");
+  CHECK(r.status == 200 && strstr(reply_header(&r, "Content-Type"), "image/svg+xml"));
+  reply_free(&r);
+  r = get(&f.s, "/index.html"); /* the page is served at / only, with its token */
+  CHECK(r.status == 404);
+  reply_free(&r);
+  fx_done(&f);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: serve_http_test PATH_TO_TROVE\n");
+    return 2;
+  }
+  trove_bin = argv[1];
+  signal(SIGPIPE, SIG_IGN);
+  RUN(serve_wrong_host_gets_421);
+  RUN(serve_changes_need_the_token);
+  RUN(serve_bad_parameters_get_json_4xx);
+  RUN(serve_search_is_what_the_cli_prints);
+  RUN(serve_sources_added_and_removed);
+  RUN(serve_scan_in_background_with_events);
+  RUN(serve_answers_200_concurrent_requests);
+  RUN(serve_page_is_self_contained_and_guarded);
+  return check_done(__FILE__);
+}
