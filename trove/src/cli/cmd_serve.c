@@ -97,6 +97,10 @@ int cmd_serve(const cli *c, int argc, char **argv) {
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, NULL);
+  /* an ignored signal is discarded, never waited for: a shell starts
+   * background jobs with SIGINT ignored, and kill -INT must still stop us */
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   trove_store *st = NULL;
   cli_model m = {0};
   if ((rc = cli_open_existing(c, &st)) || (rc = cli_model_open(c, st, false, true, &m))) {
