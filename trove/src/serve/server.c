@@ -17,11 +17,13 @@
 #include "sluice.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 enum { CONNECTION_MEMORY = 256 * 1024, CONNECTION_LIMIT = 1000, IDLE_TIMEOUT_S = 120 };
 
@@ -165,24 +167,52 @@ static int parse_listen(serve *s, const char *listen, unsigned port,
   return 0;
 }
 
+/* Binds and listens on sa here rather than inside libmicrohttpd, so the
+ * port (when 0 was asked for) and the URL are known before any connection
+ * thread can read them, and a bind failure has its errno. */
+static int listen_on(serve *s, const struct sockaddr_storage *sa, int *fd, trove_err *e) {
+  socklen_t len = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                            : sizeof(struct sockaddr_in);
+  int one = 1;
+  *fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (*fd < 0 || setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(*fd, (const struct sockaddr *)sa, len) != 0 || listen(*fd, 128) != 0) {
+    int err = errno;
+    if (*fd >= 0)
+      close(*fd);
+    *fd = -1;
+    return trove_err_set(e, TROVE_EIO, "cannot listen on %s port %u: %s%s", s->hosts[0], s->port,
+                         strerror(err), err == EADDRINUSE ? " (try another --port, or --port 0 "
+                         "for any free one)" : "");
+  }
+  struct sockaddr_storage bound;
+  socklen_t blen = sizeof bound;
+  if (getsockname(*fd, (struct sockaddr *)&bound, &blen) == 0)
+    s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
+  snprintf(s->url, sizeof s->url, "http://%s:%u/", s->hosts[0], s->port);
+  return 0;
+}
+
 static int start_daemon(serve *s, const struct sockaddr_storage *sa, trove_err *e) {
+  int fd = -1;
+  int rc = listen_on(s, sa, &fd, e);
+  if (rc)
+    return rc;
   unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                    (sa->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+  /* everything the request threads read is set by now: they start here */
   s->daemon = MHD_start_daemon(
-      flags, (uint16_t)s->port, NULL, NULL, on_request, s,
-      MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)sa,
+      flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, fd,
       MHD_OPTION_NOTIFY_COMPLETED, on_done, s,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_END);
-  if (!s->daemon)
-    return trove_err_set(e, TROVE_EIO, "cannot listen on %s port %u (in use? try another "
-                         "--port, or --port 0 for any free one)", s->hosts[0], s->port);
-  const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-  if (info && info->port)
-    s->port = info->port;
-  snprintf(s->url, sizeof s->url, "http://%s:%u/", s->hosts[0], s->port);
-  return 0;
+  if (!s->daemon) {
+    close(fd);
+    return trove_err_set(e, TROVE_EIO, "cannot start the HTTP server on %s", s->url);
+  }
+  return 0; /* the daemon closes fd when it stops */
 }
 
 /* Embeds one short query, so that the first search a person types does not
