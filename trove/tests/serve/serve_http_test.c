@@ -427,6 +427,57 @@ static void serve_page_is_self_contained_and_guarded(void) {
   fx_done(&f);
 }
 
+/* --listen 0.0.0.0: every address, with a warning; the Host may then be any
+ * IP literal (DNS rebinding needs a name), still never a name. */
+static void serve_listening_everywhere_warns_and_takes_ip_hosts(void) {
+  fx f;
+  fx_init(&f);
+  server all;
+  const char *const listen[] = {"--listen", "0.0.0.0", NULL};
+  CHECK(server_start_ex(&all, f.dir, f.db, no_model, listen));
+  static char err[4096];
+  run_slurp(all.err, err, sizeof err);
+  CHECK(strstr(err, "warning: listening on 0.0.0.0") != NULL);
+  char host[64];
+  snprintf(host, sizeof host, "192.0.2.7:%u", all.port);
+  reply r = http(&all, "GET", "/api/search?q=otters", host, NULL, NULL);
+  CHECK(results(&r) == 3);
+  reply_free(&r);
+  snprintf(host, sizeof host, "evil.example:%u", all.port);
+  r = http(&all, "GET", "/api/search?q=otters", host, NULL, NULL);
+  CHECK(json_error(&r, 421, "DNS rebinding"));
+  reply_free(&r);
+  CHECK(server_stop(&all, SIGTERM) == 0);
+  fx_done(&f);
+}
+
+static void serve_usage_errors_exit_2(void) {
+  char dir[64], db[96];
+  run_tempdir(dir, sizeof dir, "serve-usage");
+  snprintf(db, sizeof db, "%s/trove.db", dir);
+  static run_out r;
+  RUN_TROVE(&r, dir, db, "serve", "--help");
+  CHECK(r.code == 0 && strstr(r.out, "usage: trove serve") && strstr(r.out, "--listen"));
+  RUN_TROVE(&r, dir, db, "--help");
+  CHECK(r.code == 0 && strstr(r.out, "serve [--port N]") && strstr(r.out, "interactive prompt"));
+  const char *const cases[][3] = {{"--port", "abc"}, {"--port", "70000"}, {"--port", "-1"},
+                                  {"--port"},        {"--listen", "example.com"}, {"--bogus"}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    RUN_TROVE(&r, dir, db, "--no-model", "source", "add", "x", "fs", dir); /* a database */
+    const char *args[5] = {"--no-model", "serve", cases[i][0], cases[i][1], NULL};
+    run_v(&r, dir, db, args);
+    if (r.code != 2)
+      fprintf(stderr, "  serve %s %s: exit %d: %s\n", cases[i][0], cases[i][1] ? cases[i][1] : "",
+              r.code, r.err);
+    CHECK(r.code == 2 && strstr(r.err, "usage: trove serve"));
+  }
+  char nodb[128];
+  snprintf(nodb, sizeof nodb, "%s/none/trove.db", dir);
+  RUN_TROVE(&r, dir, nodb, "--no-model", "serve", "--port", "0");
+  CHECK(r.code != 0 && r.code != 2 && strstr(r.err, "no database")); /* never made by serve */
+  run_rmdir(dir);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: serve_http_test PATH_TO_TROVE\n");
@@ -442,5 +493,7 @@ int main(int argc, char **argv) {
   RUN(serve_scan_in_background_with_events);
   RUN(serve_answers_200_concurrent_requests);
   RUN(serve_page_is_self_contained_and_guarded);
+  RUN(serve_listening_everywhere_warns_and_takes_ip_hosts);
+  RUN(serve_usage_errors_exit_2);
   return check_done(__FILE__);
 }

@@ -29,11 +29,13 @@ typedef struct server {
   char err[256];   /* its stderr file */
 } server;
 
-/* Starts `trove --db DB [extra...] serve --port 0` with stderr to dir/serve.err
- * and reads its port from the line it prints. extra ends with NULL. false
- * when it did not start (its stderr says why). */
-static inline bool server_start(server *s, const char *dir, const char *db,
-                                const char *const *extra) {
+/* Starts `trove --db DB [extra...] serve --port 0 [serve_extra...]` with
+ * stderr to dir/serve.err and reads its port from the line it prints; the
+ * test connects to 127.0.0.1 whatever the server listens on. Both lists may
+ * be NULL, else end with NULL. false when it did not start (its stderr says
+ * why). */
+static inline bool server_start_ex(server *s, const char *dir, const char *db,
+                                   const char *const *extra, const char *const *serve_extra) {
   int out[2];
   memset(s, 0, sizeof *s);
   snprintf(s->err, sizeof s->err, "%s/serve.err", dir);
@@ -46,6 +48,8 @@ static inline bool server_start(server *s, const char *dir, const char *db,
   argv[n++] = "serve";
   argv[n++] = "--port";
   argv[n++] = "0";
+  for (int i = 0; serve_extra && serve_extra[i] && n < 31; i++)
+    argv[n++] = serve_extra[i];
   argv[n] = NULL;
   fflush(NULL);
   s->pid = fork();
@@ -71,8 +75,14 @@ static inline bool server_start(server *s, const char *dir, const char *db,
   }
   line[got] = 0;
   close(out[0]); /* later output (none is expected) gets EPIPE, which trove ignores */
-  const char *at = strstr(line, "http://127.0.0.1:");
-  if (!at || sscanf(at, "http://127.0.0.1:%u/", &s->port) != 1) {
+  /* "serving DB at http://ADDR:PORT/ (Ctrl-C stops)": the port follows the
+   * last ':' of the address (an IPv6 one has more) */
+  const char *at = strstr(line, "http://");
+  const char *slash = at ? strchr(at + 7, '/') : NULL;
+  const char *colon = slash ? slash : NULL;
+  while (colon && colon > at && *colon != ':')
+    colon--;
+  if (!colon || colon <= at || sscanf(colon, ":%u/", &s->port) != 1) {
     fprintf(stderr, "  trove serve printed: %s\n", line);
     return false;
   }
@@ -88,6 +98,11 @@ static inline int server_stop(server *s, int sig) {
   int code = run_wait(s->pid);
   s->pid = 0;
   return code;
+}
+
+static inline bool server_start(server *s, const char *dir, const char *db,
+                                const char *const *extra) {
+  return server_start_ex(s, dir, db, extra, NULL);
 }
 
 static inline int connect_to(unsigned port) {
