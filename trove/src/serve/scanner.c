@@ -158,6 +158,9 @@ static int names(trove_store *st, const char *name, trove_store_source **v, size
   return trove_store_source_list(st, v, n, e);
 }
 
+/* The job on the scan pool. sc->name is read here without sc->mu: start
+ * writes it before the spawn (which orders the write before this job) and
+ * nothing else writes it until this job clears it, under the lock, last. */
 static void run(void *arg) {
   serve *s = arg;
   serve_scanner *sc = &s->scanner;

@@ -19,6 +19,8 @@
 #include <stdint.h>
 
 typedef struct sl_pool sl_pool;
+typedef struct serve serve;         /* below */
+typedef struct serve_req serve_req; /* below */
 
 /* ---- store handles (handles.c) ------------------------------------------ */
 
@@ -63,6 +65,9 @@ typedef struct serve_events {
 } serve_events;
 
 int serve_events_init(serve_events *ev);
+/* Answers GET /api/events with a stream that follows the ring, starting
+ * with the scan's current state. */
+enum MHD_Result serve_reply_events(serve_req *r);
 /* Posts event `name` with JSON data (copied; one line). Any thread. A copy
  * that fails for memory drops the event (benign: the next one replaces it). */
 void serve_events_post(serve_events *ev, const char *name, const char *json);
@@ -71,8 +76,6 @@ void serve_events_close(serve_events *ev);
 void serve_events_destroy(serve_events *ev);
 
 /* ---- the background scan (scanner.c) ------------------------------------- */
-
-typedef struct serve serve;
 
 typedef struct serve_scanner {
   sl_pool *pool;          /* one worker: scans run there, one at a time */
@@ -121,7 +124,8 @@ struct serve {
   size_t page_len;
   /* The writer of `vectors` and of the source list: a scan holds it for its
    * whole run, a source removal for its own; a removal that finds it taken
-   * answers 409 rather than wait for a scan. */
+   * answers 409 rather than wait for a scan. Lock order: writer before any
+   * of scanner.mu, events.mu and handles.mu, which are never held together. */
   pthread_mutex_t writer;
   serve_handles handles;
   serve_events events;
@@ -130,14 +134,14 @@ struct serve {
 
 /* The request being answered: its method, path and arguments, and the
  * body a POST sent. */
-typedef struct serve_req {
+struct serve_req {
   serve *s;
   struct MHD_Connection *conn;
   const char *method; /* "GET", "POST", ... (HEAD is answered as GET) */
   const char *url;    /* the path, decoded */
   trove_buf body;     /* at most SERVE_BODY_MAX bytes */
   bool body_too_big;
-} serve_req;
+};
 
 enum { SERVE_BODY_MAX = 64 * 1024, SERVE_QUERY_MAX = 4096 };
 
@@ -166,8 +170,6 @@ enum MHD_Result serve_reply_error(serve_req *r, unsigned status, const char *fmt
     __attribute__((format(printf, 3, 4)));
 /* The status that fits a failed store, search or scan call. */
 unsigned serve_status_of(int code);
-/* Queues the event stream of GET /api/events. */
-enum MHD_Result serve_reply_events(serve_req *r);
 
 /* ---- the page (assets.c) ------------------------------------------------- */
 
