@@ -104,9 +104,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result ret;
     if (!guarded(r, &ret))
       return ret;
-    if (*upload_size == 0 && is_read(method))
-      goto answer; /* nothing to wait for */
-    return MHD_YES;
+    return MHD_YES; /* answered on a later call, once the body (if any) is in */
   }
   if (*upload_size) { /* a piece of the body */
     if (r->body.len + *upload_size > SERVE_BODY_MAX)
@@ -116,7 +114,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     *upload_size = 0;
     return MHD_YES;
   }
-answer:
   if (r->body_too_big)
     return serve_reply_error(r, 413, "the request body is over %d bytes", SERVE_BODY_MAX);
   enum MHD_Result ret;

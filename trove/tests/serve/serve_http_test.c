@@ -427,6 +427,44 @@ static void serve_page_is_self_contained_and_guarded(void) {
   fx_done(&f);
 }
 
+/* Reads one response with a Content-Length from fd into buf; its length,
+ * 0 on failure. */
+static size_t read_one(int fd, char *buf, size_t cap) {
+  size_t got = 0;
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  while (got + 1 < cap && poll(&p, 1, SERVE_WAIT_MS) == 1) {
+    ssize_t k = recv(fd, buf + got, cap - 1 - got, 0);
+    if (k <= 0)
+      break;
+    got += (size_t)k;
+    buf[got] = 0;
+    const char *end = strstr(buf, "\r\n\r\n"), *len = strcasestr(buf, "Content-Length:");
+    if (end && len && got >= (size_t)(end + 4 - buf) + strtoul(len + 15, NULL, 10))
+      return got;
+  }
+  return 0;
+}
+
+/* A browser's connection carries the page, its files and its searches: the
+ * server keeps it open between requests (a reply queued before the request
+ * was complete used to close it). */
+static void serve_keeps_connections_alive(void) {
+  fx f;
+  fx_init(&f);
+  int fd = connect_to(f.s.port);
+  CHECK(fd >= 0);
+  char req[256], buf[65536];
+  snprintf(req, sizeof req, "GET /api/search?q=otters HTTP/1.1\r\nHost: %s\r\n\r\n", f.s.host);
+  for (int i = 0; i < 3; i++) {
+    CHECK(send_all(fd, req, strlen(req)));
+    CHECK(read_one(fd, buf, sizeof buf) > 0);
+    CHECK(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+    CHECK(!strcasestr(buf, "Connection: close"));
+  }
+  close(fd);
+  fx_done(&f);
+}
+
 /* --listen 0.0.0.0: every address, with a warning; the Host may then be any
  * IP literal (DNS rebinding needs a name), still never a name. */
 static void serve_listening_everywhere_warns_and_takes_ip_hosts(void) {
@@ -493,6 +531,7 @@ int main(int argc, char **argv) {
   RUN(serve_scan_in_background_with_events);
   RUN(serve_answers_200_concurrent_requests);
   RUN(serve_page_is_self_contained_and_guarded);
+  RUN(serve_keeps_connections_alive);
   RUN(serve_listening_everywhere_warns_and_takes_ip_hosts);
   RUN(serve_usage_errors_exit_2);
   return check_done(__FILE__);
