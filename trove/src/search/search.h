@@ -51,6 +51,14 @@ typedef struct trove_search_params {
   trove_item_type type;     /* only this type; TROVE_ITEM_ANY: all */
   int64_t like;             /* > 0: items similar to this item (the query
                                string is then ignored and may be NULL) */
+  int64_t since, until;     /* only items whose time (trove_store_item_time:
+                               last visit, else file mtime) is in [since,
+                               until], Unix seconds; 0: no bound; an item
+                               of unknown time fails either bound */
+  float min_cosine;         /* a query no item holds a word of, whose nearest
+                               passage is below this cosine, has no good
+                               match: no results (hybrid and semantic; not
+                               like). Default TROVE_SEARCH_MIN_COSINE; 0: off */
   /* keyword side */
   size_t keyword_depth;     /* BM25 items fused; default 100 */
   double w_title, w_headings, w_text; /* BM25 column weights; default 0/4/1,
@@ -85,8 +93,26 @@ typedef struct trove_search_params {
   bool no_highlight;        /* true: skip the best passage and sentence */
 } trove_search_params;
 
+/* The default min_cosine, calibrated on the five benchmark corpora
+ * (bench/RESULTS.md): the best cosine of 78% of made-up or off-topic
+ * queries that match no word is below it, and of 1.6% of the real queries
+ * (all of which match words, so the floor never applied to them). */
+#define TROVE_SEARCH_MIN_COSINE 0.45f
+
 /* Fills p with the defaults above. */
 void trove_search_params_default(trove_search_params *p);
+
+/* Why a result's passage was the one shown. */
+typedef enum trove_passage_by {
+  TROVE_PASSAGE_NONE = 0,    /* no passage, or the first: the query's words are
+                                only in the title or headings */
+  TROVE_PASSAGE_WORDS = 1,   /* it holds query words (preferred when one does) */
+  TROVE_PASSAGE_MEANING = 2, /* no passage holds a query word: the item's
+                                closest passage to the query vector */
+} trove_passage_by;
+
+/* "none", "words", "meaning". */
+const char *trove_passage_by_name(trove_passage_by b);
 
 /* One result: an item with its best passage. Every string is owned by the
  * result (trove_search_results_free); NULL means none. */
@@ -109,12 +135,14 @@ typedef struct trove_search_result {
   char *passage;         /* its text */
   size_t mark_start, mark_end; /* the best sentence: bytes of `passage`;
                                   equal when nothing is marked */
+  trove_passage_by passage_by; /* why this passage */
 } trove_search_result;
 
 /* Runs one search: query (user text) in mode p->mode, or `like` when
  * p->like > 0. idx and e may be NULL for keyword mode. Hidden items are
  * never returned. Results go to a new array *out of *n <= p->n, best first
- * (free with trove_search_results_free); no match gives n == 0. p NULL
+ * (free with trove_search_results_free); no match, or no good one
+ * (min_cosine), gives n == 0. p NULL
  * means the defaults. Uses st for reading only.
  * Returns 0; TROVE_EINVAL (NULL st, out or n; NULL query without like;
  * NULL idx or e outside keyword mode; p->n above 1000; a bad type);

@@ -1,6 +1,7 @@
 /* store_read.c: reading items back: the batch match of change detection,
  * one item for `trove print`, the paths of all items for `trove eval`,
- * and the keyset-paginated walk of a source for `trove reprocess`.
+ * the skipped and hidden items for `trove skipped`, and the
+ * keyset-paginated walk of a source for `trove reprocess`.
  *
  * The match answers a whole scan batch in one statement: the ids become a
  * VALUES table joined to the items' (source_id, external_id) unique index,
@@ -172,6 +173,11 @@ static int read_item(trove_store *st, sqlite3_stmt *s, trove_store_item *it, tro
   return rc;
 }
 
+int64_t trove_store_item_time(const trove_store_item *it) {
+  /* as ST_ITEM_TIME (store_int.h) computes it in SQL */
+  return it->last_visited > 0 ? it->last_visited : it->mtime_us / 1000000;
+}
+
 void trove_store_item_clear(trove_store_item *it) {
   if (!it)
     return;
@@ -241,6 +247,65 @@ int trove_store_items_paths(trove_store *st, char ***out, size_t *n, trove_err *
     return st__fail(st, rc, "listing item paths", err);
   void *v = NULL;
   rc = st__read_rows(st, s, sizeof(char *), path_row, free_paths, &v, n, "listing item paths",
+                     err);
+  *out = v;
+  sqlite3_finalize(s);
+  return rc;
+}
+
+/* ---- skipped and hidden ----------------------------------------------------- */
+
+void trove_store_skips_free(trove_store_skip *v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) {
+    trove_free(v[i].source);
+    trove_free(v[i].external_id);
+    trove_free(v[i].title);
+    trove_free(v[i].skip_reason);
+    trove_free(v[i].error);
+  }
+  trove_free(v);
+}
+
+static int skip_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err) {
+  (void)st;
+  trove_store_skip *x = elem;
+  memset(x, 0, sizeof *x);
+  x->id = sqlite3_column_int64(s, 0);
+  x->hidden_at = sqlite3_column_int64(s, 6);
+  if (st__col_dup(s, 1, &x->source) && st__col_dup(s, 2, &x->external_id) &&
+      st__col_dup(s, 3, &x->title) && st__col_dup(s, 4, &x->skip_reason) &&
+      st__col_dup(s, 5, &x->error))
+    return 0;
+  trove_free(x->source);
+  trove_free(x->external_id);
+  trove_free(x->title);
+  trove_free(x->skip_reason);
+  trove_free(x->error);
+  return trove_err_set(err, TROVE_ENOMEM, "out of memory listing skipped items");
+}
+
+static void free_skips(void *v, size_t n) { trove_store_skips_free(v, n); }
+
+int trove_store_items_skipped(trove_store *st, int64_t source_id, int64_t version,
+                              trove_store_skip **out, size_t *n, trove_err *err) {
+  if (!st || !out || !n)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_items_skipped: NULL argument");
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db,
+      "SELECT i.id, s.name, i.external_id, i.title, i.skip_reason, i.error,"
+      " coalesce(i.hidden_at, 0) FROM items i JOIN sources s ON s.id = i.source_id"
+      " WHERE (?1 = 0 OR i.source_id = ?1) AND (CASE WHEN ?2 > 0"
+      "  THEN i.skip_reason IS NOT NULL AND i.seen_in_scan = ?2"
+      "  ELSE i.skip_reason IS NOT NULL OR i.hidden_at IS NOT NULL END)"
+      " ORDER BY s.name, i.id", -1, &s, NULL);
+  if (rc != SQLITE_OK)
+    return st__fail(st, rc, "listing skipped items", err);
+  sqlite3_bind_int64(s, 1, source_id);
+  sqlite3_bind_int64(s, 2, version);
+  void *v = NULL;
+  rc = st__read_rows(st, s, sizeof **out, skip_row, free_skips, &v, n, "listing skipped items",
                      err);
   *out = v;
   sqlite3_finalize(s);

@@ -616,6 +616,69 @@ static void stats_count_sources_reasons_and_size(void) {
   env_done(&v);
 }
 
+/* trove_store_items_skipped: skipped and hidden items of one source or all,
+ * with reason and error; with a version, only the skipped ones that scan
+ * saw. */
+static void skipped_lists_skipped_and_hidden_items(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  int64_t other, ok, bin, gone, hid;
+  CHECK(trove_store_source_add(v.st, "web", "chromium-history", "/p", NULL, &other, &e) == 0);
+  trove_store_item it = fx_item("/ok", "ok", "fine", 1);
+  CHECK(trove_store_item_upsert(v.st, v.src, &it, &ok, &e) == 0);
+  it = fx_item("/bin", "bin", NULL, 2);
+  it.skip_reason = "binary";
+  CHECK(trove_store_item_upsert(v.st, v.src, &it, &bin, &e) == 0);
+  it = fx_item("https://gone", "gone", NULL, 3);
+  it.type = TROVE_ITEM_WEB;
+  it.skip_reason = "network";
+  it.error = "connection refused";
+  CHECK(trove_store_item_skip(v.st, other, &it, &gone, &e) == 0);
+  it = fx_item("/hid", "hid", "secret", 1);
+  CHECK(trove_store_item_upsert(v.st, v.src, &it, &hid, &e) == 0);
+  CHECK(trove_store_item_set_hidden(v.st, hid, true, &e) == 0);
+  trove_store_skip *s = NULL;
+  size_t n = 0;
+  CHECK(trove_store_items_skipped(v.st, 0, 0, &s, &n, &e) == 0 && n == 3);
+  /* by source name, then id: docs (bin, hid), web (gone) */
+  CHECK(n == 3 && s[0].id == bin && strcmp(s[0].skip_reason, "binary") == 0 && !s[0].error);
+  CHECK(n == 3 && s[1].id == hid && !s[1].skip_reason && s[1].hidden_at > 0 &&
+        strcmp(s[1].external_id, "/hid") == 0 && strcmp(s[1].source, "docs") == 0);
+  CHECK(n == 3 && s[2].id == gone && strcmp(s[2].error, "connection refused") == 0 &&
+        strcmp(s[2].source, "web") == 0 && strcmp(s[2].title, "gone") == 0);
+  trove_store_skips_free(s, n);
+  CHECK(trove_store_items_skipped(v.st, other, 0, &s, &n, &e) == 0 && n == 1 && s[0].id == gone);
+  trove_store_skips_free(s, n);
+  CHECK(trove_store_items_skipped(v.st, v.src, 2, &s, &n, &e) == 0 && n == 1 && s[0].id == bin);
+  trove_store_skips_free(s, n);
+  CHECK(trove_store_items_skipped(v.st, v.src, 7, &s, &n, &e) == 0 && n == 0 && !s);
+  CHECK(trove_store_items_skipped(NULL, 0, 0, &s, &n, &e) == TROVE_EINVAL);
+  env_done(&v);
+}
+
+/* A source's item count is counted, not what its last scan saw. */
+static void source_reads_back_its_item_count(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  for (int i = 0; i < 3; i++) {
+    char ext[16];
+    snprintf(ext, sizeof ext, "/%d", i);
+    trove_store_item it = fx_item(ext, "t", "text", 1);
+    CHECK(trove_store_item_upsert(v.st, v.src, &it, NULL, &e) == 0);
+  }
+  CHECK(trove_store_scan_finish(v.st, v.src, TROVE_SOURCE_READY, NULL, 0, 1, &e) == 0);
+  trove_store_source s = {0};
+  CHECK(trove_store_source_get(v.st, "docs", &s, &e) == 0 && s.items == 3 && s.scanned == 0);
+  trove_store_source_clear(&s);
+  trove_store_source *l = NULL;
+  size_t n = 0;
+  CHECK(trove_store_source_list(v.st, &l, &n, &e) == 0 && n == 1 && l[0].items == 3);
+  trove_store_sources_free(l, n);
+  env_done(&v);
+}
+
 int main(void) {
   RUN(items_match_reports_what_change_detection_needs);
   RUN(items_match_bad_batches_are_refused);
@@ -636,5 +699,7 @@ int main(void) {
   RUN(passages_replace_reports_old_ids_and_checks_spans);
   RUN(vectors_embed_get_iterate_and_version);
   RUN(stats_count_sources_reasons_and_size);
+  RUN(skipped_lists_skipped_and_hidden_items);
+  RUN(source_reads_back_its_item_count);
   return check_done("store_items_test");
 }
