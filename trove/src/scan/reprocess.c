@@ -196,7 +196,7 @@ static int run_one(rp_ctx *r, const trove_scan_opts *o, const char *name, trove_
   char what[96];
   snprintf(what, sizeof what, "%s %s", r->pending ? "embed" : "reprocess", name);
   scan_progress prog = {.seen = &r->c.seen, .written = &r->c.written,
-                        .embedded = &r->c.through_embed};
+                        .embedded = &r->c.through_embed, .embed = &r->c.embed_progress};
   sl_pipeline_config cfg = {.name = "reprocess", .item_free = rp_item_free};
   trove__scan_progress_init(&prog, o, what, &cfg);
   sl_pipeline *p = NULL;

@@ -25,6 +25,7 @@
 #include "vectors.h"
 
 #include <string.h>
+#include <time.h>
 
 enum { EMBED_CHUNK = 64, TOKENIZER_MAX = 16 << 20 };
 
@@ -87,8 +88,25 @@ static int embed_range(void *ctx, size_t lo, size_t hi) {
                                         j->out + from * j->dim, &e);
     if (rc)
       return body_fatal(j, &e, rc);
+    /* a display counter (scan_embed_progress) */
+    atomic_fetch_add_explicit(&j->c->embed_progress.embedded, (int64_t)n, memory_order_relaxed);
   }
   return 0;
+}
+
+/* Counts the passages of a batch as cut, and notes when the first were:
+ * the embedding rate is measured from then. */
+static void count_split(scan_ctx *c, size_t passages) {
+  scan_embed_progress *p = &c->embed_progress;
+  int64_t zero = 0;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  /* relaxed: display counters (scan_embed_progress); the CAS only keeps
+   * the first start time */
+  atomic_compare_exchange_strong_explicit(&p->t0_ns, &zero,
+                                          (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
+                                          memory_order_relaxed, memory_order_relaxed);
+  atomic_fetch_add_explicit(&p->split, (int64_t)passages, memory_order_relaxed);
 }
 
 /* sl_try_for's result as a trove code: a body's own, or sluice's mapped
@@ -145,8 +163,10 @@ static int embed_fields(scan_ctx *c, scan_fields *const *f, size_t n) {
     return 0;
   embed_job j = {.c = c, .f = f, .n = n, .dim = trove_embedder_dim(c->embedder)};
   int rc = loop_result(&j, sl_try_for(0, n, 1, split_range, &j));
-  if (rc == 0 && (rc = flatten(&j)) == 0 && j.total)
+  if (rc == 0 && (rc = flatten(&j)) == 0 && j.total) {
+    count_split(c, j.total);
     rc = loop_result(&j, sl_try_for(0, (j.total + j.chunk - 1) / j.chunk, 1, embed_range, &j));
+  }
   if (rc == 0)
     rc = hand_out(&j);
   trove_free(j.inputs);
@@ -160,6 +180,8 @@ int scan_embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item
   scan_fields **f = c->embedder && b->n ? trove_malloc(b->n * sizeof *f) : NULL;
   int rc = c->embedder && b->n && !f ? scan_fatal(c, NULL, TROVE_ENOMEM) : 0;
   size_t n = 0;
+  if (c->embedder) /* a display counter (scan_embed_progress) */
+    atomic_fetch_add_explicit(&c->embed_progress.items, (int64_t)b->n, memory_order_relaxed);
   for (size_t i = 0; f && i < b->n; i++)
     if ((f[n] = wanted(b->items[i])))
       f[n++]->embed = true;

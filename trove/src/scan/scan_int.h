@@ -85,6 +85,19 @@ typedef struct scan_counts {
   size_t n_reasons;
 } scan_counts;
 
+/* The embed stage's progress, in passages: a batch of 64 long pages can
+ * hold thousands, so items alone would stand still for minutes. Display
+ * counters only: the embed stage and its loop bodies add with relaxed
+ * stores, the progress display reads snapshots; nothing synchronises on
+ * them. */
+typedef struct scan_embed_progress {
+  _Atomic int64_t items;    /* items that entered the embed stage */
+  _Atomic int64_t split;    /* passages those items were cut into */
+  _Atomic int64_t embedded; /* passages embedded */
+  _Atomic int64_t t0_ns;    /* CLOCK_MONOTONIC when the first passage was
+                               cut; 0 before */
+} scan_embed_progress;
+
 /* One scan's shared state. Fields above `lock` are set before the run and
  * only read during it. */
 typedef struct scan_ctx {
@@ -108,6 +121,7 @@ typedef struct scan_ctx {
                               progress display snapshot) */
   _Atomic int64_t through_embed; /* items the embed stage passed on (it adds;
                                     relaxed: likewise) */
+  scan_embed_progress embed_progress; /* passages cut and embedded */
   scan_counts counts;   /* writer thread only */
   char **unread;        /* paths the source could not read (the source stage
                            writes them at its end; read after the join) */
@@ -205,6 +219,8 @@ typedef struct scan_progress {
   _Atomic int64_t *written; /* shown for the last stage (which takes batches) when set */
   _Atomic int64_t *embedded; /* shown for the "embed" stage (which takes batches) when set */
   _Atomic bool *total_known; /* when set and true, *seen is the total: show an ETA */
+  scan_embed_progress *embed; /* when set and passages were cut: the embed stage
+                                 shows passages, and the ETA comes from them */
 } scan_progress;
 
 /* The sl_progress_fn: arg is a scan_progress. */

@@ -97,7 +97,7 @@ void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_repor
 static int run_pipeline(scan_ctx *c, const trove_scan_opts *o, const char *what,
                         trove_scan_report *rep) {
   scan_progress prog = {.seen = &c->seen, .written = &c->written, .embedded = &c->through_embed,
-                        .total_known = &c->source_done};
+                        .total_known = &c->source_done, .embed = &c->embed_progress};
   sl_pipeline_config cfg = {.name = "scan", .item_free = scan_item_free};
   trove__scan_progress_init(&prog, o, what, &cfg);
   sl_pipeline *p = NULL;
