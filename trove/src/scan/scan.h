@@ -115,12 +115,6 @@ int trove_scan_fs_config(const char *const *include, size_t n_include,
  * "chromium-bookmarks" or "firefox". */
 bool trove_scan_type_known(const char *type);
 
-/* Appends s to b as a JSON string literal (quotes, escapes of ", \ and
- * control characters: C0, DEL and C1 become \u00XX, so the output is safe
- * on a terminal too; invalid UTF-8 bytes become U+FFFD). 0 or
- * TROVE_ENOMEM. */
-int trove_scan_json_quote(trove_buf *b, const char *s);
-
 /* Scans the source called name fully: adds new items, rewrites changed
  * ones, touches unchanged ones and, when the pipeline finished, deletes the
  * items the source no longer holds. Records the source's status (indexing,
