@@ -315,15 +315,16 @@ static int make_parent_dirs(const char *path, trove_err *err) {
  * SQLite header: a mistyped --db (/etc/passwd, a notes file) is not a
  * damaged trove database, and "move it away and rebuild" would be bad
  * advice for it. Checked before SQLite opens the file, so nothing is
- * written, not even a journal. A file that cannot be read here is left to
- * SQLite's open, whose message names the cause. */
+ * written, not even a journal. A file that cannot be read here, or is not
+ * a regular file, is left to SQLite's open, whose message names the cause. */
 static int check_magic(const char *path, trove_err *err) {
   static const char magic[16] = "SQLite format 3"; /* and its NUL */
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block */
   if (fd < 0)
     return 0;
+  struct stat sb;
   char head[16];
-  ssize_t n = read(fd, head, sizeof head);
+  ssize_t n = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? read(fd, head, sizeof head) : 0;
   close(fd);
   if (n == 0 || (n == (ssize_t)sizeof head && memcmp(head, magic, sizeof magic) == 0) || n < 0)
     return 0;
