@@ -154,6 +154,16 @@ void cli_print_skips(FILE *f, const trove_store_skip *v, size_t n);
  * "interrupted" or "error". */
 const char *cli_status_name(trove_source_status s);
 
+/* `search --explain` (cli_explain.c): the signals that ranked result r
+ * under params p, as two indented lines of text on f, or as a "why" member
+ * of the JSON object being written to o. */
+struct trove_search_result;
+struct trove_search_params;
+void cli_explain_text(FILE *f, const struct trove_search_result *r,
+                      const struct trove_search_params *p);
+void cli_explain_json(trove_json_out *o, const struct trove_search_result *r,
+                      const struct trove_search_params *p);
+
 /* The command groups: argv[0] is the command's name. Each returns an exit
  * code, or CLI_HELP. */
 int cmd_source(cli *c, int argc, char **argv);

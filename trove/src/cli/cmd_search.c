@@ -1,11 +1,12 @@
 /* cmd_search.c: `trove search QUERY [--mode hybrid|semantic|keyword]
  * [--like ID] [-n N] [-s SOURCE] [-t TYPE] [--since D] [--until D]
- * [--json]`, a driver of the ranker (search.h). Text output gives each
+ * [--explain] [--json]`, a driver of the ranker (search.h). Text output gives each
  * item's rank, title, source, path or URL, and its best passage with the
  * best sentence marked (ANSI bold with color: a terminal, unless NO_COLOR
  * or --color say otherwise; [brackets] elsewhere), every stored string
  * escaped for the terminal (trove_term_*, core.h); --json prints one JSON
- * array for scripts. Nothing found exits 1, as grep does.
+ * array for scripts. --explain adds, to either, the signals that ranked
+ * each result (cli_explain.c). Nothing found exits 1, as grep does.
  * Hybrid is the default; when the model cannot be opened it falls back to
  * keyword search with a warning, while semantic search and --like fail. */
 #include "cli.h"
@@ -18,8 +19,10 @@
 
 static const char usage[] =
     "trove search QUERY [--mode hybrid|semantic|keyword] [-n N] [-s SOURCE]\n"
-    "                   [-t local|web|bookmark] [--since DATE] [--until DATE] [--json]\n"
-    "       trove search --like ID [-n N] [-s SOURCE] [-t TYPE] [--since DATE] [--json]\n"
+    "                   [-t local|web|bookmark] [--since DATE] [--until DATE]\n"
+    "                   [--explain] [--json]\n"
+    "       trove search --like ID [-n N] [-s SOURCE] [-t TYPE] [--since DATE] [--explain]\n"
+    "                   [--json]\n"
     "  QUERY: words, all of them ANDed by keyword search and the whole read for its\n"
     "         meaning; a trailing * matches a prefix (optim*); no other syntax: quotes,\n"
     "         AND, OR, NEAR( are words. A QUERY starting with - follows --.\n"
@@ -30,7 +33,9 @@ static const char usage[] =
     "  sentence marked: \"by words\" when the passage holds the query's words, \"by\n"
     "  meaning\" when none does and it is the closest in meaning. Hybrid and semantic\n"
     "  search say there are no good matches when no item holds a word of the query\n"
-    "  and nothing is close in meaning. Exit code 1 when nothing is found.";
+    "  and nothing is close in meaning. Exit code 1 when nothing is found.\n"
+    "  --explain shows why each result ranked where it did: its BM25 (and each\n"
+    "  field's), its cosine and their scaled values, and the terms of its score.";
 
 enum { CONTEXT = 160 }; /* bytes of passage shown around the marked sentence */
 
@@ -40,13 +45,13 @@ typedef struct search_args {
   bool json;
 } search_args;
 
-enum { O_MODE, O_N, O_SOURCE, O_TYPE, O_LIKE, O_JSON, O_SINCE, O_UNTIL };
+enum { O_MODE, O_N, O_SOURCE, O_TYPE, O_LIKE, O_JSON, O_SINCE, O_UNTIL, O_EXPLAIN };
 static const cli_opt options[] = {
     [O_MODE] = {"mode", 0, true},    [O_N] = {"limit", 'n', true},
     [O_SOURCE] = {"source", 's', true}, [O_TYPE] = {"type", 't', true},
     [O_LIKE] = {"like", 0, true},    [O_JSON] = {"json", 0, false},
     [O_SINCE] = {"since", 0, true},  [O_UNTIL] = {"until", 0, true},
-    {0},
+    [O_EXPLAIN] = {"explain", 0, false}, {0},
 };
 
 static int on_option(void *ctx, int id, const char *val) {
@@ -79,6 +84,9 @@ static int on_option(void *ctx, int id, const char *val) {
     break;
   case O_JSON:
     a->json = true;
+    break;
+  case O_EXPLAIN:
+    a->p.explain = true;
     break;
   default: /* --since, --until */
     if (!cli_parse_time(val, id == O_UNTIL, id == O_SINCE ? &a->p.since : &a->p.until))
@@ -117,7 +125,8 @@ static int parse(cli *c, int argc, char **argv, search_args *a) {
 
 /* ---- output ---------------------------------------------------------------- */
 
-static void json_one(trove_json_out *o, size_t rank, const trove_search_result *r) {
+static void json_one(trove_json_out *o, size_t rank, const trove_search_result *r,
+                     const trove_search_params *p) {
   trove_json_out_object(o, NULL);
   trove_json_out_int(o, "rank", (int64_t)rank);
   trove_json_out_int(o, "id", r->item_id);
@@ -138,15 +147,17 @@ static void json_one(trove_json_out *o, size_t rank, const trove_search_result *
   trove_json_out_int(o, NULL, (int64_t)r->mark_end);
   trove_json_out_end(o);
   trove_json_out_str(o, "passage_by", trove_passage_by_name(r->passage_by));
+  if (p->explain)
+    cli_explain_json(o, r, p);
   trove_json_out_end(o);
 }
 
-static int print_json(const trove_search_result *r, size_t n) {
+static int print_json(const trove_search_result *r, size_t n, const trove_search_params *p) {
   trove_buf b = {0};
   trove_json_out o = {.b = &b};
   trove_json_out_array(&o, NULL);
   for (size_t i = 0; i < n; i++)
-    json_one(&o, i + 1, &r[i]);
+    json_one(&o, i + 1, &r[i], p);
   trove_json_out_end(&o);
   return cli_json_print(&o, 0);
 }
@@ -193,7 +204,8 @@ static void put_passage(const trove_search_result *r, const char *open, const ch
   puts(to < len ? "..." : "");
 }
 
-static void print_text(const trove_search_result *r, size_t n, bool color) {
+static void print_text(const trove_search_result *r, size_t n, bool color,
+                       const trove_search_params *p) {
   for (size_t i = 0; i < n; i++) {
     trove_term_line(stdout, "%2zu. %s  [%s%s]", i + 1,
                     r[i].title && r[i].title[0] ? r[i].title : "(untitled)",
@@ -205,6 +217,8 @@ static void print_text(const trove_search_result *r, size_t n, bool color) {
       trove_term_line(stdout, "    § %s", r[i].heading);
     if (r[i].passage && r[i].passage[0])
       put_passage(&r[i], color ? "\033[1m" : "[", color ? "\033[0m" : "]");
+    if (p->explain)
+      cli_explain_text(stdout, &r[i], p);
   }
 }
 
@@ -263,9 +277,9 @@ int cmd_search(cli *c, int argc, char **argv) {
     if (trc)
       rc = cli_fail(&e, trc);
     else if (a.json)
-      rc = print_json(res, n);
+      rc = print_json(res, n, &a.p);
     else if (n)
-      print_text(res, n, cli_use_color(c, stdout));
+      print_text(res, n, cli_use_color(c, stdout), &a.p);
     else
       print_none(&a);
     if (rc == CLI_OK && n == 0)

@@ -20,7 +20,7 @@ static const char usage[] =
     "  reprocess [NAME] [--no-wait]\n"
     "                           re-extract stored content, re-embed what changed\n"
     "  search QUERY [--mode hybrid|semantic|keyword] [-n N] [-s SOURCE]\n"
-    "         [-t local|web|bookmark] [--since DATE] [--until DATE] [--json]\n"
+    "         [-t local|web|bookmark] [--since DATE] [--until DATE] [--explain] [--json]\n"
     "  search --like ID [...]   items similar to item ID\n"
     "  print ID [--raw [--force]] [--json] | hide ID | unhide ID\n"
     "  skipped [SOURCE] [--json] items skipped, failed or hidden, with the reason\n"

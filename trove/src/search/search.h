@@ -5,14 +5,14 @@
  * passage and the sentence in it that matches best, for the CLI to print or
  * turn into JSON. Also `like`: items similar to a given item.
  *
- * Why fuse this way (the measurements are atop search.c):
- * naive page-level reciprocal rank fusion gained little over BM25 on a real
- * manual, because passage vectors are noisy and link-hub pages crowd them.
- * So each list gets its own weight (measured: vectors at 0.6 of BM25), an
- * item's vector evidence is its best passage's rank (or, configurable, a
- * decaying sum over its top passages: measured worse), keyword search ORs
- * in single words when the query's words are not all on one page, and
- * link hubs are demoted.
+ * Why fuse this way (the measurements are in bench/RESULTS.md): rank
+ * fusion alone throws away how far ahead the BM25 favourite is, so on a
+ * manual the weak model does not suit, noisy vectors pulled confident
+ * keyword hits down. So scores are fused (each list scaled by its best) with
+ * BM25 weighing 0.8, and half of a weighted rank fusion is added, which lifts
+ * items that both lists found. An item's vector evidence is its best
+ * passage (a decaying sum over its top passages measured worse), and link
+ * hubs are demoted.
  *
  * Threads: a call uses the store handle (read only) and the index; the
  * store handle belongs to the calling thread (store.h), the index and the
@@ -42,8 +42,8 @@ const char *trove_search_mode_name(trove_search_mode m);
 int trove_search_mode_parse(const char *s, trove_search_mode *out);
 
 /* Everything a search can be told. Fill with trove_search_params_default,
- * then change fields; the defaults were chosen on the Python docs query set
- * (bench/search_quality.c --sweep; figures in search.c). */
+ * then change fields; the defaults were chosen leave-one-corpus-out on five
+ * corpora (bench/search_quality.c --grid; figures in bench/RESULTS.md). */
 typedef struct trove_search_params {
   trove_search_mode mode;   /* default hybrid */
   size_t n;                 /* results wanted (-n); default 10, at most 1000 */
@@ -71,7 +71,7 @@ typedef struct trove_search_params {
                                1 (the best passage only: measured best) */
   double agg_decay;         /* weight of an item's 2nd, 3rd... passage
                                relative to the one before; default 0.5 */
-  /* fusion: score = w_keyword * a/(k + keyword rank)
+  /* rank fusion: score = w_keyword * a/(k + keyword rank)
    *               + w_semantic * b * sum_j decay^j/(k + rank of passage j),
    * times hub_weight for link hubs, where the query's keyword evidence sets
    * a and b: a = all_words_boost for an item holding every content word of
@@ -90,7 +90,20 @@ typedef struct trove_search_params {
   double cosine_window;     /* > 0: only passages within this much cosine of
                                the query's best passage count; default 0 */
   double hub_weight;        /* default 0.5: link hubs' scores are halved */
+  double fusion_alpha;      /* in (0, 1]: hybrid mode fuses by score instead
+                               of rank, alpha * bm25 / best bm25 + (1 - alpha)
+                               * (cosine - floor) / (best cosine - floor),
+                               floor the cosine at vector_depth, its keyword
+                               list the items holding any query word ranked
+                               by BM25; default 0.8; 0: rank fusion alone */
+  double fusion_rrf;        /* with fusion_alpha: plus this times the rank
+                               fusion score scaled by (rrf_k + 1), so that a
+                               first place in the keyword list adds
+                               w_keyword * fusion_rrf; default 0.5 */
   bool no_highlight;        /* true: skip the best passage and sentence */
+  bool explain;             /* true: fill each result's why.bm25_fields (a
+                               query per result); the rest of why is always
+                               filled */
 } trove_search_params;
 
 /* The default min_cosine, calibrated on the five benchmark corpora
@@ -114,6 +127,25 @@ typedef enum trove_passage_by {
 /* "none", "words", "meaning". */
 const char *trove_passage_by_name(trove_passage_by b);
 
+/* Why a result ranked where it did: the signals and the terms of its
+ * score (search.c, HOW IT WORKS 3). Fields of a list the item is not in
+ * are 0. */
+typedef struct trove_search_why {
+  double bm25;            /* its BM25 in the keyword list (the mode's column
+                             weights) */
+  double bm25_fields[3];  /* BM25 with only the title, the headings or the
+                             text counted, each at weight 1 (p->explain) */
+  double keyword_scaled;  /* bm25 / the list's best, in [0, 1] */
+  double cosine_scaled;   /* (cosine - floor) / (best cosine - floor) */
+  double floor, best_cosine; /* the vector list's farthest and nearest */
+  double convex;          /* alpha * keyword_scaled + (1 - alpha) *
+                             cosine_scaled; 0 under rank fusion alone */
+  double rank_fusion;     /* the rank fusion score, before its scale */
+  double hub_factor;      /* what the score was multiplied by: 1, or
+                             hub_weight for a link hub */
+  bool by_score;          /* score fusion (fusion_alpha > 0, hybrid) */
+} trove_search_why;
+
 /* One result: an item with its best passage. Every string is owned by the
  * result (trove_search_results_free); NULL means none. */
 typedef struct trove_search_result {
@@ -136,6 +168,7 @@ typedef struct trove_search_result {
   size_t mark_start, mark_end; /* the best sentence: bytes of `passage`;
                                   equal when nothing is marked */
   trove_passage_by passage_by; /* why this passage */
+  trove_search_why why;  /* how its score was made */
 } trove_search_result;
 
 /* Runs one search: query (user text) in mode p->mode, or `like` when

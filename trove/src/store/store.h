@@ -492,6 +492,9 @@ typedef struct trove_store_search_opts {
   int64_t since, until; /* only items whose time (trove_store_item_time) is
                            in [since, until], Unix seconds; 0: no bound.
                            An item of unknown time fails either bound. */
+  bool any_word;        /* true: items holding any of the words (OR), each
+                           scored by the BM25 of the words it holds;
+                           false: every word (AND) */
 } trove_store_search_opts;
 
 typedef struct trove_store_hit {
@@ -505,7 +508,8 @@ typedef struct trove_store_hit {
   bool is_link_hub; /* for a ranker that demotes index pages */
 } trove_store_hit;
 
-/* Searches visible items for every word of `query`, best first. The query is
+/* Searches visible items for every word of `query` (or any, opts->any_word),
+ * best first. The query is
  * user text, never FTS5 syntax: each word is quoted, so `C++ "foo` or
  * `NEAR(` search for those words rather than failing; a trailing `*` on a
  * word keeps prefix matching. Hidden items are excluded before the limit,
@@ -517,6 +521,15 @@ int trove_store_search(trove_store *st, const char *query, const trove_store_sea
                        trove_store_hit **out, size_t *n, trove_err *err);
 /* Frees an array from trove_store_search. */
 void trove_store_hits_free(trove_store_hit *h, size_t n);
+
+/* The BM25 of one item for `query` (words as trove_store_search takes them,
+ * ANDed or ORed by opts->any_word) with one field counted at a time, weight
+ * 1, the others 0: out[0] title, out[1] headings, out[2] text, each 0 when
+ * the field holds no query word or the item does not match. For explaining
+ * a ranking. Returns 0 or TROVE_EINVAL (NULL argument). */
+int trove_store_bm25_fields(trove_store *st, const char *query,
+                            const trove_store_search_opts *opts, int64_t item_id,
+                            double out[3], trove_err *err);
 
 /* ---- stats ------------------------------------------------------------------ */
 
