@@ -1,4 +1,4 @@
-/* cmd_scan.c: `trove scan [NAME] [--force]` and `trove reprocess [NAME]`,
+/* cmd_scan.c: `trove scan [NAME] [--force|--reembed]` and `trove reprocess [NAME]`,
  * thin drivers of the pipelines in src/scan: progress on stderr, the
  * summary (counts, skip reasons, per-stage times, bottleneck) on stdout.
  * Both embed with the model when it opens (cli_model.c), else index for
@@ -15,9 +15,11 @@
 #include <string.h>
 
 static const char usage_scan[] =
-    "trove scan [NAME] [--force] [--no-wait]\n"
+    "trove scan [NAME] [--force | --reembed] [--no-wait]\n"
     "  --force:   re-read every item, and delete what is gone even when the source\n"
-    "             yields nothing at all (which otherwise keeps everything: an unmounted drive?)\n"
+    "             yields nothing at all (which otherwise keeps everything: an unmounted drive?);\n"
+    "             only items whose text changed are embedded again\n"
+    "  --reembed: --force, and embed every item again, changed or not\n"
     "  --no-wait: when another scan of the database is running, exit with code 3\n"
     "             instead of waiting for it to finish";
 static const char usage_reprocess[] =
@@ -45,6 +47,8 @@ int cmd_scan(const cli *c, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--force") == 0)
       o.force = true;
+    else if (strcmp(argv[i], "--reembed") == 0)
+      o.reembed = true;
     else if (strcmp(argv[i], "--no-wait") == 0)
       o.no_wait = true;
     else if (argv[i][0] == '-' || name)

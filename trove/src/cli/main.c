@@ -13,7 +13,9 @@ static const char usage[] =
     "  source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
     "                           TYPE: fs, chromium-history, chromium-bookmarks, firefox\n"
     "  source list | source remove NAME\n"
-    "  scan [NAME] [--force] [--no-wait]\n"
+    "  source edit NAME [--glob G]... [--exclude G]... [--no-glob] [--no-exclude]\n"
+    "                           change an fs source's globs; rescan what that changes\n"
+    "  scan [NAME] [--force | --reembed] [--no-wait]\n"
     "                           index one source, or all: extract, embed, store\n"
     "  reprocess [NAME] [--no-wait]\n"
     "                           re-extract stored content, re-embed what changed\n"
@@ -29,8 +31,8 @@ static const char usage[] =
     "its vector index is kept beside the database (DB.MODEL.hnsw). --kernel (or\n"
     "$TROVE_KERNEL) forces how it computes: fp32, int8, bf16 or auto (the default: int8\n"
     "where the CPU has VNNI, else fp32); -v and stats name the one in use.\n"
-    "scan, reprocess and source remove wait while another scan of the database runs;\n"
-    "scan --no-wait and reprocess --no-wait exit with code 3 instead.\n"
+    "scan, reprocess, source edit and source remove wait while another scan of the\n"
+    "database runs; with --no-wait, scan, reprocess and source edit exit with code 3.\n"
     "Exit codes: 0 done, 1 an error, 2 a usage error, 3 another scan is running.\n"
     "Every command takes --help.";
 
