@@ -186,6 +186,17 @@ SL_API int sl_isolate(sl_fn fn, void *arg);
 
 /* ---- parallel loops ----------------------------------------------------- */
 
+/* WHICH POOL. Loops and sorts, like sl_join and sl_scope_run, take no pool:
+ * they run on the pool of the calling thread, the pool it is a worker of or
+ * has entered with sl_install. Called from any other thread (main, a thread
+ * of your own, a pipeline stage's thread) they run on the global pool, the
+ * caller taking part. To run one on a pool of your own, call it inside
+ * sl_install:
+ *
+ *   static void sum_all(void *arg) { sl_for(0, N, 0, sum_range, arg); }
+ *   sl_install(work, sum_all, &ctx);  // sum_range runs on pool "work"
+ */
+
 /* The body of a loop gets a half-open index range [lo, hi); bodies run in
  * parallel on disjoint ranges that together cover [begin, end). Splitting is
  * adaptive (Rayon's: about 4 pieces per thread, split further where work is
@@ -376,10 +387,14 @@ SL_API void sl_thread_set_name(const char *name);
 
 /* A pipeline is named stages joined by named bounded channels of item
  * pointers: a source, then maps, batchers and flat maps, then a sink, each
- * stage on a thread of its own, a parallel map fanning its items out to a
- * pool. sl_pipeline_run returns the first error; that error cancels every
- * stage, every item still in flight is released once through the free
- * function of the stage that made it, and every thread is joined.
+ * stage on a thread of its own, a parallel map fanning its items out as
+ * jobs on the pipeline's pool (sl_pipeline_config.pool, else the global
+ * pool). A parallel call made inside such a job runs on that pool too; one
+ * made by another stage runs on the global pool, as from any plain thread
+ * (see WHICH POOL), unless the stage wraps it in sl_install.
+ * sl_pipeline_run returns the first error; that error cancels every stage,
+ * every item still in flight is released once through the free function
+ * of the stage that made it, and every thread is joined.
  *
  *   sl_pipeline *p;
  *   sl_pipeline_create(&p, &(sl_pipeline_config){.name = "reprocess"});
@@ -421,7 +436,7 @@ typedef void (*sl_progress_fn)(const sl_stage_stats *stats, size_t n, double ela
 
 typedef struct sl_pipeline_config {
   const char *name;          /* copied; NULL gives "pipeline" */
-  sl_pool *pool;             /* for parallel maps; NULL: the global pool */
+  sl_pool *pool;             /* where parallel maps run their jobs; NULL: the global pool */
   sl_item_free_fn item_free; /* default free function of every stage's items */
   void *item_free_ctx;
   sl_progress_fn progress;   /* optional */
@@ -468,8 +483,8 @@ enum { SL_MAP_ORDERED = 0, SL_MAP_UNORDERED = 1 };
  * reports. They return the stage, or NULL after recording an error. */
 SL_API sl_stage *sl_pipeline_source(sl_pipeline *p, const char *name, sl_source_fn fn, void *user);
 /* workers <= 1: a serial map on the stage's thread. workers > 1: up to that
- * many items in flight as jobs on the pipeline's pool, emitted in input
- * order (SL_MAP_ORDERED) or as they finish (SL_MAP_UNORDERED). */
+ * many items in flight as jobs on the pipeline's pool (both flags), emitted
+ * in input order (SL_MAP_ORDERED) or as they finish (SL_MAP_UNORDERED). */
 SL_API sl_stage *sl_pipeline_map(sl_pipeline *p, const char *name, sl_map_fn fn, void *user,
                                  unsigned workers, int flags);
 SL_API sl_stage *sl_pipeline_flat_map(sl_pipeline *p, const char *name, sl_flat_fn fn, void *user);

@@ -403,6 +403,7 @@ int sl_pipeline_create(sl_pipeline **out, const sl_pipeline_config *cfg) {
   if (!p)
     return SL_ENOMEM;
   p->cfg = cfg ? *cfg : defaults;
+  p->pool = p->cfg.pool; /* NULL: the global pool, looked up by run */
   snprintf(p->name, sizeof p->name, "%s", p->cfg.name ? p->cfg.name : "pipeline");
   p->cfg.name = p->name;
   if (p->cfg.progress_interval <= 0)
