@@ -467,13 +467,15 @@ typedef int (*sl_flat_fn)(void *user, void *item, sl_emitter *out);
 typedef int (*sl_sink_fn)(void *user, void *item);
 
 /* What a batch stage emits: n items, owned by whoever receives the batch,
- * which frees the array with sl_batch_free. */
+ * which frees the batch with sl_batch_free. items points into the batch's
+ * own allocation (a pointer, not a flexible array member, so that the
+ * header is valid C++ too). */
 typedef struct sl_batch {
   size_t n;
-  void *items[];
+  void **items;
 } sl_batch;
 
-/* Frees a batch's array, not its items. NULL is a no-op. */
+/* Frees a batch and its array, not its items. NULL is a no-op. */
 SL_API void sl_batch_free(sl_batch *b);
 
 /* Map flags. */

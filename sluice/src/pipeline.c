@@ -209,6 +209,7 @@ static void run_batch(sl_stage *s) {
           continue;
         }
         b->n = 0;
+        b->items = (void **)(b + 1); /* the array follows the header, one block */
       }
       b->items[b->n++] = item;
     }
