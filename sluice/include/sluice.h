@@ -270,15 +270,25 @@ typedef struct sl_chan sl_chan;
  * range; *out untouched) or SL_ENOMEM. */
 SL_API int sl_chan_create(sl_chan **out, const char *name, size_t elem_size, size_t cap);
 
-/* Counted handles. A thread that sends must hold a sender handle, one that
- * receives a receiver handle (any handle for close and the getters). When
- * the last sender is dropped the channel closes: receivers drain what is
- * left, then get SL_ECLOSED. When the last receiver is dropped, sends return
- * SL_ECLOSED at once (what is queued is dropped). The channel is freed when
- * both counts are 0; any use after that is a use after free. add returns 0
- * or SL_EINVAL (ch NULL or already freed where detectable, or that count is
- * already 0: a handle cannot come back). A drop with the count already 0,
- * or of NULL, is ignored. */
+/* Counted handles. A handle is a count, not a per-thread token: any number
+ * of threads may send through one sender handle at once, and receive
+ * through one receiver handle; sl_chan_create gives its caller one of each.
+ * The counts only tell when an end is gone. When the last sender is dropped
+ * the channel closes: receivers drain what is left, then get SL_ECLOSED.
+ * When the last receiver is dropped, sends return SL_ECLOSED at once (what
+ * is queued is dropped). The channel is freed when both counts are 0; any
+ * use after that is a use after free. So give a handle to each party that
+ * finishes on its own schedule, taken before it starts and dropped by it
+ * when done; once the creator has dropped its own, the last drop closes:
+ *
+ *   sl_chan_add_sender(ch);                                   // then start the producer
+ *   while (next(&x)) sl_chan_send(ch, &x); sl_chan_drop_sender(ch);  // in the producer
+ *
+ * Parties that all finish before one owner lets go (the bodies of a
+ * parallel loop, jobs the owner waits for) need no handles of their own:
+ * they use the owner's. add returns 0 or SL_EINVAL (ch NULL or already
+ * freed where detectable, or that count is already 0: a handle cannot come
+ * back). A drop with the count already 0, or of NULL, is ignored. */
 SL_API int sl_chan_add_sender(sl_chan *ch);
 SL_API int sl_chan_add_receiver(sl_chan *ch);
 SL_API void sl_chan_drop_sender(sl_chan *ch);
@@ -411,7 +421,16 @@ SL_API void sl_thread_set_name(const char *name);
  * Builder calls record the first error in the pipeline (a NULL function,
  * no memory, a bad capacity) and return NULL or the code; sl_pipeline_run
  * then returns that error without starting anything, so a builder can be
- * written without checking each call. */
+ * written without checking each call.
+ *
+ * ITEMS are pointers, owned by one stage at a time, and NULL never travels:
+ * a map that stores NULL drops its item. A small value needs no malloc: it
+ * can ride in the pointer itself, offset so that 0 is not NULL,
+ *
+ *   sl_emit(out, (void *)(uintptr_t)(row_id + 1));     // in the source
+ *   size_t row_id = (size_t)(uintptr_t)item - 1;       // in the next stage
+ *
+ * with no free function (there is nothing to release). */
 typedef struct sl_pipeline sl_pipeline;
 typedef struct sl_stage sl_stage;
 typedef struct sl_emitter sl_emitter;
