@@ -562,7 +562,7 @@ typedef struct sl_watchdog_config {
   int exit_code;            /* for SL_STALL_EXIT; 0 means 86 */
   sl_stall_fn callback;     /* for SL_STALL_CALLBACK */
   void *arg;
-  int fd;                   /* where reports go; negative: stderr */
+  int fd;                   /* where reports go; 0 or negative: stderr */
 } sl_watchdog_config;
 
 /* Starts the stall detector, a thread that watches progress (jobs run and
@@ -574,7 +574,9 @@ typedef struct sl_watchdog_config {
  * operation and channel (fill, senders, receivers); and a verdict line that
  * names the cycle or the starved party. One report per stall; it re-arms
  * when progress resumes. Setting SLUICE_WATCHDOG=<seconds> in the
- * environment starts it (action REPORT) with the first pool or channel.
+ * environment (a number > 0, fractions allowed; 0 or empty: off) starts it
+ * (action REPORT) with the first pool or channel; any other value is
+ * ignored with one warning on stderr.
  * Returns 0, SL_EINVAL (bad cfg), SL_EBUSY (already running) or SL_EAGAIN. */
 SL_API int sl_watchdog_start(const sl_watchdog_config *cfg);
 

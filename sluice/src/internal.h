@@ -159,6 +159,11 @@ SL_HIDDEN void sl__pool_worker_unblocked(struct sl__worker *w);
  * pool and the first channel. */
 SL_HIDDEN void sl__watchdog_from_env(void);
 
+/* Reads a SLUICE_WATCHDOG value: 1 with *secs > 0 (start), 0 for unset,
+ * empty or 0 (off), -1 for anything else (not a number, negative, not
+ * finite, over 10^6, trailing text): the caller warns on stderr once. */
+SL_HIDDEN int sl__watchdog_env_parse(const char *v, double *secs);
+
 /* The state report as a malloc'd text (free with free()), NULL on ENOMEM. */
 SL_HIDDEN char *sl__state_report(const char *headline);
 

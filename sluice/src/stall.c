@@ -515,7 +515,7 @@ static void report_stall(const snapshot *s, double secs) {
   if (wd.cfg.action == SL_STALL_CALLBACK && wd.cfg.callback)
     wd.cfg.callback(r, wd.cfg.arg);
   else
-    write_all(wd.cfg.fd >= 0 ? wd.cfg.fd : STDERR_FILENO, r);
+    write_all(wd.cfg.fd > 0 ? wd.cfg.fd : STDERR_FILENO, r);
   free(r);
   if (wd.cfg.action == SL_STALL_EXIT)
     _exit(wd.cfg.exit_code ? wd.cfg.exit_code : 86);
@@ -624,14 +624,47 @@ int sl_dump_on_signal(int signo) {
 /* SLUICE_WATCHDOG=<seconds>: started once, by the first pool or channel. */
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 
+int sl__watchdog_env_parse(const char *v, double *secs) {
+  *secs = 0;
+  if (!v)
+    return 0;
+  while (*v == ' ' || *v == '\t')
+    v++;
+  if (!*v)
+    return 0; /* set but empty: as unset */
+  char *end;
+  errno = 0;
+  double d = strtod(v, &end);
+  while (end != v && (*end == ' ' || *end == '\t'))
+    end++;
+  /* d == d is false for NaN; the bound keeps the nanosecond limit in range */
+  if (end == v || *end || errno || d != d || d < 0 || d > 1e6)
+    return -1;
+  *secs = d;
+  return d > 0;
+}
+
 static void start_from_env(void) {
   const char *v = getenv("SLUICE_WATCHDOG");
-  if (!v || !*v)
-    return;
-  double secs = strtod(v, NULL);
-  if (secs > 0) {
+  double secs;
+  int rc = sl__watchdog_env_parse(v, &secs);
+  if (rc > 0) {
     sl_watchdog_config cfg = {.seconds = secs, .action = SL_STALL_REPORT, .fd = -1};
     sl_watchdog_start(&cfg);
+  } else if (rc < 0) {
+    /* Shown escaped: the value is whatever the environment held. */
+    char shown[48];
+    size_t n = 0;
+    for (; v[n] && n < 40; n++)
+      shown[n] = v[n] >= 0x20 && v[n] < 0x7f ? v[n] : '?';
+    shown[n] = '\0';
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "sluice: SLUICE_WATCHDOG=\"%s%s\" is not a number of seconds; the stall "
+             "detector is off. Give seconds without progress before a report (e.g. "
+             "SLUICE_WATCHDOG=2 or 0.5), or 0 for none.\n",
+             shown, v[n] ? "..." : "");
+    write_all(STDERR_FILENO, msg);
   }
 }
 

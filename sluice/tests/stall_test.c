@@ -3,8 +3,11 @@
  * disabled), a cycle of two stages on each other's full channels, and a
  * receive on a channel whose only sender is alive but blocked elsewhere.
  * Each report must name the right stages, channels and fill levels. A long
- * run that keeps progressing (or keeps a CPU busy) must get no report. */
+ * run that keeps progressing (or keeps a CPU busy) must get no report. A
+ * malformed SLUICE_WATCHDOG gets one warning; a zeroed config reports to
+ * stderr. */
 #include "check.h"
+#include "internal.h" /* sl__watchdog_env_parse */
 #include "sluice.h"
 
 #include <poll.h>
@@ -319,12 +322,94 @@ static void signal_writes_a_state_dump_to_stderr(void) {
   sl_watchdog_stop();
 }
 
+/* ---- configuration ----------------------------------------------------------- */
+
+/* Runs first: the variable is read once, by the process's first pool or
+ * channel. The warning names the variable, the value and what it takes. */
+static void malformed_sluice_watchdog_warns_once(void) {
+  CHECK(setenv("SLUICE_WATCHDOG", "abc", 1) == 0);
+  int fds[2];
+  CHECK(pipe(fds) == 0);
+  int saved = dup(STDERR_FILENO);
+  CHECK(dup2(fds[1], STDERR_FILENO) == STDERR_FILENO);
+  sl_chan *a, *b;
+  CHECK(sl_chan_create(&a, "first", 8, 1) == 0); /* reads SLUICE_WATCHDOG */
+  CHECK(sl_chan_create(&b, "second", 8, 1) == 0);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(fds[1]);
+  char buf[1024] = {0};
+  size_t got = 0;
+  for (ssize_t n; (n = read(fds[0], buf + got, sizeof buf - 1 - got)) > 0;)
+    got += (size_t)n;
+  close(fds[0]);
+  fprintf(stderr, "warning: %s", buf);
+  CHECK(strncmp(buf, "sluice: SLUICE_WATCHDOG=\"abc\" is not a number of seconds", 53) == 0);
+  CHECK(strstr(buf, "SLUICE_WATCHDOG=2") && strstr(buf, "0 for none"));
+  CHECK(strchr(buf, '\n') == buf + got - 1); /* one line, once */
+  sl_watchdog_config cfg = {.seconds = 5, .action = SL_STALL_CALLBACK, .callback = on_stall};
+  CHECK(sl_watchdog_start(&cfg) == 0); /* none was started */
+  sl_watchdog_stop();
+  unsetenv("SLUICE_WATCHDOG");
+  sl_chan *cs[2] = {a, b};
+  for (int i = 0; i < 2; i++) {
+    sl_chan_drop_sender(cs[i]);
+    sl_chan_drop_receiver(cs[i]);
+  }
+
+  double secs;
+  CHECK(sl__watchdog_env_parse("2", &secs) == 1 && secs == 2);
+  CHECK(sl__watchdog_env_parse(" 0.5 ", &secs) == 1 && secs == 0.5);
+  CHECK(sl__watchdog_env_parse("0", &secs) == 0);
+  CHECK(sl__watchdog_env_parse("", &secs) == 0);
+  CHECK(sl__watchdog_env_parse(NULL, &secs) == 0);
+  static const char *bad[] = {"abc", "2s", "-1", "nan", "inf", "1e9", "2 3", "0x"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    CHECK(sl__watchdog_env_parse(bad[i], &secs) == -1);
+}
+
+static void *recv_forever(void *p) {
+  sl_thread_set_name("waiter");
+  uint64_t v;
+  sl_chan_recv(p, &v);
+  return NULL;
+}
+
+/* A zeroed config (fd 0) reports to stderr, not to stdin. */
+static void zeroed_config_reports_to_stderr(void) {
+  sl_chan *ch;
+  CHECK(sl_chan_create(&ch, "silent", sizeof(uint64_t), 1) == 0);
+  int fds[2];
+  CHECK(pipe(fds) == 0);
+  int saved = dup(STDERR_FILENO);
+  CHECK(dup2(fds[1], STDERR_FILENO) == STDERR_FILENO);
+  sl_watchdog_config cfg = {.seconds = 0.3};
+  CHECK(sl_watchdog_start(&cfg) == 0);
+  pthread_t t;
+  pthread_create(&t, NULL, recv_forever, ch);
+  struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+  char buf[512] = {0};
+  bool got = poll(&pfd, 1, 30000) == 1 && read(fds[0], buf, sizeof buf - 1) > 0;
+  sl_watchdog_stop();
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(fds[0]);
+  close(fds[1]);
+  CHECK(got && strstr(buf, "sluice: stall: no progress"));
+  sl_chan_close(ch);
+  pthread_join(t, NULL);
+  sl_chan_drop_sender(ch);
+  sl_chan_drop_receiver(ch);
+}
+
 int main(void) {
+  RUN(malformed_sluice_watchdog_warns_once);
   RUN(watchdog_rejects_bad_config_and_dumps);
   RUN(signal_writes_a_state_dump_to_stderr);
   RUN(stall_names_a_starved_pool);
   RUN(stall_names_a_cycle_of_two_stages);
   RUN(stall_names_a_receiver_whose_sender_is_blocked);
+  RUN(zeroed_config_reports_to_stderr);
   RUN(stall_stays_quiet_while_work_progresses);
   return check_done("stall_test");
 }
