@@ -375,9 +375,10 @@ SL_API int sl_select(sl_select_op *ops, size_t n, int64_t timeout_ns, size_t *in
  * - At the cap no thread is added: blocked work waits for a worker to come
  *   back. A program whose every worker is blocked on something only the
  *   pool's queued work would provide then stalls; the stall detector names
- *   it ("pool P, whose N workers are all blocked (compensation at its cap
- *   of M threads)"). Outside threads never depend on the cap: a stage
- *   thread's own parallel loop always has that thread to run it.
+ *   it ("pool P, whose M threads (N workers and S spares) are all blocked
+ *   (compensation at its cap of M threads)"). Outside threads never
+ *   depend on the cap: a stage thread's own parallel loop always has that
+ *   thread to run it.
  * - Cost: the join fast path reads no counter; only waits that park pay
  *   (two atomic RMWs and, when short, a futex wake or a thread start). */
 
@@ -390,7 +391,11 @@ SL_API void sl_blocking_begin(const char *what);
 SL_API void sl_blocking_end(void);
 
 /* Names the calling thread's current stage for stall reports (copied, up to
- * 31 bytes). NULL clears it. */
+ * 31 bytes). NULL clears it. A report shows an unnamed thread by its place
+ * in a pool or its pthread id, and by what it runs where sluice knows: the
+ * pipeline map whose job it runs, or the function given to sl_pool_spawn
+ * or sl_install (by its symbol when it is exported, else as FILE+0xOFFSET
+ * for addr2line). Pipeline stages are named after themselves. */
 SL_API void sl_thread_set_name(const char *name);
 
 /* ---- pipelines ---------------------------------------------------------- */
@@ -532,7 +537,9 @@ SL_API int sl_pipeline_connect(sl_pipeline *p, sl_stage *from, sl_stage *to, con
  * stage. Returns 0; the first error a stage returned (which canceled the
  * rest); a builder error; SL_EINVAL when the graph is not a set of chains
  * from a source to a sink (no stages, a stage left unconnected, a cycle);
- * or SL_EAGAIN (a thread could not start). A pipeline runs once. */
+ * or SL_EAGAIN (a thread could not start). A pipeline runs once. Stall
+ * reports show the calling thread meanwhile as the pipeline, by its name;
+ * a name it had from sl_thread_set_name comes back when the run ends. */
 SL_API int sl_pipeline_run(sl_pipeline *p);
 
 /* Copies up to cap stages' counters into out; returns the stage count. */
@@ -571,12 +578,14 @@ typedef struct sl_watchdog_config {
  * join, install, blocking region) and no other thread uses the CPU, it
  * writes a report: every pool's running, blocked and idle workers and
  * queued jobs; every waiting thread with its stage name (sl_thread_set_name),
- * operation and channel (fill, senders, receivers); and a verdict line that
- * names the cycle or the starved party. One report per stall; it re-arms
- * when progress resumes. Setting SLUICE_WATCHDOG=<seconds> in the
- * environment (a number > 0, fractions allowed; 0 or empty: off) starts it
- * (action REPORT) with the first pool or channel; any other value is
- * ignored with one warning on stderr.
+ * its pool, and what it waits on (channels with fill, senders and
+ * receivers; a select's channels; a map's jobs); every channel (a
+ * pipeline's internal ones marked so); and a verdict, one sentence that
+ * follows who waits for whom to the cycle or the starved party. One report
+ * per stall; it re-arms when progress resumes. Setting
+ * SLUICE_WATCHDOG=<seconds> in the environment (a number > 0, fractions
+ * allowed; 0 or empty: off) starts it (action REPORT) with the first pool
+ * or channel; any other value is ignored with one warning on stderr.
  * Returns 0, SL_EINVAL (bad cfg), SL_EBUSY (already running) or SL_EAGAIN. */
 SL_API int sl_watchdog_start(const sl_watchdog_config *cfg);
 
