@@ -6,7 +6,7 @@
 #   scripts/deps.sh demo     also the demo corpus (python3.11-doc)
 set -euo pipefail
 
-PKGS="gcc make cmake pkg-config libsqlite3-dev libgumbo-dev libcurl4-openssl-dev libzstd-dev
+PKGS="gcc g++ make cmake pkg-config libsqlite3-dev libgumbo-dev libcurl4-openssl-dev libzstd-dev
       libutf8proc-dev libopenblas-dev libdnnl-dev sqlite3 python3
       clang-14 libclang-rt-14-dev"
 [ "${1:-}" = demo ] && PKGS="$PKGS python3.11-doc"

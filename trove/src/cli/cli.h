@@ -146,6 +146,13 @@ const char *cli_format_time(int64_t t, char buf[32]);
  * Returns CLI_OK, or CLI_ERR with the error printed. */
 int cli_json_print(trove_json_out *o, int rc);
 
+/* Prints what a scan of source `name` (NULL: several) did to stdout: a
+ * short summary, or with -v the full report (per-stage table) and each
+ * item it skipped or failed. */
+struct trove_scan_report;
+void cli_print_scan(const cli *c, trove_store *st, const struct trove_scan_report *rep,
+                    const char *what, const char *name);
+
 /* Prints skipped and hidden items to f, one line each (id, source, reason
  * or "hidden", path), the error of a failure on a line below. */
 void cli_print_skips(FILE *f, const trove_store_skip *v, size_t n);

@@ -1,4 +1,4 @@
-/* cmd_scan.c: `trove scan [NAME] [--force]` and `trove reprocess [NAME]`,
+/* cmd_scan.c: `trove scan [NAME] [--force|--reembed]` and `trove reprocess [NAME]`,
  * thin drivers of the pipelines in src/scan: progress on stderr, a short
  * summary for a person on stdout (what changed, what was skipped and where
  * to see it, what needs attention). With -v the full report follows: the
@@ -18,9 +18,11 @@
 #include <string.h>
 
 static const char usage_scan[] =
-    "trove scan [NAME] [--force] [--no-wait]\n"
+    "trove scan [NAME] [--force | --reembed] [--no-wait]\n"
     "  --force:   re-read every item, and delete what is gone even when the source\n"
-    "             yields nothing at all (which otherwise keeps everything: an unmounted drive?)\n"
+    "             yields nothing at all (which otherwise keeps everything: an unmounted drive?);\n"
+    "             only items whose text changed are embedded again\n"
+    "  --reembed: --force, and embed every item again, changed or not\n"
     "  --no-wait: when another scan of the database is running, exit with code 3\n"
     "             instead of waiting for it to finish\n"
     "  -v:        the per-stage table, and each item skipped or failed, with the reason";
@@ -38,6 +40,9 @@ static void print_summary(const trove_scan_report *rep, const char *what, const 
                   "deleted (%.1f s)", what, (long long)rep->added, (long long)rep->changed,
                   (long long)rep->unchanged, (long long)rep->skipped, (long long)rep->deleted,
                   rep->seconds);
+  if (rep->moved)
+    printf("  %lld moved: files renamed or moved with their content, kept as the same items\n",
+           (long long)rep->moved);
   if (rep->embedded)
     printf("  embedded %lld passages of %lld items\n", (long long)rep->passages,
            (long long)rep->embedded);
@@ -72,35 +77,45 @@ static void print_skipped_now(trove_store *st, const char *name) {
   trove_store_source_clear(&s);
 }
 
+void cli_print_scan(const cli *c, trove_store *st, const trove_scan_report *rep, const char *what,
+                    const char *name) {
+  if (c->verbose) {
+    trove_scan_report_print(rep, what, stdout);
+    if (name)
+      print_skipped_now(st, name);
+  } else {
+    print_summary(rep, what, name);
+  }
+  fflush(stdout);
+}
+
 static int scan_one(const cli *c, trove_store *st, const char *name, const trove_scan_opts *o) {
   trove_scan_report rep;
   trove_err e = {0};
   int rc = trove_scan_source(st, name, o, &rep, &e);
   char what[128];
   snprintf(what, sizeof what, "scan %s", name);
-  if ((rc == 0 || rep.seen) && c->verbose) {
-    trove_scan_report_print(&rep, what, stdout);
-    print_skipped_now(st, name);
-  } else if (rc == 0 || rep.seen) {
-    print_summary(&rep, what, name);
-  }
-  fflush(stdout);
+  if (rc == 0 || rep.seen)
+    cli_print_scan(c, st, &rep, what, name);
   return rc ? cli_fail(&e, rc) : CLI_OK;
 }
 
 typedef struct scan_args {
-  bool force, no_wait;
+  bool force, reembed, no_wait;
 } scan_args;
 
-enum { S_FORCE, S_NO_WAIT };
+enum { S_FORCE, S_REEMBED, S_NO_WAIT };
 static const cli_opt scan_opts[] = {
-    [S_FORCE] = {"force", 0, false}, [S_NO_WAIT] = {"no-wait", 0, false}, {0}};
+    [S_FORCE] = {"force", 0, false}, [S_REEMBED] = {"reembed", 0, false},
+    [S_NO_WAIT] = {"no-wait", 0, false}, {0}};
 
 static int on_scan_opt(void *ctx, int id, const char *val) {
   (void)val;
   scan_args *a = ctx;
   if (id == S_FORCE)
     a->force = true;
+  else if (id == S_REEMBED)
+    a->reembed = true;
   else
     a->no_wait = true;
   return CLI_OK;
@@ -121,7 +136,7 @@ int cmd_scan(cli *c, int argc, char **argv) {
   if (npos > 1)
     return cli_usage_error(usage_scan, "unexpected argument \"%s\"", argv[2]);
   const char *name = npos ? argv[1] : NULL;
-  trove_scan_opts o = {.force = a.force, .no_wait = a.no_wait};
+  trove_scan_opts o = {.force = a.force, .reembed = a.reembed, .no_wait = a.no_wait};
   trove_store *st = NULL;
   cli_model m = {0};
   rc = cli_open(c, &st);
@@ -177,6 +192,7 @@ int cmd_reprocess(cli *c, int argc, char **argv) {
     trove_scan_report_print(&rep, "reprocess", stdout);
   else
     print_summary(&rep, "reprocess", name);
+  fflush(stdout);
   cli_model_close(&m);
   trove_store_close(st);
   return trc ? cli_fail(&e, trc) : CLI_OK;

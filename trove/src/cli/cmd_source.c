@@ -1,9 +1,13 @@
-/* cmd_source.c: `trove source add|list|remove`. An fs source's location is
- * stored as an absolute path (the walker yields absolute paths, and a scan
- * run from another directory must find the same files); its --glob and
- * --exclude lists become the JSON config scan_source.c reads. */
+/* cmd_source.c: `trove source add|list|edit|remove`. A source's location is
+ * checked for its type and against the other sources, and stored as an
+ * absolute path (the walker yields absolute paths, and a scan run from
+ * another directory must find the same files): trove_scan_source_add. Its
+ * --glob and --exclude lists become the JSON config scan_source.c reads;
+ * `edit` changes them and rescans what the change affects
+ * (trove_scan_source_edit). */
 #include "cli.h"
 #include "scan.h"
+#include "sources.h" /* trove_source_check_location */
 
 #include <limits.h>
 #include <stdio.h>
@@ -24,14 +28,24 @@ static const char usage_list[] =
     "trove source list [--json]\n"
     "  each source: type, status (ready, indexing, interrupted, error), items now,\n"
     "  last scan, location";
+
+static const char usage_edit[] =
+    "trove source edit NAME [--glob G]... [--exclude G]... [--no-glob] [--no-exclude] "
+    "[--no-wait]\n"
+    "  changes an fs source's globs: the --glob options given replace its include globs\n"
+    "  (--no-glob: every file), the --exclude options its exclude globs (--no-exclude: none);\n"
+    "  a list not given stays. Then adds the files now selected, deletes the items of files\n"
+    "  no longer selected, and leaves the others as they are\n"
+    "  --no-wait: when another scan of the database is running, exit with code 3";
 static const char usage_remove[] =
     "trove source remove NAME\n"
     "  waits for a scan of the database that is running to finish first";
 static const char usage[] =
     "trove source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
     "       trove source list [--json]\n"
+    "       trove source edit NAME [--glob G]... [--exclude G]... [--no-glob] [--no-exclude]\n"
     "       trove source remove NAME\n"
-    "  trove help source add (or list, remove) for each one's options";
+    "  trove help source add (or list, edit, remove) for each one's options";
 
 /* The --glob and --exclude options, as cli_parse finds them. */
 typedef struct globs {
@@ -75,7 +89,7 @@ static int build_config(cli *c, int argc, char **argv, char **config) {
 }
 
 static int source_add(cli *c, int argc, char **argv) {
-  char *config = NULL, abs[PATH_MAX];
+  char *config = NULL;
   int rc = build_config(c, argc, argv, &config);
   if (rc)
     return rc;
@@ -84,22 +98,19 @@ static int source_add(cli *c, int argc, char **argv) {
     trove_free(config);
     return cli_usage_error(usage_add, "--glob and --exclude apply to fs sources only");
   }
-  struct stat sb;
-  if (!realpath(argv[3], abs) || stat(abs, &sb) != 0) {
-    trove_term_line(stderr, "trove: %s does not exist; give the %s to index", argv[3],
-                    strcmp(type, "fs") == 0 ? "directory" : "browser profile directory");
-    trove_free(config);
-    return CLI_ERR;
-  }
   trove_store *st = NULL;
   trove_err e = {0};
-  int64_t id = 0;
-  if ((rc = cli_open(c, &st)) == CLI_OK) {
-    int trc = trove_store_source_add(st, name, type, abs, config, &id, &e);
+  char *abs = NULL;
+  /* checked before the database is opened, which creates it */
+  int trc = trove_source_check_location(type, argv[3], &e);
+  rc = trc ? cli_fail(&e, trc) : cli_open(c, &st);
+  if (rc == CLI_OK) {
+    trc = trove_scan_source_add(st, name, type, argv[3], config, &abs, &e);
     rc = trc ? cli_fail(&e, trc) : CLI_OK;
     if (trc == 0)
       trove_term_line(stdout, "added source %s (%s) at %s", name, type, abs);
   }
+  trove_free(abs);
   trove_store_close(st);
   trove_free(config);
   return rc;
@@ -177,6 +188,90 @@ static int source_list(cli *c, int argc, char **argv) {
   return rc;
 }
 
+/* The options of `source edit NAME`, as cli_parse finds them: the
+ * lists inc and exc (argc long each) hold pointers into argv. */
+typedef struct edit_args {
+  const char **inc, **exc;
+  trove_scan_globs g;
+  bool no_wait;
+} edit_args;
+
+enum { E_GLOB, E_EXCLUDE, E_NO_GLOB, E_NO_EXCLUDE, E_NO_WAIT };
+static const cli_opt edit_opts[] = {
+    [E_GLOB] = {"glob", 0, true},         [E_EXCLUDE] = {"exclude", 0, true},
+    [E_NO_GLOB] = {"no-glob", 0, false},  [E_NO_EXCLUDE] = {"no-exclude", 0, false},
+    [E_NO_WAIT] = {"no-wait", 0, false},  {0}};
+
+static int on_edit_opt(void *ctx, int id, const char *val) {
+  edit_args *a = ctx;
+  if (id == E_GLOB)
+    a->inc[a->g.n_include++] = val;
+  else if (id == E_EXCLUDE)
+    a->exc[a->g.n_exclude++] = val;
+  if (id == E_GLOB || id == E_NO_GLOB)
+    a->g.set_include = true;
+  else if (id == E_EXCLUDE || id == E_NO_EXCLUDE)
+    a->g.set_exclude = true;
+  else
+    a->no_wait = true;
+  return CLI_OK;
+}
+
+/* Checks the parsed options of `source edit`: something to change, and
+ * globs that parse. CLI_OK, CLI_USAGE or CLI_ERR. */
+static int check_edit(edit_args *a) {
+  a->g.include = a->inc, a->g.exclude = a->exc;
+  if (!a->g.set_include && !a->g.set_exclude)
+    return cli_usage_error(usage_edit, "source edit needs --glob, --exclude, --no-glob or "
+                           "--no-exclude");
+  char *config = NULL;
+  trove_err e = {0};
+  int trc = trove_scan_fs_config(a->inc, a->g.n_include, a->exc, a->g.n_exclude, &config, &e);
+  trove_free(config);
+  return trc == TROVE_EINVAL ? cli_usage_error(usage_edit, "%s", e.msg)
+         : trc               ? cli_fail(&e, trc)
+                             : CLI_OK;
+}
+
+/* Runs the edit: the rescan's report on stdout, as a scan's. */
+static int run_edit(cli *c, const char *name, const trove_scan_globs *g, bool no_wait) {
+  trove_store *st = NULL;
+  cli_model m = {0};
+  int rc = cli_open_existing(c, &st);
+  if (rc || (rc = cli_scan_lock(st, no_wait)) || (rc = cli_model_open(c, st, false, false, &m))) {
+    trove_store_close(st);
+    return rc;
+  }
+  trove_scan_opts o = {.embedder = m.embedder, .vectors = m.vectors, .no_wait = no_wait};
+  trove_scan_report rep;
+  trove_err e = {0};
+  int trc = trove_scan_source_edit(st, name, g, &o, &rep, &e);
+  char what[128];
+  snprintf(what, sizeof what, "edit %s", name);
+  if (trc == 0 || rep.seen)
+    cli_print_scan(c, st, &rep, what, name);
+  cli_model_close(&m);
+  trove_store_close(st);
+  return trc ? cli_fail(&e, trc) : CLI_OK;
+}
+
+static int source_edit(cli *c, int argc, char **argv) {
+  edit_args a = {.inc = trove_calloc((size_t)argc, sizeof *a.inc),
+                 .exc = trove_calloc((size_t)argc, sizeof *a.exc)};
+  int npos = 0;
+  int rc = a.inc && a.exc ? CLI_OK : cli_fail(NULL, TROVE_ENOMEM);
+  rc = rc ? rc : cli_parse(c, usage_edit, edit_opts, on_edit_opt, &a, argc, argv, &npos);
+  if (rc == CLI_OK && npos != 1)
+    rc = npos ? cli_usage_error(usage_edit, "unexpected argument \"%s\"", argv[2])
+              : cli_usage_error(usage_edit, "source edit needs a NAME");
+  rc = rc ? rc : check_edit(&a);
+  if (rc == CLI_OK)
+    rc = run_edit(c, argv[1], &a.g, a.no_wait);
+  trove_free(a.inc);
+  trove_free(a.exc);
+  return rc;
+}
+
 /* Removes the source and, with v, its passages from the vector index, which
  * is saved; without v the index is rebuilt when next opened. */
 static int remove_source(trove_store *st, trove_vectors *v, const char *name, trove_err *e) {
@@ -227,12 +322,14 @@ int cmd_source(cli *c, int argc, char **argv) {
   if (rc)
     return rc;
   if (i == argc)
-    return cli_usage_error(usage, "source needs add, list or remove");
+    return cli_usage_error(usage, "source needs add, list, edit or remove");
   if (strcmp(argv[i], "add") == 0)
     return source_add(c, argc - i, argv + i);
   if (strcmp(argv[i], "list") == 0)
     return source_list(c, argc - i, argv + i);
   if (strcmp(argv[i], "remove") == 0)
     return source_remove(c, argc - i, argv + i);
+  if (strcmp(argv[i], "edit") == 0)
+    return source_edit(c, argc - i, argv + i);
   return cli_usage_error(usage, "unknown source command \"%s\"", argv[i]);
 }

@@ -15,8 +15,9 @@ static const char usage[] =
     "                           TYPE fs: LOCATION is a directory; chromium-history,\n"
     "                           chromium-bookmarks, firefox: a browser profile directory\n"
     "  source list [--json] | source remove NAME\n"
-    "  scan [NAME] [--force] [--no-wait]\n"
-    "                           index one source, or all: extract, embed, store\n"
+    "  source edit NAME [--glob G]... [--exclude G]... [--no-glob] [--no-exclude]\n"
+    "                           change an fs source's globs; rescan what that changes\n"
+    "  scan [NAME] [--force | --reembed] [--no-wait]\n"    "                           index one source, or all: extract, embed, store\n"
     "  reprocess [NAME] [--no-wait]\n"
     "                           re-extract stored content, re-embed what changed\n"
     "  search QUERY [--mode hybrid|semantic|keyword] [-n N] [-s SOURCE]\n"
@@ -43,9 +44,10 @@ static const char usage[] =
     "  -h, --help     this, or a command's usage;  --version\n"
     "  --             ends the options: what follows is a QUERY or a NAME\n"
     "Long options also take --opt=VALUE, short ones -nVALUE.\n"
-    "scan, reprocess and source remove wait while another scan of the database runs.\n"
-    "Exit codes: 0 done; 1 search found nothing; 2 a usage error; 3 scan --no-wait or\n"
-    "reprocess --no-wait found another scan running; 4 any other error.";
+    "scan, reprocess, source edit and source remove wait while another scan of the\n"
+    "database runs.\n"
+    "Exit codes: 0 done; 1 search found nothing; 2 a usage error; 3 scan, reprocess or\n"
+    "source edit with --no-wait found another scan running; 4 any other error.";
 
 typedef int (*cmd_fn)(cli *c, int argc, char **argv);
 

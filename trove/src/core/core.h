@@ -91,7 +91,9 @@ size_t trove_online_cpus(void);
 /* ---- SHA-256 (sha256.c) -------------------------------------------------- */
 
 /* FIPS 180-4 SHA-256, to check files against recorded digests (the model's
- * SHA256SUMS). Not for secrets: it makes no effort to run in constant time. */
+ * SHA256SUMS) and to tell whether an item's extracted text changed (the
+ * scan's text hash). Not for secrets: it makes no effort to run in constant
+ * time. */
 enum { TROVE_SHA256_LEN = 32 };
 
 /* A running hash: trove_sha256_init, then trove_sha256_update any number of

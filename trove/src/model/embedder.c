@@ -17,6 +17,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,8 @@ struct trove_embedder {
   size_t dim, max_tokens;
   size_t threads; /* embed splits a call across this many threads */
   char kernel[64]; /* the kernel path in use, for people: "int8 (oneDNN, avx512-vnni)" */
+  _Atomic uint64_t texts; /* texts embedded since open (relaxed: a tally that
+                             orders nothing, read by trove_embedder_texts) */
 };
 
 typedef struct scratch {
@@ -301,6 +304,10 @@ int trove_embedder_tokenize(const trove_embedder *e, const char *text, size_t le
   return e->ops->tokenize(e, text ? text : "", len, out, err);
 }
 
+uint64_t trove_embedder_texts(const trove_embedder *e) {
+  return e ? atomic_load_explicit(&e->texts, memory_order_relaxed) : 0;
+}
+
 int trove_embedder_embed_batch(const trove_embedder *e, const char *const *texts,
                                const size_t *lens, size_t n, float *out, trove_err *err) {
   size_t total;
@@ -310,6 +317,8 @@ int trove_embedder_embed_batch(const trove_embedder *e, const char *const *texts
     return trove_err_set(err, TROVE_ERANGE, "trove_embedder_embed_batch: %zu texts is too many",
                          n);
   int rc = n ? e->ops->embed(e, texts, lens, n, out, err) : 0;
+  /* e is const to callers but never a const object (trove_calloc'd) */
+  atomic_fetch_add_explicit(&((trove_embedder *)e)->texts, n, memory_order_relaxed);
   /* A model computes finite vectors from any text; a NaN or infinity means
    * damaged weights that passed the checks at open (no SHA256SUMS). */
   for (size_t i = 0; !rc && i < n * e->dim; i++)

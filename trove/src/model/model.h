@@ -156,4 +156,11 @@ int trove_embedder_tokenize(const trove_embedder *e, const char *text, size_t le
 int trove_embedder_embed_batch(const trove_embedder *e, const char *const *texts,
                                const size_t *lens, size_t n, float *out, trove_err *err);
 
+/* How many texts e was given to embed since it was opened: the sum of n
+ * over every trove_embedder_embed_batch call, failed ones included. A check
+ * that work was not redone (a rescan of unchanged files embeds nothing).
+ * Any thread; exact once the calls it should count have returned. 0 for
+ * NULL. */
+uint64_t trove_embedder_texts(const trove_embedder *e);
+
 #endif /* TROVE_MODEL_H */

@@ -23,7 +23,8 @@ typedef struct trove_vectors_changes trove_vectors_changes;
 /* What the match stage decided, and what read turned it into. */
 typedef enum scan_state {
   SCAN_NEW,       /* not in the database: read, extract, insert */
-  SCAN_CHANGED,   /* mtime differs, older process_version, a retry, --force */
+  SCAN_CHANGED,   /* mtime differs, older process_version, a retry, --force;
+                     read may find the bytes the same and make it UNCHANGED */
   SCAN_UNCHANGED, /* only touched */
   SCAN_SKIP,      /* recorded with skip_reason (binary, not_utf8, ...) */
   SCAN_ERROR,     /* recorded with skip_reason and error, counted as failed */
@@ -57,6 +58,17 @@ typedef struct scan_item {
   char *raw; /* read or fetched content (NUL-terminated), raw_len bytes */
   size_t raw_len;
   char hash[17]; /* FNV-1a 64 of raw, hex */
+  /* what match found stored, for any known item ("" / 0 when none) */
+  char stored_hash[17];       /* the content hash */
+  char stored_text_hash[65];  /* the text hash (scan_text_hash) */
+  int64_t stored_version;     /* process_version */
+  bool stored_skipped;        /* it carried a skip reason */
+  /* decided once the item is read (scan_read.c) or matched to a renamed
+   * file (scan_move.c) */
+  char text_hash[65];   /* scan_text_hash of f; "" until extracted */
+  bool same_content;    /* raw bytes and extractor as stored: not a change */
+  bool keep_vectors;    /* the stored passages and vectors fit f: no embedding */
+  int64_t move_from;    /* a NEW file is this item renamed: move it, 0 none */
   /* web items: what match found stored, replaced by fetch with what the
    * server sent */
   char *etag, *last_modified; /* HTTP validators; NULL when none */
@@ -76,7 +88,7 @@ typedef struct scan_batch {
 
 /* Per-run counters, written by the writer thread only (read after join). */
 typedef struct scan_counts {
-  int64_t added, changed, unchanged, skipped, failed;
+  int64_t added, changed, unchanged, skipped, failed, moved;
   int64_t embedded, passages;
   struct {
     const char *name; /* static */
@@ -106,7 +118,14 @@ typedef struct scan_ctx {
   int64_t source_id, version;
   const char *type, *location, *config;
   char *copies;         /* "<db>.copies": where browser databases are copied */
-  bool force;
+  bool force;           /* re-read every item (--force, implied by reembed) */
+  bool reembed;         /* embed every item read, even with its text unchanged */
+  bool edit;            /* source edit: known items are only stamped seen */
+  trove_store *finder;  /* fs scans: used by the embed stage only, to find
+                           the item a renamed file was (scan_move.c) */
+  int64_t *claimed;     /* items a renamed file took this run, n_claimed of
+                           cap_claimed (embed stage only) */
+  size_t n_claimed, cap_claimed;
   const trove_embedder *embedder; /* NULL: no embedding (keyword search only) */
   trove_vectors *vectors;         /* with embedder: the index kept in step */
   pthread_mutex_t lock; /* protects fatal */
@@ -140,6 +159,20 @@ void scan_fields_clear(scan_fields *f);
 
 /* Counts one skipped item under reason (static string). Writer only. */
 void scan_count_reason(scan_counts *k, const char *reason);
+
+/* Marks each NEW local file of b that is a stored item renamed (same
+ * bytes, the item's file gone): sets move_from, and keep_vectors when the
+ * text hash is the same too. The embed stage's thread only (it uses
+ * c->finder and c->claimed); a no-op without c->finder. 0, or the store's
+ * error recorded in c->fatal (scan_move.c). */
+int scan_find_moves(scan_ctx *c, sl_batch *b);
+
+/* Builds into *out (trove_free) the config of an fs source whose config
+ * was old, with the lists g sets replaced (scan_source.c). 0, TROVE_EINVAL
+ * (a malformed glob, or old not valid JSON: err says which) or
+ * TROVE_ENOMEM. */
+typedef struct trove_scan_globs trove_scan_globs;
+int scan_fs_config_edit(const char *old, const trove_scan_globs *g, char **out, trove_err *err);
 
 /* Stage functions (user is the scan_ctx). */
 int scan_source_stage(void *user, sl_emitter *out);         /* scan_source.c */
@@ -204,6 +237,12 @@ const char *scan_base_name(const char *path);
 
 /* The skip reason stored for an extraction failure code. */
 const char *scan_extract_reason(int code);
+
+/* Writes into out[65] the SHA-256, in hex, of what f's passages are cut
+ * from: its title, text and block layout (kinds, levels, spans). Two
+ * extractions with the same hash give the same passages and vectors, so a
+ * stored item whose text hash equals a new extraction's keeps them. */
+void scan_text_hash(const scan_fields *f, char out[65]);
 
 /* Writes a 16-hex-digit FNV-1a 64 hash of data into out[17]. */
 void scan_hash(const void *data, size_t len, char out[17]);

@@ -202,6 +202,13 @@ void trove_store_ids_free(trove_store_ids *ids);
 int trove_store_source_remove(trove_store *st, const char *name, trove_store_ids *passages,
                               trove_err *err);
 
+/* Replaces the config of source_id (JSON text, as trove_store_source_add
+ * takes it). Its items are left as they are: the scan that follows the
+ * change decides which still belong. Returns 0, TROVE_ENOENT (no such
+ * source) or TROVE_EINVAL (config NULL or not valid JSON). */
+int trove_store_source_set_config(trove_store *st, int64_t source_id, const char *config,
+                                  trove_err *err);
+
 /* Starts a scan of source_id: bumps its scan version (given in *version, to
  * stamp every item the scan sees) and sets it indexing. Returns 0 or
  * TROVE_ENOENT. */
@@ -235,6 +242,10 @@ typedef struct trove_store_item {
                          * after raw_len bytes so text can be read as a string */
   size_t raw_len;
   const char *content_hash; /* of raw, for change detection */
+  const char *text_hash;    /* of what the passages are cut from (title, text,
+                             * blocks), set by the scan: equal hashes mean the
+                             * stored passages and vectors still fit; NULL
+                             * unknown */
   const char *etag, *last_modified; /* HTTP validators, sent back on rescan */
   int64_t process_version; /* extractor version that produced text */
   int64_t mtime_us;        /* file mtime, Unix microseconds; 0 unknown */
@@ -264,6 +275,7 @@ void trove_store_items_free(trove_store_item *v, size_t n);
 typedef struct trove_store_match {
   int64_t item_id; /* 0 when the id is not in the database */
   char *content_hash, *etag, *last_modified, *skip_reason; /* NULL if none */
+  char *text_hash;                                         /* NULL if none */
   int64_t mtime_us, size, process_version; /* as in trove_store_item */
 } trove_store_match;
 
@@ -356,6 +368,32 @@ void trove_store_paths_free(char **v, size_t n);
 int trove_store_items_next(trove_store *st, int64_t source_id, const char *pending_model,
                            int64_t after_id,
                            size_t limit, trove_store_item **out, size_t *n, trove_err *err);
+
+/* Gives item_id a new external id within its source and keeps everything
+ * else: its id, content, passages, vectors, embedded marks and hidden flag.
+ * For a file renamed or moved with its content unchanged. Returns 0,
+ * TROVE_ENOENT (no such item), TROVE_EEXIST (the source has an item at
+ * external_id already: nothing changed) or TROVE_EINVAL. */
+int trove_store_item_move(trove_store *st, int64_t item_id, const char *external_id,
+                          trove_err *err);
+
+/* An item stored with a given content hash (trove_store_items_same_content). */
+typedef struct trove_store_twin {
+  int64_t id;
+  char *external_id; /* its path or URL */
+  char *text_hash;   /* NULL when unknown */
+} trove_store_twin;
+
+/* Reads up to `limit` items of source_id whose raw content has the hash
+ * content_hash and which carry no skip reason, in id order, into a new
+ * array *out of *n (free with trove_store_twins_free): where a scan looks
+ * for the item a renamed file was stored as. One index probe. Returns 0 or
+ * TROVE_EINVAL (a NULL argument, limit 0). */
+int trove_store_items_same_content(trove_store *st, int64_t source_id, const char *content_hash,
+                                   size_t limit, trove_store_twin **out, size_t *n,
+                                   trove_err *err);
+/* Frees an array from trove_store_items_same_content. NULL is fine. */
+void trove_store_twins_free(trove_store_twin *v, size_t n);
 
 /* Hides (search skips it) or unhides item id. Returns 0 or TROVE_ENOENT. */
 int trove_store_item_set_hidden(trove_store *st, int64_t id, bool hidden, trove_err *err);

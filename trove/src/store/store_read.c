@@ -34,7 +34,8 @@ static int build_match(trove_store *st, size_t n, sqlite3_stmt **out, trove_err 
     rc = trove_buf_printf(&b, "%s(%zu, ?%zu)", i ? ", " : "", i, i + 2);
   if (rc == 0)
     rc = trove_buf_puts(&b, ") SELECT q.ord, i.id, i.content_hash, i.etag, i.last_modified,"
-                        " i.skip_reason, i.mtime_us, i.process_version, i.size FROM q JOIN items i"
+                        " i.skip_reason, i.mtime_us, i.process_version, i.size, i.text_hash FROM q"
+                        " JOIN items i"
                         " ON i.source_id = ?1 AND i.external_id = q.ext");
   if (rc) {
     trove_buf_free(&b);
@@ -58,7 +59,8 @@ static int read_match(sqlite3_stmt *s, trove_store_match *m) {
   m->process_version = sqlite3_column_int64(s, 7);
   m->size = sqlite3_column_int64(s, 8);
   return st__col_dup(s, 2, &m->content_hash) && st__col_dup(s, 3, &m->etag) &&
-                 st__col_dup(s, 4, &m->last_modified) && st__col_dup(s, 5, &m->skip_reason)
+                 st__col_dup(s, 4, &m->last_modified) && st__col_dup(s, 5, &m->skip_reason) &&
+                 st__col_dup(s, 9, &m->text_hash)
              ? 0
              : TROVE_ENOMEM;
 }
@@ -106,6 +108,7 @@ void trove_store_match_clear(trove_store_match *m, size_t n) {
     trove_free(m[i].etag);
     trove_free(m[i].last_modified);
     trove_free(m[i].skip_reason);
+    trove_free(m[i].text_hash);
     memset(&m[i], 0, sizeof m[i]);
   }
 }
@@ -117,7 +120,7 @@ void trove_store_match_clear(trove_store_match *m, size_t n) {
   "SELECT id, source_id, external_id, type, title, author, description, language," \
   " headings, text, CASE WHEN ?2 THEN raw END, raw_size, content_hash, etag,"      \
   " last_modified, process_version, mtime_us, last_visited, skip_reason, error,"      \
-  " hidden_at, seen_in_scan, is_link_hub, updated_at, size FROM items"
+  " hidden_at, seen_in_scan, is_link_hub, updated_at, size, text_hash FROM items"
 
 static bool dup(sqlite3_stmt *s, int col, const char **out) {
   char *p;
@@ -164,7 +167,7 @@ static int read_item(trove_store *st, sqlite3_stmt *s, trove_store_item *it, tro
             dup(s, 8, &it->headings) && dup(s, 9, &it->text) &&
             dup(s, 12, &it->content_hash) && dup(s, 13, &it->etag) &&
             dup(s, 14, &it->last_modified) && dup(s, 18, &it->skip_reason) &&
-            dup(s, 19, &it->error);
+            dup(s, 19, &it->error) && dup(s, 25, &it->text_hash);
   int rc = ok ? read_raw(st, s, it, err)
               : trove_err_set(err, TROVE_ENOMEM, "out of memory reading item %lld",
                               (long long)it->id);
@@ -183,7 +186,7 @@ void trove_store_item_clear(trove_store_item *it) {
     return;
   const char *strs[] = {it->external_id, it->title, it->author, it->description,
                         it->language, it->headings, it->text, it->content_hash, it->etag,
-                        it->last_modified, it->skip_reason, it->error};
+                        it->last_modified, it->skip_reason, it->error, it->text_hash};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     trove_free((void *)strs[i]);
   trove_free((void *)it->raw);
@@ -356,4 +359,50 @@ int trove_store_items_next(trove_store *st, int64_t source_id, const char *pendi
   *out = v;
   st__done(s);
   return rc;
+}
+
+/* ---- items with the same content ---------------------------------------- */
+
+static int twin_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err) {
+  (void)st;
+  trove_store_twin *t = elem;
+  t->id = sqlite3_column_int64(s, 0);
+  if (st__col_dup(s, 1, &t->external_id) && st__col_dup(s, 2, &t->text_hash))
+    return 0;
+  trove_free(t->external_id);
+  return trove_err_set(err, TROVE_ENOMEM, "out of memory reading items of the same content");
+}
+
+static void free_twins(void *v, size_t n) { trove_store_twins_free(v, n); }
+
+int trove_store_items_same_content(trove_store *st, int64_t source_id, const char *content_hash,
+                                   size_t limit, trove_store_twin **out, size_t *n,
+                                   trove_err *err) {
+  if (!st || !content_hash || !out || !n || limit == 0 || limit > INT32_MAX)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_items_same_content: bad argument");
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *s = NULL;
+  int rc = st__stmt(st, SLOT_ITEMS_SAME, "SELECT id, external_id, text_hash FROM items"
+                    " WHERE source_id = ?1 AND content_hash = ?2 AND skip_reason IS NULL"
+                    " ORDER BY id LIMIT ?3", &s, err);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, source_id);
+  st__bind_text(s, 2, content_hash);
+  sqlite3_bind_int64(s, 3, (int64_t)limit);
+  void *v = NULL;
+  rc = st__read_rows(st, s, sizeof **out, twin_row, free_twins, &v, n,
+                     "finding items of the same content", err);
+  *out = v;
+  st__done(s);
+  return rc;
+}
+
+void trove_store_twins_free(trove_store_twin *v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) {
+    trove_free(v[i].external_id);
+    trove_free(v[i].text_hash);
+  }
+  trove_free(v);
 }

@@ -226,6 +226,32 @@ out_restore:
   return rc;
 }
 
+int trove_store_source_set_config(trove_store *st, int64_t source_id, const char *config,
+                                  trove_err *err) {
+  if (!st || !config)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_source_set_config: NULL argument");
+  sqlite3_stmt *s = NULL;
+  int rc = st__writable(st, err);
+  if (rc)
+    return rc;
+  rc = sqlite3_prepare_v2(st->db, "UPDATE sources SET config = ?2 WHERE id = ?1", -1, &s, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, source_id);
+    st__bind_text(s, 2, config);
+    rc = sqlite3_step(s);
+  }
+  sqlite3_finalize(s);
+  if (rc == SQLITE_CONSTRAINT_CHECK)
+    return trove_err_set(err, TROVE_EINVAL, "the new config of source %lld is not valid JSON",
+                         (long long)source_id);
+  if (rc != SQLITE_DONE)
+    return st__fail(st, rc, "changing a source's config", err);
+  if (sqlite3_changes(st->db) == 0)
+    return trove_err_set(err, TROVE_ENOENT, "no source with id %lld; see `trove source list`",
+                         (long long)source_id);
+  return 0;
+}
+
 /* Runs an UPDATE of one source by id; ENOENT when no row changed. */
 static int update_source(trove_store *st, sqlite3_stmt *s, int64_t id, const char *what,
                          trove_err *err) {

@@ -8,6 +8,9 @@
 #include "json.h"
 #include "run.h"
 
+#include <limits.h>
+#include <sys/time.h>
+
 typedef struct fx {
   char dir[64];
   char tree[96];
@@ -51,6 +54,8 @@ static void cli_usage_errors_exit_2(void) {
       {"--color", "sometimes", "stats"},               {"stats", "--color=maybe"},
       {"search", "x", "--since", "yesterday"},         {"search", "x", "--until", "2024-02-30"},
       {"search", "-otters"}, {"stats", "-q"},          {"skipped", "a", "b"},
+      {"source", "edit", NULL},    {"source", "edit", "x"},   {"source", "edit", "x", "--glob"},
+      {"source", "edit", "x", "--bogus"}, {"scan", "--reembed", "--what"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     const char *args[5] = {0};
@@ -74,6 +79,7 @@ static void cli_help_on_every_command(void) {
   static run_out r;
   const char *const cmds[][3] = {{"--help"},          {"source", "add", "--help"},
                                  {"source", "list", "--help"}, {"source", "remove", "--help"},
+                                 {"source", "edit", "--help"},
                                  {"scan", "--help"},  {"reprocess", "--help"},
                                  {"search", "--help"}, {"print", "--help"},
                                  {"hide", "--help"},  {"unhide", "--help"},
@@ -94,7 +100,7 @@ static void cli_help_on_every_command(void) {
 /* Whether every `trove ...` that err suggests is a command trove has. */
 static bool suggests_real_commands(const char *err) {
   static const char *const commands[] = {"source add", "source list", "source remove",
-                                         "scan",       "reprocess",   "search",
+                                         "source edit", "scan",       "reprocess",   "search",
                                          "print",      "hide",        "unhide",
                                          "stats",      "skipped"};
   for (const char *p = err; (p = strstr(p, "`trove ")); p++) {
@@ -337,6 +343,94 @@ static void cli_kernel_option_forces_the_path(void) {
   fx_done(&f);
 }
 
+/* source add checks the location for its type before anything is
+ * created, and refuses a directory inside another source's; each refusal
+ * exits 4 with one line that says what to give. */
+static void cli_source_add_checks_the_location(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  char want[3 * PATH_MAX], tree[PATH_MAX], file[160];
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "web", "chromium-history", f.tree);
+  snprintf(want, sizeof want, "trove: %s holds no History: give a Chromium profile directory "
+           "(such as ~/.config/chromium/Default) or its History file\n", f.tree);
+  CHECK(r.code == 4 && strcmp(r.err, want) == 0 && r.out[0] == 0);
+  CHECK(access(f.db, F_OK) != 0); /* nothing created */
+  snprintf(file, sizeof file, "%s/plain.txt", f.tree);
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "one", "fs", file);
+  snprintf(want, sizeof want, "trove: %s is not a directory: an fs source indexes a directory "
+           "(pick files in it with --glob)\n", file);
+  CHECK(r.code == 4 && strcmp(r.err, want) == 0);
+
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "notes", "fs", f.tree);
+  CHECK(r.code == 0);
+  CHECK(realpath(f.tree, tree) != NULL);
+  char sub[PATH_MAX + 8];
+  snprintf(sub, sizeof sub, "%s/sub", tree);
+  CHECK(mkdir(sub, 0755) == 0);
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "inner", "fs", sub);
+  snprintf(want, sizeof want, "trove: %s lies inside %s, the directory of source notes, which "
+           "indexes it already; change what notes indexes with `trove source edit notes --glob "
+           "...`\n", sub, tree);
+  CHECK(r.code == 4 && strcmp(r.err, want) == 0 && suggests_real_commands(r.err));
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "outer", "fs", f.dir);
+  CHECK(failed_naming(&r, "whose files would be indexed twice"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "list");
+  CHECK(r.code == 0 && !strstr(r.out, "inner") && !strstr(r.out, "outer"));
+  fx_done(&f);
+}
+
+/* source edit changes the globs and rescans only what that changes; a
+ * rescan of files touched, forced or renamed embeds nothing, and
+ * --reembed everything. */
+static void cli_source_edit_and_rescans(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes", "--glob", "*.md");
+  CHECK(failed_naming(&r, f.db)); /* no database: none is created */
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "notes", "fs", f.tree);
+  RUN_TROVE(&r, f.dir, f.db, "scan");
+  CHECK(r.code == 0 && strstr(r.out, "3 new") && strstr(r.out, " passages of 3 items\n"));
+
+  char path[160];
+  snprintf(path, sizeof path, "%s/quote.md", f.tree);
+  struct timeval tv[2] = {{1000000000, 0}, {1000000000, 0}};
+  CHECK(utimes(path, tv) == 0); /* touch */
+  RUN_TROVE(&r, f.dir, f.db, "scan");
+  CHECK(r.code == 0 && strstr(r.out, " 0 changed, 3 unchanged") && !strstr(r.out, "embedded"));
+  RUN_TROVE(&r, f.dir, f.db, "scan", "--force");
+  CHECK(r.code == 0 && strstr(r.out, " 0 changed, 3 unchanged") && !strstr(r.out, "embedded"));
+  char to[160];
+  snprintf(to, sizeof to, "%s/renamed.md", f.tree);
+  CHECK(rename(path, to) == 0);
+  RUN_TROVE(&r, f.dir, f.db, "scan", "notes");
+  CHECK(r.code == 0 && strstr(r.out, " 0 new,") && strstr(r.out, " 0 deleted") &&
+        strstr(r.out, "\n  1 moved: files renamed or moved with their content, kept as the same "
+                      "items\n") && !strstr(r.out, "embedded"));
+  RUN_TROVE(&r, f.dir, f.db, "scan", "--reembed");
+  CHECK(r.code == 0 && strstr(r.out, " passages of 3 items\n"));
+
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes", "--glob", "*.md");
+  CHECK(r.code == 0 && strstr(r.out, "edit notes: 0 new, 0 changed, 1 unchanged, 0 skipped, "
+                                     "2 deleted"));
+  CHECK(!strstr(r.out, "embedded"));
+  RUN_TROVE(&r, f.dir, f.db, "search", "granite", "--mode", "keyword");
+  CHECK(r.code == 1 && strstr(r.out, "no results"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes", "--no-glob", "--exclude", "other.txt");
+  CHECK(r.code == 0 && strstr(r.out, "edit notes: 1 new, 0 changed, 1 unchanged") &&
+        strstr(r.out, " passages of 1 items\n"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes");
+  static const char needs[] = "trove: source edit needs --glob, --exclude, --no-glob or "
+                             "--no-exclude\nusage: trove source edit NAME ";
+  CHECK(r.code == 2 && strncmp(r.err, needs, strlen(needs)) == 0);
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes", "--glob", "[x");
+  CHECK(r.code == 2 && strstr(r.err, "bad include glob \"[x\""));
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "nosuch", "--glob", "*.md");
+  CHECK(r.code == 4 && strcmp(r.err, "trove: no source named nosuch; see `trove source list`\n") == 0);
+  fx_done(&f);
+}
+
 static void cli_db_from_environment(void) {
   fx f;
   fx_init(&f);
@@ -385,5 +479,7 @@ int main(int argc, char **argv) {
   RUN(cli_search_saves_the_index_it_rebuilt);
   RUN(cli_kernel_option_forces_the_path);
   RUN(cli_db_from_environment);
+  RUN(cli_source_add_checks_the_location);
+  RUN(cli_source_edit_and_rescans);
   return check_done(__FILE__);
 }
