@@ -4,6 +4,7 @@
 #   make demo    the benchmarks and examples (later: trove's real demo)
 #   make build   the plain build only;  make bench  the benchmark lines
 #   make fuzz    every libFuzzer target for FUZZ_SECONDS each (clang, build/fuzz)
+# Its builds treat warnings as errors (WERROR), as CI does.
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 BUILD := build
@@ -17,7 +18,7 @@ deps:
 	@scripts/fetch-model.sh >/dev/null
 
 $(BUILD)/%/CMakeCache.txt:
-	cmake -S . -B $(BUILD)/$* -DSANITIZE=$* -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake -S . -B $(BUILD)/$* -DSANITIZE=$* -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWERROR=ON >/dev/null
 
 build: deps $(BUILD)/plain/CMakeCache.txt
 	cmake --build $(BUILD)/plain -j $(JOBS)

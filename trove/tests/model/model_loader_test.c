@@ -40,7 +40,7 @@ static void fresh_copy(void) {
 }
 
 static char *read_orig(const char *name, size_t *len) {
-  char *data;
+  char *data = NULL;
   CHECK(use__read_file(src, name, (size_t)1 << 30, &data, len, NULL) == 0);
   return data;
 }
