@@ -20,7 +20,7 @@ enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2, CLI_BUSY = 3 };
 /* The global options. */
 typedef struct cli {
   const char *db;    /* --db PATH; NULL: $TROVE_DB or the default path */
-  const char *model; /* --model DIR; NULL: $TROVE_MODEL or the built-in folder */
+  const char *model; /* --model DIR; NULL: $TROVE_MODEL or the search (model.h) */
   bool no_model;     /* --no-model: keyword indexing and search only */
   const char *kernel;/* --kernel PATH; NULL: $TROVE_KERNEL, else auto (model.h) */
   bool verbose;      /* -v: say how the vector index was opened */
@@ -83,6 +83,12 @@ void cli_explain_text(FILE *f, const struct trove_search_result *r,
                       const struct trove_search_params *p);
 int cli_explain_json(trove_buf *b, const struct trove_search_result *r,
                      const struct trove_search_params *p);
+
+/* `trove --version` (cli_version.c): prints trove's and sluice's versions,
+ * the model's name and folder, and its kernel paths (for passages and
+ * queries), or why the model is unavailable, on stdout. Options given
+ * before --version apply. Returns CLI_OK. */
+int cli_version(const cli *c);
 
 /* The command groups: argv[0] is the command's name. Each returns an exit code. */
 int cmd_source(const cli *c, int argc, char **argv);

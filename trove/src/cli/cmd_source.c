@@ -19,7 +19,9 @@
 static const char usage_add[] =
     "trove source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
     "  TYPE: fs (a directory), chromium-history, chromium-bookmarks, firefox (a profile directory)";
-static const char usage_list[] = "trove source list";
+static const char usage_list[] =
+    "trove source list [--names]\n"
+    "  --names: only the names, one a line, of an existing database (for shell completion)";
 static const char usage_edit[] =
     "trove source edit NAME [--glob G]... [--exclude G]... [--no-glob] [--no-exclude] "
     "[--no-wait]\n"
@@ -100,17 +102,20 @@ static const char *status_name(trove_source_status s) {
 static int source_list(const cli *c, int argc, char **argv) {
   if (cli_wants_help(argc, argv, usage_list))
     return CLI_OK;
-  if (argc > 1)
+  bool names = argc == 2 && strcmp(argv[1], "--names") == 0;
+  if (argc > 1 && !names)
     return cli_usage_error(usage_list, "unexpected argument \"%s\"", argv[1]);
   trove_store *st = NULL;
   trove_store_source *v = NULL;
   size_t n = 0;
   trove_err e = {0};
-  int rc = cli_open(c, &st);
+  int rc = names ? cli_open_existing(c, &st) : cli_open(c, &st);
   int trc = rc ? 0 : trove_store_source_list(st, &v, &n, &e);
   if (trc)
     rc = cli_fail(&e, trc);
-  for (size_t i = 0; rc == CLI_OK && i < n; i++) {
+  for (size_t i = 0; names && rc == CLI_OK && i < n; i++)
+    trove_term_line(stdout, "%s", v[i].name);
+  for (size_t i = 0; !names && rc == CLI_OK && i < n; i++) {
     char when[32] = "never";
     time_t t = (time_t)v[i].last_scan_at;
     struct tm tm;
@@ -122,7 +127,7 @@ static int source_list(const cli *c, int argc, char **argv) {
     if (v[i].status_msg && v[i].status_msg[0])
       trove_term_line(stdout, "%16s last error: %s", "", v[i].status_msg);
   }
-  if (rc == CLI_OK && n == 0)
+  if (rc == CLI_OK && n == 0 && !names)
     printf("no sources; add one with: trove source add NAME fs DIRECTORY\n");
   trove_store_sources_free(v, n);
   trove_store_close(st);

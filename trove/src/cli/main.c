@@ -6,10 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TROVE_VERSION "0.1.0"
-
 static const char usage[] =
-    "trove [--db PATH] [--model DIR | --no-model] [--kernel K] [-v] COMMAND [ARGS]\n"
+    "trove [--db PATH] [--model DIR | --no-model] [--kernel K] [-v] COMMAND [ARGS]\n"    "trove --version          versions, and the model folder and kernel paths in use\n"
     "  source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
     "                           TYPE: fs, chromium-history, chromium-bookmarks, firefox\n"
     "  source list | source remove NAME\n"
@@ -27,7 +25,8 @@ static const char usage[] =
     "                           search quality on this database: recall@10, MRR@10 and\n"
     "                           nDCG@10 per mode and kind of query, and latency\n"
     "The database is --db PATH, else $TROVE_DB, else $XDG_DATA_HOME/trove/trove.db.\n"
-    "The model is --model DIR, else $TROVE_MODEL, else the folder `make` fetched it to;\n"
+    "The model is --model DIR, else $TROVE_MODEL, else the first that holds it of\n"
+    "$XDG_DATA_HOME/trove/model, PREFIX/share/trove/model and the folder `make` fills;\n"
     "its vector index is kept beside the database (DB.MODEL.hnsw). --kernel (or\n"
     "$TROVE_KERNEL) forces how it computes: fp32, int8, bf16 or auto (the default: int8\n"
     "where the CPU has VNNI, else fp32); -v and stats name the one in use.\n"
@@ -74,8 +73,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
       c.verbose = true;
     } else if (strcmp(argv[i], "--version") == 0) {
-      printf("trove %s\n", TROVE_VERSION);
-      return CLI_OK;
+      return cli_version(&c);
     } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       printf("usage: %s\n", usage);
       return CLI_OK;
