@@ -36,7 +36,6 @@ typedef struct embed_job {
   size_t *lens;
   float *out; /* total * dim */
   size_t total, chunk, dim;
-  _Atomic bool body_failed; /* a loop body's trove code is in c->fatal */
 } embed_job;
 
 /* How much of text the tokenizer takes: all of it up to 16 MiB, else the
@@ -55,12 +54,6 @@ static size_t usable_len(const scan_fields *f, size_t *n_blocks) {
   return len;
 }
 
-/* Records a loop body's failure, so loop_result knows the code is trove's. */
-static int body_fatal(embed_job *j, const trove_err *e, int rc) {
-  atomic_store_explicit(&j->body_failed, true, memory_order_relaxed);
-  return scan_fatal(j->c, e, rc);
-}
-
 static int split_range(void *ctx, size_t lo, size_t hi) {
   embed_job *j = ctx;
   for (size_t i = lo; i < hi; i++) {
@@ -71,7 +64,7 @@ static int split_range(void *ctx, size_t lo, size_t hi) {
     int rc = trove_passage_split(j->c->embedder, f->title, f->text, len, f->blocks, nb, NULL,
                                  &f->passages, &e);
     if (rc == TROVE_ENOMEM)
-      return body_fatal(j, &e, rc);
+      return scan_fatal(j->c, &e, rc);
     /* any other refusal means blocks or text the splitter does not accept:
      * the document gets no passage rather than failing the scan */
   }
@@ -86,18 +79,11 @@ static int embed_range(void *ctx, size_t lo, size_t hi) {
     int rc = trove_embedder_embed_batch(j->c->embedder, j->inputs + from, j->lens + from, n,
                                         j->out + from * j->dim, &e);
     if (rc)
-      return body_fatal(j, &e, rc);
+      return scan_fatal(j->c, &e, rc);
   }
   return 0;
 }
 
-/* sl_try_for's result as a trove code: a body's own, or sluice's mapped
- * (the pool could not run the loop). */
-static int loop_result(embed_job *j, int rc) {
-  if (rc == 0 || atomic_load_explicit(&j->body_failed, memory_order_relaxed))
-    return rc; /* the loop's joins order the body's store before this load */
-  return trove__scan_sl_code(rc);
-}
 
 /* Flattens the passages' inputs into j and sizes the chunks: at most 64
  * passages each, and a multiple of the pool's threads of them. */
@@ -144,9 +130,9 @@ static int embed_fields(scan_ctx *c, scan_fields *const *f, size_t n) {
   if (n == 0)
     return 0;
   embed_job j = {.c = c, .f = f, .n = n, .dim = trove_embedder_dim(c->embedder)};
-  int rc = loop_result(&j, sl_try_for(0, n, 1, split_range, &j));
+  int rc = sl_try_for(0, n, 1, split_range, &j); /* a body's code, or sluice's */
   if (rc == 0 && (rc = flatten(&j)) == 0 && j.total)
-    rc = loop_result(&j, sl_try_for(0, (j.total + j.chunk - 1) / j.chunk, 1, embed_range, &j));
+    rc = sl_try_for(0, (j.total + j.chunk - 1) / j.chunk, 1, embed_range, &j);
   if (rc == 0)
     rc = hand_out(&j);
   trove_free(j.inputs);
