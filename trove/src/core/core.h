@@ -216,11 +216,8 @@ static inline bool trove_mul_ok(size_t a, size_t b, size_t *out) {
   return !__builtin_mul_overflow(a, b, out);
 }
 
-/* Testing: makes the allocation after the next `n` successful ones fail (n =
- * 0 fails the very next one), and every one after it too when `sticky`.
- * Negative n turns failures off. Returns how many allocations failed since
- * the last call. Any thread (the counter is atomic). */
-long trove_alloc_fail_after(long n, bool sticky);
+/* Tests make the Nth allocation fail with trove_alloc_fail_after
+ * (core_test_hooks.h). */
 
 /* ---- growable buffer ---------------------------------------------------- */
 

@@ -2,6 +2,7 @@
  * the growable buffer, including a fault loop over every allocation; the
  * UTF-8 and terminal helpers; SHA-256 against the FIPS 180-4 vectors. */
 #include "core.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 

@@ -4,6 +4,7 @@
  * large Bookmarks-shaped document, random mutations of valid input and a
  * fault loop over every allocation. */
 #include "json.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 

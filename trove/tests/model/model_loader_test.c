@@ -5,6 +5,7 @@
  * Also: the intact copy opens, bad arguments, and a fault loop over every
  * allocation of trove_embedder_open_use_lite. */
 #include "internal.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 

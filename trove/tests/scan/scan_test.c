@@ -5,8 +5,10 @@
  * allocation failures (in SQLite and trove) ending cleanly, after which a
  * clean rescan gives the exact figures. */
 #include "scan.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 #include "scan_int.h" /* trove__scan_result, trove__scan_strerror */
-#include "sources.h"  /* trove_fs_test_fail_path */
+#include "sources.h"
+#include "sources_test_hooks.h" /* trove_fs_test_fail_path */
 #include "store.h"
 
 #include "check.h"

@@ -5,6 +5,7 @@
  * the item itself, odd queries (stop words, operators, 100 KB) answer in
  * every mode, every documented error code, and a fault loop. */
 #include "search.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "passage.h"
 
