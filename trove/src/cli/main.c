@@ -7,7 +7,8 @@
 #include <string.h>
 
 static const char usage[] =
-    "trove [--db PATH] [--model DIR | --no-model] [--kernel K] [-v] COMMAND [ARGS]\n"    "trove --version          versions, and the model folder and kernel paths in use\n"
+    "trove [--db PATH] [--model DIR | --no-model] [--kernel K] [-v] COMMAND [ARGS]\n"
+    "trove --version          versions, and the model folder and kernel paths in use\n"
     "  source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
     "                           TYPE: fs, chromium-history, chromium-bookmarks, firefox\n"
     "  source list | source remove NAME\n"

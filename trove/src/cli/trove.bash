@@ -87,7 +87,7 @@ _trove() {
   source)
     local sub=${COMP_WORDS[at + 1]}
     if ((pos == 1)); then
-      _trove_words "add${nl}list${nl}remove"
+      _trove_words "add${nl}list${nl}edit${nl}remove"
       return
     fi
     case $sub in
@@ -101,6 +101,13 @@ _trove() {
       fi
       ;;
     list) _trove_words "--names${nl}--help" ;;
+    edit)
+      if [[ $cur == -* ]]; then
+        _trove_words "--glob${nl}--exclude${nl}--no-glob${nl}--no-exclude${nl}--no-wait${nl}--help"
+      elif ((pos == 2)); then
+        _trove_names
+      fi
+      ;;
     remove)
       if [[ $cur == -* ]]; then _trove_words "--help"; else _trove_names; fi
       ;;
@@ -108,7 +115,7 @@ _trove() {
     ;;
   scan | reprocess)
     if [[ $cur == -* ]]; then
-      if [[ $cmd == scan ]]; then _trove_words "--force${nl}--no-wait${nl}--help"
+      if [[ $cmd == scan ]]; then _trove_words "--force${nl}--reembed${nl}--no-wait${nl}--help"
       else _trove_words "--no-wait${nl}--help"; fi
     else
       _trove_names

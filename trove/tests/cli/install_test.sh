@@ -95,9 +95,9 @@ fi
 
 # Completion, on a database with two sources (one name with a space).
 db=$tmp/elsewhere/t.db
-mkdir -p "$tmp/elsewhere/notes"
+mkdir -p "$tmp/elsewhere/notes" "$tmp/elsewhere/web"
 in_elsewhere "$prefix/bin/trove" --db "$db" source add notes fs "$tmp/elsewhere/notes" >/dev/null &&
-  in_elsewhere "$prefix/bin/trove" --db "$db" source add "my web" firefox "$tmp/elsewhere/notes" \
+  in_elsewhere "$prefix/bin/trove" --db "$db" source add "my web" fs "$tmp/elsewhere/web" \
     >/dev/null || fail "source add"
 
 bash_complete() { # prints the candidates for the words given, the last being completed
@@ -122,7 +122,10 @@ check_bash 'my\ web' notes -- "$T" --db "$db" scan ""
 check_bash notes -- "$T" --db = "$db" search otters -s n
 check_bash 'my\ web' -- "$T" --db "$db" source remove m
 check_bash fs firefox -- "$T" source add name ""
-check_bash --force --no-wait -- "$T" scan --
+check_bash --force --reembed --no-wait -- "$T" scan --
+check_bash edit -- "$T" source e
+check_bash notes -- "$T" --db "$db" source edit n
+check_bash --no-glob --no-exclude -- "$T" source edit notes --no-
 [ -z "$(bash_complete "$T" --db "$tmp/none.db" scan "")" ] && [ ! -e "$tmp/none.db" ] &&
   ok "bash completion on a missing database: no names, no database made" ||
   fail "bash completion created or read a missing database"
@@ -163,6 +166,9 @@ EOF
   check_zsh notes -- "$T --db=$db search otters -s "
   check_zsh chromium-history firefox -- "$T source add name "
   check_zsh hybrid semantic -- "$T search --mode "
+  check_zsh edit remove -- "$T source "
+  check_zsh 'my\ web' notes -- "$T --db $db source edit "
+  check_zsh --reembed --no-wait -- "$T scan --"
 else
   skipped="$skipped zsh(scripts/deps.sh installs it)"
 fi
