@@ -52,6 +52,21 @@ extern "C" {
 
 #define SL_API __attribute__((visibility("default")))
 
+/* ---- version ------------------------------------------------------------ */
+
+/* The version of this header. The build reads these lines (CMake's project
+ * version, sluice.pc, the shared library's name), so they are the one place
+ * it is set. While MAJOR is 0 a MINOR release may change the ABI; the shared
+ * library's soname (libsluice.so.0.MINOR) changes with it. */
+#define SL_VERSION_MAJOR 0
+#define SL_VERSION_MINOR 1
+#define SL_VERSION_PATCH 0
+
+/* The version of the library the program runs with, "MAJOR.MINOR.PATCH": a
+ * static string. Compare it with the SL_VERSION_* macros (the header the
+ * program was compiled with) to detect a mismatched shared library. */
+SL_API const char *sl_version(void);
+
 /* ---- errors ------------------------------------------------------------- */
 
 enum {

@@ -154,7 +154,7 @@ static void pipeline_carries_every_item_in_order(void) {
     for (unsigned workers = 1; workers <= 4; workers += 3) {
       ledger *l = calloc(1, sizeof *l);
       l->n = 600;
-      sl_pipeline *p;
+      sl_pipeline *p = NULL;
       atomic_store(&progress_calls, 0);
       CHECK(run_ledger(l, workers, ordered ? SL_MAP_ORDERED : SL_MAP_UNORDERED, &p) == 0);
       CHECK(l->nsunk == l->n + l->n / 2);

@@ -35,7 +35,7 @@ typedef enum cli_color { CLI_COLOR_AUTO = 0, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER }
 /* The global options, accepted before or after the command. */
 typedef struct cli {
   const char *db;    /* --db PATH; NULL: $TROVE_DB or the default path */
-  const char *model; /* --model DIR; NULL: $TROVE_MODEL or the built-in folder */
+  const char *model; /* --model DIR; NULL: $TROVE_MODEL or the search (model.h) */
   bool no_model;     /* --no-model: keyword indexing and search only */
   const char *kernel;/* --kernel PATH; NULL: $TROVE_KERNEL, else auto (model.h) */
   bool verbose;      /* -v: how the index was opened, the scan's stage table,
@@ -170,6 +170,12 @@ void cli_explain_text(FILE *f, const struct trove_search_result *r,
                       const struct trove_search_params *p);
 void cli_explain_json(trove_json_out *o, const struct trove_search_result *r,
                       const struct trove_search_params *p);
+
+/* `trove --version` (cli_version.c): prints trove's and sluice's versions,
+ * the model's name and folder, and its kernel paths (for passages and
+ * queries), or why the model is unavailable, on stdout. Options given
+ * before --version apply. Returns CLI_OK. */
+int cli_version(const cli *c);
 
 /* The command groups: argv[0] is the command's name. Each returns an exit
  * code, or CLI_HELP. */

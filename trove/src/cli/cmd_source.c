@@ -25,10 +25,10 @@ static const char usage_add[] =
     "  TYPE firefox:            LOCATION is a Firefox profile directory (the one holding\n"
     "                           places.sqlite), e.g. ~/.mozilla/firefox/xxxx.default";
 static const char usage_list[] =
-    "trove source list [--json]\n"
+    "trove source list [--json | --names]\n"
     "  each source: type, status (ready, indexing, interrupted, error), items now,\n"
-    "  last scan, location";
-
+    "  last scan, location\n"
+    "  --names: only the names, one a line (for shell completion)";
 static const char usage_edit[] =
     "trove source edit NAME [--glob G]... [--exclude G]... [--no-glob] [--no-exclude] "
     "[--no-wait]\n"
@@ -155,20 +155,22 @@ static void list_text(const trove_store_source *v, size_t n) {
     printf("no sources; add one with: trove source add NAME fs DIRECTORY\n");
 }
 
-static const cli_opt list_opts[] = {{"json", 0, false}, {0}};
+static const cli_opt list_opts[] = {{"json", 0, false}, {"names", 0, false}, {0}};
 
-static int on_json(void *ctx, int id, const char *val) {
-  (void)id, (void)val;
-  *(bool *)ctx = true;
+static int on_list_opt(void *ctx, int id, const char *val) {
+  (void)val;
+  ((bool *)ctx)[id] = true;
   return CLI_OK;
 }
 
 static int source_list(cli *c, int argc, char **argv) {
-  bool json = false;
+  bool flag[2] = {false, false}; /* --json, --names */
   int npos = 0;
-  int rc = cli_parse(c, usage_list, list_opts, on_json, &json, argc, argv, &npos);
+  int rc = cli_parse(c, usage_list, list_opts, on_list_opt, flag, argc, argv, &npos);
   if (rc)
     return rc;
+  if (flag[0] && flag[1])
+    return cli_usage_error(usage_list, "--json and --names do not go together");
   if (npos > 0)
     return cli_usage_error(usage_list, "unexpected argument \"%s\"", argv[1]);
   trove_store *st = NULL;
@@ -179,9 +181,11 @@ static int source_list(cli *c, int argc, char **argv) {
   int trc = rc ? 0 : trove_store_source_list(st, &v, &n, &e);
   if (trc)
     rc = cli_fail(&e, trc);
-  else if (rc == CLI_OK && json)
+  else if (rc == CLI_OK && flag[0])
     rc = list_json(v, n);
-  else if (rc == CLI_OK)
+  for (size_t i = 0; flag[1] && rc == CLI_OK && i < n; i++)
+    trove_term_line(stdout, "%s", v[i].name);
+  if (rc == CLI_OK && !flag[0] && !flag[1])
     list_text(v, n);
   trove_store_sources_free(v, n);
   trove_store_close(st);

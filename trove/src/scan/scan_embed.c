@@ -37,7 +37,6 @@ typedef struct embed_job {
   size_t *lens;
   float *out; /* total * dim */
   size_t total, chunk, dim;
-  _Atomic bool body_failed; /* a loop body's trove code is in c->fatal */
 } embed_job;
 
 /* How much of text the tokenizer takes: all of it up to 16 MiB, else the
@@ -56,12 +55,6 @@ static size_t usable_len(const scan_fields *f, size_t *n_blocks) {
   return len;
 }
 
-/* Records a loop body's failure, so loop_result knows the code is trove's. */
-static int body_fatal(embed_job *j, const trove_err *e, int rc) {
-  atomic_store_explicit(&j->body_failed, true, memory_order_relaxed);
-  return scan_fatal(j->c, e, rc);
-}
-
 static int split_range(void *ctx, size_t lo, size_t hi) {
   embed_job *j = ctx;
   for (size_t i = lo; i < hi; i++) {
@@ -72,7 +65,7 @@ static int split_range(void *ctx, size_t lo, size_t hi) {
     int rc = trove_passage_split(j->c->embedder, f->title, f->text, len, f->blocks, nb, NULL,
                                  &f->passages, &e);
     if (rc == TROVE_ENOMEM)
-      return body_fatal(j, &e, rc);
+      return scan_fatal(j->c, &e, rc);
     /* any other refusal means blocks or text the splitter does not accept:
      * the document gets no passage rather than failing the scan */
   }
@@ -87,7 +80,7 @@ static int embed_range(void *ctx, size_t lo, size_t hi) {
     int rc = trove_embedder_embed_batch(j->c->embedder, j->inputs + from, j->lens + from, n,
                                         j->out + from * j->dim, &e);
     if (rc)
-      return body_fatal(j, &e, rc);
+      return scan_fatal(j->c, &e, rc);
     /* a display counter (scan_embed_progress) */
     atomic_fetch_add_explicit(&j->c->embed_progress.embedded, (int64_t)n, memory_order_relaxed);
   }
@@ -109,13 +102,6 @@ static void count_split(scan_ctx *c, size_t passages) {
   atomic_fetch_add_explicit(&p->split, (int64_t)passages, memory_order_relaxed);
 }
 
-/* sl_try_for's result as a trove code: a body's own, or sluice's mapped
- * (the pool could not run the loop). */
-static int loop_result(embed_job *j, int rc) {
-  if (rc == 0 || atomic_load_explicit(&j->body_failed, memory_order_relaxed))
-    return rc; /* the loop's joins order the body's store before this load */
-  return trove__scan_sl_code(rc);
-}
 
 /* Flattens the passages' inputs into j and sizes the chunks: at most 64
  * passages each, and a multiple of the pool's threads of them. */
@@ -162,10 +148,10 @@ static int embed_fields(scan_ctx *c, scan_fields *const *f, size_t n) {
   if (n == 0)
     return 0;
   embed_job j = {.c = c, .f = f, .n = n, .dim = trove_embedder_dim(c->embedder)};
-  int rc = loop_result(&j, sl_try_for(0, n, 1, split_range, &j));
+  int rc = sl_try_for(0, n, 1, split_range, &j); /* a body's code, or sluice's */
   if (rc == 0 && (rc = flatten(&j)) == 0 && j.total) {
     count_split(c, j.total);
-    rc = loop_result(&j, sl_try_for(0, (j.total + j.chunk - 1) / j.chunk, 1, embed_range, &j));
+    rc = sl_try_for(0, (j.total + j.chunk - 1) / j.chunk, 1, embed_range, &j);
   }
   if (rc == 0)
     rc = hand_out(&j);

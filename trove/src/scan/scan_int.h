@@ -280,10 +280,10 @@ unsigned trove__scan_workers(const trove_scan_opts *o);
 /* Sets up p from the options and hooks it into cfg (unless progress is off). */
 void trove__scan_progress_init(scan_progress *p, const trove_scan_opts *o, const char *what,
                                sl_pipeline_config *cfg);
-/* The trove code for a sluice SL_E* code (0 for 0). The two sets overlap
- * numerically, so a sluice code must pass through here before it is
- * reported as a trove one. */
-int trove__scan_sl_code(int rc);
+/* The message of a TROVE_E* or an SL_E* code: the scan runs on sluice, and a
+ * sluice failure (a thread that could not start) passes through it as the
+ * SL_E* code it is, the two sets being apart (core.h). */
+const char *trove__scan_strerror(int code);
 /* Maps sl_pipeline_run's result to a trove code, preferring c->fatal. */
 int trove__scan_result(scan_ctx *c, int rc, trove_err *err);
 /* Takes the embedder and vectors from o into c, checking they agree. */

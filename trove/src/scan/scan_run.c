@@ -67,8 +67,8 @@ void trove__scan_progress_init(scan_progress *p, const trove_scan_opts *o, const
   cfg->progress_interval = p->tty ? 0.2 : 2.0;
 }
 
-int trove__scan_sl_code(int rc) {
-  return rc == 0 ? 0 : rc == SL_ENOMEM ? TROVE_ENOMEM : rc == SL_EAGAIN ? TROVE_EIO : TROVE_ECANCELED;
+const char *trove__scan_strerror(int code) {
+  return code == 0 || trove_is_trove_code(code) ? trove_strerror(code) : sl_strerror(code);
 }
 
 /* Maps a pipeline result to a trove code with c->fatal explaining it. */
@@ -77,7 +77,7 @@ int trove__scan_result(scan_ctx *c, int rc, trove_err *err) {
     return trove_err_set(err, c->fatal.code, "%s", c->fatal.msg);
   if (rc == 0)
     return 0;
-  return trove_err_set(err, trove__scan_sl_code(rc), "the pipeline failed: %s", sl_strerror(rc));
+  return trove_err_set(err, rc, "the pipeline failed: %s", trove__scan_strerror(rc));
 }
 
 void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_report *rep) {

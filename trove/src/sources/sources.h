@@ -219,12 +219,6 @@ void trove_source_get_stats(const trove_source *src, trove_source_stats *out);
  * NULL src) give *n = 0. */
 void trove_source_unread_paths(const trove_source *src, const char *const **paths, size_t *n);
 
-/* For tests: from now on, opening a directory or stat-ing an entry whose
- * last path component is `name` fails with EACCES, as it would for a user
- * without permission (the tests run as root, which permissions do not
- * stop). NULL turns it off. Not thread-safe against walks in progress. */
-void trove_fs_test_fail_path(const char *name);
-
 /* Frees the source and everything it holds. NULL is fine. */
 void trove_source_close(trove_source *src);
 

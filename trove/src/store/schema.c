@@ -215,7 +215,7 @@ static int apply_step(trove_store *st, trove_err *err) {
   int rc = st__exec(st, "BEGIN IMMEDIATE", "migrating the schema", err);
   if (rc)
     return rc;
-  header h;
+  header h = {0};
   if ((rc = check_owner(st, &h, err)))
     goto out_rollback;
   if (h.version < CURRENT) {
@@ -233,13 +233,13 @@ out_rollback:
 }
 
 int st__check_owner(trove_store *st, trove_err *err) {
-  header h;
+  header h = {0};
   return check_owner(st, &h, err);
 }
 
 int st__migrate(trove_store *st, trove_err *err) {
   for (;;) {
-    header h;
+    header h = {0};
     int rc = check_owner(st, &h, err);
     if (rc)
       return rc;

@@ -5,6 +5,7 @@
  * fault loop over every allocation; and the writer, whose output parses
  * back, with its sticky errors. */
 #include "json.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 

@@ -6,6 +6,7 @@
  * every mode, every documented error code, a fault loop, junk gets no good
  * match, and the passage shown prefers the query's words and says why. */
 #include "search.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "passage.h"
 
