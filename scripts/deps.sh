@@ -2,15 +2,17 @@
 # deps.sh: installs the Debian packages the build, the tests and the demo need,
 # only those that are missing, so a second run costs nothing. Debian 12, as root.
 #   scripts/deps.sh          build and test dependencies (clang-14 and its
-#                            libFuzzer runtime for make fuzz; chromium and
-#                            playwright-core for the web UI's browser test)
+#                            libFuzzer runtime for make fuzz; man-db and zsh
+#                            for the install test's man pages and completion;
+#                            chromium and playwright-core for the web UI's
+#                            browser test)
 #   scripts/deps.sh demo     also the demo corpus (python3.11-doc)
 set -euo pipefail
 
-PKGS="gcc make cmake pkg-config libsqlite3-dev libgumbo-dev libcurl4-openssl-dev libzstd-dev
+PKGS="gcc g++ make cmake pkg-config libsqlite3-dev libgumbo-dev libcurl4-openssl-dev libzstd-dev
       libutf8proc-dev libopenblas-dev libdnnl-dev sqlite3 python3
       libmicrohttpd-dev libedit-dev chromium
-      clang-14 libclang-rt-14-dev"
+      clang-14 libclang-rt-14-dev man-db groff-base zsh"
 [ "${1:-}" = demo ] && PKGS="$PKGS python3.11-doc"
 
 missing=""

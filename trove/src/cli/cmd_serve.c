@@ -37,27 +37,24 @@ typedef struct serve_args {
   bool open;
 } serve_args;
 
-static int parse(int argc, char **argv, serve_args *a) {
-  for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    if (strcmp(s, "--open") == 0) {
-      a->open = true;
-    } else if (strcmp(s, "--port") == 0 || strcmp(s, "--listen") == 0) {
-      if (i + 1 == argc)
-        return cli_usage_error(usage, "%s needs a value", s);
-      const char *v = argv[++i];
-      if (s[2] == 'l') {
-        a->listen = v;
-        continue;
-      }
-      char *end = NULL;
-      long port = strtol(v, &end, 10);
-      if (!v[0] || *end || port < 0 || port > 65535)
-        return cli_usage_error(usage, "--port takes a number from 0 to 65535, not \"%s\"", v);
-      a->port = (unsigned)port;
-    } else {
-      return cli_usage_error(usage, "unexpected argument \"%s\"", s);
-    }
+enum { O_PORT, O_LISTEN, O_OPEN };
+static const cli_opt options[] = {
+    [O_PORT] = {"port", 0, true}, [O_LISTEN] = {"listen", 0, true},
+    [O_OPEN] = {"open", 0, false}, {0},
+};
+
+static int on_option(void *ctx, int id, const char *val) {
+  serve_args *a = ctx;
+  if (id == O_OPEN) {
+    a->open = true;
+  } else if (id == O_LISTEN) {
+    a->listen = val;
+  } else {
+    char *end = NULL;
+    long port = strtol(val, &end, 10);
+    if (!val[0] || *end || port < 0 || port > 65535)
+      return cli_usage_error(usage, "--port takes a number from 0 to 65535, not \"%s\"", val);
+    a->port = (unsigned)port;
   }
   return CLI_OK;
 }
@@ -83,11 +80,12 @@ static void open_browser(const char *url) {
   waitpid(pid, &status, 0); /* xdg-open hands the page to the browser and returns */
 }
 
-int cmd_serve(const cli *c, int argc, char **argv) {
-  if (cli_wants_help(argc, argv, usage))
-    return CLI_OK;
+int cmd_serve(cli *c, int argc, char **argv) {
   serve_args a = {.port = DEFAULT_PORT};
-  int rc = parse(argc, argv, &a);
+  int npos = 0;
+  int rc = cli_parse(c, usage, options, on_option, &a, argc, argv, &npos);
+  if (rc == CLI_OK && npos)
+    rc = cli_usage_error(usage, "unexpected argument \"%s\"", argv[1]);
   if (rc)
     return rc;
   /* Before any thread starts, so that every thread inherits the mask and

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 enum { HISTORY_LINES = 1000 };
 
@@ -94,7 +93,7 @@ static void search(repl *r, const char *query) {
   if (rc) {
     trove_term_line(stdout, "trove: %s", e.msg[0] ? e.msg : trove_strerror(rc));
   } else {
-    cli_print_results(res, n, isatty(STDOUT_FILENO), &p);
+    cli_print_results(res, n, cli_use_color(r->c, stdout), &p);
     int64_t *ids = n ? trove_calloc(n, sizeof *ids) : NULL;
     if (n && !ids) {
       fprintf(stderr, "trove: out of memory: :open and :like forget these results\n");
@@ -127,12 +126,15 @@ static bool result_id(const repl *r, const char *arg, int64_t *id) {
 
 static void open_item(repl *r, int64_t id) {
   trove_store_item it = {0};
+  char *source = NULL;
   trove_err e = {0};
   int rc = trove_store_item_get(r->st, id, false, &it, &e);
+  rc = rc ? rc : cli_source_name(r->st, it.source_id, &source, &e);
   if (rc)
-    trove_term_line(stdout, "trove: %s", e.msg);
+    trove_term_line(stdout, "trove: %s", e.msg[0] ? e.msg : trove_strerror(rc));
   else
-    cli_print_item(&it);
+    cli_print_item(&it, source);
+  trove_free(source);
   trove_store_item_clear(&it);
   fflush(stdout);
 }
@@ -250,8 +252,7 @@ int cli_repl(const cli *c) {
   repl r = {.c = c};
   trove_search_params_default(&r.p);
   int rc = cli_open_existing(c, &r.st);
-  if (rc == CLI_OK && !c->no_model)
-    rc = cli_model_open(c, r.st, false, true, &r.m);
+  rc = rc ? rc : cli_model_open(c, r.st, false, true, &r.m);
   if (rc) {
     trove_store_close(r.st);
     return rc;

@@ -79,6 +79,7 @@ void trove_search_params_default(trove_search_params *p) {
   p->all_words_boost = 1.0;
   p->no_match_semantic = 1.0;
   p->hub_weight = 0.5;
+  p->min_cosine = TROVE_SEARCH_MIN_COSINE;
   p->fusion_alpha = 0.8;
   p->fusion_rrf = 0.5;
 }
@@ -186,7 +187,8 @@ static double title_weight(const trove_search_params *p) {
 static int store_search(ctx *x, const char *q, size_t limit, trove_store_hit **h, size_t *n) {
   trove_store_search_opts o = {.limit = limit, .source = x->p->source, .type = x->p->type,
                                .w_title = title_weight(x->p), .w_headings = x->p->w_headings,
-                               .w_text = x->p->w_text, .snippet_tokens = -1};
+                               .w_text = x->p->w_text, .snippet_tokens = -1,
+                               .since = x->p->since, .until = x->p->until};
   return trove_store_search(x->st, q, &o, h, n, x->err);
 }
 
@@ -214,7 +216,8 @@ static int keyword_list_any(ctx *x, const char *q) {
   trove_store_search_opts o = {.limit = x->p->keyword_depth, .source = x->p->source,
                                .type = x->p->type, .w_title = title_weight(x->p),
                                .w_headings = x->p->w_headings, .w_text = x->p->w_text,
-                               .snippet_tokens = -1, .any_word = true};
+                               .snippet_tokens = -1, .any_word = true,
+                               .since = x->p->since, .until = x->p->until};
   trove_store_hit *h = NULL;
   size_t nh = 0;
   int rc = trove_store_search(x->st, q, &o, &h, &nh, x->err);
@@ -349,8 +352,11 @@ static int check_item(ctx *x, cand *c) {
   }
   if (rc)
     return rc;
+  int64_t when = trove_store_item_time(&it);
   c->rejected = it.hidden_at != 0 || (x->source_id && it.source_id != x->source_id) ||
-                (x->p->type != TROVE_ITEM_ANY && it.type != x->p->type);
+                (x->p->type != TROVE_ITEM_ANY && it.type != x->p->type) ||
+                (x->p->since && when < x->p->since) ||
+                (x->p->until && (when <= 0 || when > x->p->until));
   c->hub = it.is_link_hub;
   trove_store_item_clear(&it);
   return 0;
@@ -368,10 +374,11 @@ static bool allowed(uint64_t id, void *arg) {
  * exact scan over the allowed ones gives the true k nearest. */
 static int nearest(ctx *x, trove_index *idx, const float *qv, size_t dim, size_t k,
                    trove_index_hit *h, size_t *got) {
-  if (!x->source_id && x->p->type == TROVE_ITEM_ANY)
+  if (!x->source_id && x->p->type == TROVE_ITEM_ANY && !x->p->since && !x->p->until)
     return trove_index_search(idx, qv, dim, k, NULL, NULL, h, got, x->err);
   trove_store_ids ok = {0};
-  int rc = trove_store_passage_ids_where(x->st, x->source_id, x->p->type, &ok, x->err);
+  int rc = trove_store_passage_ids_where(x->st, x->source_id, x->p->type, x->p->since,
+                                         x->p->until, &ok, x->err);
   if (!rc && ok.n)
     rc = trove_index_search(idx, qv, dim, k, allowed, &ok, h, got, x->err);
   if (!rc && ok.n && *got < k && *got < ok.n)
@@ -478,6 +485,45 @@ static int query_vector(ctx *x, const trove_embedder *e, const char *query, floa
   for (size_t k = 0; k < dim; k++)
     qv[k] = (float)(qv[k] / norm);
   return 0;
+}
+
+/* ---- no good match (min_cosine) --------------------------------------------- */
+
+/* Whether any item (under the filters) holds a word of the query: the
+ * keyword list knows in hybrid mode; semantic mode asks the store, one
+ * word at a time, for one hit. */
+static int any_keyword_hit(ctx *x, const search_terms *t, bool *hit) {
+  *hit = false;
+  for (size_t i = 0; i < x->n && !*hit; i++)
+    *hit = x->c[i].kw_rank > 0;
+  if (x->p->mode != TROVE_SEARCH_SEMANTIC)
+    return 0;
+  for (size_t w = 0; w < t->n && !*hit; w++) {
+    trove_store_hit *h = NULL;
+    size_t nh = 0;
+    int rc = store_search(x, t->v[w], 1, &h, &nh);
+    trove_store_hits_free(h, nh);
+    if (rc)
+      return rc;
+    *hit = nh > 0;
+  }
+  return 0;
+}
+
+/* Drops every candidate when a text query has no good match: no item
+ * holds any of its words and its nearest passage is below p->min_cosine
+ * (made-up words, a question about something the corpus does not hold).
+ * The vectors always return their nearest passages, however far: without
+ * this a junk query fills the page with whatever happens to be closest. */
+static int drop_no_good_match(ctx *x, const search_terms *t) {
+  if (x->p->min_cosine <= 0 || x->p->like > 0 || x->p->mode == TROVE_SEARCH_KEYWORD ||
+      x->best_cosine >= x->p->min_cosine)
+    return 0;
+  bool hit = false;
+  int rc = any_keyword_hit(x, t, &hit);
+  if (rc == 0 && !hit)
+    x->n = 0;
+  return rc;
 }
 
 /* ---- 3. fusion and results --------------------------------------------------- */
@@ -588,7 +634,8 @@ static int fill_result(ctx *x, const trove_embedder *e, const cand *c, const sea
   if (!rc && x->p->explain && c->kw_rank)
     rc = explain_fields(x, t, c, r->why.bm25_fields);
   if (!rc && !x->p->no_highlight)
-    rc = search__highlight(x->st, e, &it, c->best_passage, t, qv, r, x->err);
+    rc = search__highlight(x->st, e, &it, c->best_passage, t, qv,
+                           x->p->mode != TROVE_SEARCH_SEMANTIC, r, x->err);
   trove_store_item_clear(&it);
   return rc;
 }
@@ -686,7 +733,8 @@ int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
       goto out;
     }
     if ((rc = query_vector(&x, e, query, qv)) ||
-        (rc = vector_list(&x, idx, qv, dim, like ? p->like : 0)))
+        (rc = vector_list(&x, idx, qv, dim, like ? p->like : 0)) ||
+        (rc = drop_no_good_match(&x, &t)))
       goto out;
   }
   fuse(&x);

@@ -23,6 +23,7 @@
 
 #include "core.h"
 #include "index.h"
+#include "json.h"
 #include "model.h"
 #include "store.h"
 
@@ -51,6 +52,14 @@ typedef struct trove_search_params {
   trove_item_type type;     /* only this type; TROVE_ITEM_ANY: all */
   int64_t like;             /* > 0: items similar to this item (the query
                                string is then ignored and may be NULL) */
+  int64_t since, until;     /* only items whose time (trove_store_item_time:
+                               last visit, else file mtime) is in [since,
+                               until], Unix seconds; 0: no bound; an item
+                               of unknown time fails either bound */
+  float min_cosine;         /* a query no item holds a word of, whose nearest
+                               passage is below this cosine, has no good
+                               match: no results (hybrid and semantic; not
+                               like). Default TROVE_SEARCH_MIN_COSINE; 0: off */
   /* keyword side */
   size_t keyword_depth;     /* BM25 items fused; default 100 */
   double w_title, w_headings, w_text; /* BM25 column weights; default 0/4/1,
@@ -98,8 +107,26 @@ typedef struct trove_search_params {
                                filled */
 } trove_search_params;
 
+/* The default min_cosine, calibrated on the five benchmark corpora
+ * (bench/RESULTS.md): the best cosine of 78% of made-up or off-topic
+ * queries that match no word is below it, and of 1.6% of the real queries
+ * (all of which match words, so the floor never applied to them). */
+#define TROVE_SEARCH_MIN_COSINE 0.45f
+
 /* Fills p with the defaults above. */
 void trove_search_params_default(trove_search_params *p);
+
+/* Why a result's passage was the one shown. */
+typedef enum trove_passage_by {
+  TROVE_PASSAGE_NONE = 0,    /* no passage, or the first: the query's words are
+                                only in the title or headings */
+  TROVE_PASSAGE_WORDS = 1,   /* it holds query words (preferred when one does) */
+  TROVE_PASSAGE_MEANING = 2, /* no passage holds a query word: the item's
+                                closest passage to the query vector */
+} trove_passage_by;
+
+/* "none", "words", "meaning". */
+const char *trove_passage_by_name(trove_passage_by b);
 
 /* Why a result ranked where it did: the signals and the terms of its
  * score (search.c, HOW IT WORKS 3). Fields of a list the item is not in
@@ -143,13 +170,15 @@ typedef struct trove_search_result {
   char *passage;         /* its text */
   size_t mark_start, mark_end; /* the best sentence: bytes of `passage`;
                                   equal when nothing is marked */
+  trove_passage_by passage_by; /* why this passage */
   trove_search_why why;  /* how its score was made */
 } trove_search_result;
 
 /* Runs one search: query (user text) in mode p->mode, or `like` when
  * p->like > 0. idx and e may be NULL for keyword mode. Hidden items are
  * never returned. Results go to a new array *out of *n <= p->n, best first
- * (free with trove_search_results_free); no match gives n == 0. p NULL
+ * (free with trove_search_results_free); no match, or no good one
+ * (min_cosine), gives n == 0. p NULL
  * means the defaults. Uses st for reading only.
  * Returns 0; TROVE_EINVAL (NULL st, out or n; NULL query without like;
  * NULL idx or e outside keyword mode; p->n above 1000; a bad type);
@@ -164,16 +193,20 @@ int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
 /* Frees an array from trove_search_run. NULL is fine. */
 void trove_search_results_free(trove_search_result *r, size_t n);
 
-/* Appends r[0..n) (from a search run with params p; NULL: the defaults) to
- * b as the JSON that `trove search --json` prints and the web API's
+/* Writes r[0..n) (from a search run with params p; NULL: the defaults) to
+ * o as the JSON that `trove search --json` prints and the web API's
  * /api/search answers (search_json.c): an array, one result object per
- * line, ending in "]\n". Each object has rank, id, score, keyword_rank,
- * semantic_rank, cosine, type, link_hub, date, title, source, path,
- * passage_id, heading, passage and mark ([start, end) bytes of passage),
- * and with p->explain a "why" object of trove_search_why's numbers.
- * Strings are quoted by trove_json_quote (json.h). Any thread. Returns 0,
- * TROVE_EINVAL (NULL b, or NULL r with n > 0) or TROVE_ENOMEM (b as it was
- * before the call). */
+ * line. Each object has rank, id, score, keyword_rank, semantic_rank,
+ * cosine, type, link_hub, date, title, source, path, passage_id, heading,
+ * passage, mark ([start, end) bytes of passage) and passage_by, and with
+ * p->explain a "why" object of trove_search_why's numbers. Errors are o's
+ * (sticky, json.h); NULL r with n > 0 is TROVE_EINVAL there. Any thread. */
+void trove_search_json_write(trove_json_out *o, const trove_search_result *r, size_t n,
+                             const trove_search_params *p);
+
+/* Appends the same array to b, ending in "]\n". Returns 0, TROVE_EINVAL
+ * (NULL b, or NULL r with n > 0) or TROVE_ENOMEM (b as it was before the
+ * call). */
 int trove_search_json(trove_buf *b, const trove_search_result *r, size_t n,
                       const trove_search_params *p);
 

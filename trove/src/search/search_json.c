@@ -1,63 +1,89 @@
 /* search_json.c: a search's results as JSON, the one writer behind both
  * `trove search --json` and the web API's /api/search, so a script and the
- * page read the same fields. Every string goes through trove_json_quote
- * (json.h): titles, paths and passages come from hostile pages. The "why"
- * object carries the signals `--explain` prints (search.h,
- * trove_search_why) under stable names. */
+ * page read the same fields. It writes through trove_json_out (json.h), so
+ * titles, paths and passages from hostile pages are quoted as every other
+ * JSON trove prints. The "why" object carries the signals `--explain`
+ * prints (search.h, trove_search_why) under stable names. */
 #include "json.h"
 #include "search.h"
 
-/* The signals behind r's score, as a "why" member (with its leading comma). */
-static int why_json(trove_buf *b, const trove_search_result *r, const trove_search_params *p) {
+/* The signals behind r's score, as the member "why". */
+static void why_json(trove_json_out *o, const trove_search_result *r,
+                     const trove_search_params *p) {
   const trove_search_why *w = &r->why;
-  return trove_buf_printf(
-      b,
-      ",\"why\":{\"fusion\":\"%s\",\"bm25\":%.6g,\"bm25_title\":%.6g,\"bm25_headings\":%.6g,"
-      "\"bm25_text\":%.6g,\"keyword_scaled\":%.6g,\"cosine_scaled\":%.6g,\"cosine_floor\":%.6g,"
-      "\"cosine_best\":%.6g,\"convex\":%.6g,\"rank_fusion\":%.6g,\"hub_factor\":%.6g,"
-      "\"fusion_alpha\":%.6g,\"fusion_rrf\":%.6g,\"rrf_k\":%.6g}",
-      w->by_score ? "score" : "rank", w->bm25, w->bm25_fields[0], w->bm25_fields[1],
-      w->bm25_fields[2], w->keyword_scaled, w->cosine_scaled, w->floor, w->best_cosine, w->convex,
-      w->rank_fusion, w->hub_factor, w->by_score ? p->fusion_alpha : 0,
-      w->by_score ? p->fusion_rrf : 0, p->rrf_k);
+  trove_json_out_object(o, "why");
+  trove_json_out_str(o, "fusion", w->by_score ? "score" : "rank");
+  trove_json_out_num(o, "bm25", w->bm25, -1);
+  trove_json_out_num(o, "bm25_title", w->bm25_fields[0], -1);
+  trove_json_out_num(o, "bm25_headings", w->bm25_fields[1], -1);
+  trove_json_out_num(o, "bm25_text", w->bm25_fields[2], -1);
+  trove_json_out_num(o, "keyword_scaled", w->keyword_scaled, -1);
+  trove_json_out_num(o, "cosine_scaled", w->cosine_scaled, -1);
+  trove_json_out_num(o, "cosine_floor", w->floor, -1);
+  trove_json_out_num(o, "cosine_best", w->best_cosine, -1);
+  trove_json_out_num(o, "convex", w->convex, -1);
+  trove_json_out_num(o, "rank_fusion", w->rank_fusion, -1);
+  trove_json_out_num(o, "hub_factor", w->hub_factor, -1);
+  trove_json_out_num(o, "fusion_alpha", w->by_score ? p->fusion_alpha : 0, -1);
+  trove_json_out_num(o, "fusion_rrf", w->by_score ? p->fusion_rrf : 0, -1);
+  trove_json_out_num(o, "rrf_k", p->rrf_k, -1);
+  trove_json_out_end(o);
 }
 
-static int json_one(trove_buf *b, size_t rank, const trove_search_result *r,
-                    const trove_search_params *p) {
-  int rc = trove_buf_printf(b, "%s\n {\"rank\":%zu,\"id\":%lld,\"score\":%.6g,\"keyword_rank\":%zu,"
-                            "\"semantic_rank\":%zu,\"cosine\":%.4f,\"type\":\"%s\",\"link_hub\":%s,"
-                            "\"date\":%lld,\"title\":", rank > 1 ? "," : "", rank,
-                            (long long)r->item_id, r->score, r->keyword_rank, r->semantic_rank,
-                            (double)r->cosine, trove_item_type_name(r->type),
-                            r->is_link_hub ? "true" : "false", (long long)r->date);
-  rc = rc ? rc : trove_json_quote(b, r->title);
-  rc = rc ? rc : trove_buf_puts(b, ",\"source\":");
-  rc = rc ? rc : trove_json_quote(b, r->source);
-  rc = rc ? rc : trove_buf_puts(b, ",\"path\":");
-  rc = rc ? rc : trove_json_quote(b, r->external_id);
-  rc = rc ? rc : trove_buf_printf(b, ",\"passage_id\":%lld,\"heading\":", (long long)r->passage_id);
-  rc = rc ? rc : trove_json_quote(b, r->heading);
-  rc = rc ? rc : trove_buf_puts(b, ",\"passage\":");
-  rc = rc ? rc : trove_json_quote(b, r->passage);
-  rc = rc ? rc : trove_buf_printf(b, ",\"mark\":[%zu,%zu]", r->mark_start, r->mark_end);
-  rc = rc || !p->explain ? rc : why_json(b, r, p);
-  return rc ? rc : trove_buf_putc(b, '}');
+static void json_one(trove_json_out *o, size_t rank, const trove_search_result *r,
+                     const trove_search_params *p) {
+  trove_json_out_object(o, NULL);
+  trove_json_out_int(o, "rank", (int64_t)rank);
+  trove_json_out_int(o, "id", r->item_id);
+  trove_json_out_num(o, "score", r->score, -1);
+  trove_json_out_int(o, "keyword_rank", (int64_t)r->keyword_rank);
+  trove_json_out_int(o, "semantic_rank", (int64_t)r->semantic_rank);
+  trove_json_out_num(o, "cosine", r->cosine, 4);
+  trove_json_out_str(o, "type", trove_item_type_name(r->type));
+  trove_json_out_bool(o, "link_hub", r->is_link_hub);
+  trove_json_out_int(o, "date", r->date);
+  trove_json_out_str(o, "title", r->title ? r->title : "");
+  trove_json_out_str(o, "source", r->source ? r->source : "");
+  trove_json_out_str(o, "path", r->external_id ? r->external_id : "");
+  trove_json_out_int(o, "passage_id", r->passage_id);
+  trove_json_out_str(o, "heading", r->heading ? r->heading : "");
+  trove_json_out_str(o, "passage", r->passage ? r->passage : "");
+  trove_json_out_array(o, "mark");
+  trove_json_out_int(o, NULL, (int64_t)r->mark_start);
+  trove_json_out_int(o, NULL, (int64_t)r->mark_end);
+  trove_json_out_end(o);
+  trove_json_out_str(o, "passage_by", trove_passage_by_name(r->passage_by));
+  if (p->explain)
+    why_json(o, r, p);
+  trove_json_out_end(o);
 }
 
-int trove_search_json(trove_buf *b, const trove_search_result *r, size_t n,
-                      const trove_search_params *p) {
+void trove_search_json_write(trove_json_out *o, const trove_search_result *r, size_t n,
+                             const trove_search_params *p) {
   trove_search_params def;
-  if (!b || (n && !r))
-    return TROVE_EINVAL;
   if (!p) {
     trove_search_params_default(&def);
     p = &def;
   }
+  if (n && !r) {
+    if (!o->rc)
+      o->rc = TROVE_EINVAL;
+    return;
+  }
+  trove_json_out_array(o, NULL);
+  for (size_t i = 0; i < n; i++)
+    json_one(o, i + 1, &r[i], p);
+  trove_json_out_end(o);
+}
+
+int trove_search_json(trove_buf *b, const trove_search_result *r, size_t n,
+                      const trove_search_params *p) {
+  if (!b || (n && !r))
+    return TROVE_EINVAL;
   size_t len = b->len;
-  int rc = trove_buf_putc(b, '[');
-  for (size_t i = 0; rc == 0 && i < n; i++)
-    rc = json_one(b, i + 1, &r[i], p);
-  rc = rc ? rc : trove_buf_puts(b, "\n]\n");
+  trove_json_out o = {.b = b};
+  trove_search_json_write(&o, r, n, p);
+  int rc = trove_json_out_done(&o);
   if (rc) { /* as it was: a caller never sends half an array */
     b->len = len;
     if (b->data)

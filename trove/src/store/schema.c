@@ -151,8 +151,20 @@ static const char step4[] =
     "UPDATE items SET mtime_us = mtime_us * 1000000;"
     "ALTER TABLE items ADD COLUMN size INTEGER NOT NULL DEFAULT -1;";
 
+/* What a rescan needs to leave unchanged work alone. text_hash is a hash of
+ * what an item's passages are cut from (its title, text and block layout:
+ * scan_text_hash in scan_extract.c), so a file that was touched, forced or
+ * renamed but gives the same text keeps its passages and vectors instead of
+ * being embedded again. items_content finds the item a renamed file was
+ * stored as, by the hash of its raw bytes. Rows from before have no text
+ * hash; the scan compares their raw content instead (scan_read.c). */
+static const char step5[] =
+    "ALTER TABLE items ADD COLUMN text_hash TEXT;"
+    "CREATE INDEX items_content ON items(source_id, content_hash)"
+    " WHERE content_hash IS NOT NULL;";
+
 /* steps[i] migrates version i to i + 1. Append; never edit a released step. */
-static const char *const steps[] = {step1, step2, step3, step4};
+static const char *const steps[] = {step1, step2, step3, step4, step5};
 enum { CURRENT = sizeof steps / sizeof steps[0] };
 
 /* What the file says about itself. All three are read by one statement, so
@@ -203,7 +215,7 @@ static int apply_step(trove_store *st, trove_err *err) {
   int rc = st__exec(st, "BEGIN IMMEDIATE", "migrating the schema", err);
   if (rc)
     return rc;
-  header h;
+  header h = {0};
   if ((rc = check_owner(st, &h, err)))
     goto out_rollback;
   if (h.version < CURRENT) {
@@ -221,13 +233,13 @@ out_rollback:
 }
 
 int st__check_owner(trove_store *st, trove_err *err) {
-  header h;
+  header h = {0};
   return check_owner(st, &h, err);
 }
 
 int st__migrate(trove_store *st, trove_err *err) {
   for (;;) {
-    header h;
+    header h = {0};
     int rc = check_owner(st, &h, err);
     if (rc)
       return rc;

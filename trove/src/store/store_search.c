@@ -11,8 +11,8 @@
  * is an empty phrase, which FTS5 ignores.
  *
  * Ranking is bm25() with per-column weights bound as parameters: title,
- * headings and text (default 10, 4, 1). Hidden items and the source/type
- * filters are in the WHERE clause, before LIMIT: perceive filtered after
+ * headings and text (default 10, 4, 1). Hidden items and the source, type
+ * and time filters are in the WHERE clause, before LIMIT: perceive filtered after
  * taking its top N, so each hidden item cost the user a result.
  */
 #include "store_int.h"
@@ -65,6 +65,8 @@ static const char search_sql[] =
     "  FROM items_fts JOIN items j ON j.id = items_fts.rowid"
     "  WHERE items_fts MATCH ?1 AND j.hidden_at IS NULL"
     "  AND (?8 IS NULL OR j.source_id = ?8) AND (?9 IS NULL OR j.type = ?9)"
+    "  AND (?11 = 0 OR " ST_ITEM_TIME("j") " >= ?11)"
+    "  AND (?12 = 0 OR " ST_ITEM_TIME("j") " BETWEEN 1 AND ?12)"
     "  ORDER BY score DESC, items_fts.rowid LIMIT ?10) t"
     " JOIN items i ON i.id = t.id JOIN sources s ON s.id = i.source_id"
     " ORDER BY t.score DESC, t.id";
@@ -85,6 +87,8 @@ static void bind_search(sqlite3_stmt *s, const trove_buf *q, const trove_store_s
   if (o->type != TROVE_ITEM_ANY)
     st__bind_text(s, 9, trove_item_type_name(o->type));
   sqlite3_bind_int64(s, 10, o->limit ? (int64_t)o->limit : DEFAULT_LIMIT);
+  sqlite3_bind_int64(s, 11, o->since);
+  sqlite3_bind_int64(s, 12, o->until);
 }
 
 static void clear_hit(trove_store_hit *h) {

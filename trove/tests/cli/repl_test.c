@@ -146,29 +146,14 @@ static void repl_scripted_session(void) {
   run_rmdir(dir);
 }
 
-/* Whether the model opens: `trove stats` names it. */
-static bool have_model(void) {
-  char dir[64];
-  run_tempdir(dir, sizeof dir, "repl-model");
-  char db[96];
-  snprintf(db, sizeof db, "%s/trove.db", dir);
-  static run_out r;
-  RUN_TROVE(&r, dir, db, "stats");
-  bool ok = r.code == 0 && strstr(r.out, "model      use-lite") != NULL;
-  run_rmdir(dir);
-  return ok;
-}
-
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: repl_test PATH_TO_TROVE\n");
     return 2;
   }
   trove_bin = argv[1];
-  if (!have_model()) {
-    fprintf(stderr, "SKIPPED: the model is missing (scripts/fetch-model.sh); :like needs it\n");
-    return 77;
-  }
+  if (!run_have_model())
+    return check_skip(__FILE__, "the model is missing (scripts/fetch-model.sh); :like needs it");
   RUN(repl_scripted_session);
   return check_done(__FILE__);
 }

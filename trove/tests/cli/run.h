@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,13 +34,13 @@ static inline void run_slurp(const char *path, char *buf, size_t cap) {
     fclose(fp);
 }
 
-/* Starts `trove --db DB args...` with stdout and stderr going to files in
- * dir and stdin from /dev/null (on a terminal, `trove` alone would open
- * the interactive prompt); returns the child's pid (-1 on failure). args
- * end with NULL. */
+/* Starts `trove --db DB args...` (db NULL: `trove args...`) with stdout
+ * and stderr going to files in dir and stdin from /dev/null (on a
+ * terminal, `trove` alone would open the interactive prompt); returns the
+ * child's pid (-1 on failure). args end with NULL. */
 static inline pid_t run_start(const char *dir, const char *db, const char *const *args) {
   const char *argv[64] = {trove_bin, "--db", db};
-  int n = 3;
+  int n = db ? 3 : 1;
   for (int i = 0; args[i] && n < 63; i++)
     argv[n++] = args[i];
   argv[n] = NULL;
@@ -106,6 +107,18 @@ static inline void run_put(const char *dir, const char *rel, const char *text) {
     fputs(text, fp);
     fclose(fp);
   }
+}
+
+/* Whether trove finds and opens its model: `trove --version` names it.
+ * Tests that need the model skip without it (check_skip). */
+static inline bool run_have_model(void) {
+  char dir[64];
+  run_tempdir(dir, sizeof dir, "have-model");
+  static run_out r;
+  RUN_TROVE(&r, dir, NULL, "--version");
+  bool ok = r.code == 0 && strstr(r.out, "\nmodel use-lite") != NULL;
+  run_rmdir(dir);
+  return ok;
 }
 
 #endif /* TROVE_CLI_RUN_H */

@@ -3,6 +3,7 @@
  * order, hostile strings quoted so that they parse back as they were (and
  * no control reaches a terminal), "why" only when explaining, an empty
  * array, bad arguments, and a fault loop that leaves the buffer as it was. */
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 #include "json.h"
 #include "search.h"
 
@@ -17,7 +18,8 @@ static void make_sample(void) {
       .item_id = 42, .score = 1.5, .keyword_rank = 1, .semantic_rank = 3, .cosine = 0.625f,
       .title = "<img src=x onerror=alert(1)> \"quoted\" \x1b[31m", .external_id = "/notes/a.md",
       .source = "notes", .type = TROVE_ITEM_LOCAL, .date = 1700000000, .passage_id = 7,
-      .heading = "Intro", .passage = "One. Two.\n", .mark_start = 5, .mark_end = 9};
+      .heading = "Intro", .passage = "One. Two.\n", .mark_start = 5, .mark_end = 9,
+      .passage_by = TROVE_PASSAGE_WORDS};
   sample[1] = (trove_search_result){.item_id = 9, .type = TROVE_ITEM_WEB, .is_link_hub = true,
                                     .external_id = "https://example.org/"};
 }
@@ -36,7 +38,8 @@ static void search_json_writes_every_field(void) {
   const trove_json *r = trove_json_at(a, 0);
   static const char *const keys[] = {"rank", "id", "score", "keyword_rank", "semantic_rank",
                                      "cosine", "type", "link_hub", "date", "title", "source",
-                                     "path", "passage_id", "heading", "passage", "mark"};
+                                     "path", "passage_id", "heading", "passage", "mark",
+                                     "passage_by"};
   CHECK(trove_json_len(r) == sizeof keys / sizeof *keys);
   for (size_t i = 0; i < trove_json_len(r) && i < sizeof keys / sizeof *keys; i++)
     CHECK(strcmp(trove_json_key_at(r, i, NULL), keys[i]) == 0);
@@ -46,6 +49,7 @@ static void search_json_writes_every_field(void) {
   CHECK(strcmp(trove_json_get_str(r, "type", ""), "local") == 0);
   CHECK(strcmp(trove_json_get_str(r, "passage", ""), "One. Two.\n") == 0);
   CHECK(trove_json_i64(trove_json_at(trove_json_get(r, "mark"), 1), 0) == 9);
+  CHECK(strcmp(trove_json_get_str(r, "passage_by", ""), "words") == 0);
   CHECK(trove_json_get(r, "why") == NULL);
   const trove_json *r2 = trove_json_at(a, 1);
   CHECK(trove_json_get_i64(r2, "rank", 0) == 2 && trove_json_get_bool(r2, "link_hub", false));
@@ -78,7 +82,7 @@ static void search_json_explains_when_asked(void) {
 static void search_json_empty_and_bad_arguments(void) {
   trove_buf b = {0};
   CHECK(trove_search_json(&b, NULL, 0, NULL) == 0);
-  CHECK(strcmp(b.data, "[\n]\n") == 0);
+  CHECK(strcmp(b.data, "[]\n") == 0);
   CHECK(trove_search_json(NULL, sample, 1, NULL) == TROVE_EINVAL);
   CHECK(trove_search_json(&b, NULL, 1, NULL) == TROVE_EINVAL);
   trove_buf_free(&b);

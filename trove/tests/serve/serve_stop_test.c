@@ -65,18 +65,6 @@ static void serve_ctrl_c_stops_a_scan_and_saves_the_index(void) {
   run_rmdir(dir);
 }
 
-/* Whether the model opens: `trove stats` names it. */
-static bool have_model(void) {
-  char dir[64], db[96];
-  run_tempdir(dir, sizeof dir, "serve-model");
-  snprintf(db, sizeof db, "%s/trove.db", dir);
-  static run_out r;
-  RUN_TROVE(&r, dir, db, "stats");
-  bool ok = r.code == 0 && strstr(r.out, "model      use-lite") != NULL;
-  run_rmdir(dir);
-  return ok;
-}
-
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: serve_stop_test PATH_TO_TROVE\n");
@@ -84,10 +72,8 @@ int main(int argc, char **argv) {
   }
   trove_bin = argv[1];
   signal(SIGPIPE, SIG_IGN);
-  if (!have_model()) {
-    fprintf(stderr, "SKIPPED: the model is missing (scripts/fetch-model.sh)\n");
-    return 77;
-  }
+  if (!run_have_model())
+    return check_skip(__FILE__, "the model is missing (scripts/fetch-model.sh)");
   RUN(serve_ctrl_c_stops_a_scan_and_saves_the_index);
   return check_done(__FILE__);
 }
