@@ -157,13 +157,9 @@ void cli_print_scan(const cli *c, trove_store *st, const struct trove_scan_repor
  * or "hidden", path), the error of a failure on a line below. */
 void cli_print_skips(FILE *f, const trove_store_skip *v, size_t n);
 
-/* The name a source's status is shown by: "ready", "indexing",
- * "interrupted" or "error". */
-const char *cli_status_name(trove_source_status s);
-
 /* `search --explain` (cli_explain.c): the signals that ranked result r
  * under params p, as two indented lines of text on f (the JSON form is
- * trove_search_json's "why", search.h). */
+ * trove_search_json_write's "why", search.h). */
 struct trove_search_result;
 struct trove_search_params;
 void cli_explain_text(FILE *f, const struct trove_search_result *r,
@@ -181,10 +177,6 @@ void cli_print_results(const struct trove_search_result *r, size_t n, bool color
  * out), then its text, as `trove print ID` does (cmd_item.c), escaped for
  * the terminal. */
 void cli_print_item(const trove_store_item *it, const char *source);
-
-/* The name of the source with id into *name, to free with trove_free (NULL
- * when there is none). 0, TROVE_ENOMEM or the store's error, e set. */
-int cli_source_name(trove_store *st, int64_t id, char **name, trove_err *e);
 
 /* `trove --version` (cli_version.c): prints trove's and sluice's versions,
  * the model's name and folder, and its kernel paths (for passages and

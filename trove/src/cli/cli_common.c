@@ -92,19 +92,6 @@ int cli_json_print(trove_json_out *o, int rc) {
   return rc ? cli_fail(NULL, rc) : CLI_OK;
 }
 
-const char *cli_status_name(trove_source_status s) {
-  switch (s) {
-  case TROVE_SOURCE_READY:
-    return "ready";
-  case TROVE_SOURCE_INDEXING:
-    return "indexing";
-  case TROVE_SOURCE_INTERRUPTED:
-    return "interrupted";
-  default:
-    return "error";
-  }
-}
-
 bool cli_parse_time(const char *s, bool end_of_day, int64_t *out) {
   if (!s || !*s)
     return false;

@@ -6,7 +6,7 @@
  *          span 0.301..0.598
  *          score 0.8 x 0.62 + 0.2 x 0.71 + 0.5 x 61 x rank fusion 0.0251 = 1.404
  *
- * (In JSON the same numbers are a "why" object: search.h's trove_search_json.) */
+ * (In JSON the same numbers are a "why" object: search.h's trove_search_json_write.) */
 #include "cli.h"
 #include "search.h"
 

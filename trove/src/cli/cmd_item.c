@@ -95,18 +95,6 @@ void cli_print_item(const trove_store_item *it, const char *source) {
   putchar('\n');
 }
 
-int cli_source_name(trove_store *st, int64_t id, char **name, trove_err *e) {
-  trove_store_source *v = NULL;
-  size_t n = 0;
-  *name = NULL;
-  int rc = trove_store_source_list(st, &v, &n, e);
-  for (size_t i = 0; rc == 0 && i < n; i++)
-    if (v[i].id == id && !(*name = trove_strdup(v[i].name)))
-      rc = TROVE_ENOMEM;
-  trove_store_sources_free(v, n);
-  return rc;
-}
-
 enum { P_RAW, P_FORCE, P_JSON };
 static const cli_opt print_opts[] = {
     [P_RAW] = {"raw", 0, false}, [P_FORCE] = {"force", 0, false}, [P_JSON] = {"json", 0, false},
@@ -141,7 +129,7 @@ int cmd_print(cli *c, int argc, char **argv) {
   rc = cli_open_existing(c, &st);
   int trc = rc ? 0 : trove_store_item_get(st, id, flag[P_RAW], &it, &e);
   if (trc == 0 && rc == CLI_OK && !flag[P_RAW])
-    trc = cli_source_name(st, it.source_id, &source, &e);
+    trc = trove_store_source_name(st, it.source_id, &source, &e);
   if (trc)
     rc = cli_fail(&e, trc);
   else if (rc == CLI_OK && flag[P_RAW])

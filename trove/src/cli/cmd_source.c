@@ -125,7 +125,7 @@ static int list_json(const trove_store_source *v, size_t n) {
     trove_json_out_str(&o, "name", v[i].name);
     trove_json_out_str(&o, "type", v[i].type);
     trove_json_out_str(&o, "location", v[i].location);
-    trove_json_out_str(&o, "status", cli_status_name(v[i].status));
+    trove_json_out_str(&o, "status", trove_source_status_name(v[i].status));
     trove_json_out_str(&o, "error", v[i].status_msg);
     trove_json_out_int(&o, "items", v[i].items);
     trove_json_out_int(&o, "last_scan_seen", v[i].scanned);
@@ -143,7 +143,7 @@ static void list_text(const trove_store_source *v, size_t n) {
   for (size_t i = 0; i < n; i++) {
     char when[32];
     trove_term_line(stdout, "%-16s %-18s %-11s %8lld items  last scan %s  %s", v[i].name,
-                    v[i].type, cli_status_name(v[i].status), (long long)v[i].items,
+                    v[i].type, trove_source_status_name(v[i].status), (long long)v[i].items,
                     cli_format_time(v[i].last_scan_at, when), v[i].location);
     if (v[i].status == TROVE_SOURCE_INTERRUPTED)
       trove_term_line(stdout, "%16s its last scan stopped before the end; trove scan %s "

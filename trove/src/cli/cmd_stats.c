@@ -40,7 +40,7 @@ static void open_model(const cli *c, trove_embedder **emb, trove_err *e) {
 static const char *status_of(const trove_store_source *v, size_t n, const char *name) {
   for (size_t i = 0; i < n; i++)
     if (strcmp(v[i].name, name) == 0)
-      return cli_status_name(v[i].status);
+      return trove_source_status_name(v[i].status);
   return "ready";
 }
 

@@ -129,7 +129,7 @@ static void open_item(repl *r, int64_t id) {
   char *source = NULL;
   trove_err e = {0};
   int rc = trove_store_item_get(r->st, id, false, &it, &e);
-  rc = rc ? rc : cli_source_name(r->st, it.source_id, &source, &e);
+  rc = rc ? rc : trove_store_source_name(r->st, it.source_id, &source, &e);
   if (rc)
     trove_term_line(stdout, "trove: %s", e.msg[0] ? e.msg : trove_strerror(rc));
   else

@@ -148,6 +148,10 @@ typedef enum trove_source_status {
                                    no scan lock backs any more */
 } trove_source_status;
 
+/* The name a status is shown by, in text and JSON alike: "ready",
+ * "indexing", "interrupted" or "error". Any thread. */
+const char *trove_source_status_name(trove_source_status s);
+
 typedef struct trove_store_source {
   int64_t id;
   char *name;
@@ -183,6 +187,11 @@ int trove_store_source_get(trove_store *st, const char *name, trove_store_source
  * Returns 0 or TROVE_ENOMEM. */
 int trove_store_source_list(trove_store *st, trove_store_source **out, size_t *n,
                             trove_err *err);
+
+/* The name of the source with id into *name (free it with trove_free;
+ * NULL when no source has that id). Returns 0, TROVE_EINVAL (NULL st or
+ * name) or TROVE_ENOMEM. */
+int trove_store_source_name(trove_store *st, int64_t id, char **name, trove_err *err);
 
 /* Frees what one source record owns and zeroes it; frees a list of n. */
 void trove_store_source_clear(trove_store_source *s);

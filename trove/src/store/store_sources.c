@@ -181,6 +181,33 @@ void trove_store_source_clear(trove_store_source *s) {
   memset(s, 0, sizeof *s);
 }
 
+const char *trove_source_status_name(trove_source_status s) {
+  switch (s) {
+  case TROVE_SOURCE_READY:
+    return "ready";
+  case TROVE_SOURCE_INDEXING:
+    return "indexing";
+  case TROVE_SOURCE_INTERRUPTED:
+    return "interrupted";
+  default:
+    return "error";
+  }
+}
+
+int trove_store_source_name(trove_store *st, int64_t id, char **name, trove_err *err) {
+  if (!st || !name)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_source_name: NULL argument");
+  *name = NULL;
+  trove_store_source *v = NULL;
+  size_t n = 0;
+  int rc = trove_store_source_list(st, &v, &n, err); /* a handful of rows */
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    if (v[i].id == id && !(*name = trove_strdup(v[i].name)))
+      rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading source %lld", (long long)id);
+  trove_store_sources_free(v, n);
+  return rc;
+}
+
 void trove_store_sources_free(trove_store_source *v, size_t n) {
   for (size_t i = 0; v && i < n; i++)
     trove_store_source_clear(&v[i]);

@@ -435,6 +435,11 @@ static void store_sources_add_get_list_and_errors(void) {
   CHECK(n == 2 && strcmp(v[0].config, "{}") == 0 && strcmp(v[1].config, "{\"x\":1}") == 0);
   CHECK(n == 2 && v[0].status == TROVE_SOURCE_READY && v[0].scan_version == 0);
   trove_store_sources_free(v, n);
+  char *name = NULL;
+  CHECK(trove_store_source_name(st, a, &name, &e) == 0 && name && strcmp(name, "docs") == 0);
+  trove_free(name);
+  CHECK(trove_store_source_name(st, a + b + 1, &name, &e) == 0 && name == NULL);
+  CHECK(trove_store_source_name(st, a, NULL, &e) == TROVE_EINVAL);
   trove_store_close(st);
   fx_done(&f);
 }
