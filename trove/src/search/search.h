@@ -204,10 +204,4 @@ void trove_search_results_free(trove_search_result *r, size_t n);
 void trove_search_json_write(trove_json_out *o, const trove_search_result *r, size_t n,
                              const trove_search_params *p);
 
-/* Appends the same array to b, ending in "]\n". Returns 0, TROVE_EINVAL
- * (NULL b, or NULL r with n > 0) or TROVE_ENOMEM (b as it was before the
- * call). */
-int trove_search_json(trove_buf *b, const trove_search_result *r, size_t n,
-                      const trove_search_params *p);
-
 #endif /* TROVE_SEARCH_H */

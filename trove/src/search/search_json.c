@@ -75,19 +75,3 @@ void trove_search_json_write(trove_json_out *o, const trove_search_result *r, si
     json_one(o, i + 1, &r[i], p);
   trove_json_out_end(o);
 }
-
-int trove_search_json(trove_buf *b, const trove_search_result *r, size_t n,
-                      const trove_search_params *p) {
-  if (!b || (n && !r))
-    return TROVE_EINVAL;
-  size_t len = b->len;
-  trove_json_out o = {.b = b};
-  trove_search_json_write(&o, r, n, p);
-  int rc = trove_json_out_done(&o);
-  if (rc) { /* as it was: a caller never sends half an array */
-    b->len = len;
-    if (b->data)
-      b->data[len] = 0;
-  }
-  return rc;
-}

@@ -4,16 +4,17 @@
  *                         every source; 202 {"started":true}, 409 when one runs
  *   POST /api/scan/stop   stop the running one: 202, or 409 when none runs */
 #include "serve_int.h"
-#include "json.h"
 
 #include <string.h>
 
-static enum MHD_Result accepted(serve_req *r, const char *json) {
+/* 202 {key:true}. */
+static enum MHD_Result accepted(serve_req *r, const char *key) {
   trove_buf b = {0};
-  enum MHD_Result ret = trove_buf_puts(&b, json) ? serve_reply_error(r, 500, "out of memory")
-                                                 : serve_reply_json(r, 202, &b);
-  trove_buf_free(&b);
-  return ret;
+  trove_json_out o = {.b = &b};
+  trove_json_out_object(&o, NULL);
+  trove_json_out_bool(&o, key, true);
+  trove_json_out_end(&o);
+  return serve_reply_json(r, 202, &o);
 }
 
 static enum MHD_Result start(serve_req *r) {
@@ -40,7 +41,7 @@ static enum MHD_Result start(serve_req *r) {
   if (rc)
     return serve_reply_error(r, rc == TROVE_EBUSY ? 409 : rc == TROVE_ECANCELED ? 503 : 500, "%s",
                              e.msg);
-  return accepted(r, "{\"started\":true}\n");
+  return accepted(r, "started");
 }
 
 enum MHD_Result serve_api_scan(serve_req *r, const char *rest) {
@@ -48,11 +49,8 @@ enum MHD_Result serve_api_scan(serve_req *r, const char *rest) {
   bool post = strcmp(r->method, "POST") == 0;
   if (!rest[0] && get) {
     char *state = serve_scanner_state(r->s);
-    trove_buf b = {0};
-    enum MHD_Result ret = !state || trove_buf_puts(&b, state) || trove_buf_putc(&b, '\n')
-                              ? serve_reply_error(r, 500, "out of memory")
-                              : serve_reply_json(r, 200, &b);
-    trove_buf_free(&b);
+    enum MHD_Result ret = state ? serve_reply_json_text(r, 200, state)
+                                : serve_reply_error(r, 500, "out of memory");
     trove_free(state);
     return ret;
   }
@@ -61,7 +59,7 @@ enum MHD_Result serve_api_scan(serve_req *r, const char *rest) {
   if (strcmp(rest, "stop") == 0) {
     if (!post)
       return serve_reply_error(r, 405, "use POST");
-    return serve_scanner_stop(r->s) ? accepted(r, "{\"stopping\":true}\n")
+    return serve_scanner_stop(r->s) ? accepted(r, "stopping")
                                     : serve_reply_error(r, 409, "no scan is running");
   }
   return serve_reply_error(r, 404, "no such endpoint: /api/scan/%.40s", rest);

@@ -1,6 +1,6 @@
 /* api_search.c: GET /api/search?q=&mode=&n=&source=&type=&like=&explain=,
  * answering exactly what `trove search --json` prints for the same search
- * (search.h's trove_search_json writes both). Parameters are checked as
+ * (search.h's trove_search_json_write writes both). Parameters are checked as
  * strictly as the CLI's options: n is a count from 1 to 1000, mode
  * hybrid|semantic|keyword, type local|web|bookmark (or any), like an item
  * id, explain 0 or 1; an unknown or repeated parameter is an error too, so
@@ -127,9 +127,8 @@ enum MHD_Result serve_api_search(serve_req *r) {
     return serve_reply_error(r, serve_status_of(rc), "%s", e.msg[0] ? e.msg : trove_strerror(rc));
   }
   trove_buf b = {0};
-  rc = trove_search_json(&b, res, n, &p);
+  trove_json_out o = {.b = &b};
+  trove_search_json_write(&o, res, n, &p);
   trove_search_results_free(res, n);
-  ret = rc ? serve_reply_error(r, 500, "out of memory") : serve_reply_json(r, 200, &b);
-  trove_buf_free(&b);
-  return ret;
+  return serve_reply_json(r, 200, &o);
 }

@@ -3,29 +3,20 @@
  *                              "status_msg","items","hidden","skipped","passages",
  *                              "scanned","last_scan_at","last_scan_ms"}]}
  *   POST   /api/sources        add: {"name","type","location","include":[],"exclude":[]}
- *                              as `trove source add` checks it (an fs LOCATION is
- *                              stored as an absolute path): 201 {"name":...}
+ *                              as `trove source add` checks and stores it
+ *                              (trove_scan_source_add: the location fits its type
+ *                              and overlaps no other source; stored absolute):
+ *                              201 {"name","location"}; 400 a location that is
+ *                              missing or not what the type reads, 409 a name
+ *                              taken or an overlap
  *   DELETE /api/sources/NAME   remove it with its items, as `trove source
  *                              remove`: 409 while a scan runs, here or in
  *                              another process
  *   GET    /api/stats          what `trove stats` says, as JSON */
 #include "serve_int.h"
-#include "json.h"
 #include "scan.h"
 
-#include <limits.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-static int put_str(trove_buf *b, const char *key, const char *v) {
-  int rc = trove_buf_printf(b, "\"%s\":", key);
-  return rc ? rc : v ? trove_json_quote(b, v) : trove_buf_puts(b, "null");
-}
-
-static const char *status_name(trove_source_status s) {
-  return s == TROVE_SOURCE_READY ? "ready" : s == TROVE_SOURCE_INDEXING ? "indexing" : "error";
-}
 
 /* Borrows a handle, answering 500 itself when none opens. */
 static bool borrow(serve_req *r, trove_store **st, enum MHD_Result *ret) {
@@ -45,30 +36,29 @@ static const trove_store_source_stats *stats_of(const trove_store_stats *s, cons
   return NULL;
 }
 
-static int sources_json(trove_buf *b, const trove_store_source *v, size_t n,
-                        const trove_store_stats *stats) {
-  int rc = trove_buf_puts(b, "{\"sources\":[");
-  for (size_t i = 0; rc == 0 && i < n; i++) {
+static void sources_json(trove_json_out *o, const trove_store_source *v, size_t n,
+                         const trove_store_stats *stats) {
+  trove_json_out_object(o, NULL);
+  trove_json_out_array(o, "sources");
+  for (size_t i = 0; i < n; i++) {
     const trove_store_source_stats *c = stats_of(stats, v[i].name);
-    rc = trove_buf_puts(b, i ? ",\n{" : "\n{");
-    rc = rc ? rc : put_str(b, "name", v[i].name);
-    rc = rc ? rc : trove_buf_putc(b, ',');
-    rc = rc ? rc : put_str(b, "type", v[i].type);
-    rc = rc ? rc : trove_buf_putc(b, ',');
-    rc = rc ? rc : put_str(b, "location", v[i].location);
-    rc = rc ? rc : trove_buf_putc(b, ',');
-    rc = rc ? rc : put_str(b, "status", status_name(v[i].status));
-    rc = rc ? rc : trove_buf_putc(b, ',');
-    rc = rc ? rc : put_str(b, "status_msg", v[i].status_msg);
-    rc = rc ? rc : trove_buf_printf(
-                       b, ",\"items\":%lld,\"hidden\":%lld,\"skipped\":%lld,\"passages\":%lld,"
-                       "\"scanned\":%lld,\"last_scan_at\":%lld,\"last_scan_ms\":%lld}",
-                       (long long)(c ? c->items : 0), (long long)(c ? c->hidden : 0),
-                       (long long)(c ? c->skipped : 0), (long long)(c ? c->passages : 0),
-                       (long long)v[i].scanned, (long long)v[i].last_scan_at,
-                       (long long)v[i].last_scan_ms);
+    trove_json_out_object(o, NULL);
+    trove_json_out_str(o, "name", v[i].name);
+    trove_json_out_str(o, "type", v[i].type);
+    trove_json_out_str(o, "location", v[i].location);
+    trove_json_out_str(o, "status", trove_source_status_name(v[i].status));
+    trove_json_out_str(o, "status_msg", v[i].status_msg);
+    trove_json_out_int(o, "items", c ? c->items : 0);
+    trove_json_out_int(o, "hidden", c ? c->hidden : 0);
+    trove_json_out_int(o, "skipped", c ? c->skipped : 0);
+    trove_json_out_int(o, "passages", c ? c->passages : 0);
+    trove_json_out_int(o, "scanned", v[i].scanned);
+    trove_json_out_int(o, "last_scan_at", v[i].last_scan_at);
+    trove_json_out_int(o, "last_scan_ms", v[i].last_scan_ms);
+    trove_json_out_end(o);
   }
-  return rc ? rc : trove_buf_puts(b, "\n]}\n");
+  trove_json_out_end(o);
+  trove_json_out_end(o);
 }
 
 static enum MHD_Result list(serve_req *r) {
@@ -80,17 +70,17 @@ static enum MHD_Result list(serve_req *r) {
   size_t n = 0;
   trove_store_stats stats = {0};
   trove_err e = {0};
-  trove_buf b = {0};
   int rc = trove_store_source_list(st, &v, &n, &e);
   rc = rc ? rc : trove_store_stats_get(st, &stats, &e);
   serve_handles_put(&r->s->handles, st);
-  if (rc)
+  if (rc) {
     ret = serve_reply_error(r, serve_status_of(rc), "%s", e.msg);
-  else if (sources_json(&b, v, n, &stats))
-    ret = serve_reply_error(r, 500, "out of memory");
-  else
-    ret = serve_reply_json(r, 200, &b);
-  trove_buf_free(&b);
+  } else {
+    trove_buf b = {0};
+    trove_json_out o = {.b = &b};
+    sources_json(&o, v, n, &stats);
+    ret = serve_reply_json(r, 200, &o);
+  }
   trove_store_stats_clear(&stats);
   trove_store_sources_free(v, n);
   return ret;
@@ -124,18 +114,33 @@ static bool globs(const trove_json *obj, const char *key, const char ***out, siz
   return true;
 }
 
+/* The status of a failed trove_scan_source_add: a location that is missing
+ * or not what the type reads is the request's fault, a taken name or an
+ * overlap a conflict. */
+static unsigned add_status(int rc) {
+  switch (rc) {
+  case TROVE_ENOENT:
+  case TROVE_ECORRUPT:
+  case TROVE_EUNSUPPORTED:
+    return 400;
+  default:
+    return serve_status_of(rc);
+  }
+}
+
 /* Checks the body as `trove source add` checks its arguments, and adds the
- * source through st. Answers the request. */
+ * source through st as it does (trove_scan_source_add). Answers the
+ * request. */
 static enum MHD_Result add_checked(serve_req *r, trove_store *st, const trove_json *o) {
   const char *name = trove_json_get_str(o, "name", NULL);
   const char *type = trove_json_get_str(o, "type", NULL);
   const char *loc = trove_json_get_str(o, "location", NULL);
   const char **inc = NULL, **exc = NULL;
   size_t ni = 0, ne = 0;
-  char *config = NULL, abs[PATH_MAX];
+  char *config = NULL, *stored = NULL;
   trove_err e = {0};
   enum MHD_Result ret;
-  struct stat sb;
+  int rc;
   if (!name || !name[0] || strlen(name) > 64 || strchr(name, '/'))
     ret = serve_reply_error(r, 400, "a source needs a name: 1 to 64 characters, no '/'");
   else if (!type || !trove_scan_type_known(type))
@@ -148,23 +153,20 @@ static enum MHD_Result add_checked(serve_req *r, trove_store *st, const trove_js
     ret = serve_reply_error(r, 400, "include and exclude are arrays of glob strings");
   else if (strcmp(type, "fs") != 0 && (ni || ne))
     ret = serve_reply_error(r, 400, "include and exclude apply to fs sources only");
-  else if (!realpath(loc, abs) || stat(abs, &sb) != 0)
-    ret = serve_reply_error(r, 400, "%s does not exist; give the %s to index", loc,
-                            strcmp(type, "fs") == 0 ? "directory" : "browser profile directory");
   else if (trove_scan_fs_config(inc, ni, exc, ne, &config, &e))
     ret = serve_reply_error(r, 400, "%s", e.msg);
+  else if ((rc = trove_scan_source_add(st, name, type, loc, config, &stored, &e)) != 0)
+    ret = serve_reply_error(r, add_status(rc), "%s", e.msg);
   else {
-    int rc = trove_store_source_add(st, name, type, abs, config, NULL, &e);
     trove_buf b = {0};
-    if (rc)
-      ret = serve_reply_error(r, serve_status_of(rc), "%s", e.msg);
-    else if (trove_buf_puts(&b, "{") || put_str(&b, "name", name) || trove_buf_puts(&b, ",") ||
-             put_str(&b, "location", abs) || trove_buf_puts(&b, "}\n"))
-      ret = serve_reply_error(r, 500, "out of memory");
-    else
-      ret = serve_reply_json(r, 201, &b);
-    trove_buf_free(&b);
+    trove_json_out out = {.b = &b};
+    trove_json_out_object(&out, NULL);
+    trove_json_out_str(&out, "name", name);
+    trove_json_out_str(&out, "location", stored);
+    trove_json_out_end(&out);
+    ret = serve_reply_json(r, 201, &out);
   }
+  trove_free(stored);
   trove_free(config);
   trove_free(inc);
   trove_free(exc);
@@ -214,12 +216,11 @@ static enum MHD_Result remove_one(serve_req *r, const char *name) {
   if (rc)
     return serve_reply_error(r, serve_status_of(rc), "%s", e.msg);
   trove_buf b = {0};
-  if (trove_buf_puts(&b, "{") || put_str(&b, "removed", name) || trove_buf_puts(&b, "}\n"))
-    ret = serve_reply_error(r, 500, "out of memory");
-  else
-    ret = serve_reply_json(r, 200, &b);
-  trove_buf_free(&b);
-  return ret;
+  trove_json_out o = {.b = &b};
+  trove_json_out_object(&o, NULL);
+  trove_json_out_str(&o, "removed", name);
+  trove_json_out_end(&o);
+  return serve_reply_json(r, 200, &o);
 }
 
 enum MHD_Result serve_api_sources(serve_req *r, const char *rest) {
@@ -236,33 +237,37 @@ enum MHD_Result serve_api_sources(serve_req *r, const char *rest) {
 
 /* ---- GET /api/stats ------------------------------------------------------- */
 
-static int stats_json(trove_buf *b, serve *s, const trove_store_stats *st) {
-  int rc = trove_buf_puts(b, "{");
-  rc = rc ? rc : put_str(b, "database", s->db_path);
-  rc = rc ? rc : trove_buf_printf(b, ",\"bytes\":%lld,\"items\":%lld,\"passages\":%lld,"
-                                  "\"vectors\":%lld,", (long long)st->db_bytes,
-                                  (long long)st->items, (long long)st->passages,
-                                  (long long)st->vectors);
-  rc = rc ? rc : put_str(b, "model", s->model_note);
-  rc = rc ? rc : trove_buf_printf(b, ",\"indexed\":%zu,\"sources\":[",
-                                  s->vectors ? trove_index_count(trove_vectors_index(s->vectors))
-                                             : 0);
-  for (size_t i = 0; rc == 0 && i < st->n_sources; i++) {
+static void stats_json(trove_json_out *o, serve *s, const trove_store_stats *st) {
+  trove_json_out_object(o, NULL);
+  trove_json_out_str(o, "database", s->db_path);
+  trove_json_out_int(o, "bytes", st->db_bytes);
+  trove_json_out_int(o, "items", st->items);
+  trove_json_out_int(o, "passages", st->passages);
+  trove_json_out_int(o, "vectors", st->vectors);
+  trove_json_out_str(o, "model", s->model_note);
+  trove_json_out_int(o, "indexed",
+                     s->vectors ? (int64_t)trove_index_count(trove_vectors_index(s->vectors)) : 0);
+  trove_json_out_array(o, "sources");
+  for (size_t i = 0; i < st->n_sources; i++) {
     const trove_store_source_stats *c = &st->sources[i];
-    rc = trove_buf_puts(b, i ? ",{" : "{");
-    rc = rc ? rc : put_str(b, "name", c->name);
-    rc = rc ? rc : trove_buf_printf(b, ",\"items\":%lld,\"hidden\":%lld,\"skipped\":%lld,"
-                                    "\"passages\":%lld}", (long long)c->items,
-                                    (long long)c->hidden, (long long)c->skipped,
-                                    (long long)c->passages);
+    trove_json_out_object(o, NULL);
+    trove_json_out_str(o, "name", c->name);
+    trove_json_out_int(o, "items", c->items);
+    trove_json_out_int(o, "hidden", c->hidden);
+    trove_json_out_int(o, "skipped", c->skipped);
+    trove_json_out_int(o, "passages", c->passages);
+    trove_json_out_end(o);
   }
-  rc = rc ? rc : trove_buf_puts(b, "],\"skipped\":[");
-  for (size_t i = 0; rc == 0 && i < st->n_reasons; i++) {
-    rc = trove_buf_puts(b, i ? ",{" : "{");
-    rc = rc ? rc : put_str(b, "reason", st->reasons[i].reason);
-    rc = rc ? rc : trove_buf_printf(b, ",\"count\":%lld}", (long long)st->reasons[i].count);
+  trove_json_out_end(o);
+  trove_json_out_array(o, "skipped");
+  for (size_t i = 0; i < st->n_reasons; i++) {
+    trove_json_out_object(o, NULL);
+    trove_json_out_str(o, "reason", st->reasons[i].reason);
+    trove_json_out_int(o, "count", st->reasons[i].count);
+    trove_json_out_end(o);
   }
-  return rc ? rc : trove_buf_puts(b, "]}\n");
+  trove_json_out_end(o);
+  trove_json_out_end(o);
 }
 
 enum MHD_Result serve_api_stats(serve_req *r) {
@@ -272,16 +277,16 @@ enum MHD_Result serve_api_stats(serve_req *r) {
     return ret;
   trove_store_stats stats = {0};
   trove_err e = {0};
-  trove_buf b = {0};
   int rc = trove_store_stats_get(st, &stats, &e);
   serve_handles_put(&r->s->handles, st);
-  if (rc)
+  if (rc) {
     ret = serve_reply_error(r, serve_status_of(rc), "%s", e.msg);
-  else if (stats_json(&b, r->s, &stats))
-    ret = serve_reply_error(r, 500, "out of memory");
-  else
-    ret = serve_reply_json(r, 200, &b);
-  trove_buf_free(&b);
+  } else {
+    trove_buf b = {0};
+    trove_json_out o = {.b = &b};
+    stats_json(&o, r->s, &stats);
+    ret = serve_reply_json(r, 200, &o);
+  }
   trove_store_stats_clear(&stats);
   return ret;
 }

@@ -2,7 +2,10 @@
  * "scan" event for every progress report and at the end of each scan; each
  * open stream sends them in order as
  *     event: scan
- *     data: {"state":"running",...}
+ *     data: {
+ *     data:  "state":"running",...
+ *     data: }
+ * (the JSON's lines, as trove_json_out writes them, each on a data line)
  * and a comment line every 15 s so that proxies and the browser see a live
  * connection. A new stream starts with the current scan state, so a page
  * opened during a scan shows it at once, then follows the ring from the
@@ -74,11 +77,21 @@ typedef struct stream {
   size_t sent;     /* bytes of out already handed over */
 } stream;
 
-/* Formats one event into st->out; false for memory (the stream ends). */
+/* Formats one event into st->out, each line of data (JSON that may span
+ * lines) on a "data:" line of its own, which the browser joins with
+ * newlines again; false for memory (the stream ends). */
 static bool format(stream *st, const char *name, const char *data) {
   trove_buf_reset(&st->out);
   st->sent = 0;
-  return trove_buf_printf(&st->out, "event: %s\ndata: %s\n\n", name, data) == 0;
+  int rc = trove_buf_printf(&st->out, "event: %s\n", name);
+  for (const char *p = data; rc == 0 && *p;) {
+    size_t len = strcspn(p, "\n");
+    rc = trove_buf_puts(&st->out, "data: ");
+    rc = rc ? rc : trove_buf_append(&st->out, p, len);
+    rc = rc ? rc : trove_buf_putc(&st->out, '\n');
+    p += len + (p[len] == '\n');
+  }
+  return (rc ? rc : trove_buf_putc(&st->out, '\n')) == 0;
 }
 
 /* Waits for the next event (or the keep-alive timeout) and formats it.

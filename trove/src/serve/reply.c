@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char csp[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -35,9 +36,19 @@ enum MHD_Result serve_reply(serve_req *r, unsigned status, const char *type, con
   return ret;
 }
 
-enum MHD_Result serve_reply_json(serve_req *r, unsigned status, const trove_buf *b) {
-  return serve_reply(r, status, "application/json; charset=utf-8", b->data ? b->data : "",
-                     b->len, NULL);
+static const char json_type[] = "application/json; charset=utf-8";
+
+enum MHD_Result serve_reply_json_text(serve_req *r, unsigned status, const char *json) {
+  return serve_reply(r, status, json_type, json, strlen(json), NULL);
+}
+
+enum MHD_Result serve_reply_json(serve_req *r, unsigned status, trove_json_out *o) {
+  static const char nomem[] = "{\"error\":\"out of memory\",\"status\":500}\n";
+  int rc = trove_json_out_done(o);
+  enum MHD_Result ret = rc ? serve_reply(r, 500, json_type, nomem, sizeof nomem - 1, NULL)
+                           : serve_reply(r, status, json_type, o->b->data, o->b->len, NULL);
+  trove_buf_free(o->b);
+  return ret;
 }
 
 enum MHD_Result serve_reply_error(serve_req *r, unsigned status, const char *fmt, ...) {
@@ -47,15 +58,12 @@ enum MHD_Result serve_reply_error(serve_req *r, unsigned status, const char *fmt
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   trove_buf b = {0};
-  int rc = trove_buf_puts(&b, "{\"error\":");
-  rc = rc ? rc : trove_json_quote(&b, msg);
-  rc = rc ? rc : trove_buf_printf(&b, ",\"status\":%u}\n", status);
-  static const char nomem[] = "{\"error\":\"out of memory\",\"status\":500}\n";
-  enum MHD_Result ret = rc ? serve_reply(r, 500, "application/json; charset=utf-8", nomem,
-                                         sizeof nomem - 1, NULL)
-                           : serve_reply_json(r, status, &b);
-  trove_buf_free(&b);
-  return ret;
+  trove_json_out o = {.b = &b};
+  trove_json_out_object(&o, NULL);
+  trove_json_out_str(&o, "error", msg);
+  trove_json_out_int(&o, "status", status);
+  trove_json_out_end(&o);
+  return serve_reply_json(r, status, &o);
 }
 
 unsigned serve_status_of(int code) {

@@ -13,8 +13,11 @@
  *
  * State goes out as "scan" events (events.c), each a JSON object:
  *   {"state":"running","source":"docs","what":"scan docs","elapsed":1.2,
- *    "eta":3.5,"stages":[{"name":"source","count":530,"rate":133.1},...],
- *    "line":"scan docs 1.2s  source 530 ..."}
+ *    "eta":3.5,"eta_lower_bound":false,"stages":[{"name":"source",
+ *    "count":530,"rate":133.1},...,{"name":"embed","count":1800,
+ *    "passages":6300,"rate":95.0},...],"line":"scan docs 1.2s  source 530 ..."}
+ * (the embed stage counts passages, embedded of those cut so far, once the
+ * first are cut: scan.h's trove_scan_stage_progress)
  *   {"state":"source-done","source":"docs","ok":true,"error":null,
  *    "report":{"seen":530,...}}      after each source
  *   {"state":"done","source":null,"ok":true,"error":null,"stopped":false,
@@ -24,7 +27,6 @@
  * on Ctrl-C) sets the running scan's stop flag: it ends within a batch,
  * keeping what it stored and saving the vector index (scan.h). */
 #include "serve_int.h"
-#include "json.h"
 #include "scan.h"
 #include "sluice.h"
 
@@ -56,9 +58,11 @@ out_free_state:
   return trove_err_set(e, TROVE_ENOMEM, "out of memory starting the scanner");
 }
 
-/* Replaces the state (taking json) and posts it as a "scan" event. A NULL
- * json (no memory) keeps the old state and posts nothing. */
-static void publish(serve *s, char *json) {
+/* Finishes o and makes its text the state, posting it as a "scan" event.
+ * A failed writer (no memory) keeps the old state and posts nothing. */
+static void publish(serve *s, trove_json_out *o) {
+  char *json = trove_json_out_done(o) ? NULL : trove_buf_take(o->b);
+  trove_buf_free(o->b);
   if (!json)
     return;
   serve_events_post(&s->events, "scan", json);
@@ -70,81 +74,105 @@ static void publish(serve *s, char *json) {
 
 /* ---- JSON of progress and reports ---------------------------------------- */
 
-static int put_name(trove_buf *b, const char *key, const char *v) {
-  int rc = trove_buf_printf(b, ",\"%s\":", key);
-  return rc ? rc : v ? trove_json_quote(b, v) : trove_buf_puts(b, "null");
-}
+/* How one source's scan ended. */
+typedef struct outcome {
+  char *source; /* kept in job.done: a copy, owned */
+  int rc;
+  trove_err e;
+  trove_scan_report rep;
+} outcome;
 
 typedef struct job {
   serve *s;
   const char *source; /* the one being scanned now */
+  outcome *done;      /* the sources scanned so far, n_done of cap_done */
+  size_t n_done, cap_done;
 } job;
 
 static void on_progress(const trove_scan_progress *p, void *arg) {
   job *j = arg;
   trove_buf b = {0};
-  int rc = trove_buf_puts(&b, "{\"state\":\"running\"");
-  rc = rc ? rc : put_name(&b, "source", j->source);
-  rc = rc ? rc : put_name(&b, "what", p->what);
-  rc = rc ? rc : trove_buf_printf(&b, ",\"elapsed\":%.2f,\"eta\":", p->elapsed);
-  rc = rc ? rc : p->eta >= 0 ? trove_buf_printf(&b, "%.1f", p->eta) : trove_buf_puts(&b, "null");
-  rc = rc ? rc : trove_buf_puts(&b, ",\"stages\":[");
-  for (size_t i = 0; rc == 0 && i < p->n_stages; i++) {
-    rc = trove_buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
-    rc = rc ? rc : trove_json_quote(&b, p->stages[i].name);
-    rc = rc ? rc : trove_buf_printf(&b, ",\"count\":%lld,\"rate\":%.1f}",
-                                    (long long)p->stages[i].count, p->stages[i].rate);
+  trove_json_out o = {.b = &b};
+  trove_json_out_object(&o, NULL);
+  trove_json_out_str(&o, "state", "running");
+  trove_json_out_str(&o, "source", j->source);
+  trove_json_out_str(&o, "what", p->what);
+  trove_json_out_num(&o, "elapsed", p->elapsed, 2);
+  if (p->eta >= 0)
+    trove_json_out_num(&o, "eta", p->eta, 1);
+  else
+    trove_json_out_str(&o, "eta", NULL);
+  trove_json_out_bool(&o, "eta_lower_bound", p->eta_lower_bound);
+  trove_json_out_array(&o, "stages");
+  for (size_t i = 0; i < p->n_stages; i++) {
+    const trove_scan_stage_progress *g = &p->stages[i];
+    trove_json_out_object(&o, NULL);
+    trove_json_out_str(&o, "name", g->name);
+    trove_json_out_int(&o, "count", g->count);
+    if (g->passages)
+      trove_json_out_int(&o, "passages", g->total);
+    trove_json_out_num(&o, "rate", g->rate, 1);
+    trove_json_out_end(&o);
   }
-  rc = rc ? rc : trove_buf_putc(&b, ']');
-  rc = rc ? rc : put_name(&b, "line", p->line);
-  rc = rc ? rc : trove_buf_putc(&b, '}');
-  publish(j->s, rc ? NULL : trove_buf_take(&b));
-  trove_buf_free(&b);
+  trove_json_out_end(&o);
+  trove_json_out_str(&o, "line", p->line);
+  trove_json_out_end(&o);
+  publish(j->s, &o);
 }
 
-/* Appends one source's outcome: "source","ok","error" and the report. */
-static int put_outcome(trove_buf *b, const char *source, int rc, const trove_err *e,
-                       const trove_scan_report *r) {
-  int w = trove_buf_puts(b, "\"source\":");
-  w = w ? w : trove_json_quote(b, source);
-  w = w ? w : trove_buf_printf(b, ",\"ok\":%s", rc ? "false" : "true");
-  w = w ? w : put_name(b, "error", rc ? (e->msg[0] ? e->msg : trove_strerror(rc)) : NULL);
-  w = w ? w : trove_buf_printf(
-                  b, ",\"report\":{\"seen\":%lld,\"added\":%lld,\"changed\":%lld,"
-                  "\"unchanged\":%lld,\"skipped\":%lld,\"failed\":%lld,\"deleted\":%lld,"
-                  "\"kept\":%lld,\"embedded\":%lld,\"passages\":%lld,\"seconds\":%.2f}",
-                  (long long)r->seen, (long long)r->added, (long long)r->changed,
-                  (long long)r->unchanged, (long long)r->skipped, (long long)r->failed,
-                  (long long)r->deleted, (long long)(r->kept + r->kept_empty),
-                  (long long)r->embedded, (long long)r->passages, r->seconds);
-  return w;
+/* Writes the members of source's outcome x: "source", "ok", "error" and
+ * the report. */
+static void put_outcome(trove_json_out *o, const char *source, const outcome *x) {
+  const trove_scan_report *r = &x->rep;
+  trove_json_out_str(o, "source", source);
+  trove_json_out_bool(o, "ok", x->rc == 0);
+  trove_json_out_str(o, "error", !x->rc ? NULL : x->e.msg[0] ? x->e.msg : trove_strerror(x->rc));
+  trove_json_out_object(o, "report");
+  trove_json_out_int(o, "seen", r->seen);
+  trove_json_out_int(o, "added", r->added);
+  trove_json_out_int(o, "changed", r->changed);
+  trove_json_out_int(o, "unchanged", r->unchanged);
+  trove_json_out_int(o, "skipped", r->skipped);
+  trove_json_out_int(o, "failed", r->failed);
+  trove_json_out_int(o, "deleted", r->deleted);
+  trove_json_out_int(o, "kept", r->kept + r->kept_empty);
+  trove_json_out_int(o, "embedded", r->embedded);
+  trove_json_out_int(o, "passages", r->passages);
+  trove_json_out_num(o, "seconds", r->seconds, 2);
+  trove_json_out_end(o);
 }
 
 /* ---- the job ------------------------------------------------------------- */
 
-/* Scans one source, posts its outcome, appends it to reports. Returns the
- * scan's code. */
-static int scan_one(job *j, trove_store *st, const char *name, trove_buf *reports) {
+/* Scans one source, posts its outcome and keeps it for the end's event
+ * (a source whose outcome finds no memory is left out of it: benign).
+ * Returns the scan's code. */
+static int scan_one(job *j, trove_store *st, const char *name) {
   serve *s = j->s;
   j->source = name;
   trove_scan_opts o = {.progress = TROVE_PROGRESS_NONE, .no_wait = true,
                        .embedder = s->scan_embedder, .vectors = s->vectors,
                        .on_progress = on_progress, .progress_arg = j, .stop = &s->scanner.stop};
-  trove_scan_report rep;
-  trove_err e = {0};
-  int rc = trove_scan_source(st, name, &o, &rep, &e);
+  outcome x = {0};
+  x.rc = trove_scan_source(st, name, &o, &x.rep, &x.e);
   trove_buf b = {0};
-  int w = trove_buf_puts(&b, "{\"state\":\"source-done\",");
-  w = w ? w : put_outcome(&b, name, rc, &e, &rep);
-  w = w ? w : trove_buf_putc(&b, '}');
-  publish(s, w ? NULL : trove_buf_take(&b));
-  trove_buf_free(&b);
-  if (reports->len > 1)
-    trove_buf_putc(reports, ','); /* reports too large for memory lose entries: benign */
-  trove_buf_putc(reports, '{');
-  put_outcome(reports, name, rc, &e, &rep);
-  trove_buf_putc(reports, '}');
-  return rc;
+  trove_json_out out = {.b = &b};
+  trove_json_out_object(&out, NULL);
+  trove_json_out_str(&out, "state", "source-done");
+  put_outcome(&out, name, &x);
+  trove_json_out_end(&out);
+  publish(s, &out);
+  if (j->n_done == j->cap_done) {
+    size_t cap = j->cap_done ? 2 * j->cap_done : 4;
+    outcome *v = trove_realloc(j->done, cap * sizeof *v);
+    if (!v)
+      return x.rc;
+    j->done = v;
+    j->cap_done = cap;
+  }
+  if ((x.source = trove_strdup(name)))
+    j->done[j->n_done++] = x;
+  return x.rc;
 }
 
 /* The names to scan: the one asked for, or every source. */
@@ -158,50 +186,29 @@ static int names(trove_store *st, const char *name, trove_store_source **v, size
   return trove_store_source_list(st, v, n, e);
 }
 
-/* The job on the scan pool. sc->name is read here without sc->mu: start
- * writes it before the spawn (which orders the write before this job) and
- * nothing else writes it until this job clears it, under the lock, last. */
-static void run(void *arg) {
-  serve *s = arg;
-  serve_scanner *sc = &s->scanner;
-  job j = {.s = s};
-  trove_buf reports = {0};
-  trove_store *st = NULL;
-  trove_store_source *v = NULL;
-  size_t n = 0;
-  trove_err e = {0};
-  int rc = 0, first = 0;
-  trove_buf_putc(&reports, '[');
-  pthread_mutex_lock(&s->writer);
-  trove_store_opts so = {.path = s->db_path};
-  if ((rc = trove_store_open(&so, &st, &e)) == 0 && (rc = names(st, sc->name, &v, &n, &e)) == 0) {
-    if (sc->name)
-      first = scan_one(&j, st, sc->name, &reports);
-    for (size_t i = 0; i < n && !atomic_load_explicit(&sc->stop, memory_order_relaxed); i++) {
-      int one = scan_one(&j, st, v[i].name, &reports);
-      first = first ? first : one;
-    }
-    if (!sc->name && n == 0)
-      rc = trove_err_set(&e, TROVE_ENOENT, "no sources to scan: add one first");
-  }
-  trove_store_sources_free(v, n);
-  trove_store_close(st);
-  pthread_mutex_unlock(&s->writer);
-  trove_buf_putc(&reports, ']');
-  bool stopped = atomic_load_explicit(&sc->stop, memory_order_relaxed);
-  rc = rc ? rc : first;
+/* The event a scan ends with: how it went, and each source's outcome. */
+static void publish_done(serve *s, const job *j, int rc, const trove_err *e, bool stopped) {
   trove_buf b = {0};
-  int w = trove_buf_puts(&b, "{\"state\":\"done\"");
-  w = w ? w : put_name(&b, "source", sc->name);
-  w = w ? w : trove_buf_printf(&b, ",\"ok\":%s,\"stopped\":%s", rc ? "false" : "true",
-                               stopped ? "true" : "false");
-  w = w ? w : put_name(&b, "error", rc && e.msg[0] ? e.msg : rc ? "a source failed" : NULL);
-  w = w ? w : trove_buf_printf(&b, ",\"reports\":%s}", reports.data ? reports.data : "[]");
-  char *done = w ? NULL : trove_buf_take(&b);
+  trove_json_out o = {.b = &b};
+  trove_json_out_object(&o, NULL);
+  trove_json_out_str(&o, "state", "done");
+  trove_json_out_str(&o, "source", s->scanner.name);
+  trove_json_out_bool(&o, "ok", rc == 0);
+  trove_json_out_bool(&o, "stopped", stopped);
+  trove_json_out_str(&o, "error", rc && e->msg[0] ? e->msg : rc ? "a source failed" : NULL);
+  trove_json_out_array(&o, "reports");
+  for (size_t i = 0; i < j->n_done; i++) {
+    trove_json_out_object(&o, NULL);
+    put_outcome(&o, j->done[i].source, &j->done[i]);
+    trove_json_out_end(&o);
+  }
+  trove_json_out_end(&o);
+  trove_json_out_end(&o);
+  char *done = trove_json_out_done(&o) ? NULL : trove_buf_take(&b);
   trove_buf_free(&b);
-  trove_buf_free(&reports);
   /* ended before the event goes out: a page that reads "done" may start
    * the next scan at once */
+  serve_scanner *sc = &s->scanner;
   pthread_mutex_lock(&sc->mu);
   sc->running = false;
   trove_free(sc->name);
@@ -215,6 +222,40 @@ static void run(void *arg) {
   if (done)
     serve_events_post(&s->events, "scan", done);
   trove_free(done);
+}
+
+/* The job on the scan pool. sc->name is read here without sc->mu: start
+ * writes it before the spawn (which orders the write before this job) and
+ * nothing else writes it until this job clears it, under the lock, last. */
+static void run(void *arg) {
+  serve *s = arg;
+  serve_scanner *sc = &s->scanner;
+  job j = {.s = s};
+  trove_store *st = NULL;
+  trove_store_source *v = NULL;
+  size_t n = 0;
+  trove_err e = {0};
+  int rc = 0, first = 0;
+  pthread_mutex_lock(&s->writer);
+  trove_store_opts so = {.path = s->db_path};
+  if ((rc = trove_store_open(&so, &st, &e)) == 0 && (rc = names(st, sc->name, &v, &n, &e)) == 0) {
+    if (sc->name)
+      first = scan_one(&j, st, sc->name);
+    for (size_t i = 0; i < n && !atomic_load_explicit(&sc->stop, memory_order_relaxed); i++) {
+      int one = scan_one(&j, st, v[i].name);
+      first = first ? first : one;
+    }
+    if (!sc->name && n == 0)
+      rc = trove_err_set(&e, TROVE_ENOENT, "no sources to scan: add one first");
+  }
+  trove_store_sources_free(v, n);
+  trove_store_close(st);
+  pthread_mutex_unlock(&s->writer);
+  bool stopped = atomic_load_explicit(&sc->stop, memory_order_relaxed);
+  publish_done(s, &j, rc ? rc : first, &e, stopped);
+  for (size_t i = 0; i < j.n_done; i++)
+    trove_free(j.done[i].source);
+  trove_free(j.done);
 }
 
 int serve_scanner_start(serve *s, const char *name, trove_err *e) {

@@ -20,7 +20,8 @@
  *
  * Errors are {"error":"...","status":N} with a status that fits: 400 a bad
  * parameter, 403 a missing token or foreign Origin, 404 no such item,
- * source or path, 405 a wrong method, 409 a scan is running, 413 a body
+ * source or path, 405 a wrong method, 409 a scan is running (or a source
+ * name taken, or a location another source overlaps), 413 a body
  * over 64 KB, 414 a query over 4 KB, 421 a Host not allowed, 503 the model
  * is needed but not loaded, 500 the database failed.
  *

@@ -8,6 +8,7 @@
 #ifndef TROVE_SERVE_INT_H
 #define TROVE_SERVE_INT_H
 
+#include "json.h"
 #include "serve.h"
 #include "store.h"
 
@@ -163,8 +164,12 @@ bool serve_token_ok(const serve *s, const char *token);
  * copied. Returns MHD's result. */
 enum MHD_Result serve_reply(serve_req *r, unsigned status, const char *type, const char *body,
                             size_t len, const char *cache);
-/* A JSON reply of b's contents (Cache-Control: no-store). */
-enum MHD_Result serve_reply_json(serve_req *r, unsigned status, const trove_buf *b);
+/* A JSON reply (Cache-Control: no-store) of what o wrote, which this
+ * finishes (trove_json_out_done) and whose buffer it frees; a failed
+ * writer (memory) answers 500 instead. */
+enum MHD_Result serve_reply_json(serve_req *r, unsigned status, trove_json_out *o);
+/* A JSON reply of text that is JSON already (a scan state). */
+enum MHD_Result serve_reply_json_text(serve_req *r, unsigned status, const char *json);
 /* {"error":msg,"status":status}. */
 enum MHD_Result serve_reply_error(serve_req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -270,6 +270,23 @@ static void serve_sources_added_and_removed(void) {
   r = post(&f.s, "POST", "/api/sources", body);
   CHECK(json_error(&r, 409, "more"));
   reply_free(&r);
+  /* checked as `trove source add` checks: a place another source reads,
+   * a file for a directory, a profile without the browser's file */
+  snprintf(body, sizeof body, "{\"name\":\"again\",\"type\":\"fs\",\"location\":\"%s\"}",
+           f.tree);
+  r = post(&f.s, "POST", "/api/sources", body);
+  CHECK(json_error(&r, 409, "source notes already reads"));
+  reply_free(&r);
+  snprintf(body, sizeof body, "{\"name\":\"file\",\"type\":\"fs\",\"location\":\"%s/otters.md\"}",
+           f.tree);
+  r = post(&f.s, "POST", "/api/sources", body);
+  CHECK(json_error(&r, 400, "is not a directory"));
+  reply_free(&r);
+  snprintf(body, sizeof body, "{\"name\":\"web\",\"type\":\"chromium-history\","
+           "\"location\":\"%s\"}", f.dir);
+  r = post(&f.s, "POST", "/api/sources", body);
+  CHECK(json_error(&r, 400, "holds no History"));
+  reply_free(&r);
   const char *bad[][2] = {
       {"{\"name\":\"x\",\"type\":\"ftp\",\"location\":\"/tmp\"}", "type must be"},
       {"{\"name\":\"\",\"type\":\"fs\",\"location\":\"/tmp\"}", "name"},

@@ -396,10 +396,14 @@
     if (s.state === 'running') {
       setScanning(true);
       $('progress-what').textContent = s.what
-        ? `${s.what}: ${s.elapsed.toFixed(1)} s` + (s.eta !== null && s.eta !== undefined ? `, about ${Math.ceil(s.eta)} s left` : '')
+        ? `${s.what}: ${s.elapsed.toFixed(1)} s` + (s.eta !== null && s.eta !== undefined
+          ? `, ${s.eta_lower_bound ? 'at least' : 'about'} ${Math.ceil(s.eta)} s left` : '')
         : 'starting…';
+      // the embed stage counts passages (embedded of those cut) once it has some
       $('stages').replaceChildren(...(s.stages || []).map((st) =>
-        el('li', 'stage', `${st.name} ${st.count}` + (st.rate >= 1 ? ` · ${Math.round(st.rate)}/s` : ''))));
+        el('li', 'stage', (st.passages !== undefined
+          ? `${st.name} ${st.count}/${st.passages} passages` : `${st.name} ${st.count}`) +
+          (st.rate >= 1 ? ` · ${Math.round(st.rate)}/s` : ''))));
       $('status').textContent = s.source ? `scanning ${s.source}…` : 'scanning…';
     } else if (s.state === 'source-done') {
       setScanResult(reportText(s), s.ok ? 'ok' : 'failed');
