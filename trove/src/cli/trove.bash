@@ -58,7 +58,7 @@ _trove() {
   --mode) _trove_words "hybrid${nl}semantic${nl}keyword"; return ;;
   -t) _trove_words "local${nl}web${nl}bookmark"; return ;;
   -s) _trove_names; return ;;
-  -n | --like | --corpus | --glob | --exclude | --since | --until) return ;;
+  -n | --like | --corpus | --glob | --exclude | --since | --until | --port | --listen) return ;;
   esac
 
   # The command: the first word after the global options and their values.
@@ -78,7 +78,7 @@ _trove() {
     if [[ $cur == -* ]]; then
       _trove_words "--db${nl}--model${nl}--no-model${nl}--kernel${nl}--color${nl}-v${nl}--verbose${nl}--version${nl}--help"
     else
-      _trove_words "source${nl}scan${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}help"
+      _trove_words "source${nl}scan${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}serve${nl}help"
     fi
     return
   fi
@@ -134,7 +134,7 @@ _trove() {
     ;;
   help)
     if ((pos == 1)); then
-      _trove_words "source${nl}scan${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval"
+      _trove_words "source${nl}scan${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}serve"
     elif ((pos == 2)) && [[ ${COMP_WORDS[at + 1]} == source ]]; then
       _trove_words "add${nl}list${nl}edit${nl}remove"
     fi
@@ -146,6 +146,7 @@ _trove() {
       _trove_paths -f
     fi
     ;;
+  serve) [[ $cur == -* ]] && _trove_words "--port${nl}--listen${nl}--open${nl}--help" ;;
   esac
 }
 

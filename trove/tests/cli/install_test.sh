@@ -115,7 +115,8 @@ check_bash() { # WANT... -- WORDS...: every WANT is a candidate
   ok "bash completes '$*'"
 }
 T=$prefix/bin/trove
-check_bash source scan search eval -- "$T" ""
+check_bash source scan search eval serve -- "$T" ""
+check_bash --port --listen --open -- "$T" serve --
 check_bash --db --kernel --version -- "$T" --
 check_bash auto int8 -- "$T" --kernel ""
 check_bash 'my\ web' notes -- "$T" --db "$db" scan ""
@@ -160,7 +161,7 @@ EOF
     done
     ok "zsh completes '$2'"
   }
-  check_zsh reprocess unhide -- "$T "
+  check_zsh reprocess unhide serve -- "$T "
   check_zsh --no-model --version -- "$T --"
   check_zsh 'my\ web' notes -- "$T --db $db scan "
   check_zsh notes -- "$T --db=$db search otters -s "
@@ -169,6 +170,7 @@ EOF
   check_zsh edit remove -- "$T source "
   check_zsh 'my\ web' notes -- "$T --db $db source edit "
   check_zsh --reembed --no-wait -- "$T scan --"
+  check_zsh --port --listen --open -- "$T serve --"
 else
   skipped="$skipped zsh(scripts/deps.sh installs it)"
 fi
