@@ -12,6 +12,7 @@
 #include "scan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage_scan[] =
@@ -19,11 +20,29 @@ static const char usage_scan[] =
     "  --force:   re-read every item, and delete what is gone even when the source\n"
     "             yields nothing at all (which otherwise keeps everything: an unmounted drive?)\n"
     "  --no-wait: when another scan of the database is running, exit with code 3\n"
-    "             instead of waiting for it to finish";
+    "             instead of waiting for it to finish\n"
+    "  $TROVE_FETCH_TIMEOUT: seconds one web page may take (default 30)";
 static const char usage_reprocess[] =
     "trove reprocess [NAME] [--no-wait]\n"
     "  --no-wait: when another scan of the database is running, exit with code 3\n"
     "             instead of waiting for it to finish";
+
+/* $TROVE_FETCH_TIMEOUT: seconds one web fetch may take (a decimal, e.g.
+ * 0.5), for slow links or tests; unset or empty: the fetcher's 30 s. */
+static int fetch_timeout(trove_scan_opts *o) {
+  const char *v = getenv("TROVE_FETCH_TIMEOUT");
+  if (!v || !*v)
+    return CLI_OK;
+  char *end = NULL;
+  double s = strtod(v, &end);
+  if (*end || !(s >= 0.001 && s <= 3600)) {
+    fprintf(stderr, "trove: TROVE_FETCH_TIMEOUT=\"%s\" is not a number of seconds between "
+            "0.001 and 3600; unset it for the default 30\n", v);
+    return CLI_USAGE;
+  }
+  o->fetch_timeout_ms = (long)(s * 1000);
+  return CLI_OK;
+}
 
 static int scan_one(trove_store *st, const char *name, const trove_scan_opts *o) {
   trove_scan_report rep;
@@ -54,7 +73,10 @@ int cmd_scan(const cli *c, int argc, char **argv) {
   }
   trove_store *st = NULL;
   cli_model m = {0};
-  int rc = cli_open(c, &st);
+  int rc = fetch_timeout(&o);
+  if (rc)
+    return rc;
+  rc = cli_open(c, &st);
   if (rc || (rc = cli_scan_lock(st, o.no_wait)) || (rc = cli_model_open(c, st, false, false, &m))) {
     trove_store_close(st);
     return rc;

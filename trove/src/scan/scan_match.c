@@ -9,7 +9,9 @@
  * A change that keeps both the size and the mtime to the microsecond is not
  * seen (a content hash would need every file read). A known web page is asked
  * for again with its stored validators (a conditional GET in scan_fetch.c)
- * unless it failed permanently before (gone, unauthorized, not_text...).
+ * unless it failed permanently before (gone, unauthorized, not_text...), or
+ * did not answer lately and its wait is not over (retry_at, see
+ * scan_backoff.c): such an item is deferred, kept as stored.
  * The batch goes on whole to the fetch stage. */
 #include "scan_int.h"
 
@@ -70,7 +72,14 @@ int scan_match_stage(void *user, void *item, void **out) {
   for (size_t i = 0; i < b->n; i++) {
     scan_item *it = b->items[i];
     it->item_id = m[i].item_id;
+    it->fetch_failures = m[i].fetch_failures;
+    it->retry_at = m[i].retry_at;
     it->state = classify(c, it, &m[i]);
+    if (it->state == SCAN_CHANGED && it->type != TROVE_ITEM_LOCAL && !c->force &&
+        m[i].retry_at > c->now) {
+      it->state = SCAN_UNCHANGED; /* did not answer lately: kept, asked again later */
+      it->deferred = true;
+    }
     keep_validators(c, it, &m[i]);
   }
   trove_store_match_clear(m, b->n);

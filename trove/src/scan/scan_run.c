@@ -78,6 +78,7 @@ void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_repor
   rep->unchanged = c->counts.unchanged;
   rep->skipped = c->counts.skipped;
   rep->failed = c->counts.failed;
+  rep->deferred = c->counts.deferred;
   rep->seen = atomic_load_explicit(&c->seen, memory_order_relaxed); /* after the join */
   for (size_t i = 0; i < c->counts.n_reasons && i < TROVE_SCAN_REASONS; i++) {
     snprintf(rep->reasons[i].name, sizeof rep->reasons[i].name, "%s", c->counts.reasons[i].name);
@@ -170,6 +171,19 @@ static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err)
   return rc;
 }
 
+/* Names in rep the hosts the fetch stage gave up on (after the join). */
+static void report_hosts(const scan_ctx *c, trove_scan_report *rep) {
+  for (size_t i = 0; i < c->hosts.cap; i++) {
+    const scan_host *h = &c->hosts.v[i];
+    if (!h->name || !h->skipped)
+      continue;
+    if (rep->hosts_skipped++ == 0) {
+      snprintf(rep->host_skipped, sizeof rep->host_skipped, "%s", h->name);
+      rep->host_retry_at = h->retry_at;
+    }
+  }
+}
+
 /* Names the database's copy directory into c and removes what an
  * interrupted scan left in it: a copy of a person's browser history. The
  * scan lock is held, so no other scan is reading a copy there. */
@@ -193,7 +207,8 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
   double t0 = now_s();
   trove_err e = {0};
   trove_store_source s = {0};
-  scan_ctx c = {.writer = st, .force = opts && opts->force};
+  scan_ctx c = {.writer = st, .force = opts && opts->force, .now = (int64_t)time(NULL),
+                .fetch_timeout_ms = opts ? opts->fetch_timeout_ms : 0};
   int rc = trove__scan_lock(st, opts, &e);
   if (rc)
     return trove_err_set(err, rc, "%s", e.msg);
@@ -202,13 +217,18 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
       (rc = trove_store_source_get(st, name, &s, &e)))
     goto out_free;
   c.source_id = s.id, c.type = s.type, c.location = s.location, c.config = s.config;
-  if ((rc = open_reader(st, &c.reader, &e)))
+  if ((strcmp(s.type, "fs") != 0 && (rc = scan_hosts_load(&c.hosts, st, &e))) ||
+      (rc = open_reader(st, &c.reader, &e)))
     goto out_free;
   if ((rc = trove_store_scan_begin(st, s.id, &c.version, &e)))
     goto out_close_reader;
   char what[96];
   snprintf(what, sizeof what, "scan %s", name);
   rc = trove__scan_result(&c, run_pipeline(&c, opts, what, rep), &e);
+  report_hosts(&c, rep);
+  /* even after a failure: what the fetches learnt of the hosts holds */
+  int hrc = scan_hosts_save(&c.hosts, st, rc ? NULL : &e);
+  rc = rc ? rc : hrc;
   if (rc == 0)
     rc = finish_full_scan(&c, rep, &e);
   if (rc == 0)
@@ -230,6 +250,7 @@ out_free:
   if (c.copies) /* the folder; what cannot go now, the next scan names */
     trove_source_copies_remove(c.copies, NULL);
   trove_free(c.copies);
+  scan_hosts_free(&c.hosts);
   pthread_mutex_destroy(&c.lock);
   trove_store_scan_unlock(st);
   rep->seconds = now_s() - t0;
@@ -276,6 +297,20 @@ void trove_scan_report_print(const trove_scan_report *rep, const char *what, FIL
     trove_term_line(out, "  kept %lld items at or under %lld paths that could not be read "
                     "(first: %s); check their permissions", (long long)rep->kept,
                     (long long)rep->unread, rep->unread_path);
+  if (rep->deferred)
+    fprintf(out, "  deferred %lld web pages that did not answer lately: each is asked again "
+            "after a wait that grows with every failure in a row; `trove scan --force` asks "
+            "now\n", (long long)rep->deferred);
+  if (rep->hosts_skipped) {
+    char when[32] = "later";
+    time_t t = (time_t)rep->host_retry_at;
+    struct tm tm;
+    if (localtime_r(&t, &tm))
+      strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+    trove_term_line(out, "  not contacted: %lld hosts that did not answer %d times in a row "
+                    "(first: %s, until %s)", (long long)rep->hosts_skipped,
+                    SCAN_HOST_FAILURES, rep->host_skipped, when);
+  }
   if (rep->embedded)
     fprintf(out, "  embedded %lld items: %lld passages in %.1f s of the embed stage (%.0f "
             "passages/s)\n", (long long)rep->embedded, (long long)rep->passages,

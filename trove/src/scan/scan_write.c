@@ -43,6 +43,8 @@ static trove_store_item to_store(const scan_ctx *c, const scan_item *it) {
       .error = it->error,
       .seen_in_scan = c->version,
       .is_link_hub = it->f.is_link_hub,
+      .fetch_failures = it->fetch_failures,
+      .retry_at = it->retry_at,
   };
 }
 
@@ -66,7 +68,9 @@ static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_
                      : trove_store_item_upsert(c->writer, c->source_id, &si, &id, e);
   if (rc == 0 && !transient) /* the text is gone: so are its passages */
     rc = trove_store_passages_drop_stale(c->writer, id, &ch->removed, e);
-  if (rc == 0) {
+  if (rc == 0 && it->deferred) {
+    k->deferred++; /* a new page of a host that is waiting out its backoff */
+  } else if (rc == 0) {
     k->skipped++;
     k->failed += it->state == SCAN_ERROR;
     scan_count_reason(k, it->skip_reason);
@@ -91,7 +95,10 @@ static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_c
   if (it->state == SCAN_UNCHANGED) {
     int rc = trove_store_item_touch(c->writer, it->item_id, c->version, it->visited,
                                     it->mtime_us, it->size, e);
-    k->unchanged += rc == 0;
+    if (rc == 0 && it->deferred)
+      k->deferred++;
+    else
+      k->unchanged += rc == 0;
     /* no such row: the item alone fails (ENOENT is fatal only as "no such
      * source", which the skip record then reports) */
     return rc == TROVE_ENOENT ? write_failure(c, it, k, ch, rc, e) : rc;
@@ -123,6 +130,7 @@ static void merge(scan_counts *into, const scan_counts *k) {
   into->unchanged += k->unchanged;
   into->skipped += k->skipped;
   into->failed += k->failed;
+  into->deferred += k->deferred;
   into->embedded += k->embedded;
   into->passages += k->passages;
   for (size_t i = 0; i < k->n_reasons; i++)

@@ -151,8 +151,24 @@ static const char step4[] =
     "UPDATE items SET mtime_us = mtime_us * 1000000;"
     "ALTER TABLE items ADD COLUMN size INTEGER NOT NULL DEFAULT -1;";
 
+/* Backoff for web pages and hosts that do not answer (timeouts, refused or
+ * failed connections), so a history full of dead hosts does not cost every
+ * scan a timeout per URL. fetch_failures counts such failures of the item
+ * in a row, and retry_at (Unix seconds) is when a scan may fetch it again;
+ * both are 0 once the server answers. fetch_hosts keeps the same per host,
+ * a row only while the host has failed more recently than it answered; the
+ * schedule itself is the scan's (scan_backoff.c). */
+static const char step5[] =
+    "ALTER TABLE items ADD COLUMN fetch_failures INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE items ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE fetch_hosts("
+    " host TEXT PRIMARY KEY,"
+    " failures INTEGER NOT NULL CHECK(failures > 0),"
+    " retry_at INTEGER NOT NULL DEFAULT 0,"
+    " reason TEXT NOT NULL) STRICT;";
+
 /* steps[i] migrates version i to i + 1. Append; never edit a released step. */
-static const char *const steps[] = {step1, step2, step3, step4};
+static const char *const steps[] = {step1, step2, step3, step4, step5};
 enum { CURRENT = sizeof steps / sizeof steps[0] };
 
 /* What the file says about itself. All three are read by one statement, so

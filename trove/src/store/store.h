@@ -230,6 +230,11 @@ typedef struct trove_store_item {
   int64_t seen_in_scan;    /* the scan version that last saw it */
   bool is_link_hub;        /* an index or table of contents page */
   int64_t updated_at;      /* output only */
+  /* Web items: fetches in a row that got no answer (a timeout, a refused
+   * or failed connection), and the Unix second before which a scan does not
+   * fetch the item again (0: none). Both 0 once the server answers. upsert
+   * and skip store them; touch keeps them. */
+  int64_t fetch_failures, retry_at;
   bool keep_raw; /* input to upsert only: leave the stored raw content as it
                   * is and ignore raw/raw_len (reprocess re-extracts what is
                   * stored; recompressing it would be wasted work) */
@@ -244,6 +249,7 @@ typedef struct trove_store_match {
   int64_t item_id; /* 0 when the id is not in the database */
   char *content_hash, *etag, *last_modified, *skip_reason; /* NULL if none */
   int64_t mtime_us, size, process_version; /* as in trove_store_item */
+  int64_t fetch_failures, retry_at;         /* likewise */
 } trove_store_match;
 
 /* The most ids one trove_store_items_match call takes (SQLite's bound-parameter
@@ -338,6 +344,31 @@ int trove_store_items_next(trove_store *st, int64_t source_id, const char *pendi
 
 /* Hides (search skips it) or unhides item id. Returns 0 or TROVE_ENOENT. */
 int trove_store_item_set_hidden(trove_store *st, int64_t id, bool hidden, trove_err *err);
+
+/* ---- hosts that do not answer ---------------------------------------------- */
+
+/* A web host whose fetches failed without an answer (timeouts, refused or
+ * failed connections) more recently than it answered: what the scan's
+ * per-host backoff remembers between scans. */
+typedef struct trove_store_host {
+  char *host;       /* lower case, as the scan names it */
+  int64_t failures; /* unanswered fetches in a row, > 0 */
+  int64_t retry_at; /* Unix seconds before which scans do not contact it; 0: none */
+  char *reason;     /* the last failure's stored reason ("timeout", "network") */
+} trove_store_host;
+
+/* Reads every recorded host into a new array *out of *n, by name (free with
+ * trove_store_hosts_free). Returns 0 or a store error (*out NULL, *n 0). */
+int trove_store_hosts_get(trove_store *st, trove_store_host **out, size_t *n, trove_err *err);
+
+/* Records h (only read during the call), replacing what was recorded for
+ * h->host; h->failures 0 forgets the host (it answered). Returns 0,
+ * TROVE_EINVAL (no host, negative failures, no reason with failures) or a
+ * store error. */
+int trove_store_host_set(trove_store *st, const trove_store_host *h, trove_err *err);
+
+/* Frees an array from trove_store_hosts_get. NULL is fine. */
+void trove_store_hosts_free(trove_store_host *v, size_t n);
 
 /* ---- passages and vectors (the embedding slot) --------------------------- */
 

@@ -358,6 +358,26 @@ static void cli_db_from_environment(void) {
   fx_done(&f);
 }
 
+/* $TROVE_FETCH_TIMEOUT sets the web fetch timeout in seconds; a value that
+ * is not one is refused (exit 2) before the database is touched. */
+static void cli_fetch_timeout_from_environment(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  const char *const bad[] = {"abc", "0", "-1", "5s", "99999"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    setenv("TROVE_FETCH_TIMEOUT", bad[i], 1);
+    RUN_TROVE(&r, f.dir, f.db, "scan");
+    CHECK(r.code == 2 && one_line_naming(r.err, "TROVE_FETCH_TIMEOUT"));
+    CHECK(access(f.db, F_OK) != 0);
+  }
+  setenv("TROVE_FETCH_TIMEOUT", "0.5", 1);
+  RUN_TROVE(&r, f.dir, f.db, "scan");
+  CHECK(r.code == 0);
+  unsetenv("TROVE_FETCH_TIMEOUT");
+  fx_done(&f);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: cli_test PATH_TO_TROVE\n");
@@ -372,5 +392,6 @@ int main(int argc, char **argv) {
   RUN(cli_search_saves_the_index_it_rebuilt);
   RUN(cli_kernel_option_forces_the_path);
   RUN(cli_db_from_environment);
+  RUN(cli_fetch_timeout_from_environment);
   return check_done(__FILE__);
 }

@@ -54,9 +54,11 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
   trove_store_item it = fx_item("/a", "A", "kept across the upgrade", 1);
   CHECK(trove_store_item_upsert(st, src, &it, &item, &e) == 0);
   trove_store_close(st);
-  /* Back to version 1: the embedding tables did not exist yet, and mtime
-   * was whole seconds with no size. */
-  raw_exec(f.db, "DROP TRIGGER items_embedding_stale; DROP TABLE item_embeddings;"
+  /* Back to version 1: the embedding tables did not exist yet, mtime
+   * was whole seconds with no size, and nothing recorded fetch backoff. */
+  raw_exec(f.db, "DROP TABLE fetch_hosts; ALTER TABLE items DROP COLUMN fetch_failures;"
+                 " ALTER TABLE items DROP COLUMN retry_at;"
+                 " DROP TRIGGER items_embedding_stale; DROP TABLE item_embeddings;"
                  " DROP TABLE passage_vectors; DROP TABLE vector_models;"
                  " DROP TABLE passages; ALTER TABLE items DROP COLUMN size;"
                  " ALTER TABLE items RENAME COLUMN mtime_us TO mtime;"
@@ -64,13 +66,14 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
   st = fx_open(&f);
   char ver[32];
   raw_text(f.db, "PRAGMA user_version", ver, sizeof ver);
-  CHECK(atoi(ver) == 4);
+  CHECK(atoi(ver) == 5);
   trove_store_passage p = {.ordinal = 0, .start = 0, .end = 4};
   CHECK(trove_store_passages_replace(st, item, &p, 1, NULL, NULL, &e) == 0);
   trove_store_item got;
   CHECK(trove_store_item_get(st, item, false, &got, &e) == 0 &&
         strcmp(got.text, "kept across the upgrade") == 0);
   CHECK(got.mtime_us == INT64_C(1000) * 1000000 && got.size == -1); /* seconds -> us */
+  CHECK(got.fetch_failures == 0 && got.retry_at == 0);
   trove_store_item_clear(&got);
   CHECK(trove_store_check(st, &e) == 0);
   trove_store_close(st);
