@@ -130,6 +130,13 @@ size_t trove_utf8_seq(const char *s, size_t n);
  * or code points past U+10FFFF; NUL allowed). Any thread. */
 bool trove_utf8_valid(const char *s, size_t n);
 
+/* A copy of the string s (trove_free) with every byte that is not part of
+ * a valid UTF-8 sequence written as the four characters \xNN, as the
+ * terminal sanitiser shows it: a file name in a legacy encoding made
+ * fit for a title, the FTS index and JSON. NULL for NULL s or out of
+ * memory. Any thread. */
+char *trove_utf8_escape_dup(const char *s);
+
 /* ---- decoding other charsets to UTF-8 (charset.c) ---------------------- */
 
 /* What trove_charset_to_utf8 may look at besides a byte-order mark and a

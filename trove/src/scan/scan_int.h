@@ -245,7 +245,8 @@ typedef enum scan_kind { SCAN_KIND_TEXT, SCAN_KIND_MARKDOWN, SCAN_KIND_HTML } sc
 scan_kind scan_kind_guess(const char *name, const char *data, size_t len);
 
 /* Extracts data as kind into *f (cleared first; fallback_title, which may
- * be NULL, is the title of a document without one). Any thread. Returns 0 or the
+ * be NULL, is the title of a document without one, its bytes that are not
+ * UTF-8 escaped as \xNN). Any thread. Returns 0 or the
  * extractor's code with err set; *f is empty after a failure. */
 int scan_extract(scan_kind kind, const char *data, size_t len, const char *base_url,
                  const char *fallback_title, scan_fields *f, trove_err *err);

@@ -56,9 +56,11 @@ static trove_store_item to_store(const scan_ctx *c, const scan_item *it) {
 static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_changes *ch,
                       trove_err *e) {
   trove_store_item si = to_store(c, it);
+  char *name = NULL; /* the file's name, escaped where it is not UTF-8 */
   if (!si.title && it->path) {
-    const char *slash = strrchr(it->path, '/');
-    si.title = slash ? slash + 1 : it->path;
+    if (!(name = trove_utf8_escape_dup(scan_base_name(it->path))))
+      return trove_err_set(e, TROVE_ENOMEM, "out of memory recording %s", it->path);
+    si.title = name;
   } else if (!si.title) {
     si.title = it->browser_title;
   }
@@ -68,6 +70,7 @@ static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_
                      : trove_store_item_upsert(c->writer, c->source_id, &si, &id, e);
   if (rc == 0 && !transient) /* the text is gone: so are its passages */
     rc = trove_store_passages_drop_stale(c->writer, id, &ch->removed, e);
+  trove_free(name);
   if (rc == 0 && it->deferred) {
     k->deferred++; /* a new page of a host that is waiting out its backoff */
   } else if (rc == 0) {

@@ -84,7 +84,9 @@ typedef struct trove_source_stats {
   uint64_t hidden;        /* dot-entries skipped (include_hidden false) */
   uint64_t symlink_loops; /* directories reached again (symlink loop or a
                              second link to one directory), skipped */
-  uint64_t bad_names;     /* entries whose name is not valid UTF-8 */
+  uint64_t bad_names;     /* entries whose name is not valid UTF-8: walked
+                             like any other (the path keeps the bytes; a
+                             scan titles the file with them escaped) */
   uint64_t unreadable;    /* entries or directories we could not stat or
                              open (permissions, dangling symlinks, races) */
   uint64_t special;       /* sockets, FIFOs, devices; symlinks when

@@ -67,6 +67,47 @@ static void scan_new_unchanged_changed_deleted(void) {
   fx_done(&f);
 }
 
+/* The one hit of query: its title and path into the caller's buffers. */
+static void hit_of(fx *f, const char *query, char *title, char *path, size_t cap) {
+  trove_store_hit *h = NULL;
+  size_t n = 0;
+  CHECK(trove_store_search(f->st, query, NULL, &h, &n, NULL) == 0 && n == 1);
+  snprintf(title, cap, "%s", n == 1 && h[0].title ? h[0].title : "");
+  snprintf(path, cap, "%s", n == 1 ? h[0].external_id : "");
+  trove_store_hits_free(h, n);
+}
+
+/* File and directory names that are not UTF-8 (a Latin-1 system's) are
+ * indexed: the path keeps the bytes, so rescans match the file and a
+ * deleted one goes; a title made from the name shows them as \xNN, valid
+ * UTF-8 for the index and JSON. */
+static void names_not_utf8_are_indexed_escaped(void) {
+  fx f;
+  fx_init(&f);
+  char dir[160];
+  snprintf(dir, sizeof dir, "%s/dir\xff", f.tree);
+  CHECK(mkdir(dir, 0755) == 0);
+  puts_file(&f, "caf\xe9 notes.txt", "An okapi grazing at the edge of the rainforest.\n");
+  puts_file(&f, "dir\xff/inner.txt", "A narwhal surfacing between ice floes.\n");
+  put(&f, "skip\xfe.dat", "bin\0ary", 7);
+  trove_scan_report r;
+  CHECK(scan(&f, &r) == 0);
+  CHECK(r.seen == 9 && r.added == 5 && r.skipped == 4 && reason(&r, "binary") == 2);
+  char title[256], path[256], want[256];
+  hit_of(&f, "okapi", title, path, sizeof path);
+  snprintf(want, sizeof want, "%s/caf\xe9 notes.txt", f.tree);
+  CHECK(strcmp(title, "caf\\xe9 notes.txt") == 0 && strcmp(path, want) == 0);
+  hit_of(&f, "narwhal", title, path, sizeof path);
+  CHECK(strcmp(title, "inner.txt") == 0 && strstr(path, "/dir\xff/inner.txt"));
+  CHECK(hits(&f, "skip") == 1); /* the skipped file's escaped name is its title */
+  hit_of(&f, "skip", title, path, sizeof path);
+  CHECK(strcmp(title, "skip\\xfe.dat") == 0);
+  CHECK(scan(&f, &r) == 0 && r.unchanged == 9 && r.added == 0 && r.deleted == 0);
+  CHECK(unlink(want) == 0);
+  CHECK(scan(&f, &r) == 0 && r.deleted == 1 && hits(&f, "okapi") == 0);
+  fx_done(&f);
+}
+
 static void scan_rereads_a_fixed_file(void) {
   fx f;
   fx_init(&f);
@@ -689,6 +730,7 @@ int main(void) {
   }
   RUN(scan_new_unchanged_changed_deleted);
   RUN(scan_rereads_a_fixed_file);
+  RUN(names_not_utf8_are_indexed_escaped);
   RUN(reprocess_same_version_changes_nothing);
   RUN(reprocess_rewrites_only_changed_output);
   RUN(item_error_does_not_kill_scan);
