@@ -236,9 +236,12 @@ out_rollback:
   return rc;
 }
 
-int st__check_owner(trove_store *st, trove_err *err) {
+int st__check_owner(trove_store *st, bool *empty, trove_err *err) {
   header h;
-  return check_owner(st, &h, err);
+  int rc = check_owner(st, &h, err);
+  if (rc == 0 && empty)
+    *empty = h.tables == 0;
+  return rc;
 }
 
 int st__migrate(trove_store *st, trove_err *err) {

@@ -30,6 +30,17 @@ enum { DEFAULT_BUSY_MS = 5000 };
 
 /* ---- errors ---------------------------------------------------------------- */
 
+/* What to do with a damaged database: move it away and rebuild, with the
+ * sources coming back from the sidecar (store_sidecar.c) when it is there,
+ * else added again by hand. */
+static const char *corrupt_advice(const trove_store *st) {
+  if (st && st->path && st__sources_kept(st))
+    return "move it away and run `trove scan` to rebuild: the new database gets its "
+           "sources back from the copy kept beside it (.sources.json)";
+  return "move it away, add its sources again with `trove source add` and run `trove scan` "
+         "to rebuild";
+}
+
 static const char *why(trove_store *st, int rc) {
   if (st && st->db && (sqlite3_errcode(st->db) & 0xff) == (rc & 0xff))
     return sqlite3_errmsg(st->db);
@@ -46,9 +57,8 @@ int st__fail(trove_store *st, int rc, const char *what, trove_err *err) {
     return trove_err_set(err, TROVE_ENOMEM, "out of memory while %s", what);
   case SQLITE_NOTADB:
   case SQLITE_CORRUPT:
-    return trove_err_set(err, TROVE_ECORRUPT,
-                         "database %s is corrupt (%s) while %s; move it away and run "
-                         "`trove scan` to rebuild", path, msg, what);
+    return trove_err_set(err, TROVE_ECORRUPT, "database %s is corrupt (%s) while %s; %s",
+                         path, msg, what, corrupt_advice(st));
   case SQLITE_BUSY:
   case SQLITE_LOCKED:
     return trove_err_set(err, TROVE_EBUSY,
@@ -355,12 +365,20 @@ static int configure(trove_store *st, trove_err *err) {
   int rc = sqlite3_busy_timeout(st->db, st->busy_ms);
   if (rc != SQLITE_OK)
     return st__fail(st, rc, "setting the busy timeout", err);
-  if ((rc = st__check_owner(st, err)) || (rc = set_wal(st, err)))
+  bool created = false;
+  if ((rc = st__check_owner(st, &created, err)) || (rc = set_wal(st, err)))
     return rc;
   if ((rc = st__exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
-                     "setting pragmas", err)))
+                     "setting pragmas", err)) ||
+      (rc = st__migrate(st, err)))
     return rc;
-  return st__migrate(st, err);
+  /* a new file gets the sources its predecessor kept beside it; an existing
+   * one from before the sidecar gets a sidecar */
+  if (created)
+    st__sources_restore(st);
+  else if (!st__sources_kept(st))
+    st__sources_keep(st); /* no write lock: a search must not wait for a scan */
+  return 0;
 }
 
 int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err *err) {
@@ -445,9 +463,13 @@ int trove_store_commit(trove_store *st, trove_err *err) {
   if (!st || !st->in_batch)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_commit: no batch is open");
   st->in_batch = false;
+  bool sources = st->sources_dirty;
+  st->sources_dirty = false;
   if (sqlite3_get_autocommit(st->db))
     return trove_err_set(err, TROVE_EIO, "database %s rolled the batch back after an "
                          "earlier error; rerun the scan", st->path);
+  if (sources) /* still inside the batch's write transaction: see store_sidecar.c */
+    st__sources_keep(st);
   int rc = st__exec(st, "COMMIT", "committing a batch", err);
   if (rc)
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -458,6 +480,7 @@ void trove_store_rollback(trove_store *st) {
   if (!st || !st->in_batch)
     return;
   st->in_batch = false;
+  st->sources_dirty = false;
   if (!sqlite3_get_autocommit(st->db))
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -476,8 +499,8 @@ int trove_store_check(trove_store *st, trove_err *err) {
   } else {
     const char *res = (const char *)sqlite3_column_text(s, 0);
     rc = res && strcmp(res, "ok") == 0 ? 0
-         : trove_err_set(err, TROVE_ECORRUPT, "database %s is corrupt (%s); move it away "
-                         "and run `trove scan` to rebuild", st->path, res ? res : "?");
+         : trove_err_set(err, TROVE_ECORRUPT, "database %s is corrupt (%s); %s", st->path,
+                         res ? res : "?", corrupt_advice(st));
   }
   sqlite3_finalize(s);
   if (rc)

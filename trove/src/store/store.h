@@ -76,6 +76,14 @@ int trove_store_default_path(char **out, trove_err *err);
  *   written to it (its journal mode and bytes stay as they were). */
 int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err *err);
 
+/* After trove_store_open: one line for the person when the open did more
+ * than open. A database file it created gets back the sources kept beside
+ * its predecessor in "<path>.sources.json" (written whenever sources
+ * change, so a damaged database moved away leaves its sources behind):
+ * "a new database: restored 2 sources (docs, web) from ...", or why they
+ * could not be. NULL otherwise. Valid until trove_store_close. */
+const char *trove_store_open_note(const trove_store *st);
+
 /* Closes st, rolling back a batch still open. NULL is a no-op. */
 void trove_store_close(trove_store *st);
 
@@ -151,8 +159,9 @@ typedef struct trove_store_source {
 } trove_store_source;
 
 /* Adds a source. name, type and location must be non-empty; config must be
- * valid JSON, NULL meaning "{}". *id (may be NULL) gets its id. Returns 0,
- * TROVE_EEXIST (name taken) or TROVE_EINVAL. */
+ * valid JSON, NULL meaning "{}". *id (may be NULL) gets its id. The
+ * sources' copy beside the database (trove_store_open_note) is rewritten,
+ * best effort. Returns 0, TROVE_EEXIST (name taken) or TROVE_EINVAL. */
 int trove_store_source_add(trove_store *st, const char *name, const char *type,
                            const char *location, const char *config, int64_t *id,
                            trove_err *err);
@@ -179,7 +188,8 @@ typedef struct trove_store_ids { /* a list of ids; start it zeroed */
 /* Frees ids->v; the list is empty and reusable after. */
 void trove_store_ids_free(trove_store_ids *ids);
 
-/* Removes the source called name with all its items, passages and vectors.
+/* Removes the source called name with all its items, passages and vectors
+ * (and from the sources' copy beside the database).
  * The removed passage ids are appended to *passages when not NULL (for the
  * vector index's tombstones). Returns 0 or TROVE_ENOENT. */
 int trove_store_source_remove(trove_store *st, const char *name, trove_store_ids *passages,

@@ -24,7 +24,8 @@ int trove_store_source_add(trove_store *st, const char *name, const char *type,
   if (!st || !nonempty(name) || !nonempty(type) || !nonempty(location))
     return trove_err_set(err, TROVE_EINVAL, "a source needs a name, a type and a location");
   sqlite3_stmt *s = NULL;
-  int rc = st__writable(st, err);
+  bool own;
+  int rc = st__save(st, &own, err);
   if (rc)
     return rc;
   rc = sqlite3_prepare_v2(st->db,
@@ -55,7 +56,12 @@ int trove_store_source_add(trove_store *st, const char *name, const char *type,
   }
 out_finalize:
   sqlite3_finalize(s);
-  return rc;
+  if (rc) {
+    st__undo(st, own);
+    return rc;
+  }
+  st__sources_changed(st, own);
+  return st__release(st, own, err);
 }
 
 /* The columns read_source expects, in order. */
@@ -198,6 +204,7 @@ int trove_store_source_remove(trove_store *st, const char *name, trove_store_ids
     rc = st__fail(st, rc, "removing a source", err);
     goto out_undo;
   }
+  st__sources_changed(st, own);
   if ((rc = st__release(st, own, err)))
     goto out_restore;
   return 0;

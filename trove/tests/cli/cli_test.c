@@ -358,6 +358,33 @@ static void cli_db_from_environment(void) {
   fx_done(&f);
 }
 
+/* A damaged database is moved away as the error says, and the next command
+ * creates a new one with the sources back (saying so): one scan later the
+ * notes are found again, with no `source add`. */
+static void cli_corrupt_database_keeps_its_sources(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "notes", "fs", f.tree, "--glob", "*.md");
+  CHECK(r.code == 0);
+  RUN_TROVE(&r, f.dir, f.db, "--no-model", "scan");
+  CHECK(r.code == 0 && strstr(r.out, "1 new"));
+  FILE *fp = fopen(f.db, "r+b"); /* the header: not a database any more */
+  CHECK(fp && fwrite("garbage garbage garbage garbage!", 1, 32, fp) == 32);
+  if (fp)
+    fclose(fp);
+  RUN_TROVE(&r, f.dir, f.db, "search", "otters", "--mode", "keyword");
+  CHECK(r.code == 1 && one_line_naming(r.err, "move it away") && strstr(r.err, "sources back"));
+  char moved[128];
+  snprintf(moved, sizeof moved, "%s.damaged", f.db);
+  CHECK(rename(f.db, moved) == 0);
+  RUN_TROVE(&r, f.dir, f.db, "--no-model", "scan");
+  CHECK(r.code == 0 && strstr(r.err, "restored 1 sources (notes)") && strstr(r.out, "1 new"));
+  RUN_TROVE(&r, f.dir, f.db, "search", "otters", "--mode", "keyword");
+  CHECK(r.code == 0 && strstr(r.out, "Say"));
+  fx_done(&f);
+}
+
 /* $TROVE_FETCH_TIMEOUT sets the web fetch timeout in seconds; a value that
  * is not one is refused (exit 2) before the database is touched. */
 static void cli_fetch_timeout_from_environment(void) {
@@ -393,5 +420,6 @@ int main(int argc, char **argv) {
   RUN(cli_kernel_option_forces_the_path);
   RUN(cli_db_from_environment);
   RUN(cli_fetch_timeout_from_environment);
+  RUN(cli_corrupt_database_keeps_its_sources);
   return check_done(__FILE__);
 }
