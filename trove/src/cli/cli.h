@@ -50,8 +50,12 @@ void cli_model_close(cli_model *m);
 
 /* Opens the database; on failure prints the error and returns CLI_ERR. */
 int cli_open(const cli *c, trove_store **out);
-/* Opens the database only when it exists (cli_open creates a missing one);
- * a missing one is an error (CLI_ERR) that says how to make it. */
+/* cli_open for a command that only reads: a database that exists but cannot
+ * be written (a read-only folder or file system) is opened read-only. */
+int cli_open_read(const cli *c, trove_store **out);
+/* Opens the database only when it exists (cli_open creates a missing one),
+ * for reading (read-only where it cannot be written, as cli_open_read); a
+ * missing one is an error (CLI_ERR) that says how to make it. */
 int cli_open_existing(const cli *c, trove_store **out);
 
 /* Takes st's scan lock (store.h) for a command that rewrites many items:

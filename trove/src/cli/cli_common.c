@@ -28,6 +28,13 @@ int cli_open(const cli *c, trove_store **out) {
   return rc ? cli_fail(&e, rc) : opened(*out);
 }
 
+int cli_open_read(const cli *c, trove_store **out) {
+  trove_err e = {0};
+  trove_store_opts o = {.path = c->db, .read_only_ok = true};
+  int rc = trove_store_open(&o, out, &e);
+  return rc ? cli_fail(&e, rc) : opened(*out);
+}
+
 int cli_scan_lock(trove_store *st, bool no_wait) {
   trove_err e = {0};
   int rc = trove_store_scan_lock(st, !no_wait, stderr, &e);
@@ -52,7 +59,7 @@ int cli_open_existing(const cli *c, trove_store **out) {
     trove_free(def);
     return CLI_ERR;
   }
-  trove_store_opts o = {.path = path};
+  trove_store_opts o = {.path = path, .read_only_ok = true};
   rc = trove_store_open(&o, out, &e);
   trove_free(def);
   return rc ? cli_fail(&e, rc) : opened(*out);

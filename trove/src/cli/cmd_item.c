@@ -60,7 +60,7 @@ int cmd_print(const cli *c, int argc, char **argv) {
   trove_store *st = NULL;
   trove_store_item it = {0};
   trove_err e = {0};
-  int rc = cli_open(c, &st);
+  int rc = cli_open_read(c, &st);
   int trc = rc ? 0 : trove_store_item_get(st, id, raw, &it, &e);
   if (trc) {
     rc = cli_fail(&e, trc);

@@ -206,7 +206,7 @@ int cmd_search(const cli *c, int argc, char **argv) {
   trove_search_result *res = NULL;
   size_t n = 0;
   trove_err e = {0};
-  rc = rc ? rc : cli_open(c, &st);
+  rc = rc ? rc : cli_open_read(c, &st);
   rc = rc ? rc : open_for_mode(c, st, &a, &m);
   if (rc == CLI_OK) {
     int trc = trove_search_run(st, trove_vectors_index(m.vectors), m.embedder,

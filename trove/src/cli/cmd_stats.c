@@ -30,7 +30,7 @@ int cmd_stats(const cli *c, int argc, char **argv) {
   trove_store *st = NULL;
   trove_store_stats s = {0};
   trove_err e = {0};
-  int rc = cli_open(c, &st);
+  int rc = cli_open_read(c, &st);
   int trc = rc ? 0 : trove_store_stats_get(st, &s, &e);
   if (trc)
     rc = cli_fail(&e, trc);

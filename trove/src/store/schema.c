@@ -244,6 +244,22 @@ int st__check_owner(trove_store *st, bool *empty, trove_err *err) {
   return rc;
 }
 
+int st__check_current(trove_store *st, trove_err *err) {
+  header h;
+  int rc = check_owner(st, &h, err);
+  if (rc)
+    return rc;
+  if (h.tables == 0)
+    return trove_err_set(err, TROVE_ENOENT, "database %s is empty and cannot be written; "
+                         "run `trove scan` with write access first", st->path);
+  if (h.version < CURRENT)
+    return trove_err_set(err, TROVE_EUNSUPPORTED, "database %s has schema version %lld and needs an "
+                         "upgrade to %d, which cannot be written in its read-only folder; run "
+                         "`trove stats` once with write access", st->path,
+                         (long long)h.version, CURRENT);
+  return 0;
+}
+
 int st__migrate(trove_store *st, trove_err *err) {
   for (;;) {
     header h;

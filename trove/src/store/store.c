@@ -381,6 +381,80 @@ static int configure(trove_store *st, trove_err *err) {
   return 0;
 }
 
+/* ---- read-only ------------------------------------------------------------- */
+
+/* path as an SQLite URI file name with immutable=1 ("file:/a%3Fb?immutable=1"):
+ * '%', '?' and '#' and bytes outside printable ASCII are percent-escaped. */
+static char *immutable_uri(const char *path) {
+  trove_buf b = {0};
+  int rc = trove_buf_puts(&b, "file:");
+  for (const unsigned char *p = (const unsigned char *)path; rc == 0 && *p; p++)
+    rc = *p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f
+             ? trove_buf_printf(&b, "%%%02X", *p)
+             : trove_buf_putc(&b, (char)*p);
+  rc = rc ? rc : trove_buf_puts(&b, "?immutable=1");
+  if (rc) {
+    trove_buf_free(&b);
+    return NULL;
+  }
+  return b.data;
+}
+
+/* True when the WAL file beside the database is missing or empty: every
+ * commit is then in the main file. */
+static bool wal_empty(const char *path) {
+  trove_buf b = {0};
+  struct stat sb;
+  bool empty = trove_buf_printf(&b, "%s-wal", path) == 0 &&
+               (stat(b.data, &sb) != 0 ? errno == ENOENT : sb.st_size == 0);
+  trove_buf_free(&b);
+  return empty;
+}
+
+/* Opens name read-only (flags adds SQLITE_OPEN_URI for a URI) and checks it
+ * is a current trove database. */
+static int open_ro_as(trove_store *st, const char *name, int flags, trove_err *err) {
+  sqlite3_close_v2(st->db);
+  st->db = NULL;
+  int rc = sqlite3_open_v2(name, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | flags,
+                           NULL);
+  if (rc != SQLITE_OK)
+    return st__fail(st, rc, "opening read-only", err);
+  sqlite3_extended_result_codes(st->db, 1);
+  if ((rc = sqlite3_busy_timeout(st->db, st->busy_ms)) != SQLITE_OK)
+    return st__fail(st, rc, "setting the busy timeout", err);
+  if ((rc = st__check_current(st, err)))
+    return rc;
+  return st__exec(st, "PRAGMA query_only=1", "opening read-only", err);
+}
+
+/* Opens st->path for reading only, when its folder or file cannot be
+ * written. A WAL database is read through its -wal and -shm files; when
+ * they are not there and cannot be made (a read-only folder, after the last
+ * writer closed cleanly and removed them), every commit is in the main
+ * file and nobody can be writing (a writer needs those files), so it is
+ * opened immutable: no locks and no shared memory. */
+static int open_read_only(trove_store *st, trove_err *err) {
+  for (int i = 0; i < SLOT_COUNT; i++) { /* nothing prepared on the old handle survives */
+    sqlite3_finalize(st->stmt[i]);
+    st->stmt[i] = NULL;
+  }
+  trove_err e = {0};
+  int rc = open_ro_as(st, st->path, 0, &e);
+  if ((rc == TROVE_EIO || rc == TROVE_EBUSY) && wal_empty(st->path)) {
+    char *uri = immutable_uri(st->path);
+    rc = uri ? open_ro_as(st, uri, SQLITE_OPEN_URI, &e)
+             : trove_err_set(&e, TROVE_ENOMEM, "out of memory opening the database");
+    trove_free(uri);
+  }
+  if (rc)
+    return trove_err_set(err, rc, "%s", e.msg);
+  st->read_only = true;
+  return 0;
+}
+
+bool trove_store_read_only(const trove_store *st) { return st && st->read_only; }
+
 int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err *err) {
   if (!out)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_open: NULL out");
@@ -409,12 +483,24 @@ int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err 
   int src = sqlite3_open_v2(st->path, &st->db,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                             NULL);
-  if (src != SQLITE_OK) {
-    rc = st__fail(st, src, "opening", err);
-    goto out_free;
+  rc = src != SQLITE_OK ? st__fail(st, src, "opening", err) : configure(st, err);
+  /* a reader in a read-only place: the file is there, it or its folder
+   * cannot be written (TROVE_EIO); the read-write error stays the one
+   * reported when reading fails too */
+  if (rc == TROVE_EIO && opts && opts->read_only_ok && stat(st->path, &sb) == 0) {
+    trove_err ro = {0};
+    int rrc = open_read_only(st, &ro);
+    /* it read the file and refused it (damaged, an old schema...): that is
+     * the news; it could not read it either: the first error is */
+    if (rrc == 0)
+      rc = 0, trove_err_clear(err);
+    else if (rrc != TROVE_EIO && rrc != TROVE_EBUSY)
+      rc = trove_err_set(err, rrc, "%s", ro.msg);
   }
-  if ((rc = configure(st, err)))
+  if (rc)
     goto out_free;
+  /* SQLite opens a file it may not write read-only without a word */
+  st->read_only = st->read_only || sqlite3_db_readonly(st->db, "main") == 1;
   *out = st;
   return 0;
 out_free:

@@ -49,6 +49,13 @@ typedef struct trove_store trove_store;
 typedef struct trove_store_opts {
   const char *path;    /* NULL: $TROVE_DB, else the default (see below) */
   int busy_timeout_ms; /* how long to wait for another writer; 0: 5000 */
+  /* For a caller that only reads (search, print, stats): when the database
+   * exists but it or its directory cannot be written (a read-only folder,
+   * file or filesystem), open it read-only instead of failing. Such a
+   * handle never writes (every write call returns TROVE_EIO, "read-only")
+   * and never migrates: a schema older than this trove's is refused until a
+   * command with write access upgrades it. See trove_store_read_only. */
+  bool read_only_ok;
 } trove_store_opts;
 
 /* Resolves the database path without opening it: $TROVE_DB when set and not
@@ -83,6 +90,11 @@ int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err 
  * "a new database: restored 2 sources (docs, web) from ...", or why they
  * could not be. NULL otherwise. Valid until trove_store_close. */
 const char *trove_store_open_note(const trove_store *st);
+
+/* True when st can only read: opened read-only (trove_store_opts
+ * .read_only_ok), or a file the process may not write, which SQLite opens
+ * read-only by itself when the files a writer keeps beside it let it. */
+bool trove_store_read_only(const trove_store *st);
 
 /* Closes st, rolling back a batch still open. NULL is a no-op. */
 void trove_store_close(trove_store *st);

@@ -41,6 +41,7 @@ struct trove_store {
   bool sources_dirty;   /* sources changed inside the open batch: the
                            sidecar is written when it commits */
   char open_note[640];  /* trove_store_open_note's line; "" when none */
+  bool read_only;       /* opened read-only (store.c, open_read_only) */
 };
 
 /* Maps a failed SQLite result to a TROVE_E* code and fills err with "what"
@@ -139,6 +140,12 @@ void st__codec_free(trove_store *st);
  * 0, TROVE_EUNSUPPORTED (another application's file or a newer schema) or
  * an error. */
 int st__migrate(trove_store *st, trove_err *err);
+
+/* For a read-only handle: what st__check_owner refuses, and also an empty
+ * file (TROVE_ENOENT) or an older schema (TROVE_EUNSUPPORTED: it cannot be
+ * migrated without writing), with a message saying how to get write
+ * access. */
+int st__check_current(trove_store *st, trove_err *err);
 
 /* Refuses, before anything is written, a file that is not trove's: another
  * program's SQLite database (TROVE_EUNSUPPORTED, the file untouched) or one
