@@ -76,6 +76,8 @@ int cmd_print(const cli *c, int argc, char **argv) {
     field("description", it.description);
     field("skipped", it.skip_reason);
     field("error", it.error);
+    if (it.charset_guessed)
+      field("charset", "guessed: neither marked nor declared, read as windows-1252 or UTF-16");
     if (it.hidden_at)
       printf("%-12s yes\n", "hidden");
     putchar('\n');

@@ -147,12 +147,18 @@ enum {
                                    from NULs among the first four bytes */
   TROVE_CHARSET_GUESS_1252 = 2, /* text that is not valid UTF-8 and declares
                                    nothing is read as windows-1252 */
+  TROVE_CHARSET_GUESS_UTF16 = 4, /* sniff BOM-less UTF-16/32 as HTML does, for
+                                    text (HTML's sniff and this one also
+                                    check that the first 256 units read as
+                                    text: no controls, no lone surrogates) */
 };
 
 /* Decodes len bytes of s to UTF-8 when they are not UTF-8 already. In order:
  * a UTF-16 or UTF-32 byte-order mark (LE or BE); the charset parameter of
  * content_type (an HTTP Content-Type value, may be NULL) when it names
- * UTF-16/32 and s holds a NUL byte; valid UTF-8 is left as it is (a UTF-8
+ * UTF-16/32 and s holds a NUL byte; with TROVE_CHARSET_HTML or
+ * TROVE_CHARSET_GUESS_UTF16, BOM-less UTF-16/32 sniffed from NULs among the
+ * first four bytes (guessed); valid UTF-8 is left as it is (a UTF-8
  * mark included); a declared ISO-8859-1, US-ASCII or windows-1252 (header,
  * or <meta> with TROVE_CHARSET_HTML) reads s as windows-1252; then the
  * guesses that flags allow. Unpaired surrogates, unassigned bytes and a cut

@@ -62,13 +62,14 @@ static void fail_item(scan_item *it, const char *reason, const char *msg) {
 /* Replaces res's body by its UTF-8 decoding when the Content-Type or the
  * body says it is in another charset, so the stored copy (which reprocess
  * re-extracts without the headers) is UTF-8. An HTML body is also decoded
- * by its <meta>, as trove_extract_html would. 0 or TROVE_ENOMEM. */
-static int to_utf8(int kind, trove_fetch_result *res) {
+ * by its <meta>, as trove_extract_html would. *guessed says whether the
+ * charset was a guess (BOM-less UTF-16). 0 or TROVE_ENOMEM. */
+static int to_utf8(int kind, trove_fetch_result *res, bool *guessed) {
   char *utf8 = NULL;
   size_t n = 0;
   unsigned flags = kind == SCAN_KIND_HTML ? TROVE_CHARSET_HTML : 0;
   int rc = trove_charset_to_utf8(res->body, res->body_len, res->content_type, flags, &utf8, &n,
-                                 NULL);
+                                 guessed);
   if (rc || !utf8)
     return rc;
   trove_free(res->body);
@@ -125,7 +126,7 @@ static void on_result(void *ctx, trove_fetch_result *res) {
   }
   if (res->reason == TROVE_FETCH_OK) {
     it->web_kind = kind_of(res->content_type);
-    if (to_utf8(it->web_kind, res) != 0) {
+    if (to_utf8(it->web_kind, res, &it->charset_guessed) != 0) {
       fail_item(it, "no_memory", "out of memory decoding the page to UTF-8");
       trove_fetch_result_free(res);
       return;

@@ -68,6 +68,7 @@ typedef struct scan_item {
   int64_t retry_at;           /* web: no fetch before this Unix second (0: none) */
   bool deferred;              /* not fetched: it or its host is waiting out
                                  its backoff (scan_backoff.c) */
+  bool charset_guessed;       /* raw was decoded from a guessed charset */
   scan_fields f;
   const char *skip_reason; /* static string, for SKIP and ERROR */
   char *error;             /* the failure's message, for ERROR */

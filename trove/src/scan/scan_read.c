@@ -62,6 +62,7 @@ static bool read_local(scan_item *it) {
     return true;
   }
   scan_hash(file.data, file.len, it->hash);
+  it->charset_guessed = file.charset_guessed;
   it->raw = file.data, it->raw_len = file.len;
   file.data = NULL;
   trove_file_free(&file);

@@ -45,6 +45,7 @@ static trove_store_item to_store(const scan_ctx *c, const scan_item *it) {
       .is_link_hub = it->f.is_link_hub,
       .fetch_failures = it->fetch_failures,
       .retry_at = it->retry_at,
+      .charset_guessed = it->charset_guessed,
   };
 }
 

@@ -151,7 +151,11 @@ static const char step4[] =
     "UPDATE items SET mtime_us = mtime_us * 1000000;"
     "ALTER TABLE items ADD COLUMN size INTEGER NOT NULL DEFAULT -1;";
 
-/* Backoff for web pages and hosts that do not answer (timeouts, refused or
+/* charset_guessed: the item's text was decoded from a charset trove guessed
+ * (a file that was not UTF-8 read as windows-1252, BOM-less UTF-16 found by
+ * its NULs), not one marked or declared, so a reader of odd characters
+ * knows why.
+ * Backoff for web pages and hosts that do not answer (timeouts, refused or
  * failed connections), so a history full of dead hosts does not cost every
  * scan a timeout per URL. fetch_failures counts such failures of the item
  * in a row, and retry_at (Unix seconds) is when a scan may fetch it again;
@@ -161,6 +165,8 @@ static const char step4[] =
 static const char step5[] =
     "ALTER TABLE items ADD COLUMN fetch_failures INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE items ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE items ADD COLUMN charset_guessed INTEGER NOT NULL DEFAULT 0"
+    " CHECK(charset_guessed IN (0,1));"
     "CREATE TABLE fetch_hosts("
     " host TEXT PRIMARY KEY,"
     " failures INTEGER NOT NULL CHECK(failures > 0),"

@@ -257,6 +257,8 @@ typedef struct trove_store_item {
    * fetch the item again (0: none). Both 0 once the server answers. upsert
    * and skip store them; touch keeps them. */
   int64_t fetch_failures, retry_at;
+  bool charset_guessed; /* text decoded from a charset trove guessed (not
+                         * marked or declared); stored by upsert */
   bool keep_raw; /* input to upsert only: leave the stored raw content as it
                   * is and ignore raw/raw_len (reprocess re-extracts what is
                   * stored; recompressing it would be wasted work) */

@@ -56,9 +56,9 @@ static const char upsert_sql[] =
     "INSERT INTO items(source_id, external_id, type, title, author, description, language,"
     " headings, text, raw, raw_size, content_hash, etag, last_modified, process_version,"
     " mtime_us, last_visited, skip_reason, error, seen_in_scan, is_link_hub, updated_at, size,"
-    " fetch_failures, retry_at)"
+    " fetch_failures, retry_at, charset_guessed)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-    " ?18, ?19, ?20, ?21, ?22, ?24, ?25, ?26)"
+    " ?18, ?19, ?20, ?21, ?22, ?24, ?25, ?26, ?27)"
     " ON CONFLICT(source_id, external_id) DO UPDATE SET type = excluded.type,"
     " title = excluded.title, author = excluded.author, description = excluded.description,"
     " language = excluded.language, headings = excluded.headings, text = excluded.text,"
@@ -71,7 +71,7 @@ static const char upsert_sql[] =
     " skip_reason = excluded.skip_reason, error = excluded.error,"
     " seen_in_scan = max(seen_in_scan, excluded.seen_in_scan), is_link_hub = excluded.is_link_hub,"
     " updated_at = excluded.updated_at, fetch_failures = excluded.fetch_failures,"
-    " retry_at = excluded.retry_at"
+    " retry_at = excluded.retry_at, charset_guessed = excluded.charset_guessed"
     " RETURNING id";
 
 static void bind_upsert(sqlite3_stmt *s, int64_t source_id, const trove_store_item *it,
@@ -104,6 +104,7 @@ static void bind_upsert(sqlite3_stmt *s, int64_t source_id, const trove_store_it
   sqlite3_bind_int64(s, 24, it->size);
   sqlite3_bind_int64(s, 25, it->fetch_failures);
   sqlite3_bind_int64(s, 26, it->retry_at);
+  sqlite3_bind_int(s, 27, it->charset_guessed ? 1 : 0);
 }
 
 int trove_store_item_upsert(trove_store *st, int64_t source_id, const trove_store_item *it,

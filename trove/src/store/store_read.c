@@ -120,7 +120,7 @@ void trove_store_match_clear(trove_store_match *m, size_t n) {
   " headings, text, CASE WHEN ?2 THEN raw END, raw_size, content_hash, etag,"      \
   " last_modified, process_version, mtime_us, last_visited, skip_reason, error,"      \
   " hidden_at, seen_in_scan, is_link_hub, updated_at, size, fetch_failures,"          \
-  " retry_at FROM items"
+  " retry_at, charset_guessed FROM items"
 
 static bool dup(sqlite3_stmt *s, int col, const char **out) {
   char *p;
@@ -159,6 +159,7 @@ static int read_item(trove_store *st, sqlite3_stmt *s, trove_store_item *it, tro
   it->size = sqlite3_column_int64(s, 24);
   it->fetch_failures = sqlite3_column_int64(s, 25);
   it->retry_at = sqlite3_column_int64(s, 26);
+  it->charset_guessed = sqlite3_column_int(s, 27) != 0;
   it->last_visited = sqlite3_column_int64(s, 17);
   it->hidden_at = sqlite3_column_int64(s, 20);
   it->seen_in_scan = sqlite3_column_int64(s, 21);

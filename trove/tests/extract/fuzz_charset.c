@@ -30,8 +30,9 @@ int fuzz_charset_one(const uint8_t *data, size_t size) {
   char *out = NULL;
   size_t out_len = 0;
   int rc = trove_charset_to_utf8(s, size, NULL, TROVE_CHARSET_HTML, &out, &out_len, NULL);
-  if (rc == 0 && out) {
-    bad |= valid || out_len > 3 * size || strlen(out) > out_len || !seq_valid(out, out_len);
+  if (rc == 0 && out) { /* decoded: not UTF-8, or UTF-16/32 of ASCII (NULs and all) */
+    bad |= (valid && !memchr(s, 0, size)) || out_len > 3 * size || strlen(out) > out_len ||
+            !seq_valid(out, out_len);
   } else
     bad |= rc != 0 && rc != TROVE_ENOMEM;
   trove_free(out);

@@ -58,6 +58,7 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
    * was whole seconds with no size, and nothing recorded fetch backoff. */
   raw_exec(f.db, "DROP TABLE fetch_hosts; ALTER TABLE items DROP COLUMN fetch_failures;"
                  " ALTER TABLE items DROP COLUMN retry_at;"
+                 " ALTER TABLE items DROP COLUMN charset_guessed;"
                  " DROP TRIGGER items_embedding_stale; DROP TABLE item_embeddings;"
                  " DROP TABLE passage_vectors; DROP TABLE vector_models;"
                  " DROP TABLE passages; ALTER TABLE items DROP COLUMN size;"
@@ -73,7 +74,7 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
   CHECK(trove_store_item_get(st, item, false, &got, &e) == 0 &&
         strcmp(got.text, "kept across the upgrade") == 0);
   CHECK(got.mtime_us == INT64_C(1000) * 1000000 && got.size == -1); /* seconds -> us */
-  CHECK(got.fetch_failures == 0 && got.retry_at == 0);
+  CHECK(got.fetch_failures == 0 && got.retry_at == 0 && !got.charset_guessed);
   trove_store_item_clear(&got);
   CHECK(trove_store_check(st, &e) == 0);
   trove_store_close(st);
