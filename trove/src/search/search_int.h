@@ -21,8 +21,9 @@ void search__terms_free(search_terms *t);
 double search__overlap(const search_terms *t, const char *text, size_t len);
 
 /* Fills r's passage, heading and mark for item `it` (its text loaded):
- * passage_id when > 0 is the best vector passage, else the passage with the
- * best term overlap is chosen. qv (dim floats, may be NULL) scores sentences
+ * passage_id when > 0 is the best vector passage, else (or when it is gone
+ * since: a scan rewrote the item meanwhile) the passage with the best term
+ * overlap is chosen. qv (dim floats, may be NULL) scores sentences
  * by cosine when no sentence shares a term with the query. */
 int search__highlight(trove_store *st, const trove_embedder *e, const trove_store_item *it,
                       int64_t passage_id, const search_terms *terms, const float *qv,
