@@ -4,11 +4,12 @@
 #   make demo    the benchmarks and examples (later: trove's real demo)
 #   make build   the plain build only;  make bench  the benchmark lines
 #   make fuzz    every libFuzzer target for FUZZ_SECONDS each (clang, build/fuzz)
+#   make faults  the fault and race tests of the trove binary, long (scripts/faults.sh)
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 BUILD := build
 
-.PHONY: all deps build test test-plain test-asan test-tsan fuzz demo bench clean
+.PHONY: all deps build test test-plain test-asan test-tsan fuzz faults demo bench clean
 
 all: build
 
@@ -33,6 +34,9 @@ test: test-plain test-asan test-tsan
 
 fuzz: deps
 	JOBS=$(JOBS) scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+faults: build
+	scripts/faults.sh $(BUILD)/plain
 
 bench: build
 	@scripts/bench.sh $(BUILD)/plain

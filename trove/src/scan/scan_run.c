@@ -237,9 +237,11 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
     rc = trove__scan_save_vectors(&c, rc, &e);
   trove__scan_count_embedded(&c, rep);
   rep->seconds = now_s() - t0;
-  /* best effort: when the database cannot be written this fails too */
-  trove_store_scan_finish(st, s.id, rc ? TROVE_SOURCE_ERROR : TROVE_SOURCE_READY,
-                          rc ? e.msg : NULL, rep->seen, (int64_t)(rep->seconds * 1000), NULL);
+  /* best effort: when the database cannot be written this fails too; when
+   * another writer holds it, the person is not kept waiting a second time */
+  if (rc != TROVE_EBUSY)
+    trove_store_scan_finish(st, s.id, rc ? TROVE_SOURCE_ERROR : TROVE_SOURCE_READY,
+                            rc ? e.msg : NULL, rep->seen, (int64_t)(rep->seconds * 1000), NULL);
 out_close_reader:
   trove_store_close(c.reader);
 out_free:
