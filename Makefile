@@ -3,10 +3,12 @@
 #   make test    every test in three builds: plain -O2, ASan+UBSan, TSan
 #   make demo    the benchmarks and examples (later: trove's real demo)
 #   make build   the plain build only;  make bench  the benchmark lines
-#   make fuzz    every libFuzzer target for FUZZ_SECONDS each (clang, build/fuzz)
+#   make fuzz    every libFuzzer target for FUZZ_SECONDS each, or FUZZ_RUNS execs when
+#                given, whichever comes first (clang, build/fuzz)
 #   make faults  the fault and race tests of the trove binary, long (scripts/faults.sh)
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
+FUZZ_RUNS ?=
 BUILD := build
 
 .PHONY: all deps build test test-plain test-asan test-tsan fuzz faults demo bench clean
@@ -33,7 +35,7 @@ $(CONFIGS:%=test-%): test-%: deps $(BUILD)/%/CMakeCache.txt
 test: test-plain test-asan test-tsan
 
 fuzz: deps
-	JOBS=$(JOBS) scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+	JOBS=$(JOBS) FUZZ_RUNS=$(FUZZ_RUNS) scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 faults: build
 	scripts/faults.sh $(BUILD)/plain

@@ -13,7 +13,8 @@
  *     consistent and no saved index claims to be current when it is not;
  *     the command run again completes, and a plain scan after it changes
  *     nothing.
- * Loop counts come from $TROVE_FAULT_KILLS (default 6, 2 of each kind);
+ * Loop counts come from $TROVE_FAULT_KILLS (default 6, 2 of each kind; 3
+ * under sanitizers);
  * scripts/faults.sh runs them long. Prints its seed.
  * Usage: cli_fault_test PATH_TO_TROVE. */
 #include "fault.h"

@@ -12,8 +12,9 @@
  *   2. `scan --force --no-model` wiped every vector, and nothing embedded
  *      them again;
  *   3. a new URL answering 304 aborted its source on every scan.
- * Loop counts: $TROVE_RACE_LOOPS (default 3) and $TROVE_PROBE_LOOPS
- * (default 20), shrunk under sanitizers; scripts/faults.sh runs them long.
+ * Loop counts: $TROVE_RACE_LOOPS (default 3, 1 under sanitizers) and
+ * $TROVE_PROBE_LOOPS (default 20, 3 under sanitizers); scripts/faults.sh
+ * runs them long.
  * Usage: cli_race_test PATH_TO_TROVE. */
 #include "fault.h"
 #include "http_server.h"
@@ -102,7 +103,7 @@ static void two_scans_at_once_lose_nothing(void) {
   fx_init(&f, "race2", notes());
   add_and_scan(&f, "notes", f.tree);
   int hidden = hide_some(&f, 5);
-  int loops = fault_rounds("TROVE_RACE_LOOPS", 3, 2);
+  int loops = fault_rounds("TROVE_RACE_LOOPS", 3, 1);
   for (int i = 0; i < loops; i++) {
     two_scans(&f, i % 2 == 0);
     if (!fault_consistent(f.db, notes(), hidden, true))
@@ -118,7 +119,7 @@ static void scan_and_source_remove(void) {
   snprintf(other, sizeof other, "%s/other", f.dir);
   fault_tree(other, 10);
   add_and_scan(&f, "notes", f.tree);
-  int loops = fault_rounds("TROVE_RACE_LOOPS", 3, 2);
+  int loops = fault_rounds("TROVE_RACE_LOOPS", 3, 1);
   for (int i = 0; i < loops; i++) {
     add_and_scan(&f, "other", other);
     pid_t s = fault_start(f.out[0], f.db, (const char *const[]){"scan", "--force", NULL});
@@ -140,7 +141,7 @@ static void scan_and_hide(void) {
   fx f;
   fx_init(&f, "racehide", notes());
   add_and_scan(&f, "notes", f.tree);
-  int loops = fault_rounds("TROVE_RACE_LOOPS", 3, 2), hidden = 0;
+  int loops = fault_rounds("TROVE_RACE_LOOPS", 3, 1), hidden = 0;
   static run_out r;
   for (int i = 0; i < loops; i++) {
     pid_t s = fault_start(f.out[0], f.db, (const char *const[]){"scan", "--force", NULL});
@@ -168,7 +169,7 @@ static void scan_and_search(void) {
   fx f;
   fx_init(&f, "racesearch", notes());
   add_and_scan(&f, "notes", f.tree);
-  int loops = fault_rounds("TROVE_RACE_LOOPS", 3, 2);
+  int loops = fault_rounds("TROVE_RACE_LOOPS", 3, 1);
   static run_out r;
   for (int i = 0; i < loops; i++) {
     pid_t s = fault_start(f.out[0], f.db, (const char *const[]){"scan", "--force", NULL});
@@ -194,7 +195,7 @@ static void probe_two_scans_keep_files_and_flags(void) {
   fx_init(&f, "probe1", notes());
   add_and_scan(&f, "notes", f.tree);
   int hidden = hide_some(&f, notes() / 3);
-  int loops = fault_rounds("TROVE_PROBE_LOOPS", 20, 5);
+  int loops = fault_rounds("TROVE_PROBE_LOOPS", 20, 3);
   for (int i = 0; i < loops; i++) {
     two_scans(&f, i % 2 == 1);
     if (!fault_consistent(f.db, notes(), hidden, true))
@@ -211,14 +212,14 @@ static void probe_keyword_force_scan_keeps_vectors(void) {
   fx f;
   fx_init(&f, "probe2", notes());
   add_and_scan(&f, "notes", f.tree);
-  int loops = fault_rounds("TROVE_PROBE_LOOPS", 20, 5);
+  int loops = fault_rounds("TROVE_PROBE_LOOPS", 20, 3);
   static run_out r;
   for (int i = 0; i < loops; i++) {
     RUN_TROVE(&r, f.dir, f.db, "--no-model", "scan", "--force");
     CHECK(r.code == 0);
     if (!fault_consistent(f.db, notes(), 0, true))
       fprintf(stderr, "  after round %d\n", i);
-    if (i % 5 == 4) { /* the vectors answer a semantic search */
+    if (i % 5 == 4 || i == loops - 1) { /* the vectors answer a semantic search */
       RUN_TROVE(&r, f.dir, f.db, "search", "harbour ledger", "--mode", "semantic", "-n", "3");
       CHECK(r.code == 0 && strstr(r.out, "Note") && !strstr(r.out, "no results"));
     }
@@ -258,7 +259,7 @@ static void probe_new_url_answering_304_fails_alone(void) {
   static run_out r;
   FAULT_TROVE(&r, f.dir, f.db, "source", "add", "web", "chromium-history", profile);
   CHECK(r.code == 0);
-  int loops = fault_rounds("TROVE_PROBE_LOOPS", 20, 5);
+  int loops = fault_rounds("TROVE_PROBE_LOOPS", 20, 3);
   for (int i = 0; i < loops; i++) {
     FAULT_TROVE(&r, f.dir, f.db, "scan", i % 2 ? "--force" : "web");
     if (r.code || !strstr(r.out, "2 seen") || !strstr(r.out, "(1 failed)"))
