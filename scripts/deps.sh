@@ -2,13 +2,14 @@
 # deps.sh: installs the Debian packages the build, the tests and the demo need,
 # only those that are missing, so a second run costs nothing. Debian 12, as root.
 #   scripts/deps.sh          build and test dependencies (clang-14 and its
-#                            libFuzzer runtime for make fuzz)
+#                            libFuzzer runtime for make fuzz; man-db and zsh
+#                            for the install test's man pages and completion)
 #   scripts/deps.sh demo     also the demo corpus (python3.11-doc)
 set -euo pipefail
 
-PKGS="gcc make cmake pkg-config libsqlite3-dev libgumbo-dev libcurl4-openssl-dev libzstd-dev
+PKGS="gcc g++ make cmake pkg-config libsqlite3-dev libgumbo-dev libcurl4-openssl-dev libzstd-dev
       libutf8proc-dev libopenblas-dev libdnnl-dev sqlite3 python3
-      clang-14 libclang-rt-14-dev"
+      clang-14 libclang-rt-14-dev man-db groff-base zsh"
 [ "${1:-}" = demo ] && PKGS="$PKGS python3.11-doc"
 
 missing=""

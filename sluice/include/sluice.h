@@ -52,6 +52,21 @@ extern "C" {
 
 #define SL_API __attribute__((visibility("default")))
 
+/* ---- version ------------------------------------------------------------ */
+
+/* The version of this header. The build reads these lines (CMake's project
+ * version, sluice.pc, the shared library's name), so they are the one place
+ * it is set. While MAJOR is 0 a MINOR release may change the ABI; the shared
+ * library's soname (libsluice.so.0.MINOR) changes with it. */
+#define SL_VERSION_MAJOR 0
+#define SL_VERSION_MINOR 1
+#define SL_VERSION_PATCH 0
+
+/* The version of the library the program runs with, "MAJOR.MINOR.PATCH": a
+ * static string. Compare it with the SL_VERSION_* macros (the header the
+ * program was compiled with) to detect a mismatched shared library. */
+SL_API const char *sl_version(void);
+
 /* ---- errors ------------------------------------------------------------- */
 
 enum {
@@ -186,6 +201,17 @@ SL_API int sl_isolate(sl_fn fn, void *arg);
 
 /* ---- parallel loops ----------------------------------------------------- */
 
+/* WHICH POOL. Loops and sorts, like sl_join and sl_scope_run, take no pool:
+ * they run on the pool of the calling thread, the pool it is a worker of or
+ * has entered with sl_install. Called from any other thread (main, a thread
+ * of your own, a pipeline stage's thread) they run on the global pool, the
+ * caller taking part. To run one on a pool of your own, call it inside
+ * sl_install:
+ *
+ *   static void sum_all(void *arg) { sl_for(0, N, 0, sum_range, arg); }
+ *   sl_install(work, sum_all, &ctx);  // sum_range runs on pool "work"
+ */
+
 /* The body of a loop gets a half-open index range [lo, hi); bodies run in
  * parallel on disjoint ranges that together cover [begin, end). Splitting is
  * adaptive (Rayon's: about 4 pieces per thread, split further where work is
@@ -259,15 +285,25 @@ typedef struct sl_chan sl_chan;
  * range; *out untouched) or SL_ENOMEM. */
 SL_API int sl_chan_create(sl_chan **out, const char *name, size_t elem_size, size_t cap);
 
-/* Counted handles. A thread that sends must hold a sender handle, one that
- * receives a receiver handle (any handle for close and the getters). When
- * the last sender is dropped the channel closes: receivers drain what is
- * left, then get SL_ECLOSED. When the last receiver is dropped, sends return
- * SL_ECLOSED at once (what is queued is dropped). The channel is freed when
- * both counts are 0; any use after that is a use after free. add returns 0
- * or SL_EINVAL (ch NULL or already freed where detectable, or that count is
- * already 0: a handle cannot come back). A drop with the count already 0,
- * or of NULL, is ignored. */
+/* Counted handles. A handle is a count, not a per-thread token: any number
+ * of threads may send through one sender handle at once, and receive
+ * through one receiver handle; sl_chan_create gives its caller one of each.
+ * The counts only tell when an end is gone. When the last sender is dropped
+ * the channel closes: receivers drain what is left, then get SL_ECLOSED.
+ * When the last receiver is dropped, sends return SL_ECLOSED at once (what
+ * is queued is dropped). The channel is freed when both counts are 0; any
+ * use after that is a use after free. So give a handle to each party that
+ * finishes on its own schedule, taken before it starts and dropped by it
+ * when done; once the creator has dropped its own, the last drop closes:
+ *
+ *   sl_chan_add_sender(ch);                                   // then start the producer
+ *   while (next(&x)) sl_chan_send(ch, &x); sl_chan_drop_sender(ch);  // in the producer
+ *
+ * Parties that all finish before one owner lets go (the bodies of a
+ * parallel loop, jobs the owner waits for) need no handles of their own:
+ * they use the owner's. add returns 0 or SL_EINVAL (ch NULL or already
+ * freed where detectable, or that count is already 0: a handle cannot come
+ * back). A drop with the count already 0, or of NULL, is ignored. */
 SL_API int sl_chan_add_sender(sl_chan *ch);
 SL_API int sl_chan_add_receiver(sl_chan *ch);
 SL_API void sl_chan_drop_sender(sl_chan *ch);
@@ -354,9 +390,10 @@ SL_API int sl_select(sl_select_op *ops, size_t n, int64_t timeout_ns, size_t *in
  * - At the cap no thread is added: blocked work waits for a worker to come
  *   back. A program whose every worker is blocked on something only the
  *   pool's queued work would provide then stalls; the stall detector names
- *   it ("pool P, whose N workers are all blocked (compensation at its cap
- *   of M threads)"). Outside threads never depend on the cap: a stage
- *   thread's own parallel loop always has that thread to run it.
+ *   it ("pool P, whose M threads (N workers and S spares) are all blocked
+ *   (compensation at its cap of M threads)"). Outside threads never
+ *   depend on the cap: a stage thread's own parallel loop always has that
+ *   thread to run it.
  * - Cost: the join fast path reads no counter; only waits that park pay
  *   (two atomic RMWs and, when short, a futex wake or a thread start). */
 
@@ -369,17 +406,25 @@ SL_API void sl_blocking_begin(const char *what);
 SL_API void sl_blocking_end(void);
 
 /* Names the calling thread's current stage for stall reports (copied, up to
- * 31 bytes). NULL clears it. */
+ * 31 bytes). NULL clears it. A report shows an unnamed thread by its place
+ * in a pool or its pthread id, and by what it runs where sluice knows: the
+ * pipeline map whose job it runs, or the function given to sl_pool_spawn
+ * or sl_install (by its symbol when it is exported, else as FILE+0xOFFSET
+ * for addr2line). Pipeline stages are named after themselves. */
 SL_API void sl_thread_set_name(const char *name);
 
 /* ---- pipelines ---------------------------------------------------------- */
 
 /* A pipeline is named stages joined by named bounded channels of item
  * pointers: a source, then maps, batchers and flat maps, then a sink, each
- * stage on a thread of its own, a parallel map fanning its items out to a
- * pool. sl_pipeline_run returns the first error; that error cancels every
- * stage, every item still in flight is released once through the free
- * function of the stage that made it, and every thread is joined.
+ * stage on a thread of its own, a parallel map fanning its items out as
+ * jobs on the pipeline's pool (sl_pipeline_config.pool, else the global
+ * pool). A parallel call made inside such a job runs on that pool too; one
+ * made by another stage runs on the global pool, as from any plain thread
+ * (see WHICH POOL), unless the stage wraps it in sl_install.
+ * sl_pipeline_run returns the first error; that error cancels every stage,
+ * every item still in flight is released once through the free function
+ * of the stage that made it, and every thread is joined.
  *
  *   sl_pipeline *p;
  *   sl_pipeline_create(&p, &(sl_pipeline_config){.name = "reprocess"});
@@ -396,7 +441,16 @@ SL_API void sl_thread_set_name(const char *name);
  * Builder calls record the first error in the pipeline (a NULL function,
  * no memory, a bad capacity) and return NULL or the code; sl_pipeline_run
  * then returns that error without starting anything, so a builder can be
- * written without checking each call. */
+ * written without checking each call.
+ *
+ * ITEMS are pointers, owned by one stage at a time, and NULL never travels:
+ * a map that stores NULL drops its item. A small value needs no malloc: it
+ * can ride in the pointer itself, offset so that 0 is not NULL,
+ *
+ *   sl_emit(out, (void *)(uintptr_t)(row_id + 1));     // in the source
+ *   size_t row_id = (size_t)(uintptr_t)item - 1;       // in the next stage
+ *
+ * with no free function (there is nothing to release). */
 typedef struct sl_pipeline sl_pipeline;
 typedef struct sl_stage sl_stage;
 typedef struct sl_emitter sl_emitter;
@@ -421,7 +475,7 @@ typedef void (*sl_progress_fn)(const sl_stage_stats *stats, size_t n, double ela
 
 typedef struct sl_pipeline_config {
   const char *name;          /* copied; NULL gives "pipeline" */
-  sl_pool *pool;             /* for parallel maps; NULL: the global pool */
+  sl_pool *pool;             /* where parallel maps run their jobs; NULL: the global pool */
   sl_item_free_fn item_free; /* default free function of every stage's items */
   void *item_free_ctx;
   sl_progress_fn progress;   /* optional */
@@ -452,13 +506,15 @@ typedef int (*sl_flat_fn)(void *user, void *item, sl_emitter *out);
 typedef int (*sl_sink_fn)(void *user, void *item);
 
 /* What a batch stage emits: n items, owned by whoever receives the batch,
- * which frees the array with sl_batch_free. */
+ * which frees the batch with sl_batch_free. items points into the batch's
+ * own allocation (a pointer, not a flexible array member, so that the
+ * header is valid C++ too). */
 typedef struct sl_batch {
   size_t n;
-  void *items[];
+  void **items;
 } sl_batch;
 
-/* Frees a batch's array, not its items. NULL is a no-op. */
+/* Frees a batch and its array, not its items. NULL is a no-op. */
 SL_API void sl_batch_free(sl_batch *b);
 
 /* Map flags. */
@@ -468,8 +524,8 @@ enum { SL_MAP_ORDERED = 0, SL_MAP_UNORDERED = 1 };
  * reports. They return the stage, or NULL after recording an error. */
 SL_API sl_stage *sl_pipeline_source(sl_pipeline *p, const char *name, sl_source_fn fn, void *user);
 /* workers <= 1: a serial map on the stage's thread. workers > 1: up to that
- * many items in flight as jobs on the pipeline's pool, emitted in input
- * order (SL_MAP_ORDERED) or as they finish (SL_MAP_UNORDERED). */
+ * many items in flight as jobs on the pipeline's pool (both flags), emitted
+ * in input order (SL_MAP_ORDERED) or as they finish (SL_MAP_UNORDERED). */
 SL_API sl_stage *sl_pipeline_map(sl_pipeline *p, const char *name, sl_map_fn fn, void *user,
                                  unsigned workers, int flags);
 SL_API sl_stage *sl_pipeline_flat_map(sl_pipeline *p, const char *name, sl_flat_fn fn, void *user);
@@ -496,7 +552,9 @@ SL_API int sl_pipeline_connect(sl_pipeline *p, sl_stage *from, sl_stage *to, con
  * stage. Returns 0; the first error a stage returned (which canceled the
  * rest); a builder error; SL_EINVAL when the graph is not a set of chains
  * from a source to a sink (no stages, a stage left unconnected, a cycle);
- * or SL_EAGAIN (a thread could not start). A pipeline runs once. */
+ * or SL_EAGAIN (a thread could not start). A pipeline runs once. Stall
+ * reports show the calling thread meanwhile as the pipeline, by its name;
+ * a name it had from sl_thread_set_name comes back when the run ends. */
 SL_API int sl_pipeline_run(sl_pipeline *p);
 
 /* Copies up to cap stages' counters into out; returns the stage count. */
@@ -526,7 +584,7 @@ typedef struct sl_watchdog_config {
   int exit_code;            /* for SL_STALL_EXIT; 0 means 86 */
   sl_stall_fn callback;     /* for SL_STALL_CALLBACK */
   void *arg;
-  int fd;                   /* where reports go; negative: stderr */
+  int fd;                   /* where reports go; 0 or negative: stderr */
 } sl_watchdog_config;
 
 /* Starts the stall detector, a thread that watches progress (jobs run and
@@ -535,10 +593,14 @@ typedef struct sl_watchdog_config {
  * join, install, blocking region) and no other thread uses the CPU, it
  * writes a report: every pool's running, blocked and idle workers and
  * queued jobs; every waiting thread with its stage name (sl_thread_set_name),
- * operation and channel (fill, senders, receivers); and a verdict line that
- * names the cycle or the starved party. One report per stall; it re-arms
- * when progress resumes. Setting SLUICE_WATCHDOG=<seconds> in the
- * environment starts it (action REPORT) with the first pool or channel.
+ * its pool, and what it waits on (channels with fill, senders and
+ * receivers; a select's channels; a map's jobs); every channel (a
+ * pipeline's internal ones marked so); and a verdict, one sentence that
+ * follows who waits for whom to the cycle or the starved party. One report
+ * per stall; it re-arms when progress resumes. Setting
+ * SLUICE_WATCHDOG=<seconds> in the environment (a number > 0, fractions
+ * allowed; 0 or empty: off) starts it (action REPORT) with the first pool
+ * or channel; any other value is ignored with one warning on stderr.
  * Returns 0, SL_EINVAL (bad cfg), SL_EBUSY (already running) or SL_EAGAIN. */
 SL_API int sl_watchdog_start(const sl_watchdog_config *cfg);
 

@@ -123,7 +123,9 @@ static int init_flavor(sl_chan *ch, size_t cap) {
   return 0;
 }
 
-int sl_chan_create(sl_chan **out, const char *name, size_t elem_size, size_t cap) {
+/* sl_chan_create, and sl__chan_create_internal with jobs_pool set. */
+static int chan_create(sl_chan **out, const char *name, size_t elem_size, size_t cap,
+                       const sl_pool *jobs_pool) {
   if (!out || elem_size == 0 || elem_size > SL_CHAN_MAX_ELEM)
     return SL_EINVAL;
   sl__watchdog_from_env();
@@ -139,6 +141,7 @@ int sl_chan_create(sl_chan **out, const char *name, size_t elem_size, size_t cap
   memcpy(ch->name_buf, name, nlen);
   ch->name_buf[nlen] = '\0';
   ch->name = ch->name_buf;
+  ch->jobs_pool = jobs_pool; /* published to the detector by registry_add's lock */
   ch->elem = elem_size;
   ch->cap = cap;
   /* A size_t header (stamp or state) then the message, rounded to 8. */
@@ -168,6 +171,15 @@ out_free_flavor:
 out_free_chan:
   sl__free(ch);
   return rc;
+}
+
+int sl_chan_create(sl_chan **out, const char *name, size_t elem_size, size_t cap) {
+  return chan_create(out, name, elem_size, cap, NULL);
+}
+
+int sl__chan_create_internal(sl_chan **out, const char *name, size_t elem_size, size_t cap,
+                             const sl_pool *pool) {
+  return chan_create(out, name, elem_size, cap, pool);
 }
 
 /* Only once both handle counts are 0: no operation can be running. */

@@ -81,6 +81,7 @@ struct sl_chan {
   _Atomic bool one_side_gone;/* set by the first side whose count hits 0 */
   struct sl_chan *reg_prev, *reg_next; /* live-channel registry, under its lock */
   const char *name;          /* points into name_buf */
+  const sl_pool *jobs_pool;  /* internal: the pool of the jobs reporting on it; else NULL */
 
   /* Sender end: written by every send. Ring: the next position to claim,
    * with mark_bit when disconnected. List: the same, plus the tail block. */
@@ -270,6 +271,10 @@ SL_HIDDEN int sl__chan_wait_ops(sl_select_op *ops, size_t n, int64_t deadline, s
  * `kind` on ch, or NULL; a racy hint that may name a thread that has since
  * exited (the stall detector matches it against the live registry). */
 SL_HIDDEN const void *sl__chan_last_peer(const sl_chan *ch, int kind);
+
+/* For an internal channel (sl__chan_create_internal), the pool its jobs
+ * run on; NULL for the user's channels. Set at create, never changed. */
+static inline const sl_pool *sl__chan_jobs_pool(const sl_chan *ch) { return ch->jobs_pool; }
 
 /* Calls fn(ch, arg) for every live channel, under the registry lock, so no
  * channel is freed meanwhile. fn may use the public getters and must not

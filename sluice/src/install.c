@@ -46,6 +46,7 @@ typedef struct install_job {
   sl_fn fn;
   void *arg;
   sl_pool *pool;
+  uintptr_t shown; /* fn for stall reports when it is the user's, else 0 */
   sl__latch latch;
 } install_job;
 
@@ -53,7 +54,10 @@ static void install_run(sl__job *job, bool migrated) {
   (void)migrated;
   install_job *j = (install_job *)job;
   sl_pool *pool = j->pool; /* the frame may be gone after the set */
+  sl__thread *t = sl__self();
+  uintptr_t prev = sl__fn_enter(t, j->shown);
   j->fn(j->arg);
+  sl__fn_leave(t, prev);
   sl__latch_set(&j->latch);
   pending_done(pool);
 }
@@ -73,7 +77,7 @@ static sl__worker *claim_external(sl_pool *pool) {
 }
 
 /* Runs fn on the calling (outside) thread as a member of the pool. */
-static void run_as_external(sl__thread *t, sl__worker *x, sl_fn fn, void *arg) {
+static void run_as_external(sl__thread *t, sl__worker *x, sl_fn fn, void *arg, uintptr_t shown) {
   sl_pool *pool = x->pool;
   uintptr_t saved_region = t->region;
   pending_add(pool);
@@ -83,7 +87,9 @@ static void run_as_external(sl__thread *t, sl__worker *x, sl_fn fn, void *arg) {
   atomic_store_explicit(&t->pool, pool, memory_order_relaxed);
   atomic_store_explicit(&t->worker_index, (int)x->index, memory_order_relaxed);
   sl__members_awake_add(1);
+  uintptr_t prev = sl__fn_enter(t, shown);
   fn(arg);
+  sl__fn_leave(t, prev);
   sl__members_awake_add(-1);
   atomic_store_explicit(&t->worker_index, -1, memory_order_relaxed);
   atomic_store_explicit(&t->pool, NULL, memory_order_relaxed);
@@ -94,28 +100,34 @@ static void run_as_external(sl__thread *t, sl__worker *x, sl_fn fn, void *arg) {
   pending_done(pool);
 }
 
-int sl__in_pool(sl_pool *pool, sl_fn fn, void *arg) {
+/* sl__in_pool; `shown` is fn as stall reports name it (0: an internal
+ * wrapper, not worth naming). */
+static int in_pool(sl_pool *pool, sl_fn fn, void *arg, uintptr_t shown) {
   sl__thread *t = sl__self();
   sl__worker *w = t->worker;
   if (w && w->pool == pool) {
+    uintptr_t prev = sl__fn_enter(t, shown);
     fn(arg);
+    sl__fn_leave(t, prev);
     return 0;
   }
   if (!w) {
     sl__worker *x = claim_external(pool);
     if (x) {
-      run_as_external(t, x, fn, arg);
+      run_as_external(t, x, fn, arg, shown);
       return 0;
     }
   }
   install_job j = {.job = {.run = install_run, .tag = sl__new_region()}, .fn = fn, .arg = arg,
-                   .pool = pool};
+                   .pool = pool, .shown = shown};
   sl__latch_init(&j.latch, NULL);
   pending_add(pool);
   sl__inject(pool, &j.job);
   sl__latch_wait(&j.latch, SL_OP_INSTALL, pool);
   return 0;
 }
+
+int sl__in_pool(sl_pool *pool, sl_fn fn, void *arg) { return in_pool(pool, fn, arg, 0); }
 
 int sl__in_worker(sl_fn fn, void *arg) {
   if (sl__current_worker()) {
@@ -129,7 +141,7 @@ int sl__in_worker(sl_fn fn, void *arg) {
 int sl_install(sl_pool *pool, sl_fn fn, void *arg) {
   if (!pool || !fn)
     return SL_EINVAL;
-  return sl__in_pool(pool, fn, arg);
+  return in_pool(pool, fn, arg, (uintptr_t)fn);
 }
 
 typedef struct spawn_job {
@@ -146,7 +158,10 @@ static void pool_spawn_run(sl__job *job, bool migrated) {
   void *arg = j->arg;
   sl_pool *pool = j->pool;
   sl__free(j);
+  sl__thread *t = sl__self();
+  uintptr_t prev = sl__fn_enter(t, (uintptr_t)fn);
   fn(arg);
+  sl__fn_leave(t, prev);
   pending_done(pool);
 }
 

@@ -56,7 +56,12 @@ typedef enum sl__op {
   SL_OP_INSTALL,   /* obj: sl_pool being installed into */
   SL_OP_BLOCKING,  /* obj: a static string from sl_blocking_begin */
   SL_OP_IDLE,      /* a worker with nothing to do; obj: its pool */
+  SL_OP_PIPELINE,  /* sl_pipeline_run waiting for its stages; the name is the pipeline's */
 } sl__op;
+
+/* How many operations of a select the thread record keeps for reports; a
+ * wider select shows these and a count of the rest. */
+#define SL__SEL_SHOWN 4
 
 struct sl__worker;
 
@@ -76,6 +81,19 @@ typedef struct sl__thread {
   _Atomic char name[32];      /* stage name; owner writes, readers copy racily */
   _Atomic(const void *) pool; /* the pool whose worker this is, or NULL */
   _Atomic int worker_index;   /* its slot in that pool, -1 when none */
+  /* What the thread runs, for reports of unnamed threads: the user function
+   * of a spawned job or an install (fn, as an integer: a function pointer is
+   * no object pointer), or the internal channel of the pipeline map whose
+   * job it runs (job_of). Owner writes around the call; 0/NULL when none. */
+  _Atomic uintptr_t fn;
+  _Atomic(const void *) job_of;
+  /* The operations of the select it waits in (op SL_OP_SELECT): channel
+   * pointers (cache-line aligned, so bit 0 is free) with the kind in bit 0
+   * (1: send), and their number. Written by the owner before it parks, read
+   * racily by the stall detector, which interprets a channel only if it is
+   * alive in its snapshot. */
+  _Atomic uintptr_t sel_ops[SL__SEL_SHOWN];
+  _Atomic unsigned sel_n;
   pthread_t tid;
   struct sl__thread *prev, *next; /* registry links, under reg_lock */
   bool registered;
@@ -101,6 +119,22 @@ static inline void sl__progress(sl__thread *t) {
   atomic_store_explicit(&t->progress,
                         atomic_load_explicit(&t->progress, memory_order_relaxed) + 1,
                         memory_order_relaxed);
+}
+
+/* Records fn (a user function as an integer) as what the calling thread
+ * runs, for stall reports; 0 leaves the record as it is. Returns the
+ * previous value, for sl__fn_leave when fn returns. Relaxed: read racily
+ * for diagnostics. */
+static inline uintptr_t sl__fn_enter(sl__thread *t, uintptr_t fn) {
+  uintptr_t prev = atomic_load_explicit(&t->fn, memory_order_relaxed);
+  if (fn && fn != prev)
+    atomic_store_explicit(&t->fn, fn, memory_order_relaxed);
+  return prev;
+}
+
+static inline void sl__fn_leave(sl__thread *t, uintptr_t prev) {
+  if (atomic_load_explicit(&t->fn, memory_order_relaxed) != prev)
+    atomic_store_explicit(&t->fn, prev, memory_order_relaxed);
 }
 
 /* Calls fn(t, arg) for every registered thread, under the registry lock (so
@@ -145,6 +179,14 @@ SL_HIDDEN void sl__wake(_Atomic uint32_t *word, int n);
 SL_HIDDEN void sl__block_enter(sl__thread *t, sl__op op, const void *obj);
 SL_HIDDEN void sl__block_leave(sl__thread *t);
 
+/* ---- internal channels (chan.c) ------------------------------------------ */
+
+/* Creates a channel as sl_chan_create does, marked internal: the jobs of a
+ * pipeline map report back on it. Stall reports say so instead of listing
+ * it as the user's, and name `pool`, where those jobs run. */
+SL_HIDDEN int sl__chan_create_internal(sl_chan **out, const char *name, size_t elem_size,
+                                       size_t cap, const sl_pool *pool);
+
 /* ---- pool hooks (pool.c) ------------------------------------------------ */
 
 /* Called by sl__block_enter/leave for a worker: counts it blocked or
@@ -158,6 +200,11 @@ SL_HIDDEN void sl__pool_worker_unblocked(struct sl__worker *w);
 /* Starts the watchdog once if SLUICE_WATCHDOG is set. Called by the first
  * pool and the first channel. */
 SL_HIDDEN void sl__watchdog_from_env(void);
+
+/* Reads a SLUICE_WATCHDOG value: 1 with *secs > 0 (start), 0 for unset,
+ * empty or 0 (off), -1 for anything else (not a number, negative, not
+ * finite, over 10^6, trailing text): the caller warns on stderr once. */
+SL_HIDDEN int sl__watchdog_env_parse(const char *v, double *secs);
 
 /* The state report as a malloc'd text (free with free()), NULL on ENOMEM. */
 SL_HIDDEN char *sl__state_report(const char *headline);

@@ -209,6 +209,7 @@ static void run_batch(sl_stage *s) {
           continue;
         }
         b->n = 0;
+        b->items = (void **)(b + 1); /* the array follows the header, one block */
       }
       b->items[b->n++] = item;
     }
@@ -270,11 +271,17 @@ static void pm_job_run(void *arg) {
   struct pm_job *j = arg;
   pm *m = j->pm;
   pm_slot *sl = &m->slots[j->slot];
+  /* Marks the thread as running a job of this map, for stall reports (a
+   * pool worker has no stage name). Relaxed: read racily by the detector. */
+  sl__thread *self = sl__self();
+  const void *prev = atomic_load_explicit(&self->job_of, memory_order_relaxed);
+  atomic_store_explicit(&self->job_of, m->done, memory_order_relaxed);
   do {
     int64_t t = sl_now_ns();
     sl->rc = m->s->fn.map(m->s->user, sl->in, &sl->out);
     add_ns(&m->s->c.busy_ns, t);
   } while (pm_job_continue(m, sl));
+  atomic_store_explicit(&self->job_of, prev, memory_order_relaxed);
   /* The job holds a sender handle of its own (taken by the dispatcher), so
    * the channel outlives this send even if the dispatcher finishes and
    * returns the moment the slot index lands; m may be gone after the send. */
@@ -353,7 +360,8 @@ static void run_parallel_map(sl_stage *s) {
   m.jobs = sl__calloc(W, sizeof *m.jobs);
   int rc = m.slots && m.order && m.free && m.jobs ? 0 : SL_ENOMEM;
   if (!rc)
-    rc = sl_chan_create(&m.done, "pipeline-done", sizeof(size_t), SL_CHAN_UNBOUNDED);
+    rc = sl__chan_create_internal(&m.done, s->name, sizeof(size_t), SL_CHAN_UNBOUNDED,
+                                  s->p->pool);
   if (rc) {
     fail(s->p, rc);
     run_serial(s); /* canceled now: drains and releases the input */
@@ -403,6 +411,7 @@ int sl_pipeline_create(sl_pipeline **out, const sl_pipeline_config *cfg) {
   if (!p)
     return SL_ENOMEM;
   p->cfg = cfg ? *cfg : defaults;
+  p->pool = p->cfg.pool; /* NULL: the global pool, looked up by run */
   snprintf(p->name, sizeof p->name, "%s", p->cfg.name ? p->cfg.name : "pipeline");
   p->cfg.name = p->name;
   if (p->cfg.progress_interval <= 0)
@@ -611,16 +620,23 @@ int sl_pipeline_run(sl_pipeline *p) {
   }
   int64_t interval = (int64_t)(p->cfg.progress_interval * 1e9);
   int64_t next_report = p->t0 + interval;
+  /* While it waits, stall reports show this thread as the pipeline's (the
+   * name of an SL_OP_PIPELINE wait); its own name comes back after. */
+  char saved[32];
+  sl__thread_name(sl__self(), saved, sizeof saved);
+  sl_thread_set_name(p->name);
   for (;;) {
     uint32_t done = atomic_load_explicit(&p->finished, memory_order_acquire);
     if (done >= p->n)
       break;
-    sl__wait(&p->finished, done, SL_OP_JOIN, NULL, false, p->cfg.progress ? next_report : -1);
+    sl__wait(&p->finished, done, SL_OP_PIPELINE, NULL, false,
+             p->cfg.progress ? next_report : -1);
     if (sl_now_ns() >= next_report) {
       report_progress(p);
       next_report = sl_now_ns() + interval;
     }
   }
+  sl_thread_set_name(saved[0] ? saved : NULL);
   for (size_t i = 0; i < p->n; i++)
     if (p->stages[i]->started)
       pthread_join(p->stages[i]->thread, NULL);

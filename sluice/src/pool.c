@@ -207,6 +207,12 @@ static void worker_loop(sl__worker *w) {
       return;
     if (sl__maybe_retire(w))
       continue;
+    /* A new idle episode: re-arm the sleep word before park_worker lists us
+     * and checks for work (sleep.c). Left at 1 from the wake that ended the
+     * last episode, it would make every later park return at once, and the
+     * idle worker would spin on sched_yield for good. Relaxed: the listing
+     * under sleep_lock orders it before any waker's store of 1. */
+    atomic_store_explicit(&w->sleep_word, 0, memory_order_relaxed);
     sl__park_worker(w, 0, NULL, NULL, SL_OP_IDLE, pool);
   }
 }

@@ -142,10 +142,23 @@ static int wait_loop(sl_select_op *ops, size_t n, int64_t deadline, sl__op op, s
   }
 }
 
+/* Records a select's operations on the thread for stall reports (the record
+ * keeps SL__SEL_SHOWN of them and the count). Slow path only: the caller is
+ * about to wait. Relaxed: read racily by the detector. */
+static void note_select(sl__thread *t, const sl_select_op *ops, size_t n) {
+  for (size_t i = 0; i < n && i < SL__SEL_SHOWN; i++)
+    atomic_store_explicit(&t->sel_ops[i],
+                          (uintptr_t)ops[i].chan | (ops[i].kind == SL_SELECT_SEND),
+                          memory_order_relaxed);
+  atomic_store_explicit(&t->sel_n, (unsigned)n, memory_order_relaxed);
+}
+
 int sl__chan_wait_ops(sl_select_op *ops, size_t n, int64_t deadline, sl__op op, size_t *index) {
   int rc;
   sl__thread *t = sl__self();
   if (!try_all(ops, n, SL__SEL_WAITING, index, &rc)) {
+    if (op == SL_OP_SELECT)
+      note_select(t, ops, n);
     const sl_pool *pool = atomic_load_explicit(&t->pool, memory_order_relaxed);
     sl__trace(SL_TRACE_CHAN_WAIT, pool, ops[0].chan);
     rc = wait_loop(ops, n, deadline, op, index);

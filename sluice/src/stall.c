@@ -14,24 +14,18 @@
  * - The report is built from snapshots taken under each registry lock in
  *   turn (pools, threads, channels; never two at once), so it never touches
  *   a freed object: a thread's wait object is interpreted only if it is a
- *   pool or channel found in the snapshot.
- * - The verdict follows waits-for edges: a sender on a full channel waits
- *   for the channel's last receiver thread, a receiver on an empty channel
- *   for its last sender, a thread waiting on a pool (install, join) for that
- *   pool, and a pool whose workers are all blocked (at its compensation
- *   cap) for those workers. A path that comes back is a cycle, told from one
- *   end to the other; otherwise the longest chain is told.
+ *   pool or channel found in the snapshot (stall.h).
+ * - verdict.c writes the report from the snapshot, and its verdict: the
+ *   chain of who waits for whom, told to its cause.
  *
- * LIMITS. Channel peers are known only by the last thread that completed
- * an operation on the other side, so a channel never used has no named
- * peer ("no receiver has taken anything yet"). A stall inside user locks
- * outside sl_blocking_begin/end shows as threads running, not waiting. */
+ * LIMITS. A stall inside user locks outside sl_blocking_begin/end shows as
+ * threads running, not waiting; the CPU test then keeps it unreported. */
 #include "chan.h"
 #include "pool.h"
+#include "stall.h"
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,44 +33,6 @@
 #include <unistd.h>
 
 /* ---- snapshots ---------------------------------------------------------- */
-
-typedef struct th_snap {
-  const sl__thread *rec;
-  char name[32];
-  int op;
-  const void *obj;
-  int64_t since;
-  uint64_t progress;
-  const void *pool;
-  int worker;
-  int64_t cpu_ns; /* CPU time used by the thread, -1 if unknown */
-} th_snap;
-
-typedef struct ch_snap {
-  const sl_chan *ch;
-  char name[64];
-  size_t len, cap, senders, receivers;
-  bool closed;
-  const void *last_sender, *last_receiver;
-} ch_snap;
-
-typedef struct pool_snap {
-  const sl_pool *p;
-  char name[32];
-  unsigned nthreads, max_threads, live, blocked, idle;
-  size_t queued;
-  uint64_t jobs_done;
-} pool_snap;
-
-typedef struct snapshot {
-  th_snap *th;
-  size_t nth, capth;
-  ch_snap *ch;
-  size_t nch, capch;
-  pool_snap *pl;
-  size_t npl, cappl;
-  bool oom;
-} snapshot;
 
 static void *grow(void *arr, size_t *cap, size_t n, size_t size, bool *oom) {
   if (n < *cap)
@@ -100,13 +56,14 @@ static int64_t thread_cpu_ns(pthread_t tid) {
 }
 
 static void snap_thread(sl__thread *t, void *arg) {
-  snapshot *s = arg;
-  th_snap *arr = grow(s->th, &s->capth, s->nth, sizeof *arr, &s->oom);
+  sl__snapshot *s = arg;
+  sl__tsnap *arr = grow(s->th, &s->capth, s->nth, sizeof *arr, &s->oom);
   if (!arr)
     return;
   s->th = arr;
-  th_snap *x = &arr[s->nth++];
+  sl__tsnap *x = &arr[s->nth++];
   x->rec = t;
+  x->tid = (unsigned long)t->tid;
   sl__thread_name(t, x->name, sizeof x->name);
   x->op = atomic_load_explicit(&t->op, memory_order_relaxed);
   x->obj = atomic_load_explicit(&t->obj, memory_order_relaxed);
@@ -114,17 +71,22 @@ static void snap_thread(sl__thread *t, void *arg) {
   x->progress = atomic_load_explicit(&t->progress, memory_order_relaxed);
   x->pool = atomic_load_explicit(&t->pool, memory_order_relaxed);
   x->worker = atomic_load_explicit(&t->worker_index, memory_order_relaxed);
+  x->fn = atomic_load_explicit(&t->fn, memory_order_relaxed);
+  x->job_of = atomic_load_explicit(&t->job_of, memory_order_relaxed);
+  x->sel_n = atomic_load_explicit(&t->sel_n, memory_order_relaxed);
+  for (unsigned i = 0; i < SL__SEL_SHOWN; i++)
+    x->sel[i] = atomic_load_explicit(&t->sel_ops[i], memory_order_relaxed);
   /* Under the registry lock: the thread has not exited, tid is valid. */
   x->cpu_ns = thread_cpu_ns(t->tid);
 }
 
 static void snap_chan(sl_chan *c, void *arg) {
-  snapshot *s = arg;
-  ch_snap *arr = grow(s->ch, &s->capch, s->nch, sizeof *arr, &s->oom);
+  sl__snapshot *s = arg;
+  sl__csnap *arr = grow(s->ch, &s->capch, s->nch, sizeof *arr, &s->oom);
   if (!arr)
     return;
   s->ch = arr;
-  ch_snap *x = &arr[s->nch++];
+  sl__csnap *x = &arr[s->nch++];
   x->ch = c;
   snprintf(x->name, sizeof x->name, "%s", sl_chan_name(c));
   x->len = sl_chan_len(c);
@@ -134,22 +96,27 @@ static void snap_chan(sl_chan *c, void *arg) {
   x->closed = sl_chan_is_closed(c);
   x->last_sender = sl__chan_last_peer(c, SL_SELECT_SEND);
   x->last_receiver = sl__chan_last_peer(c, SL_SELECT_RECV);
+  x->jobs_pool = sl__chan_jobs_pool(c);
 }
 
 static void snap_pool(sl_pool *p, void *arg) {
-  snapshot *s = arg;
-  pool_snap *arr = grow(s->pl, &s->cappl, s->npl, sizeof *arr, &s->oom);
+  sl__snapshot *s = arg;
+  sl__psnap *arr = grow(s->pl, &s->cappl, s->npl, sizeof *arr, &s->oom);
   if (!arr)
     return;
   s->pl = arr;
-  pool_snap *x = &arr[s->npl++];
+  sl__psnap *x = &arr[s->npl++];
   x->p = p;
   snprintf(x->name, sizeof x->name, "%s", p->name);
   x->nthreads = p->nthreads;
   x->max_threads = p->max_threads;
   x->live = atomic_load_explicit(&p->live, memory_order_relaxed);
   x->blocked = atomic_load_explicit(&p->blocked, memory_order_relaxed);
-  x->idle = atomic_load_explicit(&p->n_idle, memory_order_relaxed);
+  /* n_idle counts every listed sleeper, outside threads waiting in a join
+   * included: shown, it is capped by the workers that are not blocked. */
+  unsigned listed = atomic_load_explicit(&p->n_idle, memory_order_relaxed);
+  x->idle = x->live > x->blocked ? x->live - x->blocked : 0;
+  x->idle = listed < x->idle ? listed : x->idle;
   x->jobs_done = atomic_load_explicit(&p->jobs_done, memory_order_relaxed);
   x->queued = atomic_load_explicit(&p->inj_len, memory_order_relaxed);
   unsigned started = atomic_load_explicit(&p->started, memory_order_acquire);
@@ -161,289 +128,23 @@ static void snap_pool(sl_pool *p, void *arg) {
   }
 }
 
-static void snapshot_take(snapshot *s) {
+static void snapshot_take(sl__snapshot *s) {
   memset(s, 0, sizeof *s);
   sl__pools_foreach(snap_pool, s);
   sl__threads_foreach(snap_thread, s);
   sl__chan_foreach(snap_chan, s);
 }
 
-static void snapshot_free(snapshot *s) {
+static void snapshot_free(sl__snapshot *s) {
   free(s->th);
   free(s->ch);
   free(s->pl);
 }
 
-static const ch_snap *find_chan(const snapshot *s, const void *obj) {
-  for (size_t i = 0; i < s->nch; i++)
-    if (s->ch[i].ch == obj)
-      return &s->ch[i];
-  return NULL;
-}
-
-static const pool_snap *find_pool(const snapshot *s, const void *obj) {
-  for (size_t i = 0; i < s->npl; i++)
-    if (s->pl[i].p == obj)
-      return &s->pl[i];
-  return NULL;
-}
-
-static const th_snap *find_thread(const snapshot *s, const void *rec) {
-  for (size_t i = 0; rec && i < s->nth; i++)
-    if (s->th[i].rec == rec)
-      return &s->th[i];
-  return NULL;
-}
-
-static bool is_blocked_op(int op) { return op != SL_OP_NONE && op != SL_OP_IDLE; }
-
-/* ---- text --------------------------------------------------------------- */
-
-typedef struct text {
-  char *buf;
-  size_t len, cap;
-} text;
-
-static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...) {
-  va_list ap;
-  for (;;) {
-    va_start(ap, fmt);
-    int n = vsnprintf(t->buf ? t->buf + t->len : NULL, t->buf ? t->cap - t->len : 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-      return;
-    if (t->buf && t->len + (size_t)n < t->cap) {
-      t->len += (size_t)n;
-      return;
-    }
-    size_t ncap = (t->cap ? t->cap * 2 : 4096) + (size_t)n;
-    char *p = realloc(t->buf, ncap);
-    if (!p)
-      return; /* keep what we have */
-    t->buf = p;
-    t->cap = ncap;
-  }
-}
-
-static void who(text *t, const snapshot *s, const th_snap *x) {
-  const pool_snap *p = x->pool ? find_pool(s, x->pool) : NULL;
-  if (x->name[0])
-    put(t, "stage \"%s\"", x->name);
-  else if (p && x->worker >= 0)
-    put(t, "worker %d of pool \"%s\"", x->worker, p->name);
-  else
-    put(t, "thread %p", (const void *)x->rec);
-}
-
-static const char *op_verb(int op) {
-  switch (op) {
-  case SL_OP_SEND: return "sending on";
-  case SL_OP_RECV: return "receiving on";
-  case SL_OP_SELECT: return "in select on";
-  case SL_OP_JOIN: return "waiting for a job of";
-  case SL_OP_INSTALL: return "installed into";
-  case SL_OP_BLOCKING: return "in a blocking region:";
-  case SL_OP_IDLE: return "idle in";
-  default: return "running";
-  }
-}
-
-static void chan_state(text *t, const ch_snap *c) {
-  if (c->cap == SL_CHAN_UNBOUNDED)
-    put(t, "(%zu queued, unbounded", c->len);
-  else
-    put(t, "(%zu/%zu%s", c->len, c->cap,
-        c->cap && c->len >= c->cap ? " full" : c->len == 0 ? " empty" : "");
-  put(t, ", %zu sender%s, %zu receiver%s%s)", c->senders, c->senders == 1 ? "" : "s",
-      c->receivers, c->receivers == 1 ? "" : "s", c->closed ? ", closed" : "");
-}
-
-static void describe_wait(text *t, const snapshot *s, const th_snap *x, int64_t now) {
-  put(t, "  ");
-  who(t, s, x);
-  put(t, ": %s", op_verb(x->op));
-  const ch_snap *c = find_chan(s, x->obj);
-  const pool_snap *p = find_pool(s, x->obj);
-  if (c) {
-    put(t, " channel \"%s\" ", c->name);
-    chan_state(t, c);
-  } else if (p) {
-    put(t, " pool \"%s\"", p->name);
-  } else if (x->op == SL_OP_BLOCKING && x->obj) {
-    put(t, " %s", (const char *)x->obj); /* a static string by contract */
-  }
-  if (is_blocked_op(x->op) && x->since > 0)
-    put(t, " for %.1f s", (double)(now - x->since) / 1e9);
-  put(t, "\n");
-}
-
-/* ---- the verdict ---------------------------------------------------------- */
-
-/* A pool is starved when none of its live workers is free and it cannot
- * add one: every live worker is blocked and it is at its thread cap. */
-static bool pool_starved(const pool_snap *p) {
-  return p->live > 0 && p->blocked >= p->live && p->live >= p->max_threads;
-}
-
-/* The thread a blocked thread waits for, through a channel; NULL if none
- * is known. Sets *c to the channel. */
-static const th_snap *chan_peer(const snapshot *s, const th_snap *x, const ch_snap **c) {
-  *c = find_chan(s, x->obj);
-  if (!*c)
-    return NULL;
-  if (x->op == SL_OP_SEND)
-    return find_thread(s, (*c)->last_receiver);
-  if (x->op == SL_OP_RECV)
-    return find_thread(s, (*c)->last_sender);
-  return NULL;
-}
-
-static void tell_pool(text *t, const snapshot *s, const pool_snap *p) {
-  put(t, "pool \"%s\", whose %u worker%s %s all blocked", p->name, p->live,
-      p->live == 1 ? "" : "s", p->live == 1 ? "is" : "are");
-  if (p->max_threads == p->nthreads)
-    put(t, " (compensation disabled)");
-  else
-    put(t, " (compensation at its cap of %u threads)", p->max_threads);
-  const char *sep = ": ";
-  for (size_t i = 0; i < s->nth; i++) {
-    const th_snap *w = &s->th[i];
-    if (w->pool != p->p || !is_blocked_op(w->op))
-      continue;
-    put(t, "%s", sep);
-    sep = "; ";
-    who(t, s, w);
-    put(t, " %s", op_verb(w->op));
-    const ch_snap *c = find_chan(s, w->obj);
-    if (c) {
-      put(t, " channel \"%s\" ", c->name);
-      chan_state(t, c);
-    }
-  }
-}
-
-/* Tells the chain of waits that starts at x, naming each thread once:
- * "A blocked sending on channel C (...); its only receiver, B, waits for
- * pool P, whose 2 workers are all blocked". A chain that returns to a
- * thread already named is a cycle and says so. */
-static void tell_chain(text *t, const snapshot *s, const th_snap *x) {
-  const th_snap *seen[32];
-  size_t n = 0;
-  put(t, "verdict: ");
-  who(t, s, x);
-  while (n < 32) {
-    seen[n++] = x;
-    const ch_snap *c;
-    const th_snap *next = chan_peer(s, x, &c);
-    const pool_snap *p = find_pool(s, x->obj);
-    if (c && (x->op == SL_OP_SEND || x->op == SL_OP_RECV)) {
-      bool send = x->op == SL_OP_SEND;
-      put(t, " blocked %s channel \"%s\" ", send ? "sending on" : "receiving on", c->name);
-      chan_state(t, c);
-      if (!next) {
-        put(t, "; no %s has %s it yet\n", send ? "receiver" : "sender",
-            send ? "taken from" : "sent on");
-        return;
-      }
-      size_t peers = send ? c->receivers : c->senders;
-      put(t, "; its %s%s, ", peers == 1 ? "only " : "", send ? "receiver" : "sender");
-      who(t, s, next);
-      for (size_t i = 0; i < n; i++)
-        if (seen[i] == next) {
-          put(t, ", is where this chain began: a cycle, none of them can move\n");
-          return;
-        }
-      if (!is_blocked_op(next->op)) {
-        put(t, ", is %s, not waiting in sluice\n", op_verb(next->op));
-        return;
-      }
-      put(t, ",");
-      x = next;
-      continue;
-    }
-    if (p && (x->op == SL_OP_INSTALL || x->op == SL_OP_JOIN)) {
-      put(t, " waits for ");
-      tell_pool(t, s, p);
-      put(t, "\n");
-      return;
-    }
-    put(t, " %s\n", op_verb(x->op));
-    return;
-  }
-  put(t, " ...\n");
-}
-
-static void verdict(text *t, const snapshot *s) {
-  /* Prefer a chain that starts at a channel wait and reaches a starved pool
-   * or closes a cycle; else a starved pool; else the first blocked thread. */
-  for (size_t i = 0; i < s->nth; i++) {
-    const th_snap *x = &s->th[i];
-    const ch_snap *c;
-    if ((x->op == SL_OP_SEND || x->op == SL_OP_RECV) && chan_peer(s, x, &c) && !x->pool) {
-      tell_chain(t, s, x);
-      return;
-    }
-  }
-  for (size_t i = 0; i < s->nth; i++) {
-    const th_snap *x = &s->th[i];
-    const ch_snap *c;
-    if ((x->op == SL_OP_SEND || x->op == SL_OP_RECV) && chan_peer(s, x, &c)) {
-      tell_chain(t, s, x);
-      return;
-    }
-  }
-  for (size_t i = 0; i < s->npl; i++)
-    if (pool_starved(&s->pl[i])) {
-      put(t, "verdict: ");
-      tell_pool(t, s, &s->pl[i]);
-      put(t, "\n");
-      return;
-    }
-  for (size_t i = 0; i < s->nth; i++)
-    if (is_blocked_op(s->th[i].op)) {
-      tell_chain(t, s, &s->th[i]);
-      return;
-    }
-  put(t, "verdict: no thread is blocked in sluice\n");
-}
-
-/* ---- the report ----------------------------------------------------------- */
-
-static char *build_report(const snapshot *s, const char *headline) {
-  text t = {0};
-  int64_t now = sl_now_ns();
-  put(&t, "sluice: %s\n", headline);
-  for (size_t i = 0; i < s->npl; i++) {
-    const pool_snap *p = &s->pl[i];
-    unsigned running = p->live > p->blocked + p->idle ? p->live - p->blocked - p->idle : 0;
-    put(&t, "pool \"%s\": %u workers (up to %u with spares): %u running, %u blocked, %u idle; "
-            "%zu jobs queued, %llu run\n",
-        p->name, p->nthreads, p->max_threads, running, p->blocked, p->idle, p->queued,
-        (unsigned long long)p->jobs_done);
-  }
-  put(&t, "threads waiting in sluice:\n");
-  for (size_t i = 0; i < s->nth; i++)
-    if (is_blocked_op(s->th[i].op))
-      describe_wait(&t, s, &s->th[i], now);
-  if (s->nch) {
-    put(&t, "channels:\n");
-    for (size_t i = 0; i < s->nch; i++) {
-      put(&t, "  \"%s\" ", s->ch[i].name);
-      chan_state(&t, &s->ch[i]);
-      put(&t, "\n");
-    }
-  }
-  verdict(&t, s);
-  if (s->oom)
-    put(&t, "(report incomplete: out of memory)\n");
-  return t.buf;
-}
-
 char *sl__state_report(const char *headline) {
-  snapshot s;
+  sl__snapshot s;
   snapshot_take(&s);
-  char *r = build_report(&s, headline);
+  char *r = sl__report_build(&s, headline);
   snapshot_free(&s);
   return r;
 }
@@ -492,11 +193,11 @@ typedef struct sample {
   size_t blocked;
 } sample;
 
-static sample take_sample(const snapshot *s) {
+static sample take_sample(const sl__snapshot *s) {
   sample x = {0, 0, 0};
   for (size_t i = 0; i < s->nth; i++) {
     x.progress += s->th[i].progress;
-    if (is_blocked_op(s->th[i].op))
+    if (sl__is_blocked_op(s->th[i].op))
       x.blocked++;
     if (s->th[i].cpu_ns > 0)
       x.cpu_running += s->th[i].cpu_ns; /* all threads: blocked ones add ~0 */
@@ -506,16 +207,16 @@ static sample take_sample(const snapshot *s) {
   return x;
 }
 
-static void report_stall(const snapshot *s, double secs) {
+static void report_stall(const sl__snapshot *s, double secs) {
   char head[128];
   snprintf(head, sizeof head, "stall: no progress for %.1f s", secs);
-  char *r = build_report(s, head);
+  char *r = sl__report_build(s, head);
   if (!r)
     return;
   if (wd.cfg.action == SL_STALL_CALLBACK && wd.cfg.callback)
     wd.cfg.callback(r, wd.cfg.arg);
   else
-    write_all(wd.cfg.fd >= 0 ? wd.cfg.fd : STDERR_FILENO, r);
+    write_all(wd.cfg.fd > 0 ? wd.cfg.fd : STDERR_FILENO, r);
   free(r);
   if (wd.cfg.action == SL_STALL_EXIT)
     _exit(wd.cfg.exit_code ? wd.cfg.exit_code : 86);
@@ -537,7 +238,7 @@ static void *watchdog_main(void *arg) {
       sl_state_dump(STDERR_FILENO);
     if (wd.cfg.seconds <= 0)
       continue; /* a dumper only */
-    snapshot s;
+    sl__snapshot s;
     snapshot_take(&s);
     sample now = take_sample(&s);
     int64_t t = sl_now_ns();
@@ -624,14 +325,47 @@ int sl_dump_on_signal(int signo) {
 /* SLUICE_WATCHDOG=<seconds>: started once, by the first pool or channel. */
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 
+int sl__watchdog_env_parse(const char *v, double *secs) {
+  *secs = 0;
+  if (!v)
+    return 0;
+  while (*v == ' ' || *v == '\t')
+    v++;
+  if (!*v)
+    return 0; /* set but empty: as unset */
+  char *end;
+  errno = 0;
+  double d = strtod(v, &end);
+  while (end != v && (*end == ' ' || *end == '\t'))
+    end++;
+  /* d == d is false for NaN; the bound keeps the nanosecond limit in range */
+  if (end == v || *end || errno || d != d || d < 0 || d > 1e6)
+    return -1;
+  *secs = d;
+  return d > 0;
+}
+
 static void start_from_env(void) {
   const char *v = getenv("SLUICE_WATCHDOG");
-  if (!v || !*v)
-    return;
-  double secs = strtod(v, NULL);
-  if (secs > 0) {
+  double secs;
+  int rc = sl__watchdog_env_parse(v, &secs);
+  if (rc > 0) {
     sl_watchdog_config cfg = {.seconds = secs, .action = SL_STALL_REPORT, .fd = -1};
     sl_watchdog_start(&cfg);
+  } else if (rc < 0) {
+    /* Shown escaped: the value is whatever the environment held. */
+    char shown[48];
+    size_t n = 0;
+    for (; v[n] && n < 40; n++)
+      shown[n] = v[n] >= 0x20 && v[n] < 0x7f ? v[n] : '?';
+    shown[n] = '\0';
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "sluice: SLUICE_WATCHDOG=\"%s%s\" is not a number of seconds; the stall "
+             "detector is off. Give seconds without progress before a report (e.g. "
+             "SLUICE_WATCHDOG=2 or 0.5), or 0 for none.\n",
+             shown, v[n] ? "..." : "");
+    write_all(STDERR_FILENO, msg);
   }
 }
 

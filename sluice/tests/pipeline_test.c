@@ -1,11 +1,13 @@
 /* pipeline_test.c: the pipeline layer: results and order through every
  * stage kind, cancellation by an error in each stage position (every item
  * released exactly once, counted), an error during shutdown, progress
- * reports and the summary, and bad graphs. */
+ * reports and the summary, bad graphs, and the pool a map's jobs run on
+ * (the configured one, else the global one). */
 #include "check.h"
 #include "sluice.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,7 +154,7 @@ static void pipeline_carries_every_item_in_order(void) {
     for (unsigned workers = 1; workers <= 4; workers += 3) {
       ledger *l = calloc(1, sizeof *l);
       l->n = 600;
-      sl_pipeline *p;
+      sl_pipeline *p = NULL;
       atomic_store(&progress_calls, 0);
       CHECK(run_ledger(l, workers, ordered ? SL_MAP_ORDERED : SL_MAP_UNORDERED, &p) == 0);
       CHECK(l->nsunk == l->n + l->n / 2);
@@ -263,10 +265,85 @@ static void pipeline_survives_allocation_failures(void) {
   CHECK(rc == 0);
 }
 
+/* ---- the pool of a map's jobs ---------------------------------------------- */
+
+/* Where each map call ran: on the expected pool (and a parallel loop inside
+ * it too), or elsewhere. Items are small values in the pointer. */
+typedef struct where {
+  sl_pool *expect;  /* NULL: no pool, the stage's own thread */
+  _Atomic int on_expected, elsewhere, loop_elsewhere;
+} where;
+
+static void loop_body(void *ctx, size_t lo, size_t hi) {
+  where *w = ctx;
+  (void)lo, (void)hi;
+  if (sl_current_pool() != w->expect)
+    atomic_fetch_add(&w->loop_elsewhere, 1);
+}
+
+static int count_source(void *user, sl_emitter *out) {
+  (void)user;
+  for (uintptr_t i = 0; i < 200; i++)
+    if (sl_emit(out, (void *)(i + 1)) != 0)
+      break;
+  return 0;
+}
+
+static int where_map(void *user, void *item, void **out) {
+  where *w = user;
+  atomic_fetch_add(sl_current_pool() == w->expect ? &w->on_expected : &w->elsewhere, 1);
+  if (w->expect) /* a parallel call inside a job stays on the job's pool */
+    sl_for(0, 8, 1, loop_body, w);
+  *out = item;
+  return 0;
+}
+
+static int drop_sink(void *user, void *item) { (void)user, (void)item; return 0; }
+
+static int run_where(sl_pool *pool, unsigned workers, int flags, where *w) {
+  sl_pipeline *p;
+  int rc = sl_pipeline_create(&p, &(sl_pipeline_config){.name = "where", .pool = pool});
+  if (rc)
+    return rc;
+  sl_stage *src = sl_pipeline_source(p, "numbers", count_source, NULL);
+  sl_stage *map = sl_pipeline_map(p, "where", where_map, w, workers, flags);
+  sl_stage *snk = sl_pipeline_sink(p, "drop", drop_sink, NULL);
+  sl_pipeline_connect(p, src, map, "in", 4);
+  sl_pipeline_connect(p, map, snk, "out", 4);
+  rc = sl_pipeline_run(p);
+  sl_pipeline_destroy(p);
+  return rc;
+}
+
+/* A parallel map runs every job on the configured pool, ordered or not,
+ * and on the global pool when none is configured; a serial map runs on its
+ * stage's thread, in no pool. */
+static void pipeline_map_jobs_run_on_its_pool(void) {
+  sl_pool *work;
+  CHECK(sl_pool_create(&work, "work", 2) == 0);
+  for (int flags = SL_MAP_ORDERED; flags <= SL_MAP_UNORDERED; flags++) {
+    where w = {.expect = work};
+    CHECK(run_where(work, 4, flags, &w) == 0);
+    CHECK(atomic_load(&w.on_expected) == 200 && atomic_load(&w.elsewhere) == 0);
+    CHECK(atomic_load(&w.loop_elsewhere) == 0);
+
+    where g = {.expect = sl_pool_global()};
+    CHECK(g.expect != NULL);
+    CHECK(run_where(NULL, 4, flags, &g) == 0);
+    CHECK(atomic_load(&g.on_expected) == 200 && atomic_load(&g.elsewhere) == 0);
+    CHECK(atomic_load(&g.loop_elsewhere) == 0);
+  }
+  where serial = {.expect = NULL};
+  CHECK(run_where(work, 1, SL_MAP_ORDERED, &serial) == 0);
+  CHECK(atomic_load(&serial.on_expected) == 200 && atomic_load(&serial.elsewhere) == 0);
+  CHECK(sl_pool_destroy(work) == 0);
+}
+
 int main(void) {
   RUN(pipeline_carries_every_item_in_order);
   RUN(pipeline_error_in_each_stage_cancels_and_releases_everything);
   RUN(pipeline_rejects_bad_graphs);
   RUN(pipeline_survives_allocation_failures);
+  RUN(pipeline_map_jobs_run_on_its_pool);
   return check_done("pipeline_test");
 }

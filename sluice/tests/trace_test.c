@@ -3,8 +3,8 @@
  * on its own thread, with its pool and channel; a pool that starts a spare
  * for it, or cannot because it is at its cap, says so; idle workers trace
  * idling, parking and going back to work; every thread's events pair up
- * (park/unpark, block/unblock, chan-wait/chan-done); and with the hook
- * removed nothing is called. */
+ * (park/unpark, block/unblock, chan-wait/chan-done); a worker woken for a
+ * job parks again when idle; and with the hook removed nothing is called. */
 #include "check.h"
 #include "sluice.h"
 
@@ -218,37 +218,74 @@ static void a_pool_at_its_cap_traces_it(void) {
 
 /* ---- idle workers -------------------------------------------------------- */
 
-/* Slow bodies (0.2 ms each), so that the workers wake and take some. */
+typedef struct idle_run {
+  sl_pool *pool;
+  _Atomic uint64_t sum;
+  _Atomic int by_worker; /* a worker (not the outside thread) ran a body */
+} idle_run;
+
+/* Slow bodies (0.2 ms each). The outside thread that runs the loop waits,
+ * at most 5 s, until a worker has taken a body too: on a loaded machine a
+ * woken worker may otherwise get no cpu before the outside thread has run
+ * every body itself, and trace no WORK. */
 static void slow_body(void *ctx, size_t lo, size_t hi) {
-  _Atomic uint64_t *sum = ctx;
+  idle_run *r = ctx;
+  bool worker = sl_current_worker_index() < (int)sl_pool_num_threads(r->pool);
+  if (worker)
+    atomic_store(&r->by_worker, 1);
   for (size_t i = lo; i < hi; i++) {
     usleep(200);
-    atomic_fetch_add_explicit(sum, i, memory_order_relaxed);
+    atomic_fetch_add_explicit(&r->sum, i, memory_order_relaxed);
   }
+  for (int i = 0; !worker && i < 5000 && !atomic_load(&r->by_worker); i++)
+    usleep(1000);
 }
 
 static void loops(void *p) {
-  _Atomic uint64_t *sum = p;
-  for (int r = 0; r < 3; r++) {
-    CHECK(sl_for(0, 100, 1, slow_body, sum) == 0);
-    usleep(30000); /* long enough for the workers to yield and park */
-  }
+  idle_run *r = p;
+  for (int round = 0; round < 3; round++)
+    CHECK(sl_for(0, 100, 1, slow_body, r) == 0);
 }
 
+/* The workers of a new pool find nothing, idle and park (awaited, not
+ * slept for); a loop then wakes them and they work. */
 static void idle_workers_trace_idling_parking_and_work(void) {
   start_tracing();
+  idle_run r = {0};
+  CHECK(sl_pool_create(&r.pool, "idler", 2) == 0);
+  CHECK(await_event(SL_TRACE_PARK));
+  CHECK(sl_install(r.pool, loops, &r) == 0);
+  CHECK(atomic_load(&r.sum) == 3ull * 99 * 100 / 2);
+  CHECK(atomic_load(&r.by_worker) == 1);
+  CHECK(sl_pool_destroy(r.pool) == 0);
+  unsigned n = stop_tracing();
+  CHECK(count(n, SL_TRACE_IDLE, r.pool) >= 1);
+  CHECK(count(n, SL_TRACE_PARK, r.pool) >= 1);
+  CHECK(count(n, SL_TRACE_UNPARK, r.pool) == count(n, SL_TRACE_PARK, r.pool));
+  CHECK(count(n, SL_TRACE_WORK, r.pool) >= 1);
+  CHECK(count(n, SL_TRACE_BLOCK, NULL) == 0); /* nothing here blocks */
+  check_pairs(n);
+}
+
+/* An idle worker woken for a job parks again once it runs out of work,
+ * every time: it does not stay awake, spinning on sched_yield. */
+static void a_woken_worker_parks_again(void) {
+  start_tracing();
   sl_pool *pool;
-  CHECK(sl_pool_create(&pool, "idler", 2) == 0);
-  _Atomic uint64_t sum = 0;
-  CHECK(sl_install(pool, loops, &sum) == 0);
-  CHECK(atomic_load(&sum) == 3ull * 99 * 100 / 2);
+  CHECK(sl_pool_create(&pool, "napper", 1) == 0);
+  for (unsigned round = 1; round <= 3; round++) {
+    for (int i = 0; i < 5000 && atomic_load(&seen[SL_TRACE_PARK]) < round; i++)
+      usleep(1000);
+    CHECK(atomic_load(&seen[SL_TRACE_PARK]) >= round); /* asleep again */
+    atomic_store(&side_jobs_run, 0);
+    CHECK(sl_pool_spawn(pool, side_job, NULL) == 0); /* wakes it */
+    for (int i = 0; i < 5000 && atomic_load(&side_jobs_run) == 0; i++)
+      usleep(1000);
+    CHECK(atomic_load(&side_jobs_run) == 1);
+  }
   CHECK(sl_pool_destroy(pool) == 0);
   unsigned n = stop_tracing();
-  CHECK(count(n, SL_TRACE_IDLE, pool) >= 1);
-  CHECK(count(n, SL_TRACE_PARK, pool) >= 1);
   CHECK(count(n, SL_TRACE_UNPARK, pool) == count(n, SL_TRACE_PARK, pool));
-  CHECK(count(n, SL_TRACE_WORK, pool) >= 1);
-  CHECK(count(n, SL_TRACE_BLOCK, NULL) == 0); /* nothing here blocks */
   check_pairs(n);
 }
 
@@ -257,11 +294,10 @@ static void idle_workers_trace_idling_parking_and_work(void) {
 static void a_removed_hook_is_not_called(void) {
   start_tracing();
   sl_trace_set(NULL, NULL);
-  sl_pool *pool;
-  CHECK(sl_pool_create(&pool, "quiet", 2) == 0);
-  _Atomic uint64_t sum = 0;
-  CHECK(sl_install(pool, loops, &sum) == 0);
-  CHECK(sl_pool_destroy(pool) == 0);
+  idle_run r = {0};
+  CHECK(sl_pool_create(&r.pool, "quiet", 2) == 0);
+  CHECK(sl_install(r.pool, loops, &r) == 0);
+  CHECK(sl_pool_destroy(r.pool) == 0);
   CHECK(atomic_load(&n_events) == 0);
 }
 
@@ -278,6 +314,7 @@ int main(void) {
   RUN(a_spare_started_for_a_blocked_worker_is_traced);
   RUN(a_pool_at_its_cap_traces_it);
   RUN(idle_workers_trace_idling_parking_and_work);
+  RUN(a_woken_worker_parks_again);
   RUN(a_removed_hook_is_not_called);
   RUN(events_have_names);
   return check_done(__FILE__);

@@ -13,8 +13,8 @@
  * corpus it prints the mean across corpora (each corpus weighs the same), as
  * corpus "mean".
  *
- * Usage: search_quality [--build-only] [--sweep] [--no-model] [-v]
- *                       [--corpora FILE] [CORPUS|all [DIR]]
+ * Usage: search_quality [--build-only] [--sweep] [--grid SPEC] [--no-model]
+ *                       [-v] [--corpora FILE] [CORPUS|all [DIR]]
  *   CORPUS     a corpus name, or all (the default)
  *   --corpora  the corpus list; default: the output of
  *              `scripts/corpora.sh list`, or the Python docs alone
@@ -36,6 +36,10 @@
  *              others and its figures on the one left out. How the defaults
  *              in search.h are chosen: a setting is kept only if it holds up
  *              on every corpus left out.
+ *   --grid     the sweep's grid (implies --sweep): "name=v,v,...;name=v,..."
+ *              over trove_search_params fields, e.g.
+ *              "w_title=10,20;w_semantic=0.4,0.6" (the default grid is
+ *              w_title x w_headings x w_semantic; at most 96 points).
  *   -v         prints each query's rank and top page to stderr.
  * Embedding a corpus of ~50,000 passages takes many minutes on 2 cores; later
  * runs take seconds.
@@ -48,6 +52,7 @@
 #include "store.h"
 #include "vectors.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +64,8 @@
 #define TROVE_ROOT "."
 #endif
 
-enum { MAX_CORPORA = 32, MAX_GLOBS = 16, N_MODES = 3, N_GRID = 24 };
+enum { MAX_CORPORA = 32, MAX_GLOBS = 16, N_MODES = 3, N_GRID = 96, MAX_AXES = 6,
+       MAX_VALUES = 12 };
 
 static const char python_corpus[] = "python\t/usr/share/doc/python3.11/html\t**/*.html\t"
                                     "_static,_sources,_images\ttrove/bench/queries/python-docs.tsv\n";
@@ -251,23 +257,109 @@ typedef struct bench {
   size_t n_modes;
   trove_eval_result res[MAX_CORPORA][N_MODES];
   trove_eval_result grid[N_GRID][MAX_CORPORA];
-  char grid_name[N_GRID][64];
+  char grid_name[N_GRID][128];
+  size_t n_grid, n_axes;
+  struct axis *axes;
 } bench;
 
-/* Hybrid mode on the fusion grid into b->grid[..][ci], printed as it goes:
- * w_title x w_headings x w_semantic (search.h). */
+/* ---- the sweep grid ------------------------------------------------------------ */
+
+/* A ranking field of trove_search_params the grid may vary, by name. */
+typedef struct knob {
+  const char *name;
+  size_t offset;
+  bool is_size; /* a size_t field; else a double */
+} knob;
+
+#define KNOB_D(f) {#f, offsetof(trove_search_params, f), false}
+#define KNOB_Z(f) {#f, offsetof(trove_search_params, f), true}
+static const knob knobs[] = {
+    KNOB_D(w_title),         KNOB_D(w_headings),      KNOB_D(w_text),
+    KNOB_D(rrf_k),           KNOB_D(w_keyword),       KNOB_D(w_semantic),
+    KNOB_D(all_words_boost), KNOB_D(no_match_semantic), KNOB_D(keyword_margin),
+    KNOB_D(cosine_window),   KNOB_D(hub_weight),      KNOB_D(agg_decay),
+    KNOB_D(fusion_alpha),    KNOB_D(fusion_rrf),
+    KNOB_Z(keyword_depth),   KNOB_Z(vector_depth),    KNOB_Z(agg_top),
+};
+
+/* One axis of the grid: a knob and its values. */
+typedef struct axis {
+  const knob *k;
+  double v[MAX_VALUES];
+  size_t n;
+} axis;
+
+static const char default_grid[] = "w_title=5,10,20,40;w_headings=1,4,8;w_semantic=0.4,0.6";
+
+static const knob *knob_find(const char *name, size_t len) {
+  for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++)
+    if (strlen(knobs[i].name) == len && strncmp(knobs[i].name, name, len) == 0)
+      return &knobs[i];
+  return NULL;
+}
+
+/* Parses SPEC, "name=v,v,...;name=v,...", into axes a[0..*n). Returns 0,
+ * or 1 after saying what is wrong. */
+static int grid_parse(const char *spec, axis *a, size_t *n) {
+  *n = 0;
+  for (const char *p = spec; *p;) {
+    const char *end = p + strcspn(p, ";"), *eq = memchr(p, '=', (size_t)(end - p));
+    const knob *k = eq ? knob_find(p, (size_t)(eq - p)) : NULL;
+    if (!k || *n == MAX_AXES) {
+      fprintf(stderr, "search_quality: --grid: \"%.*s\" is not name=value,...; names:",
+              (int)(end - p), p);
+      for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++)
+        fprintf(stderr, " %s", knobs[i].name);
+      fprintf(stderr, " (at most %d of them)\n", MAX_AXES);
+      return 1;
+    }
+    axis *x = &a[(*n)++];
+    *x = (axis){.k = k};
+    for (const char *v = eq + 1; v < end && x->n < MAX_VALUES;) {
+      char *stop;
+      x->v[x->n++] = strtod(v, &stop);
+      if (stop == v || (stop < end && *stop != ',')) {
+        fprintf(stderr, "search_quality: --grid: bad value in \"%.*s\"\n", (int)(end - p), p);
+        return 1;
+      }
+      v = stop < end ? stop + 1 : end;
+    }
+    p = *end ? end + 1 : end;
+  }
+  return 0;
+}
+
+/* Sets grid point g (mixed radix over the axes, the last fastest) in p and
+ * its name in name. */
+static void grid_point(const axis *a, size_t n_axes, size_t g, trove_search_params *p,
+                       char *name, size_t cap) {
+  size_t len = 0;
+  name[0] = '\0';
+  for (size_t i = n_axes; i-- > 0;) {
+    double v = a[i].v[g % a[i].n];
+    g /= a[i].n;
+    char *field = (char *)p + a[i].k->offset;
+    if (a[i].k->is_size)
+      *(size_t *)field = (size_t)v;
+    else
+      *(double *)field = v;
+  }
+  for (size_t i = 0; i < n_axes && len < cap; i++) {
+    double v = a[i].k->is_size ? (double)*(const size_t *)((const char *)p + a[i].k->offset)
+                               : *(const double *)((const char *)p + a[i].k->offset);
+    len += (size_t)snprintf(name + len, cap - len, "%s%s%g", i ? "-" : "", a[i].k->name, v);
+  }
+}
+
+/* Hybrid mode at every point of the grid into b->grid[..][ci], printed as it
+ * goes. */
 static int sweep(bench *b, size_t ci, const corpus *c, trove_store *st, trove_index *idx,
                  const trove_eval_set *s, trove_err *err) {
-  static const double wt[] = {5, 10, 20, 40}, wh[] = {1, 4, 8}, wsem[] = {0.4, 0.6};
-  for (size_t g = 0; g < N_GRID; g++) {
+  for (size_t g = 0; g < b->n_grid; g++) {
     trove_search_params p;
     trove_search_params_default(&p);
-    p.w_title = wt[g / 6];
-    p.w_headings = wh[g / 2 % 3];
-    p.w_semantic = wsem[g % 2];
     p.no_highlight = true; /* ranking only: the highlight does not change it */
-    snprintf(b->grid_name[g], sizeof b->grid_name[g], "title%.0f-head%.0f-wsem%.1f", p.w_title,
-             p.w_headings, p.w_semantic);
+    grid_point(b->axes, b->n_axes, g, &p, b->grid_name[g], sizeof b->grid_name[g]);
     int rc = trove_eval_run(st, idx, b->emb, s, &p, false, NULL, &b->grid[g][ci], err);
     if (rc || (rc = trove_eval_print_peers(stdout, c->name, b->grid_name[g], &b->grid[g][ci], 1)))
       return rc;
@@ -286,12 +378,12 @@ static double merit(const trove_eval_result *r) {
  * holds up on every corpus. */
 static void print_loco(const bench *b, const corpus *cs, size_t n) {
   printf("\nleave-one-corpus-out (recall@10 / MRR@10, all queries)\n");
-  printf("  %-12s %-32s %-15s %-15s %-15s\n", "left out", "chosen on the others", "chosen",
+  printf("  %-12s %-44s %-15s %-15s %-15s\n", "left out", "chosen on the others", "chosen",
          "hybrid default", "keyword");
   for (size_t out = 0; out < n; out++) {
     size_t best = 0;
     double best_m = -1;
-    for (size_t g = 0; g < N_GRID; g++) {
+    for (size_t g = 0; g < b->n_grid; g++) {
       double m = 0;
       for (size_t ci = 0; ci < n; ci++)
         m += ci == out ? 0 : merit(&b->grid[g][ci]);
@@ -301,7 +393,7 @@ static void print_loco(const bench *b, const corpus *cs, size_t n) {
     const trove_eval_score *ch = &b->grid[best][out].cells[0].mean,
                            *hy = &b->res[out][N_MODES - 1].cells[0].mean,
                            *kw = &b->res[out][0].cells[0].mean;
-    printf("  %-12s %-32s %.3f / %.3f   %.3f / %.3f   %.3f / %.3f\n", cs[out].name,
+    printf("  %-12s %-44s %.3f / %.3f   %.3f / %.3f   %.3f / %.3f\n", cs[out].name,
            b->grid_name[best], ch->recall, ch->mrr, hy->recall, hy->mrr, kw->recall, kw->mrr);
   }
 }
@@ -376,7 +468,7 @@ static void print_means(bench *b, size_t n) {
   printf("\nmean of %zu corp%s\n\n", n, n == 1 ? "us" : "ora");
   trove_eval_print_table(stdout, mean, b->n_modes);
   trove_eval_print_peers(stdout, "mean", NULL, mean, b->n_modes);
-  for (size_t g = 0; b->sweep && b->emb && g < N_GRID; g++) {
+  for (size_t g = 0; b->sweep && b->emb && g < b->n_grid; g++) {
     trove_eval_mean(b->grid[g], n, &mean[0]);
     trove_eval_print_peers(stdout, "mean", b->grid_name[g], mean, 1);
   }
@@ -385,13 +477,16 @@ static void print_means(bench *b, size_t n) {
 int main(int argc, char **argv) {
   static bench b;
   bool build_only = false, no_model = false;
-  const char *pos[2] = {"all", NULL}, *list = NULL;
+  const char *pos[2] = {"all", NULL}, *list = NULL, *grid = default_grid;
+  static axis axes[MAX_AXES];
   size_t np = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--build-only") == 0)
       build_only = true;
     else if (strcmp(argv[i], "--sweep") == 0)
       b.sweep = true;
+    else if (strcmp(argv[i], "--grid") == 0 && i + 1 < argc)
+      b.sweep = true, grid = argv[++i];
     else if (strcmp(argv[i], "--no-model") == 0)
       no_model = true;
     else if (strcmp(argv[i], "-v") == 0)
@@ -401,10 +496,20 @@ int main(int argc, char **argv) {
     else if (argv[i][0] != '-' && np < 2)
       pos[np++] = argv[i];
     else {
-      fprintf(stderr, "usage: search_quality [--build-only] [--sweep] [--no-model] [-v] "
+      fprintf(stderr, "usage: search_quality [--build-only] [--sweep] [--grid SPEC] [--no-model] [-v] "
               "[--corpora FILE] [CORPUS|all [DIR]]\n");
       return 2;
     }
+  }
+  if (grid_parse(grid, axes, &b.n_axes))
+    return 2;
+  b.axes = axes;
+  b.n_grid = 1;
+  for (size_t i = 0; i < b.n_axes; i++)
+    b.n_grid *= axes[i].n;
+  if (b.n_grid > N_GRID) {
+    fprintf(stderr, "search_quality: --grid has %zu points; at most %d\n", b.n_grid, N_GRID);
+    return 2;
   }
   const char *dir = pos[1] ? pos[1] : getenv("TROVE_BENCH_DIR");
   if (!dir || !*dir)

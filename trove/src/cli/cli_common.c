@@ -1,6 +1,6 @@
 /* cli_common.c: the helpers every command uses: opening the database named
  * by --db / $TROVE_DB (or only an existing one), printing an error as one
- * line, usage errors, --help and id parsing. Messages go through
+ * line, usage errors, id parsing and writing --json output. Messages go through
  * trove_term_line (core.h): they name files and pages, whose names can hold
  * terminal controls. */
 #include "cli.h"
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* Says what the open did besides opening (sources restored into a new
  * database), on stderr. */
@@ -24,13 +25,6 @@ static int opened(trove_store *st) {
 int cli_open(const cli *c, trove_store **out) {
   trove_err e = {0};
   trove_store_opts o = {.path = c->db};
-  int rc = trove_store_open(&o, out, &e);
-  return rc ? cli_fail(&e, rc) : opened(*out);
-}
-
-int cli_open_read(const cli *c, trove_store **out) {
-  trove_err e = {0};
-  trove_store_opts o = {.path = c->db, .read_only_ok = true};
   int rc = trove_store_open(&o, out, &e);
   return rc ? cli_fail(&e, rc) : opened(*out);
 }
@@ -76,17 +70,15 @@ int cli_usage_error(const char *usage, const char *fmt, ...) {
   fputs("trove: ", stderr);
   trove_term_vline(stderr, fmt, ap); /* the arguments a script passed may be file names */
   va_end(ap);
-  fprintf(stderr, "usage: %s\n", usage);
+  /* the synopsis only: the details start at the first line indented by
+   * exactly two spaces, and --help has them */
+  const char *cut = usage;
+  while ((cut = strchr(cut, '\n')) && !(cut[1] == ' ' && cut[2] == ' ' && cut[3] != ' '))
+    cut++;
+  fprintf(stderr, "usage: %.*s\n", cut ? (int)(cut - usage) : (int)strlen(usage), usage);
+  if (cut)
+    fputs("(--help for more)\n", stderr);
   return CLI_USAGE;
-}
-
-bool cli_wants_help(int argc, char **argv, const char *usage) {
-  for (int i = 1; i < argc; i++)
-    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-      printf("usage: %s\n", usage);
-      return true;
-    }
-  return false;
 }
 
 bool cli_parse_id(const char *s, int64_t *out) {
@@ -99,4 +91,75 @@ bool cli_parse_id(const char *s, int64_t *out) {
     return false;
   *out = v;
   return true;
+}
+
+int cli_json_print(trove_json_out *o, int rc) {
+  rc = rc ? rc : trove_json_out_done(o);
+  if (rc == 0 && fwrite(o->b->data, 1, o->b->len, stdout) != o->b->len)
+    rc = TROVE_EIO;
+  trove_buf_free(o->b);
+  return rc ? cli_fail(NULL, rc) : CLI_OK;
+}
+
+const char *cli_status_name(trove_source_status s) {
+  switch (s) {
+  case TROVE_SOURCE_READY:
+    return "ready";
+  case TROVE_SOURCE_INDEXING:
+    return "indexing";
+  case TROVE_SOURCE_INTERRUPTED:
+    return "interrupted";
+  default:
+    return "error";
+  }
+}
+
+bool cli_parse_time(const char *s, bool end_of_day, int64_t *out) {
+  if (!s || !*s)
+    return false;
+  size_t len = strlen(s);
+  char unit = s[len - 1];
+  if (len > 1 && strchr("hdw", unit) && strspn(s, "0123456789") == len - 1) {
+    errno = 0;
+    long long n = strtoll(s, NULL, 10);
+    long long per = unit == 'h' ? 3600 : unit == 'd' ? 86400 : 7 * 86400;
+    if (errno || n > 1000000)
+      return false;
+    *out = (int64_t)time(NULL) - n * per;
+    return true;
+  }
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, used = 0;
+  char sep = 0;
+  bool date_only = sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && (size_t)used == len;
+  if (!date_only) {
+    used = 0;
+    int k = sscanf(s, "%4d-%2d-%2d%c%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &used);
+    if (k != 6 || (sep != 'T' && sep != ' '))
+      return false;
+    if ((size_t)used < len) {
+      int more = 0;
+      if (sscanf(s + used, ":%2d%n", &sec, &more) != 1 || (size_t)(used + more) != len)
+        return false;
+    }
+  }
+  struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_isdst = -1,
+                  .tm_hour = date_only && end_of_day ? 23 : h,
+                  .tm_min = date_only && end_of_day ? 59 : mi,
+                  .tm_sec = date_only && end_of_day ? 59 : sec};
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 59)
+    return false;
+  time_t t = mktime(&tm);
+  /* mktime moves 2024-02-30 to March 1: a date that does not exist */
+  if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != mo - 1)
+    return false;
+  *out = (int64_t)t;
+  return true;
+}
+
+const char *cli_format_time(int64_t t, char buf[32]) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  if (!t || !localtime_r(&tt, &tm) || !strftime(buf, 32, "%Y-%m-%d %H:%M", &tm))
+    return "never";
+  return buf;
 }

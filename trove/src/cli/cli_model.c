@@ -1,6 +1,6 @@
 /* cli_model.c: opening the embedding model and its vector index for a
- * command. The model directory is --model DIR, else $TROVE_MODEL, else the
- * folder `make` fills (model.h). A command that can do without vectors
+ * command. The model directory is --model DIR, else $TROVE_MODEL, else what
+ * trove_model_search_dir finds (model.h). A command that can do without vectors
  * (scan: keyword search still works, and the items stay pending for the
  * next scan with a model) gets a warning instead of an error when the model
  * is missing; semantic search cannot, and fails with the loader's message,

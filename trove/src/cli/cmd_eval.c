@@ -10,7 +10,6 @@
  */
 #include "cli.h"
 #include "eval.h"
-#include "scan.h" /* trove_scan_json_quote */
 
 #include <stdio.h>
 #include <string.h>
@@ -72,31 +71,38 @@ static void corpus_name(eval_args *a) {
   set_name(a, base, len);
 }
 
-static int parse(const cli *c, int argc, char **argv, eval_args *a) {
-  for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    int rc = CLI_OK;
-    if (strcmp(s, "--mode") == 0 || strcmp(s, "--corpus") == 0) {
-      if (i + 1 == argc || !argv[i + 1][0])
-        return cli_usage_error(usage, "%s needs a value", s);
-      if (s[2] == 'm')
-        rc = add_mode(a, argv[++i]);
-      else
-        a->corpus = argv[++i];
-    } else if (strcmp(s, "--json") == 0) {
-      a->json = true;
-    } else if (strcmp(s, "--trace") == 0) {
-      a->trace = true;
-    } else if (s[0] == '-' && s[1]) {
-      return cli_usage_error(usage, "unknown option %s", s);
-    } else if (a->queries) {
-      return cli_usage_error(usage, "one QUERIES file only; \"%s\" is a second", s);
-    } else {
-      a->queries = s;
-    }
-    if (rc)
-      return rc;
+enum { E_MODE, E_CORPUS, E_JSON, E_TRACE };
+static const cli_opt options[] = {
+    [E_MODE] = {"mode", 0, true}, [E_CORPUS] = {"corpus", 0, true},
+    [E_JSON] = {"json", 0, false}, [E_TRACE] = {"trace", 0, false}, {0}};
+
+static int on_option(void *ctx, int id, const char *val) {
+  eval_args *a = ctx;
+  switch (id) {
+  case E_MODE:
+    return add_mode(a, val);
+  case E_CORPUS:
+    if (!val[0])
+      return cli_usage_error(usage, "--corpus needs a name");
+    a->corpus = val;
+    break;
+  case E_JSON:
+    a->json = true;
+    break;
+  default:
+    a->trace = true;
   }
+  return CLI_OK;
+}
+
+static int parse(cli *c, int argc, char **argv, eval_args *a) {
+  int npos = 0;
+  int rc = cli_parse(c, usage, options, on_option, a, argc, argv, &npos);
+  if (rc)
+    return rc;
+  if (npos > 1)
+    return cli_usage_error(usage, "one QUERIES file only; \"%s\" is a second", argv[2]);
+  a->queries = npos ? argv[1] : NULL;
   if (!a->queries)
     return cli_usage_error(usage, "eval needs a QUERIES file");
   static const trove_search_mode all[N_MODES] = {TROVE_SEARCH_KEYWORD, TROVE_SEARCH_SEMANTIC,
@@ -113,37 +119,39 @@ static int parse(const cli *c, int argc, char **argv, eval_args *a) {
 
 /* ---- output ---------------------------------------------------------------- */
 
-static int json_mode(trove_buf *b, const trove_eval_result *r) {
-  int rc = trove_buf_printf(b, "{\"mode\":\"%s\",\"p50_ms\":%.3f,\"mean_ms\":%.3f,\"kinds\":[",
-                            trove_search_mode_name(r->mode), r->p50_ms, r->mean_ms);
-  for (size_t c = 0; rc == 0 && c < r->n_cells; c++) {
+static void json_mode(trove_json_out *o, const trove_eval_result *r) {
+  trove_json_out_object(o, NULL);
+  trove_json_out_str(o, "mode", trove_search_mode_name(r->mode));
+  trove_json_out_num(o, "p50_ms", r->p50_ms, 3);
+  trove_json_out_num(o, "mean_ms", r->mean_ms, 3);
+  trove_json_out_array(o, "kinds");
+  for (size_t c = 0; c < r->n_cells; c++) {
     const trove_eval_cell *x = &r->cells[c];
-    rc = trove_buf_printf(b, "%s{\"kind\":", c ? "," : "");
-    rc = rc ? rc : trove_scan_json_quote(b, x->kind);
-    rc = rc ? rc : trove_buf_printf(b, ",\"n\":%zu,\"recall@10\":%.4f,\"mrr@10\":%.4f,"
-                                    "\"ndcg@10\":%.4f}", x->n, x->mean.recall, x->mean.mrr,
-                                    x->mean.ndcg);
+    trove_json_out_object(o, NULL);
+    trove_json_out_str(o, "kind", x->kind);
+    trove_json_out_int(o, "n", (int64_t)x->n);
+    trove_json_out_num(o, "recall@10", x->mean.recall, 4);
+    trove_json_out_num(o, "mrr@10", x->mean.mrr, 4);
+    trove_json_out_num(o, "ndcg@10", x->mean.ndcg, 4);
+    trove_json_out_end(o);
   }
-  return rc ? rc : trove_buf_puts(b, "]}");
+  trove_json_out_end(o);
+  trove_json_out_end(o);
 }
 
 static int print_json(const eval_args *a, const trove_eval_set *s, const trove_eval_result *r) {
   trove_buf b = {0};
-  int rc = trove_buf_puts(&b, "{\"corpus\":");
-  rc = rc ? rc : trove_scan_json_quote(&b, a->name);
-  rc = rc ? rc : trove_buf_puts(&b, ",\"queries_file\":");
-  rc = rc ? rc : trove_scan_json_quote(&b, a->queries);
-  rc = rc ? rc : trove_buf_printf(&b, ",\"queries\":%zu,\"modes\":[", s->n);
-  for (size_t m = 0; rc == 0 && m < a->n_modes; m++) {
-    if (m)
-      rc = trove_buf_putc(&b, ',');
-    rc = rc ? rc : json_mode(&b, &r[m]);
-  }
-  rc = rc ? rc : trove_buf_puts(&b, "]}\n");
-  if (rc == 0 && fwrite(b.data, 1, b.len, stdout) != b.len)
-    rc = TROVE_EIO;
-  trove_buf_free(&b);
-  return rc;
+  trove_json_out o = {.b = &b};
+  trove_json_out_object(&o, NULL);
+  trove_json_out_str(&o, "corpus", a->name);
+  trove_json_out_str(&o, "queries_file", a->queries);
+  trove_json_out_int(&o, "queries", (int64_t)s->n);
+  trove_json_out_array(&o, "modes");
+  for (size_t m = 0; m < a->n_modes; m++)
+    json_mode(&o, &r[m]);
+  trove_json_out_end(&o);
+  trove_json_out_end(&o);
+  return cli_json_print(&o, 0);
 }
 
 static int print_text(const eval_args *a, const trove_eval_set *s, const trove_eval_result *r) {
@@ -179,9 +187,7 @@ static bool needs_model(const eval_args *a) {
   return false;
 }
 
-int cmd_eval(const cli *c, int argc, char **argv) {
-  if (cli_wants_help(argc, argv, usage))
-    return CLI_OK;
+int cmd_eval(cli *c, int argc, char **argv) {
   eval_args a = {0};
   int rc = parse(c, argc, argv, &a);
   trove_eval_set s = {0};
@@ -198,9 +204,11 @@ int cmd_eval(const cli *c, int argc, char **argv) {
     rc = cli_fail(&e, trc);
   rc = rc || !needs_model(&a) ? rc : cli_model_open(c, st, true, true, &m);
   rc = rc ? rc : run_modes(st, &m, &s, &a, r);
-  trc = rc ? 0 : a.json ? print_json(&a, &s, r) : print_text(&a, &s, r);
-  if (trc)
+  if (rc == CLI_OK && a.json) {
+    rc = print_json(&a, &s, r);
+  } else if (rc == CLI_OK && (trc = print_text(&a, &s, r)) != 0) {
     rc = cli_fail(NULL, trc);
+  }
   cli_model_close(&m);
   trove_store_close(st);
   trove_eval_set_free(&s);

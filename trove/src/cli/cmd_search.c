@@ -1,13 +1,15 @@
 /* cmd_search.c: `trove search QUERY [--mode hybrid|semantic|keyword]
- * [--like ID] [-n N] [-s SOURCE] [-t TYPE] [--json]`, a driver of the ranker
- * (search.h). Text output gives each item's rank, title, source, path or
- * URL, and its best passage with the best sentence marked (ANSI bold on a
- * TTY, [brackets] elsewhere), every stored string escaped for the terminal
- * (trove_term_*, core.h); --json prints one JSON array for scripts.
+ * [--like ID] [-n N] [-s SOURCE] [-t TYPE] [--since D] [--until D]
+ * [--explain] [--json]`, a driver of the ranker (search.h). Text output gives each
+ * item's rank, title, source, path or URL, and its best passage with the
+ * best sentence marked (ANSI bold with color: a terminal, unless NO_COLOR
+ * or --color say otherwise; [brackets] elsewhere), every stored string
+ * escaped for the terminal (trove_term_*, core.h); --json prints one JSON
+ * array for scripts. --explain adds, to either, the signals that ranked
+ * each result (cli_explain.c). Nothing found exits 1, as grep does.
  * Hybrid is the default; when the model cannot be opened it falls back to
  * keyword search with a warning, while semantic search and --like fail. */
 #include "cli.h"
-#include "scan.h" /* trove_scan_json_quote */
 #include "search.h"
 
 #include <stdio.h>
@@ -17,8 +19,23 @@
 
 static const char usage[] =
     "trove search QUERY [--mode hybrid|semantic|keyword] [-n N] [-s SOURCE]\n"
-    "                   [-t local|web|bookmark] [--json]\n"
-    "       trove search --like ID [-n N] [-s SOURCE] [-t TYPE] [--json]";
+    "                   [-t local|web|bookmark] [--since DATE] [--until DATE]\n"
+    "                   [--explain] [--json]\n"
+    "       trove search --like ID [-n N] [-s SOURCE] [-t TYPE] [--since DATE] [--explain]\n"
+    "                   [--json]\n"
+    "  QUERY: words, all of them ANDed by keyword search and the whole read for its\n"
+    "         meaning; a trailing * matches a prefix (optim*); no other syntax: quotes,\n"
+    "         AND, OR, NEAR( are words. A QUERY starting with - follows --.\n"
+    "  -n N:  results, 1 to 1000 (default 10)    -s: one source    -t: one type\n"
+    "  --since, --until DATE: items last visited (pages) or modified (files) from or to\n"
+    "         DATE: YYYY-MM-DD (the whole day), YYYY-MM-DDTHH:MM[:SS], or Nh, Nd, Nw ago\n"
+    "  Each result gives its title, source, path and id, and a passage with its best\n"
+    "  sentence marked: \"by words\" when the passage holds the query's words, \"by\n"
+    "  meaning\" when none does and it is the closest in meaning. Hybrid and semantic\n"
+    "  search say there are no good matches when no item holds a word of the query\n"
+    "  and nothing is close in meaning. Exit code 1 when nothing is found.\n"
+    "  --explain shows why each result ranked where it did: its BM25 (and each\n"
+    "  field's), its cosine and their scaled values, and the terms of its score.";
 
 enum { CONTEXT = 160 }; /* bytes of passage shown around the marked sentence */
 
@@ -28,88 +45,121 @@ typedef struct search_args {
   bool json;
 } search_args;
 
-static bool takes_value(const char *s) {
-  return strcmp(s, "-n") == 0 || strcmp(s, "-s") == 0 || strcmp(s, "-t") == 0 ||
-         strcmp(s, "--mode") == 0 || strcmp(s, "--like") == 0;
-}
+enum { O_MODE, O_N, O_SOURCE, O_TYPE, O_LIKE, O_JSON, O_SINCE, O_UNTIL, O_EXPLAIN };
+static const cli_opt options[] = {
+    [O_MODE] = {"mode", 0, true},    [O_N] = {"limit", 'n', true},
+    [O_SOURCE] = {"source", 's', true}, [O_TYPE] = {"type", 't', true},
+    [O_LIKE] = {"like", 0, true},    [O_JSON] = {"json", 0, false},
+    [O_SINCE] = {"since", 0, true},  [O_UNTIL] = {"until", 0, true},
+    [O_EXPLAIN] = {"explain", 0, false}, {0},
+};
 
-static int parse_option(const char *s, const char *val, search_args *a) {
-  if (strcmp(s, "-n") == 0) {
+static int on_option(void *ctx, int id, const char *val) {
+  search_args *a = ctx;
+  switch (id) {
+  case O_N: {
     char *end = NULL;
     long n = strtol(val, &end, 10);
-    if (*end || n <= 0 || n > 1000)
+    if (!val[0] || *end || n <= 0 || n > 1000)
       return cli_usage_error(usage, "-n needs a count from 1 to 1000, not \"%s\"", val);
     a->p.n = (size_t)n;
-  } else if (strcmp(s, "-s") == 0) {
+    break;
+  }
+  case O_SOURCE:
     a->p.source = val;
-  } else if (strcmp(s, "-t") == 0) {
+    break;
+  case O_TYPE:
     a->p.type = trove_item_type_parse(val);
     if (a->p.type == TROVE_ITEM_ANY)
       return cli_usage_error(usage, "-t takes local, web or bookmark, not \"%s\"", val);
-  } else if (strcmp(s, "--mode") == 0) {
+    break;
+  case O_MODE:
     if (trove_search_mode_parse(val, &a->p.mode))
       return cli_usage_error(usage, "--mode takes hybrid, semantic or keyword, not \"%s\"", val);
-  } else if (!cli_parse_id(val, &a->p.like)) {
-    return cli_usage_error(usage, "--like needs an item id (see `trove search`), not \"%s\"", val);
+    break;
+  case O_LIKE:
+    if (!cli_parse_id(val, &a->p.like))
+      return cli_usage_error(usage, "--like needs an item id (see `trove search`), not \"%s\"",
+                             val);
+    break;
+  case O_JSON:
+    a->json = true;
+    break;
+  case O_EXPLAIN:
+    a->p.explain = true;
+    break;
+  default: /* --since, --until */
+    if (!cli_parse_time(val, id == O_UNTIL, id == O_SINCE ? &a->p.since : &a->p.until))
+      return cli_usage_error(usage, "--%s takes YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] or a span "
+                             "ago (36h, 7d, 2w), not \"%s\"", options[id].name, val);
   }
   return CLI_OK;
 }
 
-static int parse(int argc, char **argv, search_args *a) {
-  for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    int rc;
-    if (takes_value(s)) {
-      if (i + 1 == argc)
-        return cli_usage_error(usage, "%s needs a value", s);
-      if ((rc = parse_option(s, argv[++i], a)))
-        return rc;
-    } else if (strcmp(s, "--json") == 0) {
-      a->json = true;
-    } else if (s[0] == '-' && s[1]) {
-      return cli_usage_error(usage, "unknown option %s", s);
-    } else if ((a->query.len && trove_buf_putc(&a->query, ' ')) || trove_buf_puts(&a->query, s)) {
+static bool blank(const char *s) {
+  for (; s && *s; s++)
+    if (!strchr(" \t\r\n\f\v", *s))
+      return false;
+  return true;
+}
+
+static int parse(cli *c, int argc, char **argv, search_args *a) {
+  int npos = 0;
+  int rc = cli_parse(c, usage, options, on_option, a, argc, argv, &npos);
+  for (int i = 1; rc == CLI_OK && i <= npos; i++)
+    if ((a->query.len && trove_buf_putc(&a->query, ' ')) || trove_buf_puts(&a->query, argv[i]))
       return cli_fail(NULL, TROVE_ENOMEM);
-    }
-  }
-  if (a->p.like && a->query.len)
+  if (rc)
+    return rc;
+  if (a->p.since && a->p.until && a->p.since > a->p.until)
+    return cli_usage_error(usage, "--since is after --until: nothing can match");
+  if (a->p.like && npos)
     return cli_usage_error(usage, "give either a QUERY or --like ID, not both");
   if (a->p.like && a->p.mode == TROVE_SEARCH_KEYWORD)
     return cli_usage_error(usage, "--like compares vectors; it has no keyword mode");
-  return a->query.len || a->p.like ? CLI_OK : cli_usage_error(usage, "search needs a QUERY");
+  if (!a->p.like && blank(a->query.data))
+    return cli_usage_error(usage, npos ? "the QUERY is blank: give words to search for"
+                                       : "search needs a QUERY");
+  return CLI_OK;
 }
 
 /* ---- output ---------------------------------------------------------------- */
 
-static int json_one(trove_buf *b, size_t rank, const trove_search_result *r) {
-  int rc = trove_buf_printf(b, "%s\n {\"rank\":%zu,\"id\":%lld,\"score\":%.6g,\"keyword_rank\":%zu,"
-                            "\"semantic_rank\":%zu,\"cosine\":%.4f,\"type\":\"%s\",\"link_hub\":%s,"
-                            "\"title\":", rank > 1 ? "," : "", rank, (long long)r->item_id,
-                            r->score, r->keyword_rank, r->semantic_rank, (double)r->cosine,
-                            trove_item_type_name(r->type), r->is_link_hub ? "true" : "false");
-  rc = rc ? rc : trove_scan_json_quote(b, r->title ? r->title : "");
-  rc = rc ? rc : trove_buf_puts(b, ",\"source\":");
-  rc = rc ? rc : trove_scan_json_quote(b, r->source ? r->source : "");
-  rc = rc ? rc : trove_buf_puts(b, ",\"path\":");
-  rc = rc ? rc : trove_scan_json_quote(b, r->external_id ? r->external_id : "");
-  rc = rc ? rc : trove_buf_printf(b, ",\"passage_id\":%lld,\"heading\":", (long long)r->passage_id);
-  rc = rc ? rc : trove_scan_json_quote(b, r->heading ? r->heading : "");
-  rc = rc ? rc : trove_buf_puts(b, ",\"passage\":");
-  rc = rc ? rc : trove_scan_json_quote(b, r->passage ? r->passage : "");
-  rc = rc ? rc : trove_buf_printf(b, ",\"mark\":[%zu,%zu]}", r->mark_start, r->mark_end);
-  return rc;
+static void json_one(trove_json_out *o, size_t rank, const trove_search_result *r,
+                     const trove_search_params *p) {
+  trove_json_out_object(o, NULL);
+  trove_json_out_int(o, "rank", (int64_t)rank);
+  trove_json_out_int(o, "id", r->item_id);
+  trove_json_out_num(o, "score", r->score, -1);
+  trove_json_out_int(o, "keyword_rank", (int64_t)r->keyword_rank);
+  trove_json_out_int(o, "semantic_rank", (int64_t)r->semantic_rank);
+  trove_json_out_num(o, "cosine", r->cosine, 4);
+  trove_json_out_str(o, "type", trove_item_type_name(r->type));
+  trove_json_out_bool(o, "link_hub", r->is_link_hub);
+  trove_json_out_str(o, "title", r->title ? r->title : "");
+  trove_json_out_str(o, "source", r->source ? r->source : "");
+  trove_json_out_str(o, "path", r->external_id ? r->external_id : "");
+  trove_json_out_int(o, "passage_id", r->passage_id);
+  trove_json_out_str(o, "heading", r->heading ? r->heading : "");
+  trove_json_out_str(o, "passage", r->passage ? r->passage : "");
+  trove_json_out_array(o, "mark");
+  trove_json_out_int(o, NULL, (int64_t)r->mark_start);
+  trove_json_out_int(o, NULL, (int64_t)r->mark_end);
+  trove_json_out_end(o);
+  trove_json_out_str(o, "passage_by", trove_passage_by_name(r->passage_by));
+  if (p->explain)
+    cli_explain_json(o, r, p);
+  trove_json_out_end(o);
 }
 
-static int print_json(const trove_search_result *r, size_t n) {
+static int print_json(const trove_search_result *r, size_t n, const trove_search_params *p) {
   trove_buf b = {0};
-  int rc = trove_buf_putc(&b, '[');
-  for (size_t i = 0; rc == 0 && i < n; i++)
-    rc = json_one(&b, i + 1, &r[i]);
-  rc = rc ? rc : trove_buf_puts(&b, "\n]\n");
-  if (rc == 0)
-    fwrite(b.data, 1, b.len, stdout);
-  trove_buf_free(&b);
-  return rc ? cli_fail(NULL, rc) : CLI_OK;
+  trove_json_out o = {.b = &b};
+  trove_json_out_array(&o, NULL);
+  for (size_t i = 0; i < n; i++)
+    json_one(&o, i + 1, &r[i], p);
+  trove_json_out_end(&o);
+  return cli_json_print(&o, 0);
 }
 
 static bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
@@ -154,19 +204,34 @@ static void put_passage(const trove_search_result *r, const char *open, const ch
   puts(to < len ? "..." : "");
 }
 
-static void print_text(const trove_search_result *r, size_t n, bool tty) {
+static void print_text(const trove_search_result *r, size_t n, bool color,
+                       const trove_search_params *p) {
   for (size_t i = 0; i < n; i++) {
     trove_term_line(stdout, "%2zu. %s  [%s%s]", i + 1,
                     r[i].title && r[i].title[0] ? r[i].title : "(untitled)",
                     r[i].source ? r[i].source : "", r[i].is_link_hub ? ", index page" : "");
-    trove_term_line(stdout, "    %s  (id %lld)", r[i].external_id, (long long)r[i].item_id);
+    const char *by = r[i].passage_by == TROVE_PASSAGE_NONE ? "" : ", by ";
+    trove_term_line(stdout, "    %s  (id %lld%s%s)", r[i].external_id, (long long)r[i].item_id,
+                    by, by[0] ? trove_passage_by_name(r[i].passage_by) : "");
     if (r[i].heading && r[i].heading[0])
       trove_term_line(stdout, "    § %s", r[i].heading);
     if (r[i].passage && r[i].passage[0])
-      put_passage(&r[i], tty ? "\033[1m" : "[", tty ? "\033[0m" : "]");
+      put_passage(&r[i], color ? "\033[1m" : "[", color ? "\033[0m" : "]");
+    if (p->explain)
+      cli_explain_text(stdout, &r[i], p);
   }
-  if (n == 0)
+}
+
+/* What an empty result says: keyword search found no item with the words;
+ * the others, which always find some nearest passage, found nothing close
+ * enough and no item with a word of the query (trove_search_params'
+ * min_cosine). */
+static void print_none(const search_args *a) {
+  if (a->p.mode == TROVE_SEARCH_KEYWORD || a->p.like)
     printf("no results\n");
+  else
+    printf("no good matches: no item holds a word of the query, and none is close in "
+           "meaning\n");
 }
 
 /* ---- the command ----------------------------------------------------------- */
@@ -195,18 +260,16 @@ static int open_for_mode(const cli *c, trove_store *st, search_args *a, cli_mode
   return rc;
 }
 
-int cmd_search(const cli *c, int argc, char **argv) {
-  if (cli_wants_help(argc, argv, usage))
-    return CLI_OK;
+int cmd_search(cli *c, int argc, char **argv) {
   search_args a = {0};
   trove_search_params_default(&a.p);
-  int rc = parse(argc, argv, &a);
+  int rc = parse(c, argc, argv, &a);
   trove_store *st = NULL;
   cli_model m = {0};
   trove_search_result *res = NULL;
   size_t n = 0;
   trove_err e = {0};
-  rc = rc ? rc : cli_open_read(c, &st);
+  rc = rc ? rc : cli_open_existing(c, &st);
   rc = rc ? rc : open_for_mode(c, st, &a, &m);
   if (rc == CLI_OK) {
     int trc = trove_search_run(st, trove_vectors_index(m.vectors), m.embedder,
@@ -214,9 +277,13 @@ int cmd_search(const cli *c, int argc, char **argv) {
     if (trc)
       rc = cli_fail(&e, trc);
     else if (a.json)
-      rc = print_json(res, n);
+      rc = print_json(res, n, &a.p);
+    else if (n)
+      print_text(res, n, cli_use_color(c, stdout), &a.p);
     else
-      print_text(res, n, isatty(STDOUT_FILENO));
+      print_none(&a);
+    if (rc == CLI_OK && n == 0)
+      rc = CLI_NONE;
   }
   trove_search_results_free(res, n);
   cli_model_close(&m);

@@ -1,42 +1,84 @@
-/* cmd_source.c: `trove source add|list|remove`. An fs source's location is
- * stored as an absolute path (the walker yields absolute paths, and a scan
- * run from another directory must find the same files); its --glob and
- * --exclude lists become the JSON config scan_source.c reads. */
+/* cmd_source.c: `trove source add|list|edit|remove`. A source's location is
+ * checked for its type and against the other sources, and stored as an
+ * absolute path (the walker yields absolute paths, and a scan run from
+ * another directory must find the same files): trove_scan_source_add. Its
+ * --glob and --exclude lists become the JSON config scan_source.c reads;
+ * `edit` changes them and rescans what the change affects
+ * (trove_scan_source_edit). */
 #include "cli.h"
 #include "scan.h"
+#include "sources.h" /* trove_source_check_location */
 
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 static const char usage_add[] =
     "trove source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
-    "  TYPE: fs (a directory), chromium-history, chromium-bookmarks, firefox (a profile directory)";
-static const char usage_list[] = "trove source list";
+    "  TYPE fs:                 LOCATION is a directory; every file under it whose path\n"
+    "                           matches a --glob (default: all) and no --exclude\n"
+    "  TYPE chromium-history, chromium-bookmarks: LOCATION is a Chromium or Chrome\n"
+    "                           profile directory (~/.config/chromium/Default), the one\n"
+    "                           holding History and Bookmarks\n"
+    "  TYPE firefox:            LOCATION is a Firefox profile directory (the one holding\n"
+    "                           places.sqlite), e.g. ~/.mozilla/firefox/xxxx.default";
+static const char usage_list[] =
+    "trove source list [--json | --names]\n"
+    "  each source: type, status (ready, indexing, interrupted, error), items now,\n"
+    "  last scan, location\n"
+    "  --names: only the names, one a line (for shell completion)";
+static const char usage_edit[] =
+    "trove source edit NAME [--glob G]... [--exclude G]... [--no-glob] [--no-exclude] "
+    "[--no-wait]\n"
+    "  changes an fs source's globs: the --glob options given replace its include globs\n"
+    "  (--no-glob: every file), the --exclude options its exclude globs (--no-exclude: none);\n"
+    "  a list not given stays. Then adds the files now selected, deletes the items of files\n"
+    "  no longer selected, and leaves the others as they are\n"
+    "  --no-wait: when another scan of the database is running, exit with code 3";
 static const char usage_remove[] =
     "trove source remove NAME\n"
     "  waits for a scan of the database that is running to finish first";
-static const char usage[] = "trove source add|list|remove ... (see trove source add --help)";
+static const char usage[] =
+    "trove source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
+    "       trove source list [--json]\n"
+    "       trove source edit NAME [--glob G]... [--exclude G]... [--no-glob] [--no-exclude]\n"
+    "       trove source remove NAME\n"
+    "  trove help source add (or list, edit, remove) for each one's options";
 
-/* Collects the --glob/--exclude options of argv[4..) into the config. */
-static int build_config(int argc, char **argv, char **config) {
+/* The --glob and --exclude options, as cli_parse finds them. */
+typedef struct globs {
+  const char **inc, **exc;
+  size_t ni, ne;
+} globs;
+
+static const cli_opt add_opts[] = {{"glob", 0, true}, {"exclude", 0, true}, {0}};
+
+static int on_glob(void *ctx, int id, const char *val) {
+  globs *g = ctx;
+  if (id == 0)
+    g->inc[g->ni++] = val;
+  else
+    g->exc[g->ne++] = val;
+  return CLI_OK;
+}
+
+/* Parses source add's arguments: NAME TYPE LOCATION to argv[1..3], the
+ * --glob/--exclude options into the config. */
+static int build_config(cli *c, int argc, char **argv, char **config) {
   const char **inc = trove_calloc((size_t)argc, sizeof *inc), **exc = trove_calloc((size_t)argc, sizeof *exc);
-  size_t ni = 0, ne = 0;
-  int rc = inc && exc ? CLI_OK : CLI_ERR;
-  for (int i = 4; rc == CLI_OK && i < argc; i++) {
-    bool is_glob = strcmp(argv[i], "--glob") == 0, is_excl = strcmp(argv[i], "--exclude") == 0;
-    if (!is_glob && !is_excl)
-      rc = cli_usage_error(usage_add, "unexpected argument \"%s\"", argv[i]);
-    else if (i + 1 == argc)
-      rc = cli_usage_error(usage_add, "%s needs a glob", argv[i]);
-    else if (is_glob)
-      inc[ni++] = argv[++i];
-    else
-      exc[ne++] = argv[++i];
-  }
+  globs g = {inc, exc, 0, 0};
+  int npos = 0;
+  int rc = inc && exc ? CLI_OK : cli_fail(NULL, TROVE_ENOMEM);
+  rc = rc ? rc : cli_parse(c, usage_add, add_opts, on_glob, &g, argc, argv, &npos);
+  if (rc == CLI_OK && npos < 3)
+    rc = cli_usage_error(usage_add, "source add needs NAME, TYPE and LOCATION");
+  if (rc == CLI_OK && npos > 3)
+    rc = cli_usage_error(usage_add, "unexpected argument \"%s\"", argv[4]);
+  if (rc == CLI_OK && !trove_scan_type_known(argv[2]))
+    rc = cli_usage_error(usage_add, "unknown source type \"%s\"", argv[2]);
+  size_t ni = g.ni, ne = g.ne;
   trove_err e = {0};
   int trc = 0;
   if (rc == CLI_OK && (trc = trove_scan_fs_config(inc, ni, exc, ne, config, &e)) != 0)
@@ -46,76 +88,191 @@ static int build_config(int argc, char **argv, char **config) {
   return rc;
 }
 
-static int source_add(const cli *c, int argc, char **argv) {
-  if (cli_wants_help(argc, argv, usage_add))
-    return CLI_OK;
-  if (argc < 4)
-    return cli_usage_error(usage_add, "source add needs NAME, TYPE and LOCATION");
-  const char *name = argv[1], *type = argv[2];
-  if (!trove_scan_type_known(type))
-    return cli_usage_error(usage_add, "unknown source type \"%s\"", type);
-  char *config = NULL, abs[PATH_MAX];
-  int rc = build_config(argc, argv, &config);
+static int source_add(cli *c, int argc, char **argv) {
+  char *config = NULL;
+  int rc = build_config(c, argc, argv, &config);
   if (rc)
     return rc;
+  const char *name = argv[1], *type = argv[2];
   if (strcmp(type, "fs") != 0 && config && strcmp(config, "{\"include\":[],\"exclude\":[]}") != 0) {
     trove_free(config);
     return cli_usage_error(usage_add, "--glob and --exclude apply to fs sources only");
   }
-  struct stat sb;
-  if (!realpath(argv[3], abs) || stat(abs, &sb) != 0) {
-    trove_term_line(stderr, "trove: %s does not exist; give the %s to index", argv[3],
-                    strcmp(type, "fs") == 0 ? "directory" : "browser profile directory");
-    trove_free(config);
-    return CLI_ERR;
-  }
   trove_store *st = NULL;
   trove_err e = {0};
-  int64_t id = 0;
-  if ((rc = cli_open(c, &st)) == CLI_OK) {
-    int trc = trove_store_source_add(st, name, type, abs, config, &id, &e);
+  char *abs = NULL;
+  /* checked before the database is opened, which creates it */
+  int trc = trove_source_check_location(type, argv[3], &e);
+  rc = trc ? cli_fail(&e, trc) : cli_open(c, &st);
+  if (rc == CLI_OK) {
+    trc = trove_scan_source_add(st, name, type, argv[3], config, &abs, &e);
     rc = trc ? cli_fail(&e, trc) : CLI_OK;
     if (trc == 0)
       trove_term_line(stdout, "added source %s (%s) at %s", name, type, abs);
   }
+  trove_free(abs);
   trove_store_close(st);
   trove_free(config);
   return rc;
 }
 
-static const char *status_name(trove_source_status s) {
-  return s == TROVE_SOURCE_READY ? "ready" : s == TROVE_SOURCE_INDEXING ? "indexing" : "error";
+static int list_json(const trove_store_source *v, size_t n) {
+  trove_buf b = {0};
+  trove_json_out o = {.b = &b};
+  trove_json_out_array(&o, NULL);
+  for (size_t i = 0; i < n; i++) {
+    trove_json_out_object(&o, NULL);
+    trove_json_out_str(&o, "name", v[i].name);
+    trove_json_out_str(&o, "type", v[i].type);
+    trove_json_out_str(&o, "location", v[i].location);
+    trove_json_out_str(&o, "status", cli_status_name(v[i].status));
+    trove_json_out_str(&o, "error", v[i].status_msg);
+    trove_json_out_int(&o, "items", v[i].items);
+    trove_json_out_int(&o, "last_scan_seen", v[i].scanned);
+    if (v[i].last_scan_at)
+      trove_json_out_int(&o, "last_scan_at", v[i].last_scan_at);
+    else
+      trove_json_out_str(&o, "last_scan_at", NULL);
+    trove_json_out_end(&o);
+  }
+  trove_json_out_end(&o);
+  return cli_json_print(&o, 0);
 }
 
-static int source_list(const cli *c, int argc, char **argv) {
-  if (cli_wants_help(argc, argv, usage_list))
-    return CLI_OK;
-  if (argc > 1)
+static void list_text(const trove_store_source *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char when[32];
+    trove_term_line(stdout, "%-16s %-18s %-11s %8lld items  last scan %s  %s", v[i].name,
+                    v[i].type, cli_status_name(v[i].status), (long long)v[i].items,
+                    cli_format_time(v[i].last_scan_at, when), v[i].location);
+    if (v[i].status == TROVE_SOURCE_INTERRUPTED)
+      trove_term_line(stdout, "%16s its last scan stopped before the end; trove scan %s "
+                      "completes it", "", v[i].name);
+    else if (v[i].status_msg && v[i].status_msg[0])
+      trove_term_line(stdout, "%16s last error: %s", "", v[i].status_msg);
+  }
+  if (n == 0)
+    printf("no sources; add one with: trove source add NAME fs DIRECTORY\n");
+}
+
+static const cli_opt list_opts[] = {{"json", 0, false}, {"names", 0, false}, {0}};
+
+static int on_list_opt(void *ctx, int id, const char *val) {
+  (void)val;
+  ((bool *)ctx)[id] = true;
+  return CLI_OK;
+}
+
+static int source_list(cli *c, int argc, char **argv) {
+  bool flag[2] = {false, false}; /* --json, --names */
+  int npos = 0;
+  int rc = cli_parse(c, usage_list, list_opts, on_list_opt, flag, argc, argv, &npos);
+  if (rc)
+    return rc;
+  if (flag[0] && flag[1])
+    return cli_usage_error(usage_list, "--json and --names do not go together");
+  if (npos > 0)
     return cli_usage_error(usage_list, "unexpected argument \"%s\"", argv[1]);
   trove_store *st = NULL;
   trove_store_source *v = NULL;
   size_t n = 0;
   trove_err e = {0};
-  int rc = cli_open(c, &st);
+  rc = cli_open_existing(c, &st);
   int trc = rc ? 0 : trove_store_source_list(st, &v, &n, &e);
   if (trc)
     rc = cli_fail(&e, trc);
-  for (size_t i = 0; rc == CLI_OK && i < n; i++) {
-    char when[32] = "never";
-    time_t t = (time_t)v[i].last_scan_at;
-    struct tm tm;
-    if (t && localtime_r(&t, &tm))
-      strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
-    trove_term_line(stdout, "%-16s %-18s %-8s %8lld items  last scan %s  %s", v[i].name,
-                    v[i].type, status_name(v[i].status), (long long)v[i].scanned, when,
-                    v[i].location);
-    if (v[i].status_msg && v[i].status_msg[0])
-      trove_term_line(stdout, "%16s last error: %s", "", v[i].status_msg);
-  }
-  if (rc == CLI_OK && n == 0)
-    printf("no sources; add one with: trove source add NAME fs DIRECTORY\n");
+  else if (rc == CLI_OK && flag[0])
+    rc = list_json(v, n);
+  for (size_t i = 0; flag[1] && rc == CLI_OK && i < n; i++)
+    trove_term_line(stdout, "%s", v[i].name);
+  if (rc == CLI_OK && !flag[0] && !flag[1])
+    list_text(v, n);
   trove_store_sources_free(v, n);
   trove_store_close(st);
+  return rc;
+}
+
+/* The options of `source edit NAME`, as cli_parse finds them: the
+ * lists inc and exc (argc long each) hold pointers into argv. */
+typedef struct edit_args {
+  const char **inc, **exc;
+  trove_scan_globs g;
+  bool no_wait;
+} edit_args;
+
+enum { E_GLOB, E_EXCLUDE, E_NO_GLOB, E_NO_EXCLUDE, E_NO_WAIT };
+static const cli_opt edit_opts[] = {
+    [E_GLOB] = {"glob", 0, true},         [E_EXCLUDE] = {"exclude", 0, true},
+    [E_NO_GLOB] = {"no-glob", 0, false},  [E_NO_EXCLUDE] = {"no-exclude", 0, false},
+    [E_NO_WAIT] = {"no-wait", 0, false},  {0}};
+
+static int on_edit_opt(void *ctx, int id, const char *val) {
+  edit_args *a = ctx;
+  if (id == E_GLOB)
+    a->inc[a->g.n_include++] = val;
+  else if (id == E_EXCLUDE)
+    a->exc[a->g.n_exclude++] = val;
+  if (id == E_GLOB || id == E_NO_GLOB)
+    a->g.set_include = true;
+  else if (id == E_EXCLUDE || id == E_NO_EXCLUDE)
+    a->g.set_exclude = true;
+  else
+    a->no_wait = true;
+  return CLI_OK;
+}
+
+/* Checks the parsed options of `source edit`: something to change, and
+ * globs that parse. CLI_OK, CLI_USAGE or CLI_ERR. */
+static int check_edit(edit_args *a) {
+  a->g.include = a->inc, a->g.exclude = a->exc;
+  if (!a->g.set_include && !a->g.set_exclude)
+    return cli_usage_error(usage_edit, "source edit needs --glob, --exclude, --no-glob or "
+                           "--no-exclude");
+  char *config = NULL;
+  trove_err e = {0};
+  int trc = trove_scan_fs_config(a->inc, a->g.n_include, a->exc, a->g.n_exclude, &config, &e);
+  trove_free(config);
+  return trc == TROVE_EINVAL ? cli_usage_error(usage_edit, "%s", e.msg)
+         : trc               ? cli_fail(&e, trc)
+                             : CLI_OK;
+}
+
+/* Runs the edit: the rescan's report on stdout, as a scan's. */
+static int run_edit(cli *c, const char *name, const trove_scan_globs *g, bool no_wait) {
+  trove_store *st = NULL;
+  cli_model m = {0};
+  int rc = cli_open_existing(c, &st);
+  if (rc || (rc = cli_scan_lock(st, no_wait)) || (rc = cli_model_open(c, st, false, false, &m))) {
+    trove_store_close(st);
+    return rc;
+  }
+  trove_scan_opts o = {.embedder = m.embedder, .vectors = m.vectors, .no_wait = no_wait};
+  trove_scan_report rep;
+  trove_err e = {0};
+  int trc = trove_scan_source_edit(st, name, g, &o, &rep, &e);
+  char what[128];
+  snprintf(what, sizeof what, "edit %s", name);
+  if (trc == 0 || rep.seen)
+    cli_print_scan(c, st, &rep, what, name);
+  cli_model_close(&m);
+  trove_store_close(st);
+  return trc ? cli_fail(&e, trc) : CLI_OK;
+}
+
+static int source_edit(cli *c, int argc, char **argv) {
+  edit_args a = {.inc = trove_calloc((size_t)argc, sizeof *a.inc),
+                 .exc = trove_calloc((size_t)argc, sizeof *a.exc)};
+  int npos = 0;
+  int rc = a.inc && a.exc ? CLI_OK : cli_fail(NULL, TROVE_ENOMEM);
+  rc = rc ? rc : cli_parse(c, usage_edit, edit_opts, on_edit_opt, &a, argc, argv, &npos);
+  if (rc == CLI_OK && npos != 1)
+    rc = npos ? cli_usage_error(usage_edit, "unexpected argument \"%s\"", argv[2])
+              : cli_usage_error(usage_edit, "source edit needs a NAME");
+  rc = rc ? rc : check_edit(&a);
+  if (rc == CLI_OK)
+    rc = run_edit(c, argv[1], &a.g, a.no_wait);
+  trove_free(a.inc);
+  trove_free(a.exc);
   return rc;
 }
 
@@ -136,15 +293,17 @@ static int remove_source(trove_store *st, trove_vectors *v, const char *name, tr
   return rc ? rc : trove_vectors_save(v, st, e);
 }
 
-static int source_remove(const cli *c, int argc, char **argv) {
-  if (cli_wants_help(argc, argv, usage_remove))
-    return CLI_OK;
-  if (argc != 2)
+static int source_remove(cli *c, int argc, char **argv) {
+  int npos = 0;
+  int rc = cli_parse(c, usage_remove, NULL, NULL, NULL, argc, argv, &npos);
+  if (rc)
+    return rc;
+  if (npos != 1)
     return cli_usage_error(usage_remove, "source remove needs exactly one NAME");
   trove_store *st = NULL;
   trove_err e = {0};
   cli_model m = {0};
-  int rc = cli_open(c, &st);
+  rc = cli_open_existing(c, &st);
   /* the scan lock: a scan of the source running meanwhile would report
    * items it stored that the removal then deleted */
   if (rc || (rc = cli_scan_lock(st, false)) || (rc = cli_model_open(c, st, false, false, &m))) {
@@ -161,16 +320,20 @@ static int source_remove(const cli *c, int argc, char **argv) {
   return rc;
 }
 
-int cmd_source(const cli *c, int argc, char **argv) {
-  if (argc < 2)
-    return cli_usage_error(usage, "source needs add, list or remove");
-  if (strcmp(argv[1], "add") == 0)
-    return source_add(c, argc - 1, argv + 1);
-  if (strcmp(argv[1], "list") == 0)
-    return source_list(c, argc - 1, argv + 1);
-  if (strcmp(argv[1], "remove") == 0)
-    return source_remove(c, argc - 1, argv + 1);
-  if (cli_wants_help(argc, argv, usage))
-    return CLI_OK;
-  return cli_usage_error(usage, "unknown source command \"%s\"", argv[1]);
+int cmd_source(cli *c, int argc, char **argv) {
+  int i = argc; /* the subcommand, after any global options */
+  int rc = cli_parse_head(c, usage, NULL, NULL, NULL, argc, argv, &i);
+  if (rc)
+    return rc;
+  if (i == argc)
+    return cli_usage_error(usage, "source needs add, list, edit or remove");
+  if (strcmp(argv[i], "add") == 0)
+    return source_add(c, argc - i, argv + i);
+  if (strcmp(argv[i], "list") == 0)
+    return source_list(c, argc - i, argv + i);
+  if (strcmp(argv[i], "remove") == 0)
+    return source_remove(c, argc - i, argv + i);
+  if (strcmp(argv[i], "edit") == 0)
+    return source_edit(c, argc - i, argv + i);
+  return cli_usage_error(usage, "unknown source command \"%s\"", argv[i]);
 }

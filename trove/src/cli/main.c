@@ -1,40 +1,56 @@
-/* main.c: the `trove` command: global options (--db, --help, --version),
- * then one command group per file (cmd_source.c, cmd_scan.c,
- * cmd_search.c, cmd_item.c, cmd_stats.c, cmd_eval.c). */
+/* main.c: the `trove` command: the options before the command (global ones,
+ * --help, --version), `trove help [COMMAND]`, then one command group per
+ * file (cmd_source.c, cmd_scan.c, cmd_search.c, cmd_item.c, cmd_stats.c,
+ * cmd_eval.c). Options are parsed by cli_args.c. */
 #include "cli.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define TROVE_VERSION "0.1.0"
-
 static const char usage[] =
-    "trove [--db PATH] [--model DIR | --no-model] [--kernel K] [-v] COMMAND [ARGS]\n"
+    "trove [OPTIONS] COMMAND [ARGS]\n"
+    "trove --version          versions, and the model folder and kernel paths in use\n"
     "  source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
-    "                           TYPE: fs, chromium-history, chromium-bookmarks, firefox\n"
-    "  source list | source remove NAME\n"
-    "  scan [NAME] [--force] [--no-wait]\n"
-    "                           index one source, or all: extract, embed, store\n"
+    "                           TYPE fs: LOCATION is a directory; chromium-history,\n"
+    "                           chromium-bookmarks, firefox: a browser profile directory\n"
+    "  source list [--json] | source remove NAME\n"
+    "  source edit NAME [--glob G]... [--exclude G]... [--no-glob] [--no-exclude]\n"
+    "                           change an fs source's globs; rescan what that changes\n"
+    "  scan [NAME] [--force | --reembed] [--no-wait]\n"    "                           index one source, or all: extract, embed, store\n"
     "  reprocess [NAME] [--no-wait]\n"
     "                           re-extract stored content, re-embed what changed\n"
     "  search QUERY [--mode hybrid|semantic|keyword] [-n N] [-s SOURCE]\n"
-    "         [-t local|web|bookmark] [--json]\n"
+    "         [-t local|web|bookmark] [--since DATE] [--until DATE] [--explain] [--json]\n"
     "  search --like ID [...]   items similar to item ID\n"
-    "  print ID [--raw [--force]] | hide ID | unhide ID | stats\n"
+    "  print ID [--raw [--force]] [--json] | hide ID | unhide ID\n"
+    "  skipped [SOURCE] [--json] items skipped, failed or hidden, with the reason\n"
+    "  stats [--json]\n"
     "  eval QUERIES [--mode M]... [--json]\n"
     "                           search quality on this database: recall@10, MRR@10 and\n"
     "                           nDCG@10 per mode and kind of query, and latency\n"
-    "The database is --db PATH, else $TROVE_DB, else $XDG_DATA_HOME/trove/trove.db.\n"
-    "The model is --model DIR, else $TROVE_MODEL, else the folder `make` fetched it to;\n"
-    "its vector index is kept beside the database (DB.MODEL.hnsw). --kernel (or\n"
-    "$TROVE_KERNEL) forces how it computes: fp32, int8, bf16 or auto (the default: int8\n"
-    "where the CPU has VNNI, else fp32); -v and stats name the one in use.\n"
-    "scan, reprocess and source remove wait while another scan of the database runs;\n"
-    "scan --no-wait and reprocess --no-wait exit with code 3 instead.\n"
-    "Exit codes: 0 done, 1 an error, 2 a usage error, 3 another scan is running.\n"
-    "Every command takes --help.";
+    "  help [COMMAND]           a command's options (as COMMAND --help)\n"
+    "Options, before or after the command:\n"
+    "  --db PATH      the database; else $TROVE_DB, else $XDG_DATA_HOME/trove/trove.db.\n"
+    "                 Only scan and source add create it.\n"
+    "  --model DIR    the model; else $TROVE_MODEL, else the first that holds it of\n"
+    "                 $XDG_DATA_HOME/trove/model, PREFIX/share/trove/model and the\n"
+    "                 folder `make` fills. Its vector index is kept beside the database\n"
+    "                 (DB.MODEL.hnsw).\n"
+    "  --no-model     keyword indexing and search only\n"
+    "  --kernel K     fp32, int8, bf16 or auto (else $TROVE_KERNEL; auto: int8 where\n"
+    "                 the CPU has VNNI, else fp32); -v and stats name the one in use\n"
+    "  --color WHEN   auto (the default: on a terminal, unless $NO_COLOR is set),\n"
+    "                 always or never\n"
+    "  -v, --verbose  the vector index, each item a scan skipped, the scan's stage table\n"
+    "  -h, --help     this, or a command's usage;  --version\n"
+    "  --             ends the options: what follows is a QUERY or a NAME\n"
+    "Long options also take --opt=VALUE, short ones -nVALUE.\n"
+    "scan, reprocess, source edit and source remove wait while another scan of the\n"
+    "database runs.\n"
+    "Exit codes: 0 done; 1 search found nothing; 2 a usage error; 3 scan, reprocess or\n"
+    "source edit with --no-wait found another scan running; 4 any other error.";
 
-typedef int (*cmd_fn)(const cli *c, int argc, char **argv);
+typedef int (*cmd_fn)(cli *c, int argc, char **argv);
 
 static const struct {
   const char *name;
@@ -42,51 +58,61 @@ static const struct {
 } commands[] = {
     {"source", cmd_source}, {"scan", cmd_scan},   {"reprocess", cmd_reprocess},
     {"search", cmd_search}, {"print", cmd_print}, {"hide", cmd_hide},
-    {"unhide", cmd_hide},   {"stats", cmd_stats}, {"eval", cmd_eval},
+    {"unhide", cmd_hide},   {"skipped", cmd_skipped}, {"stats", cmd_stats},
+    {"eval", cmd_eval},
 };
+
+static cmd_fn find(const char *name) {
+  for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
+    if (strcmp(name, commands[k].name) == 0)
+      return commands[k].fn;
+  return NULL;
+}
+
+static int on_version(void *ctx, int id, const char *val) {
+  (void)id, (void)val;
+  *(bool *)ctx = true;
+  return CLI_OK;
+}
+
+/* `trove help [COMMAND [SUBCOMMAND]]`: the usage, or COMMAND's, as
+ * `trove COMMAND [SUBCOMMAND] --help` prints it. */
+static int help(cli *c, int argc, char **argv) {
+  int npos = 0;
+  int rc = cli_parse(c, "trove help [COMMAND [SUBCOMMAND]]", NULL, NULL, NULL, argc, argv, &npos);
+  if (rc)
+    return rc;
+  if (npos == 0) {
+    printf("usage: %s\n", usage);
+    return CLI_HELP;
+  }
+  cmd_fn fn = find(argv[1]);
+  if (!fn)
+    return cli_usage_error(usage, "no command \"%s\"", argv[1]);
+  if (npos > 2)
+    return cli_usage_error(usage, "help takes a COMMAND and a SUBCOMMAND at most");
+  char flag[] = "--help";
+  char *args[3] = {argv[1], npos == 2 ? argv[2] : flag, flag};
+  return fn(c, npos == 2 ? 3 : 2, args);
+}
 
 int main(int argc, char **argv) {
   cli c = {0};
-  int i = 1;
-  for (; i < argc && argv[i][0] == '-'; i++) {
-    if (strcmp(argv[i], "--db") == 0) {
-      if (++i == argc || !argv[i][0])
-        return cli_usage_error(usage, "--db needs a path");
-      c.db = argv[i];
-    } else if (strncmp(argv[i], "--db=", 5) == 0) {
-      c.db = argv[i] + 5;
-    } else if (strcmp(argv[i], "--model") == 0) {
-      if (++i == argc || !argv[i][0])
-        return cli_usage_error(usage, "--model needs a directory");
-      c.model = argv[i];
-    } else if (strncmp(argv[i], "--model=", 8) == 0) {
-      c.model = argv[i] + 8;
-    } else if (strcmp(argv[i], "--kernel") == 0) {
-      if (++i == argc || !argv[i][0])
-        return cli_usage_error(usage, "--kernel needs a path: auto, fp32, int8 or bf16");
-      c.kernel = argv[i];
-    } else if (strncmp(argv[i], "--kernel=", 9) == 0) {
-      c.kernel = argv[i] + 9;
-    } else if (strcmp(argv[i], "--no-model") == 0) {
-      c.no_model = true;
-    } else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
-      c.verbose = true;
-    } else if (strcmp(argv[i], "--version") == 0) {
-      printf("trove %s\n", TROVE_VERSION);
-      return CLI_OK;
-    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      printf("usage: %s\n", usage);
-      return CLI_OK;
-    } else {
-      return cli_usage_error(usage, "unknown option %s", argv[i]);
-    }
+  static const cli_opt opts[] = {{"version", 0, false}, {0}};
+  int i = argc;
+  bool version = false;
+  int rc = cli_parse_head(&c, usage, opts, on_version, &version, argc, argv, &i);
+  if (rc == CLI_OK && version) /* the options before the command apply to it */
+    return cli_version(&c);
+  if (rc == CLI_OK && i == argc)
+    rc = cli_usage_error(usage, "no command given");
+  if (rc == CLI_OK) {
+    cmd_fn fn = find(argv[i]);
+    if (strcmp(argv[i], "help") == 0)
+      rc = help(&c, argc - i, argv + i);
+    else
+      rc = fn ? fn(&c, argc - i, argv + i)
+              : cli_usage_error(usage, "unknown command \"%s\"", argv[i]);
   }
-  if (c.kernel && !trove_embedder_kernel_known(c.kernel))
-    return cli_usage_error(usage, "--kernel %s: use auto, fp32, int8 or bf16", c.kernel);
-  if (i == argc)
-    return cli_usage_error(usage, "no command given");
-  for (size_t k = 0; k < sizeof commands / sizeof *commands; k++)
-    if (strcmp(argv[i], commands[k].name) == 0)
-      return commands[k].fn(&c, argc - i, argv + i);
-  return cli_usage_error(usage, "unknown command \"%s\"", argv[i]);
+  return rc == CLI_HELP ? CLI_OK : rc;
 }

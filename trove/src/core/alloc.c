@@ -3,6 +3,7 @@
  * Nth allocation fail, as SQLite's test_malloc.c does, and rerun a call with
  * N = 0, 1, 2 ... until it succeeds, checking each failure is clean. */
 #include "core.h"
+#include "core_test_hooks.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

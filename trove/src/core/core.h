@@ -23,21 +23,31 @@
 
 /* ---- error codes -------------------------------------------------------- */
 
+/* trove's codes run from -2001 down, apart from every code sluice returns
+ * (sluice.h: -errno values, and -1001 down), so a sluice code that trove
+ * passes on keeps its identity instead of turning into a trove code that
+ * happens to have the same number. Each has a message of its own, distinct
+ * from sluice's too (error_codes_test). */
 enum {
   TROVE_OK = 0,
-  TROVE_EINVAL = -1,    /* bad argument or malformed input */
-  TROVE_ENOMEM = -2,    /* an allocation failed */
-  TROVE_EIO = -3,       /* a read or write failed */
-  TROVE_ENOENT = -4,    /* a file, item or source does not exist */
-  TROVE_ECORRUPT = -5,  /* a file or database is damaged */
-  TROVE_EBUSY = -6,     /* locked by another process */
-  TROVE_EEXIST = -7,    /* already exists */
-  TROVE_EUNSUPPORTED = -8, /* a format, type or version we do not handle */
-  TROVE_ENET = -9,      /* a network transfer failed */
-  TROVE_ECANCELED = -10, /* stopped on request, or by another error */
-  TROVE_ERANGE = -11,   /* a size or count past its limit */
-  TROVE_EDB = -12,      /* the database refused a statement */
+  TROVE_EINVAL = -2001,    /* bad argument or malformed input */
+  TROVE_ENOMEM = -2002,    /* an allocation failed */
+  TROVE_EIO = -2003,       /* a read or write failed */
+  TROVE_ENOENT = -2004,    /* a file, item or source does not exist */
+  TROVE_ECORRUPT = -2005,  /* a file or database is damaged */
+  TROVE_EBUSY = -2006,     /* locked by another process */
+  TROVE_EEXIST = -2007,    /* already exists */
+  TROVE_EUNSUPPORTED = -2008, /* a format, type or version we do not handle */
+  TROVE_ENET = -2009,      /* a network transfer failed */
+  TROVE_ECANCELED = -2010, /* stopped on request, or by another error */
+  TROVE_ERANGE = -2011,    /* a size or count past its limit */
+  TROVE_EDB = -2012,       /* the database refused a statement */
 };
+
+/* True when code is one of the TROVE_E* codes above (not 0, not sluice's). */
+static inline bool trove_is_trove_code(int code) {
+  return code <= TROVE_EINVAL && code >= TROVE_EDB;
+}
 
 /* One error with its message. Fill with trove_err_set; clear with
  * trove_err_clear. The message is always NUL-terminated. */
@@ -46,8 +56,9 @@ typedef struct trove_err {
   char msg[512];  /* one line, no trailing newline */
 } trove_err;
 
-/* Returns a static English name for a TROVE_E* code ("out of memory"). Any
- * thread. Unknown codes give "unknown error". */
+/* Returns a static English name for a TROVE_E* code ("allocation failed").
+ * Any thread. Unknown codes (a sluice code among them: name it with
+ * sl_strerror) give "unknown error". */
 const char *trove_strerror(int code);
 
 /* Sets err (when not NULL) to code and a printf-formatted message; returns
@@ -91,7 +102,9 @@ size_t trove_online_cpus(void);
 /* ---- SHA-256 (sha256.c) -------------------------------------------------- */
 
 /* FIPS 180-4 SHA-256, to check files against recorded digests (the model's
- * SHA256SUMS). Not for secrets: it makes no effort to run in constant time. */
+ * SHA256SUMS) and to tell whether an item's extracted text changed (the
+ * scan's text hash). Not for secrets: it makes no effort to run in constant
+ * time. */
 enum { TROVE_SHA256_LEN = 32 };
 
 /* A running hash: trove_sha256_init, then trove_sha256_update any number of
@@ -216,11 +229,8 @@ static inline bool trove_mul_ok(size_t a, size_t b, size_t *out) {
   return !__builtin_mul_overflow(a, b, out);
 }
 
-/* Testing: makes the allocation after the next `n` successful ones fail (n =
- * 0 fails the very next one), and every one after it too when `sticky`.
- * Negative n turns failures off. Returns how many allocations failed since
- * the last call. Any thread (the counter is atomic). */
-long trove_alloc_fail_after(long n, bool sticky);
+/* Tests make the Nth allocation fail with trove_alloc_fail_after
+ * (core_test_hooks.h). */
 
 /* ---- growable buffer ---------------------------------------------------- */
 

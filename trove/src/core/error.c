@@ -9,7 +9,7 @@ const char *trove_strerror(int code) {
   switch (code) {
   case TROVE_OK: return "success";
   case TROVE_EINVAL: return "invalid argument or input";
-  case TROVE_ENOMEM: return "out of memory";
+  case TROVE_ENOMEM: return "allocation failed";
   case TROVE_EIO: return "input/output error";
   case TROVE_ENOENT: return "not found";
   case TROVE_ECORRUPT: return "damaged file or database";
@@ -17,7 +17,7 @@ const char *trove_strerror(int code) {
   case TROVE_EEXIST: return "already exists";
   case TROVE_EUNSUPPORTED: return "not supported";
   case TROVE_ENET: return "network error";
-  case TROVE_ECANCELED: return "canceled";
+  case TROVE_ECANCELED: return "stopped";
   case TROVE_ERANGE: return "size or count out of range";
   case TROVE_EDB: return "database error";
   default: return "unknown error";

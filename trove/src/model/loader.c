@@ -61,8 +61,9 @@ static FILE *open_in(const char *dir, const char *name, trove_err *err, int *rc)
   if (!f)
     *rc = errno == ENOENT
               ? trove_err_set(err, TROVE_ENOENT,
-                              "model file %s is missing; run scripts/fetch-model.sh or point "
-                              "TROVE_MODEL at the model's dist/ folder", path)
+                              "model file %s is missing; fetch the model with fetch-model.sh "
+                              "(scripts/ in the source tree, PREFIX/share/trove/ where trove "
+                              "is installed) or point TROVE_MODEL at the model's folder", path)
               : trove_err_set(err, TROVE_EIO, "cannot open model file %s: %s", path,
                               strerror(errno));
   return f;

@@ -60,10 +60,25 @@ typedef struct trove_tokens {
 void trove_tokens_free(trove_tokens *t);
 
 /* The directory holding the default model: $TROVE_MODEL when set and not
- * empty, else the path compiled in (the repository's model/ folder filled by
- * scripts/fetch-model.sh). Returns a string owned by the environment or the
- * program; do not free it. Any thread, but not concurrently with setenv. */
+ * empty, else what trove_model_search_dir found (searched once per process).
+ * Returns a string owned by the environment or the program; do not free it.
+ * Any thread, but not concurrently with setenv. */
 const char *trove_model_default_dir(void);
+
+/* Searches for the model's folder and writes its path into out (cap bytes):
+ * the first of these that holds model.json:
+ *   1. $XDG_DATA_HOME/trove/model ($HOME/.local/share/trove/model when
+ *      XDG_DATA_HOME is unset or not absolute): a per-user copy, which
+ *      `fetch-model.sh --into` makes;
+ *   2. PREFIX/share/trove/model, PREFIX being the parent of the running
+ *      program's directory: what `make install` fills;
+ *   3. the source tree's model/ folder scripts/fetch-model.sh fills, compiled
+ *      in: a development build's fallback.
+ * When none does, the first, so an error names where to put the model (the
+ * third without HOME). $TROVE_MODEL is not read here. Any thread, but not
+ * concurrently with setenv. Returns 0, TROVE_EINVAL (out NULL or cap 0) or
+ * TROVE_ERANGE (the path does not fit in cap). */
+int trove_model_search_dir(char *out, size_t cap);
 
 /* Opens USE-lite from dir (the package's dist/ folder: model.json, the
  * group1-shard*of7 weight files, vocab.json, and the SHA256SUMS the fetch
@@ -155,5 +170,12 @@ int trove_embedder_tokenize(const trove_embedder *e, const char *text, size_t le
  * unspecified. */
 int trove_embedder_embed_batch(const trove_embedder *e, const char *const *texts,
                                const size_t *lens, size_t n, float *out, trove_err *err);
+
+/* How many texts e was given to embed since it was opened: the sum of n
+ * over every trove_embedder_embed_batch call, failed ones included. A check
+ * that work was not redone (a rescan of unchanged files embeds nothing).
+ * Any thread; exact once the calls it should count have returned. 0 for
+ * NULL. */
+uint64_t trove_embedder_texts(const trove_embedder *e);
 
 #endif /* TROVE_MODEL_H */

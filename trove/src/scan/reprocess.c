@@ -35,6 +35,7 @@ typedef struct rp_item {
   trove_store_item row; /* as stored, raw decompressed */
   scan_fields f;        /* the new extraction */
   bool output_changed;  /* false: only process_version moves */
+  char text_hash[65];   /* scan_text_hash of f */
   int rc;               /* extraction failed with this code */
   char *error;
 } rp_item;
@@ -84,11 +85,15 @@ static int read_rows(void *user, sl_emitter *out) {
 
 static bool same(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : "") == 0; }
 
-static bool output_same(const trove_store_item *row, const scan_fields *f) {
+/* Whether f is what row stores; a row stored before text hashes existed
+ * has none, and then its fields alone decide. */
+static bool output_same(const trove_store_item *row, const scan_fields *f,
+                        const char *text_hash) {
   return same(row->title, f->title) && same(row->author, f->author) &&
          same(row->description, f->description) && same(row->language, f->language) &&
          same(row->headings, f->headings) && same(row->text, f->text) &&
-         row->is_link_hub == f->is_link_hub;
+         row->is_link_hub == f->is_link_hub &&
+         (!row->text_hash || strcmp(row->text_hash, text_hash) == 0);
 }
 
 static int reextract(void *user, void *item, void **out) {
@@ -105,13 +110,15 @@ static int reextract(void *user, void *item, void **out) {
     it->error = trove_strdup(e.msg); /* NULL is benign: the reason is kept */
     return 0;
   }
-  if (!r->pending && output_same(row, &it->f) && row->process_version >= TROVE_EXTRACT_VERSION) {
+  scan_text_hash(&it->f, it->text_hash);
+  bool same_output = output_same(row, &it->f, it->text_hash);
+  if (!r->pending && same_output && row->process_version >= TROVE_EXTRACT_VERSION) {
     atomic_fetch_add_explicit(&r->identical, 1, memory_order_relaxed); /* read after join */
     rp_item_free(it, NULL);
     *out = NULL;
     return 0;
   }
-  it->output_changed = !output_same(row, &it->f);
+  it->output_changed = !same_output;
   it->f.embed = r->c.embedder && (it->output_changed || r->pending);
   return 0;
 }
@@ -147,6 +154,7 @@ static int write_one(rp_ctx *r, rp_item *it, trove_vectors_changes *ch, trove_er
   si.title = it->f.title, si.author = it->f.author, si.description = it->f.description;
   si.language = it->f.language, si.headings = it->f.headings, si.text = it->f.text;
   si.is_link_hub = it->f.is_link_hub;
+  si.text_hash = it->text_hash; /* the stored one describes the old output */
   si.process_version = TROVE_EXTRACT_VERSION;
   si.keep_raw = true, si.raw = NULL, si.raw_len = 0;
   si.skip_reason = NULL, si.error = NULL;
@@ -196,7 +204,7 @@ static int run_one(rp_ctx *r, const trove_scan_opts *o, const char *name, trove_
   char what[96];
   snprintf(what, sizeof what, "%s %s", r->pending ? "embed" : "reprocess", name);
   scan_progress prog = {.seen = &r->c.seen, .written = &r->c.written,
-                        .embedded = &r->c.through_embed};
+                        .embedded = &r->c.through_embed, .embed = &r->c.embed_progress};
   sl_pipeline_config cfg = {.name = "reprocess", .item_free = rp_item_free};
   trove__scan_progress_init(&prog, o, what, &cfg);
   sl_pipeline *p = NULL;

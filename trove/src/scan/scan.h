@@ -1,6 +1,6 @@
 /* scan.h: trove's two indexing pipelines, built on sluice's pipeline layer.
  *
- * scan:      source -> match -> fetch -> read -> embed -> batch -> write
+ * scan:      source -> match -> fetch -> read -> batch -> embed -> write
  *   source   opens the stored source by its type and config (sources.h) and
  *            emits batches of up to 64 candidates;
  *   match    looks a whole batch up in ONE store query and classifies each
@@ -12,10 +12,14 @@
  *            retried; then the batch is split into items;
  *   read     a parallel map on the pool: reads the file (trove_fs_read) and
  *            extracts it, or extracts the fetched page (extract.h);
- *            unchanged items pass straight through;
+ *            unchanged items pass straight through; a changed one whose
+ *            bytes are as stored is unchanged after all, and one whose
+ *            text (title, text, blocks) hashes as stored keeps its vectors;
  *   batch    regroups items by 64;
- *   embed    splits the new and changed items into passages and embeds
- *            them, as two parallel loops on the pool (scan_embed.c);
+ *   embed    finds which new files are stored items renamed
+ *            (scan_move.c), then splits the new and changed items whose
+ *            vectors do not fit any more into passages and embeds them, as
+ *            two parallel loops on the pool (scan_embed.c);
  *   write    the single writer: one transaction per batch; unchanged items
  *            are only touched; a failed item is recorded on the item.
  * reprocess: rows -> extract (parallel) -> batch -> embed -> write;
@@ -30,9 +34,11 @@
  * plus one thread per stage and the global sluice pool, and joins them all
  * before returning. Each holds the database's scan lock
  * (trove_store_scan_lock) from start to end, so scans, reprocesses and
- * source removals of one database, from any process, run one at a time. `st` is the caller's handle, used as the writer (it must
- * not be used elsewhere during the call); the scan opens a second handle on
- * the same file that only reads, for the match (or rows) stage.
+ * source removals of one database, from any process, run one at a time.
+ * `st` is the caller's handle, used as the writer (it must not be used
+ * elsewhere during the call); the scan opens a second handle on the same
+ * file that only reads, for the match (or rows) stage, and for an fs
+ * source a third, for the embed stage's search for renamed files.
  */
 #ifndef TROVE_SCAN_H
 #define TROVE_SCAN_H
@@ -57,7 +63,10 @@ typedef enum trove_progress_mode {
 typedef struct trove_scan_opts {
   bool force;                   /* re-read and re-extract every item, and delete
                                    what is gone even when the source yielded
-                                   nothing at all */
+                                   nothing at all; an item whose text is the
+                                   same keeps its passages and vectors */
+  bool reembed;                 /* force, and embed every item again, its
+                                   text the same or not */
   unsigned workers;             /* read/extract jobs in flight; 0: 2 x cores */
   trove_progress_mode progress; /* how progress is shown */
   FILE *progress_out;           /* where; NULL: stderr */
@@ -83,8 +92,14 @@ typedef struct trove_scan_opts {
 typedef struct trove_scan_report {
   int64_t seen;      /* candidates the source yielded (scan) or rows read */
   int64_t added;     /* new items written */
-  int64_t changed;   /* items re-read and rewritten (reprocess: output changed) */
-  int64_t unchanged; /* items only touched (reprocess: output identical) */
+  int64_t changed;   /* items whose content changed, rewritten (reprocess:
+                        output changed) */
+  int64_t unchanged; /* items whose content is as stored: only touched, or
+                        re-read (--force, a new mtime) and found the same
+                        (reprocess: output identical) */
+  int64_t moved;     /* new paths that are stored items renamed or moved
+                        with the same content: kept, with their vectors
+                        when the text is the same (fs only) */
   int64_t skipped;   /* items recorded with a skip reason, failures included */
   int64_t failed;    /* of those, items that failed (reason "error" etc.) */
   int64_t deleted;   /* items gone from the source, deleted at the end */
@@ -126,11 +141,36 @@ int trove_scan_fs_config(const char *const *include, size_t n_include,
  * "chromium-bookmarks" or "firefox". */
 bool trove_scan_type_known(const char *type);
 
-/* Appends s to b as a JSON string literal (quotes, escapes of ", \ and
- * control characters: C0, DEL and C1 become \u00XX, so the output is safe
- * on a terminal too; invalid UTF-8 bytes become U+FFFD). 0 or
- * TROVE_ENOMEM. */
-int trove_scan_json_quote(trove_buf *b, const char *s);
+/* Adds the source called name, after checking that its location is what
+ * its type reads (trove_source_check_location, sources.h), so a wrong one
+ * fails now and not at the first scan, and that it does not overlap a
+ * source already there: an fs source may not lie inside another fs
+ * source's directory or contain one, and two sources of one type may not
+ * read the same location, as either would index the same things twice.
+ * The location is stored absolute, symbolic links resolved; *stored (may
+ * be NULL) gets it (trove_free). config is as trove_store_source_add takes
+ * it (NULL: "{}"). The check and the insert are one transaction. Returns 0;
+ * TROVE_ENOENT (no such location); TROVE_EINVAL (an unknown type, or a
+ * location that is not what the type reads: err says what to give);
+ * TROVE_ECORRUPT, TROVE_EUNSUPPORTED (a browser file that is damaged or not
+ * the browser's); TROVE_EEXIST (the name is taken, or the location
+ * overlaps the source err names); the store's errors. Nothing is stored
+ * after a failure. */
+int trove_scan_source_add(trove_store *st, const char *name, const char *type,
+                          const char *location, const char *config, char **stored,
+                          trove_err *err);
+
+/* Glob changes for trove_scan_source_edit: a list whose set_ flag is true
+ * replaces the source's list (n 0 empties it); one whose flag is false
+ * stays as it is. */
+typedef struct trove_scan_globs {
+  const char *const *include;
+  size_t n_include;
+  bool set_include;
+  const char *const *exclude;
+  size_t n_exclude;
+  bool set_exclude;
+} trove_scan_globs;
 
 /* Scans the source called name fully: adds new items, rewrites changed
  * ones, touches unchanged ones and, when the pipeline finished, deletes the
@@ -147,6 +187,23 @@ int trove_scan_json_quote(trove_buf *b, const char *s);
 int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *opts,
                       trove_scan_report *rep, trove_err *err);
 
+/* Changes the globs of the fs source called name as g says and brings its
+ * items in line, rescanning only what the change affects: files the new
+ * globs select that have no item yet are read, extracted, embedded and
+ * added; items of files they no longer select are deleted with their
+ * passages and vectors; items both select are left as they are (stamped
+ * seen, not re-read even when changed on disk: the next scan does that).
+ * A walk that now yields nothing at all keeps every item, as a scan does
+ * (`trove scan NAME --force` deletes them). The config is stored before the
+ * rescan, so after a failure the next scan completes the work. Locks,
+ * threads, progress and *rep as trove_scan_source; opts->force and
+ * opts->reembed do not apply. Returns what trove_scan_source returns, and
+ * TROVE_EINVAL (not an fs source, a malformed glob, the directory not a
+ * directory: nothing changed), TROVE_ENOENT (no such source, or its
+ * directory is gone: nothing changed). */
+int trove_scan_source_edit(trove_store *st, const char *name, const trove_scan_globs *g,
+                           const trove_scan_opts *opts, trove_scan_report *rep, trove_err *err);
+
 /* Re-extracts the stored raw content of every item of the source called name
  * (every source when name is NULL), writing only items whose output changed
  * or whose process_version is older than the extractor's. Returns 0,
@@ -155,7 +212,14 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
 int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *opts,
                     trove_scan_report *rep, trove_err *err);
 
-/* Writes a human summary of rep (counts, reasons, stage lines) to out. */
+/* Writes the lines of rep that need a person's attention to out, each
+ * indented by two spaces: items moved, items kept because the source looked
+ * empty or could not be read, web pages and hosts put off. Nothing when
+ * there are none. */
+void trove_scan_report_notes(const trove_scan_report *rep, FILE *out);
+
+/* Writes a human summary of rep (counts, reasons, stage lines) to out,
+ * the notes of trove_scan_report_notes among them. */
 void trove_scan_report_print(const trove_scan_report *rep, const char *what, FILE *out);
 
 #endif /* TROVE_SCAN_H */

@@ -1,10 +1,10 @@
 /* scan_config.c: the JSON a source keeps in the store (its include and
- * exclude globs), built here and parsed in scan_source.c, and the JSON
- * string quoting the CLI's --json output shares. The config is a plain
+ * exclude globs), built here and parsed in scan_source.c. The config is a plain
  * object, {"include":["*.html"],"exclude":["_static"]}, so that options
  * can be added later without a schema change. */
 #include "scan.h"
 
+#include "json.h"
 #include "sources.h" /* trove_glob_valid; this file never names an item type */
 
 #include <string.h>
@@ -17,35 +17,6 @@ bool trove_scan_type_known(const char *type) {
   return false;
 }
 
-/* Whether the character at p (n bytes of UTF-8) is a control that JSON
- * lets through raw but a terminal would act on: DEL and the C1 controls
- * U+0080..U+009F (CSI is U+009B). */
-static bool raw_control(const unsigned char *p, size_t n) {
-  return (n == 1 && *p == 0x7F) || (n == 2 && p[0] == 0xC2 && p[1] < 0xA0);
-}
-
-int trove_scan_json_quote(trove_buf *b, const char *s) {
-  int rc = trove_buf_putc(b, '"');
-  const unsigned char *p = (const unsigned char *)(s ? s : "");
-  size_t left = strlen((const char *)p);
-  while (rc == 0 && left) {
-    size_t n = trove_utf8_seq((const char *)p, left);
-    if (*p == '"' || *p == '\\') {
-      char esc[3] = {'\\', (char)*p, 0};
-      rc = trove_buf_puts(b, esc);
-    } else if (*p < 0x20 || raw_control(p, n)) {
-      rc = trove_buf_printf(b, "\\u%04x", n == 2 ? p[1] : *p);
-    } else if (n == 0) {
-      rc = trove_buf_puts(b, "\\ufffd"); /* an invalid byte */
-    } else {
-      rc = trove_buf_append(b, p, n);
-    }
-    p += n ? n : 1;
-    left -= n ? n : 1;
-  }
-  return rc ? rc : trove_buf_putc(b, '"');
-}
-
 static int put_list(trove_buf *b, const char *key, const char *const *v, size_t n,
                     trove_err *err) {
   int rc = trove_buf_printf(b, "\"%s\":[", key);
@@ -54,7 +25,7 @@ static int put_list(trove_buf *b, const char *key, const char *const *v, size_t 
       return trove_err_set(err, TROVE_EINVAL, "bad %s glob \"%s\": close every [ and do not end with \\",
                            key, v[i] ? v[i] : "");
     rc = i ? trove_buf_putc(b, ',') : 0;
-    rc = rc ? rc : trove_scan_json_quote(b, v[i]);
+    rc = rc ? rc : trove_json_quote(b, v[i]);
   }
   return rc ? rc : trove_buf_putc(b, ']');
 }

@@ -25,6 +25,7 @@
 #include "vectors.h"
 
 #include <string.h>
+#include <time.h>
 
 enum { EMBED_CHUNK = 64, TOKENIZER_MAX = 16 << 20 };
 
@@ -36,7 +37,6 @@ typedef struct embed_job {
   size_t *lens;
   float *out; /* total * dim */
   size_t total, chunk, dim;
-  _Atomic bool body_failed; /* a loop body's trove code is in c->fatal */
 } embed_job;
 
 /* How much of text the tokenizer takes: all of it up to 16 MiB, else the
@@ -55,12 +55,6 @@ static size_t usable_len(const scan_fields *f, size_t *n_blocks) {
   return len;
 }
 
-/* Records a loop body's failure, so loop_result knows the code is trove's. */
-static int body_fatal(embed_job *j, const trove_err *e, int rc) {
-  atomic_store_explicit(&j->body_failed, true, memory_order_relaxed);
-  return scan_fatal(j->c, e, rc);
-}
-
 static int split_range(void *ctx, size_t lo, size_t hi) {
   embed_job *j = ctx;
   for (size_t i = lo; i < hi; i++) {
@@ -71,7 +65,7 @@ static int split_range(void *ctx, size_t lo, size_t hi) {
     int rc = trove_passage_split(j->c->embedder, f->title, f->text, len, f->blocks, nb, NULL,
                                  &f->passages, &e);
     if (rc == TROVE_ENOMEM)
-      return body_fatal(j, &e, rc);
+      return scan_fatal(j->c, &e, rc);
     /* any other refusal means blocks or text the splitter does not accept:
      * the document gets no passage rather than failing the scan */
   }
@@ -86,18 +80,28 @@ static int embed_range(void *ctx, size_t lo, size_t hi) {
     int rc = trove_embedder_embed_batch(j->c->embedder, j->inputs + from, j->lens + from, n,
                                         j->out + from * j->dim, &e);
     if (rc)
-      return body_fatal(j, &e, rc);
+      return scan_fatal(j->c, &e, rc);
+    /* a display counter (scan_embed_progress) */
+    atomic_fetch_add_explicit(&j->c->embed_progress.embedded, (int64_t)n, memory_order_relaxed);
   }
   return 0;
 }
 
-/* sl_try_for's result as a trove code: a body's own, or sluice's mapped
- * (the pool could not run the loop). */
-static int loop_result(embed_job *j, int rc) {
-  if (rc == 0 || atomic_load_explicit(&j->body_failed, memory_order_relaxed))
-    return rc; /* the loop's joins order the body's store before this load */
-  return trove__scan_sl_code(rc);
+/* Counts the passages of a batch as cut, and notes when the first were:
+ * the embedding rate is measured from then. */
+static void count_split(scan_ctx *c, size_t passages) {
+  scan_embed_progress *p = &c->embed_progress;
+  int64_t zero = 0;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  /* relaxed: display counters (scan_embed_progress); the CAS only keeps
+   * the first start time */
+  atomic_compare_exchange_strong_explicit(&p->t0_ns, &zero,
+                                          (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
+                                          memory_order_relaxed, memory_order_relaxed);
+  atomic_fetch_add_explicit(&p->split, (int64_t)passages, memory_order_relaxed);
 }
+
 
 /* Flattens the passages' inputs into j and sizes the chunks: at most 64
  * passages each, and a multiple of the pool's threads of them. */
@@ -144,9 +148,11 @@ static int embed_fields(scan_ctx *c, scan_fields *const *f, size_t n) {
   if (n == 0)
     return 0;
   embed_job j = {.c = c, .f = f, .n = n, .dim = trove_embedder_dim(c->embedder)};
-  int rc = loop_result(&j, sl_try_for(0, n, 1, split_range, &j));
-  if (rc == 0 && (rc = flatten(&j)) == 0 && j.total)
-    rc = loop_result(&j, sl_try_for(0, (j.total + j.chunk - 1) / j.chunk, 1, embed_range, &j));
+  int rc = sl_try_for(0, n, 1, split_range, &j); /* a body's code, or sluice's */
+  if (rc == 0 && (rc = flatten(&j)) == 0 && j.total) {
+    count_split(c, j.total);
+    rc = sl_try_for(0, (j.total + j.chunk - 1) / j.chunk, 1, embed_range, &j);
+  }
   if (rc == 0)
     rc = hand_out(&j);
   trove_free(j.inputs);
@@ -160,6 +166,8 @@ int scan_embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item
   scan_fields **f = c->embedder && b->n ? trove_malloc(b->n * sizeof *f) : NULL;
   int rc = c->embedder && b->n && !f ? scan_fatal(c, NULL, TROVE_ENOMEM) : 0;
   size_t n = 0;
+  if (c->embedder) /* a display counter (scan_embed_progress) */
+    atomic_fetch_add_explicit(&c->embed_progress.items, (int64_t)b->n, memory_order_relaxed);
   for (size_t i = 0; f && i < b->n; i++)
     if ((f[n] = wanted(b->items[i])))
       f[n++]->embed = true;

@@ -1,7 +1,8 @@
 /* scan_extract.c: one document to scan_fields, shared by the scan's read
  * stage and reprocess: picks the extractor by kind, collects the headings
- * (the store indexes them as their own FTS column), and names a document
- * without a title after its file. Any thread: nothing here is shared. */
+ * (the store indexes them as their own FTS column), names a document
+ * without a title after its file, and hashes what its passages are cut
+ * from. Any thread: nothing here is shared. */
 #include "scan_int.h"
 
 #include "extract.h"
@@ -94,4 +95,39 @@ int scan_extract(scan_kind kind, const char *data, size_t len, const char *base_
     return trove_err_set(err, TROVE_ENOMEM, "out of memory extracting a document");
   }
   return 0;
+}
+
+/* Adds v to s as 8 bytes, little-endian, whatever the host. */
+static void hash_u64(trove_sha256_ctx *s, uint64_t v) {
+  unsigned char b[8];
+  for (int i = 0; i < 8; i++, v >>= 8)
+    b[i] = (unsigned char)(v & 0xFF);
+  trove_sha256_update(s, b, sizeof b);
+}
+
+void scan_text_hash(const scan_fields *f, char out[65]) {
+  static const char hex[] = "0123456789abcdef";
+  trove_sha256_ctx s;
+  trove_sha256_init(&s);
+  const char *title = f->title ? f->title : "", *text = f->text ? f->text : "";
+  size_t tl = strlen(title), xl = strlen(text);
+  /* each part length-prefixed, so no two documents hash the same bytes */
+  hash_u64(&s, tl);
+  trove_sha256_update(&s, title, tl);
+  hash_u64(&s, xl);
+  trove_sha256_update(&s, text, xl);
+  hash_u64(&s, f->n_blocks);
+  for (size_t i = 0; i < f->n_blocks; i++) {
+    hash_u64(&s, (uint64_t)f->blocks[i].kind);
+    hash_u64(&s, (uint64_t)(int64_t)f->blocks[i].level);
+    hash_u64(&s, f->blocks[i].start);
+    hash_u64(&s, f->blocks[i].len);
+  }
+  unsigned char d[TROVE_SHA256_LEN];
+  trove_sha256_final(&s, d);
+  for (int i = 0; i < TROVE_SHA256_LEN; i++) {
+    out[2 * i] = hex[d[i] >> 4];
+    out[2 * i + 1] = hex[d[i] & 15];
+  }
+  out[64] = 0;
 }

@@ -23,7 +23,8 @@ typedef struct trove_vectors_changes trove_vectors_changes;
 /* What the match stage decided, and what read turned it into. */
 typedef enum scan_state {
   SCAN_NEW,       /* not in the database: read, extract, insert */
-  SCAN_CHANGED,   /* mtime differs, older process_version, a retry, --force */
+  SCAN_CHANGED,   /* mtime differs, older process_version, a retry, --force;
+                     read may find the bytes the same and make it UNCHANGED */
   SCAN_UNCHANGED, /* only touched */
   SCAN_SKIP,      /* recorded with skip_reason (binary, not_utf8, ...) */
   SCAN_ERROR,     /* recorded with skip_reason and error, counted as failed */
@@ -57,6 +58,17 @@ typedef struct scan_item {
   char *raw; /* read or fetched content (NUL-terminated), raw_len bytes */
   size_t raw_len;
   char hash[17]; /* FNV-1a 64 of raw, hex */
+  /* what match found stored, for any known item ("" / 0 when none) */
+  char stored_hash[17];       /* the content hash */
+  char stored_text_hash[65];  /* the text hash (scan_text_hash) */
+  int64_t stored_version;     /* process_version */
+  bool stored_skipped;        /* it carried a skip reason */
+  /* decided once the item is read (scan_read.c) or matched to a renamed
+   * file (scan_move.c) */
+  char text_hash[65];   /* scan_text_hash of f; "" until extracted */
+  bool same_content;    /* raw bytes and extractor as stored: not a change */
+  bool keep_vectors;    /* the stored passages and vectors fit f: no embedding */
+  int64_t move_from;    /* a NEW file is this item renamed: move it, 0 none */
   /* web items: what match found stored, replaced by fetch with what the
    * server sent */
   char *etag, *last_modified; /* HTTP validators; NULL when none */
@@ -82,7 +94,7 @@ typedef struct scan_batch {
 
 /* Per-run counters, written by the writer thread only (read after join). */
 typedef struct scan_counts {
-  int64_t added, changed, unchanged, skipped, failed, deferred;
+  int64_t added, changed, unchanged, skipped, failed, moved, deferred;
   int64_t embedded, passages;
   struct {
     const char *name; /* static */
@@ -147,6 +159,19 @@ void scan_host_answered(scan_host *h);
 /* Counts one unanswered fetch of it and sets when it may be fetched again. */
 void scan_item_unanswered(scan_item *it, int64_t now);
 
+/* The embed stage's progress, in passages: a batch of 64 long pages can
+ * hold thousands, so items alone would stand still for minutes. Display
+ * counters only: the embed stage and its loop bodies add with relaxed
+ * stores, the progress display reads snapshots; nothing synchronises on
+ * them. */
+typedef struct scan_embed_progress {
+  _Atomic int64_t items;    /* items that entered the embed stage */
+  _Atomic int64_t split;    /* passages those items were cut into */
+  _Atomic int64_t embedded; /* passages embedded */
+  _Atomic int64_t t0_ns;    /* CLOCK_MONOTONIC when the first passage was
+                               cut; 0 before */
+} scan_embed_progress;
+
 /* One scan's shared state. Fields above `lock` are set before the run and
  * only read during it. */
 typedef struct scan_ctx {
@@ -155,7 +180,14 @@ typedef struct scan_ctx {
   int64_t source_id, version;
   const char *type, *location, *config;
   char *copies;         /* "<db>.copies": where browser databases are copied */
-  bool force;
+  bool force;           /* re-read every item (--force, implied by reembed) */
+  bool reembed;         /* embed every item read, even with its text unchanged */
+  bool edit;            /* source edit: known items are only stamped seen */
+  trove_store *finder;  /* fs scans: used by the embed stage only, to find
+                           the item a renamed file was (scan_move.c) */
+  int64_t *claimed;     /* items a renamed file took this run, n_claimed of
+                           cap_claimed (embed stage only) */
+  size_t n_claimed, cap_claimed;
   const trove_embedder *embedder; /* NULL: no embedding (keyword search only) */
   trove_vectors *vectors;         /* with embedder: the index kept in step */
   int64_t now;                    /* the scan's start, Unix seconds: what
@@ -174,6 +206,7 @@ typedef struct scan_ctx {
                               progress display snapshot) */
   _Atomic int64_t through_embed; /* items the embed stage passed on (it adds;
                                     relaxed: likewise) */
+  scan_embed_progress embed_progress; /* passages cut and embedded */
   scan_counts counts;   /* writer thread only */
   char **unread;        /* paths the source could not read (the source stage
                            writes them at its end; read after the join) */
@@ -192,6 +225,20 @@ void scan_fields_clear(scan_fields *f);
 
 /* Counts one skipped item under reason (static string). Writer only. */
 void scan_count_reason(scan_counts *k, const char *reason);
+
+/* Marks each NEW local file of b that is a stored item renamed (same
+ * bytes, the item's file gone): sets move_from, and keep_vectors when the
+ * text hash is the same too. The embed stage's thread only (it uses
+ * c->finder and c->claimed); a no-op without c->finder. 0, or the store's
+ * error recorded in c->fatal (scan_move.c). */
+int scan_find_moves(scan_ctx *c, sl_batch *b);
+
+/* Builds into *out (trove_free) the config of an fs source whose config
+ * was old, with the lists g sets replaced (scan_source.c). 0, TROVE_EINVAL
+ * (a malformed glob, or old not valid JSON: err says which) or
+ * TROVE_ENOMEM. */
+typedef struct trove_scan_globs trove_scan_globs;
+int scan_fs_config_edit(const char *old, const trove_scan_globs *g, char **out, trove_err *err);
 
 /* Stage functions (user is the scan_ctx). */
 int scan_source_stage(void *user, sl_emitter *out);         /* scan_source.c */
@@ -258,6 +305,12 @@ const char *scan_base_name(const char *path);
 /* The skip reason stored for an extraction failure code. */
 const char *scan_extract_reason(int code);
 
+/* Writes into out[65] the SHA-256, in hex, of what f's passages are cut
+ * from: its title, text and block layout (kinds, levels, spans). Two
+ * extractions with the same hash give the same passages and vectors, so a
+ * stored item whose text hash equals a new extraction's keeps them. */
+void scan_text_hash(const scan_fields *f, char out[65]);
+
 /* Writes a 16-hex-digit FNV-1a 64 hash of data into out[17]. */
 void scan_hash(const void *data, size_t len, char out[17]);
 
@@ -272,6 +325,8 @@ typedef struct scan_progress {
   _Atomic int64_t *written; /* shown for the last stage (which takes batches) when set */
   _Atomic int64_t *embedded; /* shown for the "embed" stage (which takes batches) when set */
   _Atomic bool *total_known; /* when set and true, *seen is the total: show an ETA */
+  scan_embed_progress *embed; /* when set and passages were cut: the embed stage
+                                 shows passages, and the ETA comes from them */
 } scan_progress;
 
 /* The sl_progress_fn: arg is a scan_progress. */
@@ -292,10 +347,10 @@ unsigned trove__scan_workers(const trove_scan_opts *o);
 /* Sets up p from the options and hooks it into cfg (unless progress is off). */
 void trove__scan_progress_init(scan_progress *p, const trove_scan_opts *o, const char *what,
                                sl_pipeline_config *cfg);
-/* The trove code for a sluice SL_E* code (0 for 0). The two sets overlap
- * numerically, so a sluice code must pass through here before it is
- * reported as a trove one. */
-int trove__scan_sl_code(int rc);
+/* The message of a TROVE_E* or an SL_E* code: the scan runs on sluice, and a
+ * sluice failure (a thread that could not start) passes through it as the
+ * SL_E* code it is, the two sets being apart (core.h). */
+const char *trove__scan_strerror(int code);
 /* Maps sl_pipeline_run's result to a trove code, preferring c->fatal. */
 int trove__scan_result(scan_ctx *c, int rc, trove_err *err);
 /* Takes the embedder and vectors from o into c, checking they agree. */

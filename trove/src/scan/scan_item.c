@@ -59,7 +59,7 @@ void scan_batch_free(void *batch, void *ctx) {
 int scan_fatal(scan_ctx *c, const trove_err *e, int code) {
   pthread_mutex_lock(&c->lock);
   if (!c->fatal.code)
-    trove_err_set(&c->fatal, code, "%s", e && e->msg[0] ? e->msg : trove_strerror(code));
+    trove_err_set(&c->fatal, code, "%s", e && e->msg[0] ? e->msg : trove__scan_strerror(code));
   pthread_mutex_unlock(&c->lock);
   atomic_store_explicit(&c->stop, true, memory_order_relaxed); /* a hint, see scan_ctx */
   return code;

@@ -7,11 +7,17 @@
  *              or --force;
  *   unchanged  otherwise: the writer only stamps it seen.
  * A change that keeps both the size and the mtime to the microsecond is not
- * seen (a content hash would need every file read). A known web page is asked
- * for again with its stored validators (a conditional GET in scan_fetch.c)
- * unless it failed permanently before (gone, unauthorized, not_text...), or
- * did not answer lately and its wait is not over (retry_at, see
- * scan_backoff.c): such an item is deferred, kept as stored.
+ * seen (a content hash would need every file read). "Changed" is a
+ * suspicion: the read stage compares the bytes and the extracted text with
+ * what match keeps here of the stored item (its hashes and extractor
+ * version), so a touched file is only touched, and an item whose text is
+ * the same keeps its vectors (scan_read.c). Under `source edit` every known
+ * item is unchanged and keeps its recorded mtime and size: the edit adds
+ * and removes items, and leaves re-reading to the next scan. A known web
+ * page is asked for again with its stored validators (a conditional GET in
+ * scan_fetch.c) unless it failed permanently before (gone, unauthorized,
+ * not_text...), or did not answer lately and its wait is not over
+ * (retry_at, see scan_backoff.c): such an item is deferred, kept as stored.
  * The batch goes on whole to the fetch stage. */
 #include "scan_int.h"
 
@@ -33,6 +39,8 @@ static bool file_changed(const trove_store_match *m, const scan_item *it) {
 static scan_state classify(const scan_ctx *c, const scan_item *it, const trove_store_match *m) {
   if (!m->item_id)
     return SCAN_NEW;
+  if (c->edit)
+    return SCAN_UNCHANGED;
   if (c->force || scan_reason_transient(m->skip_reason))
     return SCAN_CHANGED;
   if (it->type != TROVE_ITEM_LOCAL) /* a permanent failure is not refetched; else ask */
@@ -42,6 +50,24 @@ static scan_state classify(const scan_ctx *c, const scan_item *it, const trove_s
   if (!m->skip_reason && m->process_version < TROVE_EXTRACT_VERSION)
     return SCAN_CHANGED;
   return SCAN_UNCHANGED;
+}
+
+/* Copies s into dst[cap] when it fits; "" otherwise (a hash of another
+ * length never equals ours). */
+static void copy_hash(char *dst, size_t cap, const char *s) {
+  size_t n = s ? strlen(s) : cap;
+  if (n < cap)
+    memcpy(dst, s, n + 1);
+  else
+    dst[0] = 0;
+}
+
+/* Keeps what the read stage compares a re-read item with. */
+static void keep_stored(scan_item *it, const trove_store_match *m) {
+  copy_hash(it->stored_hash, sizeof it->stored_hash, m->content_hash);
+  copy_hash(it->stored_text_hash, sizeof it->stored_text_hash, m->text_hash);
+  it->stored_version = m->process_version;
+  it->stored_skipped = m->skip_reason != NULL;
 }
 
 /* Keeps what a conditional GET needs (not when forced: refetch in full). */
@@ -80,6 +106,9 @@ int scan_match_stage(void *user, void *item, void **out) {
       it->state = SCAN_UNCHANGED; /* did not answer lately: kept, asked again later */
       it->deferred = true;
     }
+    if (c->edit && it->item_id)
+      it->size = -1; /* the touch keeps the stored mtime and size */
+    keep_stored(it, &m[i]);
     keep_validators(c, it, &m[i]);
   }
   trove_store_match_clear(m, b->n);

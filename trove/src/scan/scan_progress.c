@@ -1,16 +1,56 @@
 /* scan_progress.c: progress of a running pipeline on stderr. On a TTY one
  * line is redrawn (sluice calls back every 200 ms): each stage's output
  * count and rate, e.g.
- *   scan docs 3.1s  source 530 | match 530 | read 412 133/s | embed 400 | write 384
+ *   scan docs 3.1s  source 530 | read 412 133/s | embed 1800/6300 passages 95/s | write 384
  * Elsewhere (a log, a pipe) the same line is printed plainly every 2 s, so
- * logs stay readable. An ETA appears once the source has yielded everything
- * (a directory walk does not know its total up front): the items not yet
- * written at the writer's average rate so far. Runs on the thread that
- * called sl_pipeline_run. */
+ * logs stay readable.
+ * The embed stage counts passages (cut so far, and embedded): one batch of
+ * long pages can hold thousands, and counted in items it would show 0 for
+ * minutes. The ETA comes from passages too, once the first chunk is
+ * embedded: the passages still to embed (those cut, plus the items the
+ * embed stage has not seen yet at the passages per item so far) at the
+ * rate since the first passage was cut; while the source is still yielding
+ * it is a lower bound, shown with a "+". Without embedding it is the items
+ * not yet written at the writer's rate, once the source has yielded
+ * everything (a directory walk does not know its total up front). Runs on
+ * the thread that called sl_pipeline_run. */
 #include "scan_int.h"
 
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
+
+/* Formats seconds as "45s", "3m20s" or "1h05m". */
+static void put_duration(char *out, size_t cap, double s) {
+  long t = s < 0 ? 0 : s > 360000 ? 360000 : (long)(s + 0.5);
+  if (t < 60)
+    snprintf(out, cap, "%lds", t);
+  else if (t < 3600)
+    snprintf(out, cap, "%ldm%02lds", t / 60, t % 60);
+  else
+    snprintf(out, cap, "%ldh%02ldm", t / 3600, t % 3600 / 60);
+}
+
+/* The ETA from passages (see the top); false when there is none yet. */
+static bool embed_eta(const scan_progress *p, char *out, size_t cap) {
+  /* display snapshots (scan_embed_progress) */
+  double items = (double)atomic_load_explicit(&p->embed->items, memory_order_relaxed);
+  double split = (double)atomic_load_explicit(&p->embed->split, memory_order_relaxed);
+  double done = (double)atomic_load_explicit(&p->embed->embedded, memory_order_relaxed);
+  int64_t t0 = atomic_load_explicit(&p->embed->t0_ns, memory_order_relaxed);
+  double seen = p->seen ? (double)atomic_load_explicit(p->seen, memory_order_relaxed) : items;
+  bool final = p->total_known && atomic_load_explicit(p->total_known, memory_order_relaxed);
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  double since = ((double)ts.tv_sec * 1e9 + (double)ts.tv_nsec - (double)t0) * 1e-9;
+  if (!t0 || done <= 0 || items <= 0 || since <= 0)
+    return false;
+  double left = split - done + (seen > items ? seen - items : 0) * (split / items);
+  char d[32];
+  put_duration(d, sizeof d, left / (done / since));
+  snprintf(out, cap, " | ETA %s%s", d, final || !p->seen ? "" : "+");
+  return true;
+}
 
 void scan_progress_fn(const sl_stage_stats *s, size_t n, double elapsed, void *arg) {
   scan_progress *p = arg;
@@ -26,12 +66,27 @@ void scan_progress_fn(const sl_stage_stats *s, size_t n, double elapsed, void *a
       count = (uint64_t)atomic_load_explicit(p->written, memory_order_relaxed); /* likewise */
     if (p->embedded && strcmp(s[i].name, "embed") == 0) /* so does embed */
       count = (uint64_t)atomic_load_explicit(p->embedded, memory_order_relaxed); /* likewise */
+    int64_t split = p->embed ? atomic_load_explicit(&p->embed->split, memory_order_relaxed) : 0;
+    if (split > 0 && strcmp(s[i].name, "embed") == 0) { /* passages: see the top */
+      int64_t done = atomic_load_explicit(&p->embed->embedded, memory_order_relaxed);
+      int64_t t0 = atomic_load_explicit(&p->embed->t0_ns, memory_order_relaxed);
+      struct timespec ts;
+      clock_gettime(CLOCK_MONOTONIC, &ts);
+      double since = ((double)ts.tv_sec * 1e9 + (double)ts.tv_nsec - (double)t0) * 1e-9;
+      used += (size_t)snprintf(line + used, sizeof line - used, "%s embed %lld/%lld passages "
+                               "%.0f/s", i ? " |" : "", (long long)done, (long long)split,
+                               since > 0 ? (double)done / since : 0.0);
+      continue;
+    }
     double rate = elapsed > 0 ? (double)count / elapsed : 0;
     used += (size_t)snprintf(line + used, sizeof line - used, "%s %s %llu %.0f/s",
                              i ? " |" : "", s[i].name, (unsigned long long)count, rate);
   }
-  if (p->seen && p->written && p->total_known && used < sizeof line &&
-      atomic_load_explicit(p->total_known, memory_order_relaxed)) { /* display snapshots */
+  char eta[48];
+  if (p->embed && used < sizeof line && embed_eta(p, eta, sizeof eta)) {
+    used += (size_t)snprintf(line + used, sizeof line - used, "%s", eta);
+  } else if (p->seen && p->written && p->total_known && used < sizeof line &&
+             atomic_load_explicit(p->total_known, memory_order_relaxed)) { /* display snapshots */
     double done = (double)atomic_load_explicit(p->written, memory_order_relaxed);
     double total = (double)atomic_load_explicit(p->seen, memory_order_relaxed);
     if (done > 0 && total >= done && elapsed > 0)

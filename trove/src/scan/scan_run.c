@@ -1,8 +1,9 @@
-/* scan_run.c: trove_scan_source, the scan pipeline put together:
+/* scan_run.c: trove_scan_source and trove_scan_source_edit, the scan
+ * pipeline put together:
  *   source -(batches)-> match -> fetch -(items)-> read [parallel]
  *          -> batch(64) -> embed [parallel loops] -> write
  * then, when every stage finished, the end-of-scan delete of items the
- * source no longer holds, the items still awaiting embedding (pending.c),
+ * source no longer holds, the items still awaiting embedding (reprocess.c),
  * the vector index's save, and the source's status. A fatal error in any
  * stage cancels the pipeline (sluice joins every thread and releases every
  * item in flight) and the source is marked error; what was committed stays.
@@ -24,13 +25,20 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* What the embed stage embeds of a scan item: new and changed ones. */
+/* What the embed stage embeds of a scan item: new and changed ones, but
+ * those whose stored passages and vectors still fit. */
 static scan_fields *scan_wants_embedding(void *item) {
   scan_item *it = item;
-  return it->state == SCAN_NEW || it->state == SCAN_CHANGED ? &it->f : NULL;
+  return (it->state == SCAN_NEW || it->state == SCAN_CHANGED) && !it->keep_vectors ? &it->f
+                                                                                   : NULL;
 }
 
 static int embed_stage(void *user, void *item, void **out) {
+  int rc = scan_find_moves(user, item); /* which new files are renamed items */
+  if (rc) {
+    scan_sl_batch_free(item, NULL);
+    return rc;
+  }
   return scan_embed_stage(user, item, scan_wants_embedding, scan_sl_batch_free, out);
 }
 
@@ -59,8 +67,8 @@ void trove__scan_progress_init(scan_progress *p, const trove_scan_opts *o, const
   cfg->progress_interval = p->tty ? 0.2 : 2.0;
 }
 
-int trove__scan_sl_code(int rc) {
-  return rc == 0 ? 0 : rc == SL_ENOMEM ? TROVE_ENOMEM : rc == SL_EAGAIN ? TROVE_EIO : TROVE_ECANCELED;
+const char *trove__scan_strerror(int code) {
+  return code == 0 || trove_is_trove_code(code) ? trove_strerror(code) : sl_strerror(code);
 }
 
 /* Maps a pipeline result to a trove code with c->fatal explaining it. */
@@ -69,13 +77,14 @@ int trove__scan_result(scan_ctx *c, int rc, trove_err *err) {
     return trove_err_set(err, c->fatal.code, "%s", c->fatal.msg);
   if (rc == 0)
     return 0;
-  return trove_err_set(err, trove__scan_sl_code(rc), "the pipeline failed: %s", sl_strerror(rc));
+  return trove_err_set(err, rc, "the pipeline failed: %s", trove__scan_strerror(rc));
 }
 
 void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_report *rep) {
   rep->added = c->counts.added;
   rep->changed = c->counts.changed;
   rep->unchanged = c->counts.unchanged;
+  rep->moved = c->counts.moved;
   rep->skipped = c->counts.skipped;
   rep->failed = c->counts.failed;
   rep->deferred = c->counts.deferred;
@@ -98,7 +107,7 @@ void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_repor
 static int run_pipeline(scan_ctx *c, const trove_scan_opts *o, const char *what,
                         trove_scan_report *rep) {
   scan_progress prog = {.seen = &c->seen, .written = &c->written, .embedded = &c->through_embed,
-                        .total_known = &c->source_done};
+                        .total_known = &c->source_done, .embed = &c->embed_progress};
   sl_pipeline_config cfg = {.name = "scan", .item_free = scan_item_free};
   trove__scan_progress_init(&prog, o, what, &cfg);
   sl_pipeline *p = NULL;
@@ -197,8 +206,35 @@ static int open_reader(trove_store *st, trove_store **reader, trove_err *err) {
   return trove_store_open(&ro, reader, err);
 }
 
-int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *opts,
-                      trove_scan_report *rep, trove_err *err) {
+/* For source edit: checks that s is an fs source whose directory is
+ * there, and stores its config with g applied; *config gets the new one. */
+static int apply_edit(trove_store *st, const trove_store_source *s, const trove_scan_globs *g,
+                      char **config, trove_err *err) {
+  if (strcmp(s->type, "fs") != 0)
+    return trove_err_set(err, TROVE_EINVAL, "source %s is a %s source: only fs sources have "
+                         "globs to edit", s->name, s->type);
+  int rc = trove_source_check_location("fs", s->location, err);
+  rc = rc ? rc : scan_fs_config_edit(s->config, g, config, err);
+  return rc ? rc : trove_store_source_set_config(st, s->id, *config, err);
+}
+
+/* Frees what the run context c owns. */
+static void ctx_free(scan_ctx *c) {
+  for (size_t i = 0; i < c->n_unread; i++)
+    trove_free(c->unread[i]);
+  trove_free(c->unread);
+  if (c->copies) /* the folder; what cannot go now, the next scan names */
+    trove_source_copies_remove(c->copies, NULL);
+  trove_free(c->copies);
+  trove_free(c->claimed);
+  scan_hosts_free(&c->hosts);
+  pthread_mutex_destroy(&c->lock);
+}
+
+/* A full scan of the source called name, or, with edit, the rescan after
+ * its globs change (see scan.h). */
+static int scan_run(trove_store *st, const char *name, const trove_scan_globs *edit,
+                    const trove_scan_opts *opts, trove_scan_report *rep, trove_err *err) {
   trove_scan_report local;
   rep = rep ? rep : &local;
   memset(rep, 0, sizeof *rep);
@@ -207,23 +243,29 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
   double t0 = now_s();
   trove_err e = {0};
   trove_store_source s = {0};
-  scan_ctx c = {.writer = st, .force = opts && opts->force, .now = (int64_t)time(NULL),
+  char *config = NULL;
+  bool reembed = opts && opts->reembed && !edit;
+  scan_ctx c = {.writer = st, .force = (opts && opts->force && !edit) || reembed,
+                .reembed = reembed, .edit = edit != NULL, .now = (int64_t)time(NULL),
                 .fetch_timeout_ms = opts ? opts->fetch_timeout_ms : 0};
   int rc = trove__scan_lock(st, opts, &e);
   if (rc)
     return trove_err_set(err, rc, "%s", e.msg);
   pthread_mutex_init(&c.lock, NULL);
   if ((rc = trove__scan_embedding(&c, opts, &e)) || (rc = copies_clean(&c, st, &e)) ||
-      (rc = trove_store_source_get(st, name, &s, &e)))
+      (rc = trove_store_source_get(st, name, &s, &e)) ||
+      (edit && (rc = apply_edit(st, &s, edit, &config, &e))))
     goto out_free;
-  c.source_id = s.id, c.type = s.type, c.location = s.location, c.config = s.config;
+  c.source_id = s.id, c.type = s.type, c.location = s.location;
+  c.config = config ? config : s.config;
   if ((strcmp(s.type, "fs") != 0 && (rc = scan_hosts_load(&c.hosts, st, &e))) ||
-      (rc = open_reader(st, &c.reader, &e)))
-    goto out_free;
+      (rc = open_reader(st, &c.reader, &e)) ||
+      (strcmp(s.type, "fs") == 0 && (rc = open_reader(st, &c.finder, &e))))
+    goto out_close_reader;
   if ((rc = trove_store_scan_begin(st, s.id, &c.version, &e)))
     goto out_close_reader;
   char what[96];
-  snprintf(what, sizeof what, "scan %s", name);
+  snprintf(what, sizeof what, "%s %s", edit ? "edit" : "scan", name);
   rc = trove__scan_result(&c, run_pipeline(&c, opts, what, rep), &e);
   report_hosts(&c, rep);
   /* even after a failure: what the fetches learnt of the hosts holds */
@@ -243,20 +285,30 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
     trove_store_scan_finish(st, s.id, rc ? TROVE_SOURCE_ERROR : TROVE_SOURCE_READY,
                             rc ? e.msg : NULL, rep->seen, (int64_t)(rep->seconds * 1000), NULL);
 out_close_reader:
+  trove_store_close(c.finder);
   trove_store_close(c.reader);
 out_free:
   trove_store_source_clear(&s);
-  for (size_t i = 0; i < c.n_unread; i++)
-    trove_free(c.unread[i]);
-  trove_free(c.unread);
-  if (c.copies) /* the folder; what cannot go now, the next scan names */
-    trove_source_copies_remove(c.copies, NULL);
-  trove_free(c.copies);
-  scan_hosts_free(&c.hosts);
-  pthread_mutex_destroy(&c.lock);
+  trove_free(config);
+  ctx_free(&c);
   trove_store_scan_unlock(st);
   rep->seconds = now_s() - t0;
   return rc ? trove_err_set(err, rc, "%s", e.msg[0] ? e.msg : trove_strerror(rc)) : 0;
+}
+
+int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *opts,
+                      trove_scan_report *rep, trove_err *err) {
+  return scan_run(st, name, NULL, opts, rep, err);
+}
+
+int trove_scan_source_edit(trove_store *st, const char *name, const trove_scan_globs *g,
+                           const trove_scan_opts *opts, trove_scan_report *rep, trove_err *err) {
+  if (!g) {
+    if (rep)
+      memset(rep, 0, sizeof *rep);
+    return trove_err_set(err, TROVE_EINVAL, "trove_scan_source_edit: NULL globs");
+  }
+  return scan_run(st, name, g, opts, rep, err);
 }
 
 int trove__scan_embedding(scan_ctx *c, const trove_scan_opts *o, trove_err *err) {
@@ -285,13 +337,10 @@ void trove__scan_count_embedded(const scan_ctx *c, trove_scan_report *rep) {
   rep->passages += c->counts.passages;
 }
 
-void trove_scan_report_print(const trove_scan_report *rep, const char *what, FILE *out) {
-  /* what and the unread path name a source and a file: escaped (core.h) */
-  trove_term_line(out, "%s: %lld seen, %lld new, %lld changed, %lld unchanged, %lld skipped "
-                  "(%lld failed), %lld deleted in %.2f s", what, (long long)rep->seen,
-                  (long long)rep->added, (long long)rep->changed, (long long)rep->unchanged,
-                  (long long)rep->skipped, (long long)rep->failed, (long long)rep->deleted,
-                  rep->seconds);
+void trove_scan_report_notes(const trove_scan_report *rep, FILE *out) {
+  if (rep->moved)
+    fprintf(out, "  %lld moved: files renamed or moved with their content, kept as the same "
+            "items\n", (long long)rep->moved);
   if (rep->kept_empty)
     fprintf(out, "  the source yielded nothing, so its %lld items were kept (an unmounted drive?); "
             "scan again with --force to delete them\n", (long long)rep->kept_empty);
@@ -313,6 +362,16 @@ void trove_scan_report_print(const trove_scan_report *rep, const char *what, FIL
                     "(first: %s, until %s)", (long long)rep->hosts_skipped,
                     SCAN_HOST_FAILURES, rep->host_skipped, when);
   }
+}
+
+void trove_scan_report_print(const trove_scan_report *rep, const char *what, FILE *out) {
+  /* what and the unread path name a source and a file: escaped (core.h) */
+  trove_term_line(out, "%s: %lld seen, %lld new, %lld changed, %lld unchanged, %lld skipped "
+                  "(%lld failed), %lld deleted in %.2f s", what, (long long)rep->seen,
+                  (long long)rep->added, (long long)rep->changed, (long long)rep->unchanged,
+                  (long long)rep->skipped, (long long)rep->failed, (long long)rep->deleted,
+                  rep->seconds);
+  trove_scan_report_notes(rep, out);
   if (rep->embedded)
     fprintf(out, "  embedded %lld items: %lld passages in %.1f s of the embed stage (%.0f "
             "passages/s)\n", (long long)rep->embedded, (long long)rep->passages,

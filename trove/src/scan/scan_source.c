@@ -2,6 +2,7 @@
  * its type and config (sources.h) and emits its candidates as scan batches
  * of up to 64, the unit the match stage looks up in one query. Candidate
  * strings are moved, not copied, out of the sources module's batch. */
+#include "scan.h"
 #include "scan_int.h"
 
 #include "json.h"
@@ -49,6 +50,19 @@ static int fs_config_parse(const char *json, fs_config *fc, trove_err *err) {
   rc = rc ? rc : get_list(root, "exclude", &fc->exclude, &fc->n_exclude);
   if (rc)
     trove_err_set(err, rc, "out of memory reading the source config");
+  return rc;
+}
+
+int scan_fs_config_edit(const char *old, const trove_scan_globs *g, char **out,
+                        trove_err *err) {
+  fs_config fc;
+  int rc = fs_config_parse(old, &fc, err);
+  if (rc == 0)
+    rc = trove_scan_fs_config(g->set_include ? g->include : fc.include,
+                              g->set_include ? g->n_include : fc.n_include,
+                              g->set_exclude ? g->exclude : fc.exclude,
+                              g->set_exclude ? g->n_exclude : fc.n_exclude, out, err);
+  fs_config_free(&fc);
   return rc;
 }
 

@@ -10,7 +10,12 @@
  * (scan_write_embedding), so a later model scan embeds it again. A store error that
  * concerns one item (bad input) is recorded on that item; one that concerns
  * the database (I/O, lock, corruption, memory) rolls the batch back and
- * cancels the pipeline. Counts are merged only after a commit. */
+ * cancels the pipeline. Counts are merged only after a commit.
+ * A new file that scan_move.c found to be a stored item renamed is written
+ * over that item after trove_store_item_move gives it the new path: the
+ * item keeps its id and hidden flag, and its passages and vectors when its
+ * text is the same. A re-read item whose bytes are as stored is counted
+ * unchanged, however it was rewritten. */
 #include "scan_int.h"
 
 #include "extract.h"
@@ -33,6 +38,7 @@ static trove_store_item to_store(const scan_ctx *c, const scan_item *it) {
       .raw = it->raw,
       .raw_len = it->raw_len,
       .content_hash = it->raw ? it->hash : NULL,
+      .text_hash = it->f.text && it->text_hash[0] ? it->text_hash : NULL,
       .etag = it->etag,
       .last_modified = it->last_modified,
       .process_version = TROVE_EXTRACT_VERSION,
@@ -94,6 +100,20 @@ static int write_failure(scan_ctx *c, scan_item *it, scan_counts *k, trove_vecto
   return write_skip(c, it, k, ch, e);
 }
 
+/* Gives the stored item it->move_from its path, setting *moved. When
+ * another item holds the path already, or the stored one is gone, it is
+ * stored as new instead: its embedding, if skipped for the move, is then
+ * done by the pending pass at the end of the scan. */
+static int move(scan_ctx *c, scan_item *it, bool *moved, trove_err *e) {
+  int rc = trove_store_item_move(c->writer, it->move_from, it->external_id, e);
+  *moved = rc == 0;
+  if (rc == TROVE_ENOENT || !scan_code_is_fatal(rc)) { /* ENOENT: only this item's */
+    trove_err_clear(e);
+    return 0;
+  }
+  return rc;
+}
+
 static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_changes *ch,
                      trove_err *e) {
   if (it->state == SCAN_UNCHANGED) {
@@ -109,16 +129,22 @@ static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_c
   }
   if (it->state == SCAN_SKIP || it->state == SCAN_ERROR)
     return write_skip(c, it, k, ch, e);
+  bool moved = false;
+  int rc = it->move_from ? move(c, it, &moved, e) : 0;
+  if (rc)
+    return rc;
   trove_store_item si = to_store(c, it);
   int64_t id = 0;
-  int rc = trove_store_item_upsert(c->writer, c->source_id, &si, &id, e);
-  /* the embed stage's passages, or (without a model) none: the old spans
-   * of a changed item no longer fit its text */
-  if (rc == 0 && (it->f.embed || it->state == SCAN_CHANGED))
+  rc = trove_store_item_upsert(c->writer, c->source_id, &si, &id, e);
+  /* the embed stage's passages, or none: the old spans of a changed item
+   * no longer fit its text (kept while its embedded mark stands) */
+  if (rc == 0 && (it->f.embed || it->state == SCAN_CHANGED || moved))
     rc = scan_write_embedding(c, id, &it->f, ch, e);
   if (rc == 0) {
-    k->added += it->state == SCAN_NEW;
-    k->changed += it->state == SCAN_CHANGED;
+    k->added += it->state == SCAN_NEW && !moved;
+    k->moved += moved;
+    k->changed += it->state == SCAN_CHANGED && !it->same_content;
+    k->unchanged += it->state == SCAN_CHANGED && it->same_content;
     k->embedded += it->f.embed;
     k->passages += it->f.embed ? (int64_t)it->f.passages.n : 0;
     return 0;
@@ -132,6 +158,7 @@ static void merge(scan_counts *into, const scan_counts *k) {
   into->added += k->added;
   into->changed += k->changed;
   into->unchanged += k->unchanged;
+  into->moved += k->moved;
   into->skipped += k->skipped;
   into->failed += k->failed;
   into->deferred += k->deferred;

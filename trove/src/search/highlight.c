@@ -1,7 +1,10 @@
 /* highlight.c: the best passage of a result item and the sentence in it to
- * mark. The passage is the item's best vector hit when it has one (the
- * model judged it closest); otherwise (keyword-only hits) the passage
- * sharing the most query terms. The sentence is the one sharing the most
+ * mark. A passage that holds the query's words explains a result best, so
+ * the passage is the item's best vector hit when it holds a query term (or
+ * the search is semantic), else the passage sharing the most terms, else
+ * (a paraphrase: no passage holds one) the best vector hit still; items
+ * found by keyword only get the passage sharing the most terms. The result
+ * says which (passage_by). The sentence is the one sharing the most
  * terms; when none shares any (a paraphrase), the sentences of that one
  * passage are embedded and the closest to the query vector is marked: at
  * most MAX_SENT short texts per result, so a page of 10 results costs about
@@ -45,16 +48,31 @@ static int pick_by_cosine(const trove_embedder *e, const char *text, const trove
   return rc;
 }
 
+const char *trove_passage_by_name(trove_passage_by b) {
+  return b == TROVE_PASSAGE_WORDS ? "words" : b == TROVE_PASSAGE_MEANING ? "meaning" : "none";
+}
+
+/* How many query terms the span [a, b) of text holds (search__overlap);
+ * 0 for a span outside the text. */
+static double span_overlap(const search_terms *t, const char *text, size_t tlen, int64_t a,
+                           int64_t b) {
+  if (a < 0 || b > (int64_t)tlen || a >= b)
+    return 0;
+  return search__overlap(t, text + a, (size_t)(b - a));
+}
+
 int search__highlight(trove_store *st, const trove_embedder *e, const trove_store_item *it,
                       int64_t passage_id, const search_terms *terms, const float *qv,
-                      trove_search_result *r, trove_err *err) {
+                      bool prefer_words, trove_search_result *r, trove_err *err) {
   const char *text = it->text ? it->text : "";
   size_t tlen = strlen(text);
   int64_t a = 0, b = 0;
   const char *heading = NULL;
   trove_store_passage one = {0}, *all = NULL;
   size_t n_all = 0;
+  trove_spans s = {0};
   int rc = 0;
+  r->passage_by = TROVE_PASSAGE_NONE;
   if (passage_id > 0) {
     int64_t item = 0;
     rc = trove_store_passage_get(st, passage_id, &item, &one, err);
@@ -72,28 +90,32 @@ int search__highlight(trove_store *st, const trove_embedder *e, const trove_stor
       b = one.end;
       heading = one.heading;
       r->passage_id = passage_id;
+      r->passage_by = span_overlap(terms, text, tlen, a, b) > 0 ? TROVE_PASSAGE_WORDS
+                                                                : TROVE_PASSAGE_MEANING;
     }
   }
-  if (passage_id <= 0) {
+  /* no vector passage (or it is gone), or one without the query's words
+   * where another passage has them: the passage with the most terms */
+  if (passage_id <= 0 || (prefer_words && terms->n && r->passage_by == TROVE_PASSAGE_MEANING)) {
     if ((rc = trove_store_passages_get(st, it->id, &all, &n_all, err)))
-      return rc;
-    double best = -1;
+      goto out;
+    double best = passage_id > 0 ? 0 : -1; /* a vector passage is replaced only by words */
     for (size_t i = 0; i < n_all; i++) {
       if (all[i].start < 0 || all[i].end > (int64_t)tlen || all[i].start >= all[i].end)
         continue;
-      double o = search__overlap(terms, text + all[i].start, (size_t)(all[i].end - all[i].start));
+      double o = span_overlap(terms, text, tlen, all[i].start, all[i].end);
       if (o > best) {
         best = o;
         a = all[i].start;
         b = all[i].end;
         heading = all[i].heading;
         r->passage_id = all[i].id;
+        r->passage_by = o > 0 ? TROVE_PASSAGE_WORDS : TROVE_PASSAGE_NONE;
       }
     }
   }
   if (a < 0 || b > (int64_t)tlen || a > b)
     a = b = 0; /* a span outside the text: the store guards this; be safe */
-  trove_spans s = {0};
   if (b > a) {
     r->passage = trove_strndup(text + a, (size_t)(b - a));
     if (heading)

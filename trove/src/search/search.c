@@ -12,13 +12,22 @@
  *    item's passage vectors) and the index returns the vector_depth
  *    closest passages. Each passage maps to its item; an item keeps the
  *    ranks of its agg_top best passages.
- * 3. Fusion at the item level, weighted reciprocal rank fusion:
+ * 3. Fusion at the item level, by score (the default, fusion_alpha > 0):
+ *      alpha * bm25 / best bm25 + (1 - alpha) * (cos - floor) / (best - floor)
+ *    where the keyword list is then the items holding ANY content word,
+ *    ranked by one BM25 (FTS5 OR), cos an item's best passage's cosine and
+ *    floor the farthest cosine in the vector list; plus fusion_rrf times the
+ *    weighted reciprocal rank fusion score
  *      w_keyword / (k + keyword rank)
  *    + w_semantic * sum_j agg_decay^j / (k + rank of the item's j-th passage)
- *    then times hub_weight for link hubs (index pages, contents), which
- *    otherwise crowd the vector list: they mention everything once. The
- *    query-adaptive terms of search.h adjust the weights by the query's
- *    keyword evidence (off by default).
+ *    (scaled so a first keyword place adds fusion_rrf), which is the whole
+ *    score when fusion_alpha is 0. Then times hub_weight for link hubs
+ *    (index pages, contents), which otherwise crowd the vector list: they
+ *    mention everything once. Scores keep what ranks lose: how far ahead the
+ *    BM25 favourite is. A decisive keyword match stays first, and when the
+ *    keyword evidence is flat the vectors order it; the rank term lifts
+ *    items both lists found. The query-adaptive terms of search.h adjust
+ *    the rank fusion by the query's keyword evidence (off by default).
  * 4. Filters: the store filters the keyword side. For the vector side the
  *    store lists the passages a source or type filter allows, and the index
  *    search admits only those (falling back to an exact scan when the
@@ -29,10 +38,13 @@
  *    back.
  * 5. The top n get their best passage and marked sentence (highlight.c).
  *
- * DEFAULTS are chosen by bench/search_quality.c --sweep over five corpora
+ * DEFAULTS are chosen by bench/search_quality.c --grid over five corpora
  * (trove/bench/queries/), a setting kept only when it holds up leave-one-
  * corpus-out; bench/RESULTS.md has the tables. What the sweeps say:
- * - vectors count less than BM25 (w_semantic 0.6; 1.0 loses on the mean);
+ * - score fusion at alpha 0.8 plus half the rank score beats rank fusion
+ *   alone on MRR@10 on every corpus left out (exact keyword queries most:
+ *   a confident BM25 hit is no longer pulled down by noisy vectors);
+ * - vectors count less than BM25 in the rank term (w_semantic 0.6);
  * - in hybrid mode a title match counts 20 times a body match (10 in
  *   keyword mode): chosen for every corpus left out, never worse on one;
  * - one passage per item (agg_top 1): long pages have many mediocre
@@ -67,6 +79,9 @@ void trove_search_params_default(trove_search_params *p) {
   p->all_words_boost = 1.0;
   p->no_match_semantic = 1.0;
   p->hub_weight = 0.5;
+  p->min_cosine = TROVE_SEARCH_MIN_COSINE;
+  p->fusion_alpha = 0.8;
+  p->fusion_rrf = 0.5;
 }
 
 const char *trove_search_mode_name(trove_search_mode m) {
@@ -108,12 +123,14 @@ typedef struct cand {
   int64_t item;
   size_t kw_rank;          /* 0 absent */
   bool all_words;          /* holds every content word of the query */
+  double bm25;             /* its BM25 score in the keyword list */
   size_t sem[AGG_MAX];     /* ranks of its best passages, ascending */
   size_t n_sem;
   int64_t best_passage;
   float cosine;
   bool hub;               /* a link hub: demoted */
   bool checked, rejected;  /* vector side: filters applied */
+  double convex, rrf;      /* the parts of the score (trove_search_why) */
   double score;
 } cand;
 
@@ -124,6 +141,8 @@ typedef struct ctx {
   size_t n_all_words; /* items holding every content word */
   double bm25_first, bm25_second; /* the AND list's two best scores */
   float best_cosine;  /* the nearest passage's */
+  float cosine_floor; /* the farthest of the vector list's passages */
+  double bm25_max;    /* the keyword list's best score */
   cand *c;
   size_t n, cap;
   trove_err *err;
@@ -168,7 +187,8 @@ static double title_weight(const trove_search_params *p) {
 static int store_search(ctx *x, const char *q, size_t limit, trove_store_hit **h, size_t *n) {
   trove_store_search_opts o = {.limit = limit, .source = x->p->source, .type = x->p->type,
                                .w_title = title_weight(x->p), .w_headings = x->p->w_headings,
-                               .w_text = x->p->w_text, .snippet_tokens = -1};
+                               .w_text = x->p->w_text, .snippet_tokens = -1,
+                               .since = x->p->since, .until = x->p->until};
   return trove_store_search(x->st, q, &o, h, n, x->err);
 }
 
@@ -186,16 +206,58 @@ static int cmp_or(const void *a, const void *b) {
   return i < j ? -1 : i > j;
 }
 
+static bool fuse_by_score(const trove_search_params *p) {
+  return p->fusion_alpha > 0 && p->mode == TROVE_SEARCH_HYBRID && p->like <= 0;
+}
+
+/* The keyword list of score fusion: items holding any of the words, by BM25,
+ * their scores kept. */
+static int keyword_list_any(ctx *x, const char *q) {
+  trove_store_search_opts o = {.limit = x->p->keyword_depth, .source = x->p->source,
+                               .type = x->p->type, .w_title = title_weight(x->p),
+                               .w_headings = x->p->w_headings, .w_text = x->p->w_text,
+                               .snippet_tokens = -1, .any_word = true,
+                               .since = x->p->since, .until = x->p->until};
+  trove_store_hit *h = NULL;
+  size_t nh = 0;
+  int rc = trove_store_search(x->st, q, &o, &h, &nh, x->err);
+  for (size_t i = 0; !rc && i < nh; i++) {
+    cand *c = find_or_add(x, h[i].item_id);
+    if (!c) {
+      rc = nomem(x);
+      break;
+    }
+    c->kw_rank = i + 1;
+    c->bm25 = h[i].score;
+    c->hub = h[i].is_link_hub;
+  }
+  x->bm25_max = nh ? h[0].score : 0;
+  trove_store_hits_free(h, nh);
+  return rc;
+}
+
+/* The query's content words, space-separated, into q: the keyword list's
+ * query. */
+static int terms_join(const search_terms *t, trove_buf *q) {
+  int rc = 0;
+  for (size_t i = 0; i < t->n && !rc; i++)
+    rc = trove_buf_printf(q, "%s%s", i ? " " : "", t->v[i]);
+  return rc;
+}
+
 static int keyword_list(ctx *x, const search_terms *t) {
   if (!t->n)
     return 0;
   trove_buf q = {0};
-  int rc = 0;
-  for (size_t i = 0; i < t->n && !rc; i++)
-    rc = trove_buf_printf(&q, "%s%s", i ? " " : "", t->v[i]);
+  int rc = terms_join(t, &q);
   if (rc) {
     trove_buf_free(&q);
     return nomem(x);
+  }
+  if (fuse_by_score(x->p)) {
+    rc = keyword_list_any(x, q.data);
+    trove_buf_free(&q);
+    return rc;
   }
   trove_store_hit *h = NULL;
   size_t nh = 0, rank = 0;
@@ -210,10 +272,12 @@ static int keyword_list(ctx *x, const search_terms *t) {
       return nomem(x);
     }
     c->kw_rank = ++rank;
+    c->bm25 = h[i].score;
     c->hub = h[i].is_link_hub;
     c->all_words = true;
   }
   x->n_all_words = nh;
+  x->bm25_max = nh > 0 ? h[0].score : 0;
   x->bm25_first = nh > 0 ? h[0].score : 0;
   x->bm25_second = nh > 1 ? h[1].score : 0;
   trove_store_hits_free(h, nh);
@@ -288,8 +352,11 @@ static int check_item(ctx *x, cand *c) {
   }
   if (rc)
     return rc;
+  int64_t when = trove_store_item_time(&it);
   c->rejected = it.hidden_at != 0 || (x->source_id && it.source_id != x->source_id) ||
-                (x->p->type != TROVE_ITEM_ANY && it.type != x->p->type);
+                (x->p->type != TROVE_ITEM_ANY && it.type != x->p->type) ||
+                (x->p->since && when < x->p->since) ||
+                (x->p->until && (when <= 0 || when > x->p->until));
   c->hub = it.is_link_hub;
   trove_store_item_clear(&it);
   return 0;
@@ -307,10 +374,11 @@ static bool allowed(uint64_t id, void *arg) {
  * exact scan over the allowed ones gives the true k nearest. */
 static int nearest(ctx *x, trove_index *idx, const float *qv, size_t dim, size_t k,
                    trove_index_hit *h, size_t *got) {
-  if (!x->source_id && x->p->type == TROVE_ITEM_ANY)
+  if (!x->source_id && x->p->type == TROVE_ITEM_ANY && !x->p->since && !x->p->until)
     return trove_index_search(idx, qv, dim, k, NULL, NULL, h, got, x->err);
   trove_store_ids ok = {0};
-  int rc = trove_store_passage_ids_where(x->st, x->source_id, x->p->type, &ok, x->err);
+  int rc = trove_store_passage_ids_where(x->st, x->source_id, x->p->type, x->p->since,
+                                         x->p->until, &ok, x->err);
   if (!rc && ok.n)
     rc = trove_index_search(idx, qv, dim, k, allowed, &ok, h, got, x->err);
   if (!rc && ok.n && *got < k && *got < ok.n)
@@ -359,6 +427,8 @@ static int vector_list(ctx *x, trove_index *idx, const float *qv, size_t dim, in
     }
     if (x->best_cosine < h[i].score)
       x->best_cosine = h[i].score;
+    if (x->cosine_floor > h[i].score || i == 0)
+      x->cosine_floor = h[i].score;
     if (p_window_excludes(x, h[i].score))
       continue;
     if (c->n_sem < agg)
@@ -417,6 +487,45 @@ static int query_vector(ctx *x, const trove_embedder *e, const char *query, floa
   return 0;
 }
 
+/* ---- no good match (min_cosine) --------------------------------------------- */
+
+/* Whether any item (under the filters) holds a word of the query: the
+ * keyword list knows in hybrid mode; semantic mode asks the store, one
+ * word at a time, for one hit. */
+static int any_keyword_hit(ctx *x, const search_terms *t, bool *hit) {
+  *hit = false;
+  for (size_t i = 0; i < x->n && !*hit; i++)
+    *hit = x->c[i].kw_rank > 0;
+  if (x->p->mode != TROVE_SEARCH_SEMANTIC)
+    return 0;
+  for (size_t w = 0; w < t->n && !*hit; w++) {
+    trove_store_hit *h = NULL;
+    size_t nh = 0;
+    int rc = store_search(x, t->v[w], 1, &h, &nh);
+    trove_store_hits_free(h, nh);
+    if (rc)
+      return rc;
+    *hit = nh > 0;
+  }
+  return 0;
+}
+
+/* Drops every candidate when a text query has no good match: no item
+ * holds any of its words and its nearest passage is below p->min_cosine
+ * (made-up words, a question about something the corpus does not hold).
+ * The vectors always return their nearest passages, however far: without
+ * this a junk query fills the page with whatever happens to be closest. */
+static int drop_no_good_match(ctx *x, const search_terms *t) {
+  if (x->p->min_cosine <= 0 || x->p->like > 0 || x->p->mode == TROVE_SEARCH_KEYWORD ||
+      x->best_cosine >= x->p->min_cosine)
+    return 0;
+  bool hit = false;
+  int rc = any_keyword_hit(x, t, &hit);
+  if (rc == 0 && !hit)
+    x->n = 0;
+  return rc;
+}
+
 /* ---- 3. fusion and results --------------------------------------------------- */
 
 static int cmp_cand(const void *a, const void *b) {
@@ -426,8 +535,27 @@ static int cmp_cand(const void *a, const void *b) {
   return x->item < y->item ? -1 : x->item > y->item;
 }
 
+/* Score fusion (fusion_alpha): each list's scores scaled to [0, 1] by its
+ * best (BM25 from 0, cosine from the list's floor), then mixed. */
+static double keyword_scaled(const ctx *x, const cand *c) {
+  return c->kw_rank && x->bm25_max > 0 ? c->bm25 / x->bm25_max : 0;
+}
+
+static double cosine_scaled(const ctx *x, const cand *c) {
+  double span = (double)x->best_cosine - (double)x->cosine_floor;
+  if (!c->n_sem)
+    return 0;
+  return span > 0 ? ((double)c->cosine - (double)x->cosine_floor) / span : 1;
+}
+
+static double convex_score(const ctx *x, const cand *c) {
+  double a = x->p->fusion_alpha > 1 ? 1 : x->p->fusion_alpha;
+  return a * keyword_scaled(x, c) + (1 - a) * cosine_scaled(x, c);
+}
+
 static void fuse(ctx *x) {
   const trove_search_params *p = x->p;
+  bool by_score = fuse_by_score(p);
   double k = p->rrf_k > 0 ? p->rrf_k : 60;
   double w_sem = p->w_semantic * (x->n_all_words ? 1 : p->no_match_semantic), top = 0;
   for (size_t i = 0; i < x->n; i++) {
@@ -441,6 +569,11 @@ static void fuse(ctx *x) {
       s += p->w_keyword * (c->all_words ? p->all_words_boost : 1) / (k + (double)c->kw_rank);
     for (size_t j = 0; j < c->n_sem; j++, w *= p->agg_decay)
       s += w_sem * w / (k + (double)c->sem[j]);
+    c->rrf = s;
+    if (by_score) {
+      c->convex = convex_score(x, c);
+      s = c->convex + p->fusion_rrf * (k + 1) * s;
+    }
     if (c->hub)
       s *= p->hub_weight;
     c->score = s;
@@ -457,6 +590,18 @@ static void fuse(ctx *x) {
     qsort(x->c, x->n, sizeof *x->c, cmp_cand);
 }
 
+/* The item's BM25 one field at a time, for --explain, with the keyword
+ * list's own query. */
+static int explain_fields(ctx *x, const search_terms *t, const cand *c, double out[3]) {
+  trove_buf q = {0};
+  trove_store_search_opts o = {.any_word = fuse_by_score(x->p) || !c->all_words};
+  int rc = terms_join(t, &q) ? nomem(x) : 0;
+  if (!rc && q.len)
+    rc = trove_store_bm25_fields(x->st, q.data, &o, c->item, out, x->err);
+  trove_buf_free(&q);
+  return rc;
+}
+
 static int fill_result(ctx *x, const trove_embedder *e, const cand *c, const search_terms *t,
                        const float *qv, const trove_store_source *srcs, size_t n_srcs,
                        trove_search_result *r) {
@@ -469,6 +614,13 @@ static int fill_result(ctx *x, const trove_embedder *e, const cand *c, const sea
   r->keyword_rank = c->kw_rank;
   r->semantic_rank = c->n_sem ? c->sem[0] : 0;
   r->cosine = c->n_sem ? c->cosine : 0;
+  r->why = (trove_search_why){.bm25 = c->kw_rank ? c->bm25 : 0,
+                              .keyword_scaled = keyword_scaled(x, c),
+                              .cosine_scaled = cosine_scaled(x, c),
+                              .floor = x->cosine_floor, .best_cosine = x->best_cosine,
+                              .convex = c->convex, .rank_fusion = c->rrf,
+                              .hub_factor = c->hub ? x->p->hub_weight : 1,
+                              .by_score = fuse_by_score(x->p)};
   r->type = it.type;
   r->is_link_hub = it.is_link_hub;
   r->title = it.title ? trove_strdup(it.title) : NULL;
@@ -478,8 +630,11 @@ static int fill_result(ctx *x, const trove_embedder *e, const cand *c, const sea
       r->source = trove_strdup(srcs[i].name);
   if ((it.title && !r->title) || (it.external_id && !r->external_id))
     rc = nomem(x);
+  if (!rc && x->p->explain && c->kw_rank)
+    rc = explain_fields(x, t, c, r->why.bm25_fields);
   if (!rc && !x->p->no_highlight)
-    rc = search__highlight(x->st, e, &it, c->best_passage, t, qv, r, x->err);
+    rc = search__highlight(x->st, e, &it, c->best_passage, t, qv,
+                           x->p->mode != TROVE_SEARCH_SEMANTIC, r, x->err);
   trove_store_item_clear(&it);
   return rc;
 }
@@ -577,7 +732,8 @@ int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
       goto out;
     }
     if ((rc = query_vector(&x, e, query, qv)) ||
-        (rc = vector_list(&x, idx, qv, dim, like ? p->like : 0)))
+        (rc = vector_list(&x, idx, qv, dim, like ? p->like : 0)) ||
+        (rc = drop_no_good_match(&x, &t)))
       goto out;
   }
   fuse(&x);

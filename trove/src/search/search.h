@@ -5,14 +5,14 @@
  * passage and the sentence in it that matches best, for the CLI to print or
  * turn into JSON. Also `like`: items similar to a given item.
  *
- * Why fuse this way (the measurements are atop search.c):
- * naive page-level reciprocal rank fusion gained little over BM25 on a real
- * manual, because passage vectors are noisy and link-hub pages crowd them.
- * So each list gets its own weight (measured: vectors at 0.6 of BM25), an
- * item's vector evidence is its best passage's rank (or, configurable, a
- * decaying sum over its top passages: measured worse), keyword search ORs
- * in single words when the query's words are not all on one page, and
- * link hubs are demoted.
+ * Why fuse this way (the measurements are in bench/RESULTS.md): rank
+ * fusion alone throws away how far ahead the BM25 favourite is, so on a
+ * manual the weak model does not suit, noisy vectors pulled confident
+ * keyword hits down. So scores are fused (each list scaled by its best) with
+ * BM25 weighing 0.8, and half of a weighted rank fusion is added, which lifts
+ * items that both lists found. An item's vector evidence is its best
+ * passage (a decaying sum over its top passages measured worse), and link
+ * hubs are demoted.
  *
  * Threads: a call uses the store handle (read only) and the index; the
  * store handle belongs to the calling thread (store.h), the index and the
@@ -42,8 +42,8 @@ const char *trove_search_mode_name(trove_search_mode m);
 int trove_search_mode_parse(const char *s, trove_search_mode *out);
 
 /* Everything a search can be told. Fill with trove_search_params_default,
- * then change fields; the defaults were chosen on the Python docs query set
- * (bench/search_quality.c --sweep; figures in search.c). */
+ * then change fields; the defaults were chosen leave-one-corpus-out on five
+ * corpora (bench/search_quality.c --grid; figures in bench/RESULTS.md). */
 typedef struct trove_search_params {
   trove_search_mode mode;   /* default hybrid */
   size_t n;                 /* results wanted (-n); default 10, at most 1000 */
@@ -51,6 +51,14 @@ typedef struct trove_search_params {
   trove_item_type type;     /* only this type; TROVE_ITEM_ANY: all */
   int64_t like;             /* > 0: items similar to this item (the query
                                string is then ignored and may be NULL) */
+  int64_t since, until;     /* only items whose time (trove_store_item_time:
+                               last visit, else file mtime) is in [since,
+                               until], Unix seconds; 0: no bound; an item
+                               of unknown time fails either bound */
+  float min_cosine;         /* a query no item holds a word of, whose nearest
+                               passage is below this cosine, has no good
+                               match: no results (hybrid and semantic; not
+                               like). Default TROVE_SEARCH_MIN_COSINE; 0: off */
   /* keyword side */
   size_t keyword_depth;     /* BM25 items fused; default 100 */
   double w_title, w_headings, w_text; /* BM25 column weights; default 0/4/1,
@@ -63,7 +71,7 @@ typedef struct trove_search_params {
                                1 (the best passage only: measured best) */
   double agg_decay;         /* weight of an item's 2nd, 3rd... passage
                                relative to the one before; default 0.5 */
-  /* fusion: score = w_keyword * a/(k + keyword rank)
+  /* rank fusion: score = w_keyword * a/(k + keyword rank)
    *               + w_semantic * b * sum_j decay^j/(k + rank of passage j),
    * times hub_weight for link hubs, where the query's keyword evidence sets
    * a and b: a = all_words_boost for an item holding every content word of
@@ -82,11 +90,61 @@ typedef struct trove_search_params {
   double cosine_window;     /* > 0: only passages within this much cosine of
                                the query's best passage count; default 0 */
   double hub_weight;        /* default 0.5: link hubs' scores are halved */
+  double fusion_alpha;      /* in (0, 1]: hybrid mode fuses by score instead
+                               of rank, alpha * bm25 / best bm25 + (1 - alpha)
+                               * (cosine - floor) / (best cosine - floor),
+                               floor the cosine at vector_depth, its keyword
+                               list the items holding any query word ranked
+                               by BM25; default 0.8; 0: rank fusion alone */
+  double fusion_rrf;        /* with fusion_alpha: plus this times the rank
+                               fusion score scaled by (rrf_k + 1), so that a
+                               first place in the keyword list adds
+                               w_keyword * fusion_rrf; default 0.5 */
   bool no_highlight;        /* true: skip the best passage and sentence */
+  bool explain;             /* true: fill each result's why.bm25_fields (a
+                               query per result); the rest of why is always
+                               filled */
 } trove_search_params;
+
+/* The default min_cosine, calibrated on the five benchmark corpora
+ * (bench/RESULTS.md): the best cosine of 78% of made-up or off-topic
+ * queries that match no word is below it, and of 1.6% of the real queries
+ * (all of which match words, so the floor never applied to them). */
+#define TROVE_SEARCH_MIN_COSINE 0.45f
 
 /* Fills p with the defaults above. */
 void trove_search_params_default(trove_search_params *p);
+
+/* Why a result's passage was the one shown. */
+typedef enum trove_passage_by {
+  TROVE_PASSAGE_NONE = 0,    /* no passage, or the first: the query's words are
+                                only in the title or headings */
+  TROVE_PASSAGE_WORDS = 1,   /* it holds query words (preferred when one does) */
+  TROVE_PASSAGE_MEANING = 2, /* no passage holds a query word: the item's
+                                closest passage to the query vector */
+} trove_passage_by;
+
+/* "none", "words", "meaning". */
+const char *trove_passage_by_name(trove_passage_by b);
+
+/* Why a result ranked where it did: the signals and the terms of its
+ * score (search.c, HOW IT WORKS 3). Fields of a list the item is not in
+ * are 0. */
+typedef struct trove_search_why {
+  double bm25;            /* its BM25 in the keyword list (the mode's column
+                             weights) */
+  double bm25_fields[3];  /* BM25 with only the title, the headings or the
+                             text counted, each at weight 1 (p->explain) */
+  double keyword_scaled;  /* bm25 / the list's best, in [0, 1] */
+  double cosine_scaled;   /* (cosine - floor) / (best cosine - floor) */
+  double floor, best_cosine; /* the vector list's farthest and nearest */
+  double convex;          /* alpha * keyword_scaled + (1 - alpha) *
+                             cosine_scaled; 0 under rank fusion alone */
+  double rank_fusion;     /* the rank fusion score, before its scale */
+  double hub_factor;      /* what the score was multiplied by: 1, or
+                             hub_weight for a link hub */
+  bool by_score;          /* score fusion (fusion_alpha > 0, hybrid) */
+} trove_search_why;
 
 /* One result: an item with its best passage. Every string is owned by the
  * result (trove_search_results_free); NULL means none. */
@@ -109,12 +167,15 @@ typedef struct trove_search_result {
   char *passage;         /* its text */
   size_t mark_start, mark_end; /* the best sentence: bytes of `passage`;
                                   equal when nothing is marked */
+  trove_passage_by passage_by; /* why this passage */
+  trove_search_why why;  /* how its score was made */
 } trove_search_result;
 
 /* Runs one search: query (user text) in mode p->mode, or `like` when
  * p->like > 0. idx and e may be NULL for keyword mode. Hidden items are
  * never returned. Results go to a new array *out of *n <= p->n, best first
- * (free with trove_search_results_free); no match gives n == 0. p NULL
+ * (free with trove_search_results_free); no match, or no good one
+ * (min_cosine), gives n == 0. p NULL
  * means the defaults. Uses st for reading only.
  * Returns 0; TROVE_EINVAL (NULL st, out or n; NULL query without like;
  * NULL idx or e outside keyword mode; p->n above 1000; a bad type);

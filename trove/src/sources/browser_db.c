@@ -204,10 +204,6 @@ int browser_db_prepare(browser_db *bdb, const char *sql, const char *what, sqlit
   return s == SQLITE_OK ? 0 : sqlite_fail(bdb, s, what, err);
 }
 
-int browser_db_step_error(browser_db *bdb, int rc, const char *what, trove_err *err) {
-  return sqlite_fail(bdb, rc, what, err);
-}
-
 static int64_t col_time(sqlite3_stmt *q, int col, bool chromium_epoch) {
   if (sqlite3_column_type(q, col) != SQLITE_INTEGER)
     return 0; /* NULL (never visited) or junk */

@@ -33,6 +33,7 @@
  * (ENOENT, ENOTDIR) or a link that leads nowhere (ELOOP) is gone.
  */
 #include "internal.h"
+#include "sources_test_hooks.h"
 
 #include <dirent.h>
 #include <errno.h>

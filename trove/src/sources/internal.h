@@ -102,14 +102,11 @@ int browser_db_open(const char *location, const char *name, const char *what,
 int browser_db_prepare(browser_db *bdb, const char *sql, const char *what, sqlite3_stmt **stmt,
                        trove_err *err);
 
-/* Maps a failed sqlite3_step result to a code with err set. */
-int browser_db_step_error(browser_db *bdb, int rc, const char *what, trove_err *err);
-
 /* Runs sql (columns: url, title, time, and optionally last visit) and adds
  * every row to l as `type`. Times are converted from Chromium's epoch when
  * chromium_epoch, else taken as Unix µs (Firefox); NULL or negative is 0.
  * Without a fourth column visited_us is the time. Returns 0 or a code of
- * browser_db_prepare / browser_db_step_error, or TROVE_ENOMEM. */
+ * browser_db_prepare, the same mapping of a failed step, or TROVE_ENOMEM. */
 int browser_db_collect(browser_db *bdb, const char *sql, const char *what, trove_item_type type,
                        bool chromium_epoch, weblist *l, trove_source_stats *st, trove_err *err);
 

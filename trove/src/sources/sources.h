@@ -12,7 +12,8 @@
  * url.c (URL helpers), weblist.c (collecting, normalising and deduplicating
  * web candidates), browser_db.c (copying a locked browser database),
  * chromium.c (History), bookmarks.c (Bookmarks JSON), firefox.c
- * (places.sqlite), source.c (the iterator and batches).
+ * (places.sqlite), source.c (the iterator and batches), location.c
+ * (checking a location when a source is added).
  *
  * Times: every time in a candidate is Unix time in MICROSECONDS (since
  * 1970-01-01 UTC), whatever the browser's own epoch; 0 means unknown.
@@ -174,6 +175,19 @@ enum {
 int trove_source_open_firefox(const char *location, int items, const char *copy_dir,
                               trove_source **out, trove_err *err);
 
+/* Checks, before a source is added, that location is what a source of
+ * `type` reads: a directory for "fs"; for "chromium-history",
+ * "chromium-bookmarks" and "firefox" a profile directory holding History,
+ * Bookmarks or places.sqlite (or that file itself), where History and
+ * places.sqlite start as a SQLite database (their tables are checked at
+ * scan: the browser keeps them locked) and Bookmarks parses as Chromium's
+ * bookmarks JSON. Any thread. Returns 0; TROVE_ENOENT (no such directory,
+ * or no such file in it); TROVE_EINVAL (an unknown type, a NULL or empty
+ * argument, not a directory, not a regular file); TROVE_ECORRUPT (empty,
+ * not SQLite, not Bookmarks JSON); TROVE_ERANGE (a Bookmarks file over 256
+ * MiB); TROVE_EIO; TROVE_ENOMEM. err says what to give instead. */
+int trove_source_check_location(const char *type, const char *location, trove_err *err);
+
 /* The private directory beside database db_path that scans copy browser
  * databases into, "<db_path>.copies", into *out (the caller's: trove_free).
  * 0 or TROVE_ENOMEM. */
@@ -206,12 +220,6 @@ void trove_source_get_stats(const trove_source *src, trove_source_stats *out);
  * trove_source_next or trove_source_close; sources that skip nothing (and
  * NULL src) give *n = 0. */
 void trove_source_unread_paths(const trove_source *src, const char *const **paths, size_t *n);
-
-/* For tests: from now on, opening a directory or stat-ing an entry whose
- * last path component is `name` fails with EACCES, as it would for a user
- * without permission (the tests run as root, which permissions do not
- * stop). NULL turns it off. Not thread-safe against walks in progress. */
-void trove_fs_test_fail_path(const char *name);
 
 /* Frees the source and everything it holds. NULL is fine. */
 void trove_source_close(trove_source *src);

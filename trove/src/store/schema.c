@@ -151,6 +151,18 @@ static const char step4[] =
     "UPDATE items SET mtime_us = mtime_us * 1000000;"
     "ALTER TABLE items ADD COLUMN size INTEGER NOT NULL DEFAULT -1;";
 
+/* What a rescan needs to leave unchanged work alone. text_hash is a hash of
+ * what an item's passages are cut from (its title, text and block layout:
+ * scan_text_hash in scan_extract.c), so a file that was touched, forced or
+ * renamed but gives the same text keeps its passages and vectors instead of
+ * being embedded again. items_content finds the item a renamed file was
+ * stored as, by the hash of its raw bytes. Rows from before have no text
+ * hash; the scan compares their raw content instead (scan_read.c). */
+static const char step5[] =
+    "ALTER TABLE items ADD COLUMN text_hash TEXT;"
+    "CREATE INDEX items_content ON items(source_id, content_hash)"
+    " WHERE content_hash IS NOT NULL;";
+
 /* charset_guessed: the item's text was decoded from a charset trove guessed
  * (a file that was not UTF-8 read as windows-1252, BOM-less UTF-16 found by
  * its NULs), not one marked or declared, so a reader of odd characters
@@ -162,7 +174,7 @@ static const char step4[] =
  * both are 0 once the server answers. fetch_hosts keeps the same per host,
  * a row only while the host has failed more recently than it answered; the
  * schedule itself is the scan's (scan_backoff.c). */
-static const char step5[] =
+static const char step6[] =
     "ALTER TABLE items ADD COLUMN fetch_failures INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE items ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE items ADD COLUMN charset_guessed INTEGER NOT NULL DEFAULT 0"
@@ -174,7 +186,7 @@ static const char step5[] =
     " reason TEXT NOT NULL) STRICT;";
 
 /* steps[i] migrates version i to i + 1. Append; never edit a released step. */
-static const char *const steps[] = {step1, step2, step3, step4, step5};
+static const char *const steps[] = {step1, step2, step3, step4, step5, step6};
 enum { CURRENT = sizeof steps / sizeof steps[0] };
 
 /* What the file says about itself. All three are read by one statement, so
@@ -225,7 +237,7 @@ static int apply_step(trove_store *st, trove_err *err) {
   int rc = st__exec(st, "BEGIN IMMEDIATE", "migrating the schema", err);
   if (rc)
     return rc;
-  header h;
+  header h = {0};
   if ((rc = check_owner(st, &h, err)))
     goto out_rollback;
   if (h.version < CURRENT) {
@@ -243,7 +255,7 @@ out_rollback:
 }
 
 int st__check_owner(trove_store *st, bool *empty, trove_err *err) {
-  header h;
+  header h = {0};
   int rc = check_owner(st, &h, err);
   if (rc == 0 && empty)
     *empty = h.tables == 0;
@@ -251,7 +263,7 @@ int st__check_owner(trove_store *st, bool *empty, trove_err *err) {
 }
 
 int st__check_current(trove_store *st, trove_err *err) {
-  header h;
+  header h = {0};
   int rc = check_owner(st, &h, err);
   if (rc)
     return rc;
@@ -268,7 +280,7 @@ int st__check_current(trove_store *st, trove_err *err) {
 
 int st__migrate(trove_store *st, trove_err *err) {
   for (;;) {
-    header h;
+    header h = {0};
     int rc = check_owner(st, &h, err);
     if (rc)
       return rc;

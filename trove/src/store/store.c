@@ -22,9 +22,11 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum { DEFAULT_BUSY_MS = 5000 };
 
@@ -319,6 +321,28 @@ static int make_parent_dirs(const char *path, trove_err *err) {
 
 /* ---- open / close ------------------------------------------------------------------ */
 
+/* Refuses a file that exists, is not empty and does not start with the
+ * SQLite header: a mistyped --db (/etc/passwd, a notes file) is not a
+ * damaged trove database, and "move it away and rebuild" would be bad
+ * advice for it. Checked before SQLite opens the file, so nothing is
+ * written, not even a journal. A file that cannot be read here, or is not
+ * a regular file, is left to SQLite's open, whose message names the cause. */
+static int check_magic(const char *path, trove_err *err) {
+  static const char magic[16] = "SQLite format 3"; /* and its NUL */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block */
+  if (fd < 0)
+    return 0;
+  struct stat sb;
+  char head[16];
+  ssize_t n = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) ? read(fd, head, sizeof head) : 0;
+  close(fd);
+  if (n == 0 || (n == (ssize_t)sizeof head && memcmp(head, magic, sizeof magic) == 0) || n < 0)
+    return 0;
+  return trove_err_set(err, TROVE_EUNSUPPORTED, "%s is not a trove database (not an SQLite "
+                       "file; left untouched); pass the right path with --db or TROVE_DB",
+                       path);
+}
+
 /* Runs `PRAGMA journal_mode=WAL`, retrying while another connection holds
  * the file. SQLite does not call the busy handler for every lock this
  * pragma needs: when several processes open a brand-new file at once, one
@@ -478,7 +502,7 @@ int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err 
   if (rc == 0 && stat(st->path, &sb) == 0 && S_ISDIR(sb.st_mode))
     rc = trove_err_set(err, TROVE_EINVAL, "database path %s is a directory; give a file, "
                        "e.g. %s/trove.db", st->path, st->path);
-  if (rc || (rc = make_parent_dirs(st->path, err)))
+  if (rc || (rc = check_magic(st->path, err)) || (rc = make_parent_dirs(st->path, err)))
     goto out_free;
   int src = sqlite3_open_v2(st->path, &st->db,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

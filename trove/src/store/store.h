@@ -72,15 +72,17 @@ int trove_store_default_path(char **out, trove_err *err);
  * 0-byte file is a new database. *out is the caller's (trove_store_close);
  * NULL after a failure. Any thread; the handle then belongs to that thread.
  * Returns 0 or:
- *   TROVE_ECORRUPT      not a database, or a damaged one;
- *   TROVE_EUNSUPPORTED  another application's SQLite file, a schema newer
- *                       than this trove, or a file that cannot use WAL
- *                       (e.g. ":memory:");
+ *   TROVE_ECORRUPT      a damaged database;
+ *   TROVE_EUNSUPPORTED  a file that is not a trove database: not an SQLite
+ *                       file at all (/etc/passwd), another application's
+ *                       SQLite file; a schema newer than this trove; a file
+ *                       that cannot use WAL (e.g. ":memory:");
  *   TROVE_EIO           directory or file cannot be created or written;
  *   TROVE_EBUSY         another process holds the lock past the timeout;
  *   TROVE_EINVAL        an empty path, or a path that is a directory;
- *   TROVE_ENOMEM. Another program's file is refused before anything is
- *   written to it (its journal mode and bytes stay as they were). */
+ *   TROVE_ENOMEM. A file that is not trove's is refused before anything is
+ *   written to it (its journal mode and bytes stay as they were); one that
+ *   is not an SQLite file is not even opened by SQLite. */
 int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err *err);
 
 /* After trove_store_open: one line for the person when the open did more
@@ -148,12 +150,22 @@ int trove_store_scan_lock(trove_store *st, bool wait, FILE *notice, trove_err *e
  * NULL or a handle that holds none. trove_store_close releases it too. */
 void trove_store_scan_unlock(trove_store *st);
 
+/* Whether a scan lock on st's database is held now, by st or any other
+ * handle or process: a probe that never creates the lock file and never
+ * makes a trove_store_scan_lock wait. Racy by nature (a scan may start or
+ * end right after); for telling a running scan from an interrupted one. */
+bool trove_store_scan_running(trove_store *st);
+
 /* ---- sources ------------------------------------------------------------- */
 
 typedef enum trove_source_status {
   TROVE_SOURCE_READY = 0,
-  TROVE_SOURCE_INDEXING = 1,
-  TROVE_SOURCE_ERROR = 2,
+  TROVE_SOURCE_INDEXING = 1,    /* a scan of it is running now */
+  TROVE_SOURCE_ERROR = 2,       /* its last scan failed: status_msg says why */
+  TROVE_SOURCE_INTERRUPTED = 3, /* its last scan stopped before its end
+                                   (Ctrl-C, a kill, a crash): never stored,
+                                   read back for a stored "indexing" that
+                                   no scan lock backs any more */
 } trove_source_status;
 
 typedef struct trove_store_source {
@@ -164,6 +176,8 @@ typedef struct trove_store_source {
   char *config;   /* JSON text, owned by the sources module's parser */
   trove_source_status status;
   char *status_msg;     /* NULL, or why the last scan failed */
+  int64_t items;        /* items of the source in the database now, hidden
+                           and skipped ones included (as stats counts them) */
   int64_t scanned;      /* items seen by the last finished scan */
   int64_t last_scan_ms; /* its duration */
   int64_t last_scan_at; /* its end, Unix seconds; 0 never */
@@ -179,12 +193,15 @@ int trove_store_source_add(trove_store *st, const char *name, const char *type,
                            trove_err *err);
 
 /* Reads the source called name into *out (clear it with
- * trove_store_source_clear). Returns 0 or TROVE_ENOENT. */
+ * trove_store_source_clear). A source stored as indexing while no handle
+ * holds the scan lock (its scan was killed) reads as
+ * TROVE_SOURCE_INTERRUPTED. Returns 0 or TROVE_ENOENT. */
 int trove_store_source_get(trove_store *st, const char *name, trove_store_source *out,
                            trove_err *err);
 
 /* Lists every source by name into a new array *out of *n (free it with
- * trove_store_sources_free). Returns 0 or TROVE_ENOMEM. */
+ * trove_store_sources_free), status as trove_store_source_get reads it.
+ * Returns 0 or TROVE_ENOMEM. */
 int trove_store_source_list(trove_store *st, trove_store_source **out, size_t *n,
                             trove_err *err);
 
@@ -206,6 +223,13 @@ void trove_store_ids_free(trove_store_ids *ids);
  * vector index's tombstones). Returns 0 or TROVE_ENOENT. */
 int trove_store_source_remove(trove_store *st, const char *name, trove_store_ids *passages,
                               trove_err *err);
+
+/* Replaces the config of source_id (JSON text, as trove_store_source_add
+ * takes it). Its items are left as they are: the scan that follows the
+ * change decides which still belong. Returns 0, TROVE_ENOENT (no such
+ * source) or TROVE_EINVAL (config NULL or not valid JSON). */
+int trove_store_source_set_config(trove_store *st, int64_t source_id, const char *config,
+                                  trove_err *err);
 
 /* Starts a scan of source_id: bumps its scan version (given in *version, to
  * stamp every item the scan sees) and sets it indexing. Returns 0 or
@@ -240,6 +264,10 @@ typedef struct trove_store_item {
                          * after raw_len bytes so text can be read as a string */
   size_t raw_len;
   const char *content_hash; /* of raw, for change detection */
+  const char *text_hash;    /* of what the passages are cut from (title, text,
+                             * blocks), set by the scan: equal hashes mean the
+                             * stored passages and vectors still fit; NULL
+                             * unknown */
   const char *etag, *last_modified; /* HTTP validators, sent back on rescan */
   int64_t process_version; /* extractor version that produced text */
   int64_t mtime_us;        /* file mtime, Unix microseconds; 0 unknown */
@@ -264,6 +292,10 @@ typedef struct trove_store_item {
                   * stored; recompressing it would be wasted work) */
 } trove_store_item;
 
+/* The time an item is filtered by (--since, --until), Unix seconds: the
+ * last visit for a page, else the file's mtime; 0 when neither is known. */
+int64_t trove_store_item_time(const trove_store_item *it);
+
 /* Frees what an output item owns and zeroes it; frees an array of n. */
 void trove_store_item_clear(trove_store_item *it);
 void trove_store_items_free(trove_store_item *v, size_t n);
@@ -272,6 +304,7 @@ void trove_store_items_free(trove_store_item *v, size_t n);
 typedef struct trove_store_match {
   int64_t item_id; /* 0 when the id is not in the database */
   char *content_hash, *etag, *last_modified, *skip_reason; /* NULL if none */
+  char *text_hash;                                         /* NULL if none */
   int64_t mtime_us, size, process_version; /* as in trove_store_item */
   int64_t fetch_failures, retry_at;         /* likewise */
 } trove_store_match;
@@ -366,8 +399,55 @@ int trove_store_items_next(trove_store *st, int64_t source_id, const char *pendi
                            int64_t after_id,
                            size_t limit, trove_store_item **out, size_t *n, trove_err *err);
 
+/* Gives item_id a new external id within its source and keeps everything
+ * else: its id, content, passages, vectors, embedded marks and hidden flag.
+ * For a file renamed or moved with its content unchanged. Returns 0,
+ * TROVE_ENOENT (no such item), TROVE_EEXIST (the source has an item at
+ * external_id already: nothing changed) or TROVE_EINVAL. */
+int trove_store_item_move(trove_store *st, int64_t item_id, const char *external_id,
+                          trove_err *err);
+
+/* An item stored with a given content hash (trove_store_items_same_content). */
+typedef struct trove_store_twin {
+  int64_t id;
+  char *external_id; /* its path or URL */
+  char *text_hash;   /* NULL when unknown */
+} trove_store_twin;
+
+/* Reads up to `limit` items of source_id whose raw content has the hash
+ * content_hash and which carry no skip reason, in id order, into a new
+ * array *out of *n (free with trove_store_twins_free): where a scan looks
+ * for the item a renamed file was stored as. One index probe. Returns 0 or
+ * TROVE_EINVAL (a NULL argument, limit 0). */
+int trove_store_items_same_content(trove_store *st, int64_t source_id, const char *content_hash,
+                                   size_t limit, trove_store_twin **out, size_t *n,
+                                   trove_err *err);
+/* Frees an array from trove_store_items_same_content. NULL is fine. */
+void trove_store_twins_free(trove_store_twin *v, size_t n);
+
 /* Hides (search skips it) or unhides item id. Returns 0 or TROVE_ENOENT. */
 int trove_store_item_set_hidden(trove_store *st, int64_t id, bool hidden, trove_err *err);
+
+/* An item that is not searchable as it is: skipped (with the reason a scan
+ * recorded, and the error of a failure) or hidden. */
+typedef struct trove_store_skip {
+  int64_t id;
+  char *source;      /* the source's name */
+  char *external_id; /* path or URL */
+  char *title;       /* NULL when none */
+  char *skip_reason; /* NULL when only hidden */
+  char *error;       /* the failure's message; NULL when none */
+  int64_t hidden_at; /* 0 when visible */
+} trove_store_skip;
+
+/* Lists into a new array *out of *n (free with trove_store_skips_free) the
+ * items of source_id (0: every source) that are skipped or hidden, by
+ * source name and id. With version > 0, only the skipped ones that scan
+ * `version` of the source saw (what that scan could not index). Returns
+ * 0 or a store error; *out NULL and *n 0 after a failure. */
+int trove_store_items_skipped(trove_store *st, int64_t source_id, int64_t version,
+                              trove_store_skip **out, size_t *n, trove_err *err);
+void trove_store_skips_free(trove_store_skip *v, size_t n);
 
 /* ---- hosts that do not answer ---------------------------------------------- */
 
@@ -437,13 +517,16 @@ int trove_store_passage_get(trove_store *st, int64_t passage_id, int64_t *item_i
                             trove_store_passage *out, trove_err *err);
 
 /* Appends to *ids, in ascending order, the ids of the passages of every item
- * that is not hidden, is of source_id (0: any source) and has type `type`
- * (TROVE_ITEM_ANY: any type): what a filtered vector search may return, so
- * the index can skip the rest while it searches instead of after. One scan
- * of the passages; on failure *ids is as it was. Returns 0 or a store
- * error. */
+ * that is not hidden, is of source_id (0: any source), has type `type`
+ * (TROVE_ITEM_ANY: any type) and whose time (trove_store_item_time) is at
+ * or after since and at or before until (each 0: no bound; an unknown
+ * time fails either): what a
+ * filtered vector search may return, so the index can skip the rest while
+ * it searches instead of after. One scan of the passages; on failure *ids
+ * is as it was. Returns 0 or a store error. */
 int trove_store_passage_ids_where(trove_store *st, int64_t source_id, trove_item_type type,
-                                  trove_store_ids *ids, trove_err *err);
+                                  int64_t since, int64_t until, trove_store_ids *ids,
+                                  trove_err *err);
 
 /* Frees an array from trove_store_passages_get. */
 void trove_store_passages_free(trove_store_passage *p, size_t n);
@@ -499,6 +582,12 @@ typedef struct trove_store_search_opts {
   int snippet_tokens;                 /* snippet length; 0: 24; negative: no
                                          snippet (hit.snippet NULL), the fast
                                          way for rankers that highlight alone */
+  int64_t since, until; /* only items whose time (trove_store_item_time) is
+                           in [since, until], Unix seconds; 0: no bound.
+                           An item of unknown time fails either bound. */
+  bool any_word;        /* true: items holding any of the words (OR), each
+                           scored by the BM25 of the words it holds;
+                           false: every word (AND) */
 } trove_store_search_opts;
 
 typedef struct trove_store_hit {
@@ -512,7 +601,8 @@ typedef struct trove_store_hit {
   bool is_link_hub; /* for a ranker that demotes index pages */
 } trove_store_hit;
 
-/* Searches visible items for every word of `query`, best first. The query is
+/* Searches visible items for every word of `query` (or any, opts->any_word),
+ * best first. The query is
  * user text, never FTS5 syntax: each word is quoted, so `C++ "foo` or
  * `NEAR(` search for those words rather than failing; a trailing `*` on a
  * word keeps prefix matching. Hidden items are excluded before the limit,
@@ -524,6 +614,15 @@ int trove_store_search(trove_store *st, const char *query, const trove_store_sea
                        trove_store_hit **out, size_t *n, trove_err *err);
 /* Frees an array from trove_store_search. */
 void trove_store_hits_free(trove_store_hit *h, size_t n);
+
+/* The BM25 of one item for `query` (words as trove_store_search takes them,
+ * ANDed or ORed by opts->any_word) with one field counted at a time, weight
+ * 1, the others 0: out[0] title, out[1] headings, out[2] text, each 0 when
+ * the field holds no query word or the item does not match. For explaining
+ * a ranking. Returns 0 or TROVE_EINVAL (NULL argument). */
+int trove_store_bm25_fields(trove_store *st, const char *query,
+                            const trove_store_search_opts *opts, int64_t item_id,
+                            double out[3], trove_err *err);
 
 /* ---- stats ------------------------------------------------------------------ */
 

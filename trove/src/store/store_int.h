@@ -22,7 +22,7 @@ enum st__slot {
   SLOT_ITEMS_NEXT, SLOT_ITEM_HIDE, SLOT_ITEM_TEXT_LEN,
   SLOT_PASSAGE_DEL, SLOT_PASSAGE_DROP_STALE, SLOT_PASSAGE_INS, SLOT_PASSAGE_GET, SLOT_PASSAGE_ONE,
   SLOT_MODEL_GET, SLOT_MODEL_ADD, SLOT_VEC_PUT, SLOT_VEC_GET, SLOT_VEC_NEXT,
-  SLOT_ITEMS_PENDING, SLOT_EMBED_MARK,
+  SLOT_ITEMS_PENDING, SLOT_EMBED_MARK, SLOT_ITEMS_SAME,
   SLOT_COUNT
 };
 
@@ -115,6 +115,12 @@ int st__read_rows(trove_store *st, sqlite3_stmt *s, size_t elem_size, st__row_fn
 int st__collect_rows(trove_store *st, int prep_rc, sqlite3_stmt *s, trove_store_ids *ids,
                      const char *what, trove_err *err);
 
+/* The SQL of trove_store_item_time for the items row aliased `a`: the two
+ * must agree, as search filters by both (the store's candidates, then the
+ * ranker's vector hits). */
+#define ST_ITEM_TIME(a) \
+  "(CASE WHEN " a ".last_visited > 0 THEN " a ".last_visited ELSE " a ".mtime_us / 1000000 END)"
+
 /* Looks up a source id by name. 0, TROVE_ENOENT (with a message naming it)
  * or an error. */
 int st__source_id(trove_store *st, const char *name, int64_t *id, trove_err *err);
@@ -151,8 +157,9 @@ int st__check_current(trove_store *st, trove_err *err);
  * program's SQLite database (TROVE_EUNSUPPORTED, the file untouched) or one
  * with a newer schema than this binary's (TROVE_EUNSUPPORTED); an empty
  * file is trove's to create (*empty, when not NULL, says it is one). 0, or
- * the error read_header met (a file that is not a database:
- * TROVE_ECORRUPT), err set. */
+ * the error read_header met (a damaged database: TROVE_ECORRUPT), err set.
+ * Files that are not SQLite at all were refused before SQLite opened them
+ * (store.c). */
 int st__check_owner(trove_store *st, bool *empty, trove_err *err);
 
 /* ---- the sources' sidecar file (store_sidecar.c) ---- */

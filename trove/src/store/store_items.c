@@ -56,15 +56,16 @@ static const char upsert_sql[] =
     "INSERT INTO items(source_id, external_id, type, title, author, description, language,"
     " headings, text, raw, raw_size, content_hash, etag, last_modified, process_version,"
     " mtime_us, last_visited, skip_reason, error, seen_in_scan, is_link_hub, updated_at, size,"
-    " fetch_failures, retry_at, charset_guessed)"
+    " text_hash, fetch_failures, retry_at, charset_guessed)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-    " ?18, ?19, ?20, ?21, ?22, ?24, ?25, ?26, ?27)"
+    " ?18, ?19, ?20, ?21, ?22, ?24, ?25, ?26, ?27, ?28)"
     " ON CONFLICT(source_id, external_id) DO UPDATE SET type = excluded.type,"
     " title = excluded.title, author = excluded.author, description = excluded.description,"
     " language = excluded.language, headings = excluded.headings, text = excluded.text,"
     " raw = CASE WHEN ?23 THEN raw ELSE excluded.raw END,"
     " raw_size = CASE WHEN ?23 THEN raw_size ELSE excluded.raw_size END,"
-    " content_hash = excluded.content_hash, etag = excluded.etag,"
+    " content_hash = excluded.content_hash, text_hash = excluded.text_hash,"
+    " etag = excluded.etag,"
     " last_modified = excluded.last_modified, process_version = excluded.process_version,"
     " mtime_us = excluded.mtime_us, size = excluded.size,"
     " last_visited = max(last_visited, excluded.last_visited),"
@@ -102,9 +103,10 @@ static void bind_upsert(sqlite3_stmt *s, int64_t source_id, const trove_store_it
   sqlite3_bind_int64(s, 22, (int64_t)time(NULL));
   sqlite3_bind_int(s, 23, it->keep_raw);
   sqlite3_bind_int64(s, 24, it->size);
-  sqlite3_bind_int64(s, 25, it->fetch_failures);
-  sqlite3_bind_int64(s, 26, it->retry_at);
-  sqlite3_bind_int(s, 27, it->charset_guessed ? 1 : 0);
+  st__bind_text(s, 25, it->text_hash);
+  sqlite3_bind_int64(s, 26, it->fetch_failures);
+  sqlite3_bind_int64(s, 27, it->retry_at);
+  sqlite3_bind_int(s, 28, it->charset_guessed ? 1 : 0);
 }
 
 int trove_store_item_upsert(trove_store *st, int64_t source_id, const trove_store_item *it,
@@ -283,6 +285,32 @@ out_restore:
   if (passages)
     passages->n = keep;
   return rc;
+}
+
+int trove_store_item_move(trove_store *st, int64_t item_id, const char *external_id,
+                          trove_err *err) {
+  if (!st || !external_id || !external_id[0])
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_item_move: NULL argument");
+  sqlite3_stmt *s = NULL;
+  int rc = st__writable(st, err);
+  if (rc)
+    return rc;
+  rc = sqlite3_prepare_v2(st->db, "UPDATE items SET external_id = ?2 WHERE id = ?1", -1, &s,
+                          NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, item_id);
+    st__bind_text(s, 2, external_id);
+    rc = sqlite3_step(s);
+  }
+  sqlite3_finalize(s);
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    return trove_err_set(err, TROVE_EEXIST, "cannot move item %lld to %s: its source has an "
+                         "item there already", (long long)item_id, external_id);
+  if (rc != SQLITE_DONE)
+    return st__fail(st, rc, "moving an item", err);
+  if (sqlite3_changes(st->db) == 0)
+    return trove_err_set(err, TROVE_ENOENT, "no item with id %lld to move", (long long)item_id);
+  return 0;
 }
 
 int trove_store_item_set_hidden(trove_store *st, int64_t id, bool hidden, trove_err *err) {

@@ -17,6 +17,12 @@
  * message (racy by design: a waiter may read it half-written or empty, and
  * then names no pid). The file is never unlinked: a waiter that opened it
  * before the unlink would lock a file nobody else sees.
+ *
+ * trove_store_scan_running probes the lock with a shared flock taken and
+ * dropped at once (a held exclusive lock refuses it). For those few
+ * microseconds a scan's own non-blocking attempt would fail, so the
+ * scanner retries briefly (PROBE_GRACE_MS) before it reports the lock held
+ * or waits saying so: a probe never delays a scan, nor fails --no-wait.
  */
 #include "store_int.h"
 
@@ -26,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The pid the holder wrote, 0 when unknown. */
@@ -66,6 +73,40 @@ static int flock_retry(int fd, int op) {
   return 0;
 }
 
+/* How long a non-blocking attempt keeps retrying before it takes the lock
+ * for held: far longer than a probe holds its shared lock. */
+enum { PROBE_GRACE_MS = 20 };
+
+/* LOCK_EX | LOCK_NB, retried for PROBE_GRACE_MS while refused. */
+static int try_exclusive(int fd) {
+  int e = flock_retry(fd, LOCK_EX | LOCK_NB);
+  for (int ms = 0; e == EWOULDBLOCK && ms < PROBE_GRACE_MS; ms++) {
+    struct timespec ts = {0, 1000000L};
+    nanosleep(&ts, NULL);
+    e = flock_retry(fd, LOCK_EX | LOCK_NB);
+  }
+  return e;
+}
+
+bool trove_store_scan_running(trove_store *st) {
+  if (!st)
+    return false;
+  if (st->lock_depth > 0)
+    return true;
+  size_t n = strlen(st->path) + sizeof ".lock";
+  char *path = trove_malloc(n);
+  if (!path)
+    return true; /* unknown: do not call a live scan interrupted */
+  snprintf(path, n, "%s.lock", st->path);
+  int fd = open(path, O_RDONLY | O_CLOEXEC); /* no O_CREAT: a reader creates nothing */
+  trove_free(path);
+  if (fd < 0)
+    return errno != ENOENT; /* no file: no scan ever locked this database */
+  int e = flock_retry(fd, LOCK_SH | LOCK_NB);
+  close(fd); /* releases the shared lock, if it was taken */
+  return e != 0;
+}
+
 int trove_store_scan_lock(trove_store *st, bool wait, FILE *notice, trove_err *err) {
   if (!st)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_scan_lock: NULL store");
@@ -76,7 +117,7 @@ int trove_store_scan_lock(trove_store *st, bool wait, FILE *notice, trove_err *e
   int fd = -1, rc = open_lock_file(st, &fd, err);
   if (rc)
     return rc;
-  int e = flock_retry(fd, LOCK_EX | LOCK_NB);
+  int e = try_exclusive(fd);
   if (e == EWOULDBLOCK) {
     long pid = holder_pid(fd);
     char who[40] = "";

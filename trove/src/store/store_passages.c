@@ -197,14 +197,21 @@ void trove_store_passages_free(trove_store_passage *p, size_t n) {
 }
 
 int trove_store_passage_ids_where(trove_store *st, int64_t source_id, trove_item_type type,
-                                  trove_store_ids *ids, trove_err *err) {
+                                  int64_t since, int64_t until, trove_store_ids *ids,
+                                  trove_err *err) {
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v2(st->db, "SELECT p.id FROM passages p JOIN items i ON i.id = p.item_id"
                               " WHERE i.hidden_at IS NULL AND (?1 = 0 OR i.source_id = ?1)"
-                              " AND (?2 IS NULL OR i.type = ?2) ORDER BY p.id", -1, &s, NULL);
+                              " AND (?2 IS NULL OR i.type = ?2)"
+                              " AND (?3 = 0 OR " ST_ITEM_TIME("i") " >= ?3)"
+                              " AND (?4 = 0 OR " ST_ITEM_TIME("i") " BETWEEN 1 AND ?4)"
+                              " ORDER BY p.id",
+                              -1, &s, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(s, 1, source_id);
     st__bind_text(s, 2, type == TROVE_ITEM_ANY ? NULL : trove_item_type_name(type));
+    sqlite3_bind_int64(s, 3, since);
+    sqlite3_bind_int64(s, 4, until);
   }
   return st__collect_rows(st, rc, s, ids, "listing the passages a filtered search may return",
                           err);

@@ -1,6 +1,7 @@
 /* store_read.c: reading items back: the batch match of change detection,
  * one item for `trove print`, the paths of all items for `trove eval`,
- * and the keyset-paginated walk of a source for `trove reprocess`.
+ * the skipped and hidden items for `trove skipped`, and the
+ * keyset-paginated walk of a source for `trove reprocess`.
  *
  * The match answers a whole scan batch in one statement: the ids become a
  * VALUES table joined to the items' (source_id, external_id) unique index,
@@ -33,7 +34,7 @@ static int build_match(trove_store *st, size_t n, sqlite3_stmt **out, trove_err 
     rc = trove_buf_printf(&b, "%s(%zu, ?%zu)", i ? ", " : "", i, i + 2);
   if (rc == 0)
     rc = trove_buf_puts(&b, ") SELECT q.ord, i.id, i.content_hash, i.etag, i.last_modified,"
-                        " i.skip_reason, i.mtime_us, i.process_version, i.size,"
+                        " i.skip_reason, i.mtime_us, i.process_version, i.size, i.text_hash,"
                         " i.fetch_failures, i.retry_at FROM q JOIN items i"
                         " ON i.source_id = ?1 AND i.external_id = q.ext");
   if (rc) {
@@ -57,10 +58,11 @@ static int read_match(sqlite3_stmt *s, trove_store_match *m) {
   m->mtime_us = sqlite3_column_int64(s, 6);
   m->process_version = sqlite3_column_int64(s, 7);
   m->size = sqlite3_column_int64(s, 8);
-  m->fetch_failures = sqlite3_column_int64(s, 9);
-  m->retry_at = sqlite3_column_int64(s, 10);
+  m->fetch_failures = sqlite3_column_int64(s, 10);
+  m->retry_at = sqlite3_column_int64(s, 11);
   return st__col_dup(s, 2, &m->content_hash) && st__col_dup(s, 3, &m->etag) &&
-                 st__col_dup(s, 4, &m->last_modified) && st__col_dup(s, 5, &m->skip_reason)
+                 st__col_dup(s, 4, &m->last_modified) && st__col_dup(s, 5, &m->skip_reason) &&
+                 st__col_dup(s, 9, &m->text_hash)
              ? 0
              : TROVE_ENOMEM;
 }
@@ -108,6 +110,7 @@ void trove_store_match_clear(trove_store_match *m, size_t n) {
     trove_free(m[i].etag);
     trove_free(m[i].last_modified);
     trove_free(m[i].skip_reason);
+    trove_free(m[i].text_hash);
     memset(&m[i], 0, sizeof m[i]);
   }
 }
@@ -119,8 +122,8 @@ void trove_store_match_clear(trove_store_match *m, size_t n) {
   "SELECT id, source_id, external_id, type, title, author, description, language," \
   " headings, text, CASE WHEN ?2 THEN raw END, raw_size, content_hash, etag,"      \
   " last_modified, process_version, mtime_us, last_visited, skip_reason, error,"      \
-  " hidden_at, seen_in_scan, is_link_hub, updated_at, size, fetch_failures,"          \
-  " retry_at, charset_guessed FROM items"
+  " hidden_at, seen_in_scan, is_link_hub, updated_at, size, text_hash,"           \
+  " fetch_failures, retry_at, charset_guessed FROM items"
 
 static bool dup(sqlite3_stmt *s, int col, const char **out) {
   char *p;
@@ -157,9 +160,9 @@ static int read_item(trove_store *st, sqlite3_stmt *s, trove_store_item *it, tro
   it->process_version = sqlite3_column_int64(s, 15);
   it->mtime_us = sqlite3_column_int64(s, 16);
   it->size = sqlite3_column_int64(s, 24);
-  it->fetch_failures = sqlite3_column_int64(s, 25);
-  it->retry_at = sqlite3_column_int64(s, 26);
-  it->charset_guessed = sqlite3_column_int(s, 27) != 0;
+  it->fetch_failures = sqlite3_column_int64(s, 26);
+  it->retry_at = sqlite3_column_int64(s, 27);
+  it->charset_guessed = sqlite3_column_int(s, 28) != 0;
   it->last_visited = sqlite3_column_int64(s, 17);
   it->hidden_at = sqlite3_column_int64(s, 20);
   it->seen_in_scan = sqlite3_column_int64(s, 21);
@@ -170,7 +173,7 @@ static int read_item(trove_store *st, sqlite3_stmt *s, trove_store_item *it, tro
             dup(s, 8, &it->headings) && dup(s, 9, &it->text) &&
             dup(s, 12, &it->content_hash) && dup(s, 13, &it->etag) &&
             dup(s, 14, &it->last_modified) && dup(s, 18, &it->skip_reason) &&
-            dup(s, 19, &it->error);
+            dup(s, 19, &it->error) && dup(s, 25, &it->text_hash);
   int rc = ok ? read_raw(st, s, it, err)
               : trove_err_set(err, TROVE_ENOMEM, "out of memory reading item %lld",
                               (long long)it->id);
@@ -179,12 +182,17 @@ static int read_item(trove_store *st, sqlite3_stmt *s, trove_store_item *it, tro
   return rc;
 }
 
+int64_t trove_store_item_time(const trove_store_item *it) {
+  /* as ST_ITEM_TIME (store_int.h) computes it in SQL */
+  return it->last_visited > 0 ? it->last_visited : it->mtime_us / 1000000;
+}
+
 void trove_store_item_clear(trove_store_item *it) {
   if (!it)
     return;
   const char *strs[] = {it->external_id, it->title, it->author, it->description,
                         it->language, it->headings, it->text, it->content_hash, it->etag,
-                        it->last_modified, it->skip_reason, it->error};
+                        it->last_modified, it->skip_reason, it->error, it->text_hash};
   for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
     trove_free((void *)strs[i]);
   trove_free((void *)it->raw);
@@ -254,6 +262,65 @@ int trove_store_items_paths(trove_store *st, char ***out, size_t *n, trove_err *
   return rc;
 }
 
+/* ---- skipped and hidden ----------------------------------------------------- */
+
+void trove_store_skips_free(trove_store_skip *v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) {
+    trove_free(v[i].source);
+    trove_free(v[i].external_id);
+    trove_free(v[i].title);
+    trove_free(v[i].skip_reason);
+    trove_free(v[i].error);
+  }
+  trove_free(v);
+}
+
+static int skip_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err) {
+  (void)st;
+  trove_store_skip *x = elem;
+  memset(x, 0, sizeof *x);
+  x->id = sqlite3_column_int64(s, 0);
+  x->hidden_at = sqlite3_column_int64(s, 6);
+  if (st__col_dup(s, 1, &x->source) && st__col_dup(s, 2, &x->external_id) &&
+      st__col_dup(s, 3, &x->title) && st__col_dup(s, 4, &x->skip_reason) &&
+      st__col_dup(s, 5, &x->error))
+    return 0;
+  trove_free(x->source);
+  trove_free(x->external_id);
+  trove_free(x->title);
+  trove_free(x->skip_reason);
+  trove_free(x->error);
+  return trove_err_set(err, TROVE_ENOMEM, "out of memory listing skipped items");
+}
+
+static void free_skips(void *v, size_t n) { trove_store_skips_free(v, n); }
+
+int trove_store_items_skipped(trove_store *st, int64_t source_id, int64_t version,
+                              trove_store_skip **out, size_t *n, trove_err *err) {
+  if (!st || !out || !n)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_items_skipped: NULL argument");
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db,
+      "SELECT i.id, s.name, i.external_id, i.title, i.skip_reason, i.error,"
+      " coalesce(i.hidden_at, 0) FROM items i JOIN sources s ON s.id = i.source_id"
+      " WHERE (?1 = 0 OR i.source_id = ?1) AND (CASE WHEN ?2 > 0"
+      "  THEN i.skip_reason IS NOT NULL AND i.seen_in_scan = ?2"
+      "  ELSE i.skip_reason IS NOT NULL OR i.hidden_at IS NOT NULL END)"
+      " ORDER BY s.name, i.id", -1, &s, NULL);
+  if (rc != SQLITE_OK)
+    return st__fail(st, rc, "listing skipped items", err);
+  sqlite3_bind_int64(s, 1, source_id);
+  sqlite3_bind_int64(s, 2, version);
+  void *v = NULL;
+  rc = st__read_rows(st, s, sizeof **out, skip_row, free_skips, &v, n, "listing skipped items",
+                     err);
+  *out = v;
+  sqlite3_finalize(s);
+  return rc;
+}
+
 /* The statement behind trove_store_items_next, bound. */
 static int items_next_stmt(trove_store *st, int64_t source_id, const char *pending_model,
                            int64_t after_id, size_t limit, sqlite3_stmt **s, trove_err *err) {
@@ -298,4 +365,50 @@ int trove_store_items_next(trove_store *st, int64_t source_id, const char *pendi
   *out = v;
   st__done(s);
   return rc;
+}
+
+/* ---- items with the same content ---------------------------------------- */
+
+static int twin_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err) {
+  (void)st;
+  trove_store_twin *t = elem;
+  t->id = sqlite3_column_int64(s, 0);
+  if (st__col_dup(s, 1, &t->external_id) && st__col_dup(s, 2, &t->text_hash))
+    return 0;
+  trove_free(t->external_id);
+  return trove_err_set(err, TROVE_ENOMEM, "out of memory reading items of the same content");
+}
+
+static void free_twins(void *v, size_t n) { trove_store_twins_free(v, n); }
+
+int trove_store_items_same_content(trove_store *st, int64_t source_id, const char *content_hash,
+                                   size_t limit, trove_store_twin **out, size_t *n,
+                                   trove_err *err) {
+  if (!st || !content_hash || !out || !n || limit == 0 || limit > INT32_MAX)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_items_same_content: bad argument");
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *s = NULL;
+  int rc = st__stmt(st, SLOT_ITEMS_SAME, "SELECT id, external_id, text_hash FROM items"
+                    " WHERE source_id = ?1 AND content_hash = ?2 AND skip_reason IS NULL"
+                    " ORDER BY id LIMIT ?3", &s, err);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, source_id);
+  st__bind_text(s, 2, content_hash);
+  sqlite3_bind_int64(s, 3, (int64_t)limit);
+  void *v = NULL;
+  rc = st__read_rows(st, s, sizeof **out, twin_row, free_twins, &v, n,
+                     "finding items of the same content", err);
+  *out = v;
+  st__done(s);
+  return rc;
+}
+
+void trove_store_twins_free(trove_store_twin *v, size_t n) {
+  for (size_t i = 0; v && i < n; i++) {
+    trove_free(v[i].external_id);
+    trove_free(v[i].text_hash);
+  }
+  trove_free(v);
 }

@@ -11,8 +11,8 @@
  * is an empty phrase, which FTS5 ignores.
  *
  * Ranking is bm25() with per-column weights bound as parameters: title,
- * headings and text (default 10, 4, 1). Hidden items and the source/type
- * filters are in the WHERE clause, before LIMIT: perceive filtered after
+ * headings and text (default 10, 4, 1). Hidden items and the source, type
+ * and time filters are in the WHERE clause, before LIMIT: perceive filtered after
  * taking its top N, so each hidden item cost the user a result.
  */
 #include "store_int.h"
@@ -22,21 +22,23 @@
 enum { DEFAULT_LIMIT = 10, DEFAULT_SNIPPET = 24, MAX_SNIPPET = 64 /* FTS5's cap */ };
 
 /* Appends word[0..len) as a quoted FTS5 string, prefix-marked when it ends
- * in `*`. */
-static int quote_word(trove_buf *b, const char *word, size_t len) {
+ * in `*`, after `sep` when b holds words already. */
+static int quote_word(trove_buf *b, const char *word, size_t len, const char *sep) {
   bool prefix = false;
   while (len > 1 && word[len - 1] == '*') {
     prefix = true;
     len--;
   }
-  int rc = trove_buf_puts(b, b->len ? " \"" : "\"");
+  int rc = b->len ? trove_buf_puts(b, sep) : 0;
+  rc = rc ? rc : trove_buf_putc(b, '"');
   for (size_t i = 0; i < len && rc == 0; i++)
     rc = word[i] == '"' ? trove_buf_puts(b, "\"\"") : trove_buf_putc(b, word[i]);
   return rc ? rc : trove_buf_puts(b, prefix ? "\"*" : "\"");
 }
 
-/* Turns user text into a safe FTS5 query in b; b->len == 0 when no words. */
-static int safe_query(const char *q, trove_buf *b) {
+/* Turns user text into a safe FTS5 query in b, its words ANDed or (any)
+ * ORed; b->len == 0 when no words. */
+static int safe_query(const char *q, bool any, trove_buf *b) {
   const char *p = q;
   while (*p) {
     while (*p && strchr(" \t\r\n\f\v", *p))
@@ -44,7 +46,7 @@ static int safe_query(const char *q, trove_buf *b) {
     const char *w = p;
     while (*p && !strchr(" \t\r\n\f\v", *p))
       p++;
-    if (p > w && quote_word(b, w, (size_t)(p - w)))
+    if (p > w && quote_word(b, w, (size_t)(p - w), any ? " OR " : " "))
       return TROVE_ENOMEM;
   }
   return 0;
@@ -63,6 +65,8 @@ static const char search_sql[] =
     "  FROM items_fts JOIN items j ON j.id = items_fts.rowid"
     "  WHERE items_fts MATCH ?1 AND j.hidden_at IS NULL"
     "  AND (?8 IS NULL OR j.source_id = ?8) AND (?9 IS NULL OR j.type = ?9)"
+    "  AND (?11 = 0 OR " ST_ITEM_TIME("j") " >= ?11)"
+    "  AND (?12 = 0 OR " ST_ITEM_TIME("j") " BETWEEN 1 AND ?12)"
     "  ORDER BY score DESC, items_fts.rowid LIMIT ?10) t"
     " JOIN items i ON i.id = t.id JOIN sources s ON s.id = i.source_id"
     " ORDER BY t.score DESC, t.id";
@@ -83,6 +87,8 @@ static void bind_search(sqlite3_stmt *s, const trove_buf *q, const trove_store_s
   if (o->type != TROVE_ITEM_ANY)
     st__bind_text(s, 9, trove_item_type_name(o->type));
   sqlite3_bind_int64(s, 10, o->limit ? (int64_t)o->limit : DEFAULT_LIMIT);
+  sqlite3_bind_int64(s, 11, o->since);
+  sqlite3_bind_int64(s, 12, o->until);
 }
 
 static void clear_hit(trove_store_hit *h) {
@@ -141,7 +147,7 @@ int trove_store_search(trove_store *st, const char *query, const trove_store_sea
   if (rc)
     return rc;
   trove_buf q = {0};
-  if (safe_query(query, &q)) {
+  if (safe_query(query, o->any_word, &q)) {
     rc = trove_err_set(err, TROVE_ENOMEM, "out of memory searching");
   } else if (q.len) {
     rc = run_search(st, &q, o, source_id, out, n, err);
@@ -154,6 +160,35 @@ void trove_store_hits_free(trove_store_hit *h, size_t n) {
   for (size_t i = 0; h && i < n; i++)
     clear_hit(&h[i]);
   trove_free(h);
+}
+
+static const char fields_sql[] =
+    "SELECT -bm25(items_fts, 1, 0, 0), -bm25(items_fts, 0, 1, 0), -bm25(items_fts, 0, 0, 1)"
+    " FROM items_fts WHERE items_fts MATCH ?1 AND items_fts.rowid = ?2";
+
+int trove_store_bm25_fields(trove_store *st, const char *query,
+                            const trove_store_search_opts *opts, int64_t item_id,
+                            double out[3], trove_err *err) {
+  if (!st || !query || !out)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_bm25_fields: NULL argument");
+  out[0] = out[1] = out[2] = 0;
+  trove_buf q = {0};
+  sqlite3_stmt *s = NULL;
+  int rc = safe_query(query, opts && opts->any_word, &q) ? SQLITE_NOMEM : SQLITE_OK;
+  if (rc == SQLITE_OK && q.len) {
+    rc = sqlite3_prepare_v2(st->db, fields_sql, -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_text64(s, 1, q.data, q.len, SQLITE_STATIC, SQLITE_UTF8);
+      sqlite3_bind_int64(s, 2, item_id);
+      rc = sqlite3_step(s);
+      for (int i = 0; rc == SQLITE_ROW && i < 3; i++)
+        out[i] = sqlite3_column_double(s, i);
+      rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(s);
+  }
+  trove_buf_free(&q);
+  return rc == SQLITE_OK ? 0 : st__fail(st, rc, "explaining a keyword score", err);
 }
 
 /* ---- stats ------------------------------------------------------------------ */

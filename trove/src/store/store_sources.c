@@ -1,7 +1,12 @@
 /* store_sources.c: the sources table (what to scan, and how its last scan
  * went) and the scan version that drives deleting what a full scan no
  * longer sees. A source's config is JSON text stored as given: the sources
- * module parses it, the store only keeps it. */
+ * module parses it, the store only keeps it.
+ *
+ * What is read back is the truth now, not what the last scan wrote: the
+ * item count is counted (a scan that kept a vanished source's items saw
+ * none of them), and a status of "indexing" that no scan lock backs is an
+ * interrupted scan (a killed process never writes its end). */
 #include "store_int.h"
 
 #include <string.h>
@@ -67,7 +72,8 @@ out_finalize:
 /* The columns read_source expects, in order. */
 #define SOURCE_COLS                                                          \
   "SELECT id, name, type, location, config, status, status_msg,"            \
-  " scanned_count, last_scan_ms, last_scan_at, scan_version FROM sources"
+  " scanned_count, last_scan_ms, last_scan_at, scan_version,"                \
+  " (SELECT count(*) FROM items i WHERE i.source_id = sources.id) FROM sources"
 
 /* Reads the current row of a SOURCE_COLS query into *out. */
 static int read_source(sqlite3_stmt *s, trove_store_source *out) {
@@ -83,6 +89,7 @@ static int read_source(sqlite3_stmt *s, trove_store_source *out) {
   out->last_scan_ms = sqlite3_column_int64(s, 8);
   out->last_scan_at = sqlite3_column_int64(s, 9);
   out->scan_version = sqlite3_column_int64(s, 10);
+  out->items = sqlite3_column_int64(s, 11);
   if (!ok) {
     trove_store_source_clear(out);
     return TROVE_ENOMEM;
@@ -110,6 +117,8 @@ int trove_store_source_get(trove_store *st, const char *name, trove_store_source
   else
     rc = st__fail(st, rc, "reading a source", err);
   st__done(s);
+  if (rc == 0 && out->status == TROVE_SOURCE_INDEXING && !trove_store_scan_running(st))
+    out->status = TROVE_SOURCE_INTERRUPTED;
   return rc;
 }
 
@@ -156,6 +165,14 @@ int trove_store_source_list(trove_store *st, trove_store_source **out, size_t *n
                      err);
   *out = v;
   sqlite3_finalize(s);
+  int running = -1; /* probed once, and only when needed */
+  for (size_t i = 0; rc == 0 && i < *n; i++)
+    if ((*out)[i].status == TROVE_SOURCE_INDEXING) {
+      if (running < 0)
+        running = trove_store_scan_running(st);
+      if (!running)
+        (*out)[i].status = TROVE_SOURCE_INTERRUPTED;
+    }
   return rc;
 }
 
@@ -214,6 +231,40 @@ out_restore:
   if (passages)
     passages->n = keep;
   return rc;
+}
+
+int trove_store_source_set_config(trove_store *st, int64_t source_id, const char *config,
+                                  trove_err *err) {
+  if (!st || !config)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_source_set_config: NULL argument");
+  sqlite3_stmt *s = NULL;
+  bool own;
+  int rc = st__save(st, &own, err);
+  if (rc)
+    return rc;
+  rc = sqlite3_prepare_v2(st->db, "UPDATE sources SET config = ?2 WHERE id = ?1", -1, &s, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, source_id);
+    st__bind_text(s, 2, config);
+    rc = sqlite3_step(s);
+  }
+  sqlite3_finalize(s);
+  if (rc == SQLITE_CONSTRAINT_CHECK)
+    rc = trove_err_set(err, TROVE_EINVAL, "the new config of source %lld is not valid JSON",
+                       (long long)source_id);
+  else if (rc != SQLITE_DONE)
+    rc = st__fail(st, rc, "changing a source's config", err);
+  else if (sqlite3_changes(st->db) == 0)
+    rc = trove_err_set(err, TROVE_ENOENT, "no source with id %lld; see `trove source list`",
+                       (long long)source_id);
+  else
+    rc = 0;
+  if (rc) {
+    st__undo(st, own);
+    return rc;
+  }
+  st__sources_changed(st, own);
+  return st__release(st, own, err);
 }
 
 /* Runs an UPDATE of one source by id; ENOENT when no row changed. */

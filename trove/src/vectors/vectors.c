@@ -68,11 +68,6 @@ int trove_vectors_changes_add(trove_vectors_changes *c, const int64_t *ids, cons
   return 0;
 }
 
-void trove_vectors_changes_clear(trove_vectors_changes *c) {
-  c->n = 0;
-  c->removed.n = 0;
-}
-
 void trove_vectors_changes_free(trove_vectors_changes *c) {
   if (!c)
     return;

@@ -43,8 +43,8 @@
 typedef struct trove_vectors trove_vectors;
 
 /* What one transaction did to a model's vectors. Start it zeroed, fill it
- * with trove_vectors_changes_add / the removed list, empty it with
- * trove_vectors_changes_clear, free it with trove_vectors_changes_free. */
+ * with trove_vectors_changes_add / the removed list, free it with
+ * trove_vectors_changes_free. */
 typedef struct trove_vectors_changes {
   trove_store_ids removed; /* passage ids whose vectors are gone */
   int64_t *ids;            /* added passage ids ... */
@@ -56,8 +56,6 @@ typedef struct trove_vectors_changes {
  * TROVE_EINVAL when dim differs from earlier additions. */
 int trove_vectors_changes_add(trove_vectors_changes *c, const int64_t *ids, const float *vecs,
                               size_t n, size_t dim);
-/* Empties c, keeping its memory. */
-void trove_vectors_changes_clear(trove_vectors_changes *c);
 /* Frees c's arrays; c is empty and reusable after. NULL is fine. */
 void trove_vectors_changes_free(trove_vectors_changes *c);
 

@@ -1,8 +1,8 @@
 /* cli_escape_test.c: no string from a file name, a bookmark, a source name
  * or an argument reaches the terminal with a raw control: `search`,
- * `print`, `source list` and error lines show ESC, BEL and C1 visibly
- * (\x1b), --json escapes them by JSON rules and still round-trips the
- * value, and `print --raw` refuses a terminal (a pty here) unless --force
+ * `print`, `source list`, `skipped`, `scan -v` and error lines show ESC,
+ * BEL and C1 visibly (\x1b), every --json escapes them by JSON rules and
+ * still round-trips the value, and `print --raw` refuses a terminal (a pty here) unless --force
  * is given, while a pipe still gets the bytes as stored.
  * Usage: cli_escape_test PATH_TO_TROVE. */
 #include "json.h"
@@ -73,8 +73,12 @@ static void cli_text_output_shows_controls_escaped(void) {
     RUN_TROVE(&r, f.dir, f.db, "print", ids);
     CHECK(r.code == 0 && terminal_safe(r.out));
   }
+  RUN_TROVE(&r, f.dir, f.db, "skipped"); /* the bookmark, its page unreachable */
+  CHECK(r.code == 0 && terminal_safe(r.out) && strstr(r.out, "marks" EVIL_SHOWN));
+  RUN_TROVE(&r, f.dir, f.db, "--no-model", "-v", "scan");
+  CHECK(r.code == 0 && terminal_safe(r.out) && strstr(r.out, "http://127.0.0.1:9/x"));
   RUN_TROVE(&r, f.dir, f.db, "source", "remove", "gone" EVIL); /* an error line */
-  CHECK(r.code == 1 && terminal_safe(r.err) && strstr(r.err, "gone" EVIL_SHOWN));
+  CHECK(r.code == 4 && terminal_safe(r.err) && strstr(r.err, "gone" EVIL_SHOWN));
   RUN_TROVE(&r, f.dir, f.db, "search", "x", "--mode", "odd" EVIL); /* a usage error */
   CHECK(r.code == 2 && terminal_safe(r.err) && strstr(r.err, "odd" EVIL_SHOWN));
   fx_done(&f);
@@ -99,6 +103,15 @@ static void cli_json_escapes_controls_and_round_trips(void) {
   }
   CHECK(mark && note);
   trove_json_free(doc);
+  /* every --json: safe on a terminal, and the name as given */
+  const char *const cmds[][3] = {{"source", "list", "--json"}, {"stats", "--json"},
+                                 {"skipped", "--json"}};
+  for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+    run_v(&r, f.dir, f.db, (const char *const[]){cmds[i][0], cmds[i][1], cmds[i][2], NULL});
+    CHECK(r.code == 0 && terminal_safe(r.out) && strstr(r.out, "marks\\u001b]0;PWNED"));
+    CHECK(trove_json_parse(r.out, strlen(r.out), 0, &doc, NULL) == 0);
+    trove_json_free(doc);
+  }
   fx_done(&f);
 }
 
@@ -148,7 +161,7 @@ static void cli_raw_refuses_a_terminal_without_force(void) {
   RUN_TROVE(&r, f.dir, f.db, "print", id, "--raw"); /* a pipe: the bytes as stored */
   CHECK(r.code == 0 && strstr(r.out, CSI8 "31m spice") && strstr(r.out, "\033[2J"));
   static char tty[4096];
-  CHECK(run_raw_on_pty(&f, id, false, tty, sizeof tty) == 1);
+  CHECK(run_raw_on_pty(&f, id, false, tty, sizeof tty) == 4);
   CHECK(strchr(tty, '\033') == NULL && strstr(tty, "spice") == NULL);
   char err[256];
   snprintf(err, sizeof err, "%s/stderr", f.dir);

@@ -1,9 +1,11 @@
-/* cli_kill_test.c: kill -9 at random points. Forks `trove scan` over a tree
- * of a few thousand small files, SIGKILLs it after a random delay several
- * times (the delay only picks a random point; nothing waits on it for
- * correctness), then reruns the scan to completion and checks that the
- * database is consistent (trove_store_check) and holds exactly one item per
- * file. Prints its seed. Usage: cli_kill_test PATH_TO_TROVE. */
+/* cli_kill_test.c: kill -9 and Ctrl-C at random points. Forks `trove scan`
+ * over a tree of a few thousand small files, SIGKILLs or SIGINTs it after a
+ * random delay several times (the delay only picks a random point; nothing
+ * waits on it for correctness), checking after each that `source list`
+ * does not call the dead scan "indexing", then reruns the scan to
+ * completion and checks that the database is consistent
+ * (trove_store_check) and holds exactly one item per file. Prints its
+ * seed. Usage: cli_kill_test PATH_TO_TROVE. */
 #include "store.h"
 
 #include "run.h"
@@ -49,10 +51,16 @@ static void kill9_during_scan_then_rerun_completes(void) {
     while (ts.tv_nsec >= 1000000000L)
       ts.tv_sec++, ts.tv_nsec -= 1000000000L;
     nanosleep(&ts, NULL);
-    kill(pid, SIGKILL);
+    int sig = round % 2 ? SIGINT : SIGKILL; /* Ctrl-C, or a kill -9 */
+    kill(pid, sig);
     int code = run_wait(pid);
-    killed += code == 128 + SIGKILL;
-    CHECK(code == 128 + SIGKILL || code == 0);
+    killed += code == 128 + sig;
+    CHECK(code == 128 + sig || code == 0);
+    static run_out l;
+    RUN_TROVE(&l, dir, db, "source", "list", "--json");
+    CHECK(l.code == 0 && !strstr(l.out, "\"status\":\"indexing\""));
+    if (code == 128 + sig && !strstr(l.out, "\"status\":\"interrupted\""))
+      CHECK(strstr(l.out, "\"status\":\"ready\"") != NULL); /* killed before it began */
   }
   fprintf(stderr, "  %d of 6 scans killed mid-run\n", killed);
   RUN_TROVE(&r, dir, db, "scan", "many");

@@ -261,7 +261,7 @@ static void probe_new_url_answering_304_fails_alone(void) {
   CHECK(r.code == 0);
   int loops = fault_rounds("TROVE_PROBE_LOOPS", 20, 3);
   for (int i = 0; i < loops; i++) {
-    FAULT_TROVE(&r, f.dir, f.db, "scan", i % 2 ? "--force" : "web");
+    FAULT_TROVE(&r, f.dir, f.db, "scan", "-v", i % 2 ? "--force" : "web");
     if (r.code || !strstr(r.out, "2 seen") || !strstr(r.out, "(1 failed)"))
       fprintf(stderr, "  round %d: exit %d: %s%s", i, r.code, r.out, r.err);
     CHECK(r.code == 0 && strstr(r.out, "2 seen") && strstr(r.out, "(1 failed)"));

@@ -1,6 +1,7 @@
 /* cli_test.c: the `trove` binary end to end on a temporary database: usage
- * errors exit 2, failures exit 1 with one clear line on stderr, --help works
- * on every command, and source add -> scan -> search (text and --json,
+ * errors exit 2, failures exit 4 with one clear line on stderr, a search
+ * that finds nothing exits 1, --help works on every command, and source
+ * add -> scan -> search (text and --json,
  * parsed back with trove's JSON parser) -> print -> hide/unhide -> stats ->
  * source remove behave; eval measures a query set and refuses bad ones.
  * Usage: cli_test PATH_TO_TROVE. */
@@ -9,6 +10,8 @@
 
 #include <sched.h>
 #include <sys/mount.h>
+#include <limits.h>
+#include <sys/time.h>
 
 typedef struct fx {
   char dir[64];
@@ -49,6 +52,12 @@ static void cli_usage_errors_exit_2(void) {
       {"source", "list", "extra"},                    {"print", "1", "2"},
       {"eval", NULL},       {"eval", "a", "b"},       {"eval", "q", "--mode", "fuzzy"},
       {"eval", "q", "--corpus"},   {"--kernel", "fp16", "stats"}, {"--kernel", NULL},
+      {"search", "   "},   {"search", "x", "--json=yes"}, {"help", "nope"},
+      {"--color", "sometimes", "stats"},               {"stats", "--color=maybe"},
+      {"search", "x", "--since", "yesterday"},         {"search", "x", "--until", "2024-02-30"},
+      {"search", "-otters"}, {"stats", "-q"},          {"skipped", "a", "b"},
+      {"source", "edit", NULL},    {"source", "edit", "x"},   {"source", "edit", "x", "--glob"},
+      {"source", "edit", "x", "--bogus"}, {"scan", "--reembed", "--what"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     const char *args[5] = {0};
@@ -72,10 +81,14 @@ static void cli_help_on_every_command(void) {
   static run_out r;
   const char *const cmds[][3] = {{"--help"},          {"source", "add", "--help"},
                                  {"source", "list", "--help"}, {"source", "remove", "--help"},
+                                 {"source", "edit", "--help"},
                                  {"scan", "--help"},  {"reprocess", "--help"},
                                  {"search", "--help"}, {"print", "--help"},
                                  {"hide", "--help"},  {"unhide", "--help"},
-                                 {"stats", "--help"}, {"eval", "--help"}};
+                                 {"stats", "--help"}, {"eval", "--help"},
+                                 {"skipped", "--help"}, {"help"}, {"help", "search"},
+                                 {"help", "source", "add"}, {"search", "x", "-h"},
+                                 {"source", "--help"}};
   for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
     const char *args[4] = {cmds[i][0], cmds[i][1], cmds[i][2], NULL};
     run_v(&r, f.dir, f.db, args);
@@ -89,9 +102,9 @@ static void cli_help_on_every_command(void) {
 /* Whether every `trove ...` that err suggests is a command trove has. */
 static bool suggests_real_commands(const char *err) {
   static const char *const commands[] = {"source add", "source list", "source remove",
-                                         "scan",       "reprocess",   "search",
+                                         "source edit", "scan",       "reprocess",   "search",
                                          "print",      "hide",        "unhide",
-                                         "stats"};
+                                         "stats",      "skipped"};
   for (const char *p = err; (p = strstr(p, "`trove ")); p++) {
     const char *cmd = p + strlen("`trove ");
     bool known = false;
@@ -105,12 +118,12 @@ static bool suggests_real_commands(const char *err) {
   return true;
 }
 
-/* Exit 1, one line naming `what`, and any command it suggests exists. */
+/* Exit 4, one line naming `what`, and any command it suggests exists. */
 static bool failed_naming(const run_out *r, const char *what) {
-  return r->code == 1 && one_line_naming(r->err, what) && suggests_real_commands(r->err);
+  return r->code == 4 && one_line_naming(r->err, what) && suggests_real_commands(r->err);
 }
 
-static void cli_errors_exit_1_with_one_line(void) {
+static void cli_errors_exit_4_with_one_line(void) {
   fx f;
   fx_init(&f);
   static run_out r;
@@ -137,7 +150,7 @@ static void cli_errors_exit_1_with_one_line(void) {
   /* a database path that is a directory cannot be opened */
   static run_out r2;
   run_v(&r2, f.dir, f.tree, (const char *const[]){"stats", NULL});
-  CHECK(r2.code == 1 && r2.err[0]);
+  CHECK(r2.code == 4 && r2.err[0]);
   fx_done(&f);
 }
 
@@ -159,13 +172,13 @@ static void cli_scan_search_print_hide(void) {
             "*.txt", "--exclude", "other.txt");
   CHECK(r.code == 0);
   RUN_TROVE(&r, f.dir, f.db, "source", "add", "notes", "fs", f.tree);
-  CHECK(r.code == 1 && one_line_naming(r.err, "notes"));
+  CHECK(r.code == 4 && one_line_naming(r.err, "notes"));
   RUN_TROVE(&r, f.dir, f.db, "source", "add", "bad", "fs", f.tree, "--glob", "[abc");
   CHECK(r.code == 2 && strstr(r.err, "[abc"));
   RUN_TROVE(&r, f.dir, f.db, "source", "add", "bad", "fs", f.tree, "--exclude");
   CHECK(r.code == 2);
   RUN_TROVE(&r, f.dir, f.db, "scan");
-  CHECK(r.code == 0 && strstr(r.out, "2 new") && strstr(r.out, "bottleneck"));
+  CHECK(r.code == 0 && strstr(r.out, "2 new") && !strstr(r.out, "bottleneck"));
   RUN_TROVE(&r, f.dir, f.db, "scan", "notes");
   CHECK(r.code == 0 && strstr(r.out, "2 unchanged"));
 
@@ -191,16 +204,17 @@ static void cli_scan_search_print_hide(void) {
   trove_json_free(doc);
 
   RUN_TROVE(&r, f.dir, f.db, "search", "granite", "--mode", "keyword"); /* excluded by the glob */
-  CHECK(r.code == 0 && strstr(r.out, "no results"));
+  CHECK(r.code == 1 && strcmp(r.out, "no results\n") == 0);
   RUN_TROVE(&r, f.dir, f.db, "search", "rivers", "-n", "1", "-t", "local");
   CHECK(r.code == 0 && strstr(r.out, " 1. plain.txt") && strstr(r.out, "[") && strstr(r.out, "]"));
-  /* by meaning: neither word is in the file */
-  RUN_TROVE(&r, f.dir, f.db, "search", "stream", "water", "--mode", "semantic", "-n", "1");
-  CHECK(r.code == 0 && strstr(r.out, " 1. ") != NULL);
+  /* by meaning: no word is in the file */
+  RUN_TROVE(&r, f.dir, f.db, "search", "creatures", "of", "the", "water", "--mode", "semantic",
+            "-n", "1");
+  CHECK(r.code == 0 && strstr(r.out, " 1. ") != NULL && strstr(r.out, ", by meaning)"));
   RUN_TROVE(&r, f.dir, f.db, "search", "x", "--mode", "fuzzy");
   CHECK(r.code == 2 && strstr(r.err, "hybrid, semantic or keyword"));
   RUN_TROVE(&r, f.dir, f.db, "--model", "/nonexistent", "search", "x", "--mode", "semantic");
-  CHECK(r.code == 1 && strstr(r.err, "model.json") && strstr(r.err, "TROVE_MODEL"));
+  CHECK(r.code == 4 && strstr(r.err, "model.json") && strstr(r.err, "TROVE_MODEL"));
   RUN_TROVE(&r, f.dir, f.db, "--model", "/nonexistent", "search", "otters");
   CHECK(r.code == 0 && strstr(r.err, "keyword only") && strstr(r.out, "quote.md"));
 
@@ -232,7 +246,7 @@ static void cli_scan_search_print_hide(void) {
   RUN_TROVE(&r, f.dir, f.db, "source", "remove", "notes");
   CHECK(r.code == 0);
   RUN_TROVE(&r, f.dir, f.db, "search", "otters");
-  CHECK(r.code == 0 && strstr(r.out, "no results"));
+  CHECK(r.code == 1 && strstr(r.out, "no good matches"));
   fx_done(&f);
 }
 
@@ -326,8 +340,96 @@ static void cli_kernel_option_forces_the_path(void) {
   RUN_TROVE(&r, f.dir, f.db, "--kernel=auto", "stats");
   CHECK(r.code == 0 &&
         (strstr(r.out, "kernel fp32 (oneDNN, ") || strstr(r.out, "kernel int8 (oneDNN, ")));
-  RUN_TROVE(&r, f.dir, f.db, "-v", "--kernel", "fp32", "search", "otters");
-  CHECK(r.code == 0 && strstr(r.err, "kernel fp32 (oneDNN, "));
+  RUN_TROVE(&r, f.dir, f.db, "-v", "--kernel", "fp32", "search", "otters"); /* nothing scanned */
+  CHECK(r.code == 1 && strstr(r.err, "kernel fp32 (oneDNN, "));
+  fx_done(&f);
+}
+
+/* source add checks the location for its type before anything is
+ * created, and refuses a directory inside another source's; each refusal
+ * exits 4 with one line that says what to give. */
+static void cli_source_add_checks_the_location(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  char want[3 * PATH_MAX], tree[PATH_MAX], file[160];
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "web", "chromium-history", f.tree);
+  snprintf(want, sizeof want, "trove: %s holds no History: give a Chromium profile directory "
+           "(such as ~/.config/chromium/Default) or its History file\n", f.tree);
+  CHECK(r.code == 4 && strcmp(r.err, want) == 0 && r.out[0] == 0);
+  CHECK(access(f.db, F_OK) != 0); /* nothing created */
+  snprintf(file, sizeof file, "%s/plain.txt", f.tree);
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "one", "fs", file);
+  snprintf(want, sizeof want, "trove: %s is not a directory: an fs source indexes a directory "
+           "(pick files in it with --glob)\n", file);
+  CHECK(r.code == 4 && strcmp(r.err, want) == 0);
+
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "notes", "fs", f.tree);
+  CHECK(r.code == 0);
+  CHECK(realpath(f.tree, tree) != NULL);
+  char sub[PATH_MAX + 8];
+  snprintf(sub, sizeof sub, "%s/sub", tree);
+  CHECK(mkdir(sub, 0755) == 0);
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "inner", "fs", sub);
+  snprintf(want, sizeof want, "trove: %s lies inside %s, the directory of source notes, which "
+           "indexes it already; change what notes indexes with `trove source edit notes --glob "
+           "...`\n", sub, tree);
+  CHECK(r.code == 4 && strcmp(r.err, want) == 0 && suggests_real_commands(r.err));
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "outer", "fs", f.dir);
+  CHECK(failed_naming(&r, "whose files would be indexed twice"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "list");
+  CHECK(r.code == 0 && !strstr(r.out, "inner") && !strstr(r.out, "outer"));
+  fx_done(&f);
+}
+
+/* source edit changes the globs and rescans only what that changes; a
+ * rescan of files touched, forced or renamed embeds nothing, and
+ * --reembed everything. */
+static void cli_source_edit_and_rescans(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes", "--glob", "*.md");
+  CHECK(failed_naming(&r, f.db)); /* no database: none is created */
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "notes", "fs", f.tree);
+  RUN_TROVE(&r, f.dir, f.db, "scan");
+  CHECK(r.code == 0 && strstr(r.out, "3 new") && strstr(r.out, " passages of 3 items\n"));
+
+  char path[160];
+  snprintf(path, sizeof path, "%s/quote.md", f.tree);
+  struct timeval tv[2] = {{1000000000, 0}, {1000000000, 0}};
+  CHECK(utimes(path, tv) == 0); /* touch */
+  RUN_TROVE(&r, f.dir, f.db, "scan");
+  CHECK(r.code == 0 && strstr(r.out, " 0 changed, 3 unchanged") && !strstr(r.out, "embedded"));
+  RUN_TROVE(&r, f.dir, f.db, "scan", "--force");
+  CHECK(r.code == 0 && strstr(r.out, " 0 changed, 3 unchanged") && !strstr(r.out, "embedded"));
+  char to[160];
+  snprintf(to, sizeof to, "%s/renamed.md", f.tree);
+  CHECK(rename(path, to) == 0);
+  RUN_TROVE(&r, f.dir, f.db, "scan", "notes");
+  CHECK(r.code == 0 && strstr(r.out, " 0 new,") && strstr(r.out, " 0 deleted") &&
+        strstr(r.out, "\n  1 moved: files renamed or moved with their content, kept as the same "
+                      "items\n") && !strstr(r.out, "embedded"));
+  RUN_TROVE(&r, f.dir, f.db, "scan", "--reembed");
+  CHECK(r.code == 0 && strstr(r.out, " passages of 3 items\n"));
+
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes", "--glob", "*.md");
+  CHECK(r.code == 0 && strstr(r.out, "edit notes: 0 new, 0 changed, 1 unchanged, 0 skipped, "
+                                     "2 deleted"));
+  CHECK(!strstr(r.out, "embedded"));
+  RUN_TROVE(&r, f.dir, f.db, "search", "granite", "--mode", "keyword");
+  CHECK(r.code == 1 && strstr(r.out, "no results"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes", "--no-glob", "--exclude", "other.txt");
+  CHECK(r.code == 0 && strstr(r.out, "edit notes: 1 new, 0 changed, 1 unchanged") &&
+        strstr(r.out, " passages of 1 items\n"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes");
+  static const char needs[] = "trove: source edit needs --glob, --exclude, --no-glob or "
+                             "--no-exclude\nusage: trove source edit NAME ";
+  CHECK(r.code == 2 && strncmp(r.err, needs, strlen(needs)) == 0);
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes", "--glob", "[x");
+  CHECK(r.code == 2 && strstr(r.err, "bad include glob \"[x\""));
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "nosuch", "--glob", "*.md");
+  CHECK(r.code == 4 && strcmp(r.err, "trove: no source named nosuch; see `trove source list`\n") == 0);
   fx_done(&f);
 }
 
@@ -335,11 +437,15 @@ static void cli_db_from_environment(void) {
   fx f;
   fx_init(&f);
   static run_out r;
-  setenv("TROVE_DB", f.db, 1);
   const char *const args[] = {"stats", NULL};
-  /* --db wins; without it, TROVE_DB is used */
   char other[128];
   snprintf(other, sizeof other, "%s/other.db", f.dir);
+  RUN_TROVE(&r, f.dir, f.db, "scan"); /* scan makes a database, without sources too */
+  CHECK(r.code == 0);
+  RUN_TROVE(&r, f.dir, other, "scan");
+  CHECK(r.code == 0);
+  setenv("TROVE_DB", f.db, 1);
+  /* --db wins; without it, TROVE_DB is used */
   run_v(&r, f.dir, other, args);
   CHECK(r.code == 0 && strstr(r.out, "other.db"));
   pid_t pid = fork();
@@ -372,12 +478,13 @@ static void cli_corrupt_database_keeps_its_sources(void) {
   CHECK(r.code == 0);
   RUN_TROVE(&r, f.dir, f.db, "--no-model", "scan");
   CHECK(r.code == 0 && strstr(r.out, "1 new"));
-  FILE *fp = fopen(f.db, "r+b"); /* the header: not a database any more */
-  CHECK(fp && fwrite("garbage garbage garbage garbage!", 1, 32, fp) == 32);
+  FILE *fp = fopen(f.db, "r+b"); /* the header after its magic string: a damaged database */
+  CHECK(fp && fseek(fp, 16, SEEK_SET) == 0 &&
+        fwrite("garbage garbage garbage garbage!", 1, 32, fp) == 32);
   if (fp)
     fclose(fp);
   RUN_TROVE(&r, f.dir, f.db, "search", "otters", "--mode", "keyword");
-  CHECK(r.code == 1 && one_line_naming(r.err, "move it away") && strstr(r.err, "sources back"));
+  CHECK(r.code == 4 && one_line_naming(r.err, "move it away") && strstr(r.err, "sources back"));
   char moved[128];
   snprintf(moved, sizeof moved, "%s.damaged", f.db);
   CHECK(rename(f.db, moved) == 0);
@@ -420,7 +527,7 @@ static int read_only_child(fx *f, const char *dir, const char *db) {
   if (r.code || !strstr(r.out, "items      1"))
     return 7;
   RUN_TROVE(&r, f->dir, db, "hide", "1"); /* a write: refused, saying why */
-  if (r.code != 1 || !(strstr(r.err, "read-only") || strstr(r.err, "writable")))
+  if (r.code != 4 || !(strstr(r.err, "read-only") || strstr(r.err, "writable")))
     return fprintf(stderr, "  hide: %s", r.err), 8;
   if (!root)
     chmod(dir, 0755);
@@ -477,7 +584,7 @@ int main(int argc, char **argv) {
   trove_bin = argv[1];
   RUN(cli_usage_errors_exit_2);
   RUN(cli_help_on_every_command);
-  RUN(cli_errors_exit_1_with_one_line);
+  RUN(cli_errors_exit_4_with_one_line);
   RUN(cli_scan_search_print_hide);
   RUN(cli_eval_measures_a_query_set);
   RUN(cli_search_saves_the_index_it_rebuilt);
@@ -486,5 +593,7 @@ int main(int argc, char **argv) {
   RUN(cli_fetch_timeout_from_environment);
   RUN(cli_corrupt_database_keeps_its_sources);
   RUN(cli_reads_a_database_in_a_read_only_folder);
+  RUN(cli_source_add_checks_the_location);
+  RUN(cli_source_edit_and_rescans);
   return check_done(__FILE__);
 }

@@ -33,11 +33,12 @@ static inline void run_slurp(const char *path, char *buf, size_t cap) {
     fclose(fp);
 }
 
-/* Starts `trove --db DB args...` with stdout and stderr going to files in
- * dir; returns the child's pid (-1 on failure). args end with NULL. */
+/* Starts `trove --db DB args...` (db NULL: `trove args...`) with stdout
+ * and stderr going to files in dir; returns the child's pid (-1 on
+ * failure). args end with NULL. */
 static inline pid_t run_start(const char *dir, const char *db, const char *const *args) {
   const char *argv[64] = {trove_bin, "--db", db};
-  int n = 3;
+  int n = db ? 3 : 1;
   for (int i = 0; args[i] && n < 63; i++)
     argv[n++] = args[i];
   argv[n] = NULL;

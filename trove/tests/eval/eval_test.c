@@ -5,6 +5,7 @@
  * a small store; a keyword-mode run over that store (no model needed); the
  * printed table and peers lines; a fault loop over the parser. */
 #include "eval.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 

@@ -7,6 +7,7 @@
  * leaves 127.0.0.1; blocked-domain cases are refused before any lookup.
  */
 #include "fetch.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 #include "http_server.h"

@@ -6,6 +6,7 @@
  * every allocation failure must be clean. The format offsets are
  * recomputed here from hnsw_io.c's description, as a second reading of it. */
 #include "internal.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 #include "testdata.h"

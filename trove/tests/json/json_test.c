@@ -2,8 +2,10 @@
  * surrogates, number grammar and int64 exactness, UTF-8 and grammar
  * rejections with byte offsets, nesting limits, lookups with defaults, a
  * large Bookmarks-shaped document, random mutations of valid input and a
- * fault loop over every allocation. */
+ * fault loop over every allocation; and the writer, whose output parses
+ * back, with its sticky errors. */
 #include "json.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 
@@ -303,6 +305,74 @@ static void allocation_failures_are_clean(void) {
   trove_free(s);
 }
 
+/* The writer: commas, keys and brackets placed, a top-level member per
+ * line, strings quoted with controls escaped (C1 and DEL too), NULL and
+ * non-finite numbers as null, and what it wrote parses back. */
+static void writer_output_parses_back(void) {
+  trove_buf b = {0};
+  trove_json_out o = {.b = &b};
+  trove_json_out_object(&o, NULL);
+  trove_json_out_str(&o, "s", "a\"b\\c\x1b[2J\xc2\x9b\x7f\xff");
+  trove_json_out_str(&o, "none", NULL);
+  trove_json_out_int(&o, "i", -42);
+  trove_json_out_num(&o, "f", 0.5, 3);
+  trove_json_out_num(&o, "g", 1e300 * 1e300, -1);
+  trove_json_out_bool(&o, "t", true);
+  trove_json_out_array(&o, "a");
+  trove_json_out_int(&o, NULL, 1);
+  trove_json_out_object(&o, NULL);
+  trove_json_out_end(&o);
+  trove_json_out_array(&o, NULL);
+  trove_json_out_end(&o);
+  trove_json_out_end(&o);
+  trove_json_out_end(&o);
+  CHECK(trove_json_out_done(&o) == 0);
+  CHECK(strcmp(b.data, "{\n \"s\":\"a\\\"b\\\\c\\u001b[2J\\u009b\\u007f\\ufffd\",\n \"none\":null,"
+                       "\n \"i\":-42,\n \"f\":0.500,\n \"g\":null,\n \"t\":true,\n \"a\":[1,{},[]]\n}\n") == 0);
+  trove_json_doc *doc = NULL;
+  CHECK(trove_json_parse(b.data, b.len, 0, &doc, NULL) == 0);
+  CHECK(strcmp(trove_json_get_str(trove_json_root(doc), "s", ""), "a\"b\\c\x1b[2J\xc2\x9b\x7f\xef\xbf\xbd") == 0);
+  trove_json_free(doc);
+  trove_buf_free(&b);
+  /* an empty top-level array, and errors that stick */
+  trove_json_out e = {.b = &b};
+  trove_json_out_array(&e, NULL);
+  trove_json_out_end(&e);
+  CHECK(trove_json_out_done(&e) == 0 && strcmp(b.data, "[]\n") == 0);
+  trove_buf_free(&b);
+  trove_json_out u = {.b = &b};
+  trove_json_out_end(&u); /* an end without a start */
+  trove_json_out_int(&u, NULL, 1);
+  CHECK(trove_json_out_done(&u) == TROVE_EINVAL && b.len == 0);
+  trove_json_out d = {.b = &b};
+  for (int k = 0; k < TROVE_JSON_OUT_DEPTH + 1; k++)
+    trove_json_out_array(&d, NULL);
+  CHECK(trove_json_out_done(&d) == TROVE_EINVAL);
+  trove_buf_free(&b);
+  trove_json_out open = {.b = &b};
+  trove_json_out_object(&open, NULL);
+  CHECK(trove_json_out_done(&open) == TROVE_EINVAL); /* left open */
+  trove_buf_free(&b);
+  trove_json_out none = {0};
+  trove_json_out_int(&none, NULL, 1);
+  CHECK(trove_json_out_done(&none) == TROVE_EINVAL);
+  for (long k = 0;; k++) { /* memory: a clean TROVE_ENOMEM at every step */
+    trove_json_out m = {.b = &b};
+    trove_alloc_fail_after(k, false);
+    trove_json_out_array(&m, NULL);
+    trove_json_out_str(&m, NULL, "a string long enough to grow the buffer more than once");
+    trove_json_out_end(&m);
+    int rc = trove_json_out_done(&m);
+    long failed = trove_alloc_fail_after(-1, false);
+    trove_buf_free(&b);
+    if (!failed) {
+      CHECK(rc == 0);
+      break;
+    }
+    CHECK(rc == TROVE_ENOMEM);
+  }
+}
+
 int main(void) {
   RUN(parses_every_value_type);
   RUN(strings_decode_every_escape);
@@ -319,5 +389,6 @@ int main(void) {
   RUN(large_bookmarks_file_parses_completely);
   RUN(random_mutations_never_read_out_of_bounds);
   RUN(allocation_failures_are_clean);
+  RUN(writer_output_parses_back);
   return check_done("json_test");
 }

@@ -5,6 +5,7 @@
  * Also: the intact copy opens, bad arguments, and a fault loop over every
  * allocation of trove_embedder_open_use_lite. */
 #include "internal.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 
@@ -40,7 +41,7 @@ static void fresh_copy(void) {
 }
 
 static char *read_orig(const char *name, size_t *len) {
-  char *data;
+  char *data = NULL;
   CHECK(use__read_file(src, name, (size_t)1 << 30, &data, len, NULL) == 0);
   return data;
 }

@@ -5,6 +5,7 @@
  * equal to whole-text NFKC on random text full of combining marks and
  * compatibility characters, and a fault loop. */
 #include "model.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 

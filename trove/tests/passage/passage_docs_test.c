@@ -2,7 +2,8 @@
  * 3.11 docs) through extract and the splitter; every passage's model input
  * is re-tokenized with the real tokenizer and must fit 128 tokens, the
  * passages must cover the text and carry the heading they sit under.
- * Skips (passes) when the tree is absent. Prints the passage figures. */
+ * Reports skipped (exit 77) when the tree is absent. Prints the passage
+ * figures. */
 #include "passage.h"
 
 #include "check.h"
@@ -103,8 +104,9 @@ int main(int argc, char **argv) {
   root = argc > 1 ? argv[1] : "/usr/share/doc/python3.11/html";
   struct stat st;
   if (stat(root, &st) != 0) {
-    fprintf(stderr, "%s absent: skipped\n", root);
-    return check_done(__FILE__);
+    char why[512];
+    snprintf(why, sizeof why, "%s is absent (scripts/deps.sh demo installs python3.11-doc)", root);
+    return check_skip(__FILE__, why);
   }
   trove_err err = {0};
   if (trove_embedder_open_use_lite(NULL, &emb, &err)) {

@@ -6,6 +6,7 @@
  * on character starts, empty text gives nothing, bad arguments are EINVAL,
  * and a fault loop. */
 #include "passage.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 

@@ -5,7 +5,8 @@
  * leave no vector behind; a scan without the model leaves items pending and
  * the next scan with it embeds them; reprocess re-embeds only changed
  * output; a damaged index file is rebuilt; semantic search finds a page by
- * words it does not contain. Run a second time by ctest with "one-worker":
+ * words it does not contain; a touch, --force and a rename do not call the
+ * model at all, and --reembed embeds everything again. Run a second time by ctest with "one-worker":
  * a sluice pool of ONE worker, the seed's deadlock shape (the read stage's
  * jobs and the embed stage's parallel loops on the same single-thread pool,
  * with full channels between them), which must finish all the same. */
@@ -140,6 +141,68 @@ static void reprocess_reembeds_only_changed_output(void) {
   mfx_done(&m);
 }
 
+static void move_file(const fx *f, const char *from, const char *to) {
+  char a[256], b[256];
+  snprintf(a, sizeof a, "%s/%s", f->tree, from);
+  snprintf(b, sizeof b, "%s/%s", f->tree, to);
+  CHECK(rename(a, b) == 0);
+}
+
+/* Work is not redone, counted at the embedder: a touched file, a forced
+ * scan and a file renamed with its title inside it give the model no
+ * passage at all and keep every vector; a file titled by its name is
+ * embedded again when renamed (its passages begin with the title). A
+ * source edit embeds only the files it adds. --reembed embeds every
+ * passage again. */
+static void unchanged_text_is_never_embedded_again(void) {
+  model_fx m;
+  mfx_init(&m);
+  trove_scan_report r;
+  CHECK(scan_with(&m, &r) == 0 && r.embedded == 3);
+  int64_t vectors = vectors_in_step(&m);
+  uint64_t calls = trove_embedder_texts(E);
+
+  bump_mtime(&m.f, "notes.md", 10); /* touch */
+  bump_mtime(&m.f, "plain.txt", 10);
+  CHECK(scan_with(&m, &r) == 0 && r.changed == 0 && r.unchanged == 6 && r.embedded == 0);
+  CHECK(trove_embedder_texts(E) == calls && vectors_in_step(&m) == vectors);
+
+  m.o.force = true;
+  CHECK(scan_with(&m, &r) == 0 && r.changed == 0 && r.unchanged == 3 && r.embedded == 0);
+  m.o.force = false;
+  CHECK(trove_embedder_texts(E) == calls && vectors_in_step(&m) == vectors);
+
+  move_file(&m.f, "notes.md", "kept.md"); /* titled "Garden notes" inside */
+  CHECK(scan_with(&m, &r) == 0 && r.moved == 1 && r.added == 0 && r.embedded == 0);
+  CHECK(trove_embedder_texts(E) == calls && vectors_in_step(&m) == vectors);
+  top_semantic(&m, "when to tie up tomato plants", "Garden notes");
+  calls = trove_embedder_texts(E); /* the query was embedded */
+
+  move_file(&m.f, "plain.txt", "lamps.txt"); /* titled by its name */
+  CHECK(scan_with(&m, &r) == 0 && r.moved == 1 && r.embedded == 1);
+  CHECK(trove_embedder_texts(E) == calls + (uint64_t)r.passages && r.passages >= 1);
+  CHECK(vectors_in_step(&m) == vectors);
+  calls = trove_embedder_texts(E);
+
+  const char *html[] = {"*.html"};
+  trove_scan_globs g = {.exclude = html, .n_exclude = 1, .set_exclude = true};
+  trove_err e = {0};
+  CHECK(trove_scan_source_edit(m.f.st, "tree", &g, &m.o, &r, &e) == 0);
+  CHECK(r.deleted == 1 && r.unchanged == 5 && r.embedded == 0); /* sub/page.html */
+  CHECK(trove_embedder_texts(E) == calls && vectors_in_step(&m) < vectors);
+  g.n_exclude = 0;
+  CHECK(trove_scan_source_edit(m.f.st, "tree", &g, &m.o, &r, &e) == 0);
+  CHECK(r.added == 1 && r.skipped == 0 && r.unchanged == 5 && r.embedded == 1);
+  CHECK(trove_embedder_texts(E) == calls + (uint64_t)r.passages);
+  CHECK(vectors_in_step(&m) == vectors);
+  calls = trove_embedder_texts(E);
+
+  m.o.reembed = true;
+  CHECK(scan_with(&m, &r) == 0 && r.embedded == 3 && r.passages == vectors);
+  CHECK(trove_embedder_texts(E) == calls + (uint64_t)vectors && vectors_in_step(&m) == vectors);
+  mfx_done(&m);
+}
+
 static void damaged_index_file_is_rebuilt(void) {
   model_fx m;
   mfx_init(&m);
@@ -174,6 +237,7 @@ int main(int argc, char **argv) {
   RUN(keyword_only_scan_leaves_items_pending);
   RUN(reprocess_reembeds_only_changed_output);
   RUN(damaged_index_file_is_rebuilt);
+  RUN(unchanged_text_is_never_embedded_again);
   trove_embedder_close(E);
   return check_done("embed_test");
 }

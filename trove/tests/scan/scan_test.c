@@ -5,8 +5,10 @@
  * allocation failures (in SQLite and trove) ending cleanly, after which a
  * clean rescan gives the exact figures. */
 #include "scan.h"
-#include "scan_int.h" /* trove__scan_sl_code */
-#include "sources.h"  /* trove_fs_test_fail_path */
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
+#include "scan_int.h" /* trove__scan_result, trove__scan_strerror */
+#include "sources.h"
+#include "sources_test_hooks.h" /* trove_fs_test_fail_path */
 #include "store.h"
 
 #include "check.h"
@@ -15,6 +17,7 @@
 #include "testdb.h"      /* Chromium's History schema, from the sources tests */
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <sqlite3.h>
 #include <fcntl.h>
@@ -55,10 +58,10 @@ static void scan_new_unchanged_changed_deleted(void) {
   CHECK(r.seen == 5 && r.deleted == 1 && r.unchanged == 5);
   CHECK(items(&f) == 5 && hits(&f, "tomatoes") == 0);
 
-  trove_scan_opts force = quiet;
+  trove_scan_opts force = quiet; /* every file re-read, none changed */
   force.force = true;
   CHECK(trove_scan_source(f.st, "tree", &force, &r, NULL) == 0);
-  CHECK(r.changed == 2 && r.skipped == 3 && r.unchanged == 0);
+  CHECK(r.changed == 0 && r.skipped == 3 && r.unchanged == 2);
 
   trove_store_source s = {0};
   CHECK(trove_store_source_get(f.st, "tree", &s, NULL) == 0);
@@ -586,9 +589,6 @@ static void changes_within_one_second_are_seen(void) {
   fx_done(&f);
 }
 
-/* TROVE_ERANGE == SL_EAGAIN and TROVE_EDB == SL_ENOMEM numerically: a
- * sluice failure must be mapped, or a pool that cannot grow would be
- * reported as "the database refused a statement". */
 /* A directory or file that exists but cannot be read (permissions, I/O
  * errors) says nothing about its contents: a scan keeps the items at and
  * under it, deletes what really went, and says so. trove_fs_test_fail_path
@@ -698,7 +698,8 @@ static void keyword_scan_keeps_valid_vectors(void) {
 
   trove_scan_opts force = quiet; /* `trove scan --force --no-model` */
   force.force = true;
-  CHECK(trove_scan_source(f.st, "tree", &force, &r, NULL) == 0 && r.changed == 3);
+  CHECK(trove_scan_source(f.st, "tree", &force, &r, NULL) == 0 && r.changed == 0 &&
+        r.unchanged == 3);
   CHECK(raw_int(&f, vectors) == 3 && raw_int(&f, passages) == 3 && pending_fake(&f) == 0);
 
   puts_file(&f, "plain.txt", "A plain file about glaciers and their moraines.\n");
@@ -715,12 +716,213 @@ static void keyword_scan_keeps_valid_vectors(void) {
   fx_done(&f);
 }
 
-static void sluice_codes_map_to_their_trove_meaning(void) {
-  CHECK(trove__scan_sl_code(0) == 0);
-  CHECK(trove__scan_sl_code(SL_ENOMEM) == TROVE_ENOMEM);
-  CHECK(trove__scan_sl_code(SL_EAGAIN) == TROVE_EIO);
-  CHECK(trove__scan_sl_code(SL_ECANCELED) == TROVE_ECANCELED);
-  CHECK(trove__scan_sl_code(SL_ENOMEM) != TROVE_EDB);
+/* The id of the item whose path ends in rel (-1 when none). */
+static int64_t item_id(const fx *f, const char *rel) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT id FROM items WHERE external_id = '%s/%s'", f->tree, rel);
+  return raw_int(f, sql);
+}
+
+static void move_file(const fx *f, const char *from, const char *to) {
+  char a[256], b[256];
+  snprintf(a, sizeof a, "%s/%s", f->tree, from);
+  snprintf(b, sizeof b, "%s/%s", f->tree, to);
+  CHECK(rename(a, b) == 0);
+}
+
+/* A touched file (a new mtime, the same bytes) is no change: the scan
+ * reads it, finds the bytes as stored, and only records the new mtime;
+ * nothing is rewritten or counted changed. Forced, every file is re-read
+ * and rewritten, and still counted unchanged. */
+static void a_touched_file_is_unchanged(void) {
+  fx f;
+  fx_init(&f);
+  trove_scan_report r;
+  CHECK(scan(&f, &r) == 0 && r.added == 3);
+  CHECK(raw_int(&f, "SELECT count(*) FROM items WHERE text_hash IS NOT NULL") == 3);
+  raw_sql(&f, "UPDATE items SET updated_at = 0");
+  bump_mtime(&f, "notes.md", 10);
+  bump_mtime(&f, "sub/page.html", 10);
+  CHECK(scan(&f, &r) == 0);
+  CHECK(r.changed == 0 && r.unchanged == 6 && r.added == 0);
+  CHECK(raw_int(&f, "SELECT count(*) FROM items WHERE updated_at <> 0") == 0); /* only touched */
+  CHECK(scan(&f, &r) == 0 && r.unchanged == 6); /* the new mtimes were recorded */
+  CHECK(raw_int(&f, "SELECT count(*) FROM items WHERE updated_at <> 0") == 0);
+
+  trove_scan_opts force = quiet;
+  force.force = true;
+  CHECK(trove_scan_source(f.st, "tree", &force, &r, NULL) == 0);
+  CHECK(r.changed == 0 && r.unchanged == 3 && r.skipped == 3);
+  CHECK(raw_int(&f, "SELECT count(*) FROM items WHERE updated_at = 0") == 0); /* all rewritten */
+  fx_done(&f);
+}
+
+/* A file renamed or moved with its bytes unchanged is the same item at its
+ * new path: same id, still hidden, and its passages, vectors and embedded
+ * mark kept while its text is the same. A file with no title of its own
+ * is titled by its name, so its rename changes its text: it keeps its id,
+ * but its vectors go and it awaits embedding again. A copy whose original
+ * stays is a new item, and so is the second of two new copies of one
+ * renamed file. */
+static void a_renamed_file_keeps_its_item(void) {
+  fx f;
+  fx_init(&f);
+  trove_scan_report r;
+  CHECK(scan(&f, &r) == 0 && r.added == 3);
+  CHECK(embed_pending_fake(&f) == 3);
+  int64_t notes = item_id(&f, "notes.md"), plain = item_id(&f, "plain.txt");
+  CHECK(trove_store_item_set_hidden(f.st, notes, true, NULL) == 0);
+  move_file(&f, "notes.md", "sub/moved.md"); /* titled "Garden notes" inside */
+  move_file(&f, "plain.txt", "renamed.txt"); /* titled by its name */
+  CHECK(scan(&f, &r) == 0);
+  CHECK(r.moved == 2 && r.added == 0 && r.deleted == 0 && r.changed == 0 && r.unchanged == 4);
+  CHECK(item_id(&f, "sub/moved.md") == notes && item_id(&f, "renamed.txt") == plain);
+  CHECK(items(&f) == 6 && raw_int(&f, "SELECT count(*) FROM passage_vectors") == 2);
+  char sql[160];
+  snprintf(sql, sizeof sql, "SELECT hidden_at IS NOT NULL FROM items WHERE id = %lld",
+           (long long)notes);
+  CHECK(raw_int(&f, sql) == 1);
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM item_embeddings WHERE item_id = %lld",
+           (long long)notes);
+  CHECK(raw_int(&f, sql) == 1);
+  CHECK(pending_fake(&f) == 1); /* renamed.txt, retitled */
+  CHECK(hits(&f, "renamed") == 1); /* its new title */
+  char buf[2048] = {0};
+  FILE *m = fmemopen(buf, sizeof buf - 1, "w");
+  trove_scan_report_print(&r, "scan tree", m);
+  fclose(m);
+  CHECK(strstr(buf, "\n  2 moved: files renamed or moved with their content, kept as the same "
+                    "items\n") != NULL);
+
+  FILE *fp = NULL; /* a copy beside its original: new */
+  char path[256];
+  snprintf(path, sizeof path, "%s/sub/moved.md", f.tree);
+  CHECK((fp = fopen(path, "rb")) != NULL);
+  char text[512] = {0};
+  size_t len = fp ? fread(text, 1, sizeof text - 1, fp) : 0;
+  if (fp)
+    fclose(fp);
+  put(&f, "copy.md", text, len);
+  CHECK(scan(&f, &r) == 0 && r.added == 1 && r.moved == 0 && items(&f) == 7);
+  move_file(&f, "sub/moved.md", "again.md"); /* and a second new copy of it */
+  put(&f, "twin.md", text, len);
+  CHECK(scan(&f, &r) == 0 && r.moved == 1 && r.added == 1 && r.deleted == 0);
+  CHECK(item_id(&f, "again.md") == notes || item_id(&f, "twin.md") == notes);
+  fx_done(&f);
+}
+
+/* source edit changes the globs and rescans only what that changes: the
+ * items of files the new globs drop are deleted, files they add are read
+ * and added, and the rest stay as they were, not even re-read (the next
+ * scan does that). A bad glob, a source that is not fs and an unknown
+ * name change nothing. */
+static void source_edit_rescans_only_what_the_globs_change(void) {
+  fx f;
+  fx_init(&f);
+  trove_scan_report r;
+  trove_err e = {0};
+  CHECK(scan(&f, &r) == 0 && items(&f) == 6);
+  int64_t plain = item_id(&f, "plain.txt");
+  puts_file(&f, "plain.txt", "A plain file about submarines now.\n"); /* changed on disk */
+  bump_mtime(&f, "plain.txt", 10);
+  const char *md_txt[] = {"*.md", "*.txt"};
+  trove_scan_globs g = {.include = md_txt, .n_include = 2, .set_include = true};
+  CHECK(trove_scan_source_edit(f.st, "tree", &g, &quiet, &r, &e) == 0);
+  CHECK(r.seen == 3 && r.added == 0 && r.changed == 0 && r.unchanged == 3 && r.deleted == 3);
+  CHECK(items(&f) == 3 && hits(&f, "ledger") == 0);
+  CHECK(item_id(&f, "plain.txt") == plain && hits(&f, "lighthouse") == 1); /* not re-read */
+  trove_store_source s = {0};
+  CHECK(trove_store_source_get(f.st, "tree", &s, NULL) == 0);
+  CHECK(strcmp(s.config, "{\"include\":[\"*.md\",\"*.txt\"],\"exclude\":[]}") == 0);
+  CHECK(s.status == TROVE_SOURCE_READY && s.scanned == 3);
+  trove_store_source_clear(&s);
+  CHECK(scan(&f, &r) == 0); /* the next scan reads what changed, with the new globs */
+  CHECK(r.seen == 3 && r.changed == 1 && r.unchanged == 2 && r.deleted == 0);
+  CHECK(hits(&f, "submarines") == 1);
+
+  const char *sub[] = {"sub"}; /* every file again, but sub/ */
+  trove_scan_globs g2 = {.set_include = true, .exclude = sub, .n_exclude = 1,
+                         .set_exclude = true};
+  CHECK(trove_scan_source_edit(f.st, "tree", &g2, &quiet, &r, &e) == 0);
+  CHECK(r.seen == 5 && r.added == 0 && r.skipped == 2 && r.unchanged == 3 && r.deleted == 0);
+  CHECK(reason(&r, "binary") == 2 && items(&f) == 5);
+  const char *md[] = {"*.md"}; /* the exclude list stays */
+  trove_scan_globs g3 = {.include = md, .n_include = 1, .set_include = true};
+  CHECK(trove_scan_source_edit(f.st, "tree", &g3, &quiet, &r, &e) == 0);
+  CHECK(r.seen == 1 && r.deleted == 4 && items(&f) == 1);
+  CHECK(trove_store_source_get(f.st, "tree", &s, NULL) == 0);
+  CHECK(strcmp(s.config, "{\"include\":[\"*.md\"],\"exclude\":[\"sub\"]}") == 0);
+  trove_store_source_clear(&s);
+
+  const char *bad[] = {"[x"};
+  trove_scan_globs gb = {.include = bad, .n_include = 1, .set_include = true};
+  CHECK(trove_scan_source_edit(f.st, "tree", &gb, &quiet, &r, &e) == TROVE_EINVAL);
+  CHECK(strstr(e.msg, "bad include glob \"[x\"") != NULL && items(&f) == 1);
+  CHECK(trove_store_source_add(f.st, "web", "chromium-history", "/x", NULL, NULL, NULL) == 0);
+  CHECK(trove_scan_source_edit(f.st, "web", &g3, &quiet, &r, &e) == TROVE_EINVAL);
+  CHECK(strcmp(e.msg, "source web is a chromium-history source: only fs sources have globs "
+                      "to edit") == 0);
+  CHECK(trove_scan_source_edit(f.st, "nosuch", &g3, &quiet, &r, &e) == TROVE_ENOENT);
+  CHECK(trove_store_source_get(f.st, "tree", &s, NULL) == 0 && strstr(s.config, "*.md"));
+  trove_store_source_clear(&s);
+  fx_done(&f);
+}
+
+/* source add checks the location for the type, and refuses an fs source
+ * inside or around another one, or a second source of a type at one
+ * place (a symbolic link to it included): each would index the same files
+ * twice. A directory beside the others is fine, stored resolved. */
+static void source_add_refuses_overlaps_and_wrong_locations(void) {
+  fx f;
+  fx_init(&f);
+  trove_err e = {0};
+  char tree[PATH_MAX], sub[PATH_MAX + 8], link[160], beside[160], want[3 * PATH_MAX];
+  CHECK(realpath(f.tree, tree) != NULL);
+  snprintf(sub, sizeof sub, "%s/sub", tree);
+  CHECK(trove_scan_source_add(f.st, "inner", "fs", sub, NULL, NULL, &e) == TROVE_EEXIST);
+  snprintf(want, sizeof want, "%s lies inside %s, the directory of source tree, which indexes "
+           "it already; change what tree indexes with `trove source edit tree --glob ...`",
+           sub, tree);
+  CHECK(strcmp(e.msg, want) == 0);
+  CHECK(trove_scan_source_add(f.st, "outer", "fs", f.dir, NULL, NULL, &e) == TROVE_EEXIST);
+  CHECK(strstr(e.msg, "the directory of source tree, whose files would be indexed twice") &&
+        strstr(e.msg, "`trove source remove tree`"));
+  snprintf(link, sizeof link, "%s/link", f.dir);
+  CHECK(symlink(f.tree, link) == 0);
+  CHECK(trove_scan_source_add(f.st, "alias", "fs", link, NULL, NULL, &e) == TROVE_EEXIST);
+  snprintf(want, sizeof want, "source tree already reads %s; change what it indexes with "
+           "`trove source edit tree`, or remove it first", tree);
+  CHECK(strcmp(e.msg, want) == 0);
+  CHECK(trove_scan_source_add(f.st, "web", "chromium-history", f.tree, NULL, NULL, &e) ==
+        TROVE_ENOENT);
+  CHECK(strstr(e.msg, "holds no History") != NULL);
+
+  snprintf(beside, sizeof beside, "%s/beside", f.dir);
+  CHECK(mkdir(beside, 0755) == 0);
+  char *stored = NULL;
+  CHECK(trove_scan_source_add(f.st, "beside", "fs", beside, NULL, &stored, &e) == 0);
+  CHECK(stored && strncmp(stored, "/", 1) == 0 && strstr(stored, "/beside") && !strstr(stored, "//"));
+  trove_free(stored);
+  CHECK(trove_scan_source_add(f.st, "tree", "fs", beside, NULL, NULL, &e) == TROVE_EEXIST);
+  CHECK(strstr(e.msg, "a source named tree already exists") != NULL);
+  trove_store_source *v = NULL;
+  size_t n = 0;
+  CHECK(trove_store_source_list(f.st, &v, &n, NULL) == 0 && n == 2);
+  trove_store_sources_free(v, n);
+  fx_done(&f);
+}
+
+/* A sluice failure passes through a scan as the SL_E* code it is, named by
+ * sluice's message: the two sets of codes are apart (core.h), so a pool
+ * that cannot start a thread is never "the database refused a statement". */
+static void sluice_failures_keep_their_code_and_message(void) {
+  static scan_ctx c; /* zeroed: no fatal error recorded */
+  trove_err e = {0};
+  CHECK(trove__scan_result(&c, SL_EAGAIN, &e) == SL_EAGAIN && e.code == SL_EAGAIN);
+  CHECK(strstr(e.msg, sl_strerror(SL_EAGAIN)) != NULL);
+  CHECK(strcmp(trove__scan_strerror(SL_ENOMEM), sl_strerror(SL_ENOMEM)) == 0);
+  CHECK(strcmp(trove__scan_strerror(TROVE_EDB), trove_strerror(TROVE_EDB)) == 0);
+  CHECK(strcmp(trove__scan_strerror(TROVE_EDB), sl_strerror(SL_ENOMEM)) != 0);
 }
 
 int main(void) {
@@ -741,10 +943,14 @@ int main(void) {
   RUN(scan_removes_history_copies_a_killed_scan_left);
   RUN(scan_canceled_by_failures_ends_cleanly);
   RUN(progress_counts_items_at_each_stage);
-  RUN(sluice_codes_map_to_their_trove_meaning);
+  RUN(sluice_failures_keep_their_code_and_message);
   RUN(changes_within_one_second_are_seen);
   RUN(unreadable_paths_lose_nothing);
   RUN(an_empty_source_keeps_its_items_unless_forced);
   RUN(keyword_scan_keeps_valid_vectors);
+  RUN(a_touched_file_is_unchanged);
+  RUN(a_renamed_file_keeps_its_item);
+  RUN(source_edit_rescans_only_what_the_globs_change);
+  RUN(source_add_refuses_overlaps_and_wrong_locations);
   return check_done(__FILE__);
 }

@@ -15,6 +15,7 @@
 #include "check.h"
 
 #include <ftw.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,14 @@ static trove_search_params defaults(void) {
   return p;
 }
 
+/* The defaults with rank fusion alone (fusion_alpha 0), where the levers
+ * below act. */
+static trove_search_params rank_fusion(void) {
+  trove_search_params p = defaults();
+  p.fusion_alpha = 0;
+  return p;
+}
+
 static const char *name_of(int64_t id) {
   for (size_t i = 0; i < N_DOCS; i++)
     if (docs[i].id == id)
@@ -225,7 +234,7 @@ static void show_if_failed(int failures_before, const char *q, const list *ls, s
 static void all_words_boost_lifts_the_item_with_every_word(void) {
   const char *q = "violin repair";
   int f0 = check_failures_in_case;
-  trove_search_params p = defaults();
+  trove_search_params p = rank_fusion();
   p.w_semantic = 4;
   list off = run("boost 1", q, &p);
   p.all_words_boost = 3;
@@ -269,7 +278,7 @@ static void no_match_semantic_leans_on_meaning_without_a_full_match(void) {
   int f0 = check_failures_in_case;
   double sc[2];
   CHECK(bm25_top(q, sc) == 0); /* the premise: no all-words item */
-  trove_search_params p = defaults();
+  trove_search_params p = rank_fusion();
   p.rrf_k = 1;
   list off = run("no_match_semantic 1", q, &p);
   p.no_match_semantic = 10;
@@ -322,7 +331,7 @@ static void keyword_margin_puts_a_decisive_keyword_hit_first(void) {
   if (show_all || ratio < 3)
     fprintf(stderr, "  BM25 \"%s\": %.3f, %.3f (ratio %.2f)\n", q, sc[0], sc[1], ratio);
   CHECK(ratio >= 3); /* the first far ahead (about 4.9) */
-  trove_search_params p = defaults();
+  trove_search_params p = rank_fusion();
   p.w_keyword = 0.01;
   p.w_semantic = 1;
   list off = run("no margin", q, &p);
@@ -366,7 +375,7 @@ static void cosine_window_drops_weak_vector_matches(void) {
   const char *q = "sourdough starter feeding";
   const float window = 0.2f;
   int f0 = check_failures_in_case;
-  trove_search_params p = defaults();
+  trove_search_params p = rank_fusion();
   list off = run("no window", q, &p);
   p.cosine_window = window;
   list on = run("cosine_window 0.2", q, &p);
@@ -437,6 +446,89 @@ static void title_weight_zero_is_the_modes_own(void) {
   }
 }
 
+/* score fusion (fusion_alpha). "zeppelin hangar", as for keyword_margin:
+ * the committee minutes hold both words in their title, a BM25 about five
+ * times the next item's, but the airship note is the semantic favourite.
+ * In rank fusion with rrf_k 1 and vectors at 2, ranks carry no margin and
+ * the airships come first (1/4 + 2/2 against the minutes' 1/2 + 2/3). Score
+ * fusion sees the margin: the minutes keep 0.8 from BM25 and the airships,
+ * with a fraction of that BM25, cannot make it up with vectors at 0.2.
+ * "violin repair": the ledger holds both words (BM25 first, by a smaller
+ * margin) and the luthier's note is the semantic favourite by far; alpha is
+ * the trade: at 0.8 BM25 decides, at 0.3 the vectors do. */
+static void score_fusion_follows_the_keyword_margin(void) {
+  int f0 = check_failures_in_case;
+  const char *q = "zeppelin hangar";
+  trove_search_params p = defaults();
+  p.rrf_k = 1;
+  p.w_semantic = 2;
+  p.fusion_rrf = 0;
+  list score = run("score fusion", q, &p);
+  p.fusion_alpha = 0;
+  list rank = run("rank fusion", q, &p);
+  const trove_search_result *minutes = res(&score, MINUTES), *air = res(&score, AIRSHIPS);
+  CHECK(minutes && air);
+  if (minutes && air) { /* the premises */
+    CHECK(minutes->keyword_rank == 1 && minutes->semantic_rank == 2);
+    CHECK(air->semantic_rank == 1 && air->keyword_rank >= 2);
+    CHECK(air->cosine > minutes->cosine + 0.05f);
+  }
+  CHECK(pos(&rank, AIRSHIPS) == 0 && pos(&rank, AIRSHIPS) < pos(&rank, MINUTES));
+  CHECK(pos(&score, MINUTES) == 0 && pos(&score, MINUTES) < pos(&score, AIRSHIPS));
+  const char *q2 = "violin repair";
+  p = defaults();
+  p.fusion_rrf = 0;
+  list bm25 = run("alpha 0.8", q2, &p);
+  p.fusion_alpha = 0.3;
+  list cos = run("alpha 0.3", q2, &p);
+  const trove_search_result *ledger = res(&bm25, LEDGER), *luthier = res(&bm25, LUTHIER);
+  CHECK(ledger && luthier);
+  if (ledger && luthier) {
+    CHECK(ledger->keyword_rank == 1 && luthier->keyword_rank == 2);
+    CHECK(luthier->semantic_rank == 1 && luthier->cosine > ledger->cosine + 0.1f);
+  }
+  CHECK(pos(&bm25, LEDGER) == 0 && pos(&bm25, LEDGER) < pos(&bm25, LUTHIER));
+  CHECK(pos(&cos, LUTHIER) == 0 && pos(&cos, LUTHIER) < pos(&cos, LEDGER));
+  list ls[] = {score, rank, bm25, cos};
+  show_if_failed(f0, q, ls, 4,
+                 (const char *const[]){"score fusion", "rank fusion", "violin, alpha 0.8",
+                                       "violin, alpha 0.3"});
+  done(&score);
+  done(&rank);
+  done(&bm25);
+  done(&cos);
+}
+
+/* fusion_rrf adds the rank fusion score to the score fusion: an item found
+ * by both lists gains on one found by a single list. Scores are the convex
+ * mix plus fusion_rrf * (rrf_k + 1) * the rank fusion score, exactly. */
+static void fusion_rrf_adds_the_rank_score(void) {
+  const char *q = "sourdough starter feeding";
+  trove_search_params p = defaults();
+  p.fusion_rrf = 0;
+  list plain = run("fusion_rrf 0", q, &p);
+  p.fusion_rrf = 1;
+  list both = run("fusion_rrf 1", q, &p);
+  CHECK(both.n >= plain.n && plain.n > 0); /* a convex 0 (no keyword, at the floor) drops */
+  for (size_t i = 0; i < plain.n; i++) {
+    const trove_search_result *a = &plain.r[i], *b = res(&both, 0);
+    for (size_t j = 0; j < both.n; j++)
+      if (both.r[j].item_id == a->item_id)
+        b = &both.r[j];
+    double rrf = 0;
+    if (a->keyword_rank)
+      rrf += p.w_keyword / (p.rrf_k + (double)a->keyword_rank);
+    if (a->semantic_rank)
+      rrf += p.w_semantic / (p.rrf_k + (double)a->semantic_rank);
+    if (a->is_link_hub)
+      rrf *= p.hub_weight;
+    CHECK(b && b->item_id == a->item_id);
+    CHECK(b && fabs(b->score - a->score - (p.rrf_k + 1) * rrf) < 1e-9);
+  }
+  done(&plain);
+  done(&both);
+}
+
 int main(void) {
   trove_err err = {0};
   if (trove_embedder_open_use_lite(NULL, &emb, &err)) {
@@ -450,6 +542,8 @@ int main(void) {
   RUN(keyword_margin_puts_a_decisive_keyword_hit_first);
   RUN(cosine_window_drops_weak_vector_matches);
   RUN(title_weight_zero_is_the_modes_own);
+  RUN(score_fusion_follows_the_keyword_margin);
+  RUN(fusion_rrf_adds_the_rank_score);
   trove_index_destroy(idx);
   trove_store_close(st);
   trove_embedder_close(emb);

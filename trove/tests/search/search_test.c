@@ -3,8 +3,10 @@
  * should, results carry item fields, the best passage and a marked sentence,
  * link hubs are demoted, filters (source, type, hidden) hold, like excludes
  * the item itself, odd queries (stop words, operators, 100 KB) answer in
- * every mode, every documented error code, and a fault loop. */
+ * every mode, every documented error code, a fault loop, junk gets no good
+ * match, and the passage shown prefers the query's words and says why. */
 #include "search.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 #include "search_int.h" /* search__highlight */
 
 #include "passage.h"
@@ -248,12 +250,12 @@ static void filters_apply_inside_the_vector_search(void) {
   trove_search_results_free(r, n);
   trove_err err = {0};
   trove_store_ids ids = {0};
-  CHECK(trove_store_passage_ids_where(st, src_web, TROVE_ITEM_WEB, &ids, &err) == 0);
+  CHECK(trove_store_passage_ids_where(st, src_web, TROVE_ITEM_WEB, 0, 0, &ids, &err) == 0);
   CHECK(ids.n >= 3);
   for (size_t i = 1; i < ids.n; i++)
     CHECK(ids.v[i - 1] < ids.v[i]);
   size_t web = ids.n;
-  CHECK(trove_store_passage_ids_where(st, 0, TROVE_ITEM_BOOKMARK, &ids, &err) == 0);
+  CHECK(trove_store_passage_ids_where(st, 0, TROVE_ITEM_BOOKMARK, 0, 0, &ids, &err) == 0);
   CHECK(ids.n == web); /* no bookmarks: nothing appended */
   trove_store_ids_free(&ids);
 }
@@ -319,7 +321,7 @@ static void highlight_of_a_passage_gone_meanwhile_falls_back(void) {
   int64_t gone[] = {INT64_C(1) << 40, n_other ? other[0].id : 1};
   for (size_t i = 0; i < 2; i++) {
     trove_search_result r = {0};
-    CHECK(search__highlight(st, NULL, &it, gone[i], &t, NULL, &r, &err) == 0);
+    CHECK(search__highlight(st, NULL, &it, gone[i], &t, NULL, true, &r, &err) == 0);
     CHECK(r.passage && strstr(r.passage, "spaghetti") && r.passage_id > 0 &&
           r.passage_id != gone[i] && r.mark_end > r.mark_start);
     trove_free(r.passage);
@@ -389,6 +391,83 @@ static void fault_loop_fails_cleanly(void) {
   CHECK(k > 5 && k < 20000);
 }
 
+/* Made-up words no item holds, whose nearest passage is far: no good
+ * match, in hybrid and semantic mode; without the floor the vectors fill
+ * the page with whatever is nearest. A word an item holds is a match. */
+static void junk_has_no_good_match(void) {
+  for (int m = 0; m < 2; m++) {
+    trove_search_params p = mode(m ? TROVE_SEARCH_SEMANTIC : TROVE_SEARCH_HYBRID);
+    trove_search_result *r = NULL;
+    CHECK(p.min_cosine == TROVE_SEARCH_MIN_COSINE && p.min_cosine > 0);
+    CHECK(run("xyzzyplugh qwzx", &p, &r) == 0 && r == NULL);
+    size_t n = run("xyzzyplugh spaghetti", &p, &r);
+    CHECK(n >= 1 && r[0].item_id == docs[0].id);
+    trove_search_results_free(r, n);
+    p.min_cosine = 0; /* off: the nearest passages come back, however far */
+    n = run("xyzzyplugh qwzx", &p, &r);
+    CHECK(n >= 1 && r[0].cosine < TROVE_SEARCH_MIN_COSINE);
+    trove_search_results_free(r, n);
+  }
+}
+
+/* The cosine of a to b, both embedded. */
+static float cosine(const char *a, const char *b) {
+  float va[512], vb[512], d = 0;
+  trove_err err = {0};
+  CHECK(trove_embedder_embed_batch(emb, &a, NULL, 1, va, &err) == 0 &&
+        trove_embedder_embed_batch(emb, &b, NULL, 1, vb, &err) == 0);
+  for (int k = 0; k < 512; k++)
+    d += va[k] * vb[k];
+  return d;
+}
+
+/* An item whose passage closest to the query holds none of its words,
+ * while another passage does: hybrid shows the one with the words, and
+ * says so; semantic shows the closest, by meaning. */
+static void passage_with_the_words_is_preferred_and_marked(void) {
+  static const char p1[] = "Bring a large pot of salted water to a rolling boil and cook the "
+                           "spaghetti until al dente.";
+  static const char p2[] = "The quarterly invoice from the plumber arrived on Tuesday morning.";
+  static const char q[] = "simmering noodles invoice";
+  char text[256];
+  snprintf(text, sizeof text, "%s %s", p1, p2);
+  CHECK(cosine(q, p1) > cosine(q, p2)); /* what the case needs of the model */
+  trove_err err = {0};
+  doc d = {"two.md", "Two passages", text, 0, TROVE_ITEM_LOCAL, false, 0};
+  trove_store_item it = {.external_id = d.ext, .type = d.type, .title = d.title, .text = text};
+  CHECK(trove_store_item_upsert(st, src_notes, &it, &d.id, &err) == 0);
+  trove_passages ps = {0};
+  trove_passage one[2] = {{.start = 0, .end = strlen(p1), .input = (char *)p1},
+                          {.start = strlen(p1) + 1, .end = strlen(text), .input = (char *)p2}};
+  ps.v = one;
+  ps.n = 2;
+  trove_store_passage sp[2] = {{.ordinal = 0, .start = 0, .end = (int64_t)strlen(p1)},
+                               {.ordinal = 1, .start = (int64_t)strlen(p1) + 1,
+                                .end = (int64_t)strlen(text)}};
+  embed_doc(&d, &ps, sp);
+  for (int m = 0; m < 2; m++) {
+    trove_search_params p = mode(m ? TROVE_SEARCH_SEMANTIC : TROVE_SEARCH_HYBRID);
+    trove_search_result *r = NULL;
+    size_t n = run(q, &p, &r), at = n;
+    for (size_t i = 0; i < n; i++)
+      if (r[i].item_id == d.id)
+        at = i;
+    CHECK(at < n);
+    if (at < n && m == 0)
+      CHECK(r[at].passage_by == TROVE_PASSAGE_WORDS && strcmp(r[at].passage, p2) == 0);
+    if (at < n && m == 1)
+      CHECK(r[at].passage_by == TROVE_PASSAGE_MEANING && strcmp(r[at].passage, p1) == 0);
+    trove_search_results_free(r, n);
+  }
+  trove_search_params p = mode(TROVE_SEARCH_KEYWORD);
+  trove_search_result *r = NULL;
+  size_t n = run("plumber", &p, &r);
+  CHECK(n == 1 && r[0].passage_by == TROVE_PASSAGE_WORDS && strcmp(r[0].passage, p2) == 0);
+  trove_search_results_free(r, n);
+  CHECK(strcmp(trove_passage_by_name(TROVE_PASSAGE_MEANING), "meaning") == 0 &&
+        strcmp(trove_passage_by_name(TROVE_PASSAGE_NONE), "none") == 0);
+}
+
 int main(void) {
   trove_err err = {0};
   if (trove_embedder_open_use_lite(NULL, &emb, &err)) {
@@ -407,6 +486,8 @@ int main(void) {
   RUN(highlight_of_a_passage_gone_meanwhile_falls_back);
   RUN(errors_have_codes_and_messages);
   RUN(fault_loop_fails_cleanly);
+  RUN(junk_has_no_good_match);
+  RUN(passage_with_the_words_is_preferred_and_marked); /* last: it adds an item */
   trove_index_destroy(idx);
   trove_store_close(st);
   trove_embedder_close(emb);

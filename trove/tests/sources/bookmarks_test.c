@@ -5,6 +5,7 @@
  * failures: missing, 0 bytes, truncated or invalid JSON, not a Bookmarks
  * file, binary; plus a fault loop. */
 #include "sources.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 #include "testdb.h"
 
 #include "check.h"

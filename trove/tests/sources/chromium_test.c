@@ -6,6 +6,7 @@
  * schema, plus a fault loop. Copies go to a private $TMPDIR, checked empty
  * after every call. */
 #include "sources.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 #include "testdb.h"
 
 #include "check.h"

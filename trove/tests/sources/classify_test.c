@@ -2,6 +2,7 @@
  * kind, every skip reason, the size cap, UTF-8 validation, errors, and a
  * fault loop. Files are made in a fresh temporary directory. */
 #include "sources.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 

@@ -4,6 +4,7 @@
  * both visited and bookmarked, the WAL copy Firefox needs, and failures
  * (missing, garbage, wrong schema, bad flags), plus a fault loop. */
 #include "sources.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 #include "testdb.h"
 
 #include "check.h"

@@ -3,6 +3,8 @@
  * symlink loops, bad names, vanished directories, a 10,000-file directory,
  * bad arguments, and a fault loop proving ENOMEM loses nothing. */
 #include "sources.h"
+#include "sources_test_hooks.h" /* trove_fs_test_fail_path */
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 

@@ -1,6 +1,7 @@
 /* glob_test.c: glob matching with "**" (glob.c) and .gitignore rules
  * (gitignore.c), each rule of gitignore(5) as its own claim. */
 #include "sources.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 

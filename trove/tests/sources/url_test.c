@@ -1,6 +1,7 @@
 /* url_test.c: the URL helpers (url.c): http(s) check, fragment, host, and
  * normalisation into an external id, with hostile inputs. */
 #include "sources.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
 

@@ -7,6 +7,7 @@
  * A run that succeeds despite a failure (SQLite calls some allocations
  * benign) must still be correct. */
 #include "fixture.h"
+#include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 enum { MAX_RUNS = 20000 }; /* a bound so a bug cannot loop forever */
 

@@ -33,7 +33,17 @@ static void items_match_reports_what_change_detection_needs(void) {
   CHECK(m[2].etag && strcmp(m[2].etag, "\"e1\"") == 0);
   CHECK(m[2].last_modified && strstr(m[2].last_modified, "2030"));
   CHECK(m[2].mtime_us == 77 && m[2].size == 5 && m[2].process_version == 3);
+  CHECK(m[2].text_hash == NULL); /* none given */
   trove_store_match_clear(m, 4);
+  it.text_hash = "t1";
+  CHECK(trove_store_item_upsert(v.st, v.src, &it, NULL, &e) == 0);
+  CHECK(trove_store_items_match(v.st, v.src, ids, 4, m, &e) == 0);
+  CHECK(m[2].text_hash && strcmp(m[2].text_hash, "t1") == 0);
+  trove_store_match_clear(m, 4);
+  trove_store_item got = {0};
+  CHECK(trove_store_item_get(v.st, a, false, &got, &e) == 0 && got.text_hash &&
+        strcmp(got.text_hash, "t1") == 0);
+  trove_store_item_clear(&got);
   CHECK(trove_store_items_match(v.st, v.src + 1, ids, 4, m, &e) == 0 && m[2].item_id == 0);
   trove_store_match_clear(m, 4);
   env_done(&v);
@@ -471,6 +481,101 @@ static void item_embed_marks_until_the_text_changes(void) {
   env_done(&v);
 }
 
+/* A renamed file: the item takes the new path and keeps its id, hidden
+ * flag, passages, vectors and embedded mark. */
+static void item_move_keeps_everything_but_the_path(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  int64_t a, b;
+  trove_store_item ia = fx_item("/old.md", "A", "alpha text here", 1);
+  trove_store_item ib = fx_item("/b.md", "B", "beta text", 1);
+  CHECK(trove_store_item_upsert(v.st, v.src, &ia, &a, &e) == 0);
+  CHECK(trove_store_item_upsert(v.st, v.src, &ib, &b, &e) == 0);
+  trove_store_passage p = {.ordinal = 0, .start = 0, .end = 5};
+  float vec[4] = {1, 0, 0, 0};
+  int64_t pid = 0;
+  CHECK(trove_store_item_embed(v.st, a, "m", &p, vec, 1, 4, &pid, NULL, &e) == 0);
+  CHECK(trove_store_item_set_hidden(v.st, a, true, &e) == 0);
+  int64_t version = 0;
+  size_t dim = 0;
+  CHECK(trove_store_vectors_version(v.st, "m", &version, &dim, NULL, &e) == 0);
+
+  CHECK(trove_store_item_move(v.st, a, "/new.md", &e) == 0);
+  trove_store_item got = {0};
+  CHECK(trove_store_item_get(v.st, a, false, &got, &e) == 0);
+  CHECK(strcmp(got.external_id, "/new.md") == 0 && got.hidden_at > 0 &&
+        strcmp(got.text, "alpha text here") == 0);
+  trove_store_item_clear(&got);
+  int64_t after = 0;
+  CHECK(trove_store_vectors_version(v.st, "m", &after, &dim, NULL, &e) == 0 && after == version);
+  CHECK(count_pending(&v, "m") == 1); /* b only: a is still embedded */
+  trove_store_passage *ps = NULL;
+  size_t n = 0;
+  CHECK(trove_store_passages_get(v.st, a, &ps, &n, &e) == 0 && n == 1 && ps[0].id == pid);
+  trove_store_passages_free(ps, n);
+
+  CHECK(trove_store_item_move(v.st, a, "/b.md", &e) == TROVE_EEXIST && strstr(e.msg, "/b.md"));
+  CHECK(trove_store_item_move(v.st, 9999, "/c.md", &e) == TROVE_ENOENT);
+  CHECK(trove_store_item_move(v.st, a, "", &e) == TROVE_EINVAL);
+  CHECK(trove_store_item_get(v.st, a, false, &got, &e) == 0 &&
+        strcmp(got.external_id, "/new.md") == 0);
+  trove_store_item_clear(&got);
+  env_done(&v);
+}
+
+/* The items of a source with given raw bytes: where a scan looks for the
+ * item a renamed file was. Skipped items and other sources do not count. */
+static void items_same_content_finds_one_sources_copies(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  int64_t other = 0, a, b, c;
+  CHECK(trove_store_source_add(v.st, "other", "fs", "/o", NULL, &other, &e) == 0);
+  trove_store_item ia = fx_item("/a", "A", "same", 1), ib = fx_item("/b", "B", "same", 1);
+  trove_store_item ic = fx_item("/c", "C", "other", 1);
+  ia.content_hash = ib.content_hash = "hx";
+  ia.text_hash = "ta";
+  ic.content_hash = "hy";
+  CHECK(trove_store_item_upsert(v.st, v.src, &ia, &a, &e) == 0);
+  CHECK(trove_store_item_upsert(v.st, v.src, &ib, &b, &e) == 0);
+  CHECK(trove_store_item_upsert(v.st, v.src, &ic, &c, &e) == 0);
+  CHECK(trove_store_item_upsert(v.st, other, &ia, NULL, &e) == 0);
+  trove_store_twin *t = NULL;
+  size_t n = 0;
+  CHECK(trove_store_items_same_content(v.st, v.src, "hx", 16, &t, &n, &e) == 0 && n == 2);
+  CHECK(t[0].id == a && strcmp(t[0].external_id, "/a") == 0 && strcmp(t[0].text_hash, "ta") == 0);
+  CHECK(t[1].id == b && t[1].text_hash == NULL);
+  trove_store_twins_free(t, n);
+  CHECK(trove_store_items_same_content(v.st, v.src, "hx", 1, &t, &n, &e) == 0 && n == 1);
+  trove_store_twins_free(t, n);
+  trove_store_item sk = fx_item("/a", NULL, NULL, 2);
+  sk.skip_reason = "binary";
+  CHECK(trove_store_item_skip(v.st, v.src, &sk, NULL, &e) == 0);
+  CHECK(trove_store_items_same_content(v.st, v.src, "hx", 16, &t, &n, &e) == 0 && n == 1 &&
+        t[0].id == b);
+  trove_store_twins_free(t, n);
+  CHECK(trove_store_items_same_content(v.st, v.src, "none", 16, &t, &n, &e) == 0 && n == 0);
+  CHECK(trove_store_items_same_content(v.st, v.src, "hx", 0, &t, &n, &e) == TROVE_EINVAL);
+  env_done(&v);
+}
+
+static void source_set_config_replaces_only_the_config(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  CHECK(trove_store_source_set_config(v.st, v.src, "{\"include\":[\"*.md\"]}", &e) == 0);
+  trove_store_source s = {0};
+  CHECK(trove_store_source_get(v.st, "docs", &s, &e) == 0 && strstr(s.config, "*.md") &&
+        strcmp(s.location, "/d") == 0);
+  trove_store_source_clear(&s);
+  CHECK(trove_store_source_set_config(v.st, v.src, "{not json", &e) == TROVE_EINVAL);
+  CHECK(trove_store_source_set_config(v.st, 9999, "{}", &e) == TROVE_ENOENT);
+  CHECK(trove_store_source_get(v.st, "docs", &s, &e) == 0 && strstr(s.config, "*.md"));
+  trove_store_source_clear(&s);
+  env_done(&v);
+}
+
 static void passages_replace_reports_old_ids_and_checks_spans(void) {
   env v;
   env_init(&v);
@@ -669,6 +774,69 @@ static void backoff_of_items_and_hosts_round_trips(void) {
   env_done(&v);
 }
 
+/* trove_store_items_skipped: skipped and hidden items of one source or all,
+ * with reason and error; with a version, only the skipped ones that scan
+ * saw. */
+static void skipped_lists_skipped_and_hidden_items(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  int64_t other, ok, bin, gone, hid;
+  CHECK(trove_store_source_add(v.st, "web", "chromium-history", "/p", NULL, &other, &e) == 0);
+  trove_store_item it = fx_item("/ok", "ok", "fine", 1);
+  CHECK(trove_store_item_upsert(v.st, v.src, &it, &ok, &e) == 0);
+  it = fx_item("/bin", "bin", NULL, 2);
+  it.skip_reason = "binary";
+  CHECK(trove_store_item_upsert(v.st, v.src, &it, &bin, &e) == 0);
+  it = fx_item("https://gone", "gone", NULL, 3);
+  it.type = TROVE_ITEM_WEB;
+  it.skip_reason = "network";
+  it.error = "connection refused";
+  CHECK(trove_store_item_skip(v.st, other, &it, &gone, &e) == 0);
+  it = fx_item("/hid", "hid", "secret", 1);
+  CHECK(trove_store_item_upsert(v.st, v.src, &it, &hid, &e) == 0);
+  CHECK(trove_store_item_set_hidden(v.st, hid, true, &e) == 0);
+  trove_store_skip *s = NULL;
+  size_t n = 0;
+  CHECK(trove_store_items_skipped(v.st, 0, 0, &s, &n, &e) == 0 && n == 3);
+  /* by source name, then id: docs (bin, hid), web (gone) */
+  CHECK(n == 3 && s[0].id == bin && strcmp(s[0].skip_reason, "binary") == 0 && !s[0].error);
+  CHECK(n == 3 && s[1].id == hid && !s[1].skip_reason && s[1].hidden_at > 0 &&
+        strcmp(s[1].external_id, "/hid") == 0 && strcmp(s[1].source, "docs") == 0);
+  CHECK(n == 3 && s[2].id == gone && strcmp(s[2].error, "connection refused") == 0 &&
+        strcmp(s[2].source, "web") == 0 && strcmp(s[2].title, "gone") == 0);
+  trove_store_skips_free(s, n);
+  CHECK(trove_store_items_skipped(v.st, other, 0, &s, &n, &e) == 0 && n == 1 && s[0].id == gone);
+  trove_store_skips_free(s, n);
+  CHECK(trove_store_items_skipped(v.st, v.src, 2, &s, &n, &e) == 0 && n == 1 && s[0].id == bin);
+  trove_store_skips_free(s, n);
+  CHECK(trove_store_items_skipped(v.st, v.src, 7, &s, &n, &e) == 0 && n == 0 && !s);
+  CHECK(trove_store_items_skipped(NULL, 0, 0, &s, &n, &e) == TROVE_EINVAL);
+  env_done(&v);
+}
+
+/* A source's item count is counted, not what its last scan saw. */
+static void source_reads_back_its_item_count(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  for (int i = 0; i < 3; i++) {
+    char ext[16];
+    snprintf(ext, sizeof ext, "/%d", i);
+    trove_store_item it = fx_item(ext, "t", "text", 1);
+    CHECK(trove_store_item_upsert(v.st, v.src, &it, NULL, &e) == 0);
+  }
+  CHECK(trove_store_scan_finish(v.st, v.src, TROVE_SOURCE_READY, NULL, 0, 1, &e) == 0);
+  trove_store_source s = {0};
+  CHECK(trove_store_source_get(v.st, "docs", &s, &e) == 0 && s.items == 3 && s.scanned == 0);
+  trove_store_source_clear(&s);
+  trove_store_source *l = NULL;
+  size_t n = 0;
+  CHECK(trove_store_source_list(v.st, &l, &n, &e) == 0 && n == 1 && l[0].items == 3);
+  trove_store_sources_free(l, n);
+  env_done(&v);
+}
+
 int main(void) {
   RUN(items_match_reports_what_change_detection_needs);
   RUN(items_match_bad_batches_are_refused);
@@ -686,9 +854,14 @@ int main(void) {
   RUN(items_damaged_blob_is_ecorrupt_not_a_crash);
   RUN(items_next_pages_every_raw_item_once_in_id_order);
   RUN(item_embed_marks_until_the_text_changes);
+  RUN(item_move_keeps_everything_but_the_path);
+  RUN(items_same_content_finds_one_sources_copies);
+  RUN(source_set_config_replaces_only_the_config);
   RUN(passages_replace_reports_old_ids_and_checks_spans);
   RUN(vectors_embed_get_iterate_and_version);
   RUN(stats_count_sources_reasons_and_size);
   RUN(backoff_of_items_and_hosts_round_trips);
+  RUN(skipped_lists_skipped_and_hidden_items);
+  RUN(source_reads_back_its_item_count);
   return check_done("store_items_test");
 }

@@ -2,12 +2,16 @@
  * handle, in this process or another, is refused with TROVE_EBUSY naming
  * the holder's pid; the holder may take it again (reentrant) and only the
  * last unlock releases it; closing the handle releases it; a holder killed
- * with SIGKILL leaves no stale lock. */
+ * with SIGKILL leaves no stale lock; trove_store_scan_running tells a held
+ * lock from a free one without creating the lock file, and its probe never
+ * makes a --no-wait lock fail. */
 #include "store.h"
 
 #include "check.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +83,52 @@ static void killed_holder_leaves_no_stale_lock(void) {
   close(ready[1]);
 }
 
+static void scan_running_probes_without_creating_the_file(void) {
+  trove_store *a = open_db(), *b = open_db();
+  trove_err e = {0};
+  char lock[128];
+  snprintf(lock, sizeof lock, "%s.lock", db);
+  unlink(lock);
+  CHECK(!trove_store_scan_running(a) && access(lock, F_OK) != 0); /* no file: none ran */
+  CHECK(try_lock(a, &e));
+  CHECK(trove_store_scan_running(a) && trove_store_scan_running(b));
+  trove_store_scan_unlock(a);
+  CHECK(!trove_store_scan_running(a) && !trove_store_scan_running(b));
+  CHECK(!trove_store_scan_running(NULL));
+  trove_store_close(a);
+  trove_store_close(b);
+}
+
+static _Atomic bool probing_done;
+
+static void *prober(void *arg) {
+  trove_store *st = arg;
+  while (!atomic_load_explicit(&probing_done, memory_order_relaxed)) /* a stop flag only */
+    trove_store_scan_running(st);
+  return NULL;
+}
+
+/* A probe holds a shared lock for microseconds; a scan's non-blocking
+ * attempt meanwhile must not report the lock held. */
+static void probe_never_fails_a_no_wait_lock(void) {
+  trove_store *a = open_db(), *p = open_db();
+  trove_err e = {0};
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, prober, p) == 0);
+  int refused = 0;
+  for (int i = 0; i < 300; i++) {
+    if (!try_lock(a, &e))
+      refused++;
+    else
+      trove_store_scan_unlock(a);
+  }
+  atomic_store_explicit(&probing_done, true, memory_order_relaxed);
+  CHECK(pthread_join(t, NULL) == 0);
+  CHECK(refused == 0);
+  trove_store_close(a);
+  trove_store_close(p);
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/trove-lock-XXXXXX");
   if (!mkdtemp(dir))
@@ -86,6 +136,8 @@ int main(void) {
   snprintf(db, sizeof db, "%s/trove.db", dir);
   RUN(killed_holder_leaves_no_stale_lock); /* first: fork before any thread */
   RUN(second_handle_is_refused_until_last_unlock);
+  RUN(scan_running_probes_without_creating_the_file);
+  RUN(probe_never_fails_a_no_wait_lock);
   char path[128];
   const char *suffix[] = {"", ".lock", "-wal", "-shm"};
   for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {

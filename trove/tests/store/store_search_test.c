@@ -115,6 +115,60 @@ static void search_filters_by_source_and_type(void) {
   env_done(&v);
 }
 
+/* --since/--until: a page by its last visit, a file by its mtime, an item
+ * with neither only without bounds; the keyword search and the passage
+ * list a filtered vector search uses agree. */
+static void search_filters_by_time(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  int64_t web, page, file, mark;
+  CHECK(trove_store_source_add(v.st, "hist", "chromium-history", "/p", NULL, &web, &e) == 0);
+  trove_store_item it = fx_item("https://x", "Otter page", "otters", 1);
+  it.type = TROVE_ITEM_WEB;
+  it.mtime_us = 0;
+  it.last_visited = 1000000; /* visited: its time, whatever the mtime */
+  CHECK(trove_store_item_upsert(v.st, web, &it, &page, &e) == 0);
+  it = fx_item("/f", "Otter file", "otters", 1);
+  it.mtime_us = INT64_C(2000000) * 1000000 + 999999;
+  CHECK(trove_store_item_upsert(v.st, v.src, &it, &file, &e) == 0);
+  it = fx_item("https://y", "Otter mark", "otters", 1);
+  it.type = TROVE_ITEM_BOOKMARK;
+  it.mtime_us = 0;
+  CHECK(trove_store_item_upsert(v.st, web, &it, &mark, &e) == 0);
+  int64_t first = 0;
+  CHECK(count_hits(&v, "otters", NULL, NULL) == 3);
+  CHECK(count_hits(&v, "otters", &(trove_store_search_opts){.since = 1500000}, &first) == 1 &&
+        first == file);
+  CHECK(count_hits(&v, "otters", &(trove_store_search_opts){.until = 1500000}, &first) == 1 &&
+        first == page);
+  CHECK(count_hits(&v, "otters", &(trove_store_search_opts){.since = 1000000,
+                   .until = 2000000}, NULL) == 2); /* both bounds inclusive, to the second */
+  CHECK(count_hits(&v, "otters", &(trove_store_search_opts){.since = 1000001,
+                   .until = 1999999}, NULL) == 0);
+  trove_store_item got = {0};
+  CHECK(trove_store_item_get(v.st, file, false, &got, &e) == 0 &&
+        trove_store_item_time(&got) == 2000000);
+  trove_store_item_clear(&got);
+  CHECK(trove_store_item_get(v.st, page, false, &got, &e) == 0 &&
+        trove_store_item_time(&got) == 1000000);
+  trove_store_item_clear(&got);
+  int64_t ids[3] = {page, file, mark};
+  for (int i = 0; i < 3; i++) {
+    trove_store_passage p = {.ordinal = 0, .start = 0, .end = 6};
+    CHECK(trove_store_passages_replace(v.st, ids[i], &p, 1, NULL, NULL, &e) == 0);
+  }
+  trove_store_ids all = {0}, late = {0}, early = {0};
+  CHECK(trove_store_passage_ids_where(v.st, 0, TROVE_ITEM_ANY, 0, 0, &all, &e) == 0);
+  CHECK(trove_store_passage_ids_where(v.st, 0, TROVE_ITEM_ANY, 1500000, 0, &late, &e) == 0);
+  CHECK(trove_store_passage_ids_where(v.st, web, TROVE_ITEM_ANY, 0, 1500000, &early, &e) == 0);
+  CHECK(all.n == 3 && late.n == 1 && early.n == 1);
+  trove_store_ids_free(&all);
+  trove_store_ids_free(&late);
+  trove_store_ids_free(&early);
+  env_done(&v);
+}
+
 static void search_user_text_is_never_fts_syntax(void) {
   env v;
   env_init(&v);
@@ -216,6 +270,7 @@ int main(void) {
   RUN(search_weights_put_title_and_headings_first);
   RUN(search_hidden_items_do_not_shorten_the_list);
   RUN(search_filters_by_source_and_type);
+  RUN(search_filters_by_time);
   RUN(search_user_text_is_never_fts_syntax);
   RUN(search_prefix_stemming_and_diacritics_match);
   RUN(search_snippet_marks_the_matching_words);

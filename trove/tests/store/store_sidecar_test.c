@@ -78,7 +78,7 @@ static void a_new_database_gets_the_sources_back(void) {
                                NULL) == 0);
   CHECK(trove_store_source_add(st, "web", "firefox", "/profile", NULL, NULL, NULL) == 0);
   trove_store_close(st);
-  fx_scribble(f.db, 0, 100, 0x5a);
+  fx_scribble(f.db, 16, 84, 0x5a); /* the header after its magic string */
   trove_err e = {0};
   trove_store_opts o = {.path = f.db};
   CHECK(trove_store_open(&o, &st, &e) == TROVE_ECORRUPT && !st);
@@ -111,7 +111,7 @@ static void without_a_copy_the_advice_says_add_them_again(void) {
   char side[160];
   sidecar_of(&f, side, sizeof side);
   CHECK(access(side, F_OK) != 0);
-  fx_scribble(f.db, 0, 100, 0x5a);
+  fx_scribble(f.db, 16, 84, 0x5a); /* the header after its magic string */
   trove_store *st = NULL;
   trove_err e = {0};
   trove_store_opts o = {.path = f.db};

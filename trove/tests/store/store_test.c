@@ -54,11 +54,13 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
   trove_store_item it = fx_item("/a", "A", "kept across the upgrade", 1);
   CHECK(trove_store_item_upsert(st, src, &it, &item, &e) == 0);
   trove_store_close(st);
-  /* Back to version 1: the embedding tables did not exist yet, mtime
-   * was whole seconds with no size, and nothing recorded fetch backoff. */
+  /* Back to version 1: the embedding tables did not exist yet, mtime was
+   * whole seconds with no size, items had no text hash, and nothing
+   * recorded fetch backoff. */
   raw_exec(f.db, "DROP TABLE fetch_hosts; ALTER TABLE items DROP COLUMN fetch_failures;"
                  " ALTER TABLE items DROP COLUMN retry_at;"
                  " ALTER TABLE items DROP COLUMN charset_guessed;"
+                 " DROP INDEX items_content; ALTER TABLE items DROP COLUMN text_hash;"
                  " DROP TRIGGER items_embedding_stale; DROP TABLE item_embeddings;"
                  " DROP TABLE passage_vectors; DROP TABLE vector_models;"
                  " DROP TABLE passages; ALTER TABLE items DROP COLUMN size;"
@@ -67,7 +69,7 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
   st = fx_open(&f);
   char ver[32];
   raw_text(f.db, "PRAGMA user_version", ver, sizeof ver);
-  CHECK(atoi(ver) == 5);
+  CHECK(atoi(ver) == 6);
   trove_store_passage p = {.ordinal = 0, .start = 0, .end = 4};
   CHECK(trove_store_passages_replace(st, item, &p, 1, NULL, NULL, &e) == 0);
   trove_store_item got;
@@ -94,7 +96,17 @@ static void store_open_zero_byte_file_is_new_db(void) {
   fx_done(&f);
 }
 
-static void store_open_garbage_file_is_corrupt(void) {
+/* Whether dir holds a file called name. */
+static bool has_file(const char *dir, const char *name) {
+  char p[256];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  return access(p, F_OK) == 0;
+}
+
+/* A file that is not SQLite at all (a mistyped --db: /etc/passwd, notes) is
+ * not a damaged trove database: no "move it away and rebuild", and SQLite
+ * never opens it, so no journal, WAL or lock file appears beside it. */
+static void store_open_a_file_that_is_not_sqlite_is_not_trove_s(void) {
   fx f;
   fx_init(&f);
   FILE *fp = fopen(f.db, "wb");
@@ -105,8 +117,22 @@ static void store_open_garbage_file_is_corrupt(void) {
   trove_store *st = NULL;
   trove_err e = {0};
   trove_store_opts o = {.path = f.db};
-  CHECK(trove_store_open(&o, &st, &e) == TROVE_ECORRUPT && st == NULL);
-  CHECK(e.code == TROVE_ECORRUPT && strstr(e.msg, f.db) && strstr(e.msg, "trove scan"));
+  CHECK(trove_store_open(&o, &st, &e) == TROVE_EUNSUPPORTED && st == NULL);
+  CHECK(e.code == TROVE_EUNSUPPORTED && strstr(e.msg, f.db) &&
+        strstr(e.msg, "is not a trove database") && !strstr(e.msg, "move it away"));
+  fp = fopen(f.db, "wb"); /* shorter than the SQLite header */
+  if (fp) {
+    fputs("root:x:0:0\n", fp);
+    fclose(fp);
+  }
+  CHECK(trove_store_open(&o, &st, &e) == TROVE_EUNSUPPORTED && st == NULL);
+  char after[32] = {0};
+  fp = fopen(f.db, "rb");
+  CHECK(fp && fread(after, 1, sizeof after - 1, fp) == 11 && strcmp(after, "root:x:0:0\n") == 0);
+  if (fp)
+    fclose(fp);
+  CHECK(!has_file(f.dir, "trove.db-wal") && !has_file(f.dir, "trove.db-shm") &&
+        !has_file(f.dir, "trove.db-journal"));
   fx_done(&f);
 }
 
@@ -115,7 +141,7 @@ static void store_open_scribbled_db_is_corrupt(void) {
   fx_init(&f);
   trove_store *st = fx_open(&f);
   trove_store_close(st);
-  fx_scribble(f.db, 0, 100, 0x5a); /* the header: not a database any more */
+  fx_scribble(f.db, 16, 84, 0x5a); /* the header after its magic string */
   trove_err e = {0};
   trove_store_opts o = {.path = f.db};
   CHECK(trove_store_open(&o, &st, &e) == TROVE_ECORRUPT && st == NULL);
@@ -533,8 +559,20 @@ static void store_scan_begin_and_finish_record_status(void) {
   CHECK(trove_store_scan_begin(st, id, &v1, &e) == 0);
   CHECK(trove_store_scan_begin(st, id, &v2, &e) == 0 && v2 == v1 + 1);
   trove_store_source s;
+  /* indexing only while a scan holds the lock; else it was interrupted */
+  CHECK(trove_store_source_get(st, "docs", &s, &e) == 0 && s.status == TROVE_SOURCE_INTERRUPTED);
+  trove_store_source_clear(&s);
+  CHECK(trove_store_scan_lock(st, false, NULL, &e) == 0);
   CHECK(trove_store_source_get(st, "docs", &s, &e) == 0 && s.status == TROVE_SOURCE_INDEXING);
   trove_store_source_clear(&s);
+  trove_store *other = fx_open(&f); /* another handle sees the lock too */
+  trove_store_source *v = NULL;
+  size_t n = 0;
+  CHECK(trove_store_source_list(other, &v, &n, &e) == 0 && n == 1 &&
+        v[0].status == TROVE_SOURCE_INDEXING);
+  trove_store_sources_free(v, n);
+  trove_store_close(other);
+  trove_store_scan_unlock(st);
   CHECK(trove_store_scan_finish(st, id, TROVE_SOURCE_ERROR, "disk gone", 12, 345, &e) == 0);
   CHECK(trove_store_source_get(st, "docs", &s, &e) == 0);
   CHECK(s.status == TROVE_SOURCE_ERROR && strcmp(s.status_msg, "disk gone") == 0);
@@ -587,7 +625,7 @@ int main(void) {
   RUN(store_open_creates_dirs_schema_and_wal);
   RUN(store_open_migrates_an_older_schema_step_by_step);
   RUN(store_open_zero_byte_file_is_new_db);
-  RUN(store_open_garbage_file_is_corrupt);
+  RUN(store_open_a_file_that_is_not_sqlite_is_not_trove_s);
   RUN(store_open_scribbled_db_is_corrupt);
   RUN(store_open_foreign_db_is_unsupported);
   RUN(store_open_foreign_db_changes_nothing);
