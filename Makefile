@@ -3,7 +3,9 @@
 #   make test    every test in three builds: plain -O2, ASan+UBSan, TSan
 #   make demo    trove's demo: a real corpus indexed and searched
 #   make build   the plain build only;  make bench  the benchmark lines
-#   make fuzz    every libFuzzer target for FUZZ_SECONDS each (clang, build/fuzz)
+#   make fuzz    every libFuzzer target for FUZZ_SECONDS each, or FUZZ_RUNS execs when
+#                given, whichever comes first (clang, build/fuzz)
+#   make faults  the fault and race tests of the trove binary, long (scripts/faults.sh)
 #   make install PREFIX=/usr/local [DESTDIR=]  trove, its model, man pages and
 #                shell completion, and sluice's header, libraries, sluice.pc
 #                and CMake package (build/release, which takes CFLAGS when
@@ -12,10 +14,11 @@
 # as CI does); install's does not, so a newer compiler cannot stop it.
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
+FUZZ_RUNS ?=
 BUILD := build
 PREFIX ?= /usr/local
 
-.PHONY: all deps build test test-plain test-asan test-tsan fuzz demo bench install clean
+.PHONY: all deps build test test-plain test-asan test-tsan fuzz faults demo bench install clean
 
 all: build
 
@@ -39,7 +42,10 @@ $(CONFIGS:%=test-%): test-%: deps $(BUILD)/%/CMakeCache.txt
 test: test-plain test-asan test-tsan
 
 fuzz: deps
-	JOBS=$(JOBS) scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+	JOBS=$(JOBS) FUZZ_RUNS=$(FUZZ_RUNS) scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+faults: build
+	scripts/faults.sh $(BUILD)/plain
 
 bench: build
 	@scripts/bench.sh $(BUILD)/plain

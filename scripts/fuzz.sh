@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # fuzz.sh: builds trove's libFuzzer targets with clang (ASan+UBSan, coverage
 # instrumented: cmake -DTROVE_FUZZ=ON) and runs each, one at a time, for
-# SECONDS on a scratch copy of its committed seed corpus, printing the execs
-# per target. Fails when any target crashes, leaks, hangs or breaks an
+# SECONDS on a scratch copy of its committed seed corpus, printing per
+# target the execs, execs per second and the corpus it grew. With
+# FUZZ_RUNS=N in the environment a target also stops after N execs (a long
+# run "to 1M execs each": FUZZ_RUNS=1000000 and a generous SECONDS). Fails when any target crashes, leaks, hangs or breaks an
 # invariant; the input that did it is kept in BUILD_DIR/crashes/.
 #   scripts/fuzz.sh [--test] BUILD_DIR SECONDS [TARGET...]
 # --test (the ctest of the ASan build): exit 77, "skipped", when clang's
@@ -52,18 +54,24 @@ while read -r name exe seeds; do
   cp "$seeds"/* "$work"/
   log="$build/crashes/$name.log"
   # -timeout: one input taking this long is a hang, reported as a crash.
-  "$exe" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$build/crashes/$name-" "$work" >"$log" 2>&1
+  t0=$(date +%s)
+  "$exe" -max_total_time="$secs" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/crashes/$name-" \
+    "$work" >"$log" 2>&1
   rc=$?
+  took=$(($(date +%s) - t0))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\).*DONE.*/\1/p' "$log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  corpus=$(sed -n 's/^#[0-9]*.*DONE.* corp: \([0-9]*\).*/\1/p' "$log" | tail -1)
   ran=$((ran + 1))
   if [ $rc = 0 ]; then
-    printf 'fuzz %-12s %10s execs in %ss, ok\n' "$name" "${execs:-?}" "$secs"
+    printf 'fuzz %-12s %10s execs in %ss (%s/s), corpus %s, ok\n' "$name" "${execs:-?}" \
+      "$took" "${rate:-?}" "${corpus:-?}"
   else
     failed=$((failed + 1))
     printf 'fuzz %-12s %10s execs in %ss, FAILED (exit %d; log %s)\n' "$name" "${execs:-?}" \
-      "$secs" $rc "$log"
+      "$took" $rc "$log"
     grep -m1 -A30 '^==[0-9]*==ERROR\|^SUMMARY\|runtime error\|deadly signal' "$log" | head -40
     ls "$build"/crashes/"$name"-* 2>/dev/null
   fi

@@ -111,9 +111,11 @@ void cli_model_close(cli_model *m);
  * add` only, the commands that put something in it. On failure prints the
  * error and returns CLI_ERR. */
 int cli_open(const cli *c, trove_store **out);
-/* Opens the database only when it exists: every other command. A missing
- * one is an error (CLI_ERR) that names the path and says how to make it;
- * nothing is created, not even its directory. */
+/* Opens the database only when it exists: every command but `scan` and
+ * `source add`. A missing one is an error (CLI_ERR) that names the path and
+ * says how to make it; nothing is created, not even its directory. One that
+ * cannot be written (a read-only folder, file or file system) is opened
+ * read-only: reads work, and a write fails saying the database is read-only. */
 int cli_open_existing(const cli *c, trove_store **out);
 
 /* Takes st's scan lock (store.h) for a command that rewrites many items:

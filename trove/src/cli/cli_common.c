@@ -13,11 +13,20 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* Says what the open did besides opening (sources restored into a new
+ * database), on stderr. */
+static int opened(trove_store *st) {
+  const char *note = trove_store_open_note(st);
+  if (note)
+    trove_term_line(stderr, "trove: %s", note);
+  return CLI_OK;
+}
+
 int cli_open(const cli *c, trove_store **out) {
   trove_err e = {0};
   trove_store_opts o = {.path = c->db};
   int rc = trove_store_open(&o, out, &e);
-  return rc ? cli_fail(&e, rc) : CLI_OK;
+  return rc ? cli_fail(&e, rc) : opened(*out);
 }
 
 int cli_scan_lock(trove_store *st, bool no_wait) {
@@ -44,10 +53,10 @@ int cli_open_existing(const cli *c, trove_store **out) {
     trove_free(def);
     return CLI_ERR;
   }
-  trove_store_opts o = {.path = path};
+  trove_store_opts o = {.path = path, .read_only_ok = true};
   rc = trove_store_open(&o, out, &e);
   trove_free(def);
-  return rc ? cli_fail(&e, rc) : CLI_OK;
+  return rc ? cli_fail(&e, rc) : opened(*out);
 }
 
 int cli_fail(const trove_err *e, int code) {

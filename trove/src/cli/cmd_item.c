@@ -65,6 +65,7 @@ static int print_json(const trove_store_item *it, const char *source) {
   json_time(&o, "modified", it->mtime_us / 1000000);
   trove_json_out_str(&o, "skipped", it->skip_reason);
   trove_json_out_str(&o, "error", it->error);
+  trove_json_out_bool(&o, "charset_guessed", it->charset_guessed);
   trove_json_out_bool(&o, "hidden", it->hidden_at != 0);
   trove_json_out_str(&o, "text", it->text);
   trove_json_out_end(&o);
@@ -87,6 +88,8 @@ void cli_print_item(const trove_store_item *it, const char *source) {
   field("description", it->description);
   field("skipped", it->skip_reason);
   field("error", it->error);
+  if (it->charset_guessed)
+    field("charset", "guessed: neither marked nor declared, read as windows-1252 or UTF-16");
   if (it->hidden_at)
     printf("%-12s yes (trove unhide %lld)\n", "hidden", (long long)it->id);
   putchar('\n');

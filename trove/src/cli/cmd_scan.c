@@ -15,6 +15,7 @@
 #include "scan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage_scan[] =
@@ -25,7 +26,8 @@ static const char usage_scan[] =
     "  --reembed: --force, and embed every item again, changed or not\n"
     "  --no-wait: when another scan of the database is running, exit with code 3\n"
     "             instead of waiting for it to finish\n"
-    "  -v:        the per-stage table, and each item skipped or failed, with the reason";
+    "  -v:        the per-stage table, and each item skipped or failed, with the reason\n"
+    "  $TROVE_FETCH_TIMEOUT: seconds one web page may take (default 30)";
 static const char usage_reprocess[] =
     "trove reprocess [NAME] [--no-wait]\n"
     "  re-extracts the content stored for every item (of NAME, or all sources) with\n"
@@ -34,15 +36,29 @@ static const char usage_reprocess[] =
     "  --no-wait: when another scan of the database is running, exit with code 3\n"
     "             instead of waiting for it to finish";
 
+/* $TROVE_FETCH_TIMEOUT: seconds one web fetch may take (a decimal, e.g.
+ * 0.5), for slow links or tests; unset or empty: the fetcher's 30 s. */
+static int fetch_timeout(trove_scan_opts *o) {
+  const char *v = getenv("TROVE_FETCH_TIMEOUT");
+  if (!v || !*v)
+    return CLI_OK;
+  char *end = NULL;
+  double s = strtod(v, &end);
+  if (*end || !(s >= 0.001 && s <= 3600)) {
+    fprintf(stderr, "trove: TROVE_FETCH_TIMEOUT=\"%s\" is not a number of seconds between "
+            "0.001 and 3600; unset it for the default 30\n", v);
+    return CLI_USAGE;
+  }
+  o->fetch_timeout_ms = (long)(s * 1000);
+  return CLI_OK;
+}
+
 /* The summary a person reads: counts, then only what needs attention. */
 static void print_summary(const trove_scan_report *rep, const char *what, const char *name) {
   trove_term_line(stdout, "%s: %lld new, %lld changed, %lld unchanged, %lld skipped, %lld "
                   "deleted (%.1f s)", what, (long long)rep->added, (long long)rep->changed,
                   (long long)rep->unchanged, (long long)rep->skipped, (long long)rep->deleted,
                   rep->seconds);
-  if (rep->moved)
-    printf("  %lld moved: files renamed or moved with their content, kept as the same items\n",
-           (long long)rep->moved);
   if (rep->embedded)
     printf("  embedded %lld passages of %lld items\n", (long long)rep->passages,
            (long long)rep->embedded);
@@ -53,13 +69,7 @@ static void print_summary(const trove_scan_report *rep, const char *what, const 
     trove_term_line(stdout, " (trove skipped%s%s, or scan -v, names them)", name ? " " : "",
                     name ? name : "");
   }
-  if (rep->kept_empty)
-    printf("  the source yielded nothing, so its %lld items were kept (an unmounted drive?); "
-           "scan again with --force to delete them\n", (long long)rep->kept_empty);
-  if (rep->unread)
-    trove_term_line(stdout, "  kept %lld items at or under %lld paths that could not be read "
-                    "(first: %s); check their permissions", (long long)rep->kept,
-                    (long long)rep->unread, rep->unread_path);
+  trove_scan_report_notes(rep, stdout);
 }
 
 /* -v: the items the scan of `name` just skipped or failed, by path. */
@@ -139,6 +149,8 @@ int cmd_scan(cli *c, int argc, char **argv) {
   trove_scan_opts o = {.force = a.force, .reembed = a.reembed, .no_wait = a.no_wait};
   trove_store *st = NULL;
   cli_model m = {0};
+  if ((rc = fetch_timeout(&o)))
+    return rc;
   rc = cli_open(c, &st);
   if (rc || (rc = cli_scan_lock(st, o.no_wait)) || (rc = cli_model_open(c, st, false, false, &m))) {
     trove_store_close(st);

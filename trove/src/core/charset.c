@@ -15,16 +15,20 @@
  *      standard's prescan looks) naming ISO-8859-1, US-ASCII or
  *      windows-1252: the standard maps all three to windows-1252, and
  *      together they are most non-UTF-8 pages of a Western history;
- *   5. guesses: a page whose first bytes alternate with NULs is BOM-less
- *      UTF-16/32 (as in XML 1.0 appendix F's detection); text that is not UTF-8
- *      is windows-1252, the common legacy encoding of Western text files.
+ *   5. guesses: a page (or, when asked, a text file) whose first bytes
+ *      alternate with NULs is BOM-less UTF-16/32 (as in XML 1.0 appendix F's
+ *      detection) when its first 256 units read as text (no controls or
+ *      lone surrogates), tested before step 3 since UTF-16 of ASCII is
+ *      valid UTF-8; text that is not UTF-8 is windows-1252, the common
+ *      legacy encoding of Western text files (and of pages that declare
+ *      nothing, when asked).
  * A <meta> naming UTF-16 is not believed (the standard reads it as UTF-8:
  * a prescan that found it proves the bytes ASCII-compatible).
  *
  * LIMITS. Other legacy encodings (Shift_JIS, GBK, KOI8-R, ...) are not
  * converted: their bytes become U+FFFD in the extractor, or windows-1252
  * mojibake for a text file, which is still searchable by its ASCII words.
- * A page that is not UTF-8 and declares nothing stays with U+FFFD. */
+ * A web page that is not UTF-8 and declares nothing stays with U+FFFD. */
 #include "core.h"
 
 #include <string.h>
@@ -99,6 +103,8 @@ static enc bom(const unsigned char *s, size_t len, size_t *skip) {
   return ENC_NONE;
 }
 
+static uint32_t unit(const unsigned char *p, size_t size, bool be);
+
 /* BOM-less UTF-16/32 by the NULs among the first four bytes. */
 static enc sniff_wide(const unsigned char *s, size_t len) {
   if (len >= 4 && s[0] && !s[1] && !s[2] && !s[3])
@@ -110,6 +116,35 @@ static enc sniff_wide(const unsigned char *s, size_t len) {
   if (len >= 2 && !s[0] && s[1])
     return ENC_UTF16BE;
   return ENC_NONE;
+}
+
+/* Whether s read as e looks like text: whole units, and among the first
+ * 256 no NUL, no C0 control but tab, newline, form feed and carriage
+ * return, no lone surrogate, no U+FFFE/FFFF. What keeps a binary file that happens to start
+ * with a byte and a NUL from being taken for BOM-less UTF-16. */
+static bool looks_like_text(enc e, const unsigned char *s, size_t len) {
+  size_t size = e == ENC_UTF32LE || e == ENC_UTF32BE ? 4 : 2;
+  bool be = e == ENC_UTF16BE || e == ENC_UTF32BE;
+  if (len % size)
+    return false; /* whole units only: "a\0b" is a byte string with a NUL */
+  size_t end = len < 256 * size ? len : 256 * size;
+  for (size_t i = 0; i < end; i += size) {
+    uint32_t u = unit(s + i, size, be);
+    if ((u < 0x20 && u != '\t' && u != '\n' && u != '\f' && u != '\r') || u == 0xFFFE ||
+        u == 0xFFFF || u > 0x10FFFF)
+      return false;
+    if (size == 2 && u >= 0xD800 && u <= 0xDFFF) { /* only a high one and then its low one */
+      if (u > 0xDBFF || i + 4 > len)
+        return false;
+      uint32_t lo = unit(s + i + 2, 2, be);
+      if (lo < 0xDC00 || lo > 0xDFFF)
+        return false;
+      i += 2;
+    } else if (u >= 0xD800 && u <= 0xDFFF) {
+      return false;
+    }
+  }
+  return end > 0;
 }
 
 /* Settles a label's open endianness by where the first NUL falls. */
@@ -142,7 +177,9 @@ static size_t decode(enc e, const unsigned char *s, size_t len, char *out) {
   if (e == ENC_1252) {
     for (size_t i = 0; i < len; i++) {
       unsigned cp = s[i] < 0x80 || s[i] >= 0xA0 ? s[i] : cp1252_high[s[i] - 0x80];
-      n += trove_utf8_encode(cp ? cp : 0xFFFD, out + n);
+      /* a NUL stays one, so a binary file read as windows-1252 still
+       * shows it is binary (classify.c); an unassigned byte is U+FFFD */
+      n += trove_utf8_encode(cp || !s[i] ? cp : 0xFFFD, out + n);
     }
     return n;
   }
@@ -172,8 +209,13 @@ static enc pick(const unsigned char *s, size_t len, const char *content_type, un
   if (e)
     return e;
   enc header = content_type ? declared(content_type, strlen(content_type)) : ENC_NONE;
-  if (is_wide(header) && memchr(s, 0, len))
+  bool nul = memchr(s, 0, len) != NULL;
+  if (is_wide(header) && nul)
     return endian(header, s, len);
+  /* before the UTF-8 test: UTF-16 of ASCII is valid UTF-8, NULs and all */
+  if ((flags & (TROVE_CHARSET_HTML | TROVE_CHARSET_GUESS_UTF16)) && nul &&
+      (e = sniff_wide(s, len)) && looks_like_text(e, s, len))
+    return *guessed = true, e;
   if (trove_utf8_valid((const char *)s, len))
     return ENC_NONE;
   if (header == ENC_1252)
@@ -181,8 +223,6 @@ static enc pick(const unsigned char *s, size_t len, const char *content_type, un
   if ((flags & TROVE_CHARSET_HTML) &&
       declared((const char *)s, len < PRESCAN ? len : PRESCAN) == ENC_1252)
     return ENC_1252;
-  if ((flags & TROVE_CHARSET_HTML) && (e = sniff_wide(s, len)))
-    return *guessed = true, e;
   if (flags & TROVE_CHARSET_GUESS_1252)
     return *guessed = true, ENC_1252;
   return ENC_NONE;

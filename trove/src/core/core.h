@@ -143,6 +143,13 @@ size_t trove_utf8_seq(const char *s, size_t n);
  * or code points past U+10FFFF; NUL allowed). Any thread. */
 bool trove_utf8_valid(const char *s, size_t n);
 
+/* A copy of the string s (trove_free) with every byte that is not part of
+ * a valid UTF-8 sequence written as the four characters \xNN, as the
+ * terminal sanitiser shows it: a file name in a legacy encoding made
+ * fit for a title, the FTS index and JSON. NULL for NULL s or out of
+ * memory. Any thread. */
+char *trove_utf8_escape_dup(const char *s);
+
 /* ---- decoding other charsets to UTF-8 (charset.c) ---------------------- */
 
 /* What trove_charset_to_utf8 may look at besides a byte-order mark and a
@@ -153,12 +160,18 @@ enum {
                                    from NULs among the first four bytes */
   TROVE_CHARSET_GUESS_1252 = 2, /* text that is not valid UTF-8 and declares
                                    nothing is read as windows-1252 */
+  TROVE_CHARSET_GUESS_UTF16 = 4, /* sniff BOM-less UTF-16/32 as HTML does, for
+                                    text (HTML's sniff and this one also
+                                    check that the first 256 units read as
+                                    text: no controls, no lone surrogates) */
 };
 
 /* Decodes len bytes of s to UTF-8 when they are not UTF-8 already. In order:
  * a UTF-16 or UTF-32 byte-order mark (LE or BE); the charset parameter of
  * content_type (an HTTP Content-Type value, may be NULL) when it names
- * UTF-16/32 and s holds a NUL byte; valid UTF-8 is left as it is (a UTF-8
+ * UTF-16/32 and s holds a NUL byte; with TROVE_CHARSET_HTML or
+ * TROVE_CHARSET_GUESS_UTF16, BOM-less UTF-16/32 sniffed from NULs among the
+ * first four bytes (guessed); valid UTF-8 is left as it is (a UTF-8
  * mark included); a declared ISO-8859-1, US-ASCII or windows-1252 (header,
  * or <meta> with TROVE_CHARSET_HTML) reads s as windows-1252; then the
  * guesses that flags allow. Unpaired surrogates, unassigned bytes and a cut

@@ -2,9 +2,12 @@
  * and finding an id in a sorted list: small pieces several modules need
  * (the JSON parser's \u escapes, the legacy-charset converter, YAML front
  * matter; UTF-8 validation, JSON quoting and terminal escaping; the
- * search's and the vector sync's id filters), kept here so each is written
- * once. */
+ * search's and the vector sync's id filters; a file name's invalid bytes
+ * escaped for its title), kept here so each is written once. */
 #include "core.h"
+
+#include <stdint.h>
+#include <string.h>
 
 size_t trove_utf8_encode(uint32_t cp, char out[4]) {
   if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
@@ -68,6 +71,31 @@ bool trove_ids_contain(const int64_t *v, size_t n, int64_t id) {
       hi = mid;
   }
   return false;
+}
+
+char *trove_utf8_escape_dup(const char *s) {
+  if (!s)
+    return NULL;
+  size_t n = strlen(s), bad = 0;
+  for (size_t i = 0, k; i < n; i += k ? k : 1)
+    bad += (k = trove_utf8_seq(s + i, n - i)) == 0;
+  char *out = bad <= (SIZE_MAX - n - 1) / 3 ? trove_malloc(n + 3 * bad + 1) : NULL;
+  if (!out)
+    return NULL;
+  static const char hex[] = "0123456789abcdef";
+  char *o = out;
+  for (size_t i = 0, k; i < n; i += k) {
+    if ((k = trove_utf8_seq(s + i, n - i)) != 0) {
+      memcpy(o, s + i, k);
+      o += k;
+      continue;
+    }
+    unsigned char c = (unsigned char)s[i];
+    *o++ = '\\', *o++ = 'x', *o++ = hex[c >> 4], *o++ = hex[c & 15];
+    k = 1;
+  }
+  *o = '\0';
+  return out;
 }
 
 bool trove_utf8_valid(const char *str, size_t n) {

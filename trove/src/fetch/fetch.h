@@ -84,6 +84,21 @@ bool trove_fetch_reason_is_permanent(int reason);
  * Any thread. */
 int trove_fetch_reason_for_status(long status);
 
+/* True for the reasons that mean the server never answered (TIMEOUT,
+ * NETWORK: no connection, or none that gave a reply): what a scan backs
+ * off from, per URL and per host, rather than retrying on every scan. Any
+ * thread. */
+bool trove_fetch_reason_is_unanswered(int reason);
+
+/* The server of an absolute URL: its host, lower case, without a trailing
+ * dot, and ":PORT" when the URL names a port other than its scheme's
+ * ("http://Example.COM.:8080/x" gives "example.com:8080", "https://a.b:443/"
+ * gives "a.b"), into a new string *out (trove_free). The key a scan backs
+ * off per host by: two ports of one host are often two services (a dead
+ * development server beside a live one). Any thread. Returns 0;
+ * TROVE_EINVAL (NULL, or no URL with a host: *out NULL) or TROVE_ENOMEM. */
+int trove_fetch_url_host(const char *url, char **out);
+
 /* The domains never fetched when trove_fetch_opts.blocked_domains is NULL:
  * sign-in pages, ad servers and cloud consoles, which give nothing worth
  * indexing. A NULL-terminated static array. Any thread. */

@@ -4,9 +4,9 @@
  * (text types), and what each HTTP status or curl failure means for the
  * item (the skip reason, and whether the next scan retries it).
  *
- * The retry rule fixes a perceive bug: there a network error became a
- * permanent skip, so one flaky night lost pages for good. Here only answers
- * that the server would give again (401/403, 404/410, other 4xx, a redirect
+ * The retry rule: a network error must not become a permanent skip, or one
+ * flaky night would lose pages for good. Only answers that the server
+ * would give again (401/403, 404/410, other 4xx, a redirect
  * loop, a non-text type, an oversized body, a blocked or malformed URL) are
  * permanent; 5xx, 408/429, timeouts and every network failure are
  * transient.
@@ -38,9 +38,11 @@ static const struct {
                                "the server asked to come back; it is retried on the next scan"},
   [TROVE_FETCH_SERVER_ERROR] = {"server_error", false, "it is retried on the next scan"},
   [TROVE_FETCH_NETWORK] = {"network", false,
-                           "check the connection; it is retried on the next scan"},
+                           "check the connection; it is retried by a later scan, each "
+                           "failure in a row waiting longer"},
   [TROVE_FETCH_TIMEOUT] = {"timeout", false,
-                           "the server was too slow; it is retried on the next scan"},
+                           "the server was too slow; it is retried by a later scan, each "
+                           "failure in a row waiting longer"},
   [TROVE_FETCH_TOO_MANY_REDIRECTS] = {"too_many_redirects", true,
                                       "the site redirects in a loop or too far; it is skipped"},
   [TROVE_FETCH_BAD_REDIRECT] = {"bad_redirect", true,
@@ -62,6 +64,46 @@ bool trove_fetch_reason_is_permanent(int reason) {
   if (reason < 0 || reason >= TROVE_FETCH_REASON_COUNT)
     return false;
   return reasons[reason].permanent;
+}
+
+bool trove_fetch_reason_is_unanswered(int reason) {
+  return reason == TROVE_FETCH_TIMEOUT || reason == TROVE_FETCH_NETWORK;
+}
+
+int trove_fetch_url_host(const char *url, char **out) {
+  if (!out)
+    return TROVE_EINVAL;
+  *out = NULL;
+  if (!url)
+    return TROVE_EINVAL;
+  CURLU *u = curl_url();
+  if (!u)
+    return TROVE_ENOMEM;
+  char *host = NULL, *port = NULL;
+  CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
+  if (uc == CURLUE_OK)
+    uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+  if (uc == CURLUE_OK) { /* only a port the URL gives that is not its scheme's */
+    CURLUcode pc = curl_url_get(u, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT);
+    uc = pc == CURLUE_NO_PORT ? CURLUE_OK : pc;
+  }
+  int rc = uc == CURLUE_OUT_OF_MEMORY ? TROVE_ENOMEM : TROVE_EINVAL;
+  if (uc == CURLUE_OK && host[0]) {
+    size_t n = strlen(host);
+    if (n > 1 && host[n - 1] == '.') /* "example.com." is example.com */
+      host[--n] = '\0';
+    for (char *p = host; *p; p++)
+      *p = (char)tolower((unsigned char)*p);
+    trove_buf b = {0};
+    rc = port ? trove_buf_printf(&b, "%s:%s", host, port) : trove_buf_puts(&b, host);
+    *out = rc == 0 ? b.data : NULL;
+    if (rc)
+      trove_buf_free(&b);
+  }
+  curl_free(port);
+  curl_free(host);
+  curl_url_cleanup(u);
+  return rc;
 }
 
 const char *trove__fetch_reason_hint(int reason) {
@@ -104,8 +146,7 @@ int trove__fetch_reason_for_curl(CURLcode code) {
 }
 
 /* Sign-in pages, ad servers and cloud consoles: fetching them yields a login
- * form or a tracking pixel, never the page the person read. Starts from
- * perceive's list. */
+ * form or a tracking pixel, never the page the person read. */
 static const char *const default_blocked[] = {
   "accounts.google.com",
   "ad.doubleclick.net",

@@ -123,6 +123,7 @@ typedef struct trove_scan_opts {
    * 1)): the pipeline spreads calls over the sluice pool itself. */
   const trove_embedder *embedder;
   trove_vectors *vectors;
+  long fetch_timeout_ms; /* each web fetch, all of it; 0: 30 000 (fetch.h) */
 } trove_scan_opts;
 
 /* Most distinct skip reasons a report keeps (the rest are summed under
@@ -144,6 +145,16 @@ typedef struct trove_scan_report {
   int64_t skipped;   /* items recorded with a skip reason, failures included */
   int64_t failed;    /* of those, items that failed (reason "error" etc.) */
   int64_t deleted;   /* items gone from the source, deleted at the end */
+  /* Web pages not fetched because they, or their host, did not answer
+   * before and their wait is not over: a URL waits an hour after its first
+   * unanswered fetch (timeout, no connection), doubling with each one in a
+   * row up to 30 days; a host that did not answer 3 times in a row waits
+   * likewise, its URLs with it. --force fetches what earlier scans put off.
+   * Deferred items are kept as they are and not counted elsewhere. */
+  int64_t deferred;
+  int64_t hosts_skipped;  /* hosts not contacted (for some or all of their URLs) */
+  char host_skipped[128]; /* the first of them */
+  int64_t host_retry_at;  /* when that one is tried again, Unix seconds */
   int64_t kept_empty; /* items kept because the source yielded nothing (an
                          unmounted drive looks empty); --force deletes them */
   int64_t unread;    /* directories or files that exist but could not be read */
@@ -244,7 +255,14 @@ int trove_scan_source_edit(trove_store *st, const char *name, const trove_scan_g
 int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *opts,
                     trove_scan_report *rep, trove_err *err);
 
-/* Writes a human summary of rep (counts, reasons, stage lines) to out. */
+/* Writes the lines of rep that need a person's attention to out, each
+ * indented by two spaces: items moved, items kept because the source looked
+ * empty or could not be read, web pages and hosts put off. Nothing when
+ * there are none. */
+void trove_scan_report_notes(const trove_scan_report *rep, FILE *out);
+
+/* Writes a human summary of rep (counts, reasons, stage lines) to out,
+ * the notes of trove_scan_report_notes among them. */
 void trove_scan_report_print(const trove_scan_report *rep, const char *what, FILE *out);
 
 #endif /* TROVE_SCAN_H */

@@ -72,8 +72,9 @@ int scan_extract(scan_kind kind, const char *data, size_t len, const char *base_
                                         : trove_extract_text(data, len, &doc, err);
   if (rc)
     return rc;
-  const char *title = doc->title[0] ? doc->title : fallback_title ? fallback_title : "";
-  f->title = trove_strdup(title);
+  /* a file name may hold bytes that are not UTF-8: shown escaped */
+  f->title = doc->title[0] ? trove_strdup(doc->title)
+                           : trove_utf8_escape_dup(fallback_title ? fallback_title : "");
   f->author = trove_strdup(doc->byline);
   f->description = trove_strdup(doc->excerpt);
   f->language = trove_strdup(doc->lang);

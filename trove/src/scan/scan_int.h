@@ -78,6 +78,12 @@ typedef struct scan_item {
   char *old_hash;             /* the stored content hash; NULL when none */
   char *final_url;            /* after redirects, the base for links */
   int web_kind;               /* the fetched body's scan_kind; -1 unknown */
+  int64_t fetch_failures;     /* web: unanswered fetches in a row, as stored,
+                                 then as this fetch leaves them */
+  int64_t retry_at;           /* web: no fetch before this Unix second (0: none) */
+  bool deferred;              /* not fetched: it or its host is waiting out
+                                 its backoff (scan_backoff.c) */
+  bool charset_guessed;       /* raw was decoded from a guessed charset */
   scan_fields f;
   const char *skip_reason; /* static string, for SKIP and ERROR */
   char *error;             /* the failure's message, for ERROR */
@@ -91,7 +97,7 @@ typedef struct scan_batch {
 
 /* Per-run counters, written by the writer thread only (read after join). */
 typedef struct scan_counts {
-  int64_t added, changed, unchanged, skipped, failed, moved;
+  int64_t added, changed, unchanged, skipped, failed, moved, deferred;
   int64_t embedded, passages;
   struct {
     const char *name; /* static */
@@ -99,6 +105,62 @@ typedef struct scan_counts {
   } reasons[16];
   size_t n_reasons;
 } scan_counts;
+
+/* ---- backoff from web pages and hosts that do not answer (scan_backoff.c) */
+
+/* A host the fetch stage knows to have failed without an answer. */
+typedef struct scan_host {
+  char *name;         /* lower case (trove_fetch_url_host); NULL: a free slot */
+  int64_t failures;   /* unanswered fetches in a row */
+  int64_t retry_at;   /* Unix seconds; not contacted before, once failures
+                         reached SCAN_HOST_FAILURES */
+  const char *reason; /* static: the last failure's reason name */
+  bool tripped;       /* this scan set retry_at (even --force honours it) */
+  bool dirty;         /* changed by this scan: saved at its end */
+  int in_flight;      /* its requests running now (fetch stage) */
+  int64_t skipped;    /* URLs this scan did not fetch because of it */
+} scan_host;
+
+/* The hosts with a recorded failure, by name (open addressing; cap is 0 or
+ * a power of two). Loaded before the pipeline, used by the fetch stage's
+ * thread alone while it runs, read and saved after the join. */
+typedef struct scan_hosts {
+  scan_host *v;
+  size_t cap, n;
+} scan_hosts;
+
+/* Unanswered fetches in a row after which a host is not contacted for a
+ * while: one could be a blip, three in a row with no answer between is a
+ * host that is gone or unreachable from here. */
+#define SCAN_HOST_FAILURES 3
+
+/* Seconds to wait after the step-th failure in a row (step >= 1): an hour,
+ * doubling each time, at most 30 days. */
+int64_t scan_backoff_delay(int64_t step);
+
+/* Reads the recorded hosts into h (empty first). 0 or the store's code. */
+int scan_hosts_load(scan_hosts *h, trove_store *st, trove_err *err);
+/* Writes the hosts this scan changed, in one transaction. 0 or the
+ * store's code (nothing written). */
+int scan_hosts_save(const scan_hosts *h, trove_store *st, trove_err *err);
+void scan_hosts_free(scan_hosts *h);
+/* The host called name, or NULL when none is recorded. */
+scan_host *scan_hosts_find(const scan_hosts *h, const char *name);
+/* The host called name, added with no failure when missing; NULL when
+ * memory ran out (benign: that host is then not backed off). */
+scan_host *scan_hosts_add(scan_hosts *h, const char *name);
+
+/* True when h is not to be contacted now: it failed SCAN_HOST_FAILURES
+ * times in a row and its wait is not over. force ignores a wait recorded
+ * by earlier scans, not one this scan started. */
+bool scan_host_skipped(const scan_host *h, int64_t now, bool force);
+/* Counts one unanswered fetch from h (a request that was running when h
+ * was skipped adds nothing) and starts its wait at the threshold. */
+void scan_host_unanswered(scan_host *h, int reason, int64_t now, bool force);
+/* The host answered (any HTTP status): it is forgotten. */
+void scan_host_answered(scan_host *h);
+/* Counts one unanswered fetch of it and sets when it may be fetched again. */
+void scan_item_unanswered(scan_item *it, int64_t now);
 
 /* The embed stage's progress, in passages: a batch of 64 long pages can
  * hold thousands, so items alone would stand still for minutes. Display
@@ -131,6 +193,10 @@ typedef struct scan_ctx {
   size_t n_claimed, cap_claimed;
   const trove_embedder *embedder; /* NULL: no embedding (keyword search only) */
   trove_vectors *vectors;         /* with embedder: the index kept in step */
+  int64_t now;                    /* the scan's start, Unix seconds: what
+                                     match compares retry_at with */
+  long fetch_timeout_ms;          /* each fetch's whole time; 0: fetch.h's */
+  scan_hosts hosts;               /* the fetch stage's alone while it runs */
   const atomic_bool *cancel; /* the caller's stop request (trove_scan_opts.stop),
                                 or NULL; see scan_check_stop */
   pthread_mutex_t lock; /* protects fatal */
@@ -239,7 +305,8 @@ typedef enum scan_kind { SCAN_KIND_TEXT, SCAN_KIND_MARKDOWN, SCAN_KIND_HTML } sc
 scan_kind scan_kind_guess(const char *name, const char *data, size_t len);
 
 /* Extracts data as kind into *f (cleared first; fallback_title, which may
- * be NULL, is the title of a document without one). Any thread. Returns 0 or the
+ * be NULL, is the title of a document without one, its bytes that are not
+ * UTF-8 escaped as \xNN). Any thread. Returns 0 or the
  * extractor's code with err set; *f is empty after a failure. */
 int scan_extract(scan_kind kind, const char *data, size_t len, const char *base_url,
                  const char *fallback_title, scan_fields *f, trove_err *err);

@@ -16,7 +16,9 @@
  * and removes items, and leaves re-reading to the next scan. A known web
  * page is asked for again with its stored validators (a conditional GET in
  * scan_fetch.c) unless it failed permanently before (gone, unauthorized,
- * not_text...). The batch goes on whole to the fetch stage. */
+ * not_text...), or did not answer lately and its wait is not over
+ * (retry_at, see scan_backoff.c): such an item is deferred, kept as stored.
+ * The batch goes on whole to the fetch stage. */
 #include "scan_int.h"
 
 #include "extract.h"
@@ -96,7 +98,14 @@ int scan_match_stage(void *user, void *item, void **out) {
   for (size_t i = 0; i < b->n; i++) {
     scan_item *it = b->items[i];
     it->item_id = m[i].item_id;
+    it->fetch_failures = m[i].fetch_failures;
+    it->retry_at = m[i].retry_at;
     it->state = classify(c, it, &m[i]);
+    if (it->state == SCAN_CHANGED && it->type != TROVE_ITEM_LOCAL && !c->force &&
+        m[i].retry_at > c->now) {
+      it->state = SCAN_UNCHANGED; /* did not answer lately: kept, asked again later */
+      it->deferred = true;
+    }
     if (c->edit && it->item_id)
       it->size = -1; /* the touch keeps the stored mtime and size */
     keep_stored(it, &m[i]);

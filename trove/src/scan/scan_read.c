@@ -94,6 +94,7 @@ static bool read_local(const scan_ctx *c, scan_item *it) {
     trove_file_free(&file);
     return true;
   }
+  it->charset_guessed = file.charset_guessed;
   it->raw = file.data, it->raw_len = file.len;
   file.data = NULL;
   trove_file_free(&file);

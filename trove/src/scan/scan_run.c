@@ -91,6 +91,7 @@ void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_repor
   rep->moved = c->counts.moved;
   rep->skipped = c->counts.skipped;
   rep->failed = c->counts.failed;
+  rep->deferred = c->counts.deferred;
   rep->seen = atomic_load_explicit(&c->seen, memory_order_relaxed); /* after the join */
   for (size_t i = 0; i < c->counts.n_reasons && i < TROVE_SCAN_REASONS; i++) {
     snprintf(rep->reasons[i].name, sizeof rep->reasons[i].name, "%s", c->counts.reasons[i].name);
@@ -183,6 +184,19 @@ static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err)
   return rc;
 }
 
+/* Names in rep the hosts the fetch stage gave up on (after the join). */
+static void report_hosts(const scan_ctx *c, trove_scan_report *rep) {
+  for (size_t i = 0; i < c->hosts.cap; i++) {
+    const scan_host *h = &c->hosts.v[i];
+    if (!h->name || !h->skipped)
+      continue;
+    if (rep->hosts_skipped++ == 0) {
+      snprintf(rep->host_skipped, sizeof rep->host_skipped, "%s", h->name);
+      rep->host_retry_at = h->retry_at;
+    }
+  }
+}
+
 /* Names the database's copy directory into c and removes what an
  * interrupted scan left in it: a copy of a person's browser history. The
  * scan lock is held, so no other scan is reading a copy there. */
@@ -217,6 +231,7 @@ static void ctx_free(scan_ctx *c) {
     trove_source_copies_remove(c->copies, NULL);
   trove_free(c->copies);
   trove_free(c->claimed);
+  scan_hosts_free(&c->hosts);
   pthread_mutex_destroy(&c->lock);
 }
 
@@ -235,7 +250,9 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
   char *config = NULL;
   bool reembed = opts && opts->reembed && !edit;
   scan_ctx c = {.writer = st, .force = (opts && opts->force && !edit) || reembed,
-                .reembed = reembed, .edit = edit != NULL, .cancel = opts ? opts->stop : NULL};
+                .reembed = reembed, .edit = edit != NULL, .now = (int64_t)time(NULL),
+                .fetch_timeout_ms = opts ? opts->fetch_timeout_ms : 0,
+                .cancel = opts ? opts->stop : NULL};
   int rc = trove__scan_lock(st, opts, &e);
   if (rc)
     return trove_err_set(err, rc, "%s", e.msg);
@@ -246,7 +263,8 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
     goto out_free;
   c.source_id = s.id, c.type = s.type, c.location = s.location;
   c.config = config ? config : s.config;
-  if ((rc = open_reader(st, &c.reader, &e)) ||
+  if ((strcmp(s.type, "fs") != 0 && (rc = scan_hosts_load(&c.hosts, st, &e))) ||
+      (rc = open_reader(st, &c.reader, &e)) ||
       (strcmp(s.type, "fs") == 0 && (rc = open_reader(st, &c.finder, &e))))
     goto out_close_reader;
   if ((rc = trove_store_scan_begin(st, s.id, &c.version, &e)))
@@ -254,6 +272,10 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
   char what[96];
   snprintf(what, sizeof what, "%s %s", edit ? "edit" : "scan", name);
   rc = trove__scan_result(&c, run_pipeline(&c, opts, what, rep), &e);
+  report_hosts(&c, rep);
+  /* even after a failure: what the fetches learnt of the hosts holds */
+  int hrc = scan_hosts_save(&c.hosts, st, rc ? NULL : &e);
+  rc = rc ? rc : hrc;
   if (rc == 0)
     rc = finish_full_scan(&c, rep, &e);
   if (rc == 0)
@@ -262,9 +284,11 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
     rc = trove__scan_save_vectors(&c, rc, &e);
   trove__scan_count_embedded(&c, rep);
   rep->seconds = now_s() - t0;
-  /* best effort: when the database cannot be written this fails too */
-  trove_store_scan_finish(st, s.id, rc ? TROVE_SOURCE_ERROR : TROVE_SOURCE_READY,
-                          rc ? e.msg : NULL, rep->seen, (int64_t)(rep->seconds * 1000), NULL);
+  /* best effort: when the database cannot be written this fails too; when
+   * another writer holds it, the person is not kept waiting a second time */
+  if (rc != TROVE_EBUSY)
+    trove_store_scan_finish(st, s.id, rc ? TROVE_SOURCE_ERROR : TROVE_SOURCE_READY,
+                            rc ? e.msg : NULL, rep->seen, (int64_t)(rep->seconds * 1000), NULL);
 out_close_reader:
   trove_store_close(c.finder);
   trove_store_close(c.reader);
@@ -318,13 +342,7 @@ void trove__scan_count_embedded(const scan_ctx *c, trove_scan_report *rep) {
   rep->passages += c->counts.passages;
 }
 
-void trove_scan_report_print(const trove_scan_report *rep, const char *what, FILE *out) {
-  /* what and the unread path name a source and a file: escaped (core.h) */
-  trove_term_line(out, "%s: %lld seen, %lld new, %lld changed, %lld unchanged, %lld skipped "
-                  "(%lld failed), %lld deleted in %.2f s", what, (long long)rep->seen,
-                  (long long)rep->added, (long long)rep->changed, (long long)rep->unchanged,
-                  (long long)rep->skipped, (long long)rep->failed, (long long)rep->deleted,
-                  rep->seconds);
+void trove_scan_report_notes(const trove_scan_report *rep, FILE *out) {
   if (rep->moved)
     fprintf(out, "  %lld moved: files renamed or moved with their content, kept as the same "
             "items\n", (long long)rep->moved);
@@ -335,6 +353,30 @@ void trove_scan_report_print(const trove_scan_report *rep, const char *what, FIL
     trove_term_line(out, "  kept %lld items at or under %lld paths that could not be read "
                     "(first: %s); check their permissions", (long long)rep->kept,
                     (long long)rep->unread, rep->unread_path);
+  if (rep->deferred)
+    fprintf(out, "  deferred %lld web pages that did not answer lately: each is asked again "
+            "after a wait that grows with every failure in a row; `trove scan --force` asks "
+            "now\n", (long long)rep->deferred);
+  if (rep->hosts_skipped) {
+    char when[32] = "later";
+    time_t t = (time_t)rep->host_retry_at;
+    struct tm tm;
+    if (localtime_r(&t, &tm))
+      strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+    trove_term_line(out, "  not contacted: %lld hosts that did not answer %d times in a row "
+                    "(first: %s, until %s)", (long long)rep->hosts_skipped,
+                    SCAN_HOST_FAILURES, rep->host_skipped, when);
+  }
+}
+
+void trove_scan_report_print(const trove_scan_report *rep, const char *what, FILE *out) {
+  /* what and the unread path name a source and a file: escaped (core.h) */
+  trove_term_line(out, "%s: %lld seen, %lld new, %lld changed, %lld unchanged, %lld skipped "
+                  "(%lld failed), %lld deleted in %.2f s", what, (long long)rep->seen,
+                  (long long)rep->added, (long long)rep->changed, (long long)rep->unchanged,
+                  (long long)rep->skipped, (long long)rep->failed, (long long)rep->deleted,
+                  rep->seconds);
+  trove_scan_report_notes(rep, out);
   if (rep->embedded)
     fprintf(out, "  embedded %lld items: %lld passages in %.1f s of the embed stage (%.0f "
             "passages/s)\n", (long long)rep->embedded, (long long)rep->passages,

@@ -49,6 +49,9 @@ static trove_store_item to_store(const scan_ctx *c, const scan_item *it) {
       .error = it->error,
       .seen_in_scan = c->version,
       .is_link_hub = it->f.is_link_hub,
+      .fetch_failures = it->fetch_failures,
+      .retry_at = it->retry_at,
+      .charset_guessed = it->charset_guessed,
   };
 }
 
@@ -60,9 +63,11 @@ static trove_store_item to_store(const scan_ctx *c, const scan_item *it) {
 static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_changes *ch,
                       trove_err *e) {
   trove_store_item si = to_store(c, it);
+  char *name = NULL; /* the file's name, escaped where it is not UTF-8 */
   if (!si.title && it->path) {
-    const char *slash = strrchr(it->path, '/');
-    si.title = slash ? slash + 1 : it->path;
+    if (!(name = trove_utf8_escape_dup(scan_base_name(it->path))))
+      return trove_err_set(e, TROVE_ENOMEM, "out of memory recording %s", it->path);
+    si.title = name;
   } else if (!si.title) {
     si.title = it->browser_title;
   }
@@ -72,7 +77,10 @@ static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_
                      : trove_store_item_upsert(c->writer, c->source_id, &si, &id, e);
   if (rc == 0 && !transient) /* the text is gone: so are its passages */
     rc = trove_store_passages_drop_stale(c->writer, id, &ch->removed, e);
-  if (rc == 0) {
+  trove_free(name);
+  if (rc == 0 && it->deferred) {
+    k->deferred++; /* a new page of a host that is waiting out its backoff */
+  } else if (rc == 0) {
     k->skipped++;
     k->failed += it->state == SCAN_ERROR;
     scan_count_reason(k, it->skip_reason);
@@ -111,7 +119,10 @@ static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_c
   if (it->state == SCAN_UNCHANGED) {
     int rc = trove_store_item_touch(c->writer, it->item_id, c->version, it->visited,
                                     it->mtime_us, it->size, e);
-    k->unchanged += rc == 0;
+    if (rc == 0 && it->deferred)
+      k->deferred++;
+    else
+      k->unchanged += rc == 0;
     /* no such row: the item alone fails (ENOENT is fatal only as "no such
      * source", which the skip record then reports) */
     return rc == TROVE_ENOENT ? write_failure(c, it, k, ch, rc, e) : rc;
@@ -150,6 +161,7 @@ static void merge(scan_counts *into, const scan_counts *k) {
   into->moved += k->moved;
   into->skipped += k->skipped;
   into->failed += k->failed;
+  into->deferred += k->deferred;
   into->embedded += k->embedded;
   into->passages += k->passages;
   for (size_t i = 0; i < k->n_reasons; i++)

@@ -76,17 +76,26 @@ int search__highlight(trove_store *st, const trove_embedder *e, const trove_stor
   if (passage_id > 0) {
     int64_t item = 0;
     rc = trove_store_passage_get(st, passage_id, &item, &one, err);
-    if (rc)
+    if (rc == TROVE_ENOENT || (rc == 0 && item != it->id)) {
+      /* a scan rewrote the item since the search found the passage: its
+       * passages are new, so the best of them by the terms stands in */
+      trove_free((char *)one.heading);
+      memset(&one, 0, sizeof one);
+      trove_err_clear(err);
+      passage_id = 0, rc = 0;
+    } else if (rc) {
       return rc;
-    a = one.start;
-    b = one.end;
-    heading = one.heading;
-    r->passage_id = passage_id;
-    r->passage_by = span_overlap(terms, text, tlen, a, b) > 0 ? TROVE_PASSAGE_WORDS
-                                                              : TROVE_PASSAGE_MEANING;
+    } else {
+      a = one.start;
+      b = one.end;
+      heading = one.heading;
+      r->passage_id = passage_id;
+      r->passage_by = span_overlap(terms, text, tlen, a, b) > 0 ? TROVE_PASSAGE_WORDS
+                                                                : TROVE_PASSAGE_MEANING;
+    }
   }
-  /* no vector passage, or one without the query's words where another
-   * passage has them: the passage with the most terms */
+  /* no vector passage (or it is gone), or one without the query's words
+   * where another passage has them: the passage with the most terms */
   if (passage_id <= 0 || (prefer_words && terms->n && r->passage_by == TROVE_PASSAGE_MEANING)) {
     if ((rc = trove_store_passages_get(st, it->id, &all, &n_all, err)))
       goto out;

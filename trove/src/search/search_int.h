@@ -22,10 +22,11 @@ double search__overlap(const search_terms *t, const char *text, size_t len);
 
 /* Fills r's passage, heading, mark and passage_by for item `it` (its text
  * loaded): passage_id when > 0 is the best vector passage, kept when it
- * holds a query term or !prefer_words; otherwise the passage with the best
- * term overlap is chosen (with passage_id > 0, only one that has a term).
- * qv (dim floats, may be NULL) scores sentences by cosine when no sentence
- * shares a term with the query. */
+ * holds a query term or !prefer_words; otherwise, or when it is gone since
+ * (a scan rewrote the item meanwhile), the passage with the best term
+ * overlap is chosen (with passage_id > 0 still there, only one that has a
+ * term). qv (dim floats, may be NULL) scores sentences by cosine when no
+ * sentence shares a term with the query. */
 int search__highlight(trove_store *st, const trove_embedder *e, const trove_store_item *it,
                       int64_t passage_id, const search_terms *terms, const float *qv,
                       bool prefer_words, trove_search_result *r, trove_err *err);

@@ -8,9 +8,12 @@
  * use, on the whole file rather than a prefix, since we read it all anyway);
  * then UTF-8 validation. Before those, a file in another charset is
  * decoded by trove_charset_to_utf8, the decoder web pages go through: HTML
- * by its byte-order mark, <meta> charset or UTF-16 NULs (an HTML file that
- * is not UTF-8 and declares nothing stays not_utf8), text and Markdown by
- * its mark, else as windows-1252 when not UTF-8, flagged as guessed. The kind comes from the extension, else from the
+ * by its byte-order mark, <meta> charset or UTF-16 NULs, text and Markdown
+ * by its mark or UTF-16 NULs; either, when it is not UTF-8 and says nothing,
+ * as windows-1252. A charset found by NULs or taken as windows-1252 is a
+ * guess, and flagged (charset_guessed). So every file ends up UTF-8: only a
+ * caller that needs the bytes to be UTF-8 already (Bookmarks JSON) refuses
+ * a guessed one, as not_utf8. The kind comes from the extension, else from the
  * first bytes ("<!doctype html" or "<html"). Markdown front matter is NOT
  * parsed here: trove_extract_markdown owns it.
  *
@@ -118,10 +121,12 @@ static int read_capped(int fd, size_t hint, size_t cap, char **out, size_t *len)
 
 /* Replaces *data by its UTF-8 decoding when it is in another charset
  * (trove_charset_to_utf8: a page by its mark, <meta> or NULs, text by its
- * mark or else as windows-1252). 0 or TROVE_ENOMEM (*data kept). */
+ * mark or NULs; either, when not UTF-8 and declaring nothing, guessed as
+ * windows-1252). 0 or TROVE_ENOMEM (*data kept). */
 static int decode(const char *path, char **data, size_t *len, trove_file *f) {
-  unsigned flags = kind_of(path, *data, *len) == TROVE_CONTENT_HTML ? TROVE_CHARSET_HTML
-                                                                    : TROVE_CHARSET_GUESS_1252;
+  unsigned flags = TROVE_CHARSET_GUESS_1252 |
+                   (kind_of(path, *data, *len) == TROVE_CONTENT_HTML ? TROVE_CHARSET_HTML
+                                                                     : TROVE_CHARSET_GUESS_UTF16);
   char *utf8 = NULL;
   size_t n = 0;
   int rc = trove_charset_to_utf8(*data, *len, NULL, flags, &utf8, &n, &f->charset_guessed);

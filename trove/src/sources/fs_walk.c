@@ -379,10 +379,9 @@ static int take_entry(const fs_source *fs, int dfd, const char *rel, const char 
     stats->hidden++;
     return 0;
   }
-  if (!trove_utf8_valid(name, strlen(name))) {
-    stats->bad_names++;
-    return 0;
-  }
+  /* not UTF-8 (a name from a legacy-encoding system): walked all the
+   * same, its bytes kept in the path; what shows it escapes them */
+  stats->bad_names += !trove_utf8_valid(name, strlen(name));
   struct stat st;
   int found = stat_entry(fs, dfd, name, &st, stats);
   if (found == ENTRY_UNREAD) {

@@ -85,7 +85,9 @@ typedef struct trove_source_stats {
   uint64_t hidden;        /* dot-entries skipped (include_hidden false) */
   uint64_t symlink_loops; /* directories reached again (symlink loop or a
                              second link to one directory), skipped */
-  uint64_t bad_names;     /* entries whose name is not valid UTF-8 */
+  uint64_t bad_names;     /* entries whose name is not valid UTF-8: walked
+                             like any other (the path keeps the bytes; a
+                             scan titles the file with them escaped) */
   uint64_t unreadable;    /* entries or directories we could not stat or
                              open (permissions, dangling symlinks, races) */
   uint64_t special;       /* sockets, FIFOs, devices; symlinks when
@@ -238,7 +240,8 @@ typedef enum trove_skip {
   TROVE_SKIP_EMPTY,     /* "empty": 0 bytes */
   TROVE_SKIP_TOO_LARGE, /* "too_large": more bytes than the cap */
   TROVE_SKIP_BINARY,    /* "binary": holds a NUL byte */
-  TROVE_SKIP_NOT_UTF8,  /* "not_utf8": HTML neither UTF-8 nor declared */
+  TROVE_SKIP_NOT_UTF8,  /* "not_utf8": not UTF-8 where it must be (a
+                           Bookmarks file); trove_fs_read decodes the rest */
   TROVE_SKIP_NOT_FILE,  /* "not_file": not a regular file (any more) */
   TROVE_SKIP_COUNT_
 } trove_skip;
@@ -255,8 +258,9 @@ typedef struct trove_file {
   trove_content_kind kind; /* meaningful when skip is TROVE_SKIP_NONE */
   trove_skip skip;         /* TROVE_SKIP_NONE, or why it is not indexed */
   bool charset_guessed;    /* data was decoded from a charset guessed, not
-                              marked or declared: a text file that was not
-                              UTF-8, read as windows-1252 */
+                              marked or declared: a file that was not UTF-8
+                              read as windows-1252, or BOM-less UTF-16/32
+                              found by its NULs */
 } trove_file;
 
 /* Reads the file at path whole, when it has at most max_bytes bytes (0, or

@@ -163,8 +163,30 @@ static const char step5[] =
     "CREATE INDEX items_content ON items(source_id, content_hash)"
     " WHERE content_hash IS NOT NULL;";
 
+/* charset_guessed: the item's text was decoded from a charset trove guessed
+ * (a file that was not UTF-8 read as windows-1252, BOM-less UTF-16 found by
+ * its NULs), not one marked or declared, so a reader of odd characters
+ * knows why.
+ * Backoff for web pages and hosts that do not answer (timeouts, refused or
+ * failed connections), so a history full of dead hosts does not cost every
+ * scan a timeout per URL. fetch_failures counts such failures of the item
+ * in a row, and retry_at (Unix seconds) is when a scan may fetch it again;
+ * both are 0 once the server answers. fetch_hosts keeps the same per host,
+ * a row only while the host has failed more recently than it answered; the
+ * schedule itself is the scan's (scan_backoff.c). */
+static const char step6[] =
+    "ALTER TABLE items ADD COLUMN fetch_failures INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE items ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE items ADD COLUMN charset_guessed INTEGER NOT NULL DEFAULT 0"
+    " CHECK(charset_guessed IN (0,1));"
+    "CREATE TABLE fetch_hosts("
+    " host TEXT PRIMARY KEY,"
+    " failures INTEGER NOT NULL CHECK(failures > 0),"
+    " retry_at INTEGER NOT NULL DEFAULT 0,"
+    " reason TEXT NOT NULL) STRICT;";
+
 /* steps[i] migrates version i to i + 1. Append; never edit a released step. */
-static const char *const steps[] = {step1, step2, step3, step4, step5};
+static const char *const steps[] = {step1, step2, step3, step4, step5, step6};
 enum { CURRENT = sizeof steps / sizeof steps[0] };
 
 /* What the file says about itself. All three are read by one statement, so
@@ -232,9 +254,28 @@ out_rollback:
   return rc;
 }
 
-int st__check_owner(trove_store *st, trove_err *err) {
+int st__check_owner(trove_store *st, bool *empty, trove_err *err) {
   header h = {0};
-  return check_owner(st, &h, err);
+  int rc = check_owner(st, &h, err);
+  if (rc == 0 && empty)
+    *empty = h.tables == 0;
+  return rc;
+}
+
+int st__check_current(trove_store *st, trove_err *err) {
+  header h = {0};
+  int rc = check_owner(st, &h, err);
+  if (rc)
+    return rc;
+  if (h.tables == 0)
+    return trove_err_set(err, TROVE_ENOENT, "database %s is empty and cannot be written; "
+                         "run `trove scan` with write access first", st->path);
+  if (h.version < CURRENT)
+    return trove_err_set(err, TROVE_EUNSUPPORTED, "database %s has schema version %lld and needs an "
+                         "upgrade to %d, which cannot be written in its read-only folder; run "
+                         "`trove stats` once with write access", st->path,
+                         (long long)h.version, CURRENT);
+  return 0;
 }
 
 int st__migrate(trove_store *st, trove_err *err) {

@@ -9,8 +9,8 @@
  * refused untouched and a file that is not a database fails there with a
  * clear message. `PRAGMA journal_mode=WAL` comes next (it rewrites the
  * header of a file in another mode); its answer is checked, since SQLite
- * silently keeps another mode where WAL is impossible (perceive's misspelt
- * pragma went unnoticed the same way). Then foreign keys (per connection, off by
+ * silently keeps another mode where WAL is impossible (and ignores a
+ * misspelt pragma the same way). Then foreign keys (per connection, off by
  * default) make item deletes cascade to passages and vectors, and
  * synchronous=NORMAL: in WAL mode a crash may lose the last commits but
  * never corrupts, and a rescan redoes them. schema.c migrates last.
@@ -32,6 +32,17 @@ enum { DEFAULT_BUSY_MS = 5000 };
 
 /* ---- errors ---------------------------------------------------------------- */
 
+/* What to do with a damaged database: move it away and rebuild, with the
+ * sources coming back from the sidecar (store_sidecar.c) when it is there,
+ * else added again by hand. */
+static const char *corrupt_advice(const trove_store *st) {
+  if (st && st->path && st__sources_kept(st))
+    return "move it away and run `trove scan` to rebuild: the new database gets its "
+           "sources back from the copy kept beside it (.sources.json)";
+  return "move it away, add its sources again with `trove source add` and run `trove scan` "
+         "to rebuild";
+}
+
 static const char *why(trove_store *st, int rc) {
   if (st && st->db && (sqlite3_errcode(st->db) & 0xff) == (rc & 0xff))
     return sqlite3_errmsg(st->db);
@@ -48,9 +59,8 @@ int st__fail(trove_store *st, int rc, const char *what, trove_err *err) {
     return trove_err_set(err, TROVE_ENOMEM, "out of memory while %s", what);
   case SQLITE_NOTADB:
   case SQLITE_CORRUPT:
-    return trove_err_set(err, TROVE_ECORRUPT,
-                         "database %s is corrupt (%s) while %s; move it away and run "
-                         "`trove scan` to rebuild", path, msg, what);
+    return trove_err_set(err, TROVE_ECORRUPT, "database %s is corrupt (%s) while %s; %s",
+                         path, msg, what, corrupt_advice(st));
   case SQLITE_BUSY:
   case SQLITE_LOCKED:
     return trove_err_set(err, TROVE_EBUSY,
@@ -379,13 +389,95 @@ static int configure(trove_store *st, trove_err *err) {
   int rc = sqlite3_busy_timeout(st->db, st->busy_ms);
   if (rc != SQLITE_OK)
     return st__fail(st, rc, "setting the busy timeout", err);
-  if ((rc = st__check_owner(st, err)) || (rc = set_wal(st, err)))
+  bool created = false;
+  if ((rc = st__check_owner(st, &created, err)) || (rc = set_wal(st, err)))
     return rc;
   if ((rc = st__exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
-                     "setting pragmas", err)))
+                     "setting pragmas", err)) ||
+      (rc = st__migrate(st, err)))
     return rc;
-  return st__migrate(st, err);
+  /* a new file gets the sources its predecessor kept beside it; an existing
+   * one from before the sidecar gets a sidecar */
+  if (created)
+    st__sources_restore(st);
+  else if (!st__sources_kept(st))
+    st__sources_keep(st); /* no write lock: a search must not wait for a scan */
+  return 0;
 }
+
+/* ---- read-only ------------------------------------------------------------- */
+
+/* path as an SQLite URI file name with immutable=1 ("file:/a%3Fb?immutable=1"):
+ * '%', '?' and '#' and bytes outside printable ASCII are percent-escaped. */
+static char *immutable_uri(const char *path) {
+  trove_buf b = {0};
+  int rc = trove_buf_puts(&b, "file:");
+  for (const unsigned char *p = (const unsigned char *)path; rc == 0 && *p; p++)
+    rc = *p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f
+             ? trove_buf_printf(&b, "%%%02X", *p)
+             : trove_buf_putc(&b, (char)*p);
+  rc = rc ? rc : trove_buf_puts(&b, "?immutable=1");
+  if (rc) {
+    trove_buf_free(&b);
+    return NULL;
+  }
+  return b.data;
+}
+
+/* True when the WAL file beside the database is missing or empty: every
+ * commit is then in the main file. */
+static bool wal_empty(const char *path) {
+  trove_buf b = {0};
+  struct stat sb;
+  bool empty = trove_buf_printf(&b, "%s-wal", path) == 0 &&
+               (stat(b.data, &sb) != 0 ? errno == ENOENT : sb.st_size == 0);
+  trove_buf_free(&b);
+  return empty;
+}
+
+/* Opens name read-only (flags adds SQLITE_OPEN_URI for a URI) and checks it
+ * is a current trove database. */
+static int open_ro_as(trove_store *st, const char *name, int flags, trove_err *err) {
+  sqlite3_close_v2(st->db);
+  st->db = NULL;
+  int rc = sqlite3_open_v2(name, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | flags,
+                           NULL);
+  if (rc != SQLITE_OK)
+    return st__fail(st, rc, "opening read-only", err);
+  sqlite3_extended_result_codes(st->db, 1);
+  if ((rc = sqlite3_busy_timeout(st->db, st->busy_ms)) != SQLITE_OK)
+    return st__fail(st, rc, "setting the busy timeout", err);
+  if ((rc = st__check_current(st, err)))
+    return rc;
+  return st__exec(st, "PRAGMA query_only=1", "opening read-only", err);
+}
+
+/* Opens st->path for reading only, when its folder or file cannot be
+ * written. A WAL database is read through its -wal and -shm files; when
+ * they are not there and cannot be made (a read-only folder, after the last
+ * writer closed cleanly and removed them), every commit is in the main
+ * file and nobody can be writing (a writer needs those files), so it is
+ * opened immutable: no locks and no shared memory. */
+static int open_read_only(trove_store *st, trove_err *err) {
+  for (int i = 0; i < SLOT_COUNT; i++) { /* nothing prepared on the old handle survives */
+    sqlite3_finalize(st->stmt[i]);
+    st->stmt[i] = NULL;
+  }
+  trove_err e = {0};
+  int rc = open_ro_as(st, st->path, 0, &e);
+  if ((rc == TROVE_EIO || rc == TROVE_EBUSY) && wal_empty(st->path)) {
+    char *uri = immutable_uri(st->path);
+    rc = uri ? open_ro_as(st, uri, SQLITE_OPEN_URI, &e)
+             : trove_err_set(&e, TROVE_ENOMEM, "out of memory opening the database");
+    trove_free(uri);
+  }
+  if (rc)
+    return trove_err_set(err, rc, "%s", e.msg);
+  st->read_only = true;
+  return 0;
+}
+
+bool trove_store_read_only(const trove_store *st) { return st && st->read_only; }
 
 int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err *err) {
   if (!out)
@@ -415,12 +507,24 @@ int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err 
   int src = sqlite3_open_v2(st->path, &st->db,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                             NULL);
-  if (src != SQLITE_OK) {
-    rc = st__fail(st, src, "opening", err);
-    goto out_free;
+  rc = src != SQLITE_OK ? st__fail(st, src, "opening", err) : configure(st, err);
+  /* a reader in a read-only place: the file is there, it or its folder
+   * cannot be written (TROVE_EIO); the read-write error stays the one
+   * reported when reading fails too */
+  if (rc == TROVE_EIO && opts && opts->read_only_ok && stat(st->path, &sb) == 0) {
+    trove_err ro = {0};
+    int rrc = open_read_only(st, &ro);
+    /* it read the file and refused it (damaged, an old schema...): that is
+     * the news; it could not read it either: the first error is */
+    if (rrc == 0)
+      rc = 0, trove_err_clear(err);
+    else if (rrc != TROVE_EIO && rrc != TROVE_EBUSY)
+      rc = trove_err_set(err, rrc, "%s", ro.msg);
   }
-  if ((rc = configure(st, err)))
+  if (rc)
     goto out_free;
+  /* SQLite opens a file it may not write read-only without a word */
+  st->read_only = st->read_only || sqlite3_db_readonly(st->db, "main") == 1;
   *out = st;
   return 0;
 out_free:
@@ -469,9 +573,13 @@ int trove_store_commit(trove_store *st, trove_err *err) {
   if (!st || !st->in_batch)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_commit: no batch is open");
   st->in_batch = false;
+  bool sources = st->sources_dirty;
+  st->sources_dirty = false;
   if (sqlite3_get_autocommit(st->db))
     return trove_err_set(err, TROVE_EIO, "database %s rolled the batch back after an "
                          "earlier error; rerun the scan", st->path);
+  if (sources) /* still inside the batch's write transaction: see store_sidecar.c */
+    st__sources_keep(st);
   int rc = st__exec(st, "COMMIT", "committing a batch", err);
   if (rc)
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -482,6 +590,7 @@ void trove_store_rollback(trove_store *st) {
   if (!st || !st->in_batch)
     return;
   st->in_batch = false;
+  st->sources_dirty = false;
   if (!sqlite3_get_autocommit(st->db))
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -500,8 +609,8 @@ int trove_store_check(trove_store *st, trove_err *err) {
   } else {
     const char *res = (const char *)sqlite3_column_text(s, 0);
     rc = res && strcmp(res, "ok") == 0 ? 0
-         : trove_err_set(err, TROVE_ECORRUPT, "database %s is corrupt (%s); move it away "
-                         "and run `trove scan` to rebuild", st->path, res ? res : "?");
+         : trove_err_set(err, TROVE_ECORRUPT, "database %s is corrupt (%s); %s", st->path,
+                         res ? res : "?", corrupt_advice(st));
   }
   sqlite3_finalize(s);
   if (rc)

@@ -3,8 +3,8 @@
  * trove sees items, sources, passages and vectors, never tables, and a
  * PostgreSQL backend could be written against the same calls later.
  *
- * The backend is SQLite in WAL mode (checked, not assumed: perceive's pragma
- * was silently ignored), schema versions keyed by `PRAGMA user_version`, raw
+ * The backend is SQLite in WAL mode (checked, not assumed: SQLite ignores a
+ * misspelt pragma silently), schema versions keyed by `PRAGMA user_version`, raw
  * content compressed with zstd, keyword search through an FTS5 index kept in
  * sync by triggers inside the same transactions. The table design and the
  * reasons behind it are in schema.c.
@@ -49,6 +49,13 @@ typedef struct trove_store trove_store;
 typedef struct trove_store_opts {
   const char *path;    /* NULL: $TROVE_DB, else the default (see below) */
   int busy_timeout_ms; /* how long to wait for another writer; 0: 5000 */
+  /* For a caller that only reads (search, print, stats): when the database
+   * exists but it or its directory cannot be written (a read-only folder,
+   * file or filesystem), open it read-only instead of failing. Such a
+   * handle never writes (every write call returns TROVE_EIO, "read-only")
+   * and never migrates: a schema older than this trove's is refused until a
+   * command with write access upgrades it. See trove_store_read_only. */
+  bool read_only_ok;
 } trove_store_opts;
 
 /* Resolves the database path without opening it: $TROVE_DB when set and not
@@ -77,6 +84,19 @@ int trove_store_default_path(char **out, trove_err *err);
  *   written to it (its journal mode and bytes stay as they were); one that
  *   is not an SQLite file is not even opened by SQLite. */
 int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err *err);
+
+/* After trove_store_open: one line for the person when the open did more
+ * than open. A database file it created gets back the sources kept beside
+ * its predecessor in "<path>.sources.json" (written whenever sources
+ * change, so a damaged database moved away leaves its sources behind):
+ * "a new database: restored 2 sources (docs, web) from ...", or why they
+ * could not be. NULL otherwise. Valid until trove_store_close. */
+const char *trove_store_open_note(const trove_store *st);
+
+/* True when st can only read: opened read-only (trove_store_opts
+ * .read_only_ok), or a file the process may not write, which SQLite opens
+ * read-only by itself when the files a writer keeps beside it let it. */
+bool trove_store_read_only(const trove_store *st);
 
 /* Closes st, rolling back a batch still open. NULL is a no-op. */
 void trove_store_close(trove_store *st);
@@ -169,8 +189,9 @@ typedef struct trove_store_source {
 } trove_store_source;
 
 /* Adds a source. name, type and location must be non-empty; config must be
- * valid JSON, NULL meaning "{}". *id (may be NULL) gets its id. Returns 0,
- * TROVE_EEXIST (name taken) or TROVE_EINVAL. */
+ * valid JSON, NULL meaning "{}". *id (may be NULL) gets its id. The
+ * sources' copy beside the database (trove_store_open_note) is rewritten,
+ * best effort. Returns 0, TROVE_EEXIST (name taken) or TROVE_EINVAL. */
 int trove_store_source_add(trove_store *st, const char *name, const char *type,
                            const char *location, const char *config, int64_t *id,
                            trove_err *err);
@@ -205,7 +226,8 @@ typedef struct trove_store_ids { /* a list of ids; start it zeroed */
 /* Frees ids->v; the list is empty and reusable after. */
 void trove_store_ids_free(trove_store_ids *ids);
 
-/* Removes the source called name with all its items, passages and vectors.
+/* Removes the source called name with all its items, passages and vectors
+ * (and from the sources' copy beside the database).
  * The removed passage ids are appended to *passages when not NULL (for the
  * vector index's tombstones). Returns 0 or TROVE_ENOENT. */
 int trove_store_source_remove(trove_store *st, const char *name, trove_store_ids *passages,
@@ -267,6 +289,13 @@ typedef struct trove_store_item {
   int64_t seen_in_scan;    /* the scan version that last saw it */
   bool is_link_hub;        /* an index or table of contents page */
   int64_t updated_at;      /* output only */
+  /* Web items: fetches in a row that got no answer (a timeout, a refused
+   * or failed connection), and the Unix second before which a scan does not
+   * fetch the item again (0: none). Both 0 once the server answers. upsert
+   * and skip store them; touch keeps them. */
+  int64_t fetch_failures, retry_at;
+  bool charset_guessed; /* text decoded from a charset trove guessed (not
+                         * marked or declared); stored by upsert */
   bool keep_raw; /* input to upsert only: leave the stored raw content as it
                   * is and ignore raw/raw_len (reprocess re-extracts what is
                   * stored; recompressing it would be wasted work) */
@@ -286,6 +315,7 @@ typedef struct trove_store_match {
   char *content_hash, *etag, *last_modified, *skip_reason; /* NULL if none */
   char *text_hash;                                         /* NULL if none */
   int64_t mtime_us, size, process_version; /* as in trove_store_item */
+  int64_t fetch_failures, retry_at;         /* likewise */
 } trove_store_match;
 
 /* The most ids one trove_store_items_match call takes (SQLite's bound-parameter
@@ -427,6 +457,31 @@ typedef struct trove_store_skip {
 int trove_store_items_skipped(trove_store *st, int64_t source_id, int64_t version,
                               trove_store_skip **out, size_t *n, trove_err *err);
 void trove_store_skips_free(trove_store_skip *v, size_t n);
+
+/* ---- hosts that do not answer ---------------------------------------------- */
+
+/* A web host whose fetches failed without an answer (timeouts, refused or
+ * failed connections) more recently than it answered: what the scan's
+ * per-host backoff remembers between scans. */
+typedef struct trove_store_host {
+  char *host;       /* lower case, as the scan names it */
+  int64_t failures; /* unanswered fetches in a row, > 0 */
+  int64_t retry_at; /* Unix seconds before which scans do not contact it; 0: none */
+  char *reason;     /* the last failure's stored reason ("timeout", "network") */
+} trove_store_host;
+
+/* Reads every recorded host into a new array *out of *n, by name (free with
+ * trove_store_hosts_free). Returns 0 or a store error (*out NULL, *n 0). */
+int trove_store_hosts_get(trove_store *st, trove_store_host **out, size_t *n, trove_err *err);
+
+/* Records h (only read during the call), replacing what was recorded for
+ * h->host; h->failures 0 forgets the host (it answered). Returns 0,
+ * TROVE_EINVAL (no host, negative failures, no reason with failures) or a
+ * store error. */
+int trove_store_host_set(trove_store *st, const trove_store_host *h, trove_err *err);
+
+/* Frees an array from trove_store_hosts_get. NULL is fine. */
+void trove_store_hosts_free(trove_store_host *v, size_t n);
 
 /* ---- passages and vectors (the embedding slot) --------------------------- */
 

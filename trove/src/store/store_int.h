@@ -38,6 +38,10 @@ struct trove_store {
   size_t match_n;
   int lock_fd;          /* the scan lock's file, held while lock_depth > 0 */
   int lock_depth;       /* trove_store_scan_lock calls not yet unlocked */
+  bool sources_dirty;   /* sources changed inside the open batch: the
+                           sidecar is written when it commits */
+  char open_note[640];  /* trove_store_open_note's line; "" when none */
+  bool read_only;       /* opened read-only (store.c, open_read_only) */
 };
 
 /* Maps a failed SQLite result to a TROVE_E* code and fills err with "what"
@@ -143,12 +147,34 @@ void st__codec_free(trove_store *st);
  * an error. */
 int st__migrate(trove_store *st, trove_err *err);
 
+/* For a read-only handle: what st__check_owner refuses, and also an empty
+ * file (TROVE_ENOENT) or an older schema (TROVE_EUNSUPPORTED: it cannot be
+ * migrated without writing), with a message saying how to get write
+ * access. */
+int st__check_current(trove_store *st, trove_err *err);
+
 /* Refuses, before anything is written, a file that is not trove's: another
  * program's SQLite database (TROVE_EUNSUPPORTED, the file untouched) or one
  * with a newer schema than this binary's (TROVE_EUNSUPPORTED); an empty
- * file is trove's to create. 0, or the error read_header met (a damaged
- * database: TROVE_ECORRUPT), err set. Files that are not SQLite at all
- * were refused before SQLite opened them (store.c). */
-int st__check_owner(trove_store *st, trove_err *err);
+ * file is trove's to create (*empty, when not NULL, says it is one). 0, or
+ * the error read_header met (a damaged database: TROVE_ECORRUPT), err set.
+ * Files that are not SQLite at all were refused before SQLite opened them
+ * (store.c). */
+int st__check_owner(trove_store *st, bool *empty, trove_err *err);
+
+/* ---- the sources' sidecar file (store_sidecar.c) ---- */
+
+/* Writes "<db>.sources.json" from the sources table as st sees it now
+ * (with the change's write transaction open, so writers write it in commit
+ * order). Best effort: never fails. */
+void st__sources_keep(trove_store *st);
+/* After a write call changed the sources: keeps them now when it owns its
+ * transaction (own from st__save), else when the caller's batch commits. */
+void st__sources_changed(trove_store *st, bool own);
+/* For a database file open just created: adds the sources kept in the
+ * sidecar, if there is one, and says so (or why not) in st->open_note. */
+void st__sources_restore(trove_store *st);
+/* True when the sidecar file exists. */
+bool st__sources_kept(const trove_store *st);
 
 #endif /* TROVE_STORE_INT_H */

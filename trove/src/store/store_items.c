@@ -56,9 +56,9 @@ static const char upsert_sql[] =
     "INSERT INTO items(source_id, external_id, type, title, author, description, language,"
     " headings, text, raw, raw_size, content_hash, etag, last_modified, process_version,"
     " mtime_us, last_visited, skip_reason, error, seen_in_scan, is_link_hub, updated_at, size,"
-    " text_hash)"
+    " text_hash, fetch_failures, retry_at, charset_guessed)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-    " ?18, ?19, ?20, ?21, ?22, ?24, ?25)"
+    " ?18, ?19, ?20, ?21, ?22, ?24, ?25, ?26, ?27, ?28)"
     " ON CONFLICT(source_id, external_id) DO UPDATE SET type = excluded.type,"
     " title = excluded.title, author = excluded.author, description = excluded.description,"
     " language = excluded.language, headings = excluded.headings, text = excluded.text,"
@@ -71,7 +71,8 @@ static const char upsert_sql[] =
     " last_visited = max(last_visited, excluded.last_visited),"
     " skip_reason = excluded.skip_reason, error = excluded.error,"
     " seen_in_scan = max(seen_in_scan, excluded.seen_in_scan), is_link_hub = excluded.is_link_hub,"
-    " updated_at = excluded.updated_at"
+    " updated_at = excluded.updated_at, fetch_failures = excluded.fetch_failures,"
+    " retry_at = excluded.retry_at, charset_guessed = excluded.charset_guessed"
     " RETURNING id";
 
 static void bind_upsert(sqlite3_stmt *s, int64_t source_id, const trove_store_item *it,
@@ -103,6 +104,9 @@ static void bind_upsert(sqlite3_stmt *s, int64_t source_id, const trove_store_it
   sqlite3_bind_int(s, 23, it->keep_raw);
   sqlite3_bind_int64(s, 24, it->size);
   st__bind_text(s, 25, it->text_hash);
+  sqlite3_bind_int64(s, 26, it->fetch_failures);
+  sqlite3_bind_int64(s, 27, it->retry_at);
+  sqlite3_bind_int(s, 28, it->charset_guessed ? 1 : 0);
 }
 
 int trove_store_item_upsert(trove_store *st, int64_t source_id, const trove_store_item *it,
@@ -166,10 +170,11 @@ int trove_store_item_skip(trove_store *st, int64_t source_id, const trove_store_
   sqlite3_stmt *s = NULL;
   rc = st__stmt(st, SLOT_ITEM_SKIP,
                 "INSERT INTO items(source_id, external_id, type, title, skip_reason, error,"
-                " seen_in_scan, last_visited, updated_at)"
-                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                " seen_in_scan, last_visited, updated_at, fetch_failures, retry_at)"
+                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
                 " ON CONFLICT(source_id, external_id) DO UPDATE SET"
                 " skip_reason = excluded.skip_reason, error = excluded.error,"
+                " fetch_failures = excluded.fetch_failures, retry_at = excluded.retry_at,"
                 " seen_in_scan = max(seen_in_scan, excluded.seen_in_scan),"
                 " last_visited = max(last_visited, excluded.last_visited),"
                 " updated_at = excluded.updated_at RETURNING id", &s, err);
@@ -184,6 +189,8 @@ int trove_store_item_skip(trove_store *st, int64_t source_id, const trove_store_
   sqlite3_bind_int64(s, 7, it->seen_in_scan);
   sqlite3_bind_int64(s, 8, it->last_visited);
   sqlite3_bind_int64(s, 9, (int64_t)time(NULL));
+  sqlite3_bind_int64(s, 10, it->fetch_failures);
+  sqlite3_bind_int64(s, 11, it->retry_at);
   rc = finish_returning(st, s, source_id, it, id, "recording skipped item", err);
   st__done(s);
   return rc;

@@ -5,7 +5,7 @@
  *
  * The match answers a whole scan batch in one statement: the ids become a
  * VALUES table joined to the items' (source_id, external_id) unique index,
- * one index probe per id and one round trip per batch (perceive's shape).
+ * one index probe per id and one round trip per batch.
  * The statement is rebuilt only when the batch size changes, so a scan of
  * full 64-id batches prepares it once.
  *
@@ -34,8 +34,8 @@ static int build_match(trove_store *st, size_t n, sqlite3_stmt **out, trove_err 
     rc = trove_buf_printf(&b, "%s(%zu, ?%zu)", i ? ", " : "", i, i + 2);
   if (rc == 0)
     rc = trove_buf_puts(&b, ") SELECT q.ord, i.id, i.content_hash, i.etag, i.last_modified,"
-                        " i.skip_reason, i.mtime_us, i.process_version, i.size, i.text_hash FROM q"
-                        " JOIN items i"
+                        " i.skip_reason, i.mtime_us, i.process_version, i.size, i.text_hash,"
+                        " i.fetch_failures, i.retry_at FROM q JOIN items i"
                         " ON i.source_id = ?1 AND i.external_id = q.ext");
   if (rc) {
     trove_buf_free(&b);
@@ -58,6 +58,8 @@ static int read_match(sqlite3_stmt *s, trove_store_match *m) {
   m->mtime_us = sqlite3_column_int64(s, 6);
   m->process_version = sqlite3_column_int64(s, 7);
   m->size = sqlite3_column_int64(s, 8);
+  m->fetch_failures = sqlite3_column_int64(s, 10);
+  m->retry_at = sqlite3_column_int64(s, 11);
   return st__col_dup(s, 2, &m->content_hash) && st__col_dup(s, 3, &m->etag) &&
                  st__col_dup(s, 4, &m->last_modified) && st__col_dup(s, 5, &m->skip_reason) &&
                  st__col_dup(s, 9, &m->text_hash)
@@ -120,7 +122,8 @@ void trove_store_match_clear(trove_store_match *m, size_t n) {
   "SELECT id, source_id, external_id, type, title, author, description, language," \
   " headings, text, CASE WHEN ?2 THEN raw END, raw_size, content_hash, etag,"      \
   " last_modified, process_version, mtime_us, last_visited, skip_reason, error,"      \
-  " hidden_at, seen_in_scan, is_link_hub, updated_at, size, text_hash FROM items"
+  " hidden_at, seen_in_scan, is_link_hub, updated_at, size, text_hash,"           \
+  " fetch_failures, retry_at, charset_guessed FROM items"
 
 static bool dup(sqlite3_stmt *s, int col, const char **out) {
   char *p;
@@ -157,6 +160,9 @@ static int read_item(trove_store *st, sqlite3_stmt *s, trove_store_item *it, tro
   it->process_version = sqlite3_column_int64(s, 15);
   it->mtime_us = sqlite3_column_int64(s, 16);
   it->size = sqlite3_column_int64(s, 24);
+  it->fetch_failures = sqlite3_column_int64(s, 26);
+  it->retry_at = sqlite3_column_int64(s, 27);
+  it->charset_guessed = sqlite3_column_int(s, 28) != 0;
   it->last_visited = sqlite3_column_int64(s, 17);
   it->hidden_at = sqlite3_column_int64(s, 20);
   it->seen_in_scan = sqlite3_column_int64(s, 21);

@@ -29,7 +29,8 @@ int trove_store_source_add(trove_store *st, const char *name, const char *type,
   if (!st || !nonempty(name) || !nonempty(type) || !nonempty(location))
     return trove_err_set(err, TROVE_EINVAL, "a source needs a name, a type and a location");
   sqlite3_stmt *s = NULL;
-  int rc = st__writable(st, err);
+  bool own;
+  int rc = st__save(st, &own, err);
   if (rc)
     return rc;
   rc = sqlite3_prepare_v2(st->db,
@@ -60,7 +61,12 @@ int trove_store_source_add(trove_store *st, const char *name, const char *type,
   }
 out_finalize:
   sqlite3_finalize(s);
-  return rc;
+  if (rc) {
+    st__undo(st, own);
+    return rc;
+  }
+  st__sources_changed(st, own);
+  return st__release(st, own, err);
 }
 
 /* The columns read_source expects, in order. */
@@ -242,6 +248,7 @@ int trove_store_source_remove(trove_store *st, const char *name, trove_store_ids
     rc = st__fail(st, rc, "removing a source", err);
     goto out_undo;
   }
+  st__sources_changed(st, own);
   if ((rc = st__release(st, own, err)))
     goto out_restore;
   return 0;
@@ -258,7 +265,8 @@ int trove_store_source_set_config(trove_store *st, int64_t source_id, const char
   if (!st || !config)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_source_set_config: NULL argument");
   sqlite3_stmt *s = NULL;
-  int rc = st__writable(st, err);
+  bool own;
+  int rc = st__save(st, &own, err);
   if (rc)
     return rc;
   rc = sqlite3_prepare_v2(st->db, "UPDATE sources SET config = ?2 WHERE id = ?1", -1, &s, NULL);
@@ -269,14 +277,21 @@ int trove_store_source_set_config(trove_store *st, int64_t source_id, const char
   }
   sqlite3_finalize(s);
   if (rc == SQLITE_CONSTRAINT_CHECK)
-    return trove_err_set(err, TROVE_EINVAL, "the new config of source %lld is not valid JSON",
-                         (long long)source_id);
-  if (rc != SQLITE_DONE)
-    return st__fail(st, rc, "changing a source's config", err);
-  if (sqlite3_changes(st->db) == 0)
-    return trove_err_set(err, TROVE_ENOENT, "no source with id %lld; see `trove source list`",
-                         (long long)source_id);
-  return 0;
+    rc = trove_err_set(err, TROVE_EINVAL, "the new config of source %lld is not valid JSON",
+                       (long long)source_id);
+  else if (rc != SQLITE_DONE)
+    rc = st__fail(st, rc, "changing a source's config", err);
+  else if (sqlite3_changes(st->db) == 0)
+    rc = trove_err_set(err, TROVE_ENOENT, "no source with id %lld; see `trove source list`",
+                       (long long)source_id);
+  else
+    rc = 0;
+  if (rc) {
+    st__undo(st, own);
+    return rc;
+  }
+  st__sources_changed(st, own);
+  return st__release(st, own, err);
 }
 
 /* Runs an UPDATE of one source by id; ENOENT when no row changed. */

@@ -8,6 +8,8 @@
 #include "json.h"
 #include "run.h"
 
+#include <sched.h>
+#include <sys/mount.h>
 #include <limits.h>
 #include <sys/time.h>
 
@@ -465,6 +467,115 @@ static void cli_db_from_environment(void) {
   fx_done(&f);
 }
 
+/* A damaged database is moved away as the error says, and the next command
+ * creates a new one with the sources back (saying so): one scan later the
+ * notes are found again, with no `source add`. */
+static void cli_corrupt_database_keeps_its_sources(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "notes", "fs", f.tree, "--glob", "*.md");
+  CHECK(r.code == 0);
+  RUN_TROVE(&r, f.dir, f.db, "--no-model", "scan");
+  CHECK(r.code == 0 && strstr(r.out, "1 new"));
+  FILE *fp = fopen(f.db, "r+b"); /* the header after its magic string: a damaged database */
+  CHECK(fp && fseek(fp, 16, SEEK_SET) == 0 &&
+        fwrite("garbage garbage garbage garbage!", 1, 32, fp) == 32);
+  if (fp)
+    fclose(fp);
+  RUN_TROVE(&r, f.dir, f.db, "search", "otters", "--mode", "keyword");
+  CHECK(r.code == 4 && one_line_naming(r.err, "move it away") && strstr(r.err, "sources back"));
+  char moved[128];
+  snprintf(moved, sizeof moved, "%s.damaged", f.db);
+  CHECK(rename(f.db, moved) == 0);
+  RUN_TROVE(&r, f.dir, f.db, "--no-model", "scan");
+  CHECK(r.code == 0 && strstr(r.err, "restored 1 sources (notes)") && strstr(r.out, "1 new"));
+  RUN_TROVE(&r, f.dir, f.db, "search", "otters", "--mode", "keyword");
+  CHECK(r.code == 0 && strstr(r.out, "Say"));
+  fx_done(&f);
+}
+
+/* Indexes the tree into db, makes db's folder read-only (a read-only
+ * mount as root, which ignores permissions; else its mode), then searches,
+ * prints and gives stats there, which must work, read-only. Runs in a child
+ * process (its own mount namespace); returns 0, 77 when root cannot mount,
+ * or the number of the check that failed. */
+static int read_only_child(fx *f, const char *dir, const char *db) {
+  static run_out r;
+  bool root = geteuid() == 0;
+  if (root && (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+               mount("tmpfs", dir, "tmpfs", 0, "size=16m") != 0))
+    return 77;
+  RUN_TROVE(&r, f->dir, db, "source", "add", "notes", "fs", f->tree, "--glob", "*.md");
+  if (r.code)
+    return 1;
+  RUN_TROVE(&r, f->dir, db, "scan");
+  if (r.code || !strstr(r.out, "1 new"))
+    return 2;
+  if (root ? mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) != 0 : chmod(dir, 0555) != 0)
+    return 3;
+  RUN_TROVE(&r, f->dir, db, "search", "otters");
+  if (r.code || !strstr(r.out, "Say"))
+    return fprintf(stderr, "  search: %s", r.err), 4;
+  RUN_TROVE(&r, f->dir, db, "search", "otters", "--mode", "keyword");
+  if (r.code || !strstr(r.out, "Say"))
+    return 5;
+  RUN_TROVE(&r, f->dir, db, "print", "1");
+  if (r.code || !strstr(r.out, "Otters hold hands"))
+    return 6;
+  RUN_TROVE(&r, f->dir, db, "stats");
+  if (r.code || !strstr(r.out, "items      1"))
+    return 7;
+  RUN_TROVE(&r, f->dir, db, "hide", "1"); /* a write: refused, saying why */
+  if (r.code != 4 || !(strstr(r.err, "read-only") || strstr(r.err, "writable")))
+    return fprintf(stderr, "  hide: %s", r.err), 8;
+  if (!root)
+    chmod(dir, 0755);
+  return 0;
+}
+
+/* Search, print and stats work on a database in a read-only place. */
+static void cli_reads_a_database_in_a_read_only_folder(void) {
+  fx f;
+  fx_init(&f);
+  char dir[128], db[160];
+  snprintf(dir, sizeof dir, "%s/ro", f.dir);
+  snprintf(db, sizeof db, "%s/trove.db", dir);
+  CHECK(mkdir(dir, 0755) == 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0)
+    _exit(read_only_child(&f, dir, db));
+  int rc = run_wait(pid);
+  if (rc == 77)
+    fprintf(stderr, "  skipped: root cannot mount a tmpfs here\n");
+  else if (rc)
+    fprintf(stderr, "  check %d failed\n", rc);
+  CHECK(rc == 0 || rc == 77);
+  chmod(dir, 0755);
+  fx_done(&f);
+}
+
+/* $TROVE_FETCH_TIMEOUT sets the web fetch timeout in seconds; a value that
+ * is not one is refused (exit 2) before the database is touched. */
+static void cli_fetch_timeout_from_environment(void) {
+  fx f;
+  fx_init(&f);
+  static run_out r;
+  const char *const bad[] = {"abc", "0", "-1", "5s", "99999"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    setenv("TROVE_FETCH_TIMEOUT", bad[i], 1);
+    RUN_TROVE(&r, f.dir, f.db, "scan");
+    CHECK(r.code == 2 && one_line_naming(r.err, "TROVE_FETCH_TIMEOUT"));
+    CHECK(access(f.db, F_OK) != 0);
+  }
+  setenv("TROVE_FETCH_TIMEOUT", "0.5", 1);
+  RUN_TROVE(&r, f.dir, f.db, "scan");
+  CHECK(r.code == 0);
+  unsetenv("TROVE_FETCH_TIMEOUT");
+  fx_done(&f);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: cli_test PATH_TO_TROVE\n");
@@ -479,6 +590,9 @@ int main(int argc, char **argv) {
   RUN(cli_search_saves_the_index_it_rebuilt);
   RUN(cli_kernel_option_forces_the_path);
   RUN(cli_db_from_environment);
+  RUN(cli_fetch_timeout_from_environment);
+  RUN(cli_corrupt_database_keeps_its_sources);
+  RUN(cli_reads_a_database_in_a_read_only_folder);
   RUN(cli_source_add_checks_the_location);
   RUN(cli_source_edit_and_rescans);
   return check_done(__FILE__);

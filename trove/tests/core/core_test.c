@@ -138,6 +138,22 @@ static bool term_shows(const char *s, trove_term_mode mode, const char *want) {
   return strcmp(out, want) == 0;
 }
 
+/* Invalid bytes become \xNN, valid sequences (multibyte ones too) stay; a
+ * failed allocation gives NULL. */
+static void utf8_escape_dup_escapes_only_invalid_bytes(void) {
+  char *s = trove_utf8_escape_dup("caf\xe9 \xc3\xa9t\xc3\xa9 \xf0\x9f\x98 ok\xff");
+  CHECK(s && strcmp(s, "caf\\xe9 \xc3\xa9t\xc3\xa9 \\xf0\\x9f\\x98 ok\\xff") == 0);
+  CHECK(s && trove_utf8_valid(s, strlen(s)));
+  trove_free(s);
+  s = trove_utf8_escape_dup("");
+  CHECK(s && s[0] == 0);
+  trove_free(s);
+  CHECK(trove_utf8_escape_dup(NULL) == NULL);
+  trove_alloc_fail_after(0, false);
+  CHECK(trove_utf8_escape_dup("x\xff") == NULL);
+  trove_alloc_fail_after(-1, false);
+}
+
 static void term_write_escapes_every_control_visibly(void) {
   const char *evil = "a\033]0;PWNED\007\033[2Jb";
   CHECK(term_shows(evil, TROVE_TERM_LINE, "a\\x1b]0;PWNED\\x07\\x1b[2Jb"));
@@ -227,6 +243,7 @@ int main(void) {
   RUN(one_failure_across_threads);
   RUN(utf8_encode_covers_every_length_and_replaces_non_scalars);
   RUN(utf8_seq_measures_valid_sequences_only);
+  RUN(utf8_escape_dup_escapes_only_invalid_bytes);
   RUN(term_write_escapes_every_control_visibly);
   RUN(ids_contain_finds_exactly_the_listed_ids);
   RUN(sha256_matches_the_fips_vectors_however_fed);

@@ -3,7 +3,7 @@
  * extracted string goes through (x_utf8_append, x_clean_dup) and the
  * sequence reader under them (trove_utf8_seq). Invariants: the output is
  * valid UTF-8 at most 3 bytes per input byte, re-encoding happens only to
- * input that is not UTF-8, and x_utf8_valid agrees with trove_utf8_seq.
+ * input that is not UTF-8, and trove_utf8_valid agrees with trove_utf8_seq.
  * Build: cmake -DTROVE_FUZZ=ON (scripts/fuzz.sh); fuzz_seeds.c runs the same
  * entry point over fuzz/charset/ in every build. */
 #include "extract_int.h"
@@ -24,14 +24,15 @@ static bool seq_valid(const char *s, size_t n) {
 int fuzz_charset_one(const uint8_t *data, size_t size) {
   const char *s = (const char *)data;
   int bad = 0;
-  bool valid = x_utf8_valid(s, size);
+  bool valid = trove_utf8_valid(s, size);
   bad |= valid != seq_valid(s, size);
 
   char *out = NULL;
   size_t out_len = 0;
   int rc = trove_charset_to_utf8(s, size, NULL, TROVE_CHARSET_HTML, &out, &out_len, NULL);
-  if (rc == 0 && out) {
-    bad |= valid || out_len > 3 * size || strlen(out) > out_len || !seq_valid(out, out_len);
+  if (rc == 0 && out) { /* decoded: not UTF-8, or UTF-16/32 of ASCII (NULs and all) */
+    bad |= (valid && !memchr(s, 0, size)) || out_len > 3 * size || strlen(out) > out_len ||
+            !seq_valid(out, out_len);
   } else
     bad |= rc != 0 && rc != TROVE_ENOMEM;
   trove_free(out);

@@ -71,7 +71,7 @@ static inline void fx_init(fx *f) {
             "with its cargo, its crew and the weather on the day it arrived.</p>"
             "<p>Old ledgers are kept in the archive room for a century.</p></article></body></html>");
   put(f, "blob.dat", "bin\0ary\0data", 12);
-  put(f, "latin1.html", "<p>caf\xe9 cr\xe8me\n", 14); /* HTML declaring no charset */
+  put(f, "image.png", "\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16);
   put(f, "empty.txt", "", 0);
   trove_err e = {0};
   trove_store_opts o = {.path = f->db, .busy_timeout_ms = 200};

@@ -216,13 +216,14 @@ static void walk_survives_symlink_loops(void) {
   CHECK(st.special == 4 && st.symlink_loops == 0);
 }
 
-static void walk_skips_invalid_utf8_names(void) {
+/* Names that are not UTF-8 are walked, with their bytes, and counted. */
+static void walk_yields_and_counts_invalid_utf8_names(void) {
   fresh_root("names");
   mk("ok.md", "x");
   mk("caf\xe9.md", "latin-1 name");
   mk("bad\xff/inner.md", "x");
   trove_source_stats st;
-  CHECK(strcmp(walk(NULL, &st), "ok.md") == 0);
+  CHECK(strcmp(walk(NULL, &st), "caf\xe9.md ok.md bad\xff/inner.md") == 0);
   CHECK(st.bad_names == 2);
 }
 
@@ -408,7 +409,7 @@ int main(void) {
   RUN(walk_respects_gitignore_at_every_level);
   RUN(walk_hidden_skipped_unless_asked_but_git_always);
   RUN(walk_survives_symlink_loops);
-  RUN(walk_skips_invalid_utf8_names);
+  RUN(walk_yields_and_counts_invalid_utf8_names);
   RUN(walk_counts_vanished_directory);
   RUN(walk_lists_unreadable_directories);
   RUN(walk_ten_thousand_files);

@@ -721,6 +721,59 @@ static void stats_count_sources_reasons_and_size(void) {
   env_done(&v);
 }
 
+/* The fetch backoff figures: an item's go through skip and upsert (touch
+ * keeps them), a host's are recorded, replaced and forgotten. */
+static void backoff_of_items_and_hosts_round_trips(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  int64_t id, id2;
+  trove_store_item sk = {.external_id = "http://a/", .type = TROVE_ITEM_WEB,
+                         .skip_reason = "timeout", .fetch_failures = 2, .retry_at = 1234};
+  CHECK(trove_store_item_skip(v.st, v.src, &sk, &id, &e) == 0);
+  CHECK(trove_store_item_touch(v.st, id, 5, 0, 0, -1, &e) == 0);
+  trove_store_item got;
+  CHECK(trove_store_item_get(v.st, id, false, &got, &e) == 0 && got.fetch_failures == 2 &&
+        got.retry_at == 1234);
+  trove_store_item_clear(&got);
+  const char *ext = "http://a/";
+  trove_store_match m;
+  CHECK(trove_store_items_match(v.st, v.src, &ext, 1, &m, &e) == 0 && m.fetch_failures == 2 &&
+        m.retry_at == 1234);
+  trove_store_match_clear(&m, 1);
+  trove_store_item ok = fx_item("http://a/", "A", "answered at last", 1);
+  ok.type = TROVE_ITEM_WEB;
+  CHECK(trove_store_item_upsert(v.st, v.src, &ok, &id2, &e) == 0 && id2 == id);
+  CHECK(trove_store_item_get(v.st, id, false, &got, &e) == 0 && got.fetch_failures == 0 &&
+        got.retry_at == 0 && !got.skip_reason);
+  trove_store_item_clear(&got);
+
+  trove_store_host h = {.host = "b.example", .failures = 3, .retry_at = 99, .reason = "timeout"};
+  CHECK(trove_store_host_set(v.st, &h, &e) == 0);
+  h = (trove_store_host){.host = "a.example:8080", .failures = 1, .reason = "network"};
+  CHECK(trove_store_host_set(v.st, &h, &e) == 0);
+  h.failures = 2; /* replaces */
+  CHECK(trove_store_host_set(v.st, &h, &e) == 0);
+  trove_store_host *hv = NULL;
+  size_t n = 0;
+  CHECK(trove_store_hosts_get(v.st, &hv, &n, &e) == 0 && n == 2);
+  CHECK(n == 2 && strcmp(hv[0].host, "a.example:8080") == 0 && hv[0].failures == 2 &&
+        strcmp(hv[0].reason, "network") == 0 && hv[1].retry_at == 99);
+  trove_store_hosts_free(hv, n);
+  h.failures = 0; /* it answered: forgotten */
+  CHECK(trove_store_host_set(v.st, &h, &e) == 0);
+  CHECK(trove_store_hosts_get(v.st, &hv, &n, &e) == 0 && n == 1);
+  trove_store_hosts_free(hv, n);
+  trove_store_host bad[] = {{.host = "", .failures = 1, .reason = "timeout"},
+                            {.host = "x", .failures = -1, .reason = "timeout"},
+                            {.host = "x", .failures = 1}};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    CHECK(trove_store_host_set(v.st, &bad[i], &e) == TROVE_EINVAL);
+  CHECK(trove_store_host_set(v.st, NULL, &e) == TROVE_EINVAL);
+  CHECK(trove_store_hosts_get(NULL, &hv, &n, &e) == TROVE_EINVAL);
+  env_done(&v);
+}
+
 /* trove_store_items_skipped: skipped and hidden items of one source or all,
  * with reason and error; with a version, only the skipped ones that scan
  * saw. */
@@ -807,6 +860,7 @@ int main(void) {
   RUN(passages_replace_reports_old_ids_and_checks_spans);
   RUN(vectors_embed_get_iterate_and_version);
   RUN(stats_count_sources_reasons_and_size);
+  RUN(backoff_of_items_and_hosts_round_trips);
   RUN(skipped_lists_skipped_and_hidden_items);
   RUN(source_reads_back_its_item_count);
   return check_done("store_items_test");

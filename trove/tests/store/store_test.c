@@ -55,8 +55,12 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
   CHECK(trove_store_item_upsert(st, src, &it, &item, &e) == 0);
   trove_store_close(st);
   /* Back to version 1: the embedding tables did not exist yet, mtime was
-   * whole seconds with no size, and items had no text hash. */
-  raw_exec(f.db, "DROP INDEX items_content; ALTER TABLE items DROP COLUMN text_hash;"
+   * whole seconds with no size, items had no text hash, and nothing
+   * recorded fetch backoff. */
+  raw_exec(f.db, "DROP TABLE fetch_hosts; ALTER TABLE items DROP COLUMN fetch_failures;"
+                 " ALTER TABLE items DROP COLUMN retry_at;"
+                 " ALTER TABLE items DROP COLUMN charset_guessed;"
+                 " DROP INDEX items_content; ALTER TABLE items DROP COLUMN text_hash;"
                  " DROP TRIGGER items_embedding_stale; DROP TABLE item_embeddings;"
                  " DROP TABLE passage_vectors; DROP TABLE vector_models;"
                  " DROP TABLE passages; ALTER TABLE items DROP COLUMN size;"
@@ -65,13 +69,14 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
   st = fx_open(&f);
   char ver[32];
   raw_text(f.db, "PRAGMA user_version", ver, sizeof ver);
-  CHECK(atoi(ver) == 5);
+  CHECK(atoi(ver) == 6);
   trove_store_passage p = {.ordinal = 0, .start = 0, .end = 4};
   CHECK(trove_store_passages_replace(st, item, &p, 1, NULL, NULL, &e) == 0);
   trove_store_item got;
   CHECK(trove_store_item_get(st, item, false, &got, &e) == 0 &&
         strcmp(got.text, "kept across the upgrade") == 0);
   CHECK(got.mtime_us == INT64_C(1000) * 1000000 && got.size == -1); /* seconds -> us */
+  CHECK(got.fetch_failures == 0 && got.retry_at == 0 && !got.charset_guessed);
   trove_store_item_clear(&got);
   CHECK(trove_store_check(st, &e) == 0);
   trove_store_close(st);
@@ -274,6 +279,111 @@ static void store_open_readonly_dir_or_file_fails_with_eio(void) {
   CHECK(chmod(f.db, 0444) == 0 && chmod(ro, 0555) == 0);
   CHECK(run_as_nobody(fresh, "TROVE_DB") == 0);  /* cannot be created */
   CHECK(run_as_nobody(f.db, "read-only") == 0);  /* cannot be written */
+  fx_done(&f);
+}
+
+/* In a child that drops root (which ignores permissions): a reader allowed
+ * to (read_only_ok) opens the database in a read-only folder read-only,
+ * reads and searches it, and every write is refused as read-only; without
+ * the option the open fails as before. The exit code says which check
+ * failed (0: all held). */
+enum { RO_CLEAN, RO_WAL_HELD, RO_OLD_SCHEMA };
+
+static int read_as_nobody(const char *path, int how) {
+  if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+    return 10;
+  trove_store *st = NULL;
+  trove_err e = {0};
+  trove_store_opts o = {.path = path};
+  /* without the option: refused, unless the files a writer keeps open let
+   * SQLite read it (then it is read-only all the same) */
+  int rc = trove_store_open(&o, &st, &e);
+  bool ro = trove_store_read_only(st);
+  trove_store_close(st);
+  if (how == RO_WAL_HELD ? rc != 0 || !ro : rc != TROVE_EIO)
+    return 11;
+  o.read_only_ok = true;
+  rc = trove_store_open(&o, &st, &e);
+  if (how == RO_OLD_SCHEMA) { /* it cannot be upgraded here: say so, do not guess */
+    if (rc != TROVE_EUNSUPPORTED || !strstr(e.msg, "write access"))
+      fprintf(stderr, "  old schema: %d %s\n", rc, e.msg);
+    return rc == TROVE_EUNSUPPORTED && strstr(e.msg, "write access") ? 0 : 12;
+  }
+  if (rc != 0 || !trove_store_read_only(st))
+    return 13;
+  trove_store_item it;
+  trove_store_hit *h = NULL;
+  size_t n = 0;
+  int bad = trove_store_item_get(st, 1, true, &it, &e) != 0 || strcmp(it.text, "kept text") ||
+            trove_store_search(st, "kept", NULL, &h, &n, &e) != 0 || n != 1;
+  trove_store_item_clear(&it);
+  trove_store_hits_free(h, n);
+  if (bad)
+    return 14;
+  if (trove_store_source_add(st, "x", "fs", "/x", NULL, NULL, &e) != TROVE_EIO ||
+      !strstr(e.msg, "read-only") || trove_store_item_set_hidden(st, 1, true, &e) != TROVE_EIO)
+    return 15;
+  trove_store_close(st);
+  return 0;
+}
+
+static int fork_and_wait(int (*fn)(const char *, int), const char *path, int arg) {
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0)
+    _exit(fn(path, arg));
+  int status = -1;
+  CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A database whose folder and file cannot be written: a cleanly closed one
+ * (no -wal or -shm file, which cannot be made there), one a writer holds
+ * open with commits still in its WAL, and one with an older schema. */
+static void store_open_read_only_ok_reads_a_read_only_folder(void) {
+  fx f;
+  fx_init(&f);
+  char ro[96];
+  snprintf(ro, sizeof ro, "%s/ro", f.dir);
+  CHECK(mkdir(ro, 0755) == 0 && chmod(f.dir, 0755) == 0);
+  snprintf(f.db, sizeof f.db, "%s/trove.db", ro);
+  trove_store *st = fx_open(&f);
+  int64_t src, id;
+  CHECK(trove_store_source_add(st, "docs", "fs", "/d", NULL, &src, NULL) == 0);
+  trove_store_item it = fx_item("/a", "A", "kept text", 1);
+  CHECK(trove_store_item_upsert(st, src, &it, &id, NULL) == 0 && id == 1);
+  trove_store_close(st);
+  CHECK(chmod(f.db, 0444) == 0 && chmod(ro, 0555) == 0);
+  int rc = fork_and_wait(read_as_nobody, f.db, RO_CLEAN);
+  if (rc)
+    fprintf(stderr, "  clean: check %d failed\n", rc);
+  CHECK(rc == 0);
+
+  /* a writer (root, or the owner) holds it open: the WAL has the commit */
+  CHECK(chmod(ro, 0755) == 0 && chmod(f.db, 0644) == 0);
+  sqlite3 *db = NULL;
+  CHECK(sqlite3_open(f.db, &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0; UPDATE items SET text = 'kept text'"
+                     " WHERE id = 1;", NULL, NULL, NULL) == SQLITE_OK);
+  char wal[160], shm[160];
+  snprintf(wal, sizeof wal, "%s-wal", f.db);
+  snprintf(shm, sizeof shm, "%s-shm", f.db);
+  struct stat sb;
+  CHECK(stat(wal, &sb) == 0 && sb.st_size > 0);
+  CHECK(chmod(ro, 0555) == 0 && chmod(f.db, 0444) == 0 && chmod(wal, 0444) == 0 &&
+        chmod(shm, 0444) == 0);
+  rc = fork_and_wait(read_as_nobody, f.db, RO_WAL_HELD);
+  if (rc)
+    fprintf(stderr, "  open WAL: check %d failed\n", rc);
+  CHECK(rc == 0);
+  CHECK(chmod(ro, 0755) == 0 && chmod(f.db, 0644) == 0 && chmod(wal, 0644) == 0 &&
+        chmod(shm, 0644) == 0);
+  sqlite3_close(db);
+
+  raw_exec(f.db, "PRAGMA user_version=4");
+  CHECK(chmod(ro, 0555) == 0);
+  CHECK(fork_and_wait(read_as_nobody, f.db, RO_OLD_SCHEMA) == 0);
+  CHECK(chmod(ro, 0755) == 0);
   fx_done(&f);
 }
 
@@ -528,6 +638,7 @@ int main(void) {
   RUN(store_open_newer_schema_is_unsupported);
   RUN(store_open_without_wal_is_refused);
   RUN(store_open_readonly_dir_or_file_fails_with_eio);
+  RUN(store_open_read_only_ok_reads_a_read_only_folder);
   RUN(store_open_unmakeable_dir_fails_with_eio);
   RUN(store_open_bad_arguments_are_einval);
   RUN(store_default_path_follows_env);
