@@ -6,7 +6,8 @@
  * byte for byte what `trove search --json` prints, hide and unhide,
  * sources added and removed, a background scan followed over Server-Sent
  * Events while searches go on, 200 concurrent requests all answered, the
- * page's security headers and size, and Ctrl-C ending the server with
+ * page's security headers and size, a database in a read-only place
+ * searched (writes refused, saying why), and Ctrl-C ending the server with
  * exit code 0 (under ASan and TSan a report would change that code).
  * Runs with --no-model: keyword search, so every build can run it fast.
  * Usage: serve_http_test PATH_TO_TROVE. */
@@ -14,6 +15,8 @@
 #include "serve_proc.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <sys/mount.h>
 
 typedef struct fx {
   char dir[64], tree[96], more[96], db[96];
@@ -506,6 +509,71 @@ static void serve_listening_everywhere_warns_and_takes_ip_hosts(void) {
   fx_done(&f);
 }
 
+/* Indexes tree into db, makes db's folder read-only (a read-only mount as
+ * root, which ignores permissions; else its mode) and serves it: searches
+ * and items answer, a hide is refused naming the cause, and a scan reports
+ * that the database cannot be written. Runs in a child process (its own
+ * mount namespace); returns 0, 77 when root cannot mount, or the number of
+ * the check that failed. */
+static int read_only_child(const char *dir, const char *tree, const char *db) {
+  static run_out r;
+  bool root = geteuid() == 0;
+  if (root && (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+               mount("tmpfs", dir, "tmpfs", 0, "size=16m") != 0))
+    return 77;
+  RUN_TROVE(&r, dir, db, "--no-model", "source", "add", "notes", "fs", tree);
+  if (r.code)
+    return 1;
+  RUN_TROVE(&r, dir, db, "--no-model", "scan");
+  if (r.code)
+    return 2;
+  if (root ? mount(NULL, dir, NULL, MS_REMOUNT | MS_RDONLY, NULL) != 0 : chmod(dir, 0555) != 0)
+    return 3;
+  server s;
+  char logs[128];
+  snprintf(logs, sizeof logs, "%s.logs", dir); /* the server's stderr, outside the mount */
+  if (mkdir(logs, 0755) != 0 || !server_start(&s, logs, db, no_model) || !server_token(&s))
+    return 4;
+  int failed = 0;
+  reply rep = get(&s, "/api/search?q=otters");
+  failed = failed ? failed : results(&rep) >= 1 ? 0 : 5;
+  reply_free(&rep);
+  rep = get(&s, "/api/items/1");
+  failed = failed ? failed : rep.status == 200 ? 0 : 6;
+  reply_free(&rep);
+  rep = post(&s, "POST", "/api/items/1/hide", NULL);
+  failed = failed ? failed : rep.status >= 400 && rep.body && strstr(rep.body, "read-only") ? 0 : 7;
+  reply_free(&rep);
+  int code = server_stop(&s, SIGINT);
+  failed = failed ? failed : code == 0 ? 0 : 8;
+  if (!root)
+    chmod(dir, 0755);
+  return failed;
+}
+
+/* The server answers from a database it cannot write, as search does. */
+static void serve_reads_a_database_in_a_read_only_folder(void) {
+  char base[64], dir[96], tree[96], db[128];
+  run_tempdir(base, sizeof base, "serve-ro");
+  snprintf(dir, sizeof dir, "%s/ro", base);
+  snprintf(tree, sizeof tree, "%s/tree", base);
+  snprintf(db, sizeof db, "%s/trove.db", dir);
+  CHECK(mkdir(dir, 0755) == 0 && mkdir(tree, 0755) == 0);
+  run_put(tree, "otters.md", "# Otters\n\nOtters hold hands while they sleep.\n");
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0)
+    _exit(read_only_child(dir, tree, db));
+  int rc = run_wait(pid);
+  if (rc == 77)
+    fprintf(stderr, "  skipped: root cannot mount a tmpfs here\n");
+  else if (rc)
+    fprintf(stderr, "  check %d failed\n", rc);
+  CHECK(rc == 0 || rc == 77);
+  chmod(dir, 0755);
+  run_rmdir(base);
+}
+
 static void serve_usage_errors_exit_2(void) {
   char dir[64], db[96];
   run_tempdir(dir, sizeof dir, "serve-usage");
@@ -551,5 +619,6 @@ int main(int argc, char **argv) {
   RUN(serve_keeps_connections_alive);
   RUN(serve_listening_everywhere_warns_and_takes_ip_hosts);
   RUN(serve_usage_errors_exit_2);
+  RUN(serve_reads_a_database_in_a_read_only_folder);
   return check_done(__FILE__);
 }
