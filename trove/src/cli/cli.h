@@ -131,6 +131,12 @@ int cli_fail(const trove_err *e, int code);
  * first indented by exactly two spaces) to stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* $TROVE_FETCH_TIMEOUT, seconds one web fetch may take (a decimal, e.g.
+ * 0.5, for slow links or tests), into *ms for trove_scan_opts; unset or
+ * empty leaves *ms (0: the fetcher's 30 s). CLI_OK, or CLI_USAGE with the
+ * reason printed when it is not a number from 0.001 to 3600. */
+int cli_fetch_timeout(long *ms);
+
 /* Parses a positive item id; false when s is not one. */
 bool cli_parse_id(const char *s, int64_t *out);
 

@@ -81,6 +81,21 @@ int cli_usage_error(const char *usage, const char *fmt, ...) {
   return CLI_USAGE;
 }
 
+int cli_fetch_timeout(long *ms) {
+  const char *v = getenv("TROVE_FETCH_TIMEOUT");
+  if (!v || !*v)
+    return CLI_OK;
+  char *end = NULL;
+  double s = strtod(v, &end);
+  if (*end || !(s >= 0.001 && s <= 3600)) {
+    fprintf(stderr, "trove: TROVE_FETCH_TIMEOUT=\"%s\" is not a number of seconds between "
+            "0.001 and 3600; unset it for the default 30\n", v);
+    return CLI_USAGE;
+  }
+  *ms = (long)(s * 1000);
+  return CLI_OK;
+}
+
 bool cli_parse_id(const char *s, int64_t *out) {
   if (!s || !*s)
     return false;

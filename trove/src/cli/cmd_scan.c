@@ -36,23 +36,6 @@ static const char usage_reprocess[] =
     "  --no-wait: when another scan of the database is running, exit with code 3\n"
     "             instead of waiting for it to finish";
 
-/* $TROVE_FETCH_TIMEOUT: seconds one web fetch may take (a decimal, e.g.
- * 0.5), for slow links or tests; unset or empty: the fetcher's 30 s. */
-static int fetch_timeout(trove_scan_opts *o) {
-  const char *v = getenv("TROVE_FETCH_TIMEOUT");
-  if (!v || !*v)
-    return CLI_OK;
-  char *end = NULL;
-  double s = strtod(v, &end);
-  if (*end || !(s >= 0.001 && s <= 3600)) {
-    fprintf(stderr, "trove: TROVE_FETCH_TIMEOUT=\"%s\" is not a number of seconds between "
-            "0.001 and 3600; unset it for the default 30\n", v);
-    return CLI_USAGE;
-  }
-  o->fetch_timeout_ms = (long)(s * 1000);
-  return CLI_OK;
-}
-
 /* The summary a person reads: counts, then only what needs attention. */
 static void print_summary(const trove_scan_report *rep, const char *what, const char *name) {
   trove_term_line(stdout, "%s: %lld new, %lld changed, %lld unchanged, %lld skipped, %lld "
@@ -149,7 +132,7 @@ int cmd_scan(cli *c, int argc, char **argv) {
   trove_scan_opts o = {.force = a.force, .reembed = a.reembed, .no_wait = a.no_wait};
   trove_store *st = NULL;
   cli_model m = {0};
-  if ((rc = fetch_timeout(&o)))
+  if ((rc = cli_fetch_timeout(&o.fetch_timeout_ms)))
     return rc;
   rc = cli_open(c, &st);
   if (rc || (rc = cli_scan_lock(st, o.no_wait)) || (rc = cli_model_open(c, st, false, false, &m))) {

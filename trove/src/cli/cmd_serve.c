@@ -29,7 +29,8 @@ static const char usage[] =
     "  --port N:      the port (default 8765; 0: any free one)\n"
     "  --listen ADDR: a numeric address to listen on instead of 127.0.0.1\n"
     "                 (0.0.0.0 or :: for every one); others can then search\n"
-    "  --open:        open the page in the desktop's browser (xdg-open)";
+    "  --open:        open the page in the desktop's browser (xdg-open)\n"
+    "  $TROVE_FETCH_TIMEOUT: seconds one web page of a scan may take (default 30)";
 
 typedef struct serve_args {
   unsigned port;
@@ -86,6 +87,8 @@ int cmd_serve(cli *c, int argc, char **argv) {
   int rc = cli_parse(c, usage, options, on_option, &a, argc, argv, &npos);
   if (rc == CLI_OK && npos)
     rc = cli_usage_error(usage, "unexpected argument \"%s\"", argv[1]);
+  long fetch_ms = 0;
+  rc = rc ? rc : cli_fetch_timeout(&fetch_ms);
   if (rc)
     return rc;
   /* Before any thread starts, so that every thread inherits the mask and
@@ -122,7 +125,7 @@ int cmd_serve(cli *c, int argc, char **argv) {
     fprintf(stderr, "trove: searching by keyword only\n");
   trove_serve_opts o = {.db_path = trove_store_path(st), .listen = a.listen, .port = a.port,
                         .embedder = m.embedder, .vectors = m.vectors, .scan_embedder = scan_emb,
-                        .model_note = m.embedder ? note : NULL};
+                        .model_note = m.embedder ? note : NULL, .fetch_timeout_ms = fetch_ms};
   trove_serve *s = NULL;
   int trc = trove_serve_start(&o, &s, &e);
   if (trc) {

@@ -69,6 +69,8 @@ typedef struct trove_serve_opts {
                               scan` and `trove search` differ, cli.h);
                               NULL: embedder */
   unsigned search_threads; /* searches at once; 0: the cores, at least 2 */
+  long fetch_timeout_ms;   /* each web fetch of a scan (trove_scan_opts);
+                              0: the fetcher's 30 s */
   const char *model_note;  /* what /api/stats says of the model (copied);
                               NULL: nothing */
 } trove_serve_opts;

@@ -119,6 +119,7 @@ struct serve {
   unsigned port;
   const trove_embedder *embedder;      /* queries */
   const trove_embedder *scan_embedder; /* passages, in scans */
+  long fetch_timeout_ms;               /* trove_serve_opts' */
   trove_vectors *vectors;
   char *model_note;
   char *page;             /* index.html with the token in it */

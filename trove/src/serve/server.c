@@ -257,6 +257,7 @@ int trove_serve_start(const trove_serve_opts *o, trove_serve **out, trove_err *e
   s->port = o->port;
   s->embedder = o->embedder;
   s->scan_embedder = o->scan_embedder ? o->scan_embedder : o->embedder;
+  s->fetch_timeout_ms = o->fetch_timeout_ms;
   s->vectors = o->vectors;
   struct sockaddr_storage sa;
   unsigned threads = o->search_threads ? o->search_threads : (unsigned)trove_online_cpus();

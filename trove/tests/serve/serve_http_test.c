@@ -594,6 +594,10 @@ static void serve_usage_errors_exit_2(void) {
               r.code, r.err);
     CHECK(r.code == 2 && strstr(r.err, "usage: trove serve"));
   }
+  setenv("TROVE_FETCH_TIMEOUT", "abc", 1); /* the page's scans take it as `trove scan` does */
+  RUN_TROVE(&r, dir, db, "--no-model", "serve", "--port", "0");
+  unsetenv("TROVE_FETCH_TIMEOUT");
+  CHECK(r.code == 2 && strstr(r.err, "TROVE_FETCH_TIMEOUT"));
   char nodb[128];
   snprintf(nodb, sizeof nodb, "%s/none/trove.db", dir);
   RUN_TROVE(&r, dir, nodb, "--no-model", "serve", "--port", "0");
