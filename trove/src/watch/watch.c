@@ -329,7 +329,7 @@ static double due_at(const trove_watch *w, const watch_source *s) {
 
 /* Does what is due for s at `now` (everything it has, with flush). */
 static void source_work(trove_watch *w, watch_source *s, double now, bool flush) {
-  if (!s->is_fs && now >= s->poll_at) {
+  if (!s->is_fs && (flush || now >= s->poll_at)) {
     watch_stamp v[2];
     if (browser_changed(s, v)) {
       s->needs_full = true;

@@ -74,7 +74,7 @@ int trove_watch_open(trove_store *st, const char *const *names, size_t n,
 /* One round: waits up to timeout_ms (-1: until the next deadline) for
  * changes or a stop, reads the changes, and scans every source whose work
  * is due (with flush: every source that has any, now, without waiting for
- * its burst to be quiet). A change made before this call by the calling
+ * its burst to be quiet, browser files looked at whether due or not). A change made before this call by the calling
  * thread is seen by it: inotify queues events before the system call that
  * made them returns. A failed scan is logged and tried again later; it is
  * not this call's failure. Returns 0, or TROVE_ENOMEM / TROVE_EIO (reading

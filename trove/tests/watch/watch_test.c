@@ -11,6 +11,7 @@
 #include "watch.h"
 
 #include "../scan/fixture.h"
+#include "testdb.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -357,6 +358,49 @@ static void scan_paths_touches_only_its_paths(void) {
   fx_done(&f);
 }
 
+static int64_t source_items(fx *f, const char *name) {
+  trove_store_source s = {0};
+  CHECK(trove_store_source_get(f->st, name, &s, NULL) == 0);
+  int64_t n = s.items;
+  trove_store_source_clear(&s);
+  return n;
+}
+
+/* A browser source is scanned when its History changes, read from a copy:
+ * another process holding the database locked neither hangs the watcher
+ * nor keeps the change from it. */
+static void a_browser_source_is_scanned_when_its_files_change(void) {
+  fx f;
+  fx_init(&f);
+  char profile[128], history[160];
+  snprintf(profile, sizeof profile, "%s/profile", f.dir);
+  snprintf(history, sizeof history, "%s/History", profile);
+  CHECK(mkdir(profile, 0700) == 0);
+  CHECK(tdb_exec(history, tdb_chromium_schema) == 0);
+  CHECK(trove_store_source_add(f.st, "web", "chromium-history", profile, NULL, NULL, NULL) == 0);
+  /* port 9 (discard) refuses at once: the page is recorded as failed */
+  trove_watch_opts o = {.scan = {.progress = TROVE_PROGRESS_NONE, .fetch_timeout_ms = 2000}};
+  trove_watch *w = watch_open(&f, &o);
+  take(w);
+  CHECK(source_items(&f, "web") == 0);
+  sqlite3 *db = tdb_open(history);
+  long long t = (long long)tdb_chromium_time(1700000000);
+  char sql[256];
+  snprintf(sql, sizeof sql, "INSERT INTO urls(url, title, visit_count, last_visit_time) "
+           "VALUES ('http://127.0.0.1:9/heron', 'Heron', 1, %lld);", t);
+  CHECK(db && tdb_run(db, sql) == SQLITE_OK);
+  CHECK(tdb_run(db, "BEGIN EXCLUSIVE; INSERT INTO meta(key, value) VALUES ('x', 'y');") ==
+        SQLITE_OK); /* the browser busy writing, its lock held */
+  take(w);
+  CHECK(source_items(&f, "web") == 1);
+  take(w); /* nothing changed: nothing to do */
+  CHECK(source_items(&f, "web") == 1);
+  CHECK(tdb_run(db, "COMMIT") == SQLITE_OK);
+  sqlite3_close(db);
+  CHECK(trove_watch_close(w, NULL) == 0);
+  fx_done(&f);
+}
+
 int main(void) {
   if (trove_store_use_alloc_hook() != 0) {
     fprintf(stderr, "cannot route SQLite's allocations through trove_malloc\n");
@@ -369,5 +413,6 @@ int main(void) {
   RUN(an_overflow_rescans_the_source);
   RUN(the_watch_limit_falls_back_to_scans);
   RUN(a_second_watcher_is_refused);
+  RUN(a_browser_source_is_scanned_when_its_files_change);
   return check_done(__FILE__);
 }
