@@ -108,7 +108,7 @@ static bool wait_watching(pid_t pid) {
   snprintf(path, sizeof path, "%s/stderr", work);
   for (;;) { /* a condition awaited, not a time asserted: ctest's timeout bounds it */
     run_slurp(path, buf, sizeof buf);
-    if (strstr(buf, "watching"))
+    if (strstr(buf, "trove: watching;")) /* not "... is already watching" */
       return true;
     if (waitpid(pid, NULL, WNOHANG) == pid) {
       fprintf(stderr, "watch exited early: %s\n", buf);
@@ -140,7 +140,12 @@ static void killed_watches_leave_an_exact_index(void) {
     CHECK(run_wait(pid) == 128 + SIGKILL);
     integrity_ok();
   }
-  /* restarted, it catches up with what it missed, and stops cleanly */
+  /* restarted, it catches up with what it missed, and stops cleanly; its
+   * stderr file is removed first, as the child truncates it only once it
+   * runs and an earlier round's "watching" must not be read for its */
+  char err_path[200];
+  snprintf(err_path, sizeof err_path, "%s/stderr", work);
+  unlink(err_path);
   pid_t pid = run_start(work, db, watch_args);
   CHECK(wait_watching(pid));
   run_out second;
