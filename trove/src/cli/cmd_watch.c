@@ -67,26 +67,27 @@ int cmd_watch(cli *c, int argc, char **argv) {
     return rc;
   trove_store *st = NULL;
   cli_model m = {0};
-  if ((rc = cli_open_existing(c, &st)))
-    return rc;
-  /* the index is read under the scan lock, after any scan running saved it */
-  if ((rc = cli_scan_lock(st, false)) || (rc = cli_model_open(c, st, false, false, &m))) {
-    trove_store_close(st);
-    return rc;
-  }
-  trove_store_scan_unlock(st);
-  trove_watch_opts o = {.scan = {.embedder = m.embedder, .vectors = m.vectors,
-                                 .progress = a.quiet ? TROVE_PROGRESS_NONE
-                                                     : TROVE_PROGRESS_AUTO},
-                        .log = a.quiet ? NULL : stderr, .browser_poll_s = a.poll_s};
   trove_watch *w = NULL;
   trove_err e = {0};
+  if ((rc = cli_open_existing(c, &st)))
+    return rc;
+  trove_watch_opts o = {.scan = {.progress = a.quiet ? TROVE_PROGRESS_NONE
+                                                     : TROVE_PROGRESS_AUTO},
+                        .log = a.quiet ? NULL : stderr, .browser_poll_s = a.poll_s};
+  /* the watch lock first: a second watch is refused before the model loads */
   int trc = trove_watch_open(st, (const char *const *)argv + 1, (size_t)npos, &o, &w, &e);
   if (trc) {
     rc = trc == TROVE_EBUSY ? (trove_term_line(stderr, "trove: %s", e.msg), CLI_BUSY)
                             : cli_fail(&e, trc);
     goto out_close;
   }
+  /* the index is read under the scan lock, after any scan running saved it */
+  if ((rc = cli_scan_lock(st, false)) || (rc = cli_model_open(c, st, false, false, &m))) {
+    trove_watch_close(w, NULL);
+    goto out_close;
+  }
+  trove_store_scan_unlock(st);
+  trove_watch_set_model(w, m.embedder, m.vectors);
   running = w;
   struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND};
   sigemptyset(&sa.sa_mask);

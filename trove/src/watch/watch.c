@@ -247,6 +247,14 @@ int trove_watch_open(trove_store *st, const char *const *names, size_t n,
   return 0;
 }
 
+int trove_watch_set_model(trove_watch *w, const trove_embedder *e, trove_vectors *v) {
+  if (!w || (!e) != (!v))
+    return TROVE_EINVAL;
+  w->o.scan.embedder = e;
+  w->o.scan.vectors = v;
+  return 0;
+}
+
 /* ---- scanning ---------------------------------------------------------------------- */
 
 /* Logs what one scan of s did, in the scan summary's words. */

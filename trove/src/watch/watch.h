@@ -71,6 +71,13 @@ typedef struct trove_watch_opts {
 int trove_watch_open(trove_store *st, const char *const *names, size_t n,
                      const trove_watch_opts *o, trove_watch **out, trove_err *err);
 
+/* Sets the embedder and vectors the watcher's scans use (both NULL: keyword
+ * only), as trove_scan_opts takes them; for a caller that opens the model
+ * after trove_watch_open, so that a second watcher is refused before the
+ * model's load. Not during a step. Returns 0 or TROVE_EINVAL (one set
+ * without the other). */
+int trove_watch_set_model(trove_watch *w, const trove_embedder *e, trove_vectors *v);
+
 /* One round: waits up to timeout_ms (-1: until the next deadline) for
  * changes or a stop, reads the changes, and scans every source whose work
  * is due (with flush: every source that has any, now, without waiting for

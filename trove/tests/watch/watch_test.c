@@ -322,6 +322,9 @@ static void a_second_watcher_is_refused(void) {
   snprintf(pid, sizeof pid, "process %ld", (long)getpid());
   CHECK(strstr(e.msg, pid) != NULL);
   const char *bad[] = {"tree", "nope"};
+  int not_vectors;
+  CHECK(trove_watch_set_model(w, NULL, (trove_vectors *)&not_vectors) == TROVE_EINVAL);
+  CHECK(trove_watch_set_model(w, NULL, NULL) == 0);
   CHECK(trove_watch_close(w, NULL) == 0);
   CHECK(trove_watch_open(st2, bad, 2, NULL, &w2, &e) == TROVE_ENOENT);
   CHECK(strstr(e.msg, "nope") != NULL);
