@@ -20,6 +20,8 @@ static const char usage[] =
     "                           change an fs source's globs; rescan what that changes\n"
     "  scan [NAME] [--force | --reembed] [--no-wait]\n"
     "                           index one source, or all: extract, embed, store\n"
+    "  watch [NAME...] [--poll SECONDS] [-q]\n"
+    "                           scan, then keep sources fresh as they change, until Ctrl-C\n"
     "  reprocess [NAME] [--no-wait]\n"
     "                           re-extract stored content, re-embed what changed\n"
     "  search QUERY [--mode hybrid|semantic|keyword] [-n N] [-s SOURCE]\n"
@@ -54,7 +56,8 @@ static const char usage[] =
     "scan, reprocess, source edit and source remove wait while another scan of the\n"
     "database runs.\n"
     "Exit codes: 0 done; 1 search found nothing; 2 a usage error; 3 scan, reprocess or\n"
-    "source edit with --no-wait found another scan running; 4 any other error.";
+    "source edit with --no-wait found another scan running, or watch another watch;\n"
+    "4 any other error.";
 
 typedef int (*cmd_fn)(cli *c, int argc, char **argv);
 
@@ -63,6 +66,7 @@ static const struct {
   cmd_fn fn;
 } commands[] = {
     {"source", cmd_source}, {"scan", cmd_scan},   {"reprocess", cmd_reprocess},
+    {"watch", cmd_watch},
     {"search", cmd_search}, {"print", cmd_print}, {"hide", cmd_hide},
     {"unhide", cmd_hide},   {"skipped", cmd_skipped}, {"stats", cmd_stats},
     {"eval", cmd_eval},     {"serve", cmd_serve},

@@ -78,7 +78,7 @@ _trove() {
     if [[ $cur == -* ]]; then
       _trove_words "--db${nl}--model${nl}--no-model${nl}--kernel${nl}--color${nl}-v${nl}--verbose${nl}--version${nl}--help"
     else
-      _trove_words "source${nl}scan${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}serve${nl}help"
+      _trove_words "source${nl}scan${nl}watch${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}serve${nl}help"
     fi
     return
   fi
@@ -122,6 +122,10 @@ _trove() {
       _trove_names
     fi
     ;;
+  watch)
+    if [[ $cur == -* ]]; then _trove_words "--poll${nl}--quiet${nl}-q${nl}--help"
+    elif [[ $prev != --poll ]]; then _trove_names; fi
+    ;;
   search)
     [[ $cur == -* ]] &&
       _trove_words "--mode${nl}-n${nl}-s${nl}-t${nl}--since${nl}--until${nl}--explain${nl}--json${nl}--like${nl}--help"
@@ -134,7 +138,7 @@ _trove() {
     ;;
   help)
     if ((pos == 1)); then
-      _trove_words "source${nl}scan${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}serve"
+      _trove_words "source${nl}scan${nl}watch${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}serve"
     elif ((pos == 2)) && [[ ${COMP_WORDS[at + 1]} == source ]]; then
       _trove_words "add${nl}list${nl}edit${nl}remove"
     fi
