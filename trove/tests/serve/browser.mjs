@@ -52,14 +52,16 @@ const selected = () => page.$eval('#results', (ol) =>
 const titles = (list = '#results') => page.$$eval(`${list} .title`, (as) => as.map((a) => a.textContent));
 
 // Searches from the box: empties it (which clears results and status),
-// types q, and waits for the answer to be shown.
+// types q, and waits for the answer to q itself to be shown (a prefix's
+// answer, shown while typing, may hold no result).
 async function searchFor(q) {
   await page.goto(`${url}#/`);
   await page.fill('#q', '');
   await page.waitForFunction(() => document.querySelector('#status').textContent === '' &&
     !document.querySelector('#results li'));
   await page.type('#q', q, { delay: 20 });
-  await page.waitForFunction(() => document.querySelector('#status').textContent.includes('result'));
+  await page.waitForFunction((want) => document.querySelector('#results').dataset.query === want &&
+    document.querySelector('#status').textContent.includes('result'), q);
 }
 
 await run('typing_shows_results_and_the_keys_move_and_open', async () => {

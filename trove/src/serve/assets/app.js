@@ -147,6 +147,7 @@
       state.results = [];
       state.selected = -1;
       render($('results'), []);
+      delete $('results').dataset.query;
       $('empty').hidden = true;
       $('hint').hidden = false;
       show($('error'), '');
@@ -161,6 +162,7 @@
       state.results = results;
       state.selected = -1;
       render($('results'), results);
+      $('results').dataset.query = q; // what they answer (tests wait for it)
       $('hint').hidden = true;
       $('empty').hidden = results.length > 0;
       show($('error'), '');
