@@ -77,17 +77,32 @@ static inline int sl__deque_push(sl__deque *d, sl__job *job) {
   return 0;
 }
 
+/* Whether thieves fence for the owner (see "THE OWNER'S FENCE" in deque.c):
+ * set at most once, by the first sl__deque_init, before any deque exists.
+ * Plain reads are race-free: every thread that touches a deque learned of
+ * it after its init. */
+extern SL_HIDDEN bool sl__deque_asym_fence;
+
 /* Pops the bottom job, or NULL when empty. Owner thread only. */
 static inline sl__job *sl__deque_pop(sl__deque *d) {
   int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed) - 1;
   sl__dbuf *buf = atomic_load_explicit(&d->buf, memory_order_relaxed);
   /* The store of bottom must be visible before we read top, or a thief and
-   * the owner could both take the last job (store-load order). A seq_cst
-   * exchange and a seq_cst load give it (one locked instruction on x86, as
-   * the paper's fence would be); they pair with the seq_cst loads of top and
-   * bottom in sl__deque_steal. ThreadSanitizer models these, not fences. */
-  atomic_exchange_explicit(&d->bottom, b, memory_order_seq_cst);
-  int64_t t = atomic_load_explicit(&d->top, memory_order_seq_cst);
+   * the owner could both take a job (store-load order). With thieves that
+   * fence for us (membarrier, deque.c) program order suffices: a compiler
+   * barrier keeps the load after the store. Otherwise a seq_cst exchange and
+   * a seq_cst load give it (one locked instruction on x86, as the paper's
+   * fence would be); they pair with the seq_cst loads of top and bottom in
+   * sl__deque_steal. ThreadSanitizer models these, not fences. */
+  int64_t t;
+  if (sl__deque_asym_fence) {
+    atomic_store_explicit(&d->bottom, b, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    t = atomic_load_explicit(&d->top, memory_order_relaxed);
+  } else {
+    atomic_exchange_explicit(&d->bottom, b, memory_order_seq_cst);
+    t = atomic_load_explicit(&d->top, memory_order_seq_cst);
+  }
   if (t > b) { /* empty: restore */
     atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
     return NULL;
