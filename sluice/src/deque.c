@@ -43,10 +43,17 @@
  * ordered as the fence would order it, and the CAS on top settles the last
  * job as before. A thief calls it only for a job it means to take, after the
  * tag filter (filtered looks outnumber steals by far in a pipeline), since
- * each call interrupts the cpus that run our other threads. The registration
- * is per process and survives fork. Without the call (kernels before 4.14,
- * seccomp) or under ThreadSanitizer, which cannot see it, the owner fences as
- * before.
+ * each call interrupts the cpus that run our other threads. A deque that is
+ * stolen from often (a pipeline's loops: about every other pop) would pay
+ * more in membarriers than in fences, so its owner counts the steals (top's
+ * advance) every SL_DEQUE_RATE_POPS pops and, above the limit, fences its
+ * pops from then on and says so in `fenced`. The switch goes one way only: a
+ * thief that reads fenced true (acquire, paired with the owner's release)
+ * sees the bottom of every unfenced pop before it, and the pops after it
+ * fence, so it may skip the membarrier; one that reads false calls it, which
+ * is right for either kind of pop. The registration is per process and
+ * survives fork. Without the call (kernels before 4.14, seccomp) or under
+ * ThreadSanitizer, which cannot see it, the owner fences as before.
  *
  * LIMITS. Buffers grow (doubling) and never shrink; a grown buffer is
  * retired, not freed, because a thief may still be reading the old one. All
@@ -93,6 +100,9 @@ int sl__deque_init(sl__deque *d, unsigned log2cap) {
   atomic_init(&d->top, 0);
   atomic_init(&d->bottom, 0);
   atomic_init(&d->buf, b);
+  atomic_init(&d->fenced, false);
+  d->pops = 0;
+  d->top_at_check = 0;
   return 0;
 }
 
@@ -121,11 +131,25 @@ sl__dbuf *sl__deque_grow(sl__deque *d, sl__dbuf *old, int64_t top, int64_t botto
   return b;
 }
 
+void sl__deque_rate_check(sl__deque *d, int64_t t) {
+  d->pops = 0;
+  if (t - d->top_at_check > SL_DEQUE_STEAL_LIMIT)
+    /* Release: every unfenced pop before this store happens before the
+     * loads of a thief whose acquire load of fenced reads true, so such a
+     * thief needs no membarrier for them; the pops after it fence. */
+    atomic_store_explicit(&d->fenced, true, memory_order_release);
+  d->top_at_check = t;
+}
+
 sl__steal_rc sl__deque_steal(sl__deque *d, sl__job **out, bool filter, uintptr_t tag) {
   /* seq_cst loads: top before bottom in the single total order, which the
    * last-job race with sl__deque_pop needs (see there); seq_cst includes the
    * acquire that makes push's slot and job fields visible. */
   int64_t t = atomic_load_explicit(&d->top, memory_order_seq_cst);
+  /* Acquire, between top and bottom: pairs with the release store in
+   * sl__deque_rate_check, so a true here comes with every unfenced pop's
+   * bottom (THE OWNER'S FENCE). */
+  bool owner_fences = atomic_load_explicit(&d->fenced, memory_order_acquire);
   int64_t b = atomic_load_explicit(&d->bottom, memory_order_seq_cst);
   if (t >= b)
     return SL_STEAL_EMPTY;
@@ -135,7 +159,7 @@ sl__steal_rc sl__deque_steal(sl__deque *d, sl__job **out, bool filter, uintptr_t
   sl__job *job = atomic_load_explicit(&s->job, memory_order_relaxed);
   if (filter && atomic_load_explicit(&s->tag, memory_order_relaxed) != tag)
     return SL_STEAL_SKIP; /* possibly stale; we took nothing either way */
-  if (sl__deque_asym_fence) {
+  if (sl__deque_asym_fence && !owner_fences) {
     /* The owner's fence, run for it (THE OWNER'S FENCE), only now that we
      * mean to take the job: filtered looks are most looks. Then bottom
      * again, which may have come down meanwhile. The slot read above stays

@@ -34,8 +34,22 @@ typedef struct sl__deque {
   _Alignas(SL_CACHELINE) _Atomic int64_t top;
   _Alignas(SL_CACHELINE) _Atomic int64_t bottom;
   _Atomic(sl__dbuf *) buf;
-  char pad[SL_CACHELINE - sizeof(_Atomic(sl__dbuf *))];
+  /* The owner fences its pops (deque.c, THE OWNER'S FENCE): set once, by
+   * the owner, when thieves took more than SL_DEQUE_STEAL_LIMIT of its last
+   * SL_DEQUE_RATE_POPS pops' worth; read by thieves. */
+  _Atomic bool fenced;
+  uint32_t pops;                 /* owner only: pops since the last rate check */
+  int64_t top_at_check;          /* owner only: top at the last rate check */
+  char pad[SL_CACHELINE - 4 * sizeof(int64_t)];
 } sl__deque;
+
+/* The steal rate above which an owner goes back to fencing its pops: more
+ * than SL_DEQUE_STEAL_LIMIT steals in SL_DEQUE_RATE_POPS pops (1.6%). A
+ * fork-join tree is stolen from far less often (tens of steals in millions
+ * of pops), a pipeline's loops about every other pop, where a membarrier per
+ * steal costs more than a fence per pop. */
+#define SL_DEQUE_RATE_POPS 4096u
+#define SL_DEQUE_STEAL_LIMIT 64
 
 /* What a steal attempt found. */
 typedef enum { SL_STEAL_EMPTY, SL_STEAL_OK, SL_STEAL_RETRY, SL_STEAL_SKIP } sl__steal_rc;
@@ -83,6 +97,11 @@ static inline int sl__deque_push(sl__deque *d, sl__job *job) {
  * it after its init. */
 extern SL_HIDDEN bool sl__deque_asym_fence;
 
+/* Every SL_DEQUE_RATE_POPS unfenced pops: switches d to fenced pops for good
+ * when thieves took too many jobs meanwhile. t is the top the pop read.
+ * Owner only. */
+SL_HIDDEN void sl__deque_rate_check(sl__deque *d, int64_t t);
+
 /* Pops the bottom job, or NULL when empty. Owner thread only. */
 static inline sl__job *sl__deque_pop(sl__deque *d) {
   int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed) - 1;
@@ -95,10 +114,13 @@ static inline sl__job *sl__deque_pop(sl__deque *d) {
    * fence would be); they pair with the seq_cst loads of top and bottom in
    * sl__deque_steal. ThreadSanitizer models these, not fences. */
   int64_t t;
-  if (sl__deque_asym_fence) {
+  /* Relaxed load of fenced: only the owner writes it. */
+  if (sl__deque_asym_fence && !atomic_load_explicit(&d->fenced, memory_order_relaxed)) {
     atomic_store_explicit(&d->bottom, b, memory_order_relaxed);
     atomic_signal_fence(memory_order_seq_cst);
     t = atomic_load_explicit(&d->top, memory_order_relaxed);
+    if (__builtin_expect(++d->pops == SL_DEQUE_RATE_POPS, 0))
+      sl__deque_rate_check(d, t);
   } else {
     atomic_exchange_explicit(&d->bottom, b, memory_order_seq_cst);
     t = atomic_load_explicit(&d->top, memory_order_seq_cst);
