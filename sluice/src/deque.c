@@ -69,6 +69,7 @@
 #include <unistd.h>
 
 bool sl__deque_asym_fence;
+int64_t sl__deque_steal_limit = SL_DEQUE_STEAL_LIMIT;
 
 static pthread_once_t asym_once = PTHREAD_ONCE_INIT;
 
@@ -133,7 +134,7 @@ sl__dbuf *sl__deque_grow(sl__deque *d, sl__dbuf *old, int64_t top, int64_t botto
 
 void sl__deque_rate_check(sl__deque *d, int64_t t) {
   d->pops = 0;
-  if (t - d->top_at_check > SL_DEQUE_STEAL_LIMIT)
+  if (t - d->top_at_check > sl__deque_steal_limit)
     /* Release: every unfenced pop before this store happens before the
      * loads of a thief whose acquire load of fenced reads true, so such a
      * thief needs no membarrier for them; the pops after it fence. */

@@ -51,6 +51,11 @@ typedef struct sl__deque {
 #define SL_DEQUE_RATE_POPS 4096u
 #define SL_DEQUE_STEAL_LIMIT 64
 
+/* The limit in force: SL_DEQUE_STEAL_LIMIT, or INT64_MAX from tests that
+ * keep a deque on unfenced pops under heavy stealing (deque_test). Set
+ * before the deques it should govern are used. */
+extern SL_HIDDEN int64_t sl__deque_steal_limit;
+
 /* What a steal attempt found. */
 typedef enum { SL_STEAL_EMPTY, SL_STEAL_OK, SL_STEAL_RETRY, SL_STEAL_SKIP } sl__steal_rc;
 
