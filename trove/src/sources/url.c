@@ -178,5 +178,9 @@ bool trove_url_in_domain(const char *url, const char *domain) {
     hlen--; /* "bank.com." is bank.com */
   if (hlen < dlen || strncasecmp(host + hlen - dlen, domain, dlen) != 0)
     return false;
-  return hlen == dlen || host[hlen - dlen - 1] == '.';
+  if (hlen == dlen)
+    return true;
+  /* an IPv4 address has no subdomains: 0.1 is not a domain of 127.0.0.1 */
+  bool address = strspn(host, "0123456789.") >= hlen;
+  return !address && host[hlen - dlen - 1] == '.';
 }
