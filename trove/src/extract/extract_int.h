@@ -33,9 +33,6 @@ int x_fold_append(trove_buf *b, const char *s, size_t n, bool *space);
 /* A new string holding s[0..n) repaired and folded, trimmed. NULL on ENOMEM. */
 char *x_clean_dup(const char *s, size_t n);
 
-/* Whether s[0..n) is valid UTF-8 (NUL bytes allowed). */
-bool x_utf8_valid(const char *s, size_t n);
-
 /* Trims trailing spaces and newlines of b in place. */
 void x_rtrim(trove_buf *b);
 

@@ -12,50 +12,6 @@
 
 /* ---- UTF-8 repair -------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid. */
-static size_t seq_len(const unsigned char *s, size_t n) {
-  unsigned char c = s[0];
-  size_t need;
-  unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-  if (c >= 0xC2 && c <= 0xDF)
-    need = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    need = 3;
-    if (c == 0xE0)
-      lo = 0xA0;
-    else if (c == 0xED)
-      hi = 0x9F; /* no UTF-16 surrogates */
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 4;
-    if (c == 0xF0)
-      lo = 0x90;
-    else if (c == 0xF4)
-      hi = 0x8F; /* nothing past U+10FFFF */
-  } else
-    return 0;
-  if (n < need || s[1] < lo || s[1] > hi)
-    return 0;
-  for (size_t k = 2; k < need; k++)
-    if ((s[k] & 0xC0) != 0x80)
-      return 0;
-  return need;
-}
-
-bool x_utf8_valid(const char *src, size_t n) {
-  const unsigned char *s = (const unsigned char *)src;
-  for (size_t i = 0; i < n;) {
-    if (s[i] < 0x80) {
-      i++;
-      continue;
-    }
-    size_t k = seq_len(s + i, n - i);
-    if (!k)
-      return false;
-    i += k;
-  }
-  return true;
-}
-
 int x_utf8_append(trove_buf *b, const char *src, size_t n) {
   const unsigned char *s = (const unsigned char *)src;
   size_t old = b->len, i = 0;
@@ -81,7 +37,7 @@ int x_utf8_append(trove_buf *b, const char *src, size_t n) {
     } else if (c < 0x80)
       i++; /* NUL, other C0 controls, DEL: dropped */
     else {
-      size_t k = seq_len(s + i, n - i);
+      size_t k = trove_utf8_seq((const char *)s + i, n - i);
       if (k == 2 && c == 0xC2 && s[i + 1] < 0xA0)
         i += 2; /* C1 control: dropped */
       else if (k)

@@ -4,9 +4,9 @@
  * (text types), and what each HTTP status or curl failure means for the
  * item (the skip reason, and whether the next scan retries it).
  *
- * The retry rule fixes a perceive bug: there a network error became a
- * permanent skip, so one flaky night lost pages for good. Here only answers
- * that the server would give again (401/403, 404/410, other 4xx, a redirect
+ * The retry rule: a network error must not become a permanent skip, or one
+ * flaky night would lose pages for good. Only answers that the server
+ * would give again (401/403, 404/410, other 4xx, a redirect
  * loop, a non-text type, an oversized body, a blocked or malformed URL) are
  * permanent; 5xx, 408/429, timeouts and every network failure are
  * transient.
@@ -146,8 +146,7 @@ int trove__fetch_reason_for_curl(CURLcode code) {
 }
 
 /* Sign-in pages, ad servers and cloud consoles: fetching them yields a login
- * form or a tracking pixel, never the page the person read. Starts from
- * perceive's list. */
+ * form or a tracking pixel, never the page the person read. */
 static const char *const default_blocked[] = {
   "accounts.google.com",
   "ad.doubleclick.net",

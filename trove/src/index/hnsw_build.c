@@ -1,7 +1,7 @@
 /* hnsw_build.c: inserting many vectors at once, on several threads. This is
- * the one place the index starts threads (plain pthreads, isolated here
- * until trove's pools run on sluice): building 100k x 512 takes minutes on
- * one core, and the demo indexes 10-20k passages at a time.
+ * the one place the index starts threads (plain pthreads: the index library
+ * does not depend on sluice): building 100k x 512 takes minutes on one
+ * core, and a first scan indexes tens of thousands of passages at once.
  *
  * How: everything that allocates happens first, on the calling thread:
  * levels are drawn in order from the graph's generator (so the levels, and

@@ -17,9 +17,8 @@
  * ms, so nothing is parsed or copied: the file is mapped and vecs and l0 are
  * used in place until the first insert copies them. Not MAP_POPULATE: the
  * checksum pass touches every page anyway, and the kernel's fault-around
- * maps a warm file faster that way (measured at 100k x 512: 20 ms of CPU
- * per load without it, 27 ms with it). The
- * checksum is per block so it can run three interleaved hardware CRC chains
+ * maps a warm file faster that way (bench/RESULTS.md). The checksum is per
+ * block so it can run three interleaved hardware CRC chains
  * (crc.c). Load never trusts the file: the header CRC and block CRCs catch
  * damage, then every list count, neighbour id and level is range-checked
  * (a file with valid CRCs but bad structure, e.g. written by a bug, must

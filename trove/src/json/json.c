@@ -135,33 +135,6 @@ static void skip_ws(parser *p) {
 
 /* ---- strings ------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s[0..n), 0 when invalid (overlong,
- * surrogate, above U+10FFFF, truncated or a stray continuation byte). */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-  unsigned char c = s[0];
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-  if (c >= 0xC2 && c <= 0xDF)
-    len = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else
-    return 0;
-  if (n < len || s[1] < lo || s[1] > hi)
-    return 0;
-  for (size_t i = 2; i < len; i++)
-    if ((s[i] & 0xC0) != 0x80)
-      return 0;
-  return len;
-}
-
-
 /* Reads 4 hex digits at p->pos; -1 when they are not all there. */
 static long hex4(parser *p) {
   if (p->len - p->pos < 4)
@@ -226,7 +199,7 @@ static int string(parser *p, const char **out, size_t *out_len) {
     if (c < 0x20)
       return fail_at(p, p->pos, "control character in a string (escape it as \\u00XX)");
     if (c >= 0x80) {
-      size_t n = utf8_seq(p->s + p->pos, end - p->pos);
+      size_t n = trove_utf8_seq((const char *)p->s + p->pos, end - p->pos);
       if (!n)
         return fail_at(p, p->pos, "invalid UTF-8 in a string");
       memcpy(w, p->s + p->pos, n);

@@ -14,7 +14,7 @@
  * a shard), so when the folder holds a SHA256SUMS, recorded by
  * scripts/fetch-model.sh from the files npm installed (npm checked the
  * package tarball against the registry's integrity hash), every file read
- * must match its digest. Hashing the 36 MB costs ~0.15 s per open; a folder
+ * must match its digest (hashing the 36 MB is a small part of an open); a folder
  * without the file (a model placed by hand) is only size-checked.
  */
 #include "internal.h"

@@ -6,8 +6,8 @@
  * ignores the rest, so passages are sized with the embedder's own tokenizer:
  * the exact string the model is given, "<title> - <heading>: <passage
  * text>", is tokenized and never holds more than max_tokens tokens. The
- * model therefore sees all of every passage (perceive truncated at 512
- * tokens; on our first manual 95% of 100-word passages lost their tail).
+ * model therefore sees all of every passage: cutting by words instead would
+ * let the model truncate a passage's tail unseen.
  * How cuts are chosen is the essay atop split.c.
  *
  * Threads: no state is shared between calls; any thread may split with the

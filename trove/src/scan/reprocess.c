@@ -1,4 +1,4 @@
-/* reprocess.c: trove_reprocess, the seed's four stages on sluice:
+/* reprocess.c: trove_reprocess, four stages on sluice:
  *   read rows -> extract [parallel on the pool] -> batch(64)
  *             -> embed [parallel loops on the same pool] -> write
  * Rows come from the store in id order, 64 at a time (keyset pagination,

@@ -5,8 +5,8 @@
  * transaction size) and embeds the new and changed ones. Two parallel loops
  * on the current sluice pool, the stage's thread taking part:
  *   1. split: one document per job; trove_passage_split runs the model's
- *      tokenizer, so this is the seed's "tokenize in a parallel loop inside
- *      the embed stage" shape, the one that deadlocked on Rayon's pool;
+ *      tokenizer: a parallel loop inside a pipeline stage, the shape that
+ *      deadlocks a pool whose blocked workers are not compensated (Rayon's);
  *   2. embed: the batch's passages, flattened, in chunks of at most 64 (one
  *      model call each, large GEMMs), spread evenly over the pool's threads.
  *      The embedder runs single-threaded inside each job (the CLI sets

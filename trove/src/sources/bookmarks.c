@@ -4,9 +4,9 @@
  *              "other": {...}, "synced": {...}}, "version": 1}
  * where a node is a folder (with "children") or a url node
  *   {"type": "url", "name": "...", "url": "...", "date_added": "13300000000000000"}.
- * date_added is a STRING of microseconds since 1601-01-01 UTC (perceive read
- * it as Unix seconds, dating every bookmark thousands of years ahead); it is
- * converted to Unix µs here. Every root object is walked, not just the three
+ * date_added is a STRING of microseconds since 1601-01-01 UTC (not Unix
+ * seconds: read as those, every bookmark would date thousands of years
+ * ahead); it is converted to Unix µs here. Every root object is walked, not just the three
  * known ones, so roots added by newer versions are not missed.
  *
  * The file is read with trove_fs_read (size cap, UTF-8 check) and parsed

@@ -9,8 +9,8 @@
  * refused untouched and a file that is not a database fails there with a
  * clear message. `PRAGMA journal_mode=WAL` comes next (it rewrites the
  * header of a file in another mode); its answer is checked, since SQLite
- * silently keeps another mode where WAL is impossible (perceive's misspelt
- * pragma went unnoticed the same way). Then foreign keys (per connection, off by
+ * silently keeps another mode where WAL is impossible (and ignores a
+ * misspelt pragma the same way). Then foreign keys (per connection, off by
  * default) make item deletes cascade to passages and vectors, and
  * synchronous=NORMAL: in WAL mode a crash may lose the last commits but
  * never corrupts, and a rescan redoes them. schema.c migrates last.

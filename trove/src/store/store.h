@@ -3,8 +3,8 @@
  * trove sees items, sources, passages and vectors, never tables, and a
  * PostgreSQL backend could be written against the same calls later.
  *
- * The backend is SQLite in WAL mode (checked, not assumed: perceive's pragma
- * was silently ignored), schema versions keyed by `PRAGMA user_version`, raw
+ * The backend is SQLite in WAL mode (checked, not assumed: SQLite ignores a
+ * misspelt pragma silently), schema versions keyed by `PRAGMA user_version`, raw
  * content compressed with zstd, keyword search through an FTS5 index kept in
  * sync by triggers inside the same transactions. The table design and the
  * reasons behind it are in schema.c.

@@ -1,6 +1,6 @@
 /* store_blob.c: raw content compression. Items keep the bytes as read or
  * fetched so `trove reprocess` can re-extract without refetching; zstd at
- * level 3 (perceive's choice, the usual speed/ratio knee) shrinks HTML
+ * level 3 (the usual speed/ratio knee) shrinks HTML
  * about fivefold. One compression and one decompression context per store
  * handle are made on first use through trove's allocation hook (zstd's
  * customMem), and reused, which also saves zstd's per-call setup.

@@ -5,7 +5,7 @@
  *
  * The match answers a whole scan batch in one statement: the ids become a
  * VALUES table joined to the items' (source_id, external_id) unique index,
- * one index probe per id and one round trip per batch (perceive's shape).
+ * one index probe per id and one round trip per batch.
  * The statement is rebuilt only when the batch size changes, so a scan of
  * full 64-id batches prepares it once.
  *

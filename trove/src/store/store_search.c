@@ -12,8 +12,8 @@
  *
  * Ranking is bm25() with per-column weights bound as parameters: title,
  * headings and text (default 10, 4, 1). Hidden items and the source, type
- * and time filters are in the WHERE clause, before LIMIT: perceive filtered after
- * taking its top N, so each hidden item cost the user a result.
+ * and time filters are in the WHERE clause, before LIMIT: filtering after
+ * taking the top N would make each hidden item cost the user a result.
  */
 #include "store_int.h"
 

@@ -3,7 +3,7 @@
  * extracted string goes through (x_utf8_append, x_clean_dup) and the
  * sequence reader under them (trove_utf8_seq). Invariants: the output is
  * valid UTF-8 at most 3 bytes per input byte, re-encoding happens only to
- * input that is not UTF-8, and x_utf8_valid agrees with trove_utf8_seq.
+ * input that is not UTF-8, and trove_utf8_valid agrees with trove_utf8_seq.
  * Build: cmake -DTROVE_FUZZ=ON (scripts/fuzz.sh); fuzz_seeds.c runs the same
  * entry point over fuzz/charset/ in every build. */
 #include "extract_int.h"
@@ -24,7 +24,7 @@ static bool seq_valid(const char *s, size_t n) {
 int fuzz_charset_one(const uint8_t *data, size_t size) {
   const char *s = (const char *)data;
   int bad = 0;
-  bool valid = x_utf8_valid(s, size);
+  bool valid = trove_utf8_valid(s, size);
   bad |= valid != seq_valid(s, size);
 
   char *out = NULL;
