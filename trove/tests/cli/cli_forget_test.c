@@ -21,7 +21,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 
 enum { NOTES = 40, PAGES = 300 };
@@ -90,6 +92,28 @@ static void forget_removes_everything_and_the_index_follows(void) {
   CHECK(r.code == 3);
   close(fd);
   run_rmdir(dir);
+}
+
+/* Kills pid with SIGKILL at a random point after its scan committed a
+ * first batch (or when it ended first): the point is picked by a random
+ * delay of up to a quarter of span_ms after that; returns the delay. Polls the
+ * database read-only for the first item; nothing else waits on timing. */
+static long kill_after_first_commit(pid_t pid, const char *db, long span_ms) {
+  struct timespec tick = {0, 2000000L};
+  for (int i = 0; i < 30000; i++) {
+    siginfo_t info = {0};
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid)
+      break; /* ended before: the rerun is a plain scan */
+    struct stat sb;
+    if (stat(db, &sb) == 0 && db_count(db, "SELECT count(*) FROM items") > 0)
+      break;
+    nanosleep(&tick, NULL);
+  }
+  long at = rand() % (span_ms / 4 + 1);
+  struct timespec ts = {at / 1000, (at % 1000) * 1000000L};
+  nanosleep(&ts, NULL); /* only picks the point */
+  kill(pid, SIGKILL);
+  return at;
 }
 
 /* ---- resuming a killed scan --------------------------------------------- */
@@ -180,10 +204,7 @@ static void killed_web_scan_resumes_without_fetching_again(void) {
     snprintf(db, sizeof db, "%s/trove.db", dir);
     web_setup(dir, db, port);
     pid_t pid = run_start(dir, db, (const char *const[]){"--no-model", "scan", NULL});
-    long at = rand() % span_ms;
-    struct timespec ts = {at / 1000, (at % 1000) * 1000000L};
-    nanosleep(&ts, NULL); /* only picks the point; nothing waits on it */
-    kill(pid, SIGKILL);
+    long at = kill_after_first_commit(pid, db, span_ms);
     int code = run_wait(pid);
     int n = stored_pages(db, stored);
     for (int k = 0; k < PAGES; k++)
@@ -242,10 +263,7 @@ static void killed_fs_scan_does_not_embed_again(void) {
     FAULT_TROVE(&r, dir, db, "source", "add", "notes", "fs", tree);
     CHECK(r.code == 0);
     pid_t pid = fault_start(dir, db, (const char *const[]){"scan", NULL});
-    long at = rand() % span_ms;
-    struct timespec ts = {at / 1000, (at % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-    kill(pid, SIGKILL);
+    kill_after_first_commit(pid, db, span_ms);
     run_wait(pid);
     int64_t done = db_count(db, "SELECT count(*) FROM items");
     FAULT_TROVE(&r, dir, db, "scan");
