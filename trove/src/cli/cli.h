@@ -7,7 +7,8 @@
  * Exit codes, as grep and ripgrep use the first three:
  *   0 success; 1 a search (or a forget) found nothing; 2 a usage error (the usage
  *   follows on stderr); 3 another scan of the database is running and
- *   --no-wait was given; 4 any other error (one line on stderr). */
+ *   --no-wait was given, or another watch holds it; 4 any other error (one
+ *   line on stderr). */
 #ifndef TROVE_CLI_H
 #define TROVE_CLI_H
 
@@ -25,7 +26,8 @@ enum {
   CLI_OK = 0,
   CLI_NONE = 1,  /* search: no result */
   CLI_USAGE = 2,
-  CLI_BUSY = 3,  /* --no-wait and another scan holds the lock */
+  CLI_BUSY = 3,  /* --no-wait and another scan holds the lock; watch: another
+                    watch holds the database */
   CLI_ERR = 4,
   CLI_HELP = -1, /* not an exit code: usage was printed on request; main exits 0 */
 };
@@ -183,6 +185,7 @@ int cli_version(const cli *c);
  * code, or CLI_HELP. */
 int cmd_source(cli *c, int argc, char **argv);
 int cmd_scan(cli *c, int argc, char **argv);
+int cmd_watch(cli *c, int argc, char **argv);
 int cmd_reprocess(cli *c, int argc, char **argv);
 int cmd_search(cli *c, int argc, char **argv);
 int cmd_print(cli *c, int argc, char **argv);

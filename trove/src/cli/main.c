@@ -21,7 +21,10 @@ static const char usage[] =
     "                   [--retention keep|mirror]\n"
     "                           a browser source's excluded domains (their items go\n"
     "                           now) or what happens to pages the browser expired\n"
-    "  scan [NAME] [--force | --reembed] [--no-wait]\n"    "                           index one source, or all: extract, embed, store\n"
+    "  scan [NAME] [--force | --reembed] [--no-wait]\n"
+    "                           index one source, or all: extract, embed, store\n"
+    "  watch [NAME...] [--poll SECONDS] [-q]\n"
+    "                           scan, then keep sources fresh as they change, until Ctrl-C\n"
     "  reprocess [NAME] [--no-wait]\n"
     "                           re-extract stored content, re-embed what changed\n"
     "  search QUERY [--mode hybrid|semantic|keyword] [-n N] [-s SOURCE]\n"
@@ -56,8 +59,8 @@ static const char usage[] =
     "scan, reprocess, source edit, source remove and forget wait while another scan of\n"
     "the database runs.\n"
     "Exit codes: 0 done; 1 search (or forget) found nothing; 2 a usage error; 3 scan,\n"
-    "reprocess, source edit or forget with --no-wait found another scan running; 4 any\n"
-    "other error.";
+    "reprocess, source edit or forget with --no-wait found another scan running, or\n"
+    "watch another watch; 4 any other error.";
 
 typedef int (*cmd_fn)(cli *c, int argc, char **argv);
 
@@ -66,6 +69,7 @@ static const struct {
   cmd_fn fn;
 } commands[] = {
     {"source", cmd_source}, {"scan", cmd_scan},   {"reprocess", cmd_reprocess},
+    {"watch", cmd_watch},
     {"search", cmd_search}, {"print", cmd_print}, {"hide", cmd_hide},
     {"unhide", cmd_hide},   {"skipped", cmd_skipped}, {"stats", cmd_stats},
     {"eval", cmd_eval},     {"forget", cmd_forget},

@@ -80,7 +80,7 @@ _trove() {
     if [[ $cur == -* ]]; then
       _trove_words "--db${nl}--model${nl}--no-model${nl}--kernel${nl}--color${nl}-v${nl}--verbose${nl}--version${nl}--help"
     else
-      _trove_words "source${nl}scan${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}forget${nl}help"
+      _trove_words "source${nl}scan${nl}watch${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}forget${nl}help"
     fi
     return
   fi
@@ -124,6 +124,10 @@ _trove() {
       _trove_names
     fi
     ;;
+  watch)
+    if [[ $cur == -* ]]; then _trove_words "--poll${nl}--quiet${nl}-q${nl}--help"
+    elif [[ $prev != --poll ]]; then _trove_names; fi
+    ;;
   search)
     [[ $cur == -* ]] &&
       _trove_words "--mode${nl}-n${nl}-s${nl}-t${nl}--since${nl}--until${nl}--explain${nl}--json${nl}--like${nl}--help"
@@ -137,7 +141,7 @@ _trove() {
     ;;
   help)
     if ((pos == 1)); then
-      _trove_words "source${nl}scan${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}forget"
+      _trove_words "source${nl}scan${nl}watch${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}forget"
     elif ((pos == 2)) && [[ ${COMP_WORDS[at + 1]} == source ]]; then
       _trove_words "add${nl}list${nl}edit${nl}remove"
     fi

@@ -308,6 +308,27 @@ typedef struct trove_scan_web_edit {
 int trove_scan_source_edit_web(trove_store *st, const char *name, const trove_scan_web_edit *ed,
                                const trove_scan_opts *opts, int64_t *removed, trove_err *err);
 
+/* Scans only the given paths of the fs source called name: what a full
+ * scan would find at or under each (absolute, at or under the source's
+ * directory; a file or directory, there or gone) is read, extracted,
+ * embedded and written as by trove_scan_source (new files that are stored
+ * items renamed keep their item), and the items at or under the paths that
+ * it no longer finds are deleted, but those under a path that exists and
+ * cannot be read. Items elsewhere are left as they are. Every directory on
+ * the way down to a path is read, so .gitignore files and globs decide as
+ * in a full scan: after a scan of every path that changed, the index is
+ * what a full scan would make it. For a watcher (watch.h), after the
+ * changes it saw. Unlike a full scan it embeds no other pending items and
+ * does not save the vector index (trove_vectors_commit saves it every
+ * minute; the caller saves it when it stops); the source's status is set
+ * as by a scan, its last full scan's figures kept. n 0 does nothing.
+ * Locks, threads, progress and *rep as trove_scan_source (rep->seen counts
+ * the files found). Returns what trove_scan_source returns, and
+ * TROVE_EINVAL (not an fs source, a path not absolute or not under the
+ * source's directory: nothing changed). */
+int trove_scan_paths(trove_store *st, const char *name, const char *const *paths, size_t n,
+                     const trove_scan_opts *opts, trove_scan_report *rep, trove_err *err);
+
 /* Re-extracts the stored raw content of every item of the source called name
  * (every source when name is NULL), writing only items whose output changed
  * or whose process_version is older than the extractor's. Returns 0,

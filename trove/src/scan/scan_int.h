@@ -187,6 +187,9 @@ typedef struct scan_ctx {
   bool force;           /* re-read every item (--force, implied by reembed) */
   bool reembed;         /* embed every item read, even with its text unchanged */
   bool edit;            /* source edit: known items are only stamped seen */
+  const char *const *only; /* fs: scan only at and under these n_only
+                              paths (trove_scan_paths); none: the tree */
+  size_t n_only;
   trove_store *finder;  /* fs scans: used by the embed stage only, to find
                            the item a renamed file was (scan_move.c) */
   int64_t *claimed;     /* items a renamed file took this run, n_claimed of

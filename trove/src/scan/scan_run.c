@@ -1,9 +1,10 @@
-/* scan_run.c: trove_scan_source and trove_scan_source_edit, the scan
- * pipeline put together:
+/* scan_run.c: trove_scan_source, trove_scan_source_edit and
+ * trove_scan_paths, the scan pipeline put together:
  *   source -(batches)-> match -> fetch -(items)-> read [parallel]
  *          -> batch(64) -> embed [parallel loops] -> write
  * then, when every stage finished, the end-of-scan delete of items the
- * source no longer holds, the items still awaiting embedding (reprocess.c),
+ * source no longer holds (for a scan of some paths: of the items at and
+ * under those paths that it did not see), the items still awaiting embedding (reprocess.c),
  * the vector index's save, and the source's status. A fatal error in any
  * stage cancels the pipeline (sluice joins every thread and releases every
  * item in flight) and the source is marked error; what was committed stays.
@@ -205,6 +206,29 @@ static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err)
   return rc;
 }
 
+/* The end of a scan of some paths: deletes the items at or under each that
+ * the scan did not see, but those under a path it could not read, in one
+ * transaction, and their passages from the vector index. */
+static int finish_paths_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err) {
+  trove_vectors_changes ch = {0};
+  int rc = scan_batch_begin(c, err);
+  if (rc)
+    return rc;
+  rc = keep_unread(c, rep, err);
+  for (size_t i = 0; rc == 0 && i < c->n_only; i++) {
+    int64_t n = 0;
+    rc = trove_store_items_delete_under(c->writer, c->source_id, c->version, c->only[i], &n,
+                                        c->vectors ? &ch.removed : NULL, err);
+    rep->deleted += n;
+  }
+  if (rc == 0)
+    rc = scan_batch_commit(c, &ch, err);
+  else
+    trove_store_rollback(c->writer);
+  trove_vectors_changes_free(&ch);
+  return rc;
+}
+
 /* Names in rep the hosts the fetch stage gave up on (after the join). */
 static void report_hosts(const scan_ctx *c, trove_scan_report *rep) {
   for (size_t i = 0; i < c->hosts.cap; i++) {
@@ -258,10 +282,11 @@ static void ctx_free(scan_ctx *c) {
   pthread_mutex_destroy(&c->lock);
 }
 
-/* A full scan of the source called name, or, with edit, the rescan after
- * its globs change (see scan.h). */
+/* A full scan of the source called name; with edit, the rescan after its
+ * globs change; with n_only > 0, the scan of those paths (see scan.h). */
 static int scan_run(trove_store *st, const char *name, const trove_scan_globs *edit,
-                    const trove_scan_opts *opts, trove_scan_report *rep, trove_err *err) {
+                    const char *const *only, size_t n_only, const trove_scan_opts *opts,
+                    trove_scan_report *rep, trove_err *err) {
   trove_scan_report local;
   rep = rep ? rep : &local;
   memset(rep, 0, sizeof *rep);
@@ -274,6 +299,7 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
   bool reembed = opts && opts->reembed && !edit;
   scan_ctx c = {.writer = st, .force = (opts && opts->force && !edit) || reembed,
                 .reembed = reembed, .edit = edit != NULL, .now = (int64_t)time(NULL),
+                .only = only, .n_only = n_only,
                 .fetch_timeout_ms = opts ? opts->fetch_timeout_ms : 0};
   int rc = trove__scan_lock(st, opts, &e);
   if (rc)
@@ -283,6 +309,11 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
       (rc = trove_store_source_get(st, name, &s, &e)) ||
       (edit && (rc = apply_edit(st, &s, edit, &config, &e))))
     goto out_free;
+  if (n_only && strcmp(s.type, "fs") != 0) {
+    rc = trove_err_set(&e, TROVE_EINVAL, "source %s is a %s source: only fs sources are "
+                       "scanned by path", s.name, s.type);
+    goto out_free;
+  }
   c.source_id = s.id, c.type = s.type, c.location = s.location;
   c.config = config ? config : s.config;
   if ((strcmp(s.type, "fs") != 0 && (rc = scan_hosts_load(&c.hosts, st, &e))) ||
@@ -292,31 +323,37 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
   if ((rc = trove_scan_web_config_parse(c.config, &c.web, &e)) ||
       (rc = trove_store_forgotten_get(st, s.id, &c.forgotten, &c.n_forgotten, &e)))
     goto out_close_reader;
-  /* a forced scan redoes everything, and an edit is not the scan it stopped */
-  rc = c.force || edit ? trove_store_scan_begin(st, s.id, &c.version, &e)
-                       : trove_store_scan_resume(st, s.id, &c.version, &c.resumed, &e);
+  /* a forced scan redoes everything, and an edit or a scan of some paths
+   * (which changed) is not the scan that stopped */
+  rc = c.force || edit || n_only
+           ? trove_store_scan_begin(st, s.id, &c.version, &e)
+           : trove_store_scan_resume(st, s.id, &c.version, &c.resumed, &e);
   if (rc)
     goto out_close_reader;
   char what[96];
-  snprintf(what, sizeof what, "%s %s", edit ? "edit" : "scan", name);
+  snprintf(what, sizeof what, "%s %s", edit ? "edit" : n_only ? "update" : "scan", name);
   rc = trove__scan_result(&c, run_pipeline(&c, opts, what, rep), &e);
   report_hosts(&c, rep);
   /* even after a failure: what the fetches learnt of the hosts holds */
   int hrc = scan_hosts_save(&c.hosts, st, rc ? NULL : &e);
   rc = rc ? rc : hrc;
   if (rc == 0)
-    rc = finish_full_scan(&c, rep, &e);
-  if (rc == 0)
+    rc = n_only ? finish_paths_scan(&c, rep, &e) : finish_full_scan(&c, rep, &e);
+  if (rc == 0 && !n_only)
     rc = trove__embed_pending(&c, opts, name, rep, &e);
-  if (c.vectors) /* even after a failure: what was committed is in the index */
+  /* even after a failure: what was committed is in the index; a scan of
+   * some paths leaves the save to its caller (trove_vectors_commit saves
+   * every minute meanwhile) */
+  if (c.vectors && !n_only)
     rc = trove__scan_save_vectors(&c, rc, &e);
   trove__scan_count_embedded(&c, rep);
   rep->seconds = now_s() - t0;
   /* best effort: when the database cannot be written this fails too; when
    * another writer holds it, the person is not kept waiting a second time */
-  if (rc != TROVE_EBUSY)
+  if (rc != TROVE_EBUSY) /* a scan of some paths keeps the last full scan's figures */
     trove_store_scan_finish(st, s.id, rc ? TROVE_SOURCE_ERROR : TROVE_SOURCE_READY,
-                            rc ? e.msg : NULL, rep->seen, (int64_t)(rep->seconds * 1000), NULL);
+                            rc ? e.msg : NULL, n_only ? s.scanned : rep->seen,
+                            n_only ? s.last_scan_ms : (int64_t)(rep->seconds * 1000), NULL);
 out_close_reader:
   trove_store_close(c.finder);
   trove_store_close(c.reader);
@@ -331,7 +368,24 @@ out_free:
 
 int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *opts,
                       trove_scan_report *rep, trove_err *err) {
-  return scan_run(st, name, NULL, opts, rep, err);
+  return scan_run(st, name, NULL, NULL, 0, opts, rep, err);
+}
+
+int trove_scan_paths(trove_store *st, const char *name, const char *const *paths, size_t n,
+                     const trove_scan_opts *opts, trove_scan_report *rep, trove_err *err) {
+  if (n == 0 || !paths) {
+    if (rep)
+      memset(rep, 0, sizeof *rep);
+    return n ? trove_err_set(err, TROVE_EINVAL, "trove_scan_paths: NULL paths") : 0;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (!paths[i] || paths[i][0] != '/') {
+      if (rep)
+        memset(rep, 0, sizeof *rep);
+      return trove_err_set(err, TROVE_EINVAL, "trove_scan_paths: \"%s\" is not an absolute "
+                           "path", paths[i] ? paths[i] : "(null)");
+    }
+  return scan_run(st, name, NULL, paths, n, opts, rep, err);
 }
 
 int trove_scan_source_edit(trove_store *st, const char *name, const trove_scan_globs *g,
@@ -341,7 +395,7 @@ int trove_scan_source_edit(trove_store *st, const char *name, const trove_scan_g
       memset(rep, 0, sizeof *rep);
     return trove_err_set(err, TROVE_EINVAL, "trove_scan_source_edit: NULL globs");
   }
-  return scan_run(st, name, g, opts, rep, err);
+  return scan_run(st, name, g, NULL, 0, opts, rep, err);
 }
 
 int trove__scan_embedding(scan_ctx *c, const trove_scan_opts *o, trove_err *err) {

@@ -111,7 +111,8 @@ static int open_source(scan_ctx *c, trove_source **src, trove_err *err) {
     int rc = fs_config_parse(c->config, &fc, err);
     if (rc == 0) {
       trove_fs_options o = {.include = fc.include, .n_include = fc.n_include,
-                            .exclude = fc.exclude, .n_exclude = fc.n_exclude};
+                            .exclude = fc.exclude, .n_exclude = fc.n_exclude,
+                            .only = c->only, .n_only = c->n_only};
       rc = trove_source_open_fs(c->location, &o, src, err);
     }
     fs_config_free(&fc);

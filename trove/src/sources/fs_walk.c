@@ -31,6 +31,15 @@
  * also listed (trove_source_unread_paths): a scan must not take its silence
  * for the deletion of everything at and under it. One that vanished
  * (ENOENT, ENOTDIR) or a link that leads nowhere (ELOOP) is gone.
+ *
+ * A scoped walk (trove_fs_options.only) yields the part of the full walk
+ * that lies at or under the given paths, and nothing else: it enters the
+ * root and each directory on the way down to a path (so every .gitignore in
+ * force there is read, as the full walk reads it), takes from those only
+ * the entries on the way, and walks whatever lies at or under a path in
+ * full. Entries off the way are not even stat'ed, so a scope of a few paths
+ * costs a few directory reads however big the tree. Paths are kept sorted:
+ * "is this a path" and "does a path lie under this" are binary searches.
  */
 #include "internal.h"
 #include "sources_test_hooks.h"
@@ -60,6 +69,8 @@ typedef struct ignore_level {
 typedef struct pending_dir {
   char *rel;             /* relative to the root, "" for the root */
   ignore_level *ignores; /* rules in force in its parent; a ref is held */
+  bool inside;           /* at or under a scope path (always, unscoped):
+                            every entry is taken */
 } pending_dir;
 
 typedef struct file_ent {
@@ -84,6 +95,8 @@ typedef struct fs_source {
   glob *include, *exclude;
   size_t n_include, n_exclude;
   bool hidden, no_follow;
+  char **only; /* the scope: sorted paths relative to root; none: all */
+  size_t n_only;
   pending_dir *stack;
   size_t n_stack, cap_stack;
   file_ent *files; /* matched files of the last directory loaded */
@@ -367,10 +380,59 @@ static int note_unread(loaded *ld, char *path) {
   return 0;
 }
 
+/* ---- the scope ------------------------------------------------------------ */
+
+/* The index of the first scope path not below key (n_only when none). */
+static size_t scope_lower(const fs_source *fs, const char *key) {
+  size_t lo = 0, hi = fs->n_only;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(fs->only[mid], key) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+/* Where entry child (relative) stands: SCOPE_IN (a scope path, or under
+ * one: take it as the full walk would), SCOPE_WAY (a scope path lies under
+ * it: enter it when it is a directory) or SCOPE_OUT. */
+enum { SCOPE_OUT, SCOPE_WAY, SCOPE_IN };
+
+static int scope_of(const fs_source *fs, const char *child) {
+  size_t i = scope_lower(fs, child);
+  if (i < fs->n_only && strcmp(fs->only[i], child) == 0)
+    return SCOPE_IN;
+  /* paths under child sort after child + "/", and every one between child
+   * and child + "/" ("a-b", "a.b" for "a") starts with a byte below '/';
+   * so the first path not below child + "/" tells */
+  size_t n = strlen(child);
+  char key[PATH_MAX];
+  if (n + 2 > sizeof key)
+    return SCOPE_OUT;
+  memcpy(key, child, n);
+  key[n] = '/', key[n + 1] = '\0';
+  i = scope_lower(fs, key);
+  return i < fs->n_only && strncmp(fs->only[i], key, n + 1) == 0 ? SCOPE_WAY : SCOPE_OUT;
+}
+
 /* Decides one entry of directory rel: appends it to ld->files or
  * ld->subdirs, or counts why it is skipped. 0 or TROVE_ENOMEM. */
-static int take_entry(const fs_source *fs, int dfd, const char *rel, const char *name, loaded *ld) {
+static int take_entry(const fs_source *fs, int dfd, const pending_dir *pd, const char *name,
+                      loaded *ld) {
+  const char *rel = pd->rel;
   trove_source_stats *stats = &ld->stats;
+  int scope = SCOPE_IN;
+  if (!pd->inside) { /* a directory on the way to the scope's paths */
+    char *c = join(rel, name);
+    if (!c)
+      return TROVE_ENOMEM;
+    scope = scope_of(fs, c);
+    trove_free(c);
+    if (scope == SCOPE_OUT)
+      return 0;
+  }
   if (strcmp(name, ".git") == 0) {
     stats->ignored++;
     return 0;
@@ -401,8 +463,9 @@ static int take_entry(const fs_source *fs, int dfd, const char *rel, const char 
              (!is_dir && fs->n_include && !glob_hit(fs->include, fs->n_include, child, name))) {
     stats->excluded++;
   } else if (is_dir) {
-    ld->subdirs[ld->n_subdirs++] = (pending_dir){child, level_ref(ld->level)};
+    ld->subdirs[ld->n_subdirs++] = (pending_dir){child, level_ref(ld->level), scope == SCOPE_IN};
     return 0;
+  } else if (scope == SCOPE_WAY) { /* a file where the scope has a directory */
   } else {
     ld->files[ld->n_files++] = (file_ent){child, mtime_us(&st), (int64_t)st.st_size};
     return 0;
@@ -465,7 +528,7 @@ static int load_dir(fs_source *fs, const pending_dir *pd, loaded *ld, struct sta
   if (rc == 0 && (!(ld->files = trove_malloc(b1)) || !(ld->subdirs = trove_malloc(b2))))
     rc = TROVE_ENOMEM;
   for (size_t i = 0; rc == 0 && i < ld->n_names; i++)
-    rc = take_entry(fs, dfd, pd->rel, ld->names[i], ld);
+    rc = take_entry(fs, dfd, pd, ld->names[i], ld);
   if (rc == TROVE_EIO) { /* reading the names failed midway */
     loaded_free(ld);
     ld->stats.unreadable++;
@@ -596,6 +659,9 @@ static void fs_destroy(trove_source *src) {
     trove_free(fs->files[i].rel);
   trove_free(fs->files);
   trove_free(fs->seen);
+  for (size_t i = 0; i < fs->n_only; i++)
+    trove_free(fs->only[i]);
+  trove_free(fs->only);
   free_globs(fs->include, fs->n_include);
   free_globs(fs->exclude, fs->n_exclude);
   trove_free(fs->root);
@@ -634,6 +700,63 @@ static int copy_globs(const char *const *src, size_t n, const char *what, glob *
     }
   }
   *out = g;
+  return 0;
+}
+
+/* Copies the scope: each path made relative to fs->root (an absolute one
+ * must lie at or under it), without '/' at either end, sorted, repeats
+ * dropped. A path naming the root itself scopes the whole tree: no scope. */
+static int copy_scope(fs_source *fs, const char *const *only, size_t n, trove_err *err) {
+  if (n == 0)
+    return 0;
+  if (!only)
+    return trove_err_set(err, TROVE_EINVAL, "fs source: %zu scope paths given as NULL", n);
+  if (!(fs->only = trove_calloc(n, sizeof *fs->only)))
+    return trove_err_set(err, TROVE_ENOMEM, "out of memory copying the scope of %s", fs->root);
+  size_t nr = strlen(fs->root);
+  bool whole = false;
+  for (size_t i = 0; i < n; i++) {
+    const char *p = only[i];
+    if (!p)
+      return trove_err_set(err, TROVE_EINVAL, "fs source: a NULL scope path");
+    if (p[0] == '/') {
+      bool under = strcmp(fs->root, "/") == 0 ||
+                   (strncmp(p, fs->root, nr) == 0 && (p[nr] == '/' || p[nr] == '\0'));
+      if (!under)
+        return trove_err_set(err, TROVE_EINVAL, "scope path %s is not under %s", p, fs->root);
+      p += strcmp(fs->root, "/") == 0 ? 0 : nr;
+    }
+    while (*p == '/')
+      p++;
+    size_t len = strlen(p);
+    while (len > 0 && p[len - 1] == '/')
+      len--;
+    if (len == 0) {
+      whole = true;
+      continue;
+    }
+    char *c = trove_malloc(len + 1);
+    if (!c)
+      return trove_err_set(err, TROVE_ENOMEM, "out of memory copying the scope of %s", fs->root);
+    memcpy(c, p, len);
+    c[len] = '\0';
+    fs->only[fs->n_only++] = c;
+  }
+  if (fs->n_only > 1)
+    qsort(fs->only, fs->n_only, sizeof *fs->only, cmp_str);
+  size_t k = 0;
+  for (size_t i = 0; i < fs->n_only; i++) {
+    if (k && strcmp(fs->only[k - 1], fs->only[i]) == 0)
+      trove_free(fs->only[i]);
+    else
+      fs->only[k++] = fs->only[i];
+  }
+  fs->n_only = k;
+  if (whole) { /* the root itself: the whole tree, as unscoped */
+    for (size_t i = 0; i < fs->n_only; i++)
+      trove_free(fs->only[i]);
+    fs->n_only = 0;
+  }
   return 0;
 }
 
@@ -684,6 +807,8 @@ int trove_source_open_fs(const char *dir, const trove_fs_options *opt, trove_sou
     fs->n_include = opt->n_include;
   if (rc == 0 && (rc = copy_globs(opt->exclude, opt->n_exclude, "exclude", &fs->exclude, err)) == 0)
     fs->n_exclude = opt->n_exclude;
+  if (rc == 0)
+    rc = copy_scope(fs, opt->only, opt->n_only, err);
   if (rc == 0 && !(fs->stack = trove_malloc(sizeof *fs->stack)))
     rc = trove_err_set(err, TROVE_ENOMEM, "out of memory opening %s", dir);
   if (rc == 0 && !(fs->stack[0].rel = trove_strdup("")))
@@ -693,6 +818,7 @@ int trove_source_open_fs(const char *dir, const trove_fs_options *opt, trove_sou
     return rc;
   }
   fs->stack[0].ignores = NULL;
+  fs->stack[0].inside = fs->n_only == 0;
   fs->n_stack = fs->cap_stack = 1;
   *out = &fs->base;
   return 0;

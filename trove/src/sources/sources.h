@@ -110,6 +110,14 @@ typedef struct trove_fs_options {
   bool include_hidden;     /* also walk names starting with '.' (".git"
                               is skipped always) */
   bool no_follow_symlinks; /* skip symlinks instead of following them */
+  /* The scope: when n_only > 0, the walk yields only what the full walk
+   * yields at or under these paths (absolute under dir, or relative to
+   * it), and the unread paths among them. Every directory on the way down
+   * is read, so .gitignore rules and globs decide as in the full walk; a
+   * path that names dir itself scopes the whole tree. For re-reading the
+   * few paths a watcher saw change. */
+  const char *const *only;
+  size_t n_only;
 } trove_fs_options;
 
 /* Opens an fs source over directory `dir`, honouring the .gitignore files
@@ -118,7 +126,8 @@ typedef struct trove_fs_options {
  * Order: a directory's files, by name (byte order), then each subdirectory
  * in name order, depth first. Web sources yield in URL order.
  * On success *out owns the source (trove_source_close). Returns 0;
- * TROVE_EINVAL (NULL argument, a malformed glob, or dir not a directory);
+ * TROVE_EINVAL (NULL argument, a malformed glob, dir not a directory, or a
+ * scope path not under it);
  * TROVE_ENOENT (dir does not exist; err names it); TROVE_EIO (dir cannot be
  * read); TROVE_ENOMEM. On failure *out is NULL. */
 int trove_source_open_fs(const char *dir, const trove_fs_options *opt, trove_source **out,

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -321,6 +322,83 @@ static int make_parent_dirs(const char *path, trove_err *err) {
 
 /* ---- open / close ------------------------------------------------------------------ */
 
+/* The database files this process has open, by device and inode, with
+ * how many handles each: check_magic must not open one of them. A POSIX
+ * record lock belongs to the process and the file, and close(2) of ANY
+ * descriptor of the file drops all of the process's locks on it, SQLite's
+ * included: the shared lock every WAL-mode connection holds on the
+ * database file. Without it another process closing its last connection
+ * takes the exclusive lock, checkpoints and deletes the WAL under this
+ * one, whose later commits then go to an unlinked file (lost, and "disk
+ * I/O error" after). SQLite itself shares one descriptor per file among a
+ * process's connections for this reason; a file already open passed the
+ * check anyway. Protected by open_files_lock. */
+typedef struct open_file {
+  dev_t dev;
+  ino_t ino;
+  size_t refs;
+} open_file;
+static pthread_mutex_t open_files_lock = PTHREAD_MUTEX_INITIALIZER;
+static open_file *open_files;
+static size_t n_open_files, cap_open_files;
+
+/* The entry of (dev, ino), or NULL. open_files_lock held. */
+static open_file *open_file_find_locked(dev_t dev, ino_t ino) {
+  for (size_t i = 0; i < n_open_files; i++)
+    if (open_files[i].dev == dev && open_files[i].ino == ino)
+      return &open_files[i];
+  return NULL;
+}
+
+static bool open_file_known(const struct stat *sb) {
+  pthread_mutex_lock(&open_files_lock);
+  bool known = open_file_find_locked(sb->st_dev, sb->st_ino) != NULL;
+  pthread_mutex_unlock(&open_files_lock);
+  return known;
+}
+
+/* Counts st's file as open (its identity kept in st). 0 or TROVE_ENOMEM. */
+static int open_file_add(trove_store *st, trove_err *err) {
+  struct stat sb;
+  if (stat(st->path, &sb) != 0)
+    return 0; /* nothing to protect from check_magic: it opens nothing */
+  int rc = 0;
+  pthread_mutex_lock(&open_files_lock);
+  open_file *f = open_file_find_locked(sb.st_dev, sb.st_ino);
+  if (!f && n_open_files == cap_open_files) {
+    size_t cap = cap_open_files ? 2 * cap_open_files : 4, bytes;
+    open_file *nv = trove_mul_ok(cap, sizeof *nv, &bytes) ? trove_realloc(open_files, bytes)
+                                                          : NULL;
+    if (nv)
+      open_files = nv, cap_open_files = cap;
+    else
+      rc = trove_err_set(err, TROVE_ENOMEM, "out of memory opening %s", st->path);
+  }
+  if (rc == 0 && !f)
+    (f = &open_files[n_open_files++])->refs = 0, f->dev = sb.st_dev, f->ino = sb.st_ino;
+  if (rc == 0) {
+    f->refs++;
+    st->file_dev = sb.st_dev, st->file_ino = sb.st_ino, st->file_counted = true;
+  }
+  pthread_mutex_unlock(&open_files_lock);
+  return rc;
+}
+
+static void open_file_drop(trove_store *st) {
+  if (!st->file_counted)
+    return;
+  pthread_mutex_lock(&open_files_lock);
+  open_file *f = open_file_find_locked(st->file_dev, st->file_ino);
+  if (f && --f->refs == 0)
+    *f = open_files[--n_open_files];
+  if (n_open_files == 0) { /* nothing left: give the memory back (leak checkers) */
+    trove_free(open_files);
+    open_files = NULL, cap_open_files = 0;
+  }
+  pthread_mutex_unlock(&open_files_lock);
+  st->file_counted = false;
+}
+
 /* Refuses a file that exists, is not empty and does not start with the
  * SQLite header: a mistyped --db (/etc/passwd, a notes file) is not a
  * damaged trove database, and "move it away and rebuild" would be bad
@@ -329,6 +407,9 @@ static int make_parent_dirs(const char *path, trove_err *err) {
  * a regular file, is left to SQLite's open, whose message names the cause. */
 static int check_magic(const char *path, trove_err *err) {
   static const char magic[16] = "SQLite format 3"; /* and its NUL */
+  struct stat pre;
+  if (stat(path, &pre) == 0 && open_file_known(&pre))
+    return 0; /* open here already, so checked; and opening it would unlock it */
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block */
   if (fd < 0)
     return 0;
@@ -521,6 +602,8 @@ int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err 
     else if (rrc != TROVE_EIO && rrc != TROVE_EBUSY)
       rc = trove_err_set(err, rrc, "%s", ro.msg);
   }
+  if (rc == 0)
+    rc = open_file_add(st, err);
   if (rc)
     goto out_free;
   /* SQLite opens a file it may not write read-only without a word */
@@ -545,6 +628,7 @@ void trove_store_close(trove_store *st) {
   /* close_v2 rolls back an open batch; every statement is finalized, so it
    * cannot be left a zombie. */
   sqlite3_close_v2(st->db);
+  open_file_drop(st);
   st__codec_free(st);
   trove_free(st->path);
   trove_free(st);

@@ -376,6 +376,17 @@ int trove_store_item_skip(trove_store *st, int64_t source_id, const trove_store_
 int trove_store_items_keep_under(trove_store *st, int64_t source_id, int64_t version,
                                  const char *dir, int64_t *kept, trove_err *err);
 
+/* Deletes the items of source_id whose external id is `path` or lies
+ * under it (as trove_store_items_keep_under reads it) and that scan
+ * `version` did not see, with their passages, vectors and FTS rows: the end
+ * of a scan of a few paths (a watcher's), where what was not seen there is
+ * gone. *deleted (may be NULL) gets the count; the deleted passage ids are
+ * appended to *passages when not NULL. Returns 0, TROVE_EINVAL or a store
+ * error (nothing deleted). */
+int trove_store_items_delete_under(trove_store *st, int64_t source_id, int64_t version,
+                                   const char *path, int64_t *deleted,
+                                   trove_store_ids *passages, trove_err *err);
+
 /* Counts into *n the items of source_id not seen by scan `version`: what
  * trove_store_items_delete_unseen would delete now. Returns 0 or
  * TROVE_EINVAL. */

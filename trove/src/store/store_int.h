@@ -8,6 +8,7 @@
 #include "store.h"
 
 #include <sqlite3.h>
+#include <sys/types.h> /* dev_t, ino_t */
 /* ZSTD_customMem (the allocation hook) is in zstd's advanced API, stable
  * since 1.4 and exported by the shared library. */
 #define ZSTD_STATIC_LINKING_ONLY
@@ -42,6 +43,9 @@ struct trove_store {
                            sidecar is written when it commits */
   char open_note[640];  /* trove_store_open_note's line; "" when none */
   bool read_only;       /* opened read-only (store.c, open_read_only) */
+  dev_t file_dev;       /* the database file, counted among the process's */
+  ino_t file_ino;       /* open ones while file_counted (store.c) */
+  bool file_counted;
 };
 
 /* Maps a failed SQLite result to a TROVE_E* code and fills err with "what"

@@ -228,6 +228,67 @@ int trove_store_items_keep_under(trove_store *st, int64_t source_id, int64_t ver
   return 0;
 }
 
+/* The items of ?1 at or under ?3 (as keep_under names them) not seen by
+ * scan ?2. */
+#define UNDER_UNSEEN " source_id = ?1 AND seen_in_scan < ?2 AND (external_id = ?3 OR" \
+  " (external_id >= ?3 || '/' AND external_id < ?3 || '0'))"
+
+/* Prepares sql (UNDER_UNSEEN's parameters) and binds them; path's trailing
+ * '/'s are dropped. SQLite's code. */
+static int prepare_under(trove_store *st, const char *sql, int64_t source_id, int64_t version,
+                         const char *path, sqlite3_stmt **s) {
+  size_t n = strlen(path);
+  while (n > 0 && path[n - 1] == '/')
+    n--;
+  int rc = sqlite3_prepare_v2(st->db, sql, -1, s, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(*s, 1, source_id);
+    sqlite3_bind_int64(*s, 2, version);
+    sqlite3_bind_text(*s, 3, path, (int)n, SQLITE_TRANSIENT);
+  }
+  return rc;
+}
+
+int trove_store_items_delete_under(trove_store *st, int64_t source_id, int64_t version,
+                                   const char *path, int64_t *deleted,
+                                   trove_store_ids *passages, trove_err *err) {
+  if (!st || !path)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_items_delete_under: NULL argument");
+  size_t keep = passages ? passages->n : 0;
+  bool own;
+  int rc = st__save(st, &own, err);
+  if (rc)
+    return rc;
+  sqlite3_stmt *s = NULL;
+  if (passages) {
+    rc = prepare_under(st, "SELECT p.id FROM items i JOIN passages p ON p.item_id = i.id"
+                       " WHERE i.id IN (SELECT id FROM items WHERE" UNDER_UNSEEN ")"
+                       " ORDER BY p.id", source_id, version, path, &s);
+    if ((rc = st__collect_rows(st, rc, s, passages, "collecting the passages of a path", err)))
+      goto out_undo;
+  }
+  rc = prepare_under(st, "DELETE FROM items WHERE" UNDER_UNSEEN, source_id, version, path, &s);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(s);
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) {
+    rc = st__fail(st, rc, "deleting the items of a path that is gone", err);
+    goto out_undo;
+  }
+  int64_t count = sqlite3_changes64(st->db);
+  if ((rc = st__release(st, own, err)))
+    goto out_restore;
+  if (deleted)
+    *deleted = count;
+  return 0;
+out_undo:
+  st__undo(st, own);
+out_restore:
+  if (passages)
+    passages->n = keep;
+  return rc;
+}
+
 /* Prepares sql, whose ?1 is a source id and ?2 a scan version (the items
  * that scan did not see), binds both and steps once. The caller reads the
  * row or checks for SQLITE_DONE, then finalizes *s. */

@@ -179,6 +179,39 @@ static void walk_respects_gitignore_at_every_level(void) {
   fprintf(stderr, "  %s\n", lst.text);
 }
 
+/* A scoped walk yields what the full walk yields at or under its paths,
+ * .gitignore rules on the way included, and nothing else. */
+static void walk_scoped_to_paths_yields_that_part_of_the_walk(void) {
+  fresh_root("scope");
+  mk(".gitignore", "*.log\n");
+  mk("a/b/c.txt", "x");
+  mk("a/b/skip.log", "x");
+  mk("a/x.txt", "x");
+  mk("a/z.log", "x");
+  mk("a-b/y.txt", "x");
+  mk("d/y.txt", "x");
+  mk("d/.hidden.txt", "x");
+  mk("e/gone-later.txt", "x");
+  char abs_d[400];
+  snprintf(abs_d, sizeof abs_d, "%s/d/", root); /* absolute, trailing '/' */
+  const char *only[] = {"a/b", "a/z.log", abs_d, "a/b/c.txt", "missing/file.txt", "d/.hidden.txt"};
+  trove_fs_options o = {.only = only, .n_only = 6};
+  trove_source_stats st;
+  CHECK(strcmp(walk(&o, &st), "a/b/c.txt d/y.txt") == 0);
+  fprintf(stderr, "  %s\n", lst.text);
+  /* the root itself scopes the whole tree */
+  const char *whole[] = {"a", root};
+  o = (trove_fs_options){.only = whole, .n_only = 2};
+  CHECK(strcmp(walk(&o, NULL), "a/x.txt a/b/c.txt a-b/y.txt d/y.txt e/gone-later.txt") == 0);
+  /* a path outside the root is refused */
+  const char *outside[] = {"/elsewhere/f.txt"};
+  o = (trove_fs_options){.only = outside, .n_only = 1};
+  trove_source *src = NULL;
+  trove_err e = {0};
+  CHECK(trove_source_open_fs(root, &o, &src, &e) == TROVE_EINVAL && !src);
+  CHECK(strstr(e.msg, "/elsewhere/f.txt") != NULL);
+}
+
 static void walk_hidden_skipped_unless_asked_but_git_always(void) {
   fresh_root("hidden");
   mk(".hidden/a.md", "x");
@@ -407,6 +440,7 @@ int main(void) {
   RUN(walk_yields_every_file_sorted_with_metadata);
   RUN(walk_include_and_exclude_globs);
   RUN(walk_respects_gitignore_at_every_level);
+  RUN(walk_scoped_to_paths_yields_that_part_of_the_walk);
   RUN(walk_hidden_skipped_unless_asked_but_git_always);
   RUN(walk_survives_symlink_loops);
   RUN(walk_yields_and_counts_invalid_utf8_names);

@@ -9,6 +9,8 @@
 
 #include "check.h"
 
+#include <sqlite3.h>
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -129,17 +131,81 @@ static void probe_never_fails_a_no_wait_lock(void) {
   trove_store_close(p);
 }
 
+/* Sources in the database as a fresh connection sees them; -1 on error. */
+static int count_sources(void) {
+  sqlite3 *c = NULL;
+  sqlite3_stmt *s = NULL;
+  int n = -1;
+  if (sqlite3_open_v2(db, &c, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(c, "SELECT count(*) FROM sources", -1, &s, NULL) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW)
+    n = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(c);
+  return n;
+}
+
+/* A process that, once told (a byte on the pipe *go), counts the sources
+ * and exits with the count. Forked while this process has no connection
+ * open, so its SQLite starts clean: a fork copies SQLite's table of open
+ * files and their lock counts, which would make it skip the very locks
+ * under test. */
+static pid_t counter(int *go) {
+  int p[2];
+  if (pipe(p) != 0)
+    return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    char c;
+    close(p[1]);
+    _exit(read(p[0], &c, 1) == 1 ? count_sources() & 0x7f : 0x7f);
+  }
+  close(p[0]);
+  *go = p[1];
+  return pid;
+}
+
+/* Tells the counter to count; its count, or -1. */
+static int counted(pid_t pid, int go) {
+  int status = 0;
+  ssize_t w = write(go, "x", 1);
+  close(go);
+  if (w != 1 || pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+    return -1;
+  return WEXITSTATUS(status);
+}
+
+/* A second handle opened beside a first (a scan's reader beside its
+ * writer, a watcher's scans) must not drop the first's file locks: another
+ * process closing its last connection would then take the database for
+ * unused, checkpoint and delete the WAL under the first, and what the first
+ * commits after is lost to every other process. */
+static void a_second_open_keeps_the_first_handles_wal(void) {
+  int go1 = -1, go2 = -1;
+  pid_t c1 = counter(&go1), c2 = counter(&go2);
+  trove_store *a = open_db(), *b = NULL;
+  trove_err e = {0};
+  CHECK(trove_store_source_add(a, "one", "fs", "/tmp", NULL, NULL, &e) == 0);
+  b = open_db();
+  trove_store_close(b);
+  CHECK(counted(c1, go1) == 1); /* opens, reads, closes its last connection */
+  CHECK(trove_store_source_add(a, "two", "fs", "/var", NULL, NULL, &e) == 0);
+  CHECK(counted(c2, go2) == 2);
+  trove_store_close(a);
+}
+
 int main(void) {
   snprintf(dir, sizeof dir, "/tmp/trove-lock-XXXXXX");
   if (!mkdtemp(dir))
     return 2;
   snprintf(db, sizeof db, "%s/trove.db", dir);
   RUN(killed_holder_leaves_no_stale_lock); /* first: fork before any thread */
+  RUN(a_second_open_keeps_the_first_handles_wal);
   RUN(second_handle_is_refused_until_last_unlock);
   RUN(scan_running_probes_without_creating_the_file);
   RUN(probe_never_fails_a_no_wait_lock);
   char path[128];
-  const char *suffix[] = {"", ".lock", "-wal", "-shm"};
+  const char *suffix[] = {"", ".lock", "-wal", "-shm", ".sources"};
   for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
     snprintf(path, sizeof path, "%s%s", db, suffix[i]);
     unlink(path);
