@@ -5,6 +5,8 @@
 #ifndef SLUICE_BENCH_H
 #define SLUICE_BENCH_H
 
+#include <sluice.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -21,6 +23,19 @@ void bench_line(const char *workload, unsigned threads, const char *param, doubl
 
 /* Prints `# check <what> ok|MISMATCH` on stderr; returns ok. */
 int bench_check(const char *what, int ok);
+
+/* Runs fn(arg) inside pool and returns when it has returned. By default fn
+ * runs on one of the pool's workers while the caller sleeps (on a
+ * semaphore, as Rayon's install parks its caller), so a pool of THREADS
+ * workers is exactly THREADS threads at work, as in every peer. With
+ * `caller` it is sl_install from this plain thread, which takes part as a
+ * member of the pool: THREADS + 1 threads at work (the `-caller` variant
+ * of fib, sum and sort). Returns 0 or the spawn's error. */
+int bench_in_pool(sl_pool *pool, sl_fn fn, void *arg, bool caller);
+
+/* Whether a variant argument asks for the caller to take part ("caller");
+ * the param suffix for the result line is then "-caller". */
+bool bench_caller_variant(const char *variant);
 
 /* Seconds since an arbitrary point, monotonic. */
 double bench_now(void);

@@ -24,6 +24,7 @@ static void fib(void *p) {
 
 typedef struct fib_run {
   sl_pool *pool;
+  bool caller; /* the bench thread takes part (variant "caller") */
   uint64_t result;
 } fib_run;
 
@@ -37,13 +38,12 @@ static void fib_root(void *p) {
 static double fib_once(void *p) {
   fib_run *run = p;
   double t0 = bench_now();
-  sl_install(run->pool, fib_root, run);
+  bench_in_pool(run->pool, fib_root, run, run->caller);
   return bench_now() - t0;
 }
 
 int bench_fib(unsigned threads, const char *variant) {
-  (void)variant;
-  fib_run run = {0};
+  fib_run run = {.caller = bench_caller_variant(variant)};
   int rc = sl_pool_create(&run.pool, "fib", threads);
   if (rc) {
     fprintf(stderr, "# fib: cannot create pool: %s\n", sl_strerror(rc));
@@ -51,6 +51,7 @@ int bench_fib(unsigned threads, const char *variant) {
   }
   double s = bench_median(fib_once, &run);
   sl_pool_destroy(run.pool);
-  bench_line("fib", threads, "n32", s, s * 1e9 / FIB_JOINS, "ns/join");
+  bench_line("fib", threads, run.caller ? "n32-caller" : "n32",
+              s, s * 1e9 / FIB_JOINS, "ns/join");
   return !bench_check("fib n32 == 2178309", run.result == 2178309);
 }

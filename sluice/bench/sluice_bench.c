@@ -1,10 +1,14 @@
 /* sluice_bench.c: the benchmark binary, with the command line every peer of
  * ../shared/peers follows:  sluice-bench WORKLOAD [THREADS] [VARIANT]
- * THREADS missing or 0: $THREADS, else all cores. It prints result lines on
+ * THREADS missing or 0: $THREADS, else all cores. THREADS is the number of
+ * threads at work, as for every peer: fib, sum and sort run on a pool of
+ * THREADS workers while this thread sleeps (bench_in_pool), unless VARIANT is
+ * "caller". It prints result lines on
  * stdout and '#' notes on stderr, and nothing on stdout for a workload it
  * does not implement. */
 #include "bench.h"
 
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +18,35 @@ double bench_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+typedef struct in_pool {
+  sl_fn fn;
+  void *arg;
+  sem_t done;
+} in_pool;
+
+static void in_pool_run(void *p) {
+  in_pool *ip = p;
+  ip->fn(ip->arg);
+  sem_post(&ip->done); /* the caller's frame outlives this: it waits for the post */
+}
+
+int bench_in_pool(sl_pool *pool, sl_fn fn, void *arg, bool caller) {
+  if (caller)
+    return sl_install(pool, fn, arg);
+  in_pool ip = {.fn = fn, .arg = arg};
+  if (sem_init(&ip.done, 0, 0))
+    return SL_ENOMEM;
+  int rc = sl_pool_spawn(pool, in_pool_run, &ip);
+  while (!rc && sem_wait(&ip.done) != 0)
+    ; /* EINTR */
+  sem_destroy(&ip.done);
+  return rc;
+}
+
+bool bench_caller_variant(const char *variant) {
+  return variant && strcmp(variant, "caller") == 0;
 }
 
 static int env_int(const char *name, int dflt) {
@@ -64,7 +97,10 @@ static const struct {
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s WORKLOAD [THREADS] [VARIANT]\n"
-                    "  workloads: fib sum sort chan pipeline\n", argv[0]);
+                    "  workloads: fib sum sort chan pipeline\n"
+                    "  fib, sum, sort: THREADS workers run the work while this thread sleeps;\n"
+                    "  VARIANT caller makes this thread take part too (THREADS + 1 at work)\n",
+            argv[0]);
     return 2;
   }
   long threads = argc > 2 ? atol(argv[2]) : 0;

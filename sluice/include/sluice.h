@@ -525,7 +525,10 @@ enum { SL_MAP_ORDERED = 0, SL_MAP_UNORDERED = 1 };
 SL_API sl_stage *sl_pipeline_source(sl_pipeline *p, const char *name, sl_source_fn fn, void *user);
 /* workers <= 1: a serial map on the stage's thread. workers > 1: up to that
  * many items in flight as jobs on the pipeline's pool (both flags), emitted
- * in input order (SL_MAP_ORDERED) or as they finish (SL_MAP_UNORDERED). */
+ * in input order (SL_MAP_ORDERED) or as they finish (SL_MAP_UNORDERED). An
+ * ordered map also holds up to `workers` finished results that wait for an
+ * earlier item, and keeps its jobs running meanwhile; when that window is
+ * full, it waits for the earliest item before it starts another. */
 SL_API sl_stage *sl_pipeline_map(sl_pipeline *p, const char *name, sl_map_fn fn, void *user,
                                  unsigned workers, int flags);
 SL_API sl_stage *sl_pipeline_flat_map(sl_pipeline *p, const char *name, sl_flat_fn fn, void *user);

@@ -34,8 +34,27 @@ typedef struct sl__deque {
   _Alignas(SL_CACHELINE) _Atomic int64_t top;
   _Alignas(SL_CACHELINE) _Atomic int64_t bottom;
   _Atomic(sl__dbuf *) buf;
-  char pad[SL_CACHELINE - sizeof(_Atomic(sl__dbuf *))];
+  /* The owner fences its pops (deque.c, THE OWNER'S FENCE): set once, by
+   * the owner, when thieves took more than SL_DEQUE_STEAL_LIMIT of its last
+   * SL_DEQUE_RATE_POPS pops' worth; read by thieves. */
+  _Atomic bool fenced;
+  uint32_t pops;                 /* owner only: pops since the last rate check */
+  int64_t top_at_check;          /* owner only: top at the last rate check */
+  char pad[SL_CACHELINE - 4 * sizeof(int64_t)];
 } sl__deque;
+
+/* The steal rate above which an owner goes back to fencing its pops: more
+ * than SL_DEQUE_STEAL_LIMIT steals in SL_DEQUE_RATE_POPS pops (1.6%). A
+ * fork-join tree is stolen from far less often (tens of steals in millions
+ * of pops), a pipeline's loops about every other pop, where a membarrier per
+ * steal costs more than a fence per pop. */
+#define SL_DEQUE_RATE_POPS 4096u
+#define SL_DEQUE_STEAL_LIMIT 64
+
+/* The limit in force: SL_DEQUE_STEAL_LIMIT, or INT64_MAX from tests that
+ * keep a deque on unfenced pops under heavy stealing (deque_test). Set
+ * before the deques it should govern are used. */
+extern SL_HIDDEN int64_t sl__deque_steal_limit;
 
 /* What a steal attempt found. */
 typedef enum { SL_STEAL_EMPTY, SL_STEAL_OK, SL_STEAL_RETRY, SL_STEAL_SKIP } sl__steal_rc;
@@ -77,17 +96,40 @@ static inline int sl__deque_push(sl__deque *d, sl__job *job) {
   return 0;
 }
 
+/* Whether thieves fence for the owner (see "THE OWNER'S FENCE" in deque.c):
+ * set at most once, by the first sl__deque_init, before any deque exists.
+ * Plain reads are race-free: every thread that touches a deque learned of
+ * it after its init. */
+extern SL_HIDDEN bool sl__deque_asym_fence;
+
+/* Every SL_DEQUE_RATE_POPS unfenced pops: switches d to fenced pops for good
+ * when thieves took too many jobs meanwhile. t is the top the pop read.
+ * Owner only. */
+SL_HIDDEN void sl__deque_rate_check(sl__deque *d, int64_t t);
+
 /* Pops the bottom job, or NULL when empty. Owner thread only. */
 static inline sl__job *sl__deque_pop(sl__deque *d) {
   int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed) - 1;
   sl__dbuf *buf = atomic_load_explicit(&d->buf, memory_order_relaxed);
   /* The store of bottom must be visible before we read top, or a thief and
-   * the owner could both take the last job (store-load order). A seq_cst
-   * exchange and a seq_cst load give it (one locked instruction on x86, as
-   * the paper's fence would be); they pair with the seq_cst loads of top and
-   * bottom in sl__deque_steal. ThreadSanitizer models these, not fences. */
-  atomic_exchange_explicit(&d->bottom, b, memory_order_seq_cst);
-  int64_t t = atomic_load_explicit(&d->top, memory_order_seq_cst);
+   * the owner could both take a job (store-load order). With thieves that
+   * fence for us (membarrier, deque.c) program order suffices: a compiler
+   * barrier keeps the load after the store. Otherwise a seq_cst exchange and
+   * a seq_cst load give it (one locked instruction on x86, as the paper's
+   * fence would be); they pair with the seq_cst loads of top and bottom in
+   * sl__deque_steal. ThreadSanitizer models these, not fences. */
+  int64_t t;
+  /* Relaxed load of fenced: only the owner writes it. */
+  if (sl__deque_asym_fence && !atomic_load_explicit(&d->fenced, memory_order_relaxed)) {
+    atomic_store_explicit(&d->bottom, b, memory_order_relaxed);
+    atomic_signal_fence(memory_order_seq_cst);
+    t = atomic_load_explicit(&d->top, memory_order_relaxed);
+    if (__builtin_expect(++d->pops == SL_DEQUE_RATE_POPS, 0))
+      sl__deque_rate_check(d, t);
+  } else {
+    atomic_exchange_explicit(&d->bottom, b, memory_order_seq_cst);
+    t = atomic_load_explicit(&d->top, memory_order_seq_cst);
+  }
   if (t > b) { /* empty: restore */
     atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
     return NULL;

@@ -3,8 +3,9 @@
  * HOW A JOIN RUNS. The job for b lives in this stack frame. It is pushed on
  * the caller's deque, a runs here, then the caller pops: if it gets its own
  * job back (the common case, nobody stole it), b runs inline and the join
- * cost one push, one pop and a seq_cst fence, no allocation and no atomic
- * RMW. Otherwise a thief has b, and the caller waits on the job's latch.
+ * cost one push and one pop: no allocation, no atomic RMW, and no fence
+ * where thieves fence for the owner (deque.c, THE OWNER'S FENCE). Otherwise
+ * a thief has b, and the caller waits on the job's latch.
  *
  * THE HELPING WAIT (sl__latch_wait). While its latch is unset a worker runs
  * other jobs of its isolation region: its own deque first, then steals,

@@ -9,7 +9,10 @@
  * flows downstream. A parallel map's thread is a dispatcher: it keeps up to
  * `workers` items in flight as pool jobs, which report back through an
  * unbounded channel (so a pool job never blocks), and emits results in input
- * order or as they come. In an unordered map a job also passes its result on
+ * order or as they come. An ordered map has `workers` more slots for
+ * finished results that wait for an earlier item, so a slow item holds the
+ * other jobs back only once that window is full too, not as soon as one
+ * result waits behind it. In an unordered map a job also passes its result on
  * and takes the next input itself while both can be done without waiting
  * (try operations), and reports back only when one cannot: a busy map then
  * costs neither a dispatcher wake-up nor a job per item (measured on W5's
@@ -235,10 +238,12 @@ typedef struct pm_slot {
 
 typedef struct pm {
   sl_stage *s;
+  size_t nslots;  /* workers, and as many again for an ordered map's waiting results */
   pm_slot *slots;
-  size_t *order;  /* ring: seq % W -> slot, for ordered output */
+  size_t *order;  /* ring: seq % nslots -> slot, for ordered output */
   size_t *free;   /* stack of free slots */
   size_t nfree;
+  size_t running; /* jobs spawned whose slot index has not come back on done */
   sl_chan *done;  /* unbounded: slot indices of finished jobs */
   struct pm_job { struct pm *pm; size_t slot; } *jobs;
 } pm;
@@ -305,14 +310,15 @@ static void pm_finish(pm *m, size_t idx) {
 
 static void pm_loop(pm *m) {
   sl_stage *s = m->s;
-  size_t W = s->workers;
+  size_t W = s->workers, N = m->nslots;
   uint64_t seq_in = 0, seq_out = 0;
   bool open = true;
   while (open || seq_out < seq_in) {
     void *item;
     size_t idx;
     sl_select_op ops[2] = {{m->done, SL_SELECT_RECV, &idx}, {s->in, SL_SELECT_RECV, &item}};
-    size_t nops = open && m->nfree > 0 ? 2 : 1;
+    /* Input only while a job may start: fewer than W running, a slot free. */
+    size_t nops = open && m->nfree > 0 && m->running < W ? 2 : 1;
     if (seq_out == seq_in) /* nothing in flight: only input */
       ops[0] = ops[1], nops = 1;
     size_t which;
@@ -333,31 +339,34 @@ static void pm_loop(pm *m) {
       }
       size_t slot = m->free[--m->nfree];
       m->slots[slot] = (pm_slot){.in = item};
-      m->order[seq_in % W] = slot;
+      m->order[seq_in % N] = slot;
       seq_in++;
+      m->running++;
       sl_chan_add_sender(m->done); /* dropped by the job */
       if (sl_pool_spawn(s->p->pool, pm_job_run, &m->jobs[slot]))
         pm_job_run(&m->jobs[slot]); /* no memory for a job: run it here */
       continue;
     }
+    m->running--;
     m->slots[idx].done = true;
     if (s->flags & SL_MAP_UNORDERED) {
       pm_finish(m, idx);
       seq_out++;
     } else {
-      while (seq_out < seq_in && m->slots[m->order[seq_out % W]].done)
-        pm_finish(m, m->order[seq_out++ % W]);
+      while (seq_out < seq_in && m->slots[m->order[seq_out % N]].done)
+        pm_finish(m, m->order[seq_out++ % N]);
     }
   }
 }
 
 static void run_parallel_map(sl_stage *s) {
-  size_t W = s->workers;
-  pm m = {.s = s};
-  m.slots = sl__calloc(W, sizeof *m.slots);
-  m.order = sl__calloc(W, sizeof *m.order);
-  m.free = sl__calloc(W, sizeof *m.free);
-  m.jobs = sl__calloc(W, sizeof *m.jobs);
+  /* workers <= SL_MAX_THREADS * 4 (sl_pipeline_map), so this cannot wrap. */
+  size_t N = (s->flags & SL_MAP_UNORDERED) ? s->workers : 2 * (size_t)s->workers;
+  pm m = {.s = s, .nslots = N};
+  m.slots = sl__calloc(N, sizeof *m.slots);
+  m.order = sl__calloc(N, sizeof *m.order);
+  m.free = sl__calloc(N, sizeof *m.free);
+  m.jobs = sl__calloc(N, sizeof *m.jobs);
   int rc = m.slots && m.order && m.free && m.jobs ? 0 : SL_ENOMEM;
   if (!rc)
     rc = sl__chan_create_internal(&m.done, s->name, sizeof(size_t), SL_CHAN_UNBOUNDED,
@@ -366,8 +375,8 @@ static void run_parallel_map(sl_stage *s) {
     fail(s->p, rc);
     run_serial(s); /* canceled now: drains and releases the input */
   } else {
-    for (size_t i = 0; i < W; i++) {
-      m.free[m.nfree++] = W - 1 - i;
+    for (size_t i = 0; i < N; i++) {
+      m.free[m.nfree++] = N - 1 - i;
       m.jobs[i] = (struct pm_job){&m, i};
     }
     pm_loop(&m);

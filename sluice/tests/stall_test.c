@@ -469,12 +469,9 @@ static void stall_names_map_jobs_blocked_on_a_user_channel(void) {
     pthread_create(&aud, NULL, auditor, &a);
     pthread_create(&run, NULL, run_pipeline, p);
     CHECK(await_report());
-    /* Both jobs should be blocked on "audit", but the map sometimes has only
-     * one in flight with its input full (a missed wake-up of the stage's
-     * select on its input, an open defect described in bench/RESULTS.md);
-     * the verdict must be whole and exact either way. */
-    const char *jobs = strstr(report, "its 1 job on") ? "its 1 job on pool \"work\" (it is blocked)"
-                                                     : "its 2 jobs on pool \"work\" (both blocked)";
+    /* Both jobs block on "audit": an ordered map keeps starting jobs while
+     * finished results wait behind the blocked one. */
+    const char *jobs = "its 2 jobs on pool \"work\" (both blocked)";
     char want[1024];
     snprintf(want, sizeof want,
              "verdict: stage \"read\" blocked sending on channel \"rows\" (4/4 full, 1 sender, "

@@ -5,7 +5,7 @@
  * helpers below.
  *
  * Exit codes, as grep and ripgrep use the first three:
- *   0 success; 1 a search found nothing; 2 a usage error (the usage
+ *   0 success; 1 a search (or a forget) found nothing; 2 a usage error (the usage
  *   follows on stderr); 3 another scan of the database is running and
  *   --no-wait was given, or another watch holds it; 4 any other error (one
  *   line on stderr). */
@@ -206,6 +206,7 @@ int cmd_hide(cli *c, int argc, char **argv); /* hide and unhide, by argv[0] */
 int cmd_skipped(cli *c, int argc, char **argv);
 int cmd_stats(cli *c, int argc, char **argv);
 int cmd_eval(cli *c, int argc, char **argv);
+int cmd_forget(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv); /* cmd_serve.c: the web UI */
 
 /* The interactive prompt (repl.c), what `trove` with no command opens when

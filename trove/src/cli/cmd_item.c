@@ -12,7 +12,8 @@
 
 static const char usage_print[] =
     "trove print ID [--raw [--force] | --json]\n"
-    "  fields (title, type, path, last visit or modification, skip reason...), then text\n"
+    "  fields (title, type, path, last visit or modification, skip reason, expired from\n"
+    "  the browser's history...), then text\n"
     "  --raw:   the content as stored, byte for byte (to a file or a pipe)\n"
     "  --force: write --raw content to a terminal too, escape sequences and all\n"
     "  --json:  the fields and text as one JSON object";
@@ -67,6 +68,7 @@ static int print_json(const trove_store_item *it, const char *source) {
   trove_json_out_str(&o, "error", it->error);
   trove_json_out_bool(&o, "charset_guessed", it->charset_guessed);
   trove_json_out_bool(&o, "hidden", it->hidden_at != 0);
+  json_time(&o, "expired", it->expired_at);
   trove_json_out_str(&o, "text", it->text);
   trove_json_out_end(&o);
   return cli_json_print(&o, 0);
@@ -92,6 +94,9 @@ void cli_print_item(const trove_store_item *it, const char *source) {
     field("charset", "guessed: neither marked nor declared, read as windows-1252 or UTF-16");
   if (it->hidden_at)
     printf("%-12s yes (trove unhide %lld)\n", "hidden", (long long)it->id);
+  if (it->expired_at)
+    printf("%-12s since %s: gone from the browser's history, which expired it; kept\n",
+           "expired", cli_format_time(it->expired_at, when));
   putchar('\n');
   if (it->text)
     trove_term_write(stdout, it->text, strlen(it->text), TROVE_TERM_TEXT);

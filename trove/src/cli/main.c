@@ -1,8 +1,8 @@
 /* main.c: the `trove` command: the options before the command (global ones,
  * --help, --version), `trove help [COMMAND]`, then one command group per
  * file (cmd_source.c, cmd_scan.c, cmd_search.c, cmd_item.c, cmd_stats.c,
- * cmd_eval.c, cmd_serve.c); with no command on a terminal, the interactive
- * prompt (repl.c). Options are parsed by cli_args.c. */
+ * cmd_eval.c, cmd_forget.c, cmd_serve.c); with no command on a terminal, the
+ * interactive prompt (repl.c). Options are parsed by cli_args.c. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -13,11 +13,16 @@ static const char usage[] =
     "trove [OPTIONS] COMMAND [ARGS]\n"
     "trove --version          versions, and the model folder and kernel paths in use\n"
     "  source add NAME TYPE LOCATION [--glob G]... [--exclude G]...\n"
+    "             [--exclude-domain D]... [--retention keep|mirror]\n"
     "                           TYPE fs: LOCATION is a directory; chromium-history,\n"
     "                           chromium-bookmarks, firefox: a browser profile directory\n"
     "  source list [--json] | source remove NAME\n"
     "  source edit NAME [--glob G]... [--exclude G]... [--no-glob] [--no-exclude]\n"
     "                           change an fs source's globs; rescan what that changes\n"
+    "  source edit NAME [--exclude-domain D]... [--no-exclude-domain]\n"
+    "                   [--retention keep|mirror]\n"
+    "                           a browser source's excluded domains (their items go\n"
+    "                           now) or what happens to pages the browser expired\n"
     "  scan [NAME] [--force | --reembed] [--no-wait]\n"
     "                           index one source, or all: extract, embed, store\n"
     "  watch [NAME...] [--poll SECONDS] [-q]\n"
@@ -28,6 +33,9 @@ static const char usage[] =
     "         [-t local|web|bookmark] [--since DATE] [--until DATE] [--explain] [--json]\n"
     "  search --like ID [...]   items similar to item ID\n"
     "  print ID [--raw [--force]] [--json] | hide ID | unhide ID\n"
+    "  forget ID... | --url PATTERN | --domain DOMAIN [-s SOURCE] [--json] [--no-wait]\n"
+    "                           remove items with their passages, vectors and content;\n"
+    "                           scans leave them out unless visited or modified again\n"
     "  skipped [SOURCE] [--json] items skipped, failed or hidden, with the reason\n"
     "  stats [--json]\n"
     "  eval QUERIES [--mode M]... [--json]\n"
@@ -53,11 +61,11 @@ static const char usage[] =
     "  -h, --help     this, or a command's usage;  --version\n"
     "  --             ends the options: what follows is a QUERY or a NAME\n"
     "Long options also take --opt=VALUE, short ones -nVALUE.\n"
-    "scan, reprocess, source edit and source remove wait while another scan of the\n"
-    "database runs.\n"
-    "Exit codes: 0 done; 1 search found nothing; 2 a usage error; 3 scan, reprocess or\n"
-    "source edit with --no-wait found another scan running, or watch another watch;\n"
-    "4 any other error.";
+    "scan, reprocess, source edit, source remove and forget wait while another scan of\n"
+    "the database runs.\n"
+    "Exit codes: 0 done; 1 search (or forget) found nothing; 2 a usage error; 3 scan,\n"
+    "reprocess, source edit or forget with --no-wait found another scan running, or\n"
+    "watch another watch; 4 any other error.";
 
 typedef int (*cmd_fn)(cli *c, int argc, char **argv);
 
@@ -69,7 +77,8 @@ static const struct {
     {"watch", cmd_watch},
     {"search", cmd_search}, {"print", cmd_print}, {"hide", cmd_hide},
     {"unhide", cmd_hide},   {"skipped", cmd_skipped}, {"stats", cmd_stats},
-    {"eval", cmd_eval},     {"serve", cmd_serve},
+    {"eval", cmd_eval},     {"forget", cmd_forget},
+    {"serve", cmd_serve},
 };
 
 static cmd_fn find(const char *name) {

@@ -58,7 +58,9 @@ _trove() {
   --mode) _trove_words "hybrid${nl}semantic${nl}keyword"; return ;;
   -t) _trove_words "local${nl}web${nl}bookmark"; return ;;
   -s) _trove_names; return ;;
-  -n | --like | --corpus | --glob | --exclude | --since | --until | --port | --listen) return ;;
+  --retention) _trove_words "keep${nl}mirror"; return ;;
+  -n | --like | --corpus | --glob | --exclude | --since | --until | --exclude-domain | --url | \
+    --domain | --port | --listen) return ;;
   esac
 
   # The command: the first word after the global options and their values.
@@ -78,7 +80,7 @@ _trove() {
     if [[ $cur == -* ]]; then
       _trove_words "--db${nl}--model${nl}--no-model${nl}--kernel${nl}--color${nl}-v${nl}--verbose${nl}--version${nl}--help"
     else
-      _trove_words "source${nl}scan${nl}watch${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}serve${nl}help"
+      _trove_words "source${nl}scan${nl}watch${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}forget${nl}serve${nl}help"
     fi
     return
   fi
@@ -94,7 +96,7 @@ _trove() {
     case $sub in
     add)
       if [[ $cur == -* ]]; then
-        _trove_words "--glob${nl}--exclude${nl}--help"
+        _trove_words "--glob${nl}--exclude${nl}--exclude-domain${nl}--retention${nl}--help"
       elif ((pos == 3)); then
         _trove_words "fs${nl}chromium-history${nl}chromium-bookmarks${nl}firefox"
       elif ((pos == 4)); then
@@ -104,7 +106,7 @@ _trove() {
     list) _trove_words "--json${nl}--names${nl}--help" ;;
     edit)
       if [[ $cur == -* ]]; then
-        _trove_words "--glob${nl}--exclude${nl}--no-glob${nl}--no-exclude${nl}--no-wait${nl}--help"
+        _trove_words "--glob${nl}--exclude${nl}--no-glob${nl}--no-exclude${nl}--exclude-domain${nl}--no-exclude-domain${nl}--retention${nl}--no-wait${nl}--help"
       elif ((pos == 2)); then
         _trove_names
       fi
@@ -132,13 +134,14 @@ _trove() {
     ;;
   print) [[ $cur == -* ]] && _trove_words "--raw${nl}--force${nl}--json${nl}--help" ;;
   hide | unhide) [[ $cur == -* ]] && _trove_words "--help" ;;
+  forget) [[ $cur == -* ]] && _trove_words "--url${nl}--domain${nl}-s${nl}--json${nl}--no-wait${nl}--help" ;;
   stats) [[ $cur == -* ]] && _trove_words "--json${nl}--help" ;;
   skipped)
     if [[ $cur == -* ]]; then _trove_words "--json${nl}--help"; else _trove_names; fi
     ;;
   help)
     if ((pos == 1)); then
-      _trove_words "source${nl}scan${nl}watch${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}serve"
+      _trove_words "source${nl}scan${nl}watch${nl}reprocess${nl}search${nl}print${nl}hide${nl}unhide${nl}skipped${nl}stats${nl}eval${nl}forget${nl}serve"
     elif ((pos == 2)) && [[ ${COMP_WORDS[at + 1]} == source ]]; then
       _trove_words "add${nl}list${nl}edit${nl}remove"
     fi

@@ -155,6 +155,13 @@ typedef struct trove_scan_report {
   int64_t hosts_skipped;  /* hosts not contacted (for some or all of their URLs) */
   char host_skipped[128]; /* the first of them */
   int64_t host_retry_at;  /* when that one is tried again, Unix seconds */
+  int64_t excluded;  /* pages left out: on a domain the source excludes */
+  int64_t forgotten; /* paths and URLs left out: `trove forget` removed them */
+  int64_t expired;   /* gone from the browser's history past its expiry
+                        horizon, kept (retention keep), the earlier ones too */
+  int64_t expired_new; /* of those, found gone by this scan */
+  int64_t resumed;   /* items the killed scan this one resumed had finished:
+                        not read, fetched or embedded again (in unchanged) */
   int64_t kept_empty; /* items kept because the source yielded nothing (an
                          unmounted drive looks empty); --force deletes them */
   int64_t unread;    /* directories or files that exist but could not be read */
@@ -171,6 +178,69 @@ typedef struct trove_scan_report {
   double seconds;     /* wall time of the whole call */
   char summary[2048]; /* per-stage items and times, and the bottleneck */
 } trove_scan_report;
+
+/* What a browser history source does with a page that is gone from the
+ * browser's history. */
+typedef enum trove_retention {
+  TROVE_RETENTION_DEFAULT = 0, /* not set: keep */
+  /* A page that vanished while its last visit is older than the browser's
+   * expiry horizon was expired by the browser: it is kept, marked expired
+   * from the source. One that vanished while more recent was deleted by
+   * the person: it is deleted. Chromium's horizon is 90 days before the
+   * scan (it deletes older history); Firefox's is the oldest last visit
+   * still in places.sqlite (it expires the oldest pages first, as the
+   * database grows). */
+  TROVE_RETENTION_KEEP,
+  TROVE_RETENTION_MIRROR, /* whatever vanished is deleted, expired items too */
+} trove_retention;
+
+/* "keep" or "mirror" (DEFAULT is keep). */
+const char *trove_retention_name(trove_retention r);
+/* Parses "keep" or "mirror" into *out: 0 or TROVE_EINVAL. */
+int trove_retention_parse(const char *s, trove_retention *out);
+
+/* A source's config, as trove_scan_config_build stores it. */
+typedef struct trove_scan_config {
+  const char *const *include; /* fs: include globs */
+  size_t n_include;
+  const char *const *exclude; /* fs: exclude globs */
+  size_t n_exclude;
+  /* browser sources: pages on these hosts and their subdomains are left out
+   * before anything is fetched (trove_url_in_domain) */
+  const char *const *exclude_domains;
+  size_t n_exclude_domains;
+  trove_retention retention; /* history sources; DEFAULT is not written */
+} trove_scan_config;
+
+/* Builds the config JSON stored with a source from cfg, the domains
+ * normalised (trove_domain_normalize). *out is the caller's (trove_free).
+ * Returns 0, TROVE_EINVAL (a NULL argument, a malformed glob or domain,
+ * named in err) or TROVE_ENOMEM. */
+int trove_scan_config_build(const trove_scan_config *cfg, char **out, trove_err *err);
+
+/* The parts of a stored config that a browser source's edit and list
+ * show: the excluded domains (pointing into doc) and the retention. */
+typedef struct trove_scan_web_config {
+  struct trove_json_doc *doc;
+  const char **exclude_domains;
+  size_t n_exclude_domains;
+  trove_retention retention; /* DEFAULT when the config does not say */
+} trove_scan_web_config;
+
+/* Parses config (a source's stored JSON; NULL or "" is "{}") into *out
+ * (free with trove_scan_web_config_free). Returns 0, TROVE_EINVAL (not
+ * valid JSON, or a retention that is neither keep nor mirror) or
+ * TROVE_ENOMEM. */
+int trove_scan_web_config_parse(const char *config, trove_scan_web_config *out,
+                                trove_err *err);
+void trove_scan_web_config_free(trove_scan_web_config *c);
+
+/* True for the browser source types (chromium-history, chromium-bookmarks,
+ * firefox), whose items are web pages: --exclude-domain applies to them. */
+bool trove_scan_type_web(const char *type);
+/* True for the types that read a browser's history (chromium-history,
+ * firefox): retention applies to them. */
+bool trove_scan_type_history(const char *type);
 
 /* Builds the config JSON stored with an fs source: include and exclude globs
  * (either list may be empty). *out is the caller's (trove_free). Returns 0,
@@ -246,6 +316,40 @@ int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *
  * directory is gone: nothing changed). */
 int trove_scan_source_edit(trove_store *st, const char *name, const trove_scan_globs *g,
                            const trove_scan_opts *opts, trove_scan_report *rep, trove_err *err);
+
+/* Removes the items ids[0..n) on purpose, with their passages, vectors and
+ * raw content (trove_store_items_remove; with remember each is recorded
+ * as forgotten, so that its source's scans leave it out until it shows it
+ * again: see scan_source.c), in one transaction; with v (may be NULL) the
+ * vector index loses the same passages and is saved, so its count equals
+ * the store's; without it the index catches up when next opened. The
+ * caller holds the scan lock. *removed and *passages (either may be NULL)
+ * get what went. Returns 0 or the store's or the index's error (nothing
+ * removed when the transaction failed). */
+int trove_scan_items_remove(trove_store *st, trove_vectors *v, const int64_t *ids, size_t n,
+                            bool remember, int64_t *removed, int64_t *passages,
+                            trove_err *err);
+
+/* Changes to a browser source's config for trove_scan_source_edit_web. */
+typedef struct trove_scan_web_edit {
+  const char *const *exclude_domains; /* replaces the list when set (n 0 empties it) */
+  size_t n_exclude_domains;
+  bool set_exclude_domains;
+  trove_retention retention; /* DEFAULT: unchanged */
+} trove_scan_web_edit;
+
+/* Changes the excluded domains or the retention of the browser source
+ * called name, and in the same transaction deletes its items on hosts the
+ * new list excludes, with their passages and vectors (the vector index,
+ * opts->vectors when set, is updated and saved; without it the index is
+ * rebuilt when next opened). Nothing is fetched or rescanned: a retention
+ * change applies from the next scan. Takes the scan lock as a scan does
+ * (opts->no_wait). *removed (may be NULL) gets the items deleted. Returns
+ * 0; TROVE_ENOENT (no such source); TROVE_EINVAL (not a browser source, a
+ * retention on a bookmarks source, a malformed domain: nothing changed);
+ * TROVE_EBUSY (no_wait and a scan runs); the store's errors. */
+int trove_scan_source_edit_web(trove_store *st, const char *name, const trove_scan_web_edit *ed,
+                               const trove_scan_opts *opts, int64_t *removed, trove_err *err);
 
 /* Scans only the given paths of the fs source called name: what a full
  * scan would find at or under each (absolute, at or under the source's

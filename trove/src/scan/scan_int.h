@@ -8,6 +8,7 @@
 #include "core.h"
 #include "extract.h" /* trove_block */
 #include "passage.h"
+#include "scan.h" /* trove_scan_web_config */
 #include "sluice.h"
 
 #include <pthread.h>
@@ -83,6 +84,8 @@ typedef struct scan_item {
   int64_t retry_at;           /* web: no fetch before this Unix second (0: none) */
   bool deferred;              /* not fetched: it or its host is waiting out
                                  its backoff (scan_backoff.c) */
+  bool finished;              /* stored by the killed scan this one resumes:
+                                 only touched, never read, fetched or embedded */
   bool charset_guessed;       /* raw was decoded from a guessed charset */
   scan_fields f;
   const char *skip_reason; /* static string, for SKIP and ERROR */
@@ -98,6 +101,7 @@ typedef struct scan_batch {
 /* Per-run counters, written by the writer thread only (read after join). */
 typedef struct scan_counts {
   int64_t added, changed, unchanged, skipped, failed, moved, deferred;
+  int64_t resumed; /* finished items of the killed scan, counted in unchanged too */
   int64_t embedded, passages;
   struct {
     const char *name; /* static */
@@ -216,6 +220,17 @@ typedef struct scan_ctx {
                                     relaxed: likewise) */
   scan_embed_progress embed_progress; /* passages cut and embedded */
   scan_counts counts;   /* writer thread only */
+  /* What the source must not index (scan_source.c), set before the run. */
+  trove_scan_web_config web;             /* excluded domains, retention */
+  struct trove_store_forgotten *forgotten; /* sorted by external id */
+  size_t n_forgotten;
+  bool resumed; /* the scan completes one that was killed, under its version:
+                   items stamped with it are finished and not redone */
+  /* Written by the source stage alone, read after the join (which orders
+   * them): candidates left out, and the oldest last visit of a history
+   * page the browser still holds (Unix µs; 0 none), Firefox's horizon. */
+  int64_t excluded, forgotten_skipped, oldest_visit_us;
+  int64_t expire_before; /* the retention horizon, set after the join */
   char **unread;        /* paths the source could not read (the source stage
                            writes them at its end; read after the join) */
   size_t n_unread;

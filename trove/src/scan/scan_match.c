@@ -18,7 +18,10 @@
  * scan_fetch.c) unless it failed permanently before (gone, unauthorized,
  * not_text...), or did not answer lately and its wait is not over
  * (retry_at, see scan_backoff.c): such an item is deferred, kept as stored.
- * The batch goes on whole to the fetch stage. */
+ * A scan that resumes a killed one (scan_ctx.resumed) takes the items that
+ * scan stored, stamped with its version, as finished: unchanged, and
+ * neither read, fetched nor embedded again (the next scan checks them as
+ * usual). The batch goes on whole to the fetch stage. */
 #include "scan_int.h"
 
 #include "extract.h"
@@ -101,6 +104,11 @@ int scan_match_stage(void *user, void *item, void **out) {
     it->fetch_failures = m[i].fetch_failures;
     it->retry_at = m[i].retry_at;
     it->state = classify(c, it, &m[i]);
+    if (c->resumed && m[i].item_id && m[i].seen_in_scan >= c->version) {
+      it->state = SCAN_UNCHANGED;
+      it->finished = true;
+      it->size = -1; /* the touch keeps the stored mtime and size: not re-read */
+    }
     if (it->state == SCAN_CHANGED && it->type != TROVE_ITEM_LOCAL && !c->force &&
         m[i].retry_at > c->now) {
       it->state = SCAN_UNCHANGED; /* did not answer lately: kept, asked again later */

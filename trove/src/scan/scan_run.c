@@ -93,6 +93,9 @@ void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_repor
   rep->skipped = c->counts.skipped;
   rep->failed = c->counts.failed;
   rep->deferred = c->counts.deferred;
+  rep->resumed = c->counts.resumed;
+  rep->excluded = c->excluded;  /* after the join */
+  rep->forgotten = c->forgotten_skipped;
   rep->seen = atomic_load_explicit(&c->seen, memory_order_relaxed); /* after the join */
   for (size_t i = 0; i < c->counts.n_reasons && i < TROVE_SCAN_REASONS; i++) {
     snprintf(rep->reasons[i].name, sizeof rep->reasons[i].name, "%s", c->counts.reasons[i].name);
@@ -159,14 +162,33 @@ static int keep_unread(scan_ctx *c, trove_scan_report *rep, trove_err *err) {
   return rc;
 }
 
+/* Chromium deletes history older than 90 days (its expire_backend's
+ * kExpireDaysThreshold). */
+#define CHROMIUM_EXPIRY_DAYS 90
+
+/* The retention horizon of the finished scan into c->expire_before (Unix
+ * seconds; 0: nothing is kept as expired): a page gone from the history
+ * and last visited before it was expired by the browser. */
+static void retention_horizon(scan_ctx *c) {
+  c->expire_before = 0;
+  if (c->web.retention == TROVE_RETENTION_MIRROR)
+    return;
+  if (strcmp(c->type, "chromium-history") == 0)
+    c->expire_before = c->now - (int64_t)CHROMIUM_EXPIRY_DAYS * 86400;
+  else if (strcmp(c->type, "firefox") == 0) /* the oldest visit it still holds */
+    c->expire_before = c->oldest_visit_us / 1000000;
+}
+
 /* Deletes what the finished scan did not see (but what lies at or under a
- * path it could not read), in one transaction, and their passages from the
- * vector index. */
+ * path it could not read, and the pages the browser expired while the
+ * source's retention keeps them), in one transaction, and their passages
+ * from the vector index. */
 static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err) {
   trove_vectors_changes ch = {0};
   int rc = scan_batch_begin(c, err);
   if (rc)
     return rc;
+  retention_horizon(c);
   rc = keep_unread(c, rep, err);
   /* A source that yields nothing at all while it held items is more likely
    * an unmounted drive or a cleared browser profile than a deliberate wipe:
@@ -174,6 +196,9 @@ static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err)
   if (rc == 0 && rep->seen == 0 && !c->force)
     rc = trove_store_items_count_unseen(c->writer, c->source_id, c->version, &rep->kept_empty,
                                         err);
+  if (rc == 0 && rep->kept_empty == 0 && c->expire_before > 0)
+    rc = trove_store_items_expire_unseen(c->writer, c->source_id, c->version, c->expire_before,
+                                         c->now, &rep->expired, &rep->expired_new, err);
   if (rc == 0 && rep->kept_empty == 0)
     rc = trove_store_items_delete_unseen(c->writer, c->source_id, c->version, &rep->deleted,
                                          &ch.removed, err);
@@ -256,6 +281,8 @@ static void ctx_free(scan_ctx *c) {
   trove_free(c->copies);
   trove_free(c->claimed);
   scan_hosts_free(&c->hosts);
+  trove_scan_web_config_free(&c->web);
+  trove_store_forgotten_free(c->forgotten, c->n_forgotten);
   pthread_mutex_destroy(&c->lock);
 }
 
@@ -298,7 +325,15 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
       (rc = open_reader(st, &c.reader, &e)) ||
       (strcmp(s.type, "fs") == 0 && (rc = open_reader(st, &c.finder, &e))))
     goto out_close_reader;
-  if ((rc = trove_store_scan_begin(st, s.id, &c.version, &e)))
+  if ((rc = trove_scan_web_config_parse(c.config, &c.web, &e)) ||
+      (rc = trove_store_forgotten_get(st, s.id, &c.forgotten, &c.n_forgotten, &e)))
+    goto out_close_reader;
+  /* a forced scan redoes everything, and an edit or a scan of some paths
+   * (which changed) is not the scan that stopped */
+  rc = c.force || edit || n_only
+           ? trove_store_scan_begin(st, s.id, &c.version, &e)
+           : trove_store_scan_resume(st, s.id, &c.version, &c.resumed, &e);
+  if (rc)
     goto out_close_reader;
   char what[96];
   snprintf(what, sizeof what, "%s %s", edit ? "edit" : n_only ? "update" : "scan", name);
@@ -395,6 +430,17 @@ void trove__scan_count_embedded(const scan_ctx *c, trove_scan_report *rep) {
 }
 
 void trove_scan_report_notes(const trove_scan_report *rep, FILE *out) {
+  if (rep->resumed)
+    fprintf(out, "  resumed the interrupted scan: %lld items it had finished were not read, "
+            "fetched or embedded again\n", (long long)rep->resumed);
+  if (rep->excluded)
+    fprintf(out, "  left out %lld pages on excluded domains\n", (long long)rep->excluded);
+  if (rep->forgotten)
+    fprintf(out, "  left out %lld forgotten items (trove forget)\n", (long long)rep->forgotten);
+  if (rep->expired_new)
+    fprintf(out, "  kept %lld pages the browser expired from its history (retention keep; "
+            "%lld expired items in all)\n", (long long)rep->expired_new,
+            (long long)rep->expired);
   if (rep->moved)
     fprintf(out, "  %lld moved: files renamed or moved with their content, kept as the same "
             "items\n", (long long)rep->moved);

@@ -1,7 +1,12 @@
 /* scan_source.c: the scan pipeline's first stage. Opens the stored source by
  * its type and config (sources.h) and emits its candidates as scan batches
  * of up to 64, the unit the match stage looks up in one query. Candidate
- * strings are moved, not copied, out of the sources module's batch. */
+ * strings are moved, not copied, out of the sources module's batch. What
+ * the source must not index is dropped here, before any lookup or fetch: a
+ * page on an excluded domain (the config's exclude_domains), and a path or
+ * URL `trove forget` removed, unless the source shows it again after the
+ * forget (a visit or a modification later than it). Also parses the
+ * config's parts. */
 #include "scan.h"
 #include "scan_int.h"
 
@@ -14,14 +19,15 @@
 /* Globs read from an fs source's config; the strings point into doc. */
 typedef struct fs_config {
   trove_json_doc *doc;
-  const char **include, **exclude;
-  size_t n_include, n_exclude;
+  const char **include, **exclude, **domains;
+  size_t n_include, n_exclude, n_domains;
 } fs_config;
 
 static void fs_config_free(fs_config *fc) {
   trove_json_free(fc->doc);
   trove_free(fc->include);
   trove_free(fc->exclude);
+  trove_free(fc->domains);
 }
 
 static int get_list(const trove_json *root, const char *key, const char ***v, size_t *n) {
@@ -48,6 +54,7 @@ static int fs_config_parse(const char *json, fs_config *fc, trove_err *err) {
   const trove_json *root = trove_json_root(fc->doc);
   rc = get_list(root, "include", &fc->include, &fc->n_include);
   rc = rc ? rc : get_list(root, "exclude", &fc->exclude, &fc->n_exclude);
+  rc = rc ? rc : get_list(root, "exclude_domains", &fc->domains, &fc->n_domains);
   if (rc)
     trove_err_set(err, rc, "out of memory reading the source config");
   return rc;
@@ -64,6 +71,37 @@ int scan_fs_config_edit(const char *old, const trove_scan_globs *g, char **out,
                               g->set_exclude ? g->n_exclude : fc.n_exclude, out, err);
   fs_config_free(&fc);
   return rc;
+}
+
+int trove_scan_web_config_parse(const char *config, trove_scan_web_config *out,
+                                trove_err *err) {
+  if (!out)
+    return trove_err_set(err, TROVE_EINVAL, "trove_scan_web_config_parse: NULL argument");
+  memset(out, 0, sizeof *out);
+  fs_config fc;
+  int rc = fs_config_parse(config, &fc, err);
+  const char *r = rc ? NULL
+                     : trove_json_get_str(trove_json_root(fc.doc), "retention", NULL);
+  if (rc == 0 && r && trove_retention_parse(r, &out->retention) != 0)
+    rc = trove_err_set(err, TROVE_EINVAL, "the source's stored retention \"%s\" is neither "
+                       "keep nor mirror; set it with trove source edit NAME --retention", r);
+  if (rc) {
+    fs_config_free(&fc);
+    memset(out, 0, sizeof *out);
+    return rc;
+  }
+  out->doc = fc.doc, out->exclude_domains = fc.domains, out->n_exclude_domains = fc.n_domains;
+  trove_free(fc.include);
+  trove_free(fc.exclude);
+  return 0;
+}
+
+void trove_scan_web_config_free(trove_scan_web_config *c) {
+  if (!c)
+    return;
+  trove_json_free(c->doc);
+  trove_free(c->exclude_domains);
+  memset(c, 0, sizeof *c);
 }
 
 /* Opens the source c describes. */
@@ -92,13 +130,56 @@ static int open_source(scan_ctx *c, trove_source **src, trove_err *err) {
                        c->type);
 }
 
-/* Moves the candidates of tb into a new scan batch *out. */
-static int take_batch(trove_batch *tb, scan_batch **out) {
+/* True when the path or URL was forgotten and the source shows nothing of
+ * it since: its time (a visit, a modification, a date added) is not after
+ * the forget. */
+static bool forgotten(const scan_ctx *c, const trove_candidate *cd) {
+  size_t lo = 0, hi = c->n_forgotten;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int cmp = strcmp(c->forgotten[mid].external_id, cd->external_id);
+    if (cmp == 0) {
+      int64_t t = cd->visited_us > cd->time_us ? cd->visited_us : cd->time_us;
+      return t / 1000000 <= c->forgotten[mid].forgotten_at;
+    }
+    if (cmp < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return false;
+}
+
+/* True when cd is a page on a domain the source excludes. */
+static bool excluded(const scan_ctx *c, const trove_candidate *cd) {
+  for (size_t i = 0; cd->type != TROVE_ITEM_LOCAL && i < c->web.n_exclude_domains; i++)
+    if (trove_url_in_domain(cd->external_id, c->web.exclude_domains[i]))
+      return true;
+  return false;
+}
+
+/* Moves the candidates of tb into a new scan batch *out, leaving out what
+ * the source must not index (counted in c); *out is NULL when nothing is
+ * left. Notes the oldest visit of the history's pages (the source stage's
+ * alone while it runs). */
+static int take_batch(scan_ctx *c, trove_batch *tb, scan_batch **out) {
+  *out = NULL;
   scan_batch *sb = trove_calloc(1, sizeof *sb);
   if (!sb)
     return TROVE_ENOMEM;
   for (size_t i = 0; i < tb->n && i < 64; i++) {
     trove_candidate *cd = &tb->items[i];
+    if (cd->type == TROVE_ITEM_WEB && cd->visited_us > 0 &&
+        (c->oldest_visit_us == 0 || cd->visited_us < c->oldest_visit_us))
+      c->oldest_visit_us = cd->visited_us;
+    if (excluded(c, cd)) {
+      c->excluded++;
+      continue;
+    }
+    if (c->n_forgotten && forgotten(c, cd)) {
+      c->forgotten_skipped++;
+      continue;
+    }
     scan_item *it = trove_calloc(1, sizeof *it);
     if (!it) {
       scan_batch_free(sb, NULL);
@@ -114,7 +195,10 @@ static int take_batch(trove_batch *tb, scan_batch **out) {
     it->visited = (cd->visited_us ? cd->visited_us : it->type == TROVE_ITEM_LOCAL ? 0 : cd->time_us) / 1000000;
     sb->items[sb->n++] = it;
   }
-  *out = sb;
+  if (sb->n)
+    *out = sb;
+  else
+    scan_batch_free(sb, NULL);
   return 0;
 }
 
@@ -148,12 +232,15 @@ int scan_source_stage(void *user, sl_emitter *out) {
       rc = n;
       break;
     }
-    atomic_fetch_add_explicit(&c->seen, n, memory_order_relaxed); /* read after the join */
     scan_batch *sb = NULL;
-    if ((rc = take_batch(&tb, &sb)) != 0) {
+    if ((rc = take_batch(c, &tb, &sb)) != 0) {
       trove_err_set(&e, rc, "out of memory reading the source");
       break;
     }
+    if (!sb)
+      continue; /* all of it left out */
+    /* relaxed: read after the join, and by the progress display */
+    atomic_fetch_add_explicit(&c->seen, (int64_t)sb->n, memory_order_relaxed);
     if (sl_emit(out, sb) != 0)
       break; /* canceled downstream: that stage recorded why */
   }

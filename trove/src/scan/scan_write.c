@@ -123,6 +123,7 @@ static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_c
       k->deferred++;
     else
       k->unchanged += rc == 0;
+    k->resumed += rc == 0 && it->finished;
     /* no such row: the item alone fails (ENOENT is fatal only as "no such
      * source", which the skip record then reports) */
     return rc == TROVE_ENOENT ? write_failure(c, it, k, ch, rc, e) : rc;
@@ -162,6 +163,7 @@ static void merge(scan_counts *into, const scan_counts *k) {
   into->skipped += k->skipped;
   into->failed += k->failed;
   into->deferred += k->deferred;
+  into->resumed += k->resumed;
   into->embedded += k->embedded;
   into->passages += k->passages;
   for (size_t i = 0; i < k->n_reasons; i++)

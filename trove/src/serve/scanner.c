@@ -152,7 +152,8 @@ static int scan_one(job *j, trove_store *st, const char *name) {
   j->source = name;
   trove_scan_opts o = {.progress = TROVE_PROGRESS_NONE, .no_wait = true,
                        .embedder = s->scan_embedder, .vectors = s->vectors,
-                       .fetch_timeout_ms = s->fetch_timeout_ms, .on_progress = on_progress, .progress_arg = j, .stop = &s->scanner.stop};
+                       .fetch_timeout_ms = s->fetch_timeout_ms, .on_progress = on_progress,
+                       .progress_arg = j, .stop = &s->scanner.stop};
   outcome x = {0};
   x.rc = trove_scan_source(st, name, &o, &x.rep, &x.e);
   trove_buf b = {0};

@@ -353,4 +353,17 @@ int trove_url_host(const char *url, const char **host, size_t *len);
  * inside), TROVE_ENOMEM; *out is NULL on failure. */
 int trove_url_normalize(const char *url, char **out);
 
+/* Normalises a domain as `--exclude-domain` and `forget --domain` take
+ * it: lower case, without a leading "*." or "." (a domain always includes
+ * its subdomains) or a trailing ".". On success *out is a new string
+ * (trove_free). Returns 0, TROVE_EINVAL (NULL, empty, or holding a
+ * character no host name has: '/', ':', a space, two dots in a row) or
+ * TROVE_ENOMEM. Any thread. */
+int trove_domain_normalize(const char *domain, char **out);
+
+/* True when url's host is domain (normalised, trove_domain_normalize) or
+ * one of its subdomains: "mail.bank.com" is in "bank.com", "notbank.com" is
+ * not; an IP address is only in itself. False for a URL without a host. Any thread; no allocation. */
+bool trove_url_in_domain(const char *url, const char *domain);
+
 #endif /* TROVE_SOURCES_H */

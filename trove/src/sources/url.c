@@ -139,3 +139,48 @@ int trove_url_normalize(const char *url, char **out) {
   trove_free(copy);
   return rc;
 }
+
+int trove_domain_normalize(const char *domain, char **out) {
+  if (!out)
+    return TROVE_EINVAL;
+  *out = NULL;
+  if (!domain)
+    return TROVE_EINVAL;
+  while (*domain == '.' || (domain[0] == '*' && domain[1] == '.'))
+    domain += *domain == '*' ? 2 : 1; /* "*.bank.com" and ".bank.com" mean bank.com */
+  size_t n = strlen(domain);
+  while (n > 0 && domain[n - 1] == '.')
+    n--;
+  if (n == 0 || n > 253)
+    return TROVE_EINVAL;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)domain[i];
+    if (!(isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch >= 0x80) ||
+        (ch == '.' && i > 0 && domain[i - 1] == '.'))
+      return TROVE_EINVAL;
+  }
+  char *s = trove_malloc(n + 1);
+  if (!s)
+    return TROVE_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    s[i] = (char)tolower((unsigned char)domain[i]);
+  s[n] = 0;
+  *out = s;
+  return 0;
+}
+
+bool trove_url_in_domain(const char *url, const char *domain) {
+  const char *host;
+  size_t hlen, dlen = domain ? strlen(domain) : 0;
+  if (!url || dlen == 0 || trove_url_host(url, &host, &hlen) != 0)
+    return false;
+  while (hlen > 0 && host[hlen - 1] == '.')
+    hlen--; /* "bank.com." is bank.com */
+  if (hlen < dlen || strncasecmp(host + hlen - dlen, domain, dlen) != 0)
+    return false;
+  if (hlen == dlen)
+    return true;
+  /* an IPv4 address has no subdomains: 0.1 is not a domain of 127.0.0.1 */
+  bool address = strspn(host, "0123456789.") >= hlen;
+  return !address && host[hlen - dlen - 1] == '.';
+}

@@ -185,8 +185,24 @@ static const char step6[] =
     " retry_at INTEGER NOT NULL DEFAULT 0,"
     " reason TEXT NOT NULL) STRICT;";
 
+/* Retention and forgetting. expired_at (Unix seconds, 0: not expired) marks
+ * a web page that vanished from its browser's history past the browser's
+ * own expiry horizon: the browser forgot it, the person did not, so the
+ * item is kept (see trove_store_items_expire_unseen); a scan that sees it
+ * again clears the mark. forgotten keeps what `trove forget` removed, by
+ * source and path or URL, so that the source's next scan does not bring
+ * it back (the scan compares forgotten_at with the item's time: a page
+ * visited again, or a file modified, after the forget comes back). */
+static const char step7[] =
+    "ALTER TABLE items ADD COLUMN expired_at INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE forgotten("
+    " source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
+    " external_id TEXT NOT NULL,"
+    " forgotten_at INTEGER NOT NULL,"
+    " PRIMARY KEY(source_id, external_id)) STRICT, WITHOUT ROWID;";
+
 /* steps[i] migrates version i to i + 1. Append; never edit a released step. */
-static const char *const steps[] = {step1, step2, step3, step4, step5, step6};
+static const char *const steps[] = {step1, step2, step3, step4, step5, step6, step7};
 enum { CURRENT = sizeof steps / sizeof steps[0] };
 
 /* What the file says about itself. All three are read by one statement, so

@@ -186,6 +186,8 @@ typedef struct trove_store_source {
   int64_t last_scan_ms; /* its duration */
   int64_t last_scan_at; /* its end, Unix seconds; 0 never */
   int64_t scan_version; /* bumped by every trove_store_scan_begin */
+  int64_t expired;      /* of items, those its browser expired and trove
+                           kept (trove_store_items_expire_unseen) */
 } trove_store_source;
 
 /* Adds a source. name, type and location must be non-empty; config must be
@@ -246,6 +248,16 @@ int trove_store_source_set_config(trove_store *st, int64_t source_id, const char
 int trove_store_scan_begin(trove_store *st, int64_t source_id, int64_t *version,
                            trove_err *err);
 
+/* Starts a scan of source_id that may resume one that was killed: when
+ * the source is stored as indexing while the caller holds the scan lock (so
+ * no scan of it runs: the last one stopped before its end), its scan
+ * version is kept and *resumed set, so the items that scan stored (stamped
+ * with that version, trove_store_match.seen_in_scan) are known finished;
+ * otherwise as trove_store_scan_begin. The caller must hold the scan lock.
+ * Returns 0 or TROVE_ENOENT. */
+int trove_store_scan_resume(trove_store *st, int64_t source_id, int64_t *version, bool *resumed,
+                            trove_err *err);
+
 /* Records a scan's end: status, msg (NULL when none), items scanned and the
  * duration; the end time is now. Returns 0, TROVE_ENOENT or TROVE_EINVAL
  * (bad status or negative counts). */
@@ -296,6 +308,12 @@ typedef struct trove_store_item {
   int64_t fetch_failures, retry_at;
   bool charset_guessed; /* text decoded from a charset trove guessed (not
                          * marked or declared); stored by upsert */
+  int64_t expired_at;   /* output only: when a scan found the page gone
+                         * from its browser's history past the browser's
+                         * expiry horizon and kept it (Unix seconds); 0
+                         * when not expired. A write by a later scan
+                         * (upsert, touch, skip with a higher
+                         * seen_in_scan) clears it. */
   bool keep_raw; /* input to upsert only: leave the stored raw content as it
                   * is and ignore raw/raw_len (reprocess re-extracts what is
                   * stored; recompressing it would be wasted work) */
@@ -316,6 +334,7 @@ typedef struct trove_store_match {
   char *text_hash;                                         /* NULL if none */
   int64_t mtime_us, size, process_version; /* as in trove_store_item */
   int64_t fetch_failures, retry_at;         /* likewise */
+  int64_t seen_in_scan;                     /* the last scan version that saw it */
 } trove_store_match;
 
 /* The most ids one trove_store_items_match call takes (SQLite's bound-parameter
@@ -390,6 +409,59 @@ int trove_store_items_count_unseen(trove_store *st, int64_t source_id, int64_t v
 int trove_store_items_delete_unseen(trove_store *st, int64_t source_id, int64_t version,
                                     int64_t *deleted, trove_store_ids *passages,
                                     trove_err *err);
+
+/* Retention: marks the items of source_id not seen by scan `version` that
+ * its browser expired rather than the person deleted, and keeps them (they
+ * are stamped seen by `version`, so trove_store_items_delete_unseen after
+ * it leaves them): web pages (not bookmarks, not files) last visited
+ * before `before` (Unix seconds; 0 marks nothing new), and items marked
+ * expired already. A newly marked item gets expired_at = now. *kept (may be
+ * NULL) gets how many were kept, *newly (may be NULL) how many of them were
+ * marked now. Returns 0, TROVE_EINVAL or a store error (nothing changed). */
+int trove_store_items_expire_unseen(trove_store *st, int64_t source_id, int64_t version,
+                                    int64_t before, int64_t now, int64_t *kept, int64_t *newly,
+                                    trove_err *err);
+
+/* A path or URL that `trove forget` removed from a source. */
+typedef struct trove_store_forgotten {
+  char *external_id;
+  int64_t forgotten_at; /* Unix seconds */
+} trove_store_forgotten;
+
+/* Reads the forgotten paths and URLs of source_id, sorted by external id
+ * in byte order (strcmp), into a new array *out of *n (free with
+ * trove_store_forgotten_free). Returns 0 or a store error (*out NULL, *n 0). */
+int trove_store_forgotten_get(trove_store *st, int64_t source_id, trove_store_forgotten **out,
+                              size_t *n, trove_err *err);
+/* Frees an array from trove_store_forgotten_get. NULL is fine. */
+void trove_store_forgotten_free(trove_store_forgotten *v, size_t n);
+
+/* Removes the items ids[0..n) with their passages, vectors, embedded marks,
+ * FTS rows and raw content. With remember, each is also recorded as
+ * forgotten in its source (trove_store_forgotten_get) at the current time,
+ * so that a scan does not bring it back. Ids with no item are skipped. The
+ * removed passage ids are appended to *passages when not NULL (the vector
+ * index's tombstones); *removed (may be NULL) gets the items removed.
+ * Atomic: after a failure nothing changed and *passages is as it was.
+ * Returns 0, TROVE_EINVAL or a store error. */
+int trove_store_items_remove(trove_store *st, const int64_t *ids, size_t n, bool remember,
+                             trove_store_ids *passages, int64_t *removed, trove_err *err);
+
+/* An item's identity, for callers that pick items by path, URL or host. */
+typedef struct trove_store_ref {
+  int64_t id, source_id;
+  char *external_id;
+  trove_item_type type;
+} trove_store_ref;
+
+/* Keyset pagination over the items of source_id (0: every source), hidden
+ * and skipped ones too: up to `limit` with id > after_id, in id order, into
+ * a new array *out of *n (free with trove_store_refs_free); *n == 0 is the
+ * end. Returns 0, TROVE_EINVAL (limit 0) or a store error. */
+int trove_store_items_refs(trove_store *st, int64_t source_id, int64_t after_id, size_t limit,
+                           trove_store_ref **out, size_t *n, trove_err *err);
+/* Frees an array from trove_store_items_refs. NULL is fine. */
+void trove_store_refs_free(trove_store_ref *v, size_t n);
 
 /* Reads item id into *out (clear it with trove_store_item_clear), with the
  * raw content decompressed when with_raw. Returns 0, TROVE_ENOENT, or

@@ -72,7 +72,8 @@ static const char upsert_sql[] =
     " skip_reason = excluded.skip_reason, error = excluded.error,"
     " seen_in_scan = max(seen_in_scan, excluded.seen_in_scan), is_link_hub = excluded.is_link_hub,"
     " updated_at = excluded.updated_at, fetch_failures = excluded.fetch_failures,"
-    " retry_at = excluded.retry_at, charset_guessed = excluded.charset_guessed"
+    " retry_at = excluded.retry_at, charset_guessed = excluded.charset_guessed,"
+    " expired_at = CASE WHEN excluded.seen_in_scan > seen_in_scan THEN 0 ELSE expired_at END"
     " RETURNING id";
 
 static void bind_upsert(sqlite3_stmt *s, int64_t source_id, const trove_store_item *it,
@@ -140,6 +141,7 @@ int trove_store_item_touch(trove_store *st, int64_t item_id, int64_t version,
   if (rc)
     return rc;
   rc = st__stmt(st, SLOT_ITEM_TOUCH, "UPDATE items SET seen_in_scan = max(seen_in_scan, ?2),"
+                    " expired_at = CASE WHEN ?2 > seen_in_scan THEN 0 ELSE expired_at END,"
                     " last_visited = max(last_visited, ?3),"
                     " mtime_us = CASE WHEN ?5 < 0 THEN mtime_us ELSE ?4 END,"
                     " size = CASE WHEN ?5 < 0 THEN size ELSE ?5 END WHERE id = ?1", &s, err);
@@ -177,7 +179,8 @@ int trove_store_item_skip(trove_store *st, int64_t source_id, const trove_store_
                 " fetch_failures = excluded.fetch_failures, retry_at = excluded.retry_at,"
                 " seen_in_scan = max(seen_in_scan, excluded.seen_in_scan),"
                 " last_visited = max(last_visited, excluded.last_visited),"
-                " updated_at = excluded.updated_at RETURNING id", &s, err);
+                " updated_at = excluded.updated_at, expired_at = CASE WHEN"
+                " excluded.seen_in_scan > seen_in_scan THEN 0 ELSE expired_at END RETURNING id", &s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, source_id);

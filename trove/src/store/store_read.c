@@ -35,7 +35,7 @@ static int build_match(trove_store *st, size_t n, sqlite3_stmt **out, trove_err 
   if (rc == 0)
     rc = trove_buf_puts(&b, ") SELECT q.ord, i.id, i.content_hash, i.etag, i.last_modified,"
                         " i.skip_reason, i.mtime_us, i.process_version, i.size, i.text_hash,"
-                        " i.fetch_failures, i.retry_at FROM q JOIN items i"
+                        " i.fetch_failures, i.retry_at, i.seen_in_scan FROM q JOIN items i"
                         " ON i.source_id = ?1 AND i.external_id = q.ext");
   if (rc) {
     trove_buf_free(&b);
@@ -60,6 +60,7 @@ static int read_match(sqlite3_stmt *s, trove_store_match *m) {
   m->size = sqlite3_column_int64(s, 8);
   m->fetch_failures = sqlite3_column_int64(s, 10);
   m->retry_at = sqlite3_column_int64(s, 11);
+  m->seen_in_scan = sqlite3_column_int64(s, 12);
   return st__col_dup(s, 2, &m->content_hash) && st__col_dup(s, 3, &m->etag) &&
                  st__col_dup(s, 4, &m->last_modified) && st__col_dup(s, 5, &m->skip_reason) &&
                  st__col_dup(s, 9, &m->text_hash)
@@ -123,7 +124,7 @@ void trove_store_match_clear(trove_store_match *m, size_t n) {
   " headings, text, CASE WHEN ?2 THEN raw END, raw_size, content_hash, etag,"      \
   " last_modified, process_version, mtime_us, last_visited, skip_reason, error,"      \
   " hidden_at, seen_in_scan, is_link_hub, updated_at, size, text_hash,"           \
-  " fetch_failures, retry_at, charset_guessed FROM items"
+  " fetch_failures, retry_at, charset_guessed, expired_at FROM items"
 
 static bool dup(sqlite3_stmt *s, int col, const char **out) {
   char *p;
@@ -163,6 +164,7 @@ static int read_item(trove_store *st, sqlite3_stmt *s, trove_store_item *it, tro
   it->fetch_failures = sqlite3_column_int64(s, 26);
   it->retry_at = sqlite3_column_int64(s, 27);
   it->charset_guessed = sqlite3_column_int(s, 28) != 0;
+  it->expired_at = sqlite3_column_int64(s, 29);
   it->last_visited = sqlite3_column_int64(s, 17);
   it->hidden_at = sqlite3_column_int64(s, 20);
   it->seen_in_scan = sqlite3_column_int64(s, 21);

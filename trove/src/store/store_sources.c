@@ -73,7 +73,9 @@ out_finalize:
 #define SOURCE_COLS                                                          \
   "SELECT id, name, type, location, config, status, status_msg,"            \
   " scanned_count, last_scan_ms, last_scan_at, scan_version,"                \
-  " (SELECT count(*) FROM items i WHERE i.source_id = sources.id) FROM sources"
+  " (SELECT count(*) FROM items i WHERE i.source_id = sources.id),"             \
+  " (SELECT count(*) FROM items i WHERE i.source_id = sources.id"            \
+  "  AND i.expired_at > 0) FROM sources"
 
 /* Reads the current row of a SOURCE_COLS query into *out. */
 static int read_source(sqlite3_stmt *s, trove_store_source *out) {
@@ -90,6 +92,7 @@ static int read_source(sqlite3_stmt *s, trove_store_source *out) {
   out->last_scan_at = sqlite3_column_int64(s, 9);
   out->scan_version = sqlite3_column_int64(s, 10);
   out->items = sqlite3_column_int64(s, 11);
+  out->expired = sqlite3_column_int64(s, 12);
   if (!ok) {
     trove_store_source_clear(out);
     return TROVE_ENOMEM;
@@ -336,6 +339,28 @@ int trove_store_scan_begin(trove_store *st, int64_t source_id, int64_t *version,
 out_finalize:
   sqlite3_finalize(s);
   return rc;
+}
+
+int trove_store_scan_resume(trove_store *st, int64_t source_id, int64_t *version, bool *resumed,
+                            trove_err *err) {
+  if (!st || !version || !resumed)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_scan_resume: NULL argument");
+  *resumed = false;
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db, "SELECT scan_version FROM sources WHERE id = ?1"
+                              " AND status = 'indexing' AND scan_version > 0", -1, &s, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, source_id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      *version = sqlite3_column_int64(s, 0);
+      *resumed = true;
+    }
+  }
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return st__fail(st, rc, "starting a scan", err);
+  return *resumed ? 0 : trove_store_scan_begin(st, source_id, version, err);
 }
 
 int trove_store_scan_finish(trove_store *st, int64_t source_id, trove_source_status status,

@@ -110,8 +110,8 @@ static void cli_exit_codes(void) {
   RUN_TROVE(&r, f.dir, f.db, "scan", "--no-wait");
   CHECK(r.code == 0);
   RUN_TROVE(&r, f.dir, f.db, "--help");
-  CHECK(r.code == 0 && strstr(r.out, "Exit codes: 0 done; 1 search found nothing; 2 a usage "
-                                     "error; 3 scan, reprocess or"));
+  CHECK(r.code == 0 && strstr(r.out, "Exit codes: 0 done; 1 search (or forget) found nothing; "
+                                     "2 a usage error; 3 scan,\nreprocess, source edit or forget"));
   fx_done(&f);
 }
 

@@ -423,9 +423,19 @@ static void cli_source_edit_and_rescans(void) {
   CHECK(r.code == 0 && strstr(r.out, "edit notes: 1 new, 0 changed, 1 unchanged") &&
         strstr(r.out, " passages of 1 items\n"));
   RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes");
-  static const char needs[] = "trove: source edit needs --glob, --exclude, --no-glob or "
-                             "--no-exclude\nusage: trove source edit NAME ";
+  static const char needs[] = "trove: source edit needs --glob, --exclude, --no-glob, "
+                             "--no-exclude, --exclude-domain, --no-exclude-domain or "
+                             "--retention\nusage: trove source edit NAME ";
   CHECK(r.code == 2 && strncmp(r.err, needs, strlen(needs)) == 0);
+  /* the browser sources' options are not an fs source's */
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes", "--exclude-domain", "bank.com");
+  CHECK(r.code == 4 && strstr(r.err, "apply to browser sources"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes", "--glob", "*.md", "--retention", "keep");
+  CHECK(r.code == 2 && strstr(r.err, "give one kind"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes", "--retention", "forever");
+  CHECK(r.code == 2 && strstr(r.err, "--retention takes keep or mirror"));
+  RUN_TROVE(&r, f.dir, f.db, "source", "add", "n2", "fs", f.dir, "--exclude-domain", "x.org");
+  CHECK(r.code == 2 && strstr(r.err, "browser sources"));
   RUN_TROVE(&r, f.dir, f.db, "source", "edit", "notes", "--glob", "[x");
   CHECK(r.code == 2 && strstr(r.err, "bad include glob \"[x\""));
   RUN_TROVE(&r, f.dir, f.db, "source", "edit", "nosuch", "--glob", "*.md");

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -383,7 +384,9 @@ static void scan_removes_history_copies_a_killed_scan_left(void) {
 /* A Chromium History source over a local server: pages are fetched and
  * extracted, a rescan sends a conditional GET (304: unchanged), permanent
  * failures (404, an image) are not asked again and keep the browser's title,
- * a 500 is retried, and a URL gone from history is deleted. */
+ * a 500 is retried, and a URL visited yesterday and gone from history is
+ * deleted (the person deleted it: retention keeps only what the browser
+ * expired, scan_retention_test). */
 static void scan_web_history_fetches_conditionally(void) {
   fx f;
   fx_init(&f);
@@ -395,7 +398,7 @@ static void scan_web_history_fetches_conditionally(void) {
     return;
   char history[160], sql[2048];
   history_source(&f, history, sizeof history);
-  long long t = (long long)tdb_chromium_time(1700000000);
+  long long t = (long long)tdb_chromium_time((int64_t)time(NULL) - 86400);
   snprintf(sql, sizeof sql,
            "INSERT INTO urls(url, title, visit_count, last_visit_time) VALUES"
            " ('http://127.0.0.1:%d/walrus', 'Walrus (browser title)', 2, %lld),"

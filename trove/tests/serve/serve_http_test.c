@@ -518,7 +518,8 @@ static void serve_listening_everywhere_warns_and_takes_ip_hosts(void) {
 static int read_only_child(const char *dir, const char *tree, const char *db) {
   static run_out r;
   bool root = geteuid() == 0;
-  if (root && (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+  if (root && (unshare(CLONE_NEWNS) != 0 ||
+               mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
                mount("tmpfs", dir, "tmpfs", 0, "size=16m") != 0))
     return 77;
   RUN_TROVE(&r, dir, db, "--no-model", "source", "add", "notes", "fs", tree);

@@ -837,6 +837,75 @@ static void source_reads_back_its_item_count(void) {
   env_done(&v);
 }
 
+/* A scan killed while indexing is resumed under its version; a finished
+ * one is not. */
+static void scan_resume_keeps_the_killed_scans_version(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  int64_t v1 = 0, v2 = 0, v3 = 0;
+  bool resumed = true;
+  CHECK(trove_store_scan_lock(v.st, false, NULL, &e) == 0);
+  CHECK(trove_store_scan_resume(v.st, v.src, &v1, &resumed, &e) == 0 && !resumed && v1 == 1);
+  /* the process dies here: the source stays "indexing" */
+  CHECK(trove_store_scan_resume(v.st, v.src, &v2, &resumed, &e) == 0 && resumed && v2 == v1);
+  CHECK(trove_store_scan_finish(v.st, v.src, TROVE_SOURCE_READY, NULL, 0, 1, &e) == 0);
+  CHECK(trove_store_scan_resume(v.st, v.src, &v3, &resumed, &e) == 0 && !resumed && v3 == 2);
+  CHECK(trove_store_scan_resume(v.st, 999, &v3, &resumed, &e) == TROVE_ENOENT);
+  trove_store_scan_unlock(v.st);
+  env_done(&v);
+}
+
+/* Retention marks old unseen web pages and keeps them; remove takes items
+ * with their passages and remembers them when asked; refs pages by id. */
+static void expire_remove_and_refs(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  int64_t ids[4];
+  const char *urls[4] = {"http://a/old", "http://a/new", "http://a/unknown", "/file"};
+  int64_t visited[4] = {100, 5000, 0, 100};
+  for (int i = 0; i < 4; i++) {
+    trove_store_item it = fx_item(urls[i], "t", "some text", 1);
+    it.type = i < 3 ? TROVE_ITEM_WEB : TROVE_ITEM_LOCAL;
+    it.last_visited = visited[i];
+    CHECK(trove_store_item_upsert(v.st, v.src, &it, &ids[i], &e) == 0);
+  }
+  int64_t kept = -1, newly = -1, deleted = -1;
+  CHECK(trove_store_items_expire_unseen(v.st, v.src, 2, 1000, 77, &kept, &newly, &e) == 0);
+  CHECK(kept == 1 && newly == 1);
+  CHECK(trove_store_items_delete_unseen(v.st, v.src, 2, &deleted, NULL, &e) == 0 && deleted == 3);
+  trove_store_item got = {0};
+  CHECK(trove_store_item_get(v.st, ids[0], false, &got, &e) == 0 && got.expired_at == 77);
+  trove_store_item_clear(&got);
+  /* a later scan keeps it without marking it again, and one that sees it clears the mark */
+  CHECK(trove_store_items_expire_unseen(v.st, v.src, 3, 0, 99, &kept, &newly, &e) == 0);
+  CHECK(kept == 1 && newly == 0);
+  CHECK(trove_store_item_touch(v.st, ids[0], 4, 0, 0, -1, &e) == 0);
+  CHECK(trove_store_item_get(v.st, ids[0], false, &got, &e) == 0 && got.expired_at == 0);
+  trove_store_item_clear(&got);
+  /* remove, remembered; passages go with it */
+  trove_store_passage p = {.ordinal = 0, .start = 0, .end = 4};
+  CHECK(trove_store_passages_replace(v.st, ids[0], &p, 1, NULL, NULL, &e) == 0);
+  trove_store_ids gone = {0};
+  int64_t removed = 0;
+  int64_t two[2] = {ids[0], 424242};
+  CHECK(trove_store_items_remove(v.st, two, 2, true, &gone, &removed, &e) == 0);
+  CHECK(removed == 1 && gone.n == 1);
+  trove_store_ids_free(&gone);
+  CHECK(trove_store_item_get(v.st, ids[0], false, &got, &e) == TROVE_ENOENT);
+  trove_store_forgotten *fg = NULL;
+  size_t n = 0;
+  CHECK(trove_store_forgotten_get(v.st, v.src, &fg, &n, &e) == 0 && n == 1 &&
+        strcmp(fg[0].external_id, "http://a/old") == 0 && fg[0].forgotten_at > 0);
+  trove_store_forgotten_free(fg, n);
+  trove_store_ref *r = NULL;
+  CHECK(trove_store_items_refs(v.st, 0, 0, 10, &r, &n, &e) == 0 && n == 0);
+  trove_store_refs_free(r, n);
+  CHECK(trove_store_items_refs(v.st, v.src, 0, 0, &r, &n, &e) == TROVE_EINVAL);
+  env_done(&v);
+}
+
 int main(void) {
   RUN(items_match_reports_what_change_detection_needs);
   RUN(items_match_bad_batches_are_refused);
@@ -863,5 +932,7 @@ int main(void) {
   RUN(backoff_of_items_and_hosts_round_trips);
   RUN(skipped_lists_skipped_and_hidden_items);
   RUN(source_reads_back_its_item_count);
+  RUN(scan_resume_keeps_the_killed_scans_version);
+  RUN(expire_remove_and_refs);
   return check_done("store_items_test");
 }

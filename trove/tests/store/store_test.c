@@ -55,9 +55,10 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
   CHECK(trove_store_item_upsert(st, src, &it, &item, &e) == 0);
   trove_store_close(st);
   /* Back to version 1: the embedding tables did not exist yet, mtime was
-   * whole seconds with no size, items had no text hash, and nothing
-   * recorded fetch backoff. */
-  raw_exec(f.db, "DROP TABLE fetch_hosts; ALTER TABLE items DROP COLUMN fetch_failures;"
+   * whole seconds with no size, items had no text hash, nothing recorded
+   * fetch backoff, expiry or forgotten items. */
+  raw_exec(f.db, "DROP TABLE forgotten; ALTER TABLE items DROP COLUMN expired_at;"
+                 " DROP TABLE fetch_hosts; ALTER TABLE items DROP COLUMN fetch_failures;"
                  " ALTER TABLE items DROP COLUMN retry_at;"
                  " ALTER TABLE items DROP COLUMN charset_guessed;"
                  " DROP INDEX items_content; ALTER TABLE items DROP COLUMN text_hash;"
@@ -69,7 +70,7 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
   st = fx_open(&f);
   char ver[32];
   raw_text(f.db, "PRAGMA user_version", ver, sizeof ver);
-  CHECK(atoi(ver) == 6);
+  CHECK(atoi(ver) == 7);
   trove_store_passage p = {.ordinal = 0, .start = 0, .end = 4};
   CHECK(trove_store_passages_replace(st, item, &p, 1, NULL, NULL, &e) == 0);
   trove_store_item got;
