@@ -224,8 +224,9 @@ typedef struct scan_ctx {
   trove_scan_web_config web;             /* excluded domains, retention */
   struct trove_store_forgotten *forgotten; /* sorted by external id */
   size_t n_forgotten;
-  bool resumed; /* the scan completes one that was killed, under its version:
-                   items stamped with it are finished and not redone */
+  int64_t killed; /* the version of the killed scan this one resumes (0:
+                     none): what it stored and is still as it found is
+                     finished, not redone (scan_match.c) */
   /* Written by the source stage alone, read after the join (which orders
    * them): candidates left out, and the oldest last visit of a history
    * page the browser still holds (Unix µs; 0 none), Firefox's horizon. */

@@ -18,10 +18,13 @@
  * scan_fetch.c) unless it failed permanently before (gone, unauthorized,
  * not_text...), or did not answer lately and its wait is not over
  * (retry_at, see scan_backoff.c): such an item is deferred, kept as stored.
- * A scan that resumes a killed one (scan_ctx.resumed) takes the items that
+ * A scan that resumes a killed one (scan_ctx.killed) takes the items that
  * scan stored, stamped with its version, as finished: unchanged, and
  * neither read, fetched nor embedded again (the next scan checks them as
- * usual). The batch goes on whole to the fetch stage. */
+ * usual), but for a file that changed since. It runs under a version of
+ * its own, so an item the killed scan saw and that is gone since is not
+ * seen and is deleted as usual. The batch goes on whole to the fetch
+ * stage. */
 #include "scan_int.h"
 
 #include "extract.h"
@@ -104,7 +107,8 @@ int scan_match_stage(void *user, void *item, void **out) {
     it->fetch_failures = m[i].fetch_failures;
     it->retry_at = m[i].retry_at;
     it->state = classify(c, it, &m[i]);
-    if (c->resumed && m[i].item_id && m[i].seen_in_scan >= c->version) {
+    if (c->killed && m[i].item_id && m[i].seen_in_scan == c->killed &&
+        (it->type != TROVE_ITEM_LOCAL || !file_changed(&m[i], it))) {
       it->state = SCAN_UNCHANGED;
       it->finished = true;
       it->size = -1; /* the touch keeps the stored mtime and size: not re-read */

@@ -332,7 +332,7 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
    * (which changed) is not the scan that stopped */
   rc = c.force || edit || n_only
            ? trove_store_scan_begin(st, s.id, &c.version, &e)
-           : trove_store_scan_resume(st, s.id, &c.version, &c.resumed, &e);
+           : trove_store_scan_resume(st, s.id, &c.version, &c.killed, &e);
   if (rc)
     goto out_close_reader;
   char what[96];

@@ -248,14 +248,16 @@ int trove_store_source_set_config(trove_store *st, int64_t source_id, const char
 int trove_store_scan_begin(trove_store *st, int64_t source_id, int64_t *version,
                            trove_err *err);
 
-/* Starts a scan of source_id that may resume one that was killed: when
- * the source is stored as indexing while the caller holds the scan lock (so
- * no scan of it runs: the last one stopped before its end), its scan
- * version is kept and *resumed set, so the items that scan stored (stamped
- * with that version, trove_store_match.seen_in_scan) are known finished;
- * otherwise as trove_store_scan_begin. The caller must hold the scan lock.
- * Returns 0 or TROVE_ENOENT. */
-int trove_store_scan_resume(trove_store *st, int64_t source_id, int64_t *version, bool *resumed,
+/* Starts a scan of source_id that may resume one that was killed: as
+ * trove_store_scan_begin (a new version in *version), and when the source
+ * is stored as indexing while the caller holds the scan lock (so no scan of
+ * it runs: the last one stopped before its end), *killed is set to that
+ * scan's version (else 0): the items it stored are those whose
+ * trove_store_match.seen_in_scan equals it. The new version lets the
+ * resumed scan tell what it saw from what only the killed one saw (an item
+ * gone since). The caller must hold the scan lock. Returns 0 or
+ * TROVE_ENOENT. */
+int trove_store_scan_resume(trove_store *st, int64_t source_id, int64_t *version, int64_t *killed,
                             trove_err *err);
 
 /* Records a scan's end: status, msg (NULL when none), items scanned and the

@@ -341,26 +341,24 @@ out_finalize:
   return rc;
 }
 
-int trove_store_scan_resume(trove_store *st, int64_t source_id, int64_t *version, bool *resumed,
+int trove_store_scan_resume(trove_store *st, int64_t source_id, int64_t *version, int64_t *killed,
                             trove_err *err) {
-  if (!st || !version || !resumed)
+  if (!st || !version || !killed)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_scan_resume: NULL argument");
-  *resumed = false;
+  *killed = 0;
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v2(st->db, "SELECT scan_version FROM sources WHERE id = ?1"
                               " AND status = 'indexing' AND scan_version > 0", -1, &s, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(s, 1, source_id);
     rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-      *version = sqlite3_column_int64(s, 0);
-      *resumed = true;
-    }
+    if (rc == SQLITE_ROW)
+      *killed = sqlite3_column_int64(s, 0);
   }
   sqlite3_finalize(s);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return st__fail(st, rc, "starting a scan", err);
-  return *resumed ? 0 : trove_store_scan_begin(st, source_id, version, err);
+  return trove_store_scan_begin(st, source_id, version, err);
 }
 
 int trove_store_scan_finish(trove_store *st, int64_t source_id, trove_source_status status,

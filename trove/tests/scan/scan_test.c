@@ -643,6 +643,30 @@ static int64_t raw_int(const fx *f, const char *sql) {
   return v;
 }
 
+/* A scan that resumes a killed one does not redo what that scan stored,
+ * but what changed since it died is still seen: a file it stored and that
+ * is gone is deleted, one rewritten since is read again. A source left
+ * "indexing" with every item stamped stands in for a scan killed after it
+ * wrote its last item. */
+static void a_resumed_scan_sees_changes_since_the_kill(void) {
+  fx f;
+  fx_init(&f);
+  trove_scan_report r;
+  CHECK(scan(&f, &r) == 0 && r.added == 3);
+  raw_sql(&f, "UPDATE sources SET status = 'indexing'");
+  char path[160];
+  snprintf(path, sizeof path, "%s/notes.md", f.tree);
+  CHECK(unlink(path) == 0);
+  puts_file(&f, "plain.txt", "A plain file about submarine cables, rewritten after the kill.\n");
+  bump_mtime(&f, "plain.txt", 10);
+  CHECK(scan(&f, &r) == 0);
+  CHECK(r.resumed == 4 && r.changed == 1 && r.deleted == 1);
+  CHECK(items(&f) == 5 && hits(&f, "tomatoes") == 0 && hits(&f, "submarine") == 1);
+  CHECK(scan(&f, &r) == 0); /* finished: nothing is left to resume or change */
+  CHECK(r.resumed == 0 && r.changed == 0 && r.unchanged == 5 && r.deleted == 0);
+  fx_done(&f);
+}
+
 /* The size and the mtime to the microsecond both count: a rewrite inside
  * one second is seen whether it changes the length or only the mtime's
  * fraction, and one that puts the old mtime back is seen by its size. A
@@ -1030,6 +1054,7 @@ int main(void) {
   RUN(progress_counts_items_at_each_stage);
   RUN(progress_callback_gets_each_stage);
   RUN(a_stopped_scan_deletes_nothing);
+  RUN(a_resumed_scan_sees_changes_since_the_kill);
   RUN(sluice_failures_keep_their_code_and_message);
   RUN(changes_within_one_second_are_seen);
   RUN(unreadable_paths_lose_nothing);

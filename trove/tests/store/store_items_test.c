@@ -837,21 +837,20 @@ static void source_reads_back_its_item_count(void) {
   env_done(&v);
 }
 
-/* A scan killed while indexing is resumed under its version; a finished
- * one is not. */
-static void scan_resume_keeps_the_killed_scans_version(void) {
+/* A scan that resumes a killed one runs under a new version and learns
+ * the killed one's; after a finished scan there is none to resume. */
+static void scan_resume_names_the_killed_scans_version(void) {
   env v;
   env_init(&v);
   trove_err e = {0};
-  int64_t v1 = 0, v2 = 0, v3 = 0;
-  bool resumed = true;
+  int64_t v1 = 0, v2 = 0, v3 = 0, killed = -1;
   CHECK(trove_store_scan_lock(v.st, false, NULL, &e) == 0);
-  CHECK(trove_store_scan_resume(v.st, v.src, &v1, &resumed, &e) == 0 && !resumed && v1 == 1);
+  CHECK(trove_store_scan_resume(v.st, v.src, &v1, &killed, &e) == 0 && killed == 0 && v1 == 1);
   /* the process dies here: the source stays "indexing" */
-  CHECK(trove_store_scan_resume(v.st, v.src, &v2, &resumed, &e) == 0 && resumed && v2 == v1);
+  CHECK(trove_store_scan_resume(v.st, v.src, &v2, &killed, &e) == 0 && killed == v1 && v2 == 2);
   CHECK(trove_store_scan_finish(v.st, v.src, TROVE_SOURCE_READY, NULL, 0, 1, &e) == 0);
-  CHECK(trove_store_scan_resume(v.st, v.src, &v3, &resumed, &e) == 0 && !resumed && v3 == 2);
-  CHECK(trove_store_scan_resume(v.st, 999, &v3, &resumed, &e) == TROVE_ENOENT);
+  CHECK(trove_store_scan_resume(v.st, v.src, &v3, &killed, &e) == 0 && killed == 0 && v3 == 3);
+  CHECK(trove_store_scan_resume(v.st, 999, &v3, &killed, &e) == TROVE_ENOENT);
   trove_store_scan_unlock(v.st);
   env_done(&v);
 }
@@ -932,7 +931,7 @@ int main(void) {
   RUN(backoff_of_items_and_hosts_round_trips);
   RUN(skipped_lists_skipped_and_hidden_items);
   RUN(source_reads_back_its_item_count);
-  RUN(scan_resume_keeps_the_killed_scans_version);
+  RUN(scan_resume_names_the_killed_scans_version);
   RUN(expire_remove_and_refs);
   return check_done("store_items_test");
 }
