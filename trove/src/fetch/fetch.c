@@ -31,7 +31,7 @@
  * goes through trove's hook only when trove initialised curl first (a
  * program that calls curl_global_init itself keeps its own allocator).
  */
-#include "internal.h"
+#include "fetch_int.h"
 
 #include <ctype.h>
 #include <pthread.h>

@@ -11,7 +11,7 @@
  * permanent; 5xx, 408/429, timeouts and every network failure are
  * transient.
  */
-#include "internal.h"
+#include "fetch_int.h"
 
 #include <ctype.h>
 #include <stdio.h>

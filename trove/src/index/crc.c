@@ -5,7 +5,7 @@
  * one crc32 chain retires 8 bytes per 3 cycles (the instruction's latency),
  * so the file is checksummed in independent blocks and trove__crc32c_blocks
  * runs three blocks' chains interleaved, which fills the pipeline. */
-#include "internal.h"
+#include "index_int.h"
 
 #include <pthread.h>
 #include <string.h>

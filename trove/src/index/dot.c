@@ -5,7 +5,7 @@
  * by __builtin_cpu_supports; elsewhere the portable loop runs. The portable
  * loop keeps four partial sums so compilers vectorise it without -ffast-math.
  */
-#include "internal.h"
+#include "index_int.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>

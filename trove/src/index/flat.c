@@ -3,7 +3,7 @@
  * fast as the graph, see index.c) and is the ground truth the tests and the
  * benchmark measure HNSW's recall against. A bounded heap of the k best,
  * worst on top, makes one pass over n vectors cost n dots + O(n log k). */
-#include "internal.h"
+#include "index_int.h"
 
 size_t trove__flat_search(const trove__graph *g, trove__scratch *s, const float *q, size_t k,
                           const trove__admit *ad, trove_index_hit *out) {

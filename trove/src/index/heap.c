@@ -2,7 +2,7 @@
  * twice, candidates (best first) and results (worst first, keys negated).
  * Capacity is reserved once per search from the pooled scratch, so push
  * never allocates inside the hot loop. */
-#include "internal.h"
+#include "index_int.h"
 
 int trove__heap_reserve(trove__heap *h, size_t cap) {
   if (cap <= h->cap)

@@ -81,7 +81,7 @@
  * - Searches are read-only and need no node locks; they never run during
  *   a parallel insert (index.c holds the write lock).
  */
-#include "internal.h"
+#include "index_int.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  * node numbers from an atomic counter and connect them (hnsw.c) as the
  * paper's parallel variant does: each neighbour list is read and written
  * under a striped mutex, the entry point under its own (trove__locks in
- * internal.h). Nothing reallocates while tasks run, so they need no other
+ * index_int.h). Nothing reallocates while tasks run, so they need no other
  * coordination; the vectors, ids and levels they read were written before
  * the loop started, which orders them.
  *
@@ -20,7 +20,7 @@
  * the runner does not start at once cost nothing: the counter is drained
  * by those that run.
  */
-#include "internal.h"
+#include "index_int.h"
 
 #include <stdatomic.h>
 #include <string.h>

@@ -30,7 +30,7 @@
  * that, it renames a new file over the old one. The file is little-endian
  * and the build refuses big-endian hosts.
  */
-#include "internal.h"
+#include "index_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
  * probing in a power-of-two table at most 1/2 full; deletion shifts later
  * entries back (no tombstones, so lookups never degrade). Rebuilt at load
  * rather than stored: 100k puts cost about a millisecond. */
-#include "internal.h"
+#include "index_int.h"
 
 #include <string.h>
 

@@ -24,7 +24,7 @@
  * - flat_threshold = 4000: up to there the exact scan (0.2 ms at 4000 x
  *   512) costs no more than the graph at ef 128, and its answer is exact.
  */
-#include "internal.h"
+#include "index_int.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -45,7 +45,7 @@
  * teams of one (use__dense_thread_init), because trove parallelises across
  * passages on its own threads.
  */
-#include "internal.h"
+#include "model_int.h"
 
 #include <math.h>
 #include <omp.h>

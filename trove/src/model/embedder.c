@@ -15,7 +15,7 @@
  * concurrent callers than slots) allocates its own, so no call ever waits
  * for another.
  */
-#include "internal.h"
+#include "model_int.h"
 
 #include <math.h>
 #include <stdatomic.h>

@@ -26,7 +26,7 @@
  * text and head. Biases are written into the output first and the product
  * accumulates, so no extra pass adds them.
  */
-#include "internal.h"
+#include "model_int.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -17,7 +17,7 @@
  * must match its digest (hashing the 36 MB is a small part of an open); a folder
  * without the file (a model placed by hand) is only size-checked.
  */
-#include "internal.h"
+#include "model_int.h"
 
 #include "json.h"
 

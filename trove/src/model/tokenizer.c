@@ -47,7 +47,7 @@
  * - A non-ASCII stretch that normalization changed reports its whole byte
  *   range for each of its tokens, so tokens there may share bytes.
  */
-#include "internal.h"
+#include "model_int.h"
 
 #include <string.h>
 #include <utf8proc.h>

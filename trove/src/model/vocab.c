@@ -12,7 +12,7 @@
  * null as 0), one piece appears three times (the last insert wins), and
  * ":30" scores +30.
  */
-#include "internal.h"
+#include "model_int.h"
 
 #include "json.h"
 

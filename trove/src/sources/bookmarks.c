@@ -12,7 +12,7 @@
  * The file is read with trove_fs_read (size cap, UTF-8 check) and parsed
  * with the project's strict JSON parser (json.h); the tree is walked
  * recursively, which is bounded because the parser caps nesting depth. */
-#include "internal.h"
+#include "sources_int.h"
 
 #include "json.h"
 

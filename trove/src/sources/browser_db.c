@@ -19,7 +19,7 @@
  * rollback-journal mode may be inconsistent; SQLite then reports corruption
  * and the next scan retries. The -journal file is not copied: replaying it
  * would need a writable open. */
-#include "internal.h"
+#include "sources_int.h"
 
 #include <dirent.h>
 #include <errno.h>

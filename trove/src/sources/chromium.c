@@ -8,7 +8,7 @@
  *
  * Source-reading SQL: this file, firefox.c and browser_db.c are the only
  * SQL outside trove's storage module, and they only read browsers' files. */
-#include "internal.h"
+#include "sources_int.h"
 
 #include <string.h>
 

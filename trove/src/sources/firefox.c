@@ -8,7 +8,7 @@
  *
  * Source-reading SQL: this file, chromium.c and browser_db.c are the only
  * SQL outside trove's storage module, and they only read browsers' files. */
-#include "internal.h"
+#include "sources_int.h"
 
 static const char history_sql[] = "SELECT url, title, last_visit_date FROM moz_places"
                                   " WHERE last_visit_date IS NOT NULL AND hidden = 0";

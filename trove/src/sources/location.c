@@ -6,7 +6,7 @@
  * its first bytes (SQLite's header) for history and places, which a
  * running browser keeps locked, so they are not opened here; the whole
  * Bookmarks file, which is small JSON and read without copying. */
-#include "internal.h"
+#include "sources_int.h"
 
 #include <errno.h>
 #include <fcntl.h>

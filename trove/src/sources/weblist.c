@@ -6,8 +6,8 @@
  * Collect-then-sort was chosen over a hash map: the list must be held whole
  * anyway (the database copy is deleted at open), sorting is O(n log n) with
  * no extra memory, and merging neighbours needs no allocation, so finishing
- * cannot fail. The merge rules are in internal.h beside weblist_finish. */
-#include "internal.h"
+ * cannot fail. The merge rules are in sources_int.h beside weblist_finish. */
+#include "sources_int.h"
 
 #include <stdlib.h>
 #include <string.h>

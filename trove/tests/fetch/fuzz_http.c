@@ -7,7 +7,7 @@
  * NUL-terminated reason, and a redirect the policy lets through is http(s).
  * Build: cmake -DTROVE_FUZZ=ON (scripts/fuzz.sh); fuzz_seeds.c runs the same
  * entry point over fuzz/http/ in every build. */
-#include "internal.h"
+#include "fetch_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>

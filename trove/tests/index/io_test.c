@@ -5,7 +5,7 @@
  * neighbours or levels out of range, duplicate ids); save must be atomic;
  * every allocation failure must be clean. The format offsets are
  * recomputed here from hnsw_io.c's description, as a second reading of it. */
-#include "internal.h"
+#include "index_int.h"
 #include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"

@@ -2,7 +2,7 @@
  * CRC32C (known value, hardware = table, blocks = one by one), the
  * dot-product kernels, the heap (pops in order) and the id map (against a
  * plain array, with deletions that shift probe runs). */
-#include "internal.h"
+#include "index_int.h"
 
 #include "check.h"
 #include "testdata.h"

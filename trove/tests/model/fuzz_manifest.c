@@ -4,7 +4,7 @@
  * manifest that parses must have offsets that add up without overflow.
  * Build: cmake -DTROVE_FUZZ=ON (scripts/fuzz.sh); fuzz_seeds.c runs the same
  * entry point over fuzz/manifest/ in every build. */
-#include "internal.h"
+#include "model_int.h"
 
 #include <stdlib.h>
 

@@ -6,7 +6,7 @@
  * loaded once.
  * Build: cmake -DTROVE_FUZZ=ON (scripts/fuzz.sh); fuzz_seeds.c runs the same
  * entry point over fuzz/tokenizer/ in every build. */
-#include "internal.h"
+#include "model_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * and bf16 must be refused and auto must fall back to fp32, as on a CPU
  * without VNNI or AVX512_BF16. Every path's vector is checked to be a unit vector close to fp32's.
  * The model comes from the default dir (TROVE_MODEL or model/). */
-#include "internal.h"
+#include "model_int.h"
 #include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"

@@ -4,7 +4,7 @@
  * must fail with the documented code and a message naming the problem.
  * Also: the intact copy opens, bad arguments, and a fault loop over every
  * allocation of trove_embedder_open_use_lite. */
-#include "internal.h"
+#include "model_int.h"
 #include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"

@@ -1,4 +1,4 @@
-/* internal.h: what the files of trove/src/sources share and nothing outside
+/* sources_int.h: what the files of trove/src/sources share and nothing outside
  * it sees: the source object every kind embeds, and weblist, the collection
  * of web candidates the browser readers fill and source.c hands out. */
 #ifndef TROVE_SOURCES_INTERNAL_H

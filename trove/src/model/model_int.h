@@ -1,4 +1,4 @@
-/* internal.h: what the files of trove/src/model share and nothing outside
+/* model_int.h: what the files of trove/src/model share and nothing outside
  * uses (the public interface is model.h). Prefix use__ for USE-lite parts:
  *   loader.c    model.json's weightsManifest and the weight shards
  *   vocab.c     vocab.json and the piece trie

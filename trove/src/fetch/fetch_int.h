@@ -1,4 +1,4 @@
-/* internal.h: what fetch.c (the multi driver) uses from policy.c (what may
+/* fetch_int.h: what fetch.c (the multi driver) uses from policy.c (what may
  * be fetched and how an answer is judged). Not part of trove's interface. */
 #ifndef TROVE_FETCH_INTERNAL_H
 #define TROVE_FETCH_INTERNAL_H

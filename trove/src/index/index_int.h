@@ -1,4 +1,4 @@
-/* internal.h: what the files of trove/src/index share and nothing else sees:
+/* index_int.h: what the files of trove/src/index share and nothing else sees:
  * the graph record, the scratch a search works in, the heap, the id map, the
  * dot-product kernels and CRC32C. index.h is the public face; the design
  * essay is at the top of hnsw.c. Internal names carry `trove__`.
