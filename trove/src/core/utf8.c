@@ -1,9 +1,8 @@
 /* utf8.c: encoding one code point as UTF-8, measuring one valid sequence,
- * and finding an id in a sorted list: small pieces several modules need
- * (the JSON parser's \u escapes, the legacy-charset converter, YAML front
- * matter; UTF-8 validation, JSON quoting and terminal escaping; the
- * search's and the vector sync's id filters; a file name's invalid bytes
- * escaped for its title), kept here so each is written once. */
+ * escaping invalid bytes: small pieces several modules need (the JSON
+ * parser's \u escapes, the legacy-charset converter, YAML front matter;
+ * UTF-8 validation, JSON quoting and terminal escaping; a file name's
+ * invalid bytes escaped for its title), kept here so each is written once. */
 #include "core.h"
 
 #include <stdint.h>
@@ -57,20 +56,6 @@ size_t trove_utf8_seq(const char *str, size_t n) {
     if ((s[k] & 0xC0) != 0x80)
       return 0;
   return need + 1;
-}
-
-bool trove_ids_contain(const int64_t *v, size_t n, int64_t id) {
-  size_t lo = 0, hi = n; /* the answer, if any, is in v[lo, hi) */
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (v[mid] == id)
-      return true;
-    if (v[mid] < id)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return false;
 }
 
 char *trove_utf8_escape_dup(const char *s) {

@@ -45,7 +45,7 @@ typedef int32_t use_v16i __attribute__((vector_size(64)));
 
 /* Smallest and largest of x[0..k), k a multiple of 16, each against a
  * starting *lo and *hi (pass 0 and 0 for a range that holds zero). */
-static inline void use__range16(const float *x, size_t k, float *lo, float *hi) {
+static inline void trove_model__range16(const float *x, size_t k, float *lo, float *hi) {
   use_v16f l = {0}, h = {0}, v;
   for (size_t j = 0; j < 16; j++)
     l[j] = *lo, h[j] = *hi;
@@ -104,34 +104,34 @@ typedef struct use_weights {
  * tensors (name, dtype, shape), with byte offsets computed and checked for
  * overflow. Reads no shard. 0, TROVE_ECORRUPT, TROVE_EUNSUPPORTED or
  * TROVE_ENOMEM; on failure w is freed. */
-int use__manifest_parse(const char *json, size_t len, use_weights *w, trove_err *err);
+int trove_model__manifest_parse(const char *json, size_t len, use_weights *w, trove_err *err);
 
 /* Reads dir/SHA256SUMS when there is one, then parses dir/model.json and
  * reads every shard into w->data, checking each group's shards hold exactly
  * the bytes its tensors need and each file its recorded digest. Codes of
  * trove_embedder_open_use_lite; on failure w is freed. */
-int use__weights_load(const char *dir, use_weights *w, trove_err *err);
+int trove_model__weights_load(const char *dir, use_weights *w, trove_err *err);
 
 /* When sums->present, checks that data[0..len) is what SHA256SUMS lists for
  * the file called name. 0, or TROVE_ECORRUPT naming the file (not listed, or
  * a different digest) and telling the user to run scripts/fetch-model.sh
  * again. */
-int use__sums_check(const use_sums *sums, const char *name, const void *data, size_t len,
-                    trove_err *err);
+int trove_model__sums_check(const use_sums *sums, const char *name, const void *data, size_t len,
+                            trove_err *err);
 
 /* Frees what w holds and zeroes it. */
-void use__weights_free(use_weights *w);
+void trove_model__weights_free(use_weights *w);
 
 /* The float32 tensor called name with exactly the given rank and shape, or
  * NULL with err set (TROVE_ECORRUPT naming the tensor and what was wrong). */
-const float *use__f32(const use_weights *w, const char *name, int rank, const size_t *shape,
-                      trove_err *err);
+const float *trove_model__f32(const use_weights *w, const char *name, int rank, const size_t *shape,
+                              trove_err *err);
 
 /* Reads dir/name whole into a trove_malloc'ed buffer (NUL-terminated, *len
  * without it), at most max bytes. 0, TROVE_ENOENT, TROVE_EIO, TROVE_ERANGE
  * (larger than max) or TROVE_ENOMEM. */
-int use__read_file(const char *dir, const char *name, size_t max, char **data, size_t *len,
-                   trove_err *err);
+int trove_model__read_file(const char *dir, const char *name, size_t max, char **data, size_t *len,
+                           trove_err *err);
 
 /* ---- vocabulary (vocab.c) ----------------------------------------------- */
 
@@ -156,20 +156,20 @@ typedef struct use_vocab {
  * reference). 0, TROVE_ECORRUPT (not an array of [string, number|null], an
  * empty or invalid piece, fewer than reserved + 1 pieces) or TROVE_ENOMEM;
  * on failure v is freed. */
-int use__vocab_parse(const char *json, size_t len, size_t reserved, use_vocab *v,
-                     trove_err *err);
+int trove_model__vocab_parse(const char *json, size_t len, size_t reserved, use_vocab *v,
+                             trove_err *err);
 
 /* The trie child of node along code point cp, or -1. */
-long use__trie_child(const use_vocab *v, uint32_t node, uint32_t cp);
+long trove_model__trie_child(const use_vocab *v, uint32_t node, uint32_t cp);
 
-void use__vocab_free(use_vocab *v);
+void trove_model__vocab_free(use_vocab *v);
 
 /* ---- tokenizer (tokenizer.c) -------------------------------------------- */
 
 /* Tokenizes text as the reference does (see tokenizer.c). Codes of
  * trove_embedder_tokenize. */
-int use__tokenize(const use_vocab *v, const char *text, size_t len, trove_tokens *out,
-                  trove_err *err);
+int trove_model__tokenize(const use_vocab *v, const char *text, size_t len, trove_tokens *out,
+                          trove_err *err);
 
 /* ---- kernel paths and dense layers (dense.c) ------------------------------ */
 
@@ -183,22 +183,22 @@ typedef enum use_path {
 } use_path;
 
 /* The path's name ("auto", "fp32", "int8", "bf16"), static. */
-const char *use__path_name(use_path p);
+const char *trove_model__path_name(use_path p);
 
 /* Sets *out to the path called name. 0 or TROVE_EINVAL (unknown name). */
-int use__path_parse(const char *name, use_path *out);
+int trove_model__path_parse(const char *name, use_path *out);
 
 /* Whether this CPU runs path p at speed (int8 needs VNNI, bf16 AVX512_BF16). */
-bool use__path_available(use_path p);
+bool trove_model__path_available(use_path p);
 
 /* The fastest available path: int8 where the CPU has VNNI, else fp32. */
-use_path use__path_best(void);
+use_path trove_model__path_best(void);
 
 /* The instruction set oneDNN's kernels use on this CPU ("avx512-vnni"), static. */
-const char *use__isa_name(void);
+const char *trove_model__isa_name(void);
 
 /* Makes the calling thread's oneDNN calls single-threaded (see dense.c). */
-void use__dense_thread_init(void);
+void trove_model__dense_thread_init(void);
 
 /* One dense layer's weights in every form a path needs. */
 typedef struct use_dense {
@@ -216,20 +216,20 @@ typedef struct use_dense {
 /* Fills d->w8, scale, colsum and zcorr from d->w (d->k, d->n set); does
  * nothing for a d->fp32_only layer. 0 or TROVE_ENOMEM (d keeps no quantized
  * form). */
-int use__dense_quantize(use_dense *d, trove_err *err);
+int trove_model__dense_quantize(use_dense *d, trove_err *err);
 
 /* Fills d->wbf from d->w and creates its bf16 matmul on engine (a
  * dnnl_engine_t); does nothing for a d->fp32_only layer. 0, TROVE_ENOMEM or
  * TROVE_EUNSUPPORTED (oneDNN refused: the message says so). */
-int use__dense_prepare_bf16(use_dense *d, void *engine, trove_err *err);
+int trove_model__dense_prepare_bf16(use_dense *d, void *engine, trove_err *err);
 
 /* Frees the quantized and bf16 forms; d->w stays. */
-void use__dense_free(use_dense *d);
+void trove_model__dense_free(use_dense *d);
 
 /* A CPU engine for the bf16 path's primitives into *engine. 0 or
- * TROVE_EUNSUPPORTED. Free with use__engine_free (NULL is fine). */
-int use__engine_create(void **engine, trove_err *err);
-void use__engine_free(void *engine);
+ * TROVE_EUNSUPPORTED. Free with trove_model__engine_free (NULL is fine). */
+int trove_model__engine_create(void **engine, trove_err *err);
+void trove_model__engine_free(void *engine);
 
 /* Scratch of the int8 and bf16 paths for up to rows x 1536 activations. */
 typedef struct use_qwork {
@@ -243,13 +243,14 @@ typedef struct use_qwork {
 /* y (rows x d->n, ldy) += x (rows x d->k, ldx) * W on path, or in fp32
  * when d->fp32_only (INT8 needs d quantized and qw sized for rows). 0, TROVE_ENOMEM or TROVE_EUNSUPPORTED
  * (oneDNN refused: the message gives its status). */
-int use__dense_apply(const use_dense *d, use_path path, const float *x, size_t ldx, size_t rows,
-                     float *y, size_t ldy, use_qwork *qw, trove_err *err);
+int trove_model__dense_apply(const use_dense *d, use_path path, const float *x, size_t ldx,
+                             size_t rows, float *y, size_t ldy, use_qwork *qw, trove_err *err);
 
 /* c (m x n, ldc) = a (m x k, lda) * op(b) + beta * c in fp32, op(b) = b
  * (k x n, ldb) or, with trans_b, b^T (b is n x k). 0 or the codes above. */
-int use__sgemm(bool trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,
-               const float *b, size_t ldb, float beta, float *c, size_t ldc, trove_err *err);
+int trove_model__sgemm(bool trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                       const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                       trove_err *err);
 
 /* ---- the transformer (forward.c) ---------------------------------------- */
 
@@ -279,7 +280,7 @@ typedef struct use_model {
   use_layer layer[USE_LAYERS];
   use_dense tanh;            /* 512 x 512 */
   const float *tanh_b;       /* 512 */
-  use_path path;             /* FP32, INT8 or BF16: how use__forward multiplies */
+  use_path path;             /* FP32, INT8 or BF16: how trove_model__forward multiplies */
   void *engine;              /* oneDNN's CPU engine, once the bf16 path is prepared */
   float ln_eps, l2_eps;
   size_t max_tokens;
@@ -287,17 +288,17 @@ typedef struct use_model {
 } use_model;
 
 /* Finds and checks every tensor the graph uses and precomputes the timing
- * signal; the path starts as fp32 (use__model_prepare readies the others). 0,
- * TROVE_ECORRUPT or TROVE_ENOMEM; free with use__model_free. */
-int use__model_bind(const use_weights *w, use_model *m, trove_err *err);
+ * signal; the path starts as fp32 (trove_model__model_prepare readies the others). 0,
+ * TROVE_ECORRUPT or TROVE_ENOMEM; free with trove_model__model_free. */
+int trove_model__model_bind(const use_weights *w, use_model *m, trove_err *err);
 
 /* Readies every dense layer for path p (quantized for int8, converted with
  * its matmul for bf16; nothing for fp32), once. 0, TROVE_ENOMEM or
  * TROVE_EUNSUPPORTED (the layers done so far stay ready). */
-int use__model_prepare(use_model *m, use_path p, trove_err *err);
+int trove_model__model_prepare(use_model *m, use_path p, trove_err *err);
 
-/* Frees what use__model_bind allocated. */
-void use__model_free(use_model *m);
+/* Frees what trove_model__model_bind allocated. */
+void trove_model__model_free(use_model *m);
 
 /* Scratch space of the forward pass, grown on demand. Zeroed to start. */
 typedef struct use_work {
@@ -308,9 +309,9 @@ typedef struct use_work {
 /* Embeds n token sequences (ids[i] of lens[i] tokens; only the first
  * max_tokens count) into out (n x 512). Ids must be < m->rows (the caller's
  * tokenizer guarantees it). 0 or TROVE_ENOMEM. */
-int use__forward(const use_model *m, const int32_t *const *ids, const size_t *lens, size_t n,
-                 float *out, use_work *ws, trove_err *err);
+int trove_model__forward(const use_model *m, const int32_t *const *ids, const size_t *lens,
+                         size_t n, float *out, use_work *ws, trove_err *err);
 
-void use__work_free(use_work *ws);
+void trove_model__work_free(use_work *ws);
 
 #endif /* TROVE_MODEL_INTERNAL_H */

@@ -11,6 +11,26 @@
  *   and every byte count product is checked with trove_mul_ok first.
  * - Not thread-safe except where stated; an object belongs to one thread at
  *   a time. The allocation hook and trove_strerror are safe from any thread.
+ * - Threads: a library starts none; work for several goes through
+ *   trove_parallel_for, on the runner the program installed (below).
+ *
+ * Layout and names (the house rule; scripts/check-symbols.sh checks the
+ * symbols of every library in `make test`):
+ * - Each folder of src/ is one module M: a static library trove_M whose
+ *   public header include/M.h is the only include directory its dependants
+ *   get. What M's files share and no dependant sees is declared in M_int.h,
+ *   beside the sources; test hooks in M_test_hooks.h.
+ * - Public names start with trove_ and the module's name or its main
+ *   object's (trove_store_open, trove_embedder_embed); core's are the whole
+ *   project's (trove_err, trove_malloc). Error codes are TROVE_E*, apart
+ *   from sluice's (below).
+ * - Internal names, shared by M's files: trove_M__name (functions, data,
+ *   the types and macros of M_int.h: trove_index__graph, TROVE_INDEX__STRIPES).
+ *   A file's own helpers are static, with no prefix.
+ * - UTF-8 is checked by trove_utf8_seq (here) alone, JSON is quoted by
+ *   json/, ids are compared by trove_ids_contain (here).
+ * - Comments say what is and why. Measurements live in bench/RESULTS.md,
+ *   history in commit messages.
  */
 #ifndef TROVE_CORE_H
 #define TROVE_CORE_H
@@ -98,6 +118,12 @@ trove_item_type trove_item_type_parse(const char *s);
 /* The number of online CPUs, at least 1 (asked of the OS once, then cached).
  * Thread-safe. Callers cap it to what their own structures allow. */
 size_t trove_online_cpus(void);
+
+/* ---- row ids (ids.c) ---------------------------------------------------- */
+
+/* Whether id is in v[0..n), which is sorted ascending (binary search). Any
+ * thread. */
+bool trove_ids_contain(const int64_t *v, size_t n, int64_t id);
 
 /* ---- parallel loops (parallel.c) --------------------------------------- */
 
@@ -211,9 +237,6 @@ enum {
  * mark or a label. Any thread. Returns 0 or TROVE_ENOMEM (*out NULL). */
 int trove_charset_to_utf8(const char *s, size_t len, const char *content_type, unsigned flags,
                           char **out, size_t *out_len, bool *guessed);
-
-/* Whether id is in v[0..n), which is sorted ascending (binary search). */
-bool trove_ids_contain(const int64_t *v, size_t n, int64_t id);
 
 /* ---- terminal output (term.c) ------------------------------------------- */
 
