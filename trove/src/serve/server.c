@@ -229,7 +229,9 @@ static void warm_up(serve *s) {
 /* Frees what start made, in reverse; each part tolerates never having
  * been made (the struct starts zeroed). */
 static void teardown(serve *s, bool writer_made) {
+  serve_watcher_signal(s); /* first: a page scan may wait for its scan (watcher.c) */
   serve_scanner_close(s); /* stops a scan; later requests cannot start one */
+  serve_watcher_close(s);
   serve_events_close(&s->events);
   if (s->daemon)
     MHD_stop_daemon(s->daemon); /* joins every connection thread */
@@ -286,6 +288,7 @@ int trove_serve_start(const trove_serve_opts *o, trove_serve **out, trove_err *e
   warm_up(s);
   if ((rc = start_daemon(s, &sa, err)))
     goto out_free;
+  serve_watcher_start(s, o); /* never fails the server: it says why it does not watch */
   *out = (trove_serve *)s;
   return 0;
 out_nomem:
@@ -299,7 +302,9 @@ void trove_serve_stop(trove_serve *ts) {
   serve *s = (serve *)ts;
   if (!s)
     return;
+  serve_watcher_signal(s); /* first: a page scan may wait for its scan (watcher.c) */
   serve_scanner_close(s); /* a scan running stops and saves the index */
+  serve_watcher_close(s); /* likewise */
   if (s->vectors) { /* after removals: a no-op when nothing changed */
     trove_store *st = NULL;
     trove_err e = {0};

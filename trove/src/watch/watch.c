@@ -169,6 +169,56 @@ static int source_init(trove_watch *w, watch_source *s, const trove_store_source
   return rc;
 }
 
+/* True when s watches stored source r as it stands. */
+static bool source_same(const watch_source *s, const trove_store_source *r) {
+  return strcmp(s->name, r->name) == 0 && strcmp(s->type, r->type) == 0 &&
+         strcmp(s->location, r->location) == 0;
+}
+
+/* Brings w's sources in line with the store's list v[0..nv): a watched
+ * source still there as it was is kept, with its watches and pending
+ * changes; the others go, and every wanted source not watched yet is taken
+ * up. names[0..n) are the wanted ones (n 0: all). */
+static int sources_sync(trove_watch *w, const trove_store_source *v, size_t nv,
+                        const char *const *names, size_t n, trove_err *err) {
+  size_t cap = nv ? nv : 1;
+  watch_source *src = trove_calloc(cap, sizeof *src);
+  struct pollfd *fds = trove_calloc(cap + 1, sizeof *fds);
+  if (!src || !fds) {
+    trove_free(src);
+    trove_free(fds);
+    return trove_err_set(err, TROVE_ENOMEM, "out of memory opening the watcher");
+  }
+  size_t ns = 0;
+  int rc = 0;
+  for (size_t j = 0; j < nv; j++) {
+    bool wanted = n == 0;
+    for (size_t i = 0; i < n && !wanted; i++)
+      wanted = strcmp(v[j].name, names[i]) == 0;
+    if (!wanted || !trove_scan_type_known(v[j].type))
+      continue;
+    size_t k = 0;
+    while (k < w->n_src && !(w->src[k].name && source_same(&w->src[k], &v[j])))
+      k++;
+    if (k < w->n_src) { /* kept as it is: moved over, its slot emptied */
+      src[ns++] = w->src[k];
+      w->src[k] = (watch_source){0};
+      continue;
+    }
+    if (rc == 0 && (rc = source_init(w, &src[ns++], &v[j])))
+      trove_err_set(err, rc, "out of memory watching %s", v[j].name);
+  }
+  for (size_t k = 0; k < w->n_src; k++) /* gone from the store, or changed */
+    if (w->src[k].name) {
+      watch_log(w, "no longer watching %s", w->src[k].name);
+      source_free(&w->src[k]);
+    }
+  trove_free(w->src);
+  trove_free(w->fds);
+  w->src = src, w->n_src = ns, w->fds = fds;
+  return rc;
+}
+
 /* Copies the sources named (all when n is 0) out of the store into w. */
 static int sources_load(trove_watch *w, const char *const *names, size_t n, trove_err *err) {
   trove_store_source *v = NULL;
@@ -176,7 +226,7 @@ static int sources_load(trove_watch *w, const char *const *names, size_t n, trov
   int rc = trove_store_source_list(w->st, &v, &nv, err);
   if (rc)
     return rc;
-  if (nv == 0) {
+  if (nv == 0 && !(w->o.follow && n == 0)) {
     rc = trove_err_set(err, TROVE_ENOENT, "no sources to watch; add one with: trove source "
                        "add NAME fs DIRECTORY");
     goto out_free;
@@ -191,24 +241,24 @@ static int sources_load(trove_watch *w, const char *const *names, size_t n, trov
       goto out_free;
     }
   }
-  if (!(w->src = trove_calloc(nv, sizeof *w->src)) ||
-      !(w->fds = trove_calloc(nv + 1, sizeof *w->fds))) {
-    rc = trove_err_set(err, TROVE_ENOMEM, "out of memory opening the watcher");
-    goto out_free;
-  }
-  for (size_t j = 0; j < nv && rc == 0; j++) {
-    bool wanted = n == 0;
-    for (size_t i = 0; i < n && !wanted; i++)
-      wanted = strcmp(v[j].name, names[i]) == 0;
-    if (!wanted || !trove_scan_type_known(v[j].type))
-      continue;
-    rc = source_init(w, &w->src[w->n_src++], &v[j]);
-    if (rc)
-      trove_err_set(err, rc, "out of memory watching %s", v[j].name);
-  }
+  rc = sources_sync(w, v, nv, names, n, err);
 out_free:
   trove_store_sources_free(v, nv);
   return rc;
+}
+
+/* Reads the source list again, for trove_watch_reload. A failure is
+ * logged; the sources watched stay as they were or as far as it got. */
+static void sources_reload(trove_watch *w) {
+  trove_store_source *v = NULL;
+  size_t nv = 0;
+  trove_err e = {0};
+  int rc = trove_store_source_list(w->st, &v, &nv, &e);
+  if (rc == 0)
+    rc = sources_sync(w, v, nv, NULL, 0, &e);
+  if (rc)
+    watch_log(w, "cannot read the sources again: %s", e.msg);
+  trove_store_sources_free(v, nv);
 }
 
 int trove_watch_open(trove_store *st, const char *const *names, size_t n,
@@ -225,6 +275,7 @@ int trove_watch_open(trove_store *st, const char *const *names, size_t n,
   if (!w)
     return trove_err_set(err, TROVE_ENOMEM, "out of memory opening the watcher");
   w->st = st;
+  w->all = n == 0;
   w->lock_fd = w->stop_pipe[0] = w->stop_pipe[1] = -1;
   if (o)
     w->o = *o;
@@ -275,9 +326,14 @@ static void scan_full(trove_watch *w, watch_source *s) {
     browser_changed(s, s->stamps); /* what this scan reads, or newer */
   trove_scan_report rep;
   trove_err e = {0};
+  if (w->o.on_begin)
+    w->o.on_begin(w->o.hook_arg, s->name, true);
   int rc = trove_scan_source(w->st, s->name, &w->o.scan, &rep, &e);
+  if (w->o.on_end)
+    w->o.on_end(w->o.hook_arg, s->name, true, rc, &e, &rep);
   if (rc) {
-    watch_log(w, "scan %s failed: %s; trying again in %.0f s", s->name, e.msg, RETRY_S);
+    if (!trove_watch_stopped(w)) /* else the scan was stopped with the watcher */
+      watch_log(w, "scan %s failed: %s; trying again in %.0f s", s->name, e.msg, RETRY_S);
     s->full_at = now + RETRY_S;
     return;
   }
@@ -293,11 +349,16 @@ static void scan_pending(trove_watch *w, watch_source *s) {
   so.progress = TROVE_PROGRESS_NONE; /* a few paths: the summary line says it all */
   trove_scan_report rep;
   trove_err e = {0};
+  if (w->o.on_begin)
+    w->o.on_begin(w->o.hook_arg, s->name, false);
   int rc = trove_scan_paths(w->st, s->name, (const char *const *)s->pending, s->n_pending, &so,
                             &rep, &e);
+  if (w->o.on_end)
+    w->o.on_end(w->o.hook_arg, s->name, false, rc, &e, &rep);
   watch_fs_clear(s);
   if (rc) {
-    watch_log(w, "update %s failed: %s; rescanning it in %.0f s", s->name, e.msg, RETRY_S);
+    if (!trove_watch_stopped(w))
+      watch_log(w, "update %s failed: %s; rescanning it in %.0f s", s->name, e.msg, RETRY_S);
     s->needs_full = true;
     s->full_at = watch_now() + RETRY_S;
     return;
@@ -387,6 +448,10 @@ int trove_watch_step(trove_watch *w, int timeout_ms, bool flush, trove_err *err)
     return trove_err_set(err, TROVE_EIO, "poll failed: %s", strerror(errno));
   if (n > 0 && (fds[0].revents & POLLIN))
     drain_stop_pipe(w);
+  /* relaxed: see the field; the pipe's byte woke us for it */
+  if (atomic_exchange_explicit(&w->reload, false, memory_order_relaxed) && w->all &&
+      !trove_watch_stopped(w))
+    sources_reload(w); /* the fds above may be gone: only used before this */
   /* every source's queue is read, signalled or not (a read that finds
    * nothing costs one system call): with flush, the events of changes just
    * made are there whatever poll said */
@@ -418,6 +483,14 @@ void trove_watch_stop(trove_watch *w) {
   /* relaxed: the pipe's write and the poll that sees it order the rest */
   atomic_store_explicit(&w->stopped, true, memory_order_relaxed);
   ssize_t r = write(w->stop_pipe[1], "x", 1);
+  (void)r; /* a full pipe holds a wake-up already */
+}
+
+void trove_watch_reload(trove_watch *w) {
+  if (!w)
+    return;
+  atomic_store_explicit(&w->reload, true, memory_order_relaxed); /* as in stop */
+  ssize_t r = write(w->stop_pipe[1], "r", 1);
   (void)r; /* a full pipe holds a wake-up already */
 }
 

@@ -27,9 +27,11 @@
  * when the process dies). The scan lock (store.h) is taken by each scan
  * only, so `trove scan` and searches run beside a watcher.
  *
- * Threads: a watcher belongs to the thread that opened it, except
- * trove_watch_stop, which any thread or a signal handler may call. The
- * scans it runs use the sluice pool as trove_scan_source does.
+ * Threads: a watcher belongs to one thread at a time (`trove serve` opens
+ * it on its main thread, runs it on a thread of its own and closes it after
+ * the join), except trove_watch_stop and trove_watch_reload, which any
+ * thread (trove_watch_stop: or a signal handler) may call. The scans it
+ * runs use the sluice pool as trove_scan_source does.
  */
 #ifndef TROVE_WATCH_H
 #define TROVE_WATCH_H
@@ -43,6 +45,16 @@
 
 typedef struct trove_store trove_store;
 typedef struct trove_watch trove_watch;
+
+/* Called on the watcher's thread around each scan it runs (full: a scan of
+ * the whole source; else one of changed paths), for a caller that shares
+ * the scans' writer with others or shows them: `trove serve` holds its
+ * writer mutex from begin to end and sends the progress to its page. end
+ * gets the scan's code (0, or trove_scan_source's; TROVE_ECANCELED when
+ * opts.scan.stop ended it), its error and its report. */
+typedef void (*trove_watch_begin_fn)(void *arg, const char *source, bool full);
+typedef void (*trove_watch_end_fn)(void *arg, const char *source, bool full, int rc,
+                                   const trove_err *err, const trove_scan_report *rep);
 
 typedef struct trove_watch_opts {
   /* What every scan the watcher runs is given: the embedder and vectors
@@ -58,6 +70,13 @@ typedef struct trove_watch_opts {
                          rescanned instead (bounds memory); 0: 16384 */
   size_t max_watches; /* watches per source before it counts as the watch
                          limit (a test hook; 0: the kernel's limit only) */
+  bool follow;        /* with no names: no sources at all is no error, and
+                         sources added or removed later are taken up at
+                         trove_watch_reload (`trove serve`, whose page adds
+                         and removes them) */
+  trove_watch_begin_fn on_begin; /* NULL: none */
+  trove_watch_end_fn on_end;     /* NULL: none */
+  void *hook_arg;                /* both hooks' arg */
 } trove_watch_opts;
 
 /* Opens a watcher over the sources called names[0..n) of st's database
@@ -66,7 +85,8 @@ typedef struct trove_watch_opts {
  * stays the caller's and must outlive the watcher; the watcher uses it as
  * its scans' writer. *out is the caller's (trove_watch_close). Returns 0;
  * TROVE_EBUSY (another watcher holds the database: the message names its
- * pid); TROVE_ENOENT (no such source, or no sources at all); TROVE_EIO (the
+ * pid); TROVE_ENOENT (no such source, or no sources at all without
+ * o->follow); TROVE_EIO (the
  * lock file cannot be created); TROVE_ENOMEM; the store's errors. */
 int trove_watch_open(trove_store *st, const char *const *names, size_t n,
                      const trove_watch_opts *o, trove_watch **out, trove_err *err);
@@ -96,6 +116,13 @@ int trove_watch_run(trove_watch *w, trove_err *err);
 /* Asks trove_watch_run to return after the scan under way, if any. Any
  * thread; async-signal-safe (one write(2) to a pipe). */
 void trove_watch_stop(trove_watch *w);
+
+/* Asks the watcher to read the database's source list again before its
+ * next round: sources added since are watched (and scanned in full first),
+ * sources removed or changed in type or location are dropped (a changed
+ * one taken up again as new). Only for a watcher of every source (no
+ * names, o.follow); otherwise a no-op. Any thread; async-signal-safe. */
+void trove_watch_reload(trove_watch *w);
 
 /* True once trove_watch_stop was called. */
 bool trove_watch_stopped(const trove_watch *w);

@@ -56,6 +56,10 @@ struct trove_watch {
   _Atomic bool stopped; /* set by trove_watch_stop (relaxed: the pipe is
                            what wakes the loop; this only answers
                            trove_watch_stopped) */
+  _Atomic bool reload;  /* set by trove_watch_reload, taken by the loop
+                           (relaxed: the source list is read from the
+                           database, which orders what the caller wrote) */
+  bool all;             /* watching every source (no names were given) */
   watch_source *src;
   size_t n_src;
   struct pollfd *fds;   /* room for the stop pipe and every source */
