@@ -162,6 +162,11 @@ typedef struct trove_scan_report {
   int64_t expired_new; /* of those, found gone by this scan */
   int64_t resumed;   /* items the killed scan this one resumed had finished:
                         not read, fetched or embedded again (in unchanged) */
+  bool more;         /* trove_scan_recent: it read as many rows as it may
+                        in one call, and more may wait: call it again */
+  bool rewound;      /* trove_scan_recent: the browser's visit ids went
+                        back (its history was cleared or replaced): a full
+                        scan is due */
   int64_t kept_empty; /* items kept because the source yielded nothing (an
                          unmounted drive looks empty); --force deletes them */
   int64_t unread;    /* directories or files that exist but could not be read */
@@ -371,6 +376,26 @@ int trove_scan_source_edit_web(trove_store *st, const char *name, const trove_sc
  * source's directory: nothing changed). */
 int trove_scan_paths(trove_store *st, const char *name, const char *const *paths, size_t n,
                      const trove_scan_opts *opts, trove_scan_report *rep, trove_err *err);
+
+/* Most history rows one trove_scan_recent reads: what it holds at once
+ * (about 0.3 KB a row) stays bounded whatever the size of the change. */
+#define TROVE_SCAN_RECENT_ROWS 20000
+
+/* Reads only what the history source called name (chromium-history or
+ * firefox) holds visited after its last read (its seen_visit_us, which
+ * every scan of it records), the oldest first and at most
+ * TROVE_SCAN_RECENT_ROWS rows (rep->more: call again), and adds or
+ * rewrites those pages as trove_scan_source does: fetched, extracted,
+ * embedded, written. Nothing is deleted or expired, and no other pending
+ * item is embedded: deletions and retention are left to full scans. The
+ * vector index is not saved (as trove_scan_paths). A history whose visit
+ * ids went back since the last read sets rep->rewound: scan it in full.
+ * rep->seen counts the pages read. For a watcher (watch.h). Locks, threads,
+ * progress and the other figures of *rep as trove_scan_source. Returns what
+ * trove_scan_source returns, and TROVE_EINVAL (not a history source:
+ * nothing changed). */
+int trove_scan_recent(trove_store *st, const char *name, const trove_scan_opts *opts,
+                      trove_scan_report *rep, trove_err *err);
 
 /* Re-extracts the stored raw content of every item of the source called name
  * (every source when name is NULL), writing only items whose output changed

@@ -77,6 +77,10 @@ typedef struct trove_source_stats {
   uint64_t duplicates; /* rows merged into another with the same URL */
   uint64_t bad_rows;   /* rows or nodes without a usable URL (NULL, not
                           a string, not UTF-8) */
+  uint64_t rows;       /* rows read from a browser's database */
+  int64_t max_visit_id; /* history: the highest id of the browser's visits
+                           table when it was read (0: none); it only grows
+                           while the history is not cleared */
   /* fs sources */
   uint64_t dirs;          /* directories entered */
   uint64_t ignored;       /* entries skipped by a .gitignore rule */
@@ -183,6 +187,18 @@ enum {
  * moz_bookmarks tables), and TROVE_EINVAL for a bad `items`. */
 int trove_source_open_firefox(const char *location, int items, const char *copy_dir,
                               trove_source **out, trove_err *err);
+
+/* Opens a history source ("chromium-history" or "firefox") as
+ * trove_source_open_chromium_history and trove_source_open_firefox do, but
+ * reading only the rows last visited after since_us (Unix µs), the
+ * oldest first and at most max_rows of them (0: no limit), so that what it
+ * holds is bounded whatever the size of the change; with Firefox, also the
+ * bookmarks added or visited since. For a watcher that reads what a
+ * browser added since its last look (trove_scan_recent). Returns the
+ * codes of those, and TROVE_EINVAL for another type. */
+int trove_source_open_history_since(const char *type, const char *location,
+                                    const char *copy_dir, int64_t since_us, size_t max_rows,
+                                    trove_source **out, trove_err *err);
 
 /* Checks, before a source is added, that location is what a source of
  * `type` reads: a directory for "fs"; for "chromium-history",

@@ -188,6 +188,10 @@ typedef struct trove_store_source {
   int64_t scan_version; /* bumped by every trove_store_scan_begin */
   int64_t expired;      /* of items, those its browser expired and trove
                            kept (trove_store_items_expire_unseen) */
+  int64_t seen_visit_us; /* history sources: the latest last visit (Unix µs)
+                            a scan read; 0 unknown (trove_scan_recent) */
+  int64_t seen_visit_id; /* history sources: the highest visit id of the
+                            browser's database then; 0 unknown */
 } trove_store_source;
 
 /* Adds a source. name, type and location must be non-empty; config must be
@@ -241,6 +245,12 @@ int trove_store_source_remove(trove_store *st, const char *name, trove_store_ids
  * source) or TROVE_EINVAL (config NULL or not valid JSON). */
 int trove_store_source_set_config(trove_store *st, int64_t source_id, const char *config,
                                   trove_err *err);
+
+/* Records where the reads of history source source_id got to (the fields
+ * seen_visit_us and seen_visit_id of trove_store_source). Returns 0,
+ * TROVE_ENOENT or the store's write errors. */
+int trove_store_source_set_visits(trove_store *st, int64_t source_id, int64_t visit_us,
+                                  int64_t visit_id, trove_err *err);
 
 /* Starts a scan of source_id: bumps its scan version (given in *version, to
  * stamp every item the scan sees) and sets it indexing. Returns 0 or

@@ -161,6 +161,7 @@ static int source_init(trove_watch *w, watch_source *s, const trove_store_source
       !(s->location = trove_strdup(r->location)))
     return TROVE_ENOMEM;
   s->is_fs = strcmp(r->type, "fs") == 0;
+  s->history = trove_scan_type_history(r->type);
   if (s->is_fs)
     return watch_fs_start(w, s);
   int rc = browser_start(s);
@@ -283,6 +284,9 @@ int trove_watch_open(trove_store *st, const char *const *names, size_t n,
   w->o.max_hold_ms = w->o.max_hold_ms > 0 ? w->o.max_hold_ms : 2000;
   w->o.browser_poll_s = w->o.browser_poll_s > 0 ? w->o.browser_poll_s : 60;
   w->o.fallback_s = w->o.fallback_s > 0 ? w->o.fallback_s : 300;
+  /* a full scan of a history finds what the recent reads cannot see
+   * (deletions, expiry, titles changed without a visit): a few a day */
+  w->o.history_full_s = w->o.history_full_s > 0 ? w->o.history_full_s : 6 * 3600;
   w->o.max_pending = w->o.max_pending ? w->o.max_pending : 16384;
   int rc = lock_db(trove_store_path(st), &w->lock_fd, err);
   if (rc == 0 && pipe2(w->stop_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
@@ -338,8 +342,41 @@ static void scan_full(trove_watch *w, watch_source *s) {
     return;
   }
   log_report(w, "scan", s, &rep);
-  s->needs_full = s->fallback; /* without watches, the next is due in fallback_s */
-  s->full_at = watch_now() + w->o.fallback_s;
+  /* without watches, the next is due in fallback_s; a history's in
+   * history_full_s, its recent reads meanwhile */
+  s->needs_full = s->fallback || s->history;
+  s->full_at = watch_now() + (s->history ? w->o.history_full_s : w->o.fallback_s);
+  s->needs_recent = false; /* the full scan read them */
+}
+
+/* Reads the rows of history source s visited since its last read. A
+ * failure wants a full scan after RETRY_S; a cleared history one now. */
+static void scan_recent(trove_watch *w, watch_source *s) {
+  browser_changed(s, s->stamps); /* what this read reads, or newer */
+  trove_scan_opts so = w->o.scan;
+  so.progress = TROVE_PROGRESS_NONE; /* a few rows: the summary line says it all */
+  trove_scan_report rep;
+  trove_err e = {0};
+  if (w->o.on_begin)
+    w->o.on_begin(w->o.hook_arg, s->name, false);
+  int rc = trove_scan_recent(w->st, s->name, &so, &rep, &e);
+  if (w->o.on_end)
+    w->o.on_end(w->o.hook_arg, s->name, false, rc, &e, &rep);
+  s->needs_recent = rc == 0 && rep.more; /* more rows wait: the next round reads them */
+  if (rc) {
+    if (!trove_watch_stopped(w))
+      watch_log(w, "update %s failed: %s; rescanning it in %.0f s", s->name, e.msg, RETRY_S);
+    s->needs_full = true;
+    s->full_at = watch_now() + RETRY_S;
+    return;
+  }
+  if (rep.added || rep.changed || rep.skipped)
+    log_report(w, "update", s, &rep);
+  if (rep.rewound) {
+    watch_log(w, "the history of %s was cleared or replaced: scanning it in full", s->name);
+    s->needs_full = true;
+    s->full_at = 0;
+  }
 }
 
 /* Scans s's pending paths. A failure wants a full scan after RETRY_S. */
@@ -393,6 +430,8 @@ static double due_at(const trove_watch *w, const watch_source *s) {
   }
   if (!s->is_fs && (t == 0 || s->poll_at < t))
     t = s->poll_at;
+  if (s->needs_recent)
+    t = 1; /* now */
   return t;
 }
 
@@ -401,14 +440,24 @@ static void source_work(trove_watch *w, watch_source *s, double now, bool flush)
   if (!s->is_fs && (flush || now >= s->poll_at)) {
     watch_stamp v[2];
     if (browser_changed(s, v)) {
-      s->needs_full = true;
-      s->full_at = 0;
+      /* a history file that shrank was rewritten (cleared, vacuumed):
+       * its rows cannot be told apart by their visit times any more */
+      if (s->history && v[0].size >= s->stamps[0].size) {
+        s->needs_recent = true;
+      } else {
+        s->needs_full = true;
+        s->full_at = 0;
+      }
     }
     s->poll_at = now + w->o.browser_poll_s;
   }
   double full = full_due(w, s);
-  if (full > 0 && (flush || full <= now))
+  /* flush forces the full scans wanted now, not a history's periodic one */
+  bool periodic = s->history && s->full_at > now;
+  if (full > 0 && ((flush && !periodic) || full <= now))
     scan_full(w, s);
+  else if (s->needs_recent)
+    scan_recent(w, s);
   else if (s->n_pending && (flush || burst_end(w, s) <= now))
     scan_pending(w, s);
 }

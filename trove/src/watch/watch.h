@@ -14,10 +14,16 @@
  *                    fallback_s, with one warning.
  *   browser sources  the profile's database files (History or
  *                    places.sqlite, their -wal; Bookmarks) are stat'ed every
- *                    browser_poll_s; when a size or mtime changed, the
- *                    source is scanned (trove_scan_source: incremental, its
- *                    reader working on a copy, never on the browser's
- *                    files or lock).
+ *                    browser_poll_s; when a size or mtime changed, a
+ *                    history source reads only the rows visited since its
+ *                    last read (trove_scan_recent: upserts, deletes
+ *                    nothing, a bounded number of rows a round), and is
+ *                    scanned in full (deletions, retention) every
+ *                    history_full_s, and at once when its database file
+ *                    shrank or its visit ids went back (a cleared
+ *                    history); a bookmarks source is scanned in full
+ *                    (trove_scan_source). Either reader works on a copy,
+ *                    never on the browser's files or lock.
  * Every source is scanned in full when the watcher starts, so what changed
  * while nobody watched is caught up. Between changes the watcher sleeps in
  * poll(2): no timer runs but the next due deadline.
@@ -66,6 +72,7 @@ typedef struct trove_watch_opts {
   int max_hold_ms;    /* longest a burst holds its changes back; 0: 2000 */
   int browser_poll_s; /* between looks at a browser's files; 0: 60 */
   int fallback_s;     /* between scans of a source without watches; 0: 300 */
+  int history_full_s; /* between full scans of a history source; 0: 21600 */
   size_t max_pending; /* changed paths held per source before the source is
                          rescanned instead (bounds memory); 0: 16384 */
   size_t max_watches; /* watches per source before it counts as the watch

@@ -41,7 +41,11 @@ typedef struct watch_source {
   char **pending;
   size_t n_pending, cap_pending;
   double first_at, last_at; /* the burst's first and last event; 0: none */
-  /* browser: the files whose stamps are compared */
+  /* browser: the files whose stamps are compared; a history source reads
+   * its recent rows when they change (needs_recent), and is scanned in
+   * full every history_full_s */
+  bool history;
+  bool needs_recent;
   char *files[2];
   size_t n_files;
   watch_stamp stamps[2];
