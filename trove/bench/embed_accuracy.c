@@ -22,6 +22,7 @@
  * the default dir. Figures are printed, never asserted.
  */
 #include "model.h"
+#include "scan.h" /* trove_scan_use_sluice */
 
 #include "bench.h"
 
@@ -196,6 +197,7 @@ static void report(const char *path, const char *what, double value, const char 
 }
 
 int main(int argc, char **argv) {
+  trove_scan_use_sluice(); /* tasks on sluice workers, as in trove */
   if (argc < 2) {
     fprintf(stderr, "usage: embed_accuracy DB [QUERIES.tsv ...]\n");
     return 2;

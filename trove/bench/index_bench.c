@@ -21,6 +21,7 @@
  * the exact scan are timed at n = 1000, 2000, 4000 (flat_threshold).
  */
 #include "index.h"
+#include "scan.h" /* trove_scan_use_sluice */
 
 #include "bench.h"
 #include "testdata.h"
@@ -135,6 +136,7 @@ static void time_searches(trove_index *x, const float *q, size_t nq, size_t ngt,
 }
 
 int main(void) {
+  trove_scan_use_sluice(); /* tasks on sluice workers, as in trove */
   size_t n = (size_t)bench_env("N", 100000), nq = (size_t)bench_env("QUERIES", 1000);
   size_t ngt = (size_t)bench_env("GT", 200), clusters = (size_t)bench_env("CLUSTERS", 1000);
   int reps = bench_reps();

@@ -14,6 +14,7 @@
  * (5) after WARMUP (1); the model comes from TROVE_MODEL or the default dir.
  * Usage: model_bench [THREADS] (0: all); both T and 1 thread are measured. */
 #include "model.h"
+#include "scan.h" /* trove_scan_use_sluice */
 
 #include "bench.h"
 
@@ -166,6 +167,7 @@ static void bench_threads(trove_embedder *e, char **texts, int threads) {
 }
 
 int main(int argc, char **argv) {
+  trove_scan_use_sluice(); /* tasks on sluice workers, as in trove */
   int threads = argc > 1 ? atoi(argv[1]) : 0;
   if (threads <= 0)
     threads = (int)bench_env("THREADS", 0);

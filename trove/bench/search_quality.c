@@ -475,6 +475,7 @@ static void print_means(bench *b, size_t n) {
 }
 
 int main(int argc, char **argv) {
+  trove_scan_use_sluice(); /* tasks on sluice workers, as in trove */
   static bench b;
   bool build_only = false, no_model = false;
   const char *pos[2] = {"all", NULL}, *list = NULL, *grid = default_grid;

@@ -4,6 +4,7 @@
  * cmd_eval.c, cmd_forget.c, cmd_serve.c); with no command on a terminal, the
  * interactive prompt (repl.c). Options are parsed by cli_args.c. */
 #include "cli.h"
+#include "scan.h" /* trove_scan_use_sluice */
 
 #include <stdio.h>
 #include <string.h>
@@ -120,6 +121,7 @@ int main(int argc, char **argv) {
   static const cli_opt opts[] = {{"version", 0, false}, {0}};
   int i = argc;
   bool version = false;
+  trove_scan_use_sluice();
   int rc = cli_parse_head(&c, usage, opts, on_version, &version, argc, argv, &i);
   if (rc == CLI_OK && version) /* the options before the command apply to it */
     return cli_version(&c);

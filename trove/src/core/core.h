@@ -99,6 +99,35 @@ trove_item_type trove_item_type_parse(const char *s);
  * Thread-safe. Callers cap it to what their own structures allow. */
 size_t trove_online_cpus(void);
 
+/* ---- parallel loops (parallel.c) --------------------------------------- */
+
+/* trove's libraries start no thread of their own. Where one call has work
+ * for several threads (the index's batch insert, an embed of many texts),
+ * it runs tasks 0..n-1 through trove_parallel_for, on the runner the
+ * program installed with trove_parallel_set: the CLI installs sluice's loops
+ * (trove_scan_use_sluice, scan.h), so every thread is a pool worker the
+ * stall detector sees. With no runner the tasks run one after another on
+ * the caller. */
+
+/* One task of a parallel loop: task i of n. Tasks may run at once, on any
+ * thread, in any order. */
+typedef void (*trove_task_fn)(void *ctx, size_t i);
+
+/* A runner: runs task(ctx, i) for every i in [0, n) and returns 0 once all
+ * have returned, or returns non-zero having run none (the caller then runs
+ * them itself). */
+typedef int (*trove_runner_fn)(size_t n, trove_task_fn task, void *ctx);
+
+/* Installs the process's runner (NULL: none). Set it before the loops it
+ * should run; any thread. */
+void trove_parallel_set(trove_runner_fn runner);
+
+/* Runs task(ctx, i) for every i in [0, n), on the runner when one is set
+ * and n > 1, else on the caller, and returns when all have returned. A task
+ * that needs a thread of its own per index (a scratch) gets one per i. Any
+ * thread. */
+void trove_parallel_for(size_t n, trove_task_fn task, void *ctx);
+
 /* ---- SHA-256 (sha256.c) -------------------------------------------------- */
 
 /* FIPS 180-4 SHA-256, to check files against recorded digests (the model's

@@ -1,47 +1,49 @@
-/* hnsw_build.c: inserting many vectors at once, on several threads. This is
- * the one place the index starts threads (plain pthreads: the index library
- * does not depend on sluice): building 100k x 512 takes minutes on one
- * core, and a first scan indexes tens of thousands of passages at once.
+/* hnsw_build.c: inserting many vectors at once, on several threads:
+ * building 100k x 512 takes minutes on one core, and a first scan indexes
+ * tens of thousands of passages at once. The threads are the program's
+ * (trove_parallel_for, core.h): the index starts none of its own.
  *
  * How: everything that allocates happens first, on the calling thread:
  * levels are drawn in order from the graph's generator (so the levels, and
  * with one thread the whole graph, are those of n single inserts), the
  * arrays grow to their final size, every node is placed with empty lists,
- * the ids enter the map, each thread gets a scratch. Then the threads take
+ * the ids enter the map, each task gets a scratch. Then the tasks take
  * node numbers from an atomic counter and connect them (hnsw.c) as the
  * paper's parallel variant does: each neighbour list is read and written
  * under a striped mutex, the entry point under its own (trove__locks in
- * internal.h). Nothing reallocates while threads run, so they need no
- * other coordination; the vectors, ids and levels they read were written
- * before pthread_create, which orders them.
+ * internal.h). Nothing reallocates while tasks run, so they need no other
+ * coordination; the vectors, ids and levels they read were written before
+ * the loop started, which orders them.
  *
  * Limits: the graph a multi-threaded build makes differs from run to run
- * (insert order interleaves), with the same recall in measurement. A thread
- * that cannot be started is not an error: the others do its share.
+ * (insert order interleaves), with the same recall in measurement. Tasks
+ * the runner does not start at once cost nothing: the counter is drained
+ * by those that run.
  */
 #include "internal.h"
 
 #include <stdatomic.h>
 #include <string.h>
 
+/* What the tasks of one batch share. */
 typedef struct job {
   trove__graph *g;
   const trove__locks *lk;
-  trove__scratch *s;
+  trove__scratch *s;   /* one per task */
   const uint8_t *levels;
-  size_t first, n;     /* connect batch items [first, n) ... */
+  size_t n;            /* connect batch items [next, n) ... */
   uint32_t base;       /* ... which are nodes base + i */
-  atomic_size_t *next; /* next item to take; relaxed: the counter only
+  atomic_size_t next;  /* next item to take; relaxed: the counter only
                           hands out distinct numbers, it publishes nothing */
 } job;
 
-static void *work(void *arg) {
+static void connect_task(void *arg, size_t t) {
   job *j = arg;
   for (;;) {
-    size_t i = atomic_fetch_add_explicit(j->next, 1, memory_order_relaxed);
+    size_t i = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
     if (i >= j->n)
-      return NULL;
-    trove__graph_connect(j->g, j->s, j->lk, j->base + (uint32_t)i, j->levels[i]);
+      return;
+    trove__graph_connect(j->g, &j->s[t], j->lk, j->base + (uint32_t)i, j->levels[i]);
   }
 }
 
@@ -99,23 +101,11 @@ static int claim_ids(trove__graph *g, size_t n, trove__source get, void *ctx, si
   return 0;
 }
 
-/* Connects nodes [first, n) of the batch on `threads` threads. */
+/* Connects nodes [first, n) of the batch in `threads` tasks. */
 static void run(trove__graph *g, const trove__locks *lk, trove__scratch *s, int threads,
                 const uint8_t *levels, size_t first, size_t n, uint32_t base) {
-  atomic_size_t next = first;
-  job jobs[64];
-  pthread_t tid[64];
-  int started = 0;
-  for (int t = 0; t < threads; t++)
-    jobs[t] = (job){g, lk, &s[t], levels, first, n, base, &next};
-  for (int t = 1; t < threads; t++) {
-    if (pthread_create(&tid[started], NULL, work, &jobs[t]))
-      break; /* benign: the threads already running do the rest */
-    started++;
-  }
-  work(&jobs[0]);
-  for (int t = 0; t < started; t++)
-    pthread_join(tid[t], NULL);
+  job j = {g, lk, s, levels, n, base, first};
+  trove_parallel_for((size_t)threads, connect_task, &j);
 }
 
 int trove__graph_insert_batch(trove__graph *g, size_t n, trove__source get, void *ctx,

@@ -12,8 +12,8 @@
  * writers are serialised by a mutex of their own, so several writer threads
  * are safe too, they just take turns). trove_index_destroy needs every other
  * call on the index to have returned. trove_index_add_batch and compaction
- * start their own worker threads (plain pthreads, joined before they
- * return); nothing else does.
+ * split their work into tasks run by trove_parallel_for (core.h), on the
+ * program's runner, done before they return; the index starts no thread.
  *
  * Errors: 0 or a negative TROVE_E* code (core.h); calls that take a
  * `trove_err *` (may be NULL) also fill it with one actionable line. After a
@@ -74,9 +74,9 @@ int trove_index_add(trove_index *idx, uint64_t id, const float *vec, size_t dim,
                     trove_err *err);
 
 /* Inserts n vectors (vecs: n*dim floats, one after another, copied) under
- * ids[0..n) on up to `threads` threads (0: one per online CPU): the fast way
- * to build. Writer; holds the write lock throughout, so searches wait for
- * the whole batch. With threads = 1 the index is the one n calls of
+ * ids[0..n) in up to `threads` parallel tasks (0: one per online CPU;
+ * trove_parallel_for, core.h): the fast way to build. Writer; holds the
+ * write lock throughout, so searches wait for the whole batch. With threads = 1 the index is the one n calls of
  * trove_index_add make; with more, insertion order interleaves and the
  * graph differs from run to run (same recall). Returns 0, TROVE_EINVAL (NULL
  * argument, dim not the index's, a bad vector: err gives its position),

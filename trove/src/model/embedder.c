@@ -6,7 +6,8 @@
  * model it holds.
  *
  * USE-lite's embed splits the texts of a call into one contiguous share per
- * thread (passage-level parallelism, chosen by measurement: see model.h);
+ * thread, each a task of trove_parallel_for (core.h) on the program's
+ * runner (passage-level parallelism, chosen by measurement: see model.h);
  * each share is tokenized and run through the batched forward pass 64 texts
  * at a time with single-threaded kernels. The forward pass needs ~27 MB of
  * scratch; the embedder keeps SLOTS of them, each behind a mutex that is
@@ -113,9 +114,8 @@ static int use_batch(const use_lite *u, const char *const *texts, const size_t *
   return rc;
 }
 
-/* One thread's share of a call: texts[0..n) in batches of 64. */
+/* One task's share of a call: texts[0..n) in batches of 64. */
 typedef struct share {
-  const use_lite *u;
   const char *const *texts;
   const size_t *lens;
   size_t n;
@@ -124,47 +124,43 @@ typedef struct share {
   trove_err err;
 } share;
 
-static void *run_share(void *arg) {
-  share *s = arg;
+/* A call split into tasks, one share each. */
+typedef struct split_call {
+  const use_lite *u;
+  share sh[MAX_THREADS];
+} split_call;
+
+static void run_share(void *ctx, size_t i) {
+  split_call *call = ctx;
+  share *s = &call->sh[i];
   trove_tokens toks[BATCH];
   memset(toks, 0, sizeof toks);
-  for (size_t i = 0; i < s->n && !s->rc; i += BATCH) {
-    size_t k = s->n - i < BATCH ? s->n - i : BATCH;
-    s->rc = use_batch(s->u, s->texts + i, s->lens ? s->lens + i : NULL, k, toks,
-                      s->out + i * USE_HID, &s->err);
+  for (size_t k = 0; k < s->n && !s->rc; k += BATCH) {
+    size_t m = s->n - k < BATCH ? s->n - k : BATCH;
+    s->rc = use_batch(call->u, s->texts + k, s->lens ? s->lens + k : NULL, m, toks,
+                      s->out + k * USE_HID, &s->err);
   }
-  for (size_t i = 0; i < BATCH; i++)
-    trove_tokens_free(&toks[i]);
-  return NULL;
+  for (size_t k = 0; k < BATCH; k++)
+    trove_tokens_free(&toks[k]);
 }
 
 static int use_embed(const trove_embedder *e, const char *const *texts, const size_t *lens,
                      size_t n, float *out, trove_err *err) {
   size_t t = e->threads < n ? e->threads : n, per = (n + t - 1) / t;
-  share sh[MAX_THREADS];
-  pthread_t tid[MAX_THREADS];
-  bool started[MAX_THREADS] = {false};
+  split_call call = {.u = (const use_lite *)e};
   for (size_t i = 0; i < t; i++) {
     size_t from = i * per < n ? i * per : n, k = n - from < per ? n - from : per;
-    sh[i] = (share){(const use_lite *)e, texts + from, lens ? lens + from : NULL, k,
-                    out + from * USE_HID, 0, {0}};
-    /* the last share runs here; a thread that cannot start runs here too */
-    started[i] = i + 1 < t && pthread_create(&tid[i], NULL, run_share, &sh[i]) == 0;
+    call.sh[i] = (share){texts + from, lens ? lens + from : NULL, k, out + from * USE_HID, 0,
+                         {0}};
   }
+  trove_parallel_for(t, run_share, &call);
   for (size_t i = 0; i < t; i++)
-    if (!started[i])
-      run_share(&sh[i]);
-  int rc = 0;
-  for (size_t i = 0; i < t; i++) {
-    if (started[i]) /* cannot fail: a joinable thread of ours, joined once */
-      (void)pthread_join(tid[i], NULL);
-    if (sh[i].rc && !rc) {
-      rc = sh[i].rc;
+    if (call.sh[i].rc) {
       if (err)
-        *err = sh[i].err;
+        *err = call.sh[i].err;
+      return call.sh[i].rc;
     }
-  }
-  return rc;
+  return 0;
 }
 
 static void describe_kernel(use_lite *u) {

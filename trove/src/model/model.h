@@ -22,8 +22,10 @@
  * agreement >= 0.95) and how each path measured against it are in
  * bench/RESULTS.md.
  *
- * Parallelism: embed splits the texts of a call across threads
- * (passage-level parallelism, default: one per online CPU), each running
+ * Parallelism: embed splits the texts of a call into shares, one task of
+ * trove_parallel_for (core.h) each, run on the program's runner (or one
+ * after another on the caller when none is set): passage-level
+ * parallelism, default one share per online CPU, each running
  * single-threaded kernels: between its GEMMs the forward pass runs
  * attention, layer norms and softmax, which a GEMM split across threads
  * would leave on one core while the others wait. When sluice's pool runs
@@ -118,7 +120,7 @@ size_t trove_embedder_dim(const trove_embedder *e);
  * token after that many, so a passage should hold at most this many. */
 size_t trove_embedder_max_tokens(const trove_embedder *e);
 
-/* Sets how many threads embed_batch splits a call across (0: one per
+/* Sets how many shares (parallel tasks) embed splits a call into (0: one per
  * online CPU, the default; at most 64). Not concurrently with other calls on
  * e. Returns 0 or TROVE_EINVAL (NULL e). */
 int trove_embedder_set_threads(trove_embedder *e, size_t threads);

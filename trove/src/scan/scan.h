@@ -415,4 +415,10 @@ void trove_scan_report_notes(const trove_scan_report *rep, FILE *out);
  * the notes of trove_scan_report_notes among them. */
 void trove_scan_report_print(const trove_scan_report *rep, const char *what, FILE *out);
 
+/* Makes sluice run trove's parallel loops (trove_parallel_for, core.h:
+ * the vector index's batch build, embeds of many texts) from now on, each
+ * loop isolated (sl_isolate) on the caller's pool, or the global one from a
+ * thread in none. A program calls it once at start; trove's CLI does. */
+void trove_scan_use_sluice(void);
+
 #endif /* TROVE_SCAN_H */

@@ -88,6 +88,62 @@ static void *alloc_many(void *arg) {
   return NULL;
 }
 
+/* ---- trove_parallel_for ---- */
+
+typedef struct tally {
+  int runs[8];
+  int calls; /* of the runner */
+} tally;
+
+static void count_task(void *ctx, size_t i) {
+  ((tally *)ctx)->runs[i]++;
+}
+
+static tally *runner_saw;
+
+/* A runner that runs the tasks in reverse, as a pool might in any order. */
+static int reverse_runner(size_t n, trove_task_fn task, void *ctx) {
+  runner_saw = ctx;
+  ((tally *)ctx)->calls++;
+  for (size_t i = n; i-- > 0;)
+    task(ctx, i);
+  return 0;
+}
+
+/* A runner that cannot start anything (no thread, say). */
+static int refusing_runner(size_t n, trove_task_fn task, void *ctx) {
+  (void)n, (void)task;
+  ((tally *)ctx)->calls++;
+  return -1;
+}
+
+/* Every task runs exactly once: on the caller with no runner or one task,
+ * on the runner otherwise, and on the caller again when the runner refuses. */
+static void parallel_for_runs_each_task_once(void) {
+  tally t = {0};
+  trove_parallel_for(8, count_task, &t); /* no runner installed */
+  for (int i = 0; i < 8; i++)
+    CHECK(t.runs[i] == 1);
+  trove_parallel_set(reverse_runner);
+  t = (tally){0};
+  trove_parallel_for(8, count_task, &t);
+  CHECK(t.calls == 1 && runner_saw == &t);
+  for (int i = 0; i < 8; i++)
+    CHECK(t.runs[i] == 1);
+  t = (tally){0};
+  trove_parallel_for(1, count_task, &t); /* one task: not worth a runner */
+  CHECK(t.calls == 0 && t.runs[0] == 1);
+  trove_parallel_for(0, count_task, &t);
+  CHECK(t.runs[0] == 1);
+  trove_parallel_set(refusing_runner);
+  t = (tally){0};
+  trove_parallel_for(8, count_task, &t);
+  CHECK(t.calls == 1);
+  for (int i = 0; i < 8; i++)
+    CHECK(t.runs[i] == 1);
+  trove_parallel_set(NULL);
+}
+
 /* Threads that reach the Nth allocation together: exactly one fails. */
 static void one_failure_across_threads(void) {
   for (long round = 0; round < 200; round++) {
@@ -241,6 +297,7 @@ int main(void) {
   RUN(buf_reserve_alone_leaves_an_empty_string);
   RUN(online_cpus_matches_the_os);
   RUN(one_failure_across_threads);
+  RUN(parallel_for_runs_each_task_once);
   RUN(utf8_encode_covers_every_length_and_replaces_non_scalars);
   RUN(utf8_seq_measures_valid_sequences_only);
   RUN(utf8_escape_dup_escapes_only_invalid_bytes);

@@ -6,6 +6,7 @@
  * graph path, not the exact scan, is what is tested. */
 #include "internal.h" /* full_index_is_erange fakes a node count */
 #include "core_test_hooks.h" /* trove_alloc_fail_after */
+#include "scan.h" /* trove_scan_use_sluice */
 
 #include "check.h"
 #include "testdata.h"
@@ -447,6 +448,7 @@ static void every_allocation_failure_is_clean(void) {
 }
 
 int main(void) {
+  trove_scan_use_sluice(); /* tasks on sluice workers, as in trove */
   seed = check_seed("index_hnsw_test");
   RUN(hnsw_is_exact_when_ef_covers_every_node);
   RUN(hnsw_recall_on_random_clustered_sets_is_high);

@@ -4,6 +4,7 @@
  * returns an id removed before it began nor one not yet added. More
  * threads than cores on purpose. */
 #include "index.h"
+#include "scan.h" /* trove_scan_use_sluice */
 
 #include "check.h"
 #include "testdata.h"
@@ -158,6 +159,7 @@ static void batches_on_many_threads_race_nothing(void) {
 }
 
 int main(void) {
+  trove_scan_use_sluice(); /* tasks on sluice workers, as in trove */
   uint64_t seed = check_seed("index_threads_test");
   snprintf(path, sizeof path, "/tmp/trove-index-threads-%d.idx", (int)getpid());
   vecs = td_clustered(N, D, 10, 0.3f, seed);

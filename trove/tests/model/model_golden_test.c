@@ -5,6 +5,7 @@
  * Usage: model_golden_test GOLDEN.json (the model comes from the default
  * dir: TROVE_MODEL or the repository's model/ folder). */
 #include "model.h"
+#include "scan.h" /* trove_scan_use_sluice */
 
 #include "check.h"
 #include "json.h"
@@ -191,6 +192,7 @@ static void interface_reports_the_models_facts(void) {
 }
 
 int main(int argc, char **argv) {
+  trove_scan_use_sluice(); /* tasks on sluice workers, as in trove */
   golden_path = argc > 1 ? argv[1] : "golden.json";
   size_t len;
   char *text = slurp(golden_path, &len);

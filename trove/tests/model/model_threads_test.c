@@ -5,6 +5,7 @@
  * kernel path the CPU has. Runs under TSan too (oneDNN's calls are
  * single-threaded inside each of our threads). */
 #include "model.h"
+#include "scan.h" /* trove_scan_use_sluice */
 
 #include "check.h"
 
@@ -68,6 +69,7 @@ static void uneven_split_with_an_empty_share_matches_one_thread(void) {
 }
 
 int main(void) {
+  trove_scan_use_sluice(); /* tasks on sluice workers, as in trove */
   trove_err err = {0};
   if (trove_embedder_open_use_lite(NULL, &emb, &err)) {
     fprintf(stderr, "cannot open the model: %s\n", err.msg);
