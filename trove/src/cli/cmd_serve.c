@@ -139,10 +139,16 @@ int cmd_serve(cli *c, int argc, char **argv) {
              trove_embedder_kernel(scan_emb ? scan_emb : m.embedder));
   else
     fprintf(stderr, "trove: searching by keyword only\n");
-  trove_serve_opts o = {.db_path = trove_store_path(st), .listen = a.listen, .port = a.port,
-                        .embedder = m.embedder, .vectors = m.vectors, .scan_embedder = scan_emb,
-                        .model_note = m.embedder ? note : NULL, .fetch_timeout_ms = fetch_ms,
-                        .no_watch = a.no_watch, .watch_log = stderr,
+  trove_serve_opts o = {.db_path = trove_store_path(st),
+                        .listen = a.listen,
+                        .port = a.port,
+                        .embedder = m.embedder,
+                        .vectors = m.vectors,
+                        .scan_embedder = scan_emb,
+                        .model_note = m.embedder ? note : NULL,
+                        .fetch_timeout_ms = fetch_ms,
+                        .no_watch = a.no_watch,
+                        .trove_watch__log = stderr,
                         .browser_poll_s = a.poll_s};
   trove_serve *s = NULL;
   int trc = trove_serve_start(&o, &s, &e);

@@ -10,8 +10,8 @@
  * the ids enter the map, each task gets a scratch. Then the tasks take
  * node numbers from an atomic counter and connect them (hnsw.c) as the
  * paper's parallel variant does: each neighbour list is read and written
- * under a striped mutex, the entry point under its own (trove__locks in
- * internal.h). Nothing reallocates while tasks run, so they need no other
+ * under a striped mutex, the entry point under its own (trove_index__locks in
+ * index_int.h). Nothing reallocates while tasks run, so they need no other
  * coordination; the vectors, ids and levels they read were written before
  * the loop started, which orders them.
  *
@@ -20,16 +20,16 @@
  * the runner does not start at once cost nothing: the counter is drained
  * by those that run.
  */
-#include "internal.h"
+#include "index_int.h"
 
 #include <stdatomic.h>
 #include <string.h>
 
 /* What the tasks of one batch share. */
 typedef struct job {
-  trove__graph *g;
-  const trove__locks *lk;
-  trove__scratch *s;   /* one per task */
+  trove_index__graph *g;
+  const trove_index__locks *lk;
+  trove_index__scratch *s; /* one per task */
   const uint8_t *levels;
   size_t n;            /* connect batch items [next, n) ... */
   uint32_t base;       /* ... which are nodes base + i */
@@ -43,15 +43,15 @@ static void connect_task(void *arg, size_t t) {
     size_t i = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
     if (i >= j->n)
       return;
-    trove__graph_connect(j->g, &j->s[t], j->lk, j->base + (uint32_t)i, j->levels[i]);
+    trove_index__graph_connect(j->g, &j->s[t], j->lk, j->base + (uint32_t)i, j->levels[i]);
   }
 }
 
-static int locks_init(trove__locks *lk) {
+static int locks_init(trove_index__locks *lk) {
   if (pthread_mutex_init(&lk->entry, NULL))
     return TROVE_ENOMEM;
   int i, rc = 0;
-  for (i = 0; !rc && i < TROVE__STRIPES; i++)
+  for (i = 0; !rc && i < TROVE_INDEX__STRIPES; i++)
     rc = pthread_mutex_init(&lk->node[i], NULL);
   if (!rc)
     return 0;
@@ -61,39 +61,40 @@ static int locks_init(trove__locks *lk) {
   return TROVE_ENOMEM;
 }
 
-static void locks_destroy(trove__locks *lk) {
-  for (int i = 0; i < TROVE__STRIPES; i++)
+static void locks_destroy(trove_index__locks *lk) {
+  for (int i = 0; i < TROVE_INDEX__STRIPES; i++)
     pthread_mutex_destroy(&lk->node[i]);
   pthread_mutex_destroy(&lk->entry);
 }
 
 /* Draws the levels and allocates all the batch needs. */
-static int prepare(trove__graph *g, size_t n, int threads, uint8_t *levels,
-                   trove__scratch *s) {
+static int prepare(trove_index__graph *g, size_t n, int threads, uint8_t *levels,
+                   trove_index__scratch *s) {
   size_t words = 0;
   for (size_t i = 0; i < n; i++) {
-    levels[i] = (uint8_t)trove__graph_draw_level(g);
+    levels[i] = (uint8_t)trove_index__graph_draw_level(g);
     words += levels[i] * (1 + (size_t)g->p.m);
   }
-  int rc = trove__graph_reserve(g, g->n + n, words);
+  int rc = trove_index__graph_reserve(g, g->n + n, words);
   if (!rc)
-    rc = trove__idmap_reserve(&g->map, g->map.len + n);
+    rc = trove_index__idmap_reserve(&g->map, g->map.len + n);
   for (int t = 0; t < threads && !rc; t++)
-    rc = trove__scratch_fit(&s[t], g, g->n + n, g->p.ef_construction);
+    rc = trove_index__scratch_fit(&s[t], g, g->n + n, g->p.ef_construction);
   return rc;
 }
 
 /* Puts the batch's ids in the map; on a repeat takes them out again. */
-static int claim_ids(trove__graph *g, size_t n, trove__source get, void *ctx, size_t *bad) {
+static int claim_ids(trove_index__graph *g, size_t n, trove_index__source get, void *ctx,
+                     size_t *bad) {
   for (size_t i = 0; i < n; i++) {
     uint64_t id;
     const float *v;
     get(ctx, i, &id, &v);
-    if (trove__idmap_put(&g->map, id, (uint32_t)(g->n + i))) { /* reserved: EEXIST only */
+    if (trove_index__idmap_put(&g->map, id, (uint32_t)(g->n + i))) { /* reserved: EEXIST only */
       *bad = i;
       while (i-- > 0) {
         get(ctx, i, &id, &v);
-        trove__idmap_del(&g->map, id);
+        trove_index__idmap_del(&g->map, id);
       }
       return TROVE_EEXIST;
     }
@@ -102,14 +103,14 @@ static int claim_ids(trove__graph *g, size_t n, trove__source get, void *ctx, si
 }
 
 /* Connects nodes [first, n) of the batch in `threads` tasks. */
-static void run(trove__graph *g, const trove__locks *lk, trove__scratch *s, int threads,
-                const uint8_t *levels, size_t first, size_t n, uint32_t base) {
+static void run(trove_index__graph *g, const trove_index__locks *lk, trove_index__scratch *s,
+                int threads, const uint8_t *levels, size_t first, size_t n, uint32_t base) {
   job j = {g, lk, s, levels, n, base, first};
   trove_parallel_for((size_t)threads, connect_task, &j);
 }
 
-int trove__graph_insert_batch(trove__graph *g, size_t n, trove__source get, void *ctx,
-                              int threads, size_t *bad) {
+int trove_index__graph_insert_batch(trove_index__graph *g, size_t n, trove_index__source get,
+                                    void *ctx, int threads, size_t *bad) {
   if (n == 0)
     return 0;
   if (n >= UINT32_MAX - 1 - g->n)
@@ -122,8 +123,8 @@ int trove__graph_insert_batch(trove__graph *g, size_t n, trove__source get, void
     threads = (int)n;
   uint64_t rng = g->rng;
   uint8_t *levels = trove_malloc(n);
-  trove__scratch *s = trove_calloc((size_t)threads, sizeof *s);
-  trove__locks *lk = threads > 1 ? trove_malloc(sizeof *lk) : NULL;
+  trove_index__scratch *s = trove_calloc((size_t)threads, sizeof *s);
+  trove_index__locks *lk = threads > 1 ? trove_malloc(sizeof *lk) : NULL;
   int rc = TROVE_ENOMEM;
   if (!levels || !s || (threads > 1 && !lk))
     goto out_free;
@@ -139,7 +140,7 @@ int trove__graph_insert_batch(trove__graph *g, size_t n, trove__source get, void
     uint64_t id;
     const float *v;
     get(ctx, i, &id, &v);
-    trove__graph_place(g, id, v, levels[i]);
+    trove_index__graph_place(g, id, v, levels[i]);
   }
   size_t first = 0;
   if (g->max_level < 0) { /* an empty graph: the first node is the entry */
@@ -150,7 +151,7 @@ int trove__graph_insert_batch(trove__graph *g, size_t n, trove__source get, void
   /* Node 1 goes alone: its back link fills the first node's empty list,
    * whose slot 1 (the anchor, hnsw.c) the threads read without its lock. */
   if (first < n && base + first == 1) {
-    trove__graph_connect(g, &s[0], NULL, 1, levels[first]);
+    trove_index__graph_connect(g, &s[0], NULL, 1, levels[first]);
     first++;
   }
   run(g, lk, s, threads, levels, first, n, base);
@@ -162,7 +163,7 @@ out_nolocks:
     g->rng = rng; /* nothing inserted: a retry draws the same levels */
 out_free:
   for (int t = 0; s && t < threads; t++)
-    trove__scratch_free(&s[t]);
+    trove_index__scratch_free(&s[t]);
   trove_free(s);
   trove_free(lk);
   trove_free(levels);

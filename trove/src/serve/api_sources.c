@@ -21,9 +21,9 @@
 /* Borrows a handle, answering 500 itself when none opens. */
 static bool borrow(serve_req *r, trove_store **st, enum MHD_Result *ret) {
   trove_err e = {0};
-  if (serve_handles_get(&r->s->handles, st, &e) == 0)
+  if (trove_serve__handles_get(&r->s->handles, st, &e) == 0)
     return true;
-  *ret = serve_reply_error(r, 500, "%s", e.msg);
+  *ret = trove_serve__reply_error(r, 500, "%s", e.msg);
   return false;
 }
 
@@ -72,14 +72,14 @@ static enum MHD_Result list(serve_req *r) {
   trove_err e = {0};
   int rc = trove_store_source_list(st, &v, &n, &e);
   rc = rc ? rc : trove_store_stats_get(st, &stats, &e);
-  serve_handles_put(&r->s->handles, st);
+  trove_serve__handles_put(&r->s->handles, st);
   if (rc) {
-    ret = serve_reply_error(r, serve_status_of(rc), "%s", e.msg);
+    ret = trove_serve__reply_error(r, trove_serve__status_of(rc), "%s", e.msg);
   } else {
     trove_buf b = {0};
     trove_json_out o = {.b = &b};
     sources_json(&o, v, n, &stats);
-    ret = serve_reply_json(r, 200, &o);
+    ret = trove_serve__reply_json(r, 200, &o);
   }
   trove_store_stats_clear(&stats);
   trove_store_sources_free(v, n);
@@ -124,7 +124,7 @@ static unsigned add_status(int rc) {
   case TROVE_EUNSUPPORTED:
     return 400;
   default:
-    return serve_status_of(rc);
+    return trove_serve__status_of(rc);
   }
 }
 
@@ -142,30 +142,32 @@ static enum MHD_Result add_checked(serve_req *r, trove_store *st, const trove_js
   enum MHD_Result ret;
   int rc;
   if (!name || !name[0] || strlen(name) > 64 || strchr(name, '/'))
-    ret = serve_reply_error(r, 400, "a source needs a name: 1 to 64 characters, no '/'");
+    ret = trove_serve__reply_error(r, 400, "a source needs a name: 1 to 64 characters, no '/'");
   else if (!type || !trove_scan_type_known(type))
-    ret = serve_reply_error(r, 400, "type must be fs, chromium-history, chromium-bookmarks or "
-                            "firefox");
+    ret = trove_serve__reply_error(r, 400,
+                                   "type must be fs, chromium-history, chromium-bookmarks or "
+                                   "firefox");
   else if (!loc || !loc[0])
-    ret = serve_reply_error(r, 400, "a source needs a location: a directory, or a browser "
-                            "profile directory");
+    ret = trove_serve__reply_error(r, 400,
+                                   "a source needs a location: a directory, or a browser "
+                                   "profile directory");
   else if (!globs(o, "include", &inc, &ni) || !globs(o, "exclude", &exc, &ne))
-    ret = serve_reply_error(r, 400, "include and exclude are arrays of glob strings");
+    ret = trove_serve__reply_error(r, 400, "include and exclude are arrays of glob strings");
   else if (strcmp(type, "fs") != 0 && (ni || ne))
-    ret = serve_reply_error(r, 400, "include and exclude apply to fs sources only");
+    ret = trove_serve__reply_error(r, 400, "include and exclude apply to fs sources only");
   else if (trove_scan_fs_config(inc, ni, exc, ne, &config, &e))
-    ret = serve_reply_error(r, 400, "%s", e.msg);
+    ret = trove_serve__reply_error(r, 400, "%s", e.msg);
   else if ((rc = trove_scan_source_add(st, name, type, loc, config, &stored, &e)) != 0)
-    ret = serve_reply_error(r, add_status(rc), "%s", e.msg);
+    ret = trove_serve__reply_error(r, add_status(rc), "%s", e.msg);
   else {
-    serve_watcher_reload(r->s); /* the watcher takes the new source up */
+    trove_serve__watcher_reload(r->s); /* the watcher takes the new source up */
     trove_buf b = {0};
     trove_json_out out = {.b = &b};
     trove_json_out_object(&out, NULL);
     trove_json_out_str(&out, "name", name);
     trove_json_out_str(&out, "location", stored);
     trove_json_out_end(&out);
-    ret = serve_reply_json(r, 201, &out);
+    ret = trove_serve__reply_json(r, 201, &out);
   }
   trove_free(stored);
   trove_free(config);
@@ -178,15 +180,15 @@ static enum MHD_Result add(serve_req *r) {
   trove_json_doc *doc = NULL;
   trove_err e = {0};
   if (trove_json_parse(r->body.data ? r->body.data : "", r->body.len, 32, &doc, &e))
-    return serve_reply_error(r, 400, "the body must be a JSON object: %s", e.msg);
+    return trove_serve__reply_error(r, 400, "the body must be a JSON object: %s", e.msg);
   const trove_json *o = trove_json_root(doc);
   trove_store *st = NULL;
   enum MHD_Result ret;
   if (trove_json_type_of(o) != TROVE_JSON_OBJECT)
-    ret = serve_reply_error(r, 400, "the body must be a JSON object");
+    ret = trove_serve__reply_error(r, 400, "the body must be a JSON object");
   else if (borrow(r, &st, &ret)) {
     ret = add_checked(r, st, o);
-    serve_handles_put(&r->s->handles, st);
+    trove_serve__handles_put(&r->s->handles, st);
   }
   trove_json_free(doc);
   return ret;
@@ -197,7 +199,7 @@ static enum MHD_Result add(serve_req *r) {
 static enum MHD_Result remove_one(serve_req *r, const char *name) {
   serve *s = r->s;
   if (pthread_mutex_trylock(&s->writer) != 0)
-    return serve_reply_error(r, 409, "a scan is running; remove the source when it ends");
+    return trove_serve__reply_error(r, 409, "a scan is running; remove the source when it ends");
   trove_store *st = NULL;
   enum MHD_Result ret;
   if (!borrow(r, &st, &ret)) {
@@ -210,30 +212,31 @@ static enum MHD_Result remove_one(serve_req *r, const char *name) {
     rc = trove_vectors_remove_source(s->vectors, st, name, &e);
     trove_store_scan_unlock(st);
   }
-  serve_handles_put(&s->handles, st);
+  trove_serve__handles_put(&s->handles, st);
   pthread_mutex_unlock(&s->writer);
   if (rc == TROVE_ENOENT)
-    return serve_reply_error(r, 404, "no source named \"%s\"", name);
+    return trove_serve__reply_error(r, 404, "no source named \"%s\"", name);
   if (rc)
-    return serve_reply_error(r, serve_status_of(rc), "%s", e.msg);
-  serve_watcher_reload(s); /* the watcher drops it */
+    return trove_serve__reply_error(r, trove_serve__status_of(rc), "%s", e.msg);
+  trove_serve__watcher_reload(s); /* the watcher drops it */
   trove_buf b = {0};
   trove_json_out o = {.b = &b};
   trove_json_out_object(&o, NULL);
   trove_json_out_str(&o, "removed", name);
   trove_json_out_end(&o);
-  return serve_reply_json(r, 200, &o);
+  return trove_serve__reply_json(r, 200, &o);
 }
 
-enum MHD_Result serve_api_sources(serve_req *r, const char *rest) {
+enum MHD_Result trove_serve__api_sources(serve_req *r, const char *rest) {
   bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
   if (!rest[0]) {
     if (get)
       return list(r);
-    return strcmp(r->method, "POST") == 0 ? add(r) : serve_reply_error(r, 405, "use GET or POST");
+    return strcmp(r->method, "POST") == 0 ? add(r)
+                                          : trove_serve__reply_error(r, 405, "use GET or POST");
   }
   if (strcmp(r->method, "DELETE") != 0)
-    return serve_reply_error(r, 405, "use DELETE to remove a source");
+    return trove_serve__reply_error(r, 405, "use DELETE to remove a source");
   return remove_one(r, rest);
 }
 
@@ -272,7 +275,7 @@ static void stats_json(trove_json_out *o, serve *s, const trove_store_stats *st)
   trove_json_out_end(o);
 }
 
-enum MHD_Result serve_api_stats(serve_req *r) {
+enum MHD_Result trove_serve__api_stats(serve_req *r) {
   trove_store *st = NULL;
   enum MHD_Result ret;
   if (!borrow(r, &st, &ret))
@@ -280,14 +283,14 @@ enum MHD_Result serve_api_stats(serve_req *r) {
   trove_store_stats stats = {0};
   trove_err e = {0};
   int rc = trove_store_stats_get(st, &stats, &e);
-  serve_handles_put(&r->s->handles, st);
+  trove_serve__handles_put(&r->s->handles, st);
   if (rc) {
-    ret = serve_reply_error(r, serve_status_of(rc), "%s", e.msg);
+    ret = trove_serve__reply_error(r, trove_serve__status_of(rc), "%s", e.msg);
   } else {
     trove_buf b = {0};
     trove_json_out o = {.b = &b};
     stats_json(&o, r->s, &stats);
-    ret = serve_reply_json(r, 200, &o);
+    ret = trove_serve__reply_json(r, 200, &o);
   }
   trove_store_stats_clear(&stats);
   return ret;

@@ -35,7 +35,7 @@
 
 #include <string.h>
 
-int serve_scanner_init(serve_scanner *sc, trove_err *e) {
+int trove_serve__scanner_init(serve_scanner *sc, trove_err *e) {
   *sc = (serve_scanner){0};
   atomic_init(&sc->stop, false);
   if (!(sc->state = trove_strdup("{\"state\":\"idle\"}")))
@@ -69,7 +69,7 @@ static void publish_as(serve *s, trove_json_out *o, bool watch) {
   trove_buf_free(o->b);
   if (!json)
     return;
-  serve_events_post(&s->events, "scan", json);
+  trove_serve__events_post(&s->events, "scan", json);
   pthread_mutex_lock(&s->scanner.mu);
   if (!watch || !s->scanner.running) {
     trove_free(s->scanner.state);
@@ -138,7 +138,8 @@ static void on_progress(const trove_scan_progress *p, void *arg) {
   post_progress(j->s, j->source, false, p);
 }
 
-void serve_scanner_watch_progress(serve *s, const char *source, const trove_scan_progress *p) {
+void trove_serve__scanner_watch_progress(serve *s, const char *source,
+                                         const trove_scan_progress *p) {
   post_progress(s, source, true, p);
 }
 
@@ -164,8 +165,8 @@ static void put_outcome(trove_json_out *o, const char *source, const outcome *x)
   trove_json_out_end(o);
 }
 
-void serve_scanner_watch_done(serve *s, const char *source, bool full, int rc,
-                              const trove_err *e, const trove_scan_report *rep) {
+void trove_serve__scanner_watch_done(serve *s, const char *source, bool full, int rc,
+                                     const trove_err *e, const trove_scan_report *rep) {
   outcome x = {.rc = rc, .e = *e, .rep = *rep};
   trove_buf b = {0};
   trove_json_out o = {.b = &b};
@@ -265,7 +266,7 @@ static void publish_done(serve *s, const job *j, int rc, const trove_err *e, boo
   pthread_cond_broadcast(&sc->ended);
   pthread_mutex_unlock(&sc->mu);
   if (done)
-    serve_events_post(&s->events, "scan", done);
+    trove_serve__events_post(&s->events, "scan", done);
   trove_free(done);
 }
 
@@ -303,7 +304,7 @@ static void run(void *arg) {
   trove_free(j.done);
 }
 
-int serve_scanner_start(serve *s, const char *name, trove_err *e) {
+int trove_serve__scanner_start(serve *s, const char *name, trove_err *e) {
   serve_scanner *sc = &s->scanner;
   char *copy = name ? trove_strdup(name) : NULL;
   if (name && !copy)
@@ -337,7 +338,7 @@ int serve_scanner_start(serve *s, const char *name, trove_err *e) {
   return rc;
 }
 
-bool serve_scanner_stop(serve *s) {
+bool trove_serve__scanner_stop(serve *s) {
   serve_scanner *sc = &s->scanner;
   pthread_mutex_lock(&sc->mu);
   bool running = sc->running;
@@ -348,14 +349,14 @@ bool serve_scanner_stop(serve *s) {
   return running;
 }
 
-char *serve_scanner_state(serve *s) {
+char *trove_serve__scanner_state(serve *s) {
   pthread_mutex_lock(&s->scanner.mu);
   char *copy = trove_strdup(s->scanner.state ? s->scanner.state : "{\"state\":\"idle\"}");
   pthread_mutex_unlock(&s->scanner.mu);
   return copy;
 }
 
-void serve_scanner_close(serve *s) {
+void trove_serve__scanner_close(serve *s) {
   serve_scanner *sc = &s->scanner;
   if (!sc->made)
     return;
@@ -370,7 +371,7 @@ void serve_scanner_close(serve *s) {
   sc->pool = NULL;
 }
 
-void serve_scanner_free(serve *s) {
+void trove_serve__scanner_free(serve *s) {
   serve_scanner *sc = &s->scanner;
   if (!sc->made)
     return;

@@ -1,7 +1,7 @@
 /* watcher.c: the server keeps its sources fresh by running the watcher of
  * `trove watch` (watch.h) on a thread of its own: the same code, opened
  * over every source with `follow`, so that sources the page adds or
- * removes are taken up (serve_watcher_reload, after the API changed them).
+ * removes are taken up (trove_serve__watcher_reload, after the API changed them).
  *
  * Its scans and the page's take turns through the writer mutex (serve_int.h):
  * the watcher's begin hook takes it and its end hook gives it back, so a
@@ -13,11 +13,11 @@
  * again later (watch.c), rather than hold the writer mutex meanwhile.
  *
  * Progress goes to the page as a page scan's does ("scan" events with
- * "watch":true, scanner.c), and the watcher's lines to watch_log.
+ * "watch":true, scanner.c), and the watcher's lines to trove_watch__log.
  *
- * Stopping: serve_watcher_signal sets the stop flag its scans poll
+ * Stopping: trove_serve__watcher_signal sets the stop flag its scans poll
  * (trove_scan_opts.stop: the scan under way ends within a batch, keeping
- * what it stored) and stops the loop; serve_watcher_close joins the thread
+ * what it stored) and stops the loop; trove_serve__watcher_close joins the thread
  * and closes the watcher, which saves the vector index. The signal comes
  * before the page's scanner is closed: a page scan waiting for the writer
  * mutex then gets it soon, and the other way round. */
@@ -39,13 +39,13 @@ static void on_end(void *arg, const char *source, bool full, int rc, const trove
   s->watcher.source = NULL;
   pthread_mutex_unlock(&s->writer);
   /* after the unlock: a page waiting for its turn is not held up by the post */
-  serve_scanner_watch_done(s, source, full, rc, e, rep);
+  trove_serve__scanner_watch_done(s, source, full, rc, e, rep);
 }
 
 static void on_progress(const trove_scan_progress *p, void *arg) {
   serve *s = arg;
   if (s->watcher.source) /* set by on_begin on this same thread */
-    serve_scanner_watch_progress(s, s->watcher.source, p);
+    trove_serve__scanner_watch_progress(s, s->watcher.source, p);
 }
 
 static void *run(void *arg) {
@@ -66,7 +66,7 @@ static void not_watching(FILE *log, const char *why) {
   }
 }
 
-void serve_watcher_start(serve *s, const trove_serve_opts *o) {
+void trove_serve__watcher_start(serve *s, const trove_serve_opts *o) {
   serve_watcher *sw = &s->watcher;
   atomic_init(&sw->stop, false);
   if (o->no_watch)
@@ -74,21 +74,26 @@ void serve_watcher_start(serve *s, const trove_serve_opts *o) {
   trove_err e = {0};
   trove_store_opts so = {.path = s->db_path, .read_only_ok = true};
   if (trove_store_open(&so, &sw->st, &e)) {
-    not_watching(o->watch_log, e.msg);
+    not_watching(o->trove_watch__log, e.msg);
     return;
   }
   if (trove_store_read_only(sw->st)) {
-    not_watching(o->watch_log, "the database is read-only");
+    not_watching(o->trove_watch__log, "the database is read-only");
     goto out_close;
   }
-  trove_watch_opts wo = {.scan = {.progress = TROVE_PROGRESS_NONE, .no_wait = true,
+  trove_watch_opts wo = {.scan = {.progress = TROVE_PROGRESS_NONE,
+                                  .no_wait = true,
                                   .embedder = s->vectors ? s->scan_embedder : NULL,
                                   .vectors = s->vectors,
                                   .fetch_timeout_ms = s->fetch_timeout_ms,
-                                  .on_progress = on_progress, .progress_arg = s,
+                                  .on_progress = on_progress,
+                                  .progress_arg = s,
                                   .stop = &sw->stop},
-                         .log = o->watch_log, .browser_poll_s = o->browser_poll_s,
-                         .follow = true, .on_begin = on_begin, .on_end = on_end,
+                         .log = o->trove_watch__log,
+                         .browser_poll_s = o->browser_poll_s,
+                         .follow = true,
+                         .on_begin = on_begin,
+                         .on_end = on_end,
                          .hook_arg = s};
   int rc = trove_watch_open(sw->st, NULL, 0, &wo, &sw->w, &e);
   if (rc) {
@@ -97,11 +102,11 @@ void serve_watcher_start(serve *s, const trove_serve_opts *o) {
     char *advice = rc == TROVE_EBUSY ? strchr(e.msg, ';') : NULL;
     if (advice)
       *advice = 0;
-    not_watching(o->watch_log, e.msg);
+    not_watching(o->trove_watch__log, e.msg);
     goto out_close;
   }
   if (pthread_create(&sw->thread, NULL, run, s) != 0) {
-    not_watching(o->watch_log, "cannot start the watcher's thread");
+    not_watching(o->trove_watch__log, "cannot start the watcher's thread");
     trove_watch_close(sw->w, NULL); /* nothing scanned: nothing to save */
     sw->w = NULL;
     goto out_close;
@@ -113,11 +118,11 @@ out_close:
   sw->st = NULL;
 }
 
-void serve_watcher_reload(serve *s) {
+void trove_serve__watcher_reload(serve *s) {
   trove_watch_reload(s->watcher.w); /* NULL: not watching, a no-op */
 }
 
-void serve_watcher_signal(serve *s) {
+void trove_serve__watcher_signal(serve *s) {
   serve_watcher *sw = &s->watcher;
   if (!sw->w)
     return;
@@ -126,11 +131,11 @@ void serve_watcher_signal(serve *s) {
   trove_watch_stop(sw->w);
 }
 
-void serve_watcher_close(serve *s) {
+void trove_serve__watcher_close(serve *s) {
   serve_watcher *sw = &s->watcher;
   if (!sw->w)
     return;
-  serve_watcher_signal(s);
+  trove_serve__watcher_signal(s);
   if (sw->started)
     pthread_join(sw->thread, NULL);
   sw->started = false;

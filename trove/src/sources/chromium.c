@@ -10,15 +10,16 @@
  *
  * Source-reading SQL: this file, firefox.c and browser_db.c are the only
  * SQL outside trove's storage module, and they only read browsers' files. */
-#include "internal.h"
+#include "sources_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
 static const char history_sql[] = "SELECT url, title, last_visit_time FROM urls WHERE hidden = 0";
 
-int chromium_history_open(const char *location, const char *copy_dir, int64_t since_us,
-                          size_t max_rows, trove_source **out, trove_err *err) {
+int trove_sources__chromium_history_open(const char *location, const char *copy_dir,
+                                         int64_t since_us, size_t max_rows, trove_source **out,
+                                         trove_err *err) {
   if (!out)
     return trove_err_set(err, TROVE_EINVAL, "trove_source_open_chromium_history: NULL output");
   *out = NULL;
@@ -28,7 +29,7 @@ int chromium_history_open(const char *location, const char *copy_dir, int64_t si
   browser_db bdb;
   weblist l = {0};
   trove_source_stats st = {0};
-  int rc = browser_db_open(location, "History", what, copy_dir, &bdb, err);
+  int rc = trove_sources__browser_db_open(location, "History", what, copy_dir, &bdb, err);
   if (rc)
     return rc;
   char recent[256];
@@ -36,20 +37,20 @@ int chromium_history_open(const char *location, const char *copy_dir, int64_t si
   snprintf(recent, sizeof recent, "%s AND last_visit_time > %lld ORDER BY last_visit_time "
            "LIMIT %lld", history_sql, (long long)unix_to_chromium_us(since_us),
            max_rows ? (long long)max_rows : -1LL);
-  rc = browser_db_collect(&bdb, since_us || max_rows ? recent : history_sql, what,
-                          TROVE_ITEM_WEB, true, &l, &st, err);
-  st.max_visit_id = browser_db_int(&bdb, "SELECT max(id) FROM visits");
-  browser_db_close(&bdb);
+  rc = trove_sources__browser_db_collect(&bdb, since_us || max_rows ? recent : history_sql, what,
+                                         TROVE_ITEM_WEB, true, &l, &st, err);
+  st.max_visit_id = trove_sources__browser_db_int(&bdb, "SELECT max(id) FROM visits");
+  trove_sources__browser_db_close(&bdb);
   if (rc) {
-    weblist_free(&l);
+    trove_sources__weblist_free(&l);
     return rc;
   }
-  weblist_finish(&l, &st);
-  rc = weblist_source(&l, &st, out);
+  trove_sources__weblist_finish(&l, &st);
+  rc = trove_sources__weblist_source(&l, &st, out);
   return rc ? trove_err_set(err, rc, "out of memory opening %s", location) : 0;
 }
 
 int trove_source_open_chromium_history(const char *location, const char *copy_dir,
                                        trove_source **out, trove_err *err) {
-  return chromium_history_open(location, copy_dir, 0, 0, out, err);
+  return trove_sources__chromium_history_open(location, copy_dir, 0, 0, out, err);
 }

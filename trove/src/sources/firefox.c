@@ -8,7 +8,7 @@
  *
  * Source-reading SQL: this file, chromium.c and browser_db.c are the only
  * SQL outside trove's storage module, and they only read browsers' files. */
-#include "internal.h"
+#include "sources_int.h"
 
 #include <string.h>
 
@@ -19,8 +19,9 @@ static const char bookmarks_sql[] =
     "SELECT p.url, b.title, b.dateAdded, p.last_visit_date"
     " FROM moz_bookmarks AS b JOIN moz_places AS p ON p.id = b.fk WHERE b.type = 1";
 
-int firefox_open(const char *location, int items, const char *copy_dir, int64_t since_us,
-                 size_t max_rows, trove_source **out, trove_err *err) {
+int trove_sources__firefox_open(const char *location, int items, const char *copy_dir,
+                                int64_t since_us, size_t max_rows, trove_source **out,
+                                trove_err *err) {
   if (!out)
     return trove_err_set(err, TROVE_EINVAL, "trove_source_open_firefox: NULL output");
   *out = NULL;
@@ -33,7 +34,7 @@ int firefox_open(const char *location, int items, const char *copy_dir, int64_t 
   browser_db bdb;
   weblist l = {0};
   trove_source_stats st = {0};
-  int rc = browser_db_open(location, "places.sqlite", what, copy_dir, &bdb, err);
+  int rc = trove_sources__browser_db_open(location, "places.sqlite", what, copy_dir, &bdb, err);
   if (rc)
     return rc;
   /* the recent rows: history visited after since_us, oldest first, up
@@ -46,25 +47,25 @@ int firefox_open(const char *location, int items, const char *copy_dir, int64_t 
   snprintf(bsql, sizeof bsql, "%s AND (b.dateAdded > %lld OR p.last_visit_date > %lld)",
            bookmarks_sql, (long long)since_us, (long long)since_us);
   if (items & TROVE_FIREFOX_HISTORY)
-    rc = browser_db_collect(&bdb, recent ? hsql : history_sql, what, TROVE_ITEM_WEB, false, &l,
-                            &st, err);
+    rc = trove_sources__browser_db_collect(&bdb, recent ? hsql : history_sql, what, TROVE_ITEM_WEB,
+                                           false, &l, &st, err);
   if (rc == 0 && (items & TROVE_FIREFOX_BOOKMARKS))
-    rc = browser_db_collect(&bdb, recent ? bsql : bookmarks_sql, what, TROVE_ITEM_BOOKMARK,
-                            false, &l, &st, err);
-  st.max_visit_id = browser_db_int(&bdb, "SELECT max(id) FROM moz_historyvisits");
-  browser_db_close(&bdb);
+    rc = trove_sources__browser_db_collect(&bdb, recent ? bsql : bookmarks_sql, what,
+                                           TROVE_ITEM_BOOKMARK, false, &l, &st, err);
+  st.max_visit_id = trove_sources__browser_db_int(&bdb, "SELECT max(id) FROM moz_historyvisits");
+  trove_sources__browser_db_close(&bdb);
   if (rc) {
-    weblist_free(&l);
+    trove_sources__weblist_free(&l);
     return rc;
   }
-  weblist_finish(&l, &st);
-  rc = weblist_source(&l, &st, out);
+  trove_sources__weblist_finish(&l, &st);
+  rc = trove_sources__weblist_source(&l, &st, out);
   return rc ? trove_err_set(err, rc, "out of memory opening %s", location) : 0;
 }
 
 int trove_source_open_firefox(const char *location, int items, const char *copy_dir,
                               trove_source **out, trove_err *err) {
-  return firefox_open(location, items, copy_dir, 0, 0, out, err);
+  return trove_sources__firefox_open(location, items, copy_dir, 0, 0, out, err);
 }
 
 int trove_source_open_history_since(const char *type, const char *location,
@@ -73,10 +74,10 @@ int trove_source_open_history_since(const char *type, const char *location,
   if (out)
     *out = NULL;
   if (type && strcmp(type, "chromium-history") == 0)
-    return chromium_history_open(location, copy_dir, since_us, max_rows, out, err);
+    return trove_sources__chromium_history_open(location, copy_dir, since_us, max_rows, out, err);
   if (type && strcmp(type, "firefox") == 0)
-    return firefox_open(location, TROVE_FIREFOX_HISTORY | TROVE_FIREFOX_BOOKMARKS, copy_dir,
-                        since_us, max_rows, out, err);
+    return trove_sources__firefox_open(location, TROVE_FIREFOX_HISTORY | TROVE_FIREFOX_BOOKMARKS,
+                                       copy_dir, since_us, max_rows, out, err);
   return trove_err_set(err, TROVE_EINVAL, "source type %s has no history to read by time",
                        type ? type : "(null)");
 }
