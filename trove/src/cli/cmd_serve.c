@@ -1,7 +1,8 @@
-/* cmd_serve.c: `trove serve [--port N] [--listen ADDR] [--open]`, the local
- * web UI (serve.h). It loads the model and the vector index once, starts
- * the server, prints the page's address, and waits for Ctrl-C (SIGINT) or
- * SIGTERM. Both signals are blocked in every thread before any starts and
+/* cmd_serve.c: `trove serve [--port N] [--listen ADDR] [--open]
+ * [--no-watch]`, the local web UI (serve.h). It loads the model and the
+ * vector index once, starts the server (which runs the watcher of `trove
+ * watch` unless --no-watch), prints the page's address, and waits for
+ * Ctrl-C (SIGINT) or SIGTERM. Both signals are blocked in every thread before any starts and
  * taken here with sigwait, so stopping runs as ordinary code on this
  * thread: a running scan is stopped (it keeps what it stored and saves the
  * index), connections are closed, and the command exits 0. */
@@ -22,10 +23,14 @@ extern char **environ;
 enum { DEFAULT_PORT = 8765 };
 
 static const char usage[] =
-    "trove serve [--port N] [--listen ADDR] [--open]\n"
+    "trove serve [--port N] [--listen ADDR] [--open] [--no-watch] [--poll S]\n"
     "  the web UI: search as you type, items, sources and scans, at\n"
     "  http://127.0.0.1:8765/ (the model and the index stay loaded; Ctrl-C stops,\n"
-    "  stopping a running scan, which keeps what it stored)\n"
+    "  stopping a running scan, which keeps what it stored). It keeps every source\n"
+    "  fresh as `trove watch` does, unless another process watches the database\n"
+    "  (it then says so and only serves) or the database is read-only\n"
+    "  --no-watch:    serve only; sources change when scanned\n"
+    "  --poll S:      seconds between looks at a browser's files (default 60)\n"
     "  --port N:      the port (default 8765; 0: any free one)\n"
     "  --listen ADDR: a numeric address to listen on instead of 127.0.0.1\n"
     "                 (0.0.0.0 or :: for every one); others can then search\n"
@@ -35,19 +40,30 @@ static const char usage[] =
 typedef struct serve_args {
   unsigned port;
   const char *listen;
-  bool open;
+  bool open, no_watch;
+  int poll_s;
 } serve_args;
 
-enum { O_PORT, O_LISTEN, O_OPEN };
+enum { O_PORT, O_LISTEN, O_OPEN, O_NO_WATCH, O_POLL };
 static const cli_opt options[] = {
-    [O_PORT] = {"port", 0, true}, [O_LISTEN] = {"listen", 0, true},
-    [O_OPEN] = {"open", 0, false}, {0},
+    [O_PORT] = {"port", 0, true},        [O_LISTEN] = {"listen", 0, true},
+    [O_OPEN] = {"open", 0, false},       [O_NO_WATCH] = {"no-watch", 0, false},
+    [O_POLL] = {"poll", 0, true},        {0},
 };
 
 static int on_option(void *ctx, int id, const char *val) {
   serve_args *a = ctx;
   if (id == O_OPEN) {
     a->open = true;
+  } else if (id == O_NO_WATCH) {
+    a->no_watch = true;
+  } else if (id == O_POLL) {
+    char *end = NULL;
+    long s = strtol(val, &end, 10);
+    if (!val[0] || *end || s < 1 || s > 86400)
+      return cli_usage_error(usage, "--poll takes whole seconds from 1 to 86400, not \"%s\"",
+                             val);
+    a->poll_s = (int)s;
   } else if (id == O_LISTEN) {
     a->listen = val;
   } else {
@@ -123,9 +139,17 @@ int cmd_serve(cli *c, int argc, char **argv) {
              trove_embedder_kernel(scan_emb ? scan_emb : m.embedder));
   else
     fprintf(stderr, "trove: searching by keyword only\n");
-  trove_serve_opts o = {.db_path = trove_store_path(st), .listen = a.listen, .port = a.port,
-                        .embedder = m.embedder, .vectors = m.vectors, .scan_embedder = scan_emb,
-                        .model_note = m.embedder ? note : NULL, .fetch_timeout_ms = fetch_ms};
+  trove_serve_opts o = {.db_path = trove_store_path(st),
+                        .listen = a.listen,
+                        .port = a.port,
+                        .embedder = m.embedder,
+                        .vectors = m.vectors,
+                        .scan_embedder = scan_emb,
+                        .model_note = m.embedder ? note : NULL,
+                        .fetch_timeout_ms = fetch_ms,
+                        .no_watch = a.no_watch,
+                        .watch_log = stderr,
+                        .browser_poll_s = a.poll_s};
   trove_serve *s = NULL;
   int trc = trove_serve_start(&o, &s, &e);
   if (trc) {

@@ -153,7 +153,7 @@ _trove() {
       _trove_paths -f
     fi
     ;;
-  serve) [[ $cur == -* ]] && _trove_words "--port${nl}--listen${nl}--open${nl}--help" ;;
+  serve) [[ $cur == -* ]] && _trove_words "--port${nl}--listen${nl}--open${nl}--no-watch${nl}--poll${nl}--help" ;;
   esac
 }
 

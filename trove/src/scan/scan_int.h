@@ -193,6 +193,10 @@ typedef struct scan_ctx {
   const char *const *only; /* fs: scan only at and under these n_only
                               paths (trove_scan_paths); none: the tree */
   size_t n_only;
+  bool recent;          /* history: read only the rows visited after
+                           since_us, at most max_rows (trove_scan_recent) */
+  int64_t since_us;
+  size_t max_rows;
   trove_store *finder;  /* fs scans: used by the embed stage only, to find
                            the item a renamed file was (scan_move.c) */
   int64_t *claimed;     /* items a renamed file took this run, n_claimed of
@@ -231,6 +235,9 @@ typedef struct scan_ctx {
    * them): candidates left out, and the oldest last visit of a history
    * page the browser still holds (Unix µs; 0 none), Firefox's horizon. */
   int64_t excluded, forgotten_skipped, oldest_visit_us;
+  int64_t newest_visit_us; /* the latest last visit of a history page read */
+  int64_t rows, max_visit_id; /* the source's stats: rows read from a
+                                 browser's database, its highest visit id */
   int64_t expire_before; /* the retention horizon, set after the join */
   char **unread;        /* paths the source could not read (the source stage
                            writes them at its end; read after the join) */

@@ -1,10 +1,11 @@
-/* scan_run.c: trove_scan_source, trove_scan_source_edit and
- * trove_scan_paths, the scan pipeline put together:
+/* scan_run.c: trove_scan_source, trove_scan_source_edit, trove_scan_paths
+ * and trove_scan_recent, the scan pipeline put together:
  *   source -(batches)-> match -> fetch -(items)-> read [parallel]
  *          -> batch(64) -> embed [parallel loops] -> write
  * then, when every stage finished, the end-of-scan delete of items the
  * source no longer holds (for a scan of some paths: of the items at and
- * under those paths that it did not see), the items still awaiting embedding (reprocess.c),
+ * under those paths that it did not see; for a history's recent rows: none),
+ * where a history's reads got, the items still awaiting embedding (reprocess.c),
  * the vector index's save, and the source's status. A fatal error in any
  * stage cancels the pipeline (sluice joins every thread and releases every
  * item in flight) and the source is marked error; what was committed stays.
@@ -286,11 +287,31 @@ static void ctx_free(scan_ctx *c) {
   pthread_mutex_destroy(&c->lock);
 }
 
+/* Records where the reads of history source s got to, after scan c of it
+ * succeeded: a full scan read every row, a recent one those after
+ * s->seen_visit_us. A recent read cut at its row limit notes a visit just
+ * before its newest, so that the rows of that same microsecond the limit
+ * left out are read next time. Sets rep->more and rep->rewound. */
+static int note_visits(const scan_ctx *c, const trove_store_source *s, trove_scan_report *rep,
+                       trove_err *err) {
+  int64_t visit = c->newest_visit_us;
+  if (c->recent) {
+    rep->rewound = c->max_visit_id < s->seen_visit_id;
+    rep->more = c->rows >= (int64_t)c->max_rows && visit > s->seen_visit_us + 1;
+    if (rep->more)
+      visit--;
+    if (visit < s->seen_visit_us)
+      visit = s->seen_visit_us;
+  }
+  return trove_store_source_set_visits(c->writer, s->id, visit, c->max_visit_id, err);
+}
+
 /* A full scan of the source called name; with edit, the rescan after its
- * globs change; with n_only > 0, the scan of those paths (see scan.h). */
+ * globs change; with n_only > 0, the scan of those paths; with recent, the
+ * read of a history's recent rows (see scan.h). */
 static int scan_run(trove_store *st, const char *name, const trove_scan_globs *edit,
-                    const char *const *only, size_t n_only, const trove_scan_opts *opts,
-                    trove_scan_report *rep, trove_err *err) {
+                    const char *const *only, size_t n_only, bool recent,
+                    const trove_scan_opts *opts, trove_scan_report *rep, trove_err *err) {
   trove_scan_report local;
   rep = rep ? rep : &local;
   memset(rep, 0, sizeof *rep);
@@ -303,7 +324,8 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
   bool reembed = opts && opts->reembed && !edit;
   scan_ctx c = {.writer = st, .force = (opts && opts->force && !edit) || reembed,
                 .reembed = reembed, .edit = edit != NULL, .now = (int64_t)time(NULL),
-                .only = only, .n_only = n_only,
+                .only = only, .n_only = n_only, .recent = recent,
+                .max_rows = recent ? TROVE_SCAN_RECENT_ROWS : 0,
                 .fetch_timeout_ms = opts ? opts->fetch_timeout_ms : 0,
                 .cancel = opts ? opts->stop : NULL};
   int rc = trove_scan__lock(st, opts, &e);
@@ -319,6 +341,15 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
                        "scanned by path", s.name, s.type);
     goto out_free;
   }
+  bool history = trove_scan_type_history(s.type);
+  if (recent && !history) {
+    rc = trove_err_set(&e, TROVE_EINVAL, "source %s is a %s source: only history sources are "
+                       "read by time", s.name, s.type);
+    goto out_free;
+  }
+  c.since_us = s.seen_visit_us;
+  /* a scan of a part: n_only paths, or a history's recent rows */
+  bool part = n_only || recent;
   c.source_id = s.id, c.type = s.type, c.location = s.location;
   c.config = config ? config : s.config;
   if ((strcmp(s.type, "fs") != 0 && (rc = trove_scan__hosts_load(&c.hosts, st, &e))) ||
@@ -330,26 +361,28 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
     goto out_close_reader;
   /* a forced scan redoes everything, and an edit or a scan of some paths
    * (which changed) is not the scan that stopped */
-  rc = c.force || edit || n_only
+  rc = c.force || edit || part
            ? trove_store_scan_begin(st, s.id, &c.version, &e)
            : trove_store_scan_resume(st, s.id, &c.version, &c.killed, &e);
   if (rc)
     goto out_close_reader;
   char what[96];
-  snprintf(what, sizeof what, "%s %s", edit ? "edit" : n_only ? "update" : "scan", name);
+  snprintf(what, sizeof what, "%s %s", edit ? "edit" : part ? "update" : "scan", name);
   rc = trove_scan__result(&c, run_pipeline(&c, opts, what, rep), &e);
   report_hosts(&c, rep);
   /* even after a failure: what the fetches learnt of the hosts holds */
   int hrc = trove_scan__hosts_save(&c.hosts, st, rc ? NULL : &e);
   rc = rc ? rc : hrc;
-  if (rc == 0)
+  if (rc == 0 && !recent) /* a history's recent rows: nothing to delete */
     rc = n_only ? finish_paths_scan(&c, rep, &e) : finish_full_scan(&c, rep, &e);
-  if (rc == 0 && !n_only)
+  if (rc == 0 && history && !edit)
+    rc = note_visits(&c, &s, rep, &e);
+  if (rc == 0 && !part)
     rc = trove_scan__embed_pending(&c, opts, name, rep, &e);
   /* even after a failure: what was committed is in the index; a scan of
-   * some paths leaves the save to its caller (trove_vectors_commit saves
+   * a part leaves the save to its caller (trove_vectors_commit saves
    * every minute meanwhile) */
-  if (c.vectors && !n_only)
+  if (c.vectors && !part)
     rc = trove_scan__save_vectors(&c, rc, &e);
   trove_scan__count_embedded(&c, rep);
   rep->seconds = now_s() - t0;
@@ -357,8 +390,8 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
    * another writer holds it, the person is not kept waiting a second time */
   if (rc != TROVE_EBUSY) /* a scan of some paths keeps the last full scan's figures */
     trove_store_scan_finish(st, s.id, rc ? TROVE_SOURCE_ERROR : TROVE_SOURCE_READY,
-                            rc ? e.msg : NULL, n_only ? s.scanned : rep->seen,
-                            n_only ? s.last_scan_ms : (int64_t)(rep->seconds * 1000), NULL);
+                            rc ? e.msg : NULL, part ? s.scanned : rep->seen,
+                            part ? s.last_scan_ms : (int64_t)(rep->seconds * 1000), NULL);
 out_close_reader:
   trove_store_close(c.finder);
   trove_store_close(c.reader);
@@ -373,7 +406,12 @@ out_free:
 
 int trove_scan_source(trove_store *st, const char *name, const trove_scan_opts *opts,
                       trove_scan_report *rep, trove_err *err) {
-  return scan_run(st, name, NULL, NULL, 0, opts, rep, err);
+  return scan_run(st, name, NULL, NULL, 0, false, opts, rep, err);
+}
+
+int trove_scan_recent(trove_store *st, const char *name, const trove_scan_opts *opts,
+                      trove_scan_report *rep, trove_err *err) {
+  return scan_run(st, name, NULL, NULL, 0, true, opts, rep, err);
 }
 
 int trove_scan_paths(trove_store *st, const char *name, const char *const *paths, size_t n,
@@ -390,7 +428,7 @@ int trove_scan_paths(trove_store *st, const char *name, const char *const *paths
       return trove_err_set(err, TROVE_EINVAL, "trove_scan_paths: \"%s\" is not an absolute "
                            "path", paths[i] ? paths[i] : "(null)");
     }
-  return scan_run(st, name, NULL, paths, n, opts, rep, err);
+  return scan_run(st, name, NULL, paths, n, false, opts, rep, err);
 }
 
 int trove_scan_source_edit(trove_store *st, const char *name, const trove_scan_globs *g,
@@ -400,7 +438,7 @@ int trove_scan_source_edit(trove_store *st, const char *name, const trove_scan_g
       memset(rep, 0, sizeof *rep);
     return trove_err_set(err, TROVE_EINVAL, "trove_scan_source_edit: NULL globs");
   }
-  return scan_run(st, name, g, NULL, 0, opts, rep, err);
+  return scan_run(st, name, g, NULL, 0, false, opts, rep, err);
 }
 
 int trove_scan__embedding(scan_ctx *c, const trove_scan_opts *o, trove_err *err) {

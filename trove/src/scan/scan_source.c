@@ -118,6 +118,9 @@ static int open_source(scan_ctx *c, trove_source **src, trove_err *err) {
     fs_config_free(&fc);
     return rc;
   }
+  if (c->recent)
+    return trove_source_open_history_since(c->type, c->location, c->copies, c->since_us,
+                                           c->max_rows, src, err);
   if (strcmp(c->type, "chromium-history") == 0)
     return trove_source_open_chromium_history(c->location, c->copies, src, err);
   if (strcmp(c->type, "chromium-bookmarks") == 0)
@@ -160,8 +163,8 @@ static bool excluded(const scan_ctx *c, const trove_candidate *cd) {
 
 /* Moves the candidates of tb into a new scan batch *out, leaving out what
  * the source must not index (counted in c); *out is NULL when nothing is
- * left. Notes the oldest visit of the history's pages (the source stage's
- * alone while it runs). */
+ * left. Notes the oldest and newest visits of the history's pages (the
+ * source stage's alone while it runs). */
 static int take_batch(scan_ctx *c, trove_batch *tb, scan_batch **out) {
   *out = NULL;
   scan_batch *sb = trove_calloc(1, sizeof *sb);
@@ -172,6 +175,8 @@ static int take_batch(scan_ctx *c, trove_batch *tb, scan_batch **out) {
     if (cd->type == TROVE_ITEM_WEB && cd->visited_us > 0 &&
         (c->oldest_visit_us == 0 || cd->visited_us < c->oldest_visit_us))
       c->oldest_visit_us = cd->visited_us;
+    if (cd->type != TROVE_ITEM_LOCAL && cd->visited_us > c->newest_visit_us)
+      c->newest_visit_us = cd->visited_us;
     if (excluded(c, cd)) {
       c->excluded++;
       continue;
@@ -248,6 +253,9 @@ int trove_scan__source_stage(void *user, sl_emitter *out) {
     atomic_store_explicit(&c->source_done, true, memory_order_relaxed);
   if (rc == 0 && (rc = keep_unread_paths(c, src)))
     trove_err_set(&e, rc, "out of memory noting the paths the scan could not read");
+  trove_source_stats ss;
+  trove_source_get_stats(src, &ss);
+  c->rows = (int64_t)ss.rows, c->max_visit_id = ss.max_visit_id;
   trove_batch_clear(&tb);
   trove_source_close(src);
   return rc ? trove_scan__fatal(c, &e, rc) : 0;

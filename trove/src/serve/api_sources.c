@@ -160,6 +160,7 @@ static enum MHD_Result add_checked(serve_req *r, trove_store *st, const trove_js
   else if ((rc = trove_scan_source_add(st, name, type, loc, config, &stored, &e)) != 0)
     ret = trove_serve__reply_error(r, add_status(rc), "%s", e.msg);
   else {
+    trove_serve__watcher_reload(r->s); /* the watcher takes the new source up */
     trove_buf b = {0};
     trove_json_out out = {.b = &b};
     trove_json_out_object(&out, NULL);
@@ -217,6 +218,7 @@ static enum MHD_Result remove_one(serve_req *r, const char *name) {
     return trove_serve__reply_error(r, 404, "no source named \"%s\"", name);
   if (rc)
     return trove_serve__reply_error(r, trove_serve__status_of(rc), "%s", e.msg);
+  trove_serve__watcher_reload(s); /* the watcher drops it */
   trove_buf b = {0};
   trove_json_out o = {.b = &b};
   trove_json_out_object(&o, NULL);

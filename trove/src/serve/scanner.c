@@ -23,7 +23,10 @@
  *   {"state":"done","source":null,"ok":true,"error":null,"stopped":false,
  *    "reports":[{"source":"docs","ok":true,...}]}   at the end
  * and the last of them is what GET /api/scan answers ({"state":"idle"}
- * before any scan). Stopping (POST /api/scan/stop, or the server stopping
+ * before any scan). The watcher's scans (watcher.c) post the same events
+ * with "watch":true, and a "done" after each scan of a source (changed
+ * paths: "full":false); they set what GET /api/scan answers only while no
+ * page scan is under way or waiting for its turn. Stopping (POST /api/scan/stop, or the server stopping
  * on Ctrl-C) sets the running scan's stop flag: it ends within a batch,
  * keeping what it stored and saving the vector index (scan.h). */
 #include "serve_int.h"
@@ -58,19 +61,26 @@ out_free_state:
   return trove_err_set(e, TROVE_ENOMEM, "out of memory starting the scanner");
 }
 
-/* Finishes o and makes its text the state, posting it as a "scan" event.
+/* Finishes o and makes its text the state, posting it as a "scan" event
+ * (a watcher's event leaves the state of a page scan under way as it is).
  * A failed writer (no memory) keeps the old state and posts nothing. */
-static void publish(serve *s, trove_json_out *o) {
+static void publish_as(serve *s, trove_json_out *o, bool watch) {
   char *json = trove_json_out_done(o) ? NULL : trove_buf_take(o->b);
   trove_buf_free(o->b);
   if (!json)
     return;
   trove_serve__events_post(&s->events, "scan", json);
   pthread_mutex_lock(&s->scanner.mu);
-  trove_free(s->scanner.state);
-  s->scanner.state = json;
+  if (!watch || !s->scanner.running) {
+    trove_free(s->scanner.state);
+    s->scanner.state = json;
+    json = NULL;
+  }
   pthread_mutex_unlock(&s->scanner.mu);
+  trove_free(json);
 }
+
+static void publish(serve *s, trove_json_out *o) { publish_as(s, o, false); }
 
 /* ---- JSON of progress and reports ---------------------------------------- */
 
@@ -89,13 +99,16 @@ typedef struct job {
   size_t n_done, cap_done;
 } job;
 
-static void on_progress(const trove_scan_progress *p, void *arg) {
-  job *j = arg;
+/* Posts p, the progress of a scan of source (by the watcher: watch). */
+static void post_progress(serve *s, const char *source, bool watch,
+                          const trove_scan_progress *p) {
   trove_buf b = {0};
   trove_json_out o = {.b = &b};
   trove_json_out_object(&o, NULL);
   trove_json_out_str(&o, "state", "running");
-  trove_json_out_str(&o, "source", j->source);
+  trove_json_out_str(&o, "source", source);
+  if (watch)
+    trove_json_out_bool(&o, "watch", true);
   trove_json_out_str(&o, "what", p->what);
   trove_json_out_num(&o, "elapsed", p->elapsed, 2);
   if (p->eta >= 0)
@@ -117,7 +130,17 @@ static void on_progress(const trove_scan_progress *p, void *arg) {
   trove_json_out_end(&o);
   trove_json_out_str(&o, "line", p->line);
   trove_json_out_end(&o);
-  publish(j->s, &o);
+  publish_as(s, &o, watch);
+}
+
+static void on_progress(const trove_scan_progress *p, void *arg) {
+  job *j = arg;
+  post_progress(j->s, j->source, false, p);
+}
+
+void trove_serve__scanner_watch_progress(serve *s, const char *source,
+                                         const trove_scan_progress *p) {
+  post_progress(s, source, true, p);
 }
 
 /* Writes the members of source's outcome x: "source", "ok", "error" and
@@ -140,6 +163,28 @@ static void put_outcome(trove_json_out *o, const char *source, const outcome *x)
   trove_json_out_int(o, "passages", r->passages);
   trove_json_out_num(o, "seconds", r->seconds, 2);
   trove_json_out_end(o);
+}
+
+void trove_serve__scanner_watch_done(serve *s, const char *source, bool full, int rc,
+                                     const trove_err *e, const trove_scan_report *rep) {
+  outcome x = {.rc = rc, .e = *e, .rep = *rep};
+  trove_buf b = {0};
+  trove_json_out o = {.b = &b};
+  trove_json_out_object(&o, NULL);
+  trove_json_out_str(&o, "state", "done");
+  trove_json_out_str(&o, "source", source);
+  trove_json_out_bool(&o, "watch", true);
+  trove_json_out_bool(&o, "full", full);
+  trove_json_out_bool(&o, "ok", rc == 0);
+  trove_json_out_bool(&o, "stopped", rc == TROVE_ECANCELED);
+  trove_json_out_str(&o, "error", !rc ? NULL : e->msg[0] ? e->msg : trove_strerror(rc));
+  trove_json_out_array(&o, "reports");
+  trove_json_out_object(&o, NULL);
+  put_outcome(&o, source, &x);
+  trove_json_out_end(&o);
+  trove_json_out_end(&o);
+  trove_json_out_end(&o);
+  publish_as(s, &o, true);
 }
 
 /* ---- the job ------------------------------------------------------------- */

@@ -3,12 +3,14 @@
  * concept per file: server.c (the daemon, routing, the security checks),
  * guard.c (Host allowlist, token, Origin), reply.c (responses and their
  * headers), handles.c (store handles for request threads), events.c
- * (Server-Sent Events), scanner.c (the background scan), assets.c (the
- * page), api_*.c (the endpoints). */
+ * (Server-Sent Events), scanner.c (the background scan), watcher.c (the
+ * watcher that keeps sources fresh), assets.c (the page), api_*.c (the
+ * endpoints). */
 #ifndef TROVE_SERVE_INT_H
 #define TROVE_SERVE_INT_H
 
 #include "json.h"
+#include "scan.h"
 #include "serve.h"
 #include "store.h"
 
@@ -106,6 +108,45 @@ void trove_serve__scanner_close(serve *s);
  * stopped). */
 void trove_serve__scanner_free(serve *s);
 
+/* Posts a watcher scan's progress p of source as a "scan" event shaped as a
+ * page scan's, with "watch":true (scanner.c). The watcher's thread. */
+void trove_serve__scanner_watch_progress(serve *s, const char *source,
+                                         const trove_scan_progress *p);
+/* Posts the "done" event of a watcher scan of source (full: the whole
+ * source; else changed paths) that ended with rc, e and rep (scanner.c). */
+void trove_serve__scanner_watch_done(serve *s, const char *source, bool full, int rc,
+                                     const trove_err *e, const trove_scan_report *rep);
+
+/* ---- the watcher (watcher.c) ---------------------------------------------- */
+
+typedef struct trove_watch trove_watch;
+
+/* The watcher (watch.h) the server runs on a thread of its own, as `trove
+ * watch` would. Its scans hold the writer mutex, as page scans do. */
+typedef struct serve_watcher {
+  trove_watch *w;        /* NULL: not watching */
+  trove_store *st;       /* its scans' writer handle, its thread's alone */
+  pthread_t thread;
+  bool started;          /* thread runs, to be joined */
+  atomic_bool stop;      /* trove_scan_opts.stop of its scans: set once, at
+                            the server's stop */
+  const char *source;    /* the source being scanned (its thread's alone) */
+} serve_watcher;
+
+/* Starts watching every source of the database (sources added and removed
+ * through the API included), unless o says not to. Never fails the
+ * server: another watcher on the database, a read-only database or a
+ * failure to set up leave it serving without watching, said once on
+ * o->watch_log. */
+void trove_serve__watcher_start(serve *s, const trove_serve_opts *o);
+/* The source list changed: the watcher reads it again. Any thread. */
+void trove_serve__watcher_reload(serve *s);
+/* Asks the watcher and the scan it runs to stop; returns at once. */
+void trove_serve__watcher_signal(serve *s);
+/* Stops the watcher, joins its thread and closes it (saving the vector
+ * index under the writer mutex). Idempotent; the main thread. */
+void trove_serve__watcher_close(serve *s);
+
 /* ---- the server ---------------------------------------------------------- */
 
 struct serve {
@@ -132,6 +173,7 @@ struct serve {
   serve_handles handles;
   serve_events events;
   serve_scanner scanner;
+  serve_watcher watcher;
 };
 
 /* The request being answered: its method, path and arguments, and the

@@ -235,7 +235,9 @@ static void warm_up(serve *s) {
 /* Frees what start made, in reverse; each part tolerates never having
  * been made (the struct starts zeroed). */
 static void teardown(serve *s, bool writer_made) {
-  trove_serve__scanner_close(s); /* stops a scan; later requests cannot start one */
+  trove_serve__watcher_signal(s); /* first: a page scan may wait for its scan (watcher.c) */
+  trove_serve__scanner_close(s);  /* stops a scan; later requests cannot start one */
+  trove_serve__watcher_close(s);
   trove_serve__events_close(&s->events);
   if (s->daemon)
     MHD_stop_daemon(s->daemon); /* joins every connection thread */
@@ -292,6 +294,7 @@ int trove_serve_start(const trove_serve_opts *o, trove_serve **out, trove_err *e
   warm_up(s);
   if ((rc = start_daemon(s, &sa, err)))
     goto out_free;
+  trove_serve__watcher_start(s, o); /* never fails the server: it says why it does not watch */
   *out = (trove_serve *)s;
   return 0;
 out_nomem:
@@ -305,7 +308,9 @@ void trove_serve_stop(trove_serve *ts) {
   serve *s = (serve *)ts;
   if (!s)
     return;
-  trove_serve__scanner_close(s); /* a scan running stops and saves the index */
+  trove_serve__watcher_signal(s); /* first: a page scan may wait for its scan (watcher.c) */
+  trove_serve__scanner_close(s);  /* a scan running stops and saves the index */
+  trove_serve__watcher_close(s);  /* likewise */
   if (s->vectors) { /* after removals: a no-op when nothing changed */
     trove_store *st = NULL;
     trove_err e = {0};

@@ -221,6 +221,7 @@ int trove_sources__browser_db_collect(browser_db *bdb, const char *sql, const ch
   bool has_visit = sqlite3_column_count(q) > 3;
   int s;
   while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+    st->rows++;
     const char *url = (const char *)sqlite3_column_text(q, 0);
     const char *title = (const char *)sqlite3_column_text(q, 1);
     int64_t t = col_time(q, 2, chromium_epoch);
@@ -235,6 +236,16 @@ int trove_sources__browser_db_collect(browser_db *bdb, const char *sql, const ch
 out_finalize:
   sqlite3_finalize(q);
   return rc;
+}
+
+int64_t trove_sources__browser_db_int(browser_db *bdb, const char *sql) {
+  sqlite3_stmt *q = NULL;
+  int64_t v = 0;
+  if (sqlite3_prepare_v2(bdb->db, sql, -1, &q, NULL) == SQLITE_OK &&
+      sqlite3_step(q) == SQLITE_ROW)
+    v = sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  return v;
 }
 
 /* Allocation-free, so cleanup works even when memory has run out. */

@@ -4,18 +4,22 @@
  * 1601-01-01 UTC (Windows FILETIME's epoch, in µs); they are converted to
  * Unix µs by subtracting 11644473600 s. Hidden rows (subframe navigations
  * the user never saw as pages) are skipped. Rows are read whole at open, so
- * the copy is deleted before trove_source_open_chromium_history returns.
+ * the copy is deleted before trove_source_open_chromium_history returns. A
+ * read of the recent rows only (trove_source_open_history_since) takes those
+ * last visited after a time, oldest first, up to a number of rows.
  *
  * Source-reading SQL: this file, firefox.c and browser_db.c are the only
  * SQL outside trove's storage module, and they only read browsers' files. */
 #include "sources_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char history_sql[] = "SELECT url, title, last_visit_time FROM urls WHERE hidden = 0";
 
-int trove_source_open_chromium_history(const char *location, const char *copy_dir,
-                                       trove_source **out, trove_err *err) {
+int trove_sources__chromium_history_open(const char *location, const char *copy_dir,
+                                         int64_t since_us, size_t max_rows, trove_source **out,
+                                         trove_err *err) {
   if (!out)
     return trove_err_set(err, TROVE_EINVAL, "trove_source_open_chromium_history: NULL output");
   *out = NULL;
@@ -28,8 +32,14 @@ int trove_source_open_chromium_history(const char *location, const char *copy_di
   int rc = trove_sources__browser_db_open(location, "History", what, copy_dir, &bdb, err);
   if (rc)
     return rc;
-  rc = trove_sources__browser_db_collect(&bdb, history_sql, what, TROVE_ITEM_WEB, true, &l, &st,
-                                         err);
+  char recent[256];
+  /* integers only: nothing of the caller's reaches the SQL as text */
+  snprintf(recent, sizeof recent, "%s AND last_visit_time > %lld ORDER BY last_visit_time "
+           "LIMIT %lld", history_sql, (long long)unix_to_chromium_us(since_us),
+           max_rows ? (long long)max_rows : -1LL);
+  rc = trove_sources__browser_db_collect(&bdb, since_us || max_rows ? recent : history_sql, what,
+                                         TROVE_ITEM_WEB, true, &l, &st, err);
+  st.max_visit_id = trove_sources__browser_db_int(&bdb, "SELECT max(id) FROM visits");
   trove_sources__browser_db_close(&bdb);
   if (rc) {
     trove_sources__weblist_free(&l);
@@ -38,4 +48,9 @@ int trove_source_open_chromium_history(const char *location, const char *copy_di
   trove_sources__weblist_finish(&l, &st);
   rc = trove_sources__weblist_source(&l, &st, out);
   return rc ? trove_err_set(err, rc, "out of memory opening %s", location) : 0;
+}
+
+int trove_source_open_chromium_history(const char *location, const char *copy_dir,
+                                       trove_source **out, trove_err *err) {
+  return trove_sources__chromium_history_open(location, copy_dir, 0, 0, out, err);
 }

@@ -66,6 +66,19 @@ static inline int64_t chromium_to_unix_us(int64_t t) {
   return t > CHROMIUM_EPOCH_DELTA_US ? t - CHROMIUM_EPOCH_DELTA_US : 0;
 }
 
+/* Converts a Unix time in µs to Chromium's (µs since 1601). */
+static inline int64_t unix_to_chromium_us(int64_t t) { return t + CHROMIUM_EPOCH_DELTA_US; }
+
+/* The history readers behind trove_source_open_chromium_history,
+ * trove_source_open_firefox and trove_source_open_history_since (since_us
+ * and max_rows 0: every row). */
+int trove_sources__chromium_history_open(const char *location, const char *copy_dir,
+                                         int64_t since_us, size_t max_rows, trove_source **out,
+                                         trove_err *err);
+int trove_sources__firefox_open(const char *location, int items, const char *copy_dir,
+                                int64_t since_us, size_t max_rows, trove_source **out,
+                                trove_err *err);
+
 /* ---- browser_db.c ------------------------------------------------------- */
 
 typedef struct sqlite3 sqlite3;
@@ -114,5 +127,9 @@ int trove_sources__browser_db_collect(browser_db *bdb, const char *sql, const ch
 
 /* Closes the copy and deletes it and its directory. Safe on a zeroed bdb. */
 void trove_sources__browser_db_close(browser_db *bdb);
+
+/* The first column of the one row sql gives, as an integer; 0 when the
+ * query fails or gives NULL (a table the browser's version lacks). */
+int64_t trove_sources__browser_db_int(browser_db *bdb, const char *sql);
 
 #endif /* TROVE_SOURCES_INTERNAL_H */

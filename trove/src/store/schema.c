@@ -201,8 +201,17 @@ static const char step7[] =
     " forgotten_at INTEGER NOT NULL,"
     " PRIMARY KEY(source_id, external_id)) STRICT, WITHOUT ROWID;";
 
+/* Where a history source's reads got to, for a watcher that reads only the
+ * rows visited since (trove_scan_recent): seen_visit_us, the latest last
+ * visit (Unix microseconds) of any row a scan read; seen_visit_id, the
+ * highest id of the browser's visits table then, which only grows while
+ * the history is not cleared. 0: not known. */
+static const char step8[] =
+    "ALTER TABLE sources ADD COLUMN seen_visit_us INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sources ADD COLUMN seen_visit_id INTEGER NOT NULL DEFAULT 0;";
+
 /* steps[i] migrates version i to i + 1. Append; never edit a released step. */
-static const char *const steps[] = {step1, step2, step3, step4, step5, step6, step7};
+static const char *const steps[] = {step1, step2, step3, step4, step5, step6, step7, step8};
 enum { CURRENT = sizeof steps / sizeof steps[0] };
 
 /* What the file says about itself. All three are read by one statement, so

@@ -76,7 +76,7 @@ out_finalize:
   " scanned_count, last_scan_ms, last_scan_at, scan_version,"                \
   " (SELECT count(*) FROM items i WHERE i.source_id = sources.id),"             \
   " (SELECT count(*) FROM items i WHERE i.source_id = sources.id"            \
-  "  AND i.expired_at > 0) FROM sources"
+  "  AND i.expired_at > 0), seen_visit_us, seen_visit_id FROM sources"
 
 /* Reads the current row of a SOURCE_COLS query into *out. */
 static int read_source(sqlite3_stmt *s, trove_store_source *out) {
@@ -95,6 +95,8 @@ static int read_source(sqlite3_stmt *s, trove_store_source *out) {
   out->scan_version = sqlite3_column_int64(s, 10);
   out->items = sqlite3_column_int64(s, 11);
   out->expired = sqlite3_column_int64(s, 12);
+  out->seen_visit_us = sqlite3_column_int64(s, 13);
+  out->seen_visit_id = sqlite3_column_int64(s, 14);
   if (!ok) {
     trove_store_source_clear(out);
     return TROVE_ENOMEM;
@@ -311,6 +313,28 @@ static int update_source(trove_store *st, sqlite3_stmt *s, int64_t id, const cha
     return trove_err_set(err, TROVE_ENOENT, "no source with id %lld; see `trove source "
                          "list`", (long long)id);
   return 0;
+}
+
+int trove_store_source_set_visits(trove_store *st, int64_t source_id, int64_t visit_us,
+                                  int64_t visit_id, trove_err *err) {
+  if (!st)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_source_set_visits: NULL store");
+  int rc = trove_store__writable(st, err);
+  if (rc)
+    return rc;
+  sqlite3_stmt *s = NULL;
+  rc = sqlite3_prepare_v2(st->db, "UPDATE sources SET seen_visit_us = ?2, seen_visit_id = ?3"
+                          " WHERE id = ?1", -1, &s, NULL);
+  if (rc != SQLITE_OK) {
+    rc = trove_store__fail(st, rc, "noting a source's last visit", err);
+  } else {
+    sqlite3_bind_int64(s, 1, source_id);
+    sqlite3_bind_int64(s, 2, visit_us);
+    sqlite3_bind_int64(s, 3, visit_id);
+    rc = update_source(st, s, source_id, "noting a source's last visit", err);
+  }
+  sqlite3_finalize(s);
+  return rc;
 }
 
 int trove_store_scan_begin(trove_store *st, int64_t source_id, int64_t *version,

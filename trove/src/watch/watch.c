@@ -161,11 +161,62 @@ static int source_init(trove_watch *w, watch_source *s, const trove_store_source
       !(s->location = trove_strdup(r->location)))
     return TROVE_ENOMEM;
   s->is_fs = strcmp(r->type, "fs") == 0;
+  s->history = trove_scan_type_history(r->type);
   if (s->is_fs)
     return trove_watch__fs_start(w, s);
   int rc = browser_start(s);
   if (rc == 0)
     browser_changed(s, s->stamps);
+  return rc;
+}
+
+/* True when s watches stored source r as it stands. */
+static bool source_same(const watch_source *s, const trove_store_source *r) {
+  return strcmp(s->name, r->name) == 0 && strcmp(s->type, r->type) == 0 &&
+         strcmp(s->location, r->location) == 0;
+}
+
+/* Brings w's sources in line with the store's list v[0..nv): a watched
+ * source still there as it was is kept, with its watches and pending
+ * changes; the others go, and every wanted source not watched yet is taken
+ * up. names[0..n) are the wanted ones (n 0: all). */
+static int sources_sync(trove_watch *w, const trove_store_source *v, size_t nv,
+                        const char *const *names, size_t n, trove_err *err) {
+  size_t cap = nv ? nv : 1;
+  watch_source *src = trove_calloc(cap, sizeof *src);
+  struct pollfd *fds = trove_calloc(cap + 1, sizeof *fds);
+  if (!src || !fds) {
+    trove_free(src);
+    trove_free(fds);
+    return trove_err_set(err, TROVE_ENOMEM, "out of memory opening the watcher");
+  }
+  size_t ns = 0;
+  int rc = 0;
+  for (size_t j = 0; j < nv; j++) {
+    bool wanted = n == 0;
+    for (size_t i = 0; i < n && !wanted; i++)
+      wanted = strcmp(v[j].name, names[i]) == 0;
+    if (!wanted || !trove_scan_type_known(v[j].type))
+      continue;
+    size_t k = 0;
+    while (k < w->n_src && !(w->src[k].name && source_same(&w->src[k], &v[j])))
+      k++;
+    if (k < w->n_src) { /* kept as it is: moved over, its slot emptied */
+      src[ns++] = w->src[k];
+      w->src[k] = (watch_source){0};
+      continue;
+    }
+    if (rc == 0 && (rc = source_init(w, &src[ns++], &v[j])))
+      trove_err_set(err, rc, "out of memory watching %s", v[j].name);
+  }
+  for (size_t k = 0; k < w->n_src; k++) /* gone from the store, or changed */
+    if (w->src[k].name) {
+      trove_watch__log(w, "no longer watching %s", w->src[k].name);
+      source_free(&w->src[k]);
+    }
+  trove_free(w->src);
+  trove_free(w->fds);
+  w->src = src, w->n_src = ns, w->fds = fds;
   return rc;
 }
 
@@ -176,7 +227,7 @@ static int sources_load(trove_watch *w, const char *const *names, size_t n, trov
   int rc = trove_store_source_list(w->st, &v, &nv, err);
   if (rc)
     return rc;
-  if (nv == 0) {
+  if (nv == 0 && !(w->o.follow && n == 0)) {
     rc = trove_err_set(err, TROVE_ENOENT, "no sources to watch; add one with: trove source "
                        "add NAME fs DIRECTORY");
     goto out_free;
@@ -191,24 +242,24 @@ static int sources_load(trove_watch *w, const char *const *names, size_t n, trov
       goto out_free;
     }
   }
-  if (!(w->src = trove_calloc(nv, sizeof *w->src)) ||
-      !(w->fds = trove_calloc(nv + 1, sizeof *w->fds))) {
-    rc = trove_err_set(err, TROVE_ENOMEM, "out of memory opening the watcher");
-    goto out_free;
-  }
-  for (size_t j = 0; j < nv && rc == 0; j++) {
-    bool wanted = n == 0;
-    for (size_t i = 0; i < n && !wanted; i++)
-      wanted = strcmp(v[j].name, names[i]) == 0;
-    if (!wanted || !trove_scan_type_known(v[j].type))
-      continue;
-    rc = source_init(w, &w->src[w->n_src++], &v[j]);
-    if (rc)
-      trove_err_set(err, rc, "out of memory watching %s", v[j].name);
-  }
+  rc = sources_sync(w, v, nv, names, n, err);
 out_free:
   trove_store_sources_free(v, nv);
   return rc;
+}
+
+/* Reads the source list again, for trove_watch_reload. A failure is
+ * logged; the sources watched stay as they were or as far as it got. */
+static void sources_reload(trove_watch *w) {
+  trove_store_source *v = NULL;
+  size_t nv = 0;
+  trove_err e = {0};
+  int rc = trove_store_source_list(w->st, &v, &nv, &e);
+  if (rc == 0)
+    rc = sources_sync(w, v, nv, NULL, 0, &e);
+  if (rc)
+    trove_watch__log(w, "cannot read the sources again: %s", e.msg);
+  trove_store_sources_free(v, nv);
 }
 
 int trove_watch_open(trove_store *st, const char *const *names, size_t n,
@@ -225,6 +276,7 @@ int trove_watch_open(trove_store *st, const char *const *names, size_t n,
   if (!w)
     return trove_err_set(err, TROVE_ENOMEM, "out of memory opening the watcher");
   w->st = st;
+  w->all = n == 0;
   w->lock_fd = w->stop_pipe[0] = w->stop_pipe[1] = -1;
   if (o)
     w->o = *o;
@@ -232,6 +284,9 @@ int trove_watch_open(trove_store *st, const char *const *names, size_t n,
   w->o.max_hold_ms = w->o.max_hold_ms > 0 ? w->o.max_hold_ms : 2000;
   w->o.browser_poll_s = w->o.browser_poll_s > 0 ? w->o.browser_poll_s : 60;
   w->o.fallback_s = w->o.fallback_s > 0 ? w->o.fallback_s : 300;
+  /* a full scan of a history finds what the recent reads cannot see
+   * (deletions, expiry, titles changed without a visit): a few a day */
+  w->o.history_full_s = w->o.history_full_s > 0 ? w->o.history_full_s : 6 * 3600;
   w->o.max_pending = w->o.max_pending ? w->o.max_pending : 16384;
   int rc = lock_db(trove_store_path(st), &w->lock_fd, err);
   if (rc == 0 && pipe2(w->stop_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
@@ -277,15 +332,53 @@ static void scan_full(trove_watch *w, watch_source *s) {
     browser_changed(s, s->stamps); /* what this scan reads, or newer */
   trove_scan_report rep;
   trove_err e = {0};
+  if (w->o.on_begin)
+    w->o.on_begin(w->o.hook_arg, s->name, true);
   int rc = trove_scan_source(w->st, s->name, &w->o.scan, &rep, &e);
+  if (w->o.on_end)
+    w->o.on_end(w->o.hook_arg, s->name, true, rc, &e, &rep);
   if (rc) {
-    trove_watch__log(w, "scan %s failed: %s; trying again in %.0f s", s->name, e.msg, RETRY_S);
+    if (!trove_watch_stopped(w)) /* else the scan was stopped with the watcher */
+      trove_watch__log(w, "scan %s failed: %s; trying again in %.0f s", s->name, e.msg, RETRY_S);
     s->full_at = now + RETRY_S;
     return;
   }
   log_report(w, "scan", s, &rep);
-  s->needs_full = s->fallback; /* without watches, the next is due in fallback_s */
-  s->full_at = trove_watch__now() + w->o.fallback_s;
+  /* without watches, the next is due in fallback_s; a history's in
+   * history_full_s, its recent reads meanwhile */
+  s->needs_full = s->fallback || s->history;
+  s->full_at = trove_watch__now() + (s->history ? w->o.history_full_s : w->o.fallback_s);
+  s->needs_recent = false; /* the full scan read them */
+}
+
+/* Reads the rows of history source s visited since its last read. A
+ * failure wants a full scan after RETRY_S; a cleared history one now. */
+static void scan_recent(trove_watch *w, watch_source *s) {
+  browser_changed(s, s->stamps); /* what this read reads, or newer */
+  trove_scan_opts so = w->o.scan;
+  so.progress = TROVE_PROGRESS_NONE; /* a few rows: the summary line says it all */
+  trove_scan_report rep;
+  trove_err e = {0};
+  if (w->o.on_begin)
+    w->o.on_begin(w->o.hook_arg, s->name, false);
+  int rc = trove_scan_recent(w->st, s->name, &so, &rep, &e);
+  if (w->o.on_end)
+    w->o.on_end(w->o.hook_arg, s->name, false, rc, &e, &rep);
+  s->needs_recent = rc == 0 && rep.more; /* more rows wait: the next round reads them */
+  if (rc) {
+    if (!trove_watch_stopped(w))
+      trove_watch__log(w, "update %s failed: %s; rescanning it in %.0f s", s->name, e.msg, RETRY_S);
+    s->needs_full = true;
+    s->full_at = trove_watch__now() + RETRY_S;
+    return;
+  }
+  if (rep.added || rep.changed || rep.skipped)
+    log_report(w, "update", s, &rep);
+  if (rep.rewound) {
+    trove_watch__log(w, "the history of %s was cleared or replaced: scanning it in full", s->name);
+    s->needs_full = true;
+    s->full_at = 0;
+  }
 }
 
 /* Scans s's pending paths. A failure wants a full scan after RETRY_S. */
@@ -295,11 +388,16 @@ static void scan_pending(trove_watch *w, watch_source *s) {
   so.progress = TROVE_PROGRESS_NONE; /* a few paths: the summary line says it all */
   trove_scan_report rep;
   trove_err e = {0};
+  if (w->o.on_begin)
+    w->o.on_begin(w->o.hook_arg, s->name, false);
   int rc = trove_scan_paths(w->st, s->name, (const char *const *)s->pending, s->n_pending, &so,
                             &rep, &e);
+  if (w->o.on_end)
+    w->o.on_end(w->o.hook_arg, s->name, false, rc, &e, &rep);
   trove_watch__fs_clear(s);
   if (rc) {
-    trove_watch__log(w, "update %s failed: %s; rescanning it in %.0f s", s->name, e.msg, RETRY_S);
+    if (!trove_watch_stopped(w))
+      trove_watch__log(w, "update %s failed: %s; rescanning it in %.0f s", s->name, e.msg, RETRY_S);
     s->needs_full = true;
     s->full_at = trove_watch__now() + RETRY_S;
     return;
@@ -334,6 +432,8 @@ static double due_at(const trove_watch *w, const watch_source *s) {
   }
   if (!s->is_fs && (t == 0 || s->poll_at < t))
     t = s->poll_at;
+  if (s->needs_recent)
+    t = 1; /* now */
   return t;
 }
 
@@ -342,14 +442,24 @@ static void source_work(trove_watch *w, watch_source *s, double now, bool flush)
   if (!s->is_fs && (flush || now >= s->poll_at)) {
     watch_stamp v[2];
     if (browser_changed(s, v)) {
-      s->needs_full = true;
-      s->full_at = 0;
+      /* a history file that shrank was rewritten (cleared, vacuumed):
+       * its rows cannot be told apart by their visit times any more */
+      if (s->history && v[0].size >= s->stamps[0].size) {
+        s->needs_recent = true;
+      } else {
+        s->needs_full = true;
+        s->full_at = 0;
+      }
     }
     s->poll_at = now + w->o.browser_poll_s;
   }
   double full = full_due(w, s);
-  if (full > 0 && (flush || full <= now))
+  /* flush forces the full scans wanted now, not a history's periodic one */
+  bool periodic = s->history && s->full_at > now;
+  if (full > 0 && ((flush && !periodic) || full <= now))
     scan_full(w, s);
+  else if (s->needs_recent)
+    scan_recent(w, s);
   else if (s->n_pending && (flush || burst_end(w, s) <= now))
     scan_pending(w, s);
 }
@@ -389,6 +499,10 @@ int trove_watch_step(trove_watch *w, int timeout_ms, bool flush, trove_err *err)
     return trove_err_set(err, TROVE_EIO, "poll failed: %s", strerror(errno));
   if (n > 0 && (fds[0].revents & POLLIN))
     drain_stop_pipe(w);
+  /* relaxed: see the field; the pipe's byte woke us for it */
+  if (atomic_exchange_explicit(&w->reload, false, memory_order_relaxed) && w->all &&
+      !trove_watch_stopped(w))
+    sources_reload(w); /* the fds above may be gone: only used before this */
   /* every source's queue is read, signalled or not (a read that finds
    * nothing costs one system call): with flush, the events of changes just
    * made are there whatever poll said */
@@ -420,6 +534,14 @@ void trove_watch_stop(trove_watch *w) {
   /* relaxed: the pipe's write and the poll that sees it order the rest */
   atomic_store_explicit(&w->stopped, true, memory_order_relaxed);
   ssize_t r = write(w->stop_pipe[1], "x", 1);
+  (void)r; /* a full pipe holds a wake-up already */
+}
+
+void trove_watch_reload(trove_watch *w) {
+  if (!w)
+    return;
+  atomic_store_explicit(&w->reload, true, memory_order_relaxed); /* as in stop */
+  ssize_t r = write(w->stop_pipe[1], "r", 1);
   (void)r; /* a full pipe holds a wake-up already */
 }
 

@@ -41,7 +41,11 @@ typedef struct watch_source {
   char **pending;
   size_t n_pending, cap_pending;
   double first_at, last_at; /* the burst's first and last event; 0: none */
-  /* browser: the files whose stamps are compared */
+  /* browser: the files whose stamps are compared; a history source reads
+   * its recent rows when they change (needs_recent), and is scanned in
+   * full every history_full_s */
+  bool history;
+  bool needs_recent;
   char *files[2];
   size_t n_files;
   watch_stamp stamps[2];
@@ -56,6 +60,10 @@ struct trove_watch {
   _Atomic bool stopped; /* set by trove_watch_stop (relaxed: the pipe is
                            what wakes the loop; this only answers
                            trove_watch_stopped) */
+  _Atomic bool reload;  /* set by trove_watch_reload, taken by the loop
+                           (relaxed: the source list is read from the
+                           database, which orders what the caller wrote) */
+  bool all;             /* watching every source (no names were given) */
   watch_source *src;
   size_t n_src;
   struct pollfd *fds;   /* room for the stop pipe and every source */

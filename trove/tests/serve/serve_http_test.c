@@ -7,7 +7,7 @@
  * sources added and removed, a background scan followed over Server-Sent
  * Events while searches go on, 200 concurrent requests all answered, the
  * page's security headers and size, a database in a read-only place
- * searched (writes refused, saying why), and Ctrl-C ending the server with
+ * searched (writes refused, saying why; not watched), and Ctrl-C ending the server with
  * exit code 0 (under ASan and TSan a report would change that code).
  * Runs with --no-model: keyword search, so every build can run it fast.
  * Usage: serve_http_test PATH_TO_TROVE. */
@@ -24,6 +24,10 @@ typedef struct fx {
 } fx;
 
 static const char *const no_model[] = {"--no-model", NULL};
+/* The fixture's server does not watch: these tests change the tree while it
+ * runs and count what a page scan finds (serve_watch_test.c tests the
+ * watcher). */
+static const char *const no_watch[] = {"--no-watch", NULL};
 
 static void fx_init(fx *f) {
   run_tempdir(f->dir, sizeof f->dir, "serve");
@@ -41,7 +45,7 @@ static void fx_init(fx *f) {
   CHECK(r.code == 0);
   RUN_TROVE(&r, f->dir, f->db, "--no-model", "scan");
   CHECK(r.code == 0);
-  CHECK(server_start(&f->s, f->dir, f->db, no_model));
+  CHECK(server_start_ex(&f->s, f->dir, f->db, no_model, no_watch));
   CHECK(server_token(&f->s));
 }
 
@@ -491,7 +495,7 @@ static void serve_listening_everywhere_warns_and_takes_ip_hosts(void) {
   fx f;
   fx_init(&f);
   server all;
-  const char *const listen[] = {"--listen", "0.0.0.0", NULL};
+  const char *const listen[] = {"--listen", "0.0.0.0", "--no-watch", NULL};
   CHECK(server_start_ex(&all, f.dir, f.db, no_model, listen));
   static char err[4096];
   run_slurp(all.err, err, sizeof err);
@@ -547,6 +551,9 @@ static int read_only_child(const char *dir, const char *tree, const char *db) {
   reply_free(&rep);
   int code = server_stop(&s, SIGINT);
   failed = failed ? failed : code == 0 ? 0 : 8;
+  static char err[4096]; /* it serves, without watching, and says why */
+  run_slurp(s.err, err, sizeof err);
+  failed = failed ? failed : strstr(err, "read-only; serving without watching") ? 0 : 9;
   if (!root)
     chmod(dir, 0755);
   return failed;

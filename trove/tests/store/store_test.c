@@ -56,8 +56,10 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
   trove_store_close(st);
   /* Back to version 1: the embedding tables did not exist yet, mtime was
    * whole seconds with no size, items had no text hash, nothing recorded
-   * fetch backoff, expiry or forgotten items. */
-  raw_exec(f.db, "DROP TABLE forgotten; ALTER TABLE items DROP COLUMN expired_at;"
+   * fetch backoff, expiry, forgotten items or where a history's reads got. */
+  raw_exec(f.db, "ALTER TABLE sources DROP COLUMN seen_visit_us;"
+                 " ALTER TABLE sources DROP COLUMN seen_visit_id;"
+                 " DROP TABLE forgotten; ALTER TABLE items DROP COLUMN expired_at;"
                  " DROP TABLE fetch_hosts; ALTER TABLE items DROP COLUMN fetch_failures;"
                  " ALTER TABLE items DROP COLUMN retry_at;"
                  " ALTER TABLE items DROP COLUMN charset_guessed;"
@@ -70,7 +72,7 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
   st = fx_open(&f);
   char ver[32];
   raw_text(f.db, "PRAGMA user_version", ver, sizeof ver);
-  CHECK(atoi(ver) == 7);
+  CHECK(atoi(ver) == 8);
   trove_store_passage p = {.ordinal = 0, .start = 0, .end = 4};
   CHECK(trove_store_passages_replace(st, item, &p, 1, NULL, NULL, &e) == 0);
   trove_store_item got;
@@ -79,6 +81,15 @@ static void store_open_migrates_an_older_schema_step_by_step(void) {
   CHECK(got.mtime_us == INT64_C(1000) * 1000000 && got.size == -1); /* seconds -> us */
   CHECK(got.fetch_failures == 0 && got.retry_at == 0 && !got.charset_guessed);
   trove_store_item_clear(&got);
+  trove_store_source sg; /* step 8: a history's reads start from nothing known */
+  CHECK(trove_store_source_get(st, "docs", &sg, &e) == 0 && sg.seen_visit_us == 0 &&
+        sg.seen_visit_id == 0);
+  trove_store_source_clear(&sg);
+  CHECK(trove_store_source_set_visits(st, src, 1700000000000000, 42, &e) == 0);
+  CHECK(trove_store_source_get(st, "docs", &sg, &e) == 0 &&
+        sg.seen_visit_us == 1700000000000000 && sg.seen_visit_id == 42);
+  trove_store_source_clear(&sg);
+  CHECK(trove_store_source_set_visits(st, 999, 1, 1, &e) == TROVE_ENOENT);
   CHECK(trove_store_check(st, &e) == 0);
   trove_store_close(st);
   fx_done(&f);

@@ -5,7 +5,8 @@
  * source's items (path, type, title, text, content hash, skip reason),
  * runs a full scan, and checks that the scan found nothing to do and the
  * snapshot is the same. Also: trove_scan_paths on its own, a forced queue
- * overflow, the watch limit, and a second watcher refused. */
+ * overflow, the watch limit, a second watcher refused, and a browser's
+ * history read by its new visits only. */
 #include "scan.h"
 #include "store.h"
 #include "watch.h"
@@ -404,6 +405,118 @@ static void a_browser_source_is_scanned_when_its_files_change(void) {
   fx_done(&f);
 }
 
+/* The last scan a watcher ran of source `web`, as its end hook saw it. */
+typedef struct last_scan {
+  int scans;
+  bool full;
+  int rc;
+  trove_scan_report rep;
+} last_scan;
+
+static void note_scan(void *arg, const char *source, bool full, int rc, const trove_err *e,
+                      const trove_scan_report *rep) {
+  (void)e;
+  last_scan *l = arg;
+  if (strcmp(source, "web") != 0)
+    return; /* the fixture's fs source */
+  l->scans++;
+  l->full = full, l->rc = rc, l->rep = *rep;
+}
+
+/* Adds a page of History visited at unix_s, with one visit row. */
+static void visit(sqlite3 *db, const char *page, int64_t unix_s) {
+  char sql[512];
+  long long t = (long long)tdb_chromium_time(unix_s);
+  snprintf(sql, sizeof sql, "INSERT INTO urls(url, title, visit_count, last_visit_time) "
+           "VALUES ('http://127.0.0.1:9/%s', '%s', 1, %lld);"
+           "INSERT INTO visits(url, visit_time) VALUES (last_insert_rowid(), %lld);",
+           page, page, t, t);
+  CHECK(tdb_run(db, sql) == SQLITE_OK);
+}
+
+/* Snapshot of the items, then a full scan of source `web`: the claim is
+ * that the full scan adds, deletes and changes nothing the watcher left. */
+static void web_same_as_full_scan(fx *f, const char *what) {
+  char *before = snapshot(f);
+  trove_scan_opts o = {.progress = TROVE_PROGRESS_NONE, .fetch_timeout_ms = 2000};
+  trove_scan_report rep;
+  trove_err e = {0};
+  CHECK(trove_scan_source(f->st, "web", &o, &rep, &e) == 0);
+  char *after = snapshot(f);
+  bool same = strcmp(before, after) == 0 && rep.added == 0 && rep.deleted == 0;
+  if (!same)
+    fprintf(stderr, "after %s: the full scan found %lld new, %lld deleted\n--- watched:\n%s"
+            "--- full scan:\n%s", what, (long long)rep.added, (long long)rep.deleted, before,
+            after);
+  CHECK(same);
+  free(before);
+  free(after);
+}
+
+/* When a History gets new visits, the watcher reads only the rows visited
+ * since its last read (the report's seen counts them), upserts them and
+ * deletes nothing; the index then equals a full scan's. A history cleared
+ * (its visit ids go back) is scanned in full at once. */
+static void a_history_reads_only_its_new_visits(void) {
+  fx f;
+  fx_init(&f);
+  char profile[128], history[160];
+  snprintf(profile, sizeof profile, "%s/profile", f.dir);
+  snprintf(history, sizeof history, "%s/History", profile);
+  CHECK(mkdir(profile, 0700) == 0);
+  CHECK(tdb_exec(history, tdb_chromium_schema) == 0);
+  sqlite3 *db = tdb_open(history);
+  int64_t day = (int64_t)time(NULL) - 86400; /* recent: a vanished row is a deletion */
+  visit(db, "otter", day);
+  visit(db, "heron", day + 10);
+  visit(db, "kingfisher", day + 20);
+  CHECK(trove_store_source_add(f.st, "web", "chromium-history", profile, NULL, NULL, NULL) == 0);
+  last_scan l = {0};
+  /* port 9 (discard) refuses at once: each page is recorded as failed */
+  trove_watch_opts o = {.scan = {.progress = TROVE_PROGRESS_NONE, .fetch_timeout_ms = 2000},
+                        .on_end = note_scan, .hook_arg = &l};
+  trove_watch *w = watch_open(&f, &o);
+  take(w);
+  if (l.scans != 1 || l.rc || l.rep.seen != 3)
+    fprintf(stderr, "  the first round: %d scans, rc %d, %lld seen\n", l.scans, l.rc,
+            (long long)l.rep.seen);
+  CHECK(l.scans == 1 && l.full && l.rc == 0 && l.rep.seen == 3);
+  CHECK(source_items(&f, "web") == 3);
+
+  visit(db, "egret", day + 30);
+  visit(db, "grebe", day + 40);
+  long long t = (long long)tdb_chromium_time(day + 50);
+  char sql[256];
+  snprintf(sql, sizeof sql, "UPDATE urls SET last_visit_time = %lld, title = 'Otter again' "
+           "WHERE url LIKE '%%otter'", t); /* a page visited again */
+  CHECK(tdb_run(db, sql) == SQLITE_OK);
+  take(w);
+  if (l.full || l.rep.seen != 3)
+    fprintf(stderr, "  the round after 3 new visits: %d scans, %s, rc %d, %lld seen, %lld "
+            "new\n", l.scans, l.full ? "full" : "recent", l.rc, (long long)l.rep.seen,
+            (long long)l.rep.added);
+  CHECK(l.scans == 2 && !l.full && l.rc == 0 && l.rep.seen == 3); /* failed fetches: skipped */
+  CHECK(l.rep.deleted == 0 && !l.rep.more && !l.rep.rewound);
+  CHECK(source_items(&f, "web") == 5);
+  take(w); /* nothing changed: nothing read */
+  CHECK(l.scans == 2);
+  web_same_as_full_scan(&f, "new visits");
+
+  /* cleared, then one visit: the ids start again */
+  CHECK(tdb_run(db, "DELETE FROM visits; DELETE FROM urls; DELETE FROM sqlite_sequence;") ==
+        SQLITE_OK);
+  visit(db, "plover", day + 60);
+  take(w); /* reads the recent rows, sees the ids went back */
+  CHECK(l.rc == 0 && (l.full || l.rep.rewound));
+  take(w); /* the full scan it asked for */
+  CHECK(l.full && l.rc == 0 && l.rep.seen == 1 && l.rep.deleted == 5);
+  CHECK(source_items(&f, "web") == 1);
+  web_same_as_full_scan(&f, "a cleared history");
+  sqlite3_close(db);
+  CHECK(trove_watch_close(w, NULL) == 0);
+  fx_done(&f);
+}
+
 int main(void) {
   if (trove_store_use_alloc_hook() != 0) {
     fprintf(stderr, "cannot route SQLite's allocations through trove_malloc\n");
@@ -417,5 +530,6 @@ int main(void) {
   RUN(the_watch_limit_falls_back_to_scans);
   RUN(a_second_watcher_is_refused);
   RUN(a_browser_source_is_scanned_when_its_files_change);
+  RUN(a_history_reads_only_its_new_visits);
   return check_done(__FILE__);
 }

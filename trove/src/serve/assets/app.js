@@ -376,10 +376,11 @@
     }
   }
 
-  function setScanning(on) {
+  // watch: the server's watcher scans (it is stopped with the server, not here)
+  function setScanning(on, watch) {
     state.scanning = on;
     $('scan-all').disabled = on;
-    $('scan-stop').hidden = !on;
+    $('scan-stop').hidden = !on || !!watch;
     $('progress').hidden = !on;
     for (const b of document.querySelectorAll('.source button')) b.disabled = on;
   }
@@ -396,7 +397,7 @@
     let s;
     try { s = JSON.parse(ev.data); } catch (e) { return; }
     if (s.state === 'running') {
-      setScanning(true);
+      setScanning(true, s.watch);
       $('progress-what').textContent = s.what
         ? `${s.what}: ${s.elapsed.toFixed(1)} s` + (s.eta !== null && s.eta !== undefined
           ? `, ${s.eta_lower_bound ? 'at least' : 'about'} ${Math.ceil(s.eta)} s left` : '')
@@ -414,7 +415,8 @@
       setScanning(false);
       if (was) {
         const lines = (s.reports || []).map(reportText);
-        const head = s.stopped ? 'Scan stopped. ' : s.ok ? 'Scan complete. ' : 'Scan failed: ';
+        const head = s.stopped ? 'Scan stopped. ' : s.watch && s.ok && !s.full ? 'Updated. '
+          : s.ok ? 'Scan complete. ' : 'Scan failed: ';
         setScanResult(head + (s.ok || s.stopped ? lines.join('; ') : (s.error || '') + ' ' + lines.join('; ')),
           s.ok ? 'ok' : 'failed');
         $('status').textContent = s.stopped ? 'scan stopped' : s.ok ? 'scan complete' : 'scan failed';

@@ -40,7 +40,9 @@
  * Threads: one thread per connection (searches run concurrently, each on a
  * store handle of its own, at most search_threads at once); a background
  * scan runs on a one-worker sluice pool of its own while searches go on
- * (SQLite's WAL: readers see the last committed batch).
+ * (SQLite's WAL: readers see the last committed batch); the watcher
+ * (watch.h, as `trove watch` runs it) on a thread of its own, its scans
+ * taking turns with the page's, their progress sent to the page alike.
  */
 #ifndef TROVE_SERVE_H
 #define TROVE_SERVE_H
@@ -51,13 +53,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct trove_serve trove_serve;
 
 typedef struct trove_serve_opts {
-  const char *db_path;     /* the database; it must exist */
-  const char *listen;      /* a numeric IPv4 or IPv6 address; NULL: 127.0.0.1 */
-  unsigned port;           /* 0: any free port (trove_serve_port tells) */
+  const char *db_path; /* the database; it must exist */
+  const char *listen;  /* a numeric IPv4 or IPv6 address; NULL: 127.0.0.1 */
+  unsigned port;       /* 0: any free port (trove_serve_port tells) */
   /* The model, or both NULL for keyword search only (then hybrid search
    * falls back to keyword, and semantic and like answer 503). With it, the
    * server uses vectors as its writer (scans and source removals keep it in
@@ -68,11 +71,18 @@ typedef struct trove_serve_opts {
                               same model on another kernel path (as `trove
                               scan` and `trove search` differ, cli.h);
                               NULL: embedder */
-  unsigned search_threads; /* searches at once; 0: the cores, at least 2 */
-  long fetch_timeout_ms;   /* each web fetch of a scan (trove_scan_opts);
-                              0: the fetcher's 30 s */
-  const char *model_note;  /* what /api/stats says of the model (copied);
-                              NULL: nothing */
+  unsigned search_threads;             /* searches at once; 0: the cores, at least 2 */
+  long fetch_timeout_ms;               /* each web fetch of a scan (trove_scan_opts);
+                                          0: the fetcher's 30 s */
+  const char *model_note;              /* what /api/stats says of the model (copied);
+                                          NULL: nothing */
+  /* Keeping every source fresh while serving, as `trove watch` does
+   * (sources added or removed through the API included): unless no_watch,
+   * the server runs the watcher; it does not when another process watches
+   * the database (said once on watch_log), nor on a read-only database. */
+  bool no_watch;
+  FILE *watch_log; /* the watcher's lines and warnings; NULL: silent */
+  int browser_poll_s;     /* trove_watch_opts'; 0: 60 */
 } trove_serve_opts;
 
 /* Opens the database, binds the address and starts serving. *out is the
@@ -93,9 +103,10 @@ const char *trove_serve_url(const trove_serve *s);
  * top); 64 hex digits, valid until trove_serve_stop. For tests. */
 const char *trove_serve_token(const trove_serve *s);
 
-/* Stops a running scan (it saves the vector index and keeps what it
- * stored, as trove_scan_opts.stop says), saves the index when a removal
- * changed it, closes every connection (event streams end), and frees s.
+/* Stops the watcher and a running scan (each saves the vector index and
+ * keeps what it stored, as trove_scan_opts.stop says), saves the index
+ * when a removal changed it, closes every connection (event streams end),
+ * and frees s.
  * NULL is a no-op. Call from the thread that started it, once. */
 void trove_serve_stop(trove_serve *s);
 

@@ -73,10 +73,14 @@ typedef struct trove_source trove_source;
 typedef struct trove_source_stats {
   uint64_t yielded; /* candidates returned by trove_source_next */
   /* web sources */
-  uint64_t not_http;   /* URLs dropped: not http(s) or not parseable */
-  uint64_t duplicates; /* rows merged into another with the same URL */
-  uint64_t bad_rows;   /* rows or nodes without a usable URL (NULL, not
-                          a string, not UTF-8) */
+  uint64_t not_http;    /* URLs dropped: not http(s) or not parseable */
+  uint64_t duplicates;  /* rows merged into another with the same URL */
+  uint64_t bad_rows;    /* rows or nodes without a usable URL (NULL, not
+                           a string, not UTF-8) */
+  uint64_t rows;        /* rows read from a browser's database */
+  int64_t max_visit_id; /* history: the highest id of the browser's visits
+                           table when it was read (0: none); it only grows
+                           while the history is not cleared */
   /* fs sources */
   uint64_t dirs;          /* directories entered */
   uint64_t ignored;       /* entries skipped by a .gitignore rule */
@@ -183,6 +187,18 @@ enum {
  * moz_bookmarks tables), and TROVE_EINVAL for a bad `items`. */
 int trove_source_open_firefox(const char *location, int items, const char *copy_dir,
                               trove_source **out, trove_err *err);
+
+/* Opens a history source ("chromium-history" or "firefox") as
+ * trove_source_open_chromium_history and trove_source_open_firefox do, but
+ * reading only the rows last visited after since_us (Unix µs), the
+ * oldest first and at most max_rows of them (0: no limit), so that what it
+ * holds is bounded whatever the size of the change; with Firefox, also the
+ * bookmarks added or visited since. For a watcher that reads what a
+ * browser added since its last look (trove_scan_recent). Returns the
+ * codes of those, and TROVE_EINVAL for another type. */
+int trove_source_open_history_since(const char *type, const char *location, const char *copy_dir,
+                                    int64_t since_us, size_t max_rows, trove_source **out,
+                                    trove_err *err);
 
 /* Checks, before a source is added, that location is what a source of
  * `type` reads: a directory for "fs"; for "chromium-history",
@@ -363,7 +379,8 @@ int trove_domain_normalize(const char *domain, char **out);
 
 /* True when url's host is domain (normalised, trove_domain_normalize) or
  * one of its subdomains: "mail.bank.com" is in "bank.com", "notbank.com" is
- * not; an IP address is only in itself. False for a URL without a host. Any thread; no allocation. */
+ * not; an IP address is only in itself. False for a URL without a host. Any thread; no allocation.
+ */
 bool trove_url_in_domain(const char *url, const char *domain);
 
 #endif /* TROVE_SOURCES_H */

@@ -14,10 +14,16 @@
  *                    fallback_s, with one warning.
  *   browser sources  the profile's database files (History or
  *                    places.sqlite, their -wal; Bookmarks) are stat'ed every
- *                    browser_poll_s; when a size or mtime changed, the
- *                    source is scanned (trove_scan_source: incremental, its
- *                    reader working on a copy, never on the browser's
- *                    files or lock).
+ *                    browser_poll_s; when a size or mtime changed, a
+ *                    history source reads only the rows visited since its
+ *                    last read (trove_scan_recent: upserts, deletes
+ *                    nothing, a bounded number of rows a round), and is
+ *                    scanned in full (deletions, retention) every
+ *                    history_full_s, and at once when its database file
+ *                    shrank or its visit ids went back (a cleared
+ *                    history); a bookmarks source is scanned in full
+ *                    (trove_scan_source). Either reader works on a copy,
+ *                    never on the browser's files or lock.
  * Every source is scanned in full when the watcher starts, so what changed
  * while nobody watched is caught up. Between changes the watcher sleeps in
  * poll(2): no timer runs but the next due deadline.
@@ -27,9 +33,11 @@
  * when the process dies). The scan lock (store.h) is taken by each scan
  * only, so `trove scan` and searches run beside a watcher.
  *
- * Threads: a watcher belongs to the thread that opened it, except
- * trove_watch_stop, which any thread or a signal handler may call. The
- * scans it runs use the sluice pool as trove_scan_source does.
+ * Threads: a watcher belongs to one thread at a time (`trove serve` opens
+ * it on its main thread, runs it on a thread of its own and closes it after
+ * the join), except trove_watch_stop and trove_watch_reload, which any
+ * thread (trove_watch_stop: or a signal handler) may call. The scans it
+ * runs use the sluice pool as trove_scan_source does.
  */
 #ifndef TROVE_WATCH_H
 #define TROVE_WATCH_H
@@ -44,20 +52,38 @@
 typedef struct trove_store trove_store;
 typedef struct trove_watch trove_watch;
 
+/* Called on the watcher's thread around each scan it runs (full: a scan of
+ * the whole source; else one of changed paths), for a caller that shares
+ * the scans' writer with others or shows them: `trove serve` holds its
+ * writer mutex from begin to end and sends the progress to its page. end
+ * gets the scan's code (0, or trove_scan_source's; TROVE_ECANCELED when
+ * opts.scan.stop ended it), its error and its report. */
+typedef void (*trove_watch_begin_fn)(void *arg, const char *source, bool full);
+typedef void (*trove_watch_end_fn)(void *arg, const char *source, bool full, int rc,
+                                   const trove_err *err, const trove_scan_report *rep);
+
 typedef struct trove_watch_opts {
   /* What every scan the watcher runs is given: the embedder and vectors
    * (kept open across scans; saved when the watcher closes), progress
    * (used for the full scans; the scans of a few paths show none). */
   trove_scan_opts scan;
-  FILE *log; /* one line per scan of a change, and warnings; NULL: silent */
-  int debounce_ms;    /* quiet time that ends a burst; 0: 300 */
-  int max_hold_ms;    /* longest a burst holds its changes back; 0: 2000 */
-  int browser_poll_s; /* between looks at a browser's files; 0: 60 */
-  int fallback_s;     /* between scans of a source without watches; 0: 300 */
-  size_t max_pending; /* changed paths held per source before the source is
-                         rescanned instead (bounds memory); 0: 16384 */
-  size_t max_watches; /* watches per source before it counts as the watch
-                         limit (a test hook; 0: the kernel's limit only) */
+  FILE *log;                     /* one line per scan of a change, and warnings; NULL: silent */
+  int debounce_ms;               /* quiet time that ends a burst; 0: 300 */
+  int max_hold_ms;               /* longest a burst holds its changes back; 0: 2000 */
+  int browser_poll_s;            /* between looks at a browser's files; 0: 60 */
+  int fallback_s;                /* between scans of a source without watches; 0: 300 */
+  int history_full_s;            /* between full scans of a history source; 0: 21600 */
+  size_t max_pending;            /* changed paths held per source before the source is
+                                    rescanned instead (bounds memory); 0: 16384 */
+  size_t max_watches;            /* watches per source before it counts as the watch
+                                    limit (a test hook; 0: the kernel's limit only) */
+  bool follow;                   /* with no names: no sources at all is no error, and
+                                    sources added or removed later are taken up at
+                                    trove_watch_reload (`trove serve`, whose page adds
+                                    and removes them) */
+  trove_watch_begin_fn on_begin; /* NULL: none */
+  trove_watch_end_fn on_end;     /* NULL: none */
+  void *hook_arg;                /* both hooks' arg */
 } trove_watch_opts;
 
 /* Opens a watcher over the sources called names[0..n) of st's database
@@ -66,10 +92,11 @@ typedef struct trove_watch_opts {
  * stays the caller's and must outlive the watcher; the watcher uses it as
  * its scans' writer. *out is the caller's (trove_watch_close). Returns 0;
  * TROVE_EBUSY (another watcher holds the database: the message names its
- * pid); TROVE_ENOENT (no such source, or no sources at all); TROVE_EIO (the
+ * pid); TROVE_ENOENT (no such source, or no sources at all without
+ * o->follow); TROVE_EIO (the
  * lock file cannot be created); TROVE_ENOMEM; the store's errors. */
-int trove_watch_open(trove_store *st, const char *const *names, size_t n,
-                     const trove_watch_opts *o, trove_watch **out, trove_err *err);
+int trove_watch_open(trove_store *st, const char *const *names, size_t n, const trove_watch_opts *o,
+                     trove_watch **out, trove_err *err);
 
 /* Sets the embedder and vectors the watcher's scans use (both NULL: keyword
  * only), as trove_scan_opts takes them; for a caller that opens the model
@@ -81,11 +108,11 @@ int trove_watch_set_model(trove_watch *w, const trove_embedder *e, trove_vectors
 /* One round: waits up to timeout_ms (-1: until the next deadline) for
  * changes or a stop, reads the changes, and scans every source whose work
  * is due (with flush: every source that has any, now, without waiting for
- * its burst to be quiet, browser files looked at whether due or not). A change made before this call by the calling
- * thread is seen by it: inotify queues events before the system call that
- * made them returns. A failed scan is logged and tried again later; it is
- * not this call's failure. Returns 0, or TROVE_ENOMEM / TROVE_EIO (reading
- * inotify failed), after which the watcher can only be closed. */
+ * its burst to be quiet, browser files looked at whether due or not). A change made before this
+ * call by the calling thread is seen by it: inotify queues events before the system call that made
+ * them returns. A failed scan is logged and tried again later; it is not this call's failure.
+ * Returns 0, or TROVE_ENOMEM / TROVE_EIO (reading inotify failed), after which the watcher can only
+ * be closed. */
 int trove_watch_step(trove_watch *w, int timeout_ms, bool flush, trove_err *err);
 
 /* Runs rounds until trove_watch_stop, then returns 0, or the error of a
@@ -96,6 +123,13 @@ int trove_watch_run(trove_watch *w, trove_err *err);
 /* Asks trove_watch_run to return after the scan under way, if any. Any
  * thread; async-signal-safe (one write(2) to a pipe). */
 void trove_watch_stop(trove_watch *w);
+
+/* Asks the watcher to read the database's source list again before its
+ * next round: sources added since are watched (and scanned in full first),
+ * sources removed or changed in type or location are dropped (a changed
+ * one taken up again as new). Only for a watcher of every source (no
+ * names, o.follow); otherwise a no-op. Any thread; async-signal-safe. */
+void trove_watch_reload(trove_watch *w);
 
 /* True once trove_watch_stop was called. */
 bool trove_watch_stopped(const trove_watch *w);
