@@ -1,5 +1,5 @@
-/* reprocess_naive.c: the seed's reprocess pipeline written the way its first
- * version was (see ../shared/background), on the ONE global pool:
+/* reprocess_naive.c: a reprocess pipeline written the naive way, on the ONE
+ * global pool:
  *   1. read rows            (a thread)      -> "rows", batches of 64
  *   2. re-extract in parallel on the global pool, sending each result into
  *      the bounded channel "extracted" from inside the parallel loop

@@ -60,7 +60,7 @@ static void tokenize(void *ctx, size_t lo, size_t hi) {
 static int embed(void *user, void *item, sl_emitter *out) {
   (void)user;
   sl_batch *b = item;
-  sl_for(0, b->n, 1, tokenize, b); /* a parallel loop on the pool, as the seed's tokenizer */
+  sl_for(0, b->n, 1, tokenize, b); /* a parallel loop on the pool, as a tokenizer would */
   int rc = 0;
   for (size_t i = 0; i < b->n; i++) {
     if (rc)

@@ -5,10 +5,10 @@
  * AN OUTSIDE THREAD (no pool's worker) does not hand fn to a worker and
  * sleep: it takes one of the pool's external slots and runs fn itself, as a
  * member of the pool, with a deque of its own that the workers steal from.
- * This is TBB's implicit arena, and it is why the seed's pipeline cannot
- * stall here even at the compensation cap: a stage thread's parallel loop
- * always has at least that thread to run it, whatever the pool's workers
- * are blocked on. Only when all SL_EXTERNAL_SLOTS slots are taken does the
+ * This is TBB's implicit arena, and it is why a pipeline whose stage runs a
+ * parallel loop cannot stall here even at the compensation cap: the stage
+ * thread's loop always has at least that thread to run it, whatever the
+ * pool's workers are blocked on. Only when all SL_EXTERNAL_SLOTS slots are taken does the
  * caller inject fn and wait.
  *
  * Each such entry, and each injected job, is a root with an isolation

@@ -91,8 +91,8 @@ static inline sl__worker *sl__external_slot(struct sl_pool *pool, unsigned i) {
  * fork-join), then rounds of sched_yield, which hand the core to whatever
  * else is runnable (a pipeline's stage threads, when the pool is
  * oversubscribed), then a futex park. Rayon's idle loop yields the same way.
- * Measured on the seed's pipeline: pure pause-spinning for ~90 us left the
- * workers burning half the CPU the stage threads needed. Returns false once
+ * Spinning alone would keep idle workers burning the CPU that a pipeline's
+ * stage threads need (bench/RESULTS.md has the figures). Returns false once
  * the rounds are used up: time to park. */
 #define SL_SPIN_ROUNDS 8
 #define SL_YIELD_ROUNDS 24
@@ -115,8 +115,8 @@ SL_HIDDEN bool sl__compensate(struct sl_pool *pool);
 /* Pushes a job of the calling worker and wakes a sleeper that can run it.
  * With none to wake while workers are blocked, it compensates: the spares
  * that covered for blocked workers may have retired since the block, and
- * the pusher would otherwise run all of its new work alone (seen on the
- * seed's pipeline: a core idle for 2-3 ms per batch of stage 3). On
+ * the pusher would otherwise run all of its new work alone while a core
+ * idles (a pipeline stage's loop, pushed as its senders block). On
  * SL_ENOMEM (the deque could not grow) nothing was pushed. The loads are
  * unfenced on purpose: see "Waking" in pool.c. */
 static inline int sl__push_local(sl__worker *w, sl__job *job) {

@@ -10,7 +10,7 @@
  *   in a sluice wait, and the threads that are not waiting used (almost) no
  *   CPU meanwhile (per-thread CPU clocks). The CPU test is what keeps a long
  *   computation that others wait on (no progress counted, but busy) from
- *   being reported: the seed's stall was a silent 0% CPU.
+ *   being reported: a deadlock of blocked workers is a silent 0% CPU.
  * - The report is built from snapshots taken under each registry lock in
  *   turn (pools, threads, channels; never two at once), so it never touches
  *   a freed object: a thread's wait object is interpreted only if it is a

@@ -1,6 +1,7 @@
-/* blocking_test.c: the promise Rayon breaks. The seed's pipeline shape (a
- * parallel loop whose bodies block sending into a bounded channel, drained
- * by a stage that runs its own parallel loops on the same pool) completes
+/* blocking_test.c: the promise Rayon breaks. A reprocess pipeline's shape
+ * (a parallel loop whose bodies block sending into a bounded channel,
+ * drained by a stage that runs its own parallel loops on the same pool,
+ * the shape that stalls Rayon at 0% CPU) completes
  * on pools of 1 and 2 threads, with compensation and without it; parallel
  * loops whose bodies block on channels that other parallel loops on the
  * same pool feed complete too; compensation stays within its cap; and work
@@ -19,7 +20,7 @@ static uint64_t mix(uint64_t x, unsigned k) {
   return x;
 }
 
-/* ---- the seed's shape --------------------------------------------------- */
+/* ---- the reprocess pipeline's shape ------------------------------------- */
 
 #define SEED_ITEMS 3000
 #define SEED_BATCH 256
