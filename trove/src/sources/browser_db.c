@@ -248,6 +248,20 @@ int64_t trove_sources__browser_db_int(browser_db *bdb, const char *sql) {
   return v;
 }
 
+int trove_sources__browser_db_end(browser_db *bdb, const char *max_visit_sql, int rc, weblist *l,
+                                  trove_source_stats *st, const char *location,
+                                  trove_source **out, trove_err *err) {
+  st->max_visit_id = trove_sources__browser_db_int(bdb, max_visit_sql);
+  trove_sources__browser_db_close(bdb);
+  if (rc) {
+    trove_sources__weblist_free(l);
+    return rc;
+  }
+  trove_sources__weblist_finish(l, st);
+  rc = trove_sources__weblist_source(l, st, out);
+  return rc ? trove_err_set(err, rc, "out of memory opening %s", location) : 0;
+}
+
 /* Allocation-free, so cleanup works even when memory has run out. */
 static void unlink_suffixed(const char *file, const char *suffix) {
   char p[PATH_MAX];

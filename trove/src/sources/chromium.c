@@ -39,15 +39,8 @@ int trove_sources__chromium_history_open(const char *location, const char *copy_
            max_rows ? (long long)max_rows : -1LL);
   rc = trove_sources__browser_db_collect(&bdb, since_us || max_rows ? recent : history_sql, what,
                                          TROVE_ITEM_WEB, true, &l, &st, err);
-  st.max_visit_id = trove_sources__browser_db_int(&bdb, "SELECT max(id) FROM visits");
-  trove_sources__browser_db_close(&bdb);
-  if (rc) {
-    trove_sources__weblist_free(&l);
-    return rc;
-  }
-  trove_sources__weblist_finish(&l, &st);
-  rc = trove_sources__weblist_source(&l, &st, out);
-  return rc ? trove_err_set(err, rc, "out of memory opening %s", location) : 0;
+  return trove_sources__browser_db_end(&bdb, "SELECT max(id) FROM visits", rc, &l, &st, location,
+                                       out, err);
 }
 
 int trove_source_open_chromium_history(const char *location, const char *copy_dir,

@@ -52,15 +52,8 @@ int trove_sources__firefox_open(const char *location, int items, const char *cop
   if (rc == 0 && (items & TROVE_FIREFOX_BOOKMARKS))
     rc = trove_sources__browser_db_collect(&bdb, recent ? bsql : bookmarks_sql, what,
                                            TROVE_ITEM_BOOKMARK, false, &l, &st, err);
-  st.max_visit_id = trove_sources__browser_db_int(&bdb, "SELECT max(id) FROM moz_historyvisits");
-  trove_sources__browser_db_close(&bdb);
-  if (rc) {
-    trove_sources__weblist_free(&l);
-    return rc;
-  }
-  trove_sources__weblist_finish(&l, &st);
-  rc = trove_sources__weblist_source(&l, &st, out);
-  return rc ? trove_err_set(err, rc, "out of memory opening %s", location) : 0;
+  return trove_sources__browser_db_end(&bdb, "SELECT max(id) FROM moz_historyvisits", rc, &l, &st,
+                                       location, out, err);
 }
 
 int trove_source_open_firefox(const char *location, int items, const char *copy_dir,

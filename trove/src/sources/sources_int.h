@@ -132,4 +132,12 @@ void trove_sources__browser_db_close(browser_db *bdb);
  * query fails or gives NULL (a table the browser's version lacks). */
 int64_t trove_sources__browser_db_int(browser_db *bdb, const char *sql);
 
+/* Ends a browser reader's open after its collects, which returned rc: the
+ * newest visit id (max_visit_sql's integer) into st, the copy closed; on
+ * success the source is made from l into *out, else l is freed. Returns rc,
+ * or TROVE_ENOMEM naming location. */
+int trove_sources__browser_db_end(browser_db *bdb, const char *max_visit_sql, int rc, weblist *l,
+                                  trove_source_stats *st, const char *location,
+                                  trove_source **out, trove_err *err);
+
 #endif /* TROVE_SOURCES_INTERNAL_H */

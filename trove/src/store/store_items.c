@@ -203,27 +203,42 @@ int trove_store_item_skip(trove_store *st, int64_t source_id, const trove_store_
   return rc;
 }
 
+/* The items of ?1 not seen by scan ?2; UNDER_UNSEEN: those at or under ?3.
+ * Under dir is the range [dir || '/', dir || '0'): '0' follows '/' in byte
+ * order, which SQLite's default collation is, so the source's (source_id,
+ * external_id) index serves it. A root of "/" covers every absolute path. */
+#define UNSEEN " source_id = ?1 AND seen_in_scan < ?2"
+#define UNDER_UNSEEN UNSEEN " AND (external_id = ?3 OR" \
+  " (external_id >= ?3 || '/' AND external_id < ?3 || '0'))"
+
+/* Prepares sql, whose ?1 is a source id, ?2 a scan version and ?3 (when
+ * path is not NULL) a path, whose trailing '/'s are dropped, and binds
+ * them. SQLite's code. */
+static int prepare_unseen(trove_store *st, const char *sql, int64_t source_id, int64_t version,
+                          const char *path, sqlite3_stmt **s) {
+  int rc = sqlite3_prepare_v2(st->db, sql, -1, s, NULL);
+  if (rc != SQLITE_OK)
+    return rc;
+  sqlite3_bind_int64(*s, 1, source_id);
+  sqlite3_bind_int64(*s, 2, version);
+  if (path) {
+    size_t n = strlen(path);
+    while (n > 0 && path[n - 1] == '/')
+      n--;
+    sqlite3_bind_text(*s, 3, path, (int)n, SQLITE_TRANSIENT);
+  }
+  return SQLITE_OK;
+}
+
 int trove_store_items_keep_under(trove_store *st, int64_t source_id, int64_t version,
                                  const char *dir, int64_t *kept, trove_err *err) {
   if (!st || !dir)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_items_keep_under: NULL argument");
-  /* Under dir is the range [dir || '/', dir || '0'): '0' follows '/' in
-   * byte order, which SQLite's default collation is, so the source's
-   * (source_id, external_id) index serves it. A root of "/" keeps all. */
-  size_t n = strlen(dir);
-  while (n > 0 && dir[n - 1] == '/')
-    n--;
   sqlite3_stmt *s = NULL;
-  int rc = sqlite3_prepare_v2(st->db, "UPDATE items SET seen_in_scan = ?2 WHERE source_id = ?1"
-                              " AND seen_in_scan < ?2 AND (external_id = ?3 OR"
-                              " (external_id >= ?3 || '/' AND external_id < ?3 || '0'))",
-                              -1, &s, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(s, 1, source_id);
-    sqlite3_bind_int64(s, 2, version);
-    sqlite3_bind_text(s, 3, dir, (int)n, SQLITE_STATIC);
+  int rc = prepare_unseen(st, "UPDATE items SET seen_in_scan = ?2 WHERE" UNDER_UNSEEN,
+                          source_id, version, dir, &s);
+  if (rc == SQLITE_OK)
     rc = sqlite3_step(s);
-  }
   sqlite3_finalize(s);
   if (rc != SQLITE_DONE)
     return trove_store__fail(st, rc, "keeping the items of an unreadable path", err);
@@ -232,32 +247,18 @@ int trove_store_items_keep_under(trove_store *st, int64_t source_id, int64_t ver
   return 0;
 }
 
-/* The items of ?1 at or under ?3 (as keep_under names them) not seen by
- * scan ?2. */
-#define UNDER_UNSEEN " source_id = ?1 AND seen_in_scan < ?2 AND (external_id = ?3 OR" \
-  " (external_id >= ?3 || '/' AND external_id < ?3 || '0'))"
-
-/* Prepares sql (UNDER_UNSEEN's parameters) and binds them; path's trailing
- * '/'s are dropped. SQLite's code. */
-static int prepare_under(trove_store *st, const char *sql, int64_t source_id, int64_t version,
-                         const char *path, sqlite3_stmt **s) {
-  size_t n = strlen(path);
-  while (n > 0 && path[n - 1] == '/')
-    n--;
-  int rc = sqlite3_prepare_v2(st->db, sql, -1, s, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_int64(*s, 1, source_id);
-    sqlite3_bind_int64(*s, 2, version);
-    sqlite3_bind_text(*s, 3, path, (int)n, SQLITE_TRANSIENT);
-  }
-  return rc;
-}
-
-int trove_store_items_delete_under(trove_store *st, int64_t source_id, int64_t version,
-                                   const char *path, int64_t *deleted,
-                                   trove_store_ids *passages, trove_err *err) {
-  if (!st || !path)
-    return trove_err_set(err, TROVE_EINVAL, "trove_store_items_delete_under: NULL argument");
+/* Deletes the items `where` selects (UNSEEN, or UNDER_UNSEEN with path) in
+ * one savepoint, first appending their passages' ids to passages when not
+ * NULL; *deleted (may be NULL) gets their number. `what` names the
+ * deletion in a message. On failure nothing is deleted and passages holds
+ * what it held. */
+static int delete_unseen(trove_store *st, const char *where, int64_t source_id, int64_t version,
+                         const char *path, const char *what, int64_t *deleted,
+                         trove_store_ids *passages, trove_err *err) {
+  char collect[512], del[512];
+  snprintf(collect, sizeof collect, "SELECT p.id FROM items i JOIN passages p ON p.item_id ="
+           " i.id WHERE i.id IN (SELECT id FROM items WHERE%s) ORDER BY p.id", where);
+  snprintf(del, sizeof del, "DELETE FROM items WHERE%s", where);
   size_t keep = passages ? passages->n : 0;
   bool own;
   int rc = trove_store__save(st, &own, err);
@@ -265,19 +266,16 @@ int trove_store_items_delete_under(trove_store *st, int64_t source_id, int64_t v
     return rc;
   sqlite3_stmt *s = NULL;
   if (passages) {
-    rc = prepare_under(st, "SELECT p.id FROM items i JOIN passages p ON p.item_id = i.id"
-                       " WHERE i.id IN (SELECT id FROM items WHERE" UNDER_UNSEEN ")"
-                       " ORDER BY p.id", source_id, version, path, &s);
-    if ((rc = trove_store__collect_rows(st, rc, s, passages, "collecting the passages of a path",
-                                        err)))
+    rc = prepare_unseen(st, collect, source_id, version, path, &s);
+    if ((rc = trove_store__collect_rows(st, rc, s, passages, what, err)))
       goto out_undo;
   }
-  rc = prepare_under(st, "DELETE FROM items WHERE" UNDER_UNSEEN, source_id, version, path, &s);
+  rc = prepare_unseen(st, del, source_id, version, path, &s);
   if (rc == SQLITE_OK)
     rc = sqlite3_step(s);
   sqlite3_finalize(s);
   if (rc != SQLITE_DONE) {
-    rc = trove_store__fail(st, rc, "deleting the items of a path that is gone", err);
+    rc = trove_store__fail(st, rc, what, err);
     goto out_undo;
   }
   int64_t count = sqlite3_changes64(st->db);
@@ -294,17 +292,13 @@ out_restore:
   return rc;
 }
 
-/* Prepares sql, whose ?1 is a source id and ?2 a scan version (the items
- * that scan did not see), binds both and steps once. The caller reads the
- * row or checks for SQLITE_DONE, then finalizes *s. */
-static int step_unseen(trove_store *st, const char *sql, int64_t source_id, int64_t version,
-                       sqlite3_stmt **s) {
-  int rc = sqlite3_prepare_v2(st->db, sql, -1, s, NULL);
-  if (rc != SQLITE_OK)
-    return rc;
-  sqlite3_bind_int64(*s, 1, source_id);
-  sqlite3_bind_int64(*s, 2, version);
-  return sqlite3_step(*s);
+int trove_store_items_delete_under(trove_store *st, int64_t source_id, int64_t version,
+                                   const char *path, int64_t *deleted,
+                                   trove_store_ids *passages, trove_err *err) {
+  if (!st || !path)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_items_delete_under: NULL argument");
+  return delete_unseen(st, UNDER_UNSEEN, source_id, version, path,
+                       "deleting the items of a path that is gone", deleted, passages, err);
 }
 
 int trove_store_items_count_unseen(trove_store *st, int64_t source_id, int64_t version,
@@ -312,8 +306,10 @@ int trove_store_items_count_unseen(trove_store *st, int64_t source_id, int64_t v
   if (!st || !n)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_items_count_unseen: NULL argument");
   sqlite3_stmt *s = NULL;
-  int rc = step_unseen(st, "SELECT count(*) FROM items WHERE source_id = ?1 AND"
-                       " seen_in_scan < ?2", source_id, version, &s);
+  int rc = prepare_unseen(st, "SELECT count(*) FROM items WHERE" UNSEEN, source_id, version,
+                          NULL, &s);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(s);
   *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
   sqlite3_finalize(s);
   return rc == SQLITE_ROW
@@ -326,37 +322,8 @@ int trove_store_items_delete_unseen(trove_store *st, int64_t source_id, int64_t 
                                     trove_err *err) {
   if (!st)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_items_delete_unseen: NULL store");
-  size_t keep = passages ? passages->n : 0;
-  bool own;
-  int rc = trove_store__save(st, &own, err);
-  if (rc)
-    return rc;
-  if (passages && (rc = trove_store__collect_ids(st,
-                                                 "SELECT p.id FROM items i JOIN passages p"
-                                                 " ON p.item_id = i.id WHERE i.source_id = ?1"
-                                                 " AND i.seen_in_scan < ?2 ORDER BY p.id",
-                                                 source_id, version, passages, err)))
-    goto out_undo;
-  sqlite3_stmt *s = NULL;
-  rc = step_unseen(st, "DELETE FROM items WHERE source_id = ?1 AND seen_in_scan < ?2",
-                   source_id, version, &s);
-  sqlite3_finalize(s);
-  if (rc != SQLITE_DONE) {
-    rc = trove_store__fail(st, rc, "deleting items gone from the source", err);
-    goto out_undo;
-  }
-  int64_t count = sqlite3_changes64(st->db);
-  if ((rc = trove_store__release(st, own, err)))
-    goto out_restore;
-  if (deleted)
-    *deleted = count;
-  return 0;
-out_undo:
-  trove_store__undo(st, own);
-out_restore:
-  if (passages)
-    passages->n = keep;
-  return rc;
+  return delete_unseen(st, UNSEEN, source_id, version, NULL,
+                       "deleting items gone from the source", deleted, passages, err);
 }
 
 int trove_store_item_move(trove_store *st, int64_t item_id, const char *external_id,

@@ -351,27 +351,40 @@ static void scan_full(trove_watch *w, watch_source *s) {
   s->needs_recent = false; /* the full scan read them */
 }
 
+/* Updates s in part: the rows of its history visited since its last read
+ * (recent), else its pending paths, with the hooks around the scan. A
+ * failure is logged and wants a full scan after RETRY_S. Returns the
+ * scan's code; *rep is its report. */
+static int update(trove_watch *w, watch_source *s, bool recent, trove_scan_report *rep) {
+  trove_scan_opts so = w->o.scan;
+  so.progress = TROVE_PROGRESS_NONE; /* a few rows or paths: the summary line says it all */
+  trove_err e = {0};
+  if (w->o.on_begin)
+    w->o.on_begin(w->o.hook_arg, s->name, false);
+  int rc = recent ? trove_scan_recent(w->st, s->name, &so, rep, &e)
+                  : trove_scan_paths(w->st, s->name, (const char *const *)s->pending,
+                                     s->n_pending, &so, rep, &e);
+  if (w->o.on_end)
+    w->o.on_end(w->o.hook_arg, s->name, false, rc, &e, rep);
+  if (rc) {
+    if (!trove_watch_stopped(w))
+      trove_watch__log(w, "update %s failed: %s; rescanning it in %.0f s", s->name, e.msg,
+                       RETRY_S);
+    s->needs_full = true;
+    s->full_at = trove_watch__now() + RETRY_S;
+  }
+  return rc;
+}
+
 /* Reads the rows of history source s visited since its last read. A
  * failure wants a full scan after RETRY_S; a cleared history one now. */
 static void scan_recent(trove_watch *w, watch_source *s) {
   browser_changed(s, s->stamps); /* what this read reads, or newer */
-  trove_scan_opts so = w->o.scan;
-  so.progress = TROVE_PROGRESS_NONE; /* a few rows: the summary line says it all */
   trove_scan_report rep;
-  trove_err e = {0};
-  if (w->o.on_begin)
-    w->o.on_begin(w->o.hook_arg, s->name, false);
-  int rc = trove_scan_recent(w->st, s->name, &so, &rep, &e);
-  if (w->o.on_end)
-    w->o.on_end(w->o.hook_arg, s->name, false, rc, &e, &rep);
+  int rc = update(w, s, true, &rep);
   s->needs_recent = rc == 0 && rep.more; /* more rows wait: the next round reads them */
-  if (rc) {
-    if (!trove_watch_stopped(w))
-      trove_watch__log(w, "update %s failed: %s; rescanning it in %.0f s", s->name, e.msg, RETRY_S);
-    s->needs_full = true;
-    s->full_at = trove_watch__now() + RETRY_S;
+  if (rc)
     return;
-  }
   if (rep.added || rep.changed || rep.skipped)
     log_report(w, "update", s, &rep);
   if (rep.rewound) {
@@ -384,25 +397,10 @@ static void scan_recent(trove_watch *w, watch_source *s) {
 /* Scans s's pending paths. A failure wants a full scan after RETRY_S. */
 static void scan_pending(trove_watch *w, watch_source *s) {
   trove_watch__fs_compact(s);
-  trove_scan_opts so = w->o.scan;
-  so.progress = TROVE_PROGRESS_NONE; /* a few paths: the summary line says it all */
   trove_scan_report rep;
-  trove_err e = {0};
-  if (w->o.on_begin)
-    w->o.on_begin(w->o.hook_arg, s->name, false);
-  int rc = trove_scan_paths(w->st, s->name, (const char *const *)s->pending, s->n_pending, &so,
-                            &rep, &e);
-  if (w->o.on_end)
-    w->o.on_end(w->o.hook_arg, s->name, false, rc, &e, &rep);
+  int rc = update(w, s, false, &rep);
   trove_watch__fs_clear(s);
-  if (rc) {
-    if (!trove_watch_stopped(w))
-      trove_watch__log(w, "update %s failed: %s; rescanning it in %.0f s", s->name, e.msg, RETRY_S);
-    s->needs_full = true;
-    s->full_at = trove_watch__now() + RETRY_S;
-    return;
-  }
-  if (rep.added || rep.changed || rep.deleted || rep.skipped || rep.moved)
+  if (rc == 0 && (rep.added || rep.changed || rep.deleted || rep.skipped || rep.moved))
     log_report(w, "update", s, &rep);
 }
 
