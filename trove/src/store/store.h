@@ -610,6 +610,26 @@ int trove_store_passages_get(trove_store *st, int64_t item_id, trove_store_passa
 int trove_store_passage_get(trove_store *st, int64_t passage_id, int64_t *item_id,
                             trove_store_passage *out, trove_err *err);
 
+/* A passage's item, with what a ranker filters a vector hit on. */
+typedef struct trove_store_passage_owner {
+  int64_t item_id;   /* 0: no such passage (deleted since the index saw it) */
+  int64_t source_id;
+  trove_item_type type;
+  int64_t time;      /* the item's trove_store_item_time */
+  int64_t hidden_at; /* 0 when visible */
+  bool is_link_hub;
+} trove_store_passage_owner;
+
+/* Fills out[i] with the item of passage ids[i], for i in [0, n), with one
+ * statement for the whole list (prepared once per handle): how a vector
+ * search's hits find their items without a query per hit. An id with no
+ * passage gives a zeroed out[i]; an id listed twice is answered twice. out
+ * is the caller's array of n. n 0 is a no-op. Returns 0, TROVE_ERANGE (a
+ * list too long for one statement: hundreds of millions of ids) or a store
+ * error (out then zeroed). */
+int trove_store_passage_owners(trove_store *st, const int64_t *ids, size_t n,
+                               trove_store_passage_owner *out, trove_err *err);
+
 /* Appends to *ids, in ascending order, the ids of the passages of every item
  * that is not hidden, is of source_id (0: any source), has type `type`
  * (TROVE_ITEM_ANY: any type) and whose time (trove_store_item_time) is at
