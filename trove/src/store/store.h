@@ -56,6 +56,16 @@ typedef struct trove_store_opts {
    * and never migrates: a schema older than this trove's is refused until a
    * command with write access upgrades it. See trove_store_read_only. */
   bool read_only_ok;
+  /* For a long-lived handle that mostly reads (a server's): the first
+   * mmap_bytes of the file are read through a memory map instead of a
+   * read() per page (SQLite's mmap_size; 0: none). Search reads small
+   * columns of many items rows, each past the row's text and raw content
+   * in overflow pages: mapped, walking those pages costs no system call
+   * and no copy, and the pages are shared by every handle on the file
+   * rather than held in each handle's own cache. The price: an I/O error
+   * on a mapped page is a SIGBUS rather than TROVE_EIO, so only handles
+   * that mostly read ask for it. */
+  int64_t mmap_bytes;
 } trove_store_opts;
 
 /* Resolves the database path without opening it: $TROVE_DB when set and not
