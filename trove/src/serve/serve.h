@@ -4,7 +4,7 @@
  * binary: nothing is fetched from anywhere) and the JSON API under /api/
  * the page uses:
  *
- *   GET    /api/search?q=&mode=&n=&source=&type=&like=&explain=
+ *   GET    /api/search?q=&mode=&n=&source=&type=&like=&explain=&since=&until=
  *                                what `trove search --json` prints
  *   GET    /api/items/ID         one item: metadata and extracted text
  *   POST   /api/items/ID/hide    and .../unhide

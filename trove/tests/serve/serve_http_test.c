@@ -2,8 +2,9 @@
  * the guards (a Host that is not the server's gets 421, a request that
  * changes something without the token or from another Origin gets 403),
  * clear JSON 4xx errors for bad parameters (n=-1, n=abc, an unknown mode,
- * an id that does not exist, 100 KB of query...), /api/search answering
- * byte for byte what `trove search --json` prints, hide and unhide,
+ * a since or until that is no time, an id that does not exist, 100 KB of
+ * query...), /api/search answering byte for byte what `trove search
+ * --json` prints (since and until too), hide and unhide,
  * sources added and removed, a background scan followed over Server-Sent
  * Events while searches go on, 200 concurrent requests all answered, the
  * page's security headers and size, a database in a read-only place
@@ -173,6 +174,11 @@ static void serve_bad_parameters_get_json_4xx(void) {
       {"/api/search?q=otters&type=video", 400, "type must be"},
       {"/api/search?q=otters&like=abc", 400, "like must be"},
       {"/api/search?q=otters&explain=yes", 400, "explain must be"},
+      {"/api/search?q=otters&since=yesterday", 400, "since takes YYYY-MM-DD"},
+      {"/api/search?q=otters&until=2024-02-30", 400, "until takes YYYY-MM-DD"},
+      {"/api/search?q=otters&since=7x", 400, "since takes"},
+      {"/api/search?q=otters&since=2024-05-02&until=2024-05-01", 400, "since is after until"},
+      {"/api/search?q=otters&until=1d&until=2d", 400, "given twice"},
       {"/api/search?q=otters&color=red", 400, "unknown parameter"},
       {"/api/search?q=otters&q=beavers", 400, "given twice"},
       {"/api/search", 400, "q is empty"},
@@ -238,12 +244,18 @@ static void serve_search_is_what_the_cli_prints(void) {
   const char *queries[][2] = {{"otters", "/api/search?q=otters&mode=keyword"},
                               {"otters", "/api/search?q=otters&mode=keyword&n=2&explain=1"},
                               {"beavers rivers", "/api/search?q=beavers%20rivers&mode=keyword&type=local"},
-                              {"hostile", "/api/search?q=hostile&source=notes"}};
+                              {"hostile", "/api/search?q=hostile&source=notes"},
+                              {"otters", "/api/search?q=otters&since=2000-01-01&until=2100-12-31"},
+                              {"otters", "/api/search?q=otters&since=&until=2000-01-01T12:00"},
+                              {"otters", "/api/search?q=otters&since=1h"}};
   const char *extra[][6] = {{"--mode", "keyword", NULL},
                             {"--mode", "keyword", "-n", "2", "--explain", NULL},
                             {"--mode", "keyword", "-t", "local", NULL},
-                            {"-s", "notes", NULL}};
-  for (size_t i = 0; i < 4; i++) {
+                            {"-s", "notes", NULL},
+                            {"--since", "2000-01-01", "--until", "2100-12-31", NULL},
+                            {"--until", "2000-01-01T12:00", NULL},
+                            {"--since", "1h", NULL}};
+  for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
     const char *args[12] = {"--no-model", "search", queries[i][0], "--json"};
     for (int k = 0; extra[i][k]; k++)
       args[4 + k] = extra[i][k];
@@ -254,8 +266,15 @@ static void serve_search_is_what_the_cli_prints(void) {
       fprintf(stderr, "  %s\n  api: %s\n  cli: %s\n", queries[i][1], r.body, out.out);
     reply_free(&r);
   }
+  /* the bounds filter: every note was written just now */
+  reply r = get(&f.s, "/api/search?q=otters&since=2000-01-01");
+  CHECK(results(&r) == 3);
+  reply_free(&r);
+  r = get(&f.s, "/api/search?q=otters&until=2000-01-01");
+  CHECK(results(&r) == 0);
+  reply_free(&r);
   /* the hostile title arrives as a JSON string, for the page to show as text */
-  reply r = get(&f.s, "/api/search?q=hostile");
+  r = get(&f.s, "/api/search?q=hostile");
   CHECK(strstr(r.body, "\"title\":\"<img src=x onerror=alert(1)>\"") != NULL);
   reply_free(&r);
   fx_done(&f);
