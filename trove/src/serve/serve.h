@@ -12,6 +12,8 @@
  *   POST   /api/sources          add one: {"name","type","location",
  *                                "include":[globs],"exclude":[globs]}
  *   DELETE /api/sources/NAME     remove one, with its items
+ *   POST   /api/sources/NAME     edit a browser source: {"retention":
+ *                                "keep"|"mirror","exclude_domains":[hosts]}
  *   GET    /api/stats            what `trove stats` says
  *   GET    /api/scan             the background scan's state
  *   POST   /api/scan             start one: {"source":"NAME"} or {} for all

@@ -5,7 +5,8 @@
  * a since or until that is no time, an id that does not exist, 100 KB of
  * query...), /api/search answering byte for byte what `trove search
  * --json` prints (since and until too), hide and unhide,
- * sources added and removed, a background scan followed over Server-Sent
+ * sources added, edited (a browser source's retention and excluded
+ * domains) and removed, a background scan followed over Server-Sent
  * Events while searches go on, 200 concurrent requests all answered, the
  * page's security headers and size, a database in a read-only place
  * searched (writes refused, saying why), and Ctrl-C ending the server with
@@ -339,6 +340,75 @@ static void serve_sources_added_and_removed(void) {
   fx_done(&f);
 }
 
+/* A browser source's retention and excluded domains, edited over the API
+ * with the call `trove source edit` makes, and listed back. */
+static void serve_browser_source_edited(void) {
+  fx f;
+  fx_init(&f);
+  char profile[128], path[160], body[512];
+  snprintf(profile, sizeof profile, "%s/profile", f.dir);
+  snprintf(path, sizeof path, "%s/History", profile);
+  CHECK(mkdir(profile, 0755) == 0);
+  FILE *fp = fopen(path, "wb"); /* what adding one checks: an SQLite file is there */
+  CHECK(fp && fwrite("SQLite format 3\0", 1, 16, fp) == 16);
+  if (fp)
+    fclose(fp);
+  snprintf(body, sizeof body, "{\"name\":\"web\",\"type\":\"chromium-history\","
+           "\"location\":\"%s\"}", profile);
+  reply r = post(&f.s, "POST", "/api/sources", body);
+  CHECK(r.status == 201);
+  reply_free(&r);
+  r = get(&f.s, "/api/sources");
+  CHECK(r.status == 200 && strstr(r.body, "\"exclude_domains\":[],\"retention\":\"keep\""));
+  reply_free(&r);
+  const char *edit = "{\"retention\":\"mirror\",\"exclude_domains\":[\"Bank.example\"]}";
+  r = http(&f.s, "POST", "/api/sources/web", f.s.host, NULL, edit);
+  CHECK(json_error(&r, 403, "token"));
+  reply_free(&r);
+  r = post(&f.s, "POST", "/api/sources/web", edit);
+  CHECK(r.status == 200 && strstr(r.body, "\"name\":\"web\"") && strstr(r.body, "\"removed\":0"));
+  reply_free(&r);
+  r = get(&f.s, "/api/sources");
+  CHECK(r.status == 200 &&
+        strstr(r.body, "\"exclude_domains\":[\"bank.example\"],\"retention\":\"mirror\""));
+  reply_free(&r);
+  r = post(&f.s, "POST", "/api/sources/web", "{\"exclude_domains\":[]}"); /* retention kept */
+  CHECK(r.status == 200);
+  reply_free(&r);
+  r = get(&f.s, "/api/sources");
+  CHECK(r.status == 200 && strstr(r.body, "\"exclude_domains\":[],\"retention\":\"mirror\""));
+  reply_free(&r);
+  static const struct {
+    const char *path, *body;
+    int status;
+    const char *word;
+  } bad[] = {
+      {"/api/sources/web", "{\"retention\":\"forever\"}", 400, "retention must be"},
+      {"/api/sources/web", "{\"retention\":1}", 400, "retention must be"},
+      {"/api/sources/web", "{\"exclude_domains\":\"bank.example\"}", 400, "array"},
+      {"/api/sources/web", "{\"exclude_domains\":[\"bank.example/login\"]}", 400, "bank.example/login"},
+      {"/api/sources/web", "{}", 400, "give retention or exclude_domains"},
+      {"/api/sources/web", "[\"mirror\"]", 400, "JSON object"},
+      {"/api/sources/web", "{\"retention\":", 400, "JSON"},
+      {"/api/sources/notes", "{\"retention\":\"keep\"}", 400, "notes"},
+      {"/api/sources/nosuch", "{\"retention\":\"keep\"}", 404, "nosuch"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    r = post(&f.s, "POST", bad[i].path, bad[i].body);
+    if (!json_error(&r, bad[i].status, bad[i].word))
+      fprintf(stderr, "  case %s %s\n", bad[i].path, bad[i].body);
+    CHECK(json_error(&r, bad[i].status, bad[i].word));
+    reply_free(&r);
+  }
+  r = post(&f.s, "PUT", "/api/sources/web", "{}");
+  CHECK(json_error(&r, 405, "POST to edit"));
+  reply_free(&r);
+  r = get(&f.s, "/api/sources"); /* the refused edits changed nothing */
+  CHECK(r.status == 200 && strstr(r.body, "\"exclude_domains\":[],\"retention\":\"mirror\""));
+  reply_free(&r);
+  fx_done(&f);
+}
+
 /* A scan started over the API runs in the background: its progress and end
  * arrive as events, and searches answer meanwhile. */
 static void serve_scan_in_background_with_events(void) {
@@ -637,6 +707,7 @@ int main(int argc, char **argv) {
   RUN(serve_bad_parameters_get_json_4xx);
   RUN(serve_search_is_what_the_cli_prints);
   RUN(serve_sources_added_and_removed);
+  RUN(serve_browser_source_edited);
   RUN(serve_scan_in_background_with_events);
   RUN(serve_answers_200_concurrent_requests);
   RUN(serve_page_is_self_contained_and_guarded);
