@@ -709,7 +709,7 @@ int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
   trove_store_source *srcs = NULL;
   size_t n_srcs = 0, dim = e ? trove_embedder_dim(e) : 0, bytes;
   float *qv = NULL;
-  if ((rc = trove_store_source_list(st, &srcs, &n_srcs, err)) ||
+  if ((rc = trove_store_source_names(st, &srcs, &n_srcs, err)) ||
       (rc = resolve_source(&x, srcs, n_srcs)))
     goto out;
   if (search__terms_parse(like ? NULL : query, &t)) {

@@ -221,6 +221,14 @@ int trove_store_source_get(trove_store *st, const char *name, trove_store_source
 int trove_store_source_list(trove_store *st, trove_store_source **out, size_t *n,
                             trove_err *err);
 
+/* Lists every source's id and name, by name, into a new array *out of *n
+ * (free it with trove_store_sources_free; every other field is zero): for
+ * callers that only name sources, such as search, without the item counts
+ * trove_store_source_list reads, which cost a pass over the items. Returns
+ * 0 or TROVE_ENOMEM. */
+int trove_store_source_names(trove_store *st, trove_store_source **out, size_t *n,
+                             trove_err *err);
+
 /* The name of the source with id into *name (free it with trove_free;
  * NULL when no source has that id). Returns 0, TROVE_EINVAL (NULL st or
  * name) or TROVE_ENOMEM. */
