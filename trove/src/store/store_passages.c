@@ -261,9 +261,12 @@ out_restore:
 /* The ids go in as one JSON array bound to ?1 and come back joined to their
  * passages and items: one statement, one prepare per handle, whatever the
  * list's length (a VALUES list would need a statement per length). The
- * CROSS JOINs keep json_each outermost, so each id is one primary-key
- * probe of passages and one of items. j.key is the id's position in the
- * array, so repeated ids each get their row. */
+ * CROSS JOIN keeps json_each outermost, so each id is one primary-key probe
+ * of passages; j.key is the id's position in the array, so repeated ids
+ * each get their row. Each distinct item is read once (the DISTINCT, then
+ * the materialized `m`): a vector search's hits crowd onto a few items,
+ * and the columns wanted sit after the row's text and raw content, in
+ * overflow pages that every read of the row walks again. */
 int trove_store_passage_owners(trove_store *st, const int64_t *ids, size_t n,
                                trove_store_passage_owner *out, trove_err *err) {
   if (!st || (n && (!ids || !out)))
@@ -286,10 +289,13 @@ int trove_store_passage_owners(trove_store *st, const int64_t *ids, size_t n,
   }
   sqlite3_stmt *s = NULL;
   rc = st__stmt(st, SLOT_PASSAGE_OWNERS,
-                "SELECT j.key, p.item_id, i.source_id, i.type, " ST_ITEM_TIME("i") ","
-                " i.hidden_at, i.is_link_hub FROM json_each(?1) j"
-                " CROSS JOIN passages p ON p.id = j.value"
-                " CROSS JOIN items i ON i.id = p.item_id",
+                "WITH h AS MATERIALIZED (SELECT j.key AS k, p.item_id AS item"
+                "  FROM json_each(?1) j CROSS JOIN passages p ON p.id = j.value),"
+                " m AS MATERIALIZED (SELECT i.id AS id, i.source_id AS src, i.type AS type, "
+                ST_ITEM_TIME("i") " AS t, i.hidden_at AS hidden, i.is_link_hub AS hub"
+                "  FROM (SELECT DISTINCT item FROM h) d CROSS JOIN items i ON i.id = d.item)"
+                " SELECT h.k, h.item, m.src, m.type, m.t, m.hidden, m.hub"
+                " FROM h JOIN m ON m.id = h.item",
                 &s, err);
   if (rc) {
     trove_buf_free(&list);
