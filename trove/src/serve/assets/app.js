@@ -366,7 +366,8 @@
       if (retention) body.retention = retention.value;
       try {
         const r = await api(`/api/sources/${encodeURIComponent(s.name)}`, { method: 'POST', body });
-        setScanResult(`${s.name} saved: ${plural(r.removed, 'page')} on excluded domains removed`, 'ok');
+        setScanResult(`${s.name} saved: ${plural(r.removed, 'page')} on excluded domains removed`,
+          'ok');
         loadSources();
       } catch (e) {
         setScanResult(e.message, 'failed');
