@@ -42,8 +42,8 @@ static GumboNode *next_sibling(GumboNode *g) {
   return i + 1 < pk->length ? pk->data[i + 1] : NULL;
 }
 
-void x_walk(GumboNode *root, int (*enter)(GumboNode *, void *),
-            void (*leave)(GumboNode *, void *), void *ud) {
+void trove_extract__walk(GumboNode *root, int (*enter)(GumboNode *, void *),
+                         void (*leave)(GumboNode *, void *), void *ud) {
   GumboNode *cur = root;
   for (;;) {
     int r = enter(cur, ud);
@@ -82,7 +82,7 @@ static int text_enter(GumboNode *g, void *ud) {
       g->type == GUMBO_NODE_CDATA) {
     bool space = false;
     const char *t = g->v.text.text;
-    if (x_fold_append(w->b, t, strlen(t), &space) ||
+    if (trove_extract__fold_append(w->b, t, strlen(t), &space) ||
         (space && w->b->len > 0 && w->b->data[w->b->len - 1] != ' ' && trove_buf_putc(w->b, ' ')))
       return w->rc = TROVE_ENOMEM, X_WALK_STOP;
     return X_WALK_SKIP;
@@ -92,22 +92,22 @@ static int text_enter(GumboNode *g, void *ud) {
   GumboTag t = g->v.element.tag;
   if (t == GUMBO_TAG_SCRIPT || t == GUMBO_TAG_STYLE)
     return X_WALK_SKIP;
-  if ((x_is_block_tag(t) || t == GUMBO_TAG_BR) && w->b->len > 0 &&
+  if ((trove_extract__is_block_tag(t) || t == GUMBO_TAG_BR) && w->b->len > 0 &&
       w->b->data[w->b->len - 1] != ' ' && trove_buf_putc(w->b, ' '))
     return w->rc = TROVE_ENOMEM, X_WALK_STOP; /* blocks never run words together */
   return X_WALK_DESCEND;
 }
 
-int x_node_text(GumboNode *g, trove_buf *b) {
+int trove_extract__node_text(GumboNode *g, trove_buf *b) {
   text_walk w = {.b = b, .rc = 0};
-  x_walk(g, text_enter, NULL, &w);
-  x_rtrim(b);
+  trove_extract__walk(g, text_enter, NULL, &w);
+  trove_extract__rtrim(b);
   return w.rc;
 }
 
 /* ---- attributes and hints --------------------------------------------------- */
 
-const char *x_attr(const GumboNode *g, const char *name) {
+const char *trove_extract__attr(const GumboNode *g, const char *name) {
   if (g->type != GUMBO_NODE_ELEMENT && g->type != GUMBO_NODE_TEMPLATE)
     return NULL;
   GumboAttribute *a = gumbo_get_attribute(&g->v.element.attributes, name);
@@ -203,7 +203,7 @@ static unsigned hint_bits(const char *s) {
  * registry") is a slug made from heading text, not a hint about the
  * element: it names what the section is about, not what kind it is. */
 static const char *hint_id(const GumboNode *g) {
-  const char *id = x_attr(g, "id");
+  const char *id = trove_extract__attr(g, "id");
   int tokens = 0;
   for (const char *p = id; p && *p;) {
     while (*p && !alnum(*p))
@@ -221,7 +221,7 @@ static int weight_of(unsigned bits) {
   return ((bits & (HINT_HARD | HINT_SOFT | HINT_WEAK)) ? -25 : 0) + ((bits & HINT_GOOD) ? 25 : 0);
 }
 
-bool x_is_block_tag(GumboTag t) {
+bool trove_extract__is_block_tag(GumboTag t) {
   switch (t) {
   case GUMBO_TAG_ADDRESS: case GUMBO_TAG_ARTICLE: case GUMBO_TAG_ASIDE:
   case GUMBO_TAG_BLOCKQUOTE: case GUMBO_TAG_DETAILS: case GUMBO_TAG_DD: case GUMBO_TAG_DIV:
@@ -260,12 +260,12 @@ static bool boilerplate_tag(GumboTag t) {
 }
 
 static bool hidden(const GumboNode *g) {
-  if (x_attr(g, "hidden"))
+  if (trove_extract__attr(g, "hidden"))
     return true;
-  const char *a = x_attr(g, "aria-hidden");
+  const char *a = trove_extract__attr(g, "aria-hidden");
   if (a && strcasecmp(a, "true") == 0)
     return true;
-  const char *s = x_attr(g, "style");
+  const char *s = trove_extract__attr(g, "style");
   return s && (strcasestr(s, "display:none") || strcasestr(s, "display: none") ||
                strcasestr(s, "visibility:hidden") || strcasestr(s, "visibility: hidden"));
 }
@@ -274,7 +274,7 @@ static bool boilerplate_role(const GumboNode *g) {
   static const char *const roles[] = {"navigation", "banner", "contentinfo", "complementary",
                                       "menu", "menubar", "dialog", "alertdialog", "search",
                                       "toolbar", NULL};
-  const char *r = x_attr(g, "role");
+  const char *r = trove_extract__attr(g, "role");
   if (!r)
     return false;
   for (const char *const *w = roles; *w; w++)
@@ -286,7 +286,7 @@ static bool boilerplate_role(const GumboNode *g) {
 /* A permalink anchor such as Sphinx's "¶": an in-page link whose text is a
  * symbol or two. */
 static bool symbol_anchor(const GumboNode *g) {
-  const char *href = x_attr(g, "href");
+  const char *href = trove_extract__attr(g, "href");
   const GumboVector *k = &g->v.element.children;
   if (!href || href[0] != '#' || k->length != 1)
     return false;
@@ -310,7 +310,7 @@ static bool drop_element(const GumboNode *g, int *weight) {
     return true;
   if (t == GUMBO_TAG_A && symbol_anchor(g))
     return true;
-  unsigned c = hint_bits(x_attr(g, "class")), i = hint_bits(hint_id(g));
+  unsigned c = hint_bits(trove_extract__attr(g, "class")), i = hint_bits(hint_id(g));
   *weight = weight_of(c) + weight_of(i);
   if (t == GUMBO_TAG_HTML || t == GUMBO_TAG_BODY || t == GUMBO_TAG_MAIN || t == GUMBO_TAG_ARTICLE)
     return false;
@@ -396,7 +396,7 @@ static void init_element(xnode *x, GumboNode *g, int weight) {
   x->tables = t == GUMBO_TAG_TABLE;
   x->pres = t == GUMBO_TAG_PRE;
   if (t == GUMBO_TAG_A) {
-    const char *href = x_attr(g, "href");
+    const char *href = trove_extract__attr(g, "href");
     if (href) {
       x->links = 1;
       x->in_link = true;
@@ -470,16 +470,16 @@ static void roll_up(xdom *d, int i) {
   p->pres += x->pres;
   if (x->kind == XN_TEXT)
     p->own_chars += x->chars;
-  else if (x_is_block_tag(x->tag) || x->has_block)
+  else if (trove_extract__is_block_tag(x->tag) || x->has_block)
     p->has_block = true;
 }
 
-int x_dom_build(xdom *d, GumboNode *root) {
+int trove_extract__dom_build(xdom *d, GumboNode *root) {
   build b = {.d = d, .cur = -1, .depth = 0, .rc = 0};
   d->body = 0;
   if (!root || root->type != GUMBO_NODE_ELEMENT)
     return 0;
-  x_walk(root, build_enter, build_leave, &b);
+  trove_extract__walk(root, build_enter, build_leave, &b);
   if (b.rc)
     return b.rc;
   for (int i = d->count - 1; i >= 0; i--)
@@ -490,12 +490,12 @@ int x_dom_build(xdom *d, GumboNode *root) {
   return 0;
 }
 
-void x_dom_free(xdom *d) {
+void trove_extract__dom_free(xdom *d) {
   trove_free(d->n);
   *d = (xdom){0};
 }
 
-double x_link_density(const xdom *d, int i) {
+double trove_extract__link_density(const xdom *d, int i) {
   const xnode *x = &d->n[i];
   return x->chars > 0 ? x->link_chars / x->chars : 0.0;
 }

@@ -243,7 +243,7 @@ static bool has_sentence(const xdom *d) {
     bool para = x->tag == GUMBO_TAG_P;
     bool holder = x->tag == GUMBO_TAG_DIV || x->tag == GUMBO_TAG_BODY;
     if (x->kind == XN_ELEM && (para || (holder && x->own_chars > 0)) &&
-        x_link_density(d, i) < 0.5 && prose_words(d, i, !para) >= SENTENCE_MIN_WORDS)
+        trove_extract__link_density(d, i) < 0.5 && prose_words(d, i, !para) >= SENTENCE_MIN_WORDS)
       return true;
     i++;
   }
@@ -253,34 +253,34 @@ static bool has_sentence(const xdom *d) {
 /* Decides the kind of the page and writes its text into o. */
 static int extract_body(xdom *d, trove_doc *doc, xout *o) {
   xpick pick;
-  int rc = x_score_pick(d, &pick);
+  int rc = trove_extract__score_pick(d, &pick);
   if (rc)
     goto out_free_pick;
   const xnode *body = &d->n[d->body];
-  doc->link_density = x_link_density(d, d->body);
+  doc->link_density = trove_extract__link_density(d, d->body);
   double page_prose = body->chars - body->link_chars;
   double prose = pick.article_chars - pick.article_link_chars;
   if (body->links >= HUB_MIN_LINKS &&
       (doc->link_density >= HUB_MIN_DENSITY || link_led_share(d) >= HUB_MIN_ENTRY_SHARE)) {
     doc->kind = TROVE_DOC_LINK_HUB;
-    rc = x_render(d, d->body, false, o);
+    rc = trove_extract__render(d, d->body, false, o);
     goto out_free_pick;
   }
   doc->kind = TROVE_DOC_ARTICLE;
   if (prose < PROSE_FALLBACK && page_prose > 2 * prose)
-    rc = x_render(d, d->body, true, o);
+    rc = trove_extract__render(d, d->body, true, o);
   else
     for (int k = 0; k < pick.n_parts && !rc; k++)
-      rc = x_render(d, pick.parts[k], true, o);
+      rc = trove_extract__render(d, pick.parts[k], true, o);
   if (!rc && prose_bytes(o) < PROSE_MIN_BYTES) {
-    x_out_free(o);
+    trove_extract__out_free(o);
     if (has_sentence(d))
-      rc = x_render(d, d->body, true, o);
+      rc = trove_extract__render(d, d->body, true, o);
     else
       doc->kind = TROVE_DOC_NONE;
   }
 out_free_pick:
-  x_pick_free(&pick);
+  trove_extract__pick_free(&pick);
   return rc;
 }
 
@@ -305,7 +305,7 @@ int trove_extract_html(const char *html, size_t len, const char *base_url, trove
   xout o = {0};
   char *recoded = NULL;
   size_t recoded_len = 0;
-  trove_doc *doc = x_doc_new();
+  trove_doc *doc = trove_extract__doc_new();
   if (!doc || trove_charset_to_utf8(html, len, NULL, TROVE_CHARSET_HTML, &recoded, &recoded_len, NULL))
     goto out_free_doc;
   if (recoded) {
@@ -323,22 +323,22 @@ int trove_extract_html(const char *html, size_t len, const char *base_url, trove
     goto out_free_doc;
   if (mem.failed)
     goto out_free_parse;
-  if ((rc = x_meta(g, base_url, doc)) || (rc = x_dom_build(&d, g->root)))
+  if ((rc = trove_extract__meta(g, base_url, doc)) || (rc = trove_extract__dom_build(&d, g->root)))
     goto out_free_parse;
   if (d.count > 0 && (rc = extract_body(&d, doc, &o)))
     goto out_free_parse;
-  if ((rc = x_out_finish(&o, doc)))
+  if ((rc = trove_extract__out_finish(&o, doc)))
     goto out_free_parse;
   doc->is_link_hub = doc->kind == TROVE_DOC_LINK_HUB;
   gumbo_destroy_output(&opt, g);
-  x_dom_free(&d);
+  trove_extract__dom_free(&d);
   trove_free(recoded);
   *out = doc;
   return 0;
 out_free_parse:
   gumbo_destroy_output(&opt, g);
-  x_dom_free(&d);
-  x_out_free(&o);
+  trove_extract__dom_free(&d);
+  trove_extract__out_free(&o);
 out_free_doc:
   trove_doc_destroy(doc);
   trove_free(recoded);

@@ -322,7 +322,7 @@ static int front_matter(const char *md, size_t len, trove_doc *doc, size_t *body
       trove_buf v = {0};
       int rc = fm_value(md, end, &pos, (line){colon + 1, l.n - kl - 1}, &v);
       if (!rc && v.len)
-        rc = x_doc_set(slots[fm_keys[k].field], v.data, v.len);
+        rc = trove_extract__doc_set(slots[fm_keys[k].field], v.data, v.len);
       trove_buf_free(&v);
       if (rc)
         return TROVE_ENOMEM;
@@ -353,10 +353,10 @@ static void md_flush(md *m) {
     trove_buf raw = {0}, t = {0};
     bool space = false;
     if (md_inline(m->para.data, m->para.len, 0, &raw) || trove_buf_puts(&t, m->prefix) ||
-        x_fold_append(&t, raw.data ? raw.data : "", raw.len, &space))
+        trove_extract__fold_append(&t, raw.data ? raw.data : "", raw.len, &space))
       m->rc = TROVE_ENOMEM;
     else if (t.len > strlen(m->prefix))
-      m->rc = x_out_block(m->o, m->kind, m->level, t.data, t.len);
+      m->rc = trove_extract__out_block(m->o, m->kind, m->level, t.data, t.len);
     trove_buf_free(&raw);
     trove_buf_free(&t);
   }
@@ -368,7 +368,7 @@ static void md_flush(md *m) {
 
 static void md_code_flush(md *m) {
   if (!m->rc && m->code.len)
-    m->rc = x_out_block(m->o, TROVE_BLOCK_CODE, 0, m->code.data, m->code.len);
+    m->rc = trove_extract__out_block(m->o, TROVE_BLOCK_CODE, 0, m->code.data, m->code.len);
   trove_buf_reset(&m->code);
   m->indented = false;
 }
@@ -567,7 +567,7 @@ static const trove_block *first_h1(const xout *o) {
 
 static int finish(trove_doc *doc, xout *o, trove_doc **out, trove_err *err, size_t len) {
   doc->kind = o->text.len ? TROVE_DOC_ARTICLE : TROVE_DOC_NONE;
-  if (x_out_finish(o, doc)) {
+  if (trove_extract__out_finish(o, doc)) {
     trove_doc_destroy(doc);
     return trove_err_set(err, TROVE_ENOMEM, "extract: out of memory on a %zu-byte document", len);
   }
@@ -595,14 +595,15 @@ int trove_extract_markdown(const char *s, size_t len, trove_doc **out, trove_err
   xout o = {0};
   m.o = &o;
   size_t body;
-  trove_doc *doc = x_doc_new();
+  trove_doc *doc = trove_extract__doc_new();
   if (!doc || front_matter(s, len, doc, &body))
     goto out_nomem;
   md_body(&m, s + body, len - body);
   if (m.rc)
     goto out_nomem;
   const trove_block *h1 = first_h1(&o);
-  if (doc->title[0] == '\0' && h1 && x_doc_set(&doc->title, o.text.data + h1->start, h1->len))
+  if (doc->title[0] == '\0' && h1 &&
+      trove_extract__doc_set(&doc->title, o.text.data + h1->start, h1->len))
     goto out_nomem;
   trove_buf_free(&m.para);
   trove_buf_free(&m.code);
@@ -610,7 +611,7 @@ int trove_extract_markdown(const char *s, size_t len, trove_doc **out, trove_err
 out_nomem:
   trove_buf_free(&m.para);
   trove_buf_free(&m.code);
-  x_out_free(&o);
+  trove_extract__out_free(&o);
   trove_doc_destroy(doc);
   return trove_err_set(err, TROVE_ENOMEM, "extract: out of memory on a %zu-byte document", len);
 }
@@ -621,7 +622,7 @@ int trove_extract_text(const char *s, size_t len, trove_doc **out, trove_err *er
     return rc;
   xout o = {0};
   trove_buf para = {0};
-  trove_doc *doc = x_doc_new();
+  trove_doc *doc = trove_extract__doc_new();
   if (!doc)
     goto out_nomem;
   size_t pos = len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
@@ -632,7 +633,7 @@ int trove_extract_text(const char *s, size_t len, trove_doc **out, trove_err *er
     if (l.n == 0 || pos >= len) {
       if (l.n && ((para.len && trove_buf_putc(&para, '\n')) || trove_buf_append(&para, l.s, l.n)))
         goto out_nomem;
-      if (para.len && x_out_block(&o, TROVE_BLOCK_PARA, 0, para.data, para.len))
+      if (para.len && trove_extract__out_block(&o, TROVE_BLOCK_PARA, 0, para.data, para.len))
         goto out_nomem;
       trove_buf_reset(&para);
     } else if ((para.len && trove_buf_putc(&para, '\n')) || trove_buf_append(&para, l.s, l.n))
@@ -642,7 +643,7 @@ int trove_extract_text(const char *s, size_t len, trove_doc **out, trove_err *er
   return finish(doc, &o, out, err, len);
 out_nomem:
   trove_buf_free(&para);
-  x_out_free(&o);
+  trove_extract__out_free(&o);
   trove_doc_destroy(doc);
   return trove_err_set(err, TROVE_ENOMEM, "extract: out of memory on a %zu-byte document", len);
 }

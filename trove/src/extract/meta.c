@@ -43,12 +43,12 @@ static void set_first(const char **slot, const char *v) {
 }
 
 static void read_meta(meta *m, const GumboNode *g) {
-  const char *key = x_attr(g, "property");
+  const char *key = trove_extract__attr(g, "property");
   if (!key)
-    key = x_attr(g, "name");
+    key = trove_extract__attr(g, "name");
   if (!key)
-    key = x_attr(g, "itemprop");
-  const char *v = x_attr(g, "content"), *eq = x_attr(g, "http-equiv");
+    key = trove_extract__attr(g, "itemprop");
+  const char *v = trove_extract__attr(g, "content"), *eq = trove_extract__attr(g, "http-equiv");
   if (eq && strcasecmp(eq, "content-language") == 0)
     set_first(&m->lang_meta, v);
   if (!key || !v)
@@ -86,17 +86,17 @@ static const char *byline_start(const char *s) {
 }
 
 static bool byline_like(const GumboNode *g) {
-  const char *rel = x_attr(g, "rel"), *ip = x_attr(g, "itemprop");
+  const char *rel = trove_extract__attr(g, "rel"), *ip = trove_extract__attr(g, "itemprop");
   if ((rel && token_is(rel, "author")) || (ip && token_is(ip, "author")))
     return true;
-  const char *c = x_attr(g, "class"), *id = x_attr(g, "id");
+  const char *c = trove_extract__attr(g, "class"), *id = trove_extract__attr(g, "id");
   return token_is(c, "byline") || token_is(c, "author") || token_is(id, "byline") ||
          token_is(id, "author");
 }
 
 static void try_byline(meta *m, GumboNode *g) {
   trove_buf b = {0};
-  if (x_node_text(g, &b)) {
+  if (trove_extract__node_text(g, &b)) {
     m->rc = TROVE_ENOMEM;
     goto out_free;
   }
@@ -114,7 +114,7 @@ static bool skip_for_meta(const GumboNode *g) {
       t == GUMBO_TAG_FOOTER || t == GUMBO_TAG_ASIDE || t == GUMBO_TAG_SVG ||
       t == GUMBO_TAG_NOSCRIPT || t == GUMBO_TAG_TEMPLATE)
     return true;
-  const char *c = x_attr(g, "class"), *id = x_attr(g, "id");
+  const char *c = trove_extract__attr(g, "class"), *id = trove_extract__attr(g, "id");
   return token_is(c, "comment") || token_is(c, "comments") || token_is(id, "comments") ||
          token_is(id, "comment") || token_is(c, "sidebar") || token_is(id, "sidebar");
 }
@@ -127,7 +127,7 @@ static int meta_enter(GumboNode *g, void *ud) {
     return X_WALK_SKIP;
   GumboTag t = g->v.element.tag;
   if (t == GUMBO_TAG_HTML)
-    set_first(&m->lang, x_attr(g, "lang"));
+    set_first(&m->lang, trove_extract__attr(g, "lang"));
   if (t == GUMBO_TAG_TITLE) {
     if (!m->title)
       m->title = g;
@@ -215,7 +215,7 @@ static void find_separators(const char *t, const char **first, size_t *first_len
   }
 }
 
-char *x_clean_title(const char *t, const char *site, const char *h1) {
+char *trove_extract__clean_title(const char *t, const char *site, const char *h1) {
   const char *first, *last;
   size_t fl = 0, ll = 0;
   find_separators(t, &first, &fl, &last, &ll);
@@ -255,12 +255,12 @@ static const char *url_host(const char *url, char *buf, size_t cap) {
 /* Text of an element, folded, with a trailing permalink symbol removed. */
 static char *node_text(GumboNode *g) {
   trove_buf b = {0};
-  if (x_node_text(g, &b)) {
+  if (trove_extract__node_text(g, &b)) {
     trove_buf_free(&b);
     return NULL;
   }
   for (;;) {
-    x_rtrim(&b);
+    trove_extract__rtrim(&b);
     if (b.len >= 2 && (unsigned char)b.data[b.len - 2] == 0xC2 &&
         ((unsigned char)b.data[b.len - 1] == 0xB6 || (unsigned char)b.data[b.len - 1] == 0xA7))
       b.len -= 2; /* ¶ or § */
@@ -278,19 +278,20 @@ static int set_title(meta *m, const char *base_url, trove_doc *doc) {
   const char *site = m->site ? m->site : url_host(base_url, host, sizeof host);
   char *h1 = m->h1 ? node_text(m->h1) : trove_strdup("");
   char *raw = m->title ? node_text(m->title) : trove_strdup("");
-  char *og = m->og_title ? x_clean_dup(m->og_title, strlen(m->og_title)) : trove_strdup("");
+  char *og =
+      m->og_title ? trove_extract__clean_dup(m->og_title, strlen(m->og_title)) : trove_strdup("");
   char *t = NULL;
   int rc = TROVE_ENOMEM;
   if (!h1 || !raw || !og)
     goto out_free;
   if (og[0])
-    t = x_clean_title(og, site, h1);
+    t = trove_extract__clean_title(og, site, h1);
   else if (raw[0])
-    t = x_clean_title(raw, site, h1);
+    t = trove_extract__clean_title(raw, site, h1);
   else
     t = trove_strdup(m->tw_title ? m->tw_title : h1);
   if (t)
-    rc = x_doc_set(&doc->title, t, strlen(t));
+    rc = trove_extract__doc_set(&doc->title, t, strlen(t));
 out_free:
   trove_free(t);
   trove_free(og);
@@ -313,23 +314,23 @@ static int set_lang(const char *v, trove_doc *doc) {
     tag[k++] = c;
   }
   tag[k] = '\0';
-  return k ? x_doc_set(&doc->lang, tag, k) : 0;
+  return k ? trove_extract__doc_set(&doc->lang, tag, k) : 0;
 }
 
-int x_meta(GumboOutput *out, const char *base_url, trove_doc *doc) {
+int trove_extract__meta(GumboOutput *out, const char *base_url, trove_doc *doc) {
   meta m = {0};
   if (out->root)
-    x_walk(out->root, meta_enter, NULL, &m);
+    trove_extract__walk(out->root, meta_enter, NULL, &m);
   int rc = m.rc;
   if (!rc)
     rc = set_title(&m, base_url, doc);
   const char *by = m.author ? byline_start(m.author) : m.byline;
   if (!rc && by)
-    rc = x_doc_set(&doc->byline, by, strlen(by));
+    rc = trove_extract__doc_set(&doc->byline, by, strlen(by));
   const char *d = m.desc ? m.desc : m.og_desc ? m.og_desc : m.tw_desc;
   if (!rc && d) {
-    char *e = x_excerpt(d, strlen(d));
-    rc = e ? x_doc_set(&doc->excerpt, e, strlen(e)) : TROVE_ENOMEM;
+    char *e = trove_extract__excerpt(d, strlen(d));
+    rc = e ? trove_extract__doc_set(&doc->excerpt, e, strlen(e)) : TROVE_ENOMEM;
     trove_free(e);
   }
   const char *lang = m.lang ? m.lang : m.lang_meta ? m.lang_meta : m.locale;

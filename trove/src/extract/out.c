@@ -12,7 +12,7 @@
 
 /* ---- UTF-8 repair -------------------------------------------------------- */
 
-int x_utf8_append(trove_buf *b, const char *src, size_t n) {
+int trove_extract__utf8_append(trove_buf *b, const char *src, size_t n) {
   const unsigned char *s = (const unsigned char *)src;
   size_t old = b->len, i = 0;
   if (trove_buf_reserve(b, n))
@@ -71,7 +71,7 @@ static size_t space_len(const unsigned char *s, size_t n) {
   return 0;
 }
 
-int x_fold_append(trove_buf *b, const char *src, size_t n, bool *space) {
+int trove_extract__fold_append(trove_buf *b, const char *src, size_t n, bool *space) {
   const unsigned char *s = (const unsigned char *)src;
   size_t i = 0;
   while (i < n) {
@@ -88,25 +88,25 @@ int x_fold_append(trove_buf *b, const char *src, size_t n, bool *space) {
         trove_buf_putc(b, ' '))
       return TROVE_ENOMEM;
     *space = false;
-    if (x_utf8_append(b, src + i, run - i))
+    if (trove_extract__utf8_append(b, src + i, run - i))
       return TROVE_ENOMEM;
     i = run;
   }
   return 0;
 }
 
-char *x_clean_dup(const char *s, size_t n) {
+char *trove_extract__clean_dup(const char *s, size_t n) {
   trove_buf b = {0};
   bool space = false;
-  if (x_fold_append(&b, s, n, &space)) {
+  if (trove_extract__fold_append(&b, s, n, &space)) {
     trove_buf_free(&b);
     return NULL;
   }
-  x_rtrim(&b);
+  trove_extract__rtrim(&b);
   return trove_buf_take(&b);
 }
 
-void x_rtrim(trove_buf *b) {
+void trove_extract__rtrim(trove_buf *b) {
   while (b->len > 0 && (b->data[b->len - 1] == ' ' || b->data[b->len - 1] == '\n' ||
                         b->data[b->len - 1] == '\t'))
     b->data[--b->len] = '\0';
@@ -136,7 +136,7 @@ static const char *trim_span(trove_block_kind kind, const char *s, size_t *n) {
   return s + a;
 }
 
-int x_out_block(xout *o, trove_block_kind kind, int level, const char *s, size_t n) {
+int trove_extract__out_block(xout *o, trove_block_kind kind, int level, const char *s, size_t n) {
   s = trim_span(kind, s, &n);
   if (n == 0)
     return 0;
@@ -154,7 +154,7 @@ int x_out_block(xout *o, trove_block_kind kind, int level, const char *s, size_t
   if (before > 0 && trove_buf_append(&o->text, "\n\n", 2))
     return TROVE_ENOMEM;
   size_t start = o->text.len;
-  int rc = x_utf8_append(&o->text, s, n);
+  int rc = trove_extract__utf8_append(&o->text, s, n);
   if (rc == 0 && o->text.len > start) {
     o->blocks[o->n_blocks++] =
         (trove_block){.kind = kind, .level = level, .start = start, .len = o->text.len - start};
@@ -166,16 +166,16 @@ int x_out_block(xout *o, trove_block_kind kind, int level, const char *s, size_t
   return rc;
 }
 
-void x_out_free(xout *o) {
+void trove_extract__out_free(xout *o) {
   trove_buf_free(&o->text);
   trove_free(o->blocks);
   *o = (xout){0};
 }
 
-char *x_excerpt(const char *s, size_t n) {
+char *trove_extract__excerpt(const char *s, size_t n) {
   enum { MAX = 300, MIN_CUT = 150 };
   if (n <= MAX)
-    return x_clean_dup(s, n);
+    return trove_extract__clean_dup(s, n);
   size_t cut = MAX;
   while (cut > MIN_CUT && s[cut] != ' ' && s[cut] != '\n')
     cut--;
@@ -183,9 +183,9 @@ char *x_excerpt(const char *s, size_t n) {
     cut--; /* never split a character */
   trove_buf b = {0};
   bool space = false;
-  if (x_fold_append(&b, s, cut, &space))
+  if (trove_extract__fold_append(&b, s, cut, &space))
     goto out_free_buf;
-  x_rtrim(&b);
+  trove_extract__rtrim(&b);
   if (trove_buf_puts(&b, "\xE2\x80\xA6")) /* … */
     goto out_free_buf;
   return trove_buf_take(&b);
@@ -206,7 +206,7 @@ static int default_excerpt(trove_doc *doc, const xout *o) {
       pick = &o->blocks[i];
   if (!pick)
     return 0;
-  char *e = x_excerpt(o->text.data + pick->start, pick->len);
+  char *e = trove_extract__excerpt(o->text.data + pick->start, pick->len);
   if (!e)
     return TROVE_ENOMEM;
   trove_free(doc->excerpt);
@@ -214,7 +214,7 @@ static int default_excerpt(trove_doc *doc, const xout *o) {
   return 0;
 }
 
-int x_out_finish(xout *o, trove_doc *doc) {
+int trove_extract__out_finish(xout *o, trove_doc *doc) {
   if (doc->excerpt[0] == '\0' && default_excerpt(doc, o))
     goto fail;
   size_t len = o->text.len;
@@ -232,13 +232,13 @@ int x_out_finish(xout *o, trove_doc *doc) {
   *o = (xout){0};
   return 0;
 fail:
-  x_out_free(o);
+  trove_extract__out_free(o);
   return TROVE_ENOMEM;
 }
 
 /* ---- documents ----------------------------------------------------------- */
 
-trove_doc *x_doc_new(void) {
+trove_doc *trove_extract__doc_new(void) {
   trove_doc *d = trove_calloc(1, sizeof *d);
   if (!d)
     return NULL;
@@ -252,8 +252,8 @@ trove_doc *x_doc_new(void) {
   return d;
 }
 
-int x_doc_set(char **slot, const char *s, size_t n) {
-  char *c = x_clean_dup(s, n);
+int trove_extract__doc_set(char **slot, const char *s, size_t n) {
+  char *c = trove_extract__clean_dup(s, n);
   if (!c)
     return TROVE_ENOMEM;
   if (c[0] == '\0') {

@@ -37,7 +37,7 @@ static void flush(rs *r) {
   if (r->rc)
     return;
   if (r->para.len > r->prefix_len)
-    r->rc = x_out_block(r->o, r->kind, r->level, r->para.data, r->para.len);
+    r->rc = trove_extract__out_block(r->o, r->kind, r->level, r->para.data, r->para.len);
   trove_buf_reset(&r->para);
   r->prefix_len = 0;
   r->kind = r->quote ? TROVE_BLOCK_QUOTE : TROVE_BLOCK_PARA;
@@ -61,7 +61,7 @@ static void text(rs *r, const xnode *x) {
   const char *t = x->g->v.text.text;
   if (r->pre)
     put(r, t, strlen(t));
-  else if (!r->rc && x_fold_append(&r->para, t, strlen(t), &r->space))
+  else if (!r->rc && trove_extract__fold_append(&r->para, t, strlen(t), &r->space))
     r->rc = TROVE_ENOMEM;
 }
 
@@ -105,7 +105,7 @@ static void list(rs *r, int i, GumboTag t) {
   flush(r);
   int depth = r->lists < MAX_LISTS ? r->lists : MAX_LISTS - 1;
   int saved = r->counter[depth];
-  const char *start = x_attr(r->d->n[i].g, "start");
+  const char *start = trove_extract__attr(r->d->n[i].g, "start");
   r->counter[depth] = t == GUMBO_TAG_OL ? (start ? atoi(start) : 1) : 0;
   r->lists++;
   children(r, i);
@@ -198,13 +198,13 @@ static void element(rs *r, int i) {
     if (r->para.len > 0 && r->para.data[r->para.len - 1] == '\n')
       flush(r);
     else if (r->para.len > r->prefix_len) {
-      x_rtrim(&r->para);
+      trove_extract__rtrim(&r->para);
       put(r, "\n", 1);
       r->space = false;
     }
   } else if (t == GUMBO_TAG_HR)
     flush(r);
-  else if (x_is_block_tag(t))
+  else if (trove_extract__is_block_tag(t))
     block(r, i);
   else
     children(r, i);
@@ -220,7 +220,7 @@ static void render(rs *r, int i) {
     element(r, i);
 }
 
-int x_render(const xdom *d, int i, bool use_clean, xout *o) {
+int trove_extract__render(const xdom *d, int i, bool use_clean, xout *o) {
   if (i < 0 || i >= d->count)
     return 0;
   rs r = {.d = d, .use_clean = use_clean, .o = o, .kind = TROVE_BLOCK_PARA};

@@ -112,7 +112,7 @@ static void score_all(xdom *d) {
   }
   for (int i = 0; i < d->count; i++)
     if (d->n[i].candidate)
-      d->n[i].score *= 1.0 - x_link_density(d, i);
+      d->n[i].score *= 1.0 - trove_extract__link_density(d, i);
 }
 
 static bool is_under(const xdom *d, int i, int anc) {
@@ -194,7 +194,7 @@ static int choose_top(const xdom *d) {
 }
 
 static bool same_class(const xnode *a, const xnode *b) {
-  const char *x = x_attr(a->g, "class"), *y = x_attr(b->g, "class");
+  const char *x = trove_extract__attr(a->g, "class"), *y = trove_extract__attr(b->g, "class");
   return x && y && x[0] && strcmp(x, y) == 0;
 }
 
@@ -203,7 +203,7 @@ static bool same_class(const xnode *a, const xnode *b) {
 static bool sentence_like(const xnode *x) {
   trove_buf b = {0};
   bool yes = false;
-  if (x_node_text(x->g, &b) == 0 && b.len > 0)
+  if (trove_extract__node_text(x->g, &b) == 0 && b.len > 0)
     yes = b.data[b.len - 1] == '.' || strstr(b.data, ". ") != NULL;
   trove_buf_free(&b);
   return yes;
@@ -220,7 +220,7 @@ static bool sibling_joins(const xdom *d, int t, int s) {
     return true;
   if (x->tag != GUMBO_TAG_P)
     return false;
-  double ld = x_link_density(d, s);
+  double ld = trove_extract__link_density(d, s);
   if (x->chars > 80 && ld < 0.25)
     return true;
   return x->chars > 0 && x->chars <= 80 && ld == 0 && sentence_like(x);
@@ -245,7 +245,7 @@ static bool junk(const xdom *d, int i, int root) {
   if (x->commas >= 10)
     return false;
   bool list = x->tag == GUMBO_TAG_UL || x->tag == GUMBO_TAG_OL;
-  double ld = x_link_density(d, i), p = x->paras;
+  double ld = trove_extract__link_density(d, i), p = x->paras;
   if (x->imgs > 1 && p / x->imgs < 0.5 && x->tag != GUMBO_TAG_TABLE)
     return true;
   if (!list && x->inputs > p / 3)
@@ -299,7 +299,7 @@ static void join_siblings(const xdom *d, int top, int parent, xpick *p) {
   }
 }
 
-int x_score_pick(xdom *d, xpick *p) {
+int trove_extract__score_pick(xdom *d, xpick *p) {
   *p = (xpick){.top = -1};
   if (d->count == 0)
     return 0;
@@ -327,7 +327,7 @@ int x_score_pick(xdom *d, xpick *p) {
   return 0;
 }
 
-void x_pick_free(xpick *p) {
+void trove_extract__pick_free(xpick *p) {
   trove_free(p->parts);
   p->parts = NULL;
   p->n_parts = 0;

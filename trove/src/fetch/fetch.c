@@ -31,7 +31,7 @@
  * goes through trove's hook only when trove initialised curl first (a
  * program that calls curl_global_init itself keeps its own allocator).
  */
-#include "internal.h"
+#include "fetch_int.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -295,9 +295,8 @@ static void finish(trove_fetch *f, struct xfer *x, int reason, const char *what)
   r->reason = reason;
   if (reason != TROVE_FETCH_OK && reason != TROVE_FETCH_NOT_MODIFIED) {
     /* a longer message is cut to the field, still one line: benign */
-    if (snprintf(r->error, sizeof r->error, "%s: %s",
-                 what ? what : trove_fetch_reason_name(reason),
-                 trove__fetch_reason_hint(reason)) < 0)
+    if (snprintf(r->error, sizeof r->error, "%s: %s", what ? what : trove_fetch_reason_name(reason),
+                 trove_fetch__reason_hint(reason)) < 0)
       r->error[0] = '\0';
   }
   if (x->easy) {
@@ -478,12 +477,12 @@ static int redirect_target(trove_fetch *f, struct xfer *x, char **next, bool *ow
     snprintf(why, why_size, "more than %d redirects from %.160s", f->max_redirects, x->res->url);
     return TROVE_FETCH_TOO_MANY_REDIRECTS;
   }
-  int reason = trove__fetch_resolve(base, h->value, next, why, why_size);
+  int reason = trove_fetch__resolve(base, h->value, next, why, why_size);
   *owned = *next != NULL;
   if (reason == TROVE_FETCH_BAD_REDIRECT) {
     char *theirs = NULL;
     curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &theirs);
-    if (theirs && trove__fetch_check_url(theirs, NULL, why, why_size) == TROVE_FETCH_OK) {
+    if (theirs && trove_fetch__check_url(theirs, NULL, why, why_size) == TROVE_FETCH_OK) {
       *next = theirs;
       reason = TROVE_FETCH_OK;
     } else {
@@ -491,7 +490,7 @@ static int redirect_target(trove_fetch *f, struct xfer *x, char **next, bool *ow
     }
   }
   if (reason == TROVE_FETCH_OK)
-    reason = trove__fetch_check_url(*next, f->blocked, why, why_size);
+    reason = trove_fetch__check_url(*next, f->blocked, why, why_size);
   if (reason == TROVE_FETCH_BAD_URL)
     reason = TROVE_FETCH_BAD_REDIRECT;
   if (reason == TROVE_FETCH_OK && now_ms() >= x->deadline_ms) {
@@ -539,7 +538,7 @@ static void hop_done(trove_fetch *f, struct xfer *x, CURLcode code) {
     if (status < 200 || status >= 300)
       x->stop = STOP_DISCARD;
     else
-      x->stop = trove__fetch_is_text_type(ct) ? TROVE_FETCH_TOO_LARGE : TROVE_FETCH_NOT_TEXT;
+      x->stop = trove_fetch__is_text_type(ct) ? TROVE_FETCH_TOO_LARGE : TROVE_FETCH_NOT_TEXT;
   }
   if (x->stop > 0) {
     snprintf(what, sizeof what, "%s from %.180s", trove_fetch_reason_name(x->stop), x->res->url);
@@ -547,7 +546,7 @@ static void hop_done(trove_fetch *f, struct xfer *x, CURLcode code) {
   } else if (code != CURLE_OK && x->stop != STOP_DISCARD) {
     snprintf(what, sizeof what, "%.180s: %.120s", x->res->url,
              x->curl_msg[0] ? x->curl_msg : curl_easy_strerror(code));
-    finish_hop(f, x, trove__fetch_reason_for_curl(code), what);
+    finish_hop(f, x, trove_fetch__reason_for_curl(code), what);
   } else if (is_redirect(status)) {
     redirect(f, x);
   } else {
@@ -591,7 +590,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
     char *ct = NULL;
     curl_easy_getinfo(x->easy, CURLINFO_CONTENT_TYPE, &ct);
     x->type_checked = true;
-    if (!trove__fetch_is_text_type(ct)) {
+    if (!trove_fetch__is_text_type(ct)) {
       x->stop = TROVE_FETCH_NOT_TEXT;
       return 0;
     }
@@ -624,7 +623,7 @@ int trove_fetch_submit(trove_fetch *f, const trove_fetch_req *req) {
   }
   x->res->user = req->user;
   char why[256];
-  int reason = trove__fetch_check_url(req->url, f->blocked, why, sizeof why);
+  int reason = trove_fetch__check_url(req->url, f->blocked, why, sizeof why);
   if (reason != TROVE_FETCH_OK)
     finish(f, x, reason, why);
   else

@@ -11,7 +11,7 @@
  * permanent; 5xx, 408/429, timeouts and every network failure are
  * transient.
  */
-#include "internal.h"
+#include "fetch_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -106,7 +106,7 @@ int trove_fetch_url_host(const char *url, char **out) {
   return rc;
 }
 
-const char *trove__fetch_reason_hint(int reason) {
+const char *trove_fetch__reason_hint(int reason) {
   if (reason < 0 || reason >= TROVE_FETCH_REASON_COUNT)
     return "it is retried on the next scan";
   return reasons[reason].hint;
@@ -132,7 +132,7 @@ int trove_fetch_reason_for_status(long status) {
   return TROVE_FETCH_OTHER_STATUS;
 }
 
-int trove__fetch_reason_for_curl(CURLcode code) {
+int trove_fetch__reason_for_curl(CURLcode code) {
   switch (code) {
   case CURLE_OPERATION_TIMEDOUT: return TROVE_FETCH_TIMEOUT;
   case CURLE_FILESIZE_EXCEEDED: return TROVE_FETCH_TOO_LARGE;
@@ -169,7 +169,7 @@ static const char *const text_types[] = {
   "text/html", "application/xhtml+xml", "text/plain", "text/markdown", "text/x-markdown", NULL,
 };
 
-bool trove__fetch_is_text_type(const char *ct) {
+bool trove_fetch__is_text_type(const char *ct) {
   if (!ct)
     return true;
   while (*ct == ' ' || *ct == '\t')
@@ -214,7 +214,7 @@ static int parse_fail(CURLUcode uc, int bad, char *why, size_t why_size, const c
   return url_fail(bad, why, why_size, "not an absolute http(s) URL with a host", url);
 }
 
-int trove__fetch_check_url(const char *url, char *const *blocked, char *why, size_t why_size) {
+int trove_fetch__check_url(const char *url, char *const *blocked, char *why, size_t why_size) {
   int reason = TROVE_FETCH_OK;
   char *scheme = NULL, *host = NULL;
   CURLU *u = curl_url();
@@ -242,7 +242,7 @@ out_free_parts:
   return reason;
 }
 
-int trove__fetch_resolve(const char *base, const char *location, char **out, char *why,
+int trove_fetch__resolve(const char *base, const char *location, char **out, char *why,
                          size_t why_size) {
   *out = NULL;
   CURLU *u = curl_url();

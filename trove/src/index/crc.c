@@ -3,9 +3,9 @@
  * (SSE4.2 `crc32`), picked at run time like dot.c's kernels, with a
  * byte-wise table fallback. A load must check ~200 MB in a few tens of ms;
  * one crc32 chain retires 8 bytes per 3 cycles (the instruction's latency),
- * so the file is checksummed in independent blocks and trove__crc32c_blocks
+ * so the file is checksummed in independent blocks and trove_index__crc32c_blocks
  * runs three blocks' chains interleaved, which fills the pipeline. */
-#include "internal.h"
+#include "index_int.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -37,7 +37,7 @@ static uint32_t raw_portable(uint32_t c, const uint8_t *p, size_t n) {
   return c;
 }
 
-uint32_t trove__crc32c_portable(uint32_t crc, const void *p, size_t n) {
+uint32_t trove_index__crc32c_portable(uint32_t crc, const void *p, size_t n) {
   return ~raw_portable(~crc, p, n);
 }
 
@@ -84,15 +84,15 @@ static bool have_hw(void) {
 #endif
 }
 
-uint32_t trove__crc32c(uint32_t crc, const void *p, size_t n) {
+uint32_t trove_index__crc32c(uint32_t crc, const void *p, size_t n) {
 #if HAVE_X86
   if (have_hw())
     return ~raw_hw(~crc, p, n);
 #endif
-  return trove__crc32c_portable(crc, p, n);
+  return trove_index__crc32c_portable(crc, p, n);
 }
 
-void trove__crc32c_blocks(const void *p, size_t n, size_t bs, uint32_t *out) {
+void trove_index__crc32c_blocks(const void *p, size_t n, size_t bs, uint32_t *out) {
   const uint8_t *b = p;
   size_t i = 0;
 #if HAVE_X86
@@ -101,5 +101,5 @@ void trove__crc32c_blocks(const void *p, size_t n, size_t bs, uint32_t *out) {
       three_hw(b + i, bs, out);
 #endif
   for (; i < n; i += bs)
-    *out++ = trove__crc32c(0, b + i, n - i < bs ? n - i : bs);
+    *out++ = trove_index__crc32c(0, b + i, n - i < bs ? n - i : bs);
 }

@@ -5,7 +5,7 @@
  * by __builtin_cpu_supports; elsewhere the portable loop runs. The portable
  * loop keeps four partial sums so compilers vectorise it without -ffast-math.
  */
-#include "internal.h"
+#include "index_int.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -14,7 +14,7 @@
 #define HAVE_X86 0
 #endif
 
-float trove__dot_portable(const float *a, const float *b, size_t n) {
+float trove_index__dot_portable(const float *a, const float *b, size_t n) {
   float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -54,10 +54,10 @@ __attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const 
 }
 #endif
 
-trove__dot_fn trove__dot_pick(void) {
+trove_index__dot_fn trove_index__dot_pick(void) {
 #if HAVE_X86
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     return dot_avx2;
 #endif
-  return trove__dot_portable;
+  return trove_index__dot_portable;
 }

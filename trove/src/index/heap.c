@@ -2,15 +2,15 @@
  * twice, candidates (best first) and results (worst first, keys negated).
  * Capacity is reserved once per search from the pooled scratch, so push
  * never allocates inside the hot loop. */
-#include "internal.h"
+#include "index_int.h"
 
-int trove__heap_reserve(trove__heap *h, size_t cap) {
+int trove_index__heap_reserve(trove_index__heap *h, size_t cap) {
   if (cap <= h->cap)
     return 0;
   size_t bytes;
   if (!trove_mul_ok(cap, sizeof *h->a, &bytes))
     return TROVE_ENOMEM;
-  trove__hitem *a = trove_realloc(h->a, bytes);
+  trove_index__hitem *a = trove_realloc(h->a, bytes);
   if (!a)
     return TROVE_ENOMEM;
   h->a = a;
@@ -18,7 +18,7 @@ int trove__heap_reserve(trove__heap *h, size_t cap) {
   return 0;
 }
 
-void trove__heap_push(trove__heap *h, float key, uint32_t node) {
+void trove_index__heap_push(trove_index__heap *h, float key, uint32_t node) {
   size_t i = h->len++;
   while (i > 0) {
     size_t up = (i - 1) / 2;
@@ -27,11 +27,11 @@ void trove__heap_push(trove__heap *h, float key, uint32_t node) {
     h->a[i] = h->a[up];
     i = up;
   }
-  h->a[i] = (trove__hitem){key, node};
+  h->a[i] = (trove_index__hitem){key, node};
 }
 
-trove__hitem trove__heap_pop(trove__heap *h) {
-  trove__hitem top = h->a[0], last = h->a[--h->len];
+trove_index__hitem trove_index__heap_pop(trove_index__heap *h) {
+  trove_index__hitem top = h->a[0], last = h->a[--h->len];
   size_t i = 0, n = h->len;
   for (;;) {
     size_t c = 2 * i + 1;
@@ -49,7 +49,7 @@ trove__hitem trove__heap_pop(trove__heap *h) {
   return top;
 }
 
-void trove__heap_free(trove__heap *h) {
+void trove_index__heap_free(trove_index__heap *h) {
   trove_free(h->a);
-  *h = (trove__heap){0};
+  *h = (trove_index__heap){0};
 }

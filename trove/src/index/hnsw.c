@@ -59,7 +59,7 @@
  *   once set), a node linked before it. Not checked on load: a file written
  *   before anchors loads and works, without the guarantee for old nodes.
  * - entry has level max_level; max_level == -1 iff n == 0.
- * - A graph being changed is not mapped (trove__graph_own first).
+ * - A graph being changed is not mapped (trove_index__graph_own first).
  * - All allocation for an insert happens before the first write, so a
  *   failed insert leaves the graph as it was.
  *
@@ -81,24 +81,24 @@
  * - Searches are read-only and need no node locks; they never run during
  *   a parallel insert (index.c holds the write lock).
  */
-#include "internal.h"
+#include "index_int.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-void trove__graph_init(trove__graph *g, const trove_index_params *p) {
+void trove_index__graph_init(trove_index__graph *g, const trove_index_params *p) {
   memset(g, 0, sizeof *g);
   g->p = *p;
   g->m0 = 2 * p->m;
   g->ml = 1.0 / log((double)p->m);
-  g->dot = trove__dot_pick();
+  g->dot = trove_index__dot_pick();
   g->max_level = -1;
   g->rng = p->seed ^ 0x9E3779B97F4A7C15ULL;
 }
 
-void trove__graph_free(trove__graph *g) {
+void trove_index__graph_free(trove_index__graph *g) {
   if (g->map_base) {
     munmap(g->map_base, g->map_len);
   } else {
@@ -110,9 +110,9 @@ void trove__graph_free(trove__graph *g) {
   trove_free(g->dead);
   trove_free(g->up_off);
   trove_free(g->upper);
-  trove__idmap_free(&g->map);
+  trove_index__idmap_free(&g->map);
   trove_index_params p = g->p;
-  trove__graph_init(g, &p);
+  trove_index__graph_init(g, &p);
 }
 
 /* Copies a mapped array into a fresh block of cap items. */
@@ -127,7 +127,7 @@ static void *copy_out(const void *src, size_t n, size_t cap, size_t item) {
 }
 
 /* Copies the mapped arrays into owned blocks of cap nodes (cap >= n). */
-static int own_at(trove__graph *g, size_t cap) {
+static int own_at(trove_index__graph *g, size_t cap) {
   if (!g->map_base)
     return 0;
   float *vecs = copy_out(g->vecs, g->n, cap, (size_t)g->p.dim * sizeof(float));
@@ -144,7 +144,7 @@ static int own_at(trove__graph *g, size_t cap) {
   return 0;
 }
 
-int trove__graph_own(trove__graph *g) { return own_at(g, g->cap); }
+int trove_index__graph_own(trove_index__graph *g) { return own_at(g, g->cap); }
 
 /* Reallocs *pp to cap items; the old block stays valid on failure. */
 static int regrow(void **pp, size_t cap, size_t item) {
@@ -160,9 +160,9 @@ static int regrow(void **pp, size_t cap, size_t item) {
 
 /* Makes the per-node arrays hold `need` nodes. A partial failure is benign:
  * arrays already grown are just larger than cap says. */
-static int grow(trove__graph *g, size_t need) {
+static int grow(trove_index__graph *g, size_t need) {
   if (need <= g->cap)
-    return trove__graph_own(g);
+    return trove_index__graph_own(g);
   size_t cap = g->cap < 8 ? 16 : g->cap * 2;
   if (cap < need)
     cap = need;
@@ -179,7 +179,7 @@ static int grow(trove__graph *g, size_t need) {
   return 0;
 }
 
-static int grow_upper(trove__graph *g, size_t words) {
+static int grow_upper(trove_index__graph *g, size_t words) {
   if (g->up_cap - g->up_len >= words)
     return 0;
   size_t cap = g->up_cap < 256 ? 512 : g->up_cap * 2;
@@ -191,7 +191,8 @@ static int grow_upper(trove__graph *g, size_t words) {
   return 0;
 }
 
-int trove__scratch_fit(trove__scratch *s, const trove__graph *g, size_t n, size_t ef) {
+int trove_index__scratch_fit(trove_index__scratch *s, const trove_index__graph *g, size_t n,
+                             size_t ef) {
   if (n > s->mark_cap) {
     size_t cap = n < 1024 ? 1024 : n + n / 2;
     if (regrow((void **)&s->mark, cap, sizeof(uint16_t)))
@@ -201,27 +202,27 @@ int trove__scratch_fit(trove__scratch *s, const trove__graph *g, size_t n, size_
   }
   /* Each visited node enters the candidate heap at most once: n bounds it. */
   size_t ncand = n + 1, nres = ef + 1, nnb = (size_t)g->m0 + 2;
-  if (trove__heap_reserve(&s->cand, ncand) || trove__heap_reserve(&s->res, nres))
+  if (trove_index__heap_reserve(&s->cand, ncand) || trove_index__heap_reserve(&s->res, nres))
     return TROVE_ENOMEM;
   if (nres > s->buf_cap) {
-    if (regrow((void **)&s->buf, nres, sizeof(trove__hitem)))
+    if (regrow((void **)&s->buf, nres, sizeof(trove_index__hitem)))
       return TROVE_ENOMEM;
     s->buf_cap = nres;
   }
   if (nnb > s->nb_cap) {
-    if (regrow((void **)&s->nb, nnb, sizeof(trove__hitem)) ||
+    if (regrow((void **)&s->nb, nnb, sizeof(trove_index__hitem)) ||
         regrow((void **)&s->lbuf, nnb, sizeof(uint32_t)) ||
-        regrow((void **)&s->sel, nnb * (TROVE__MAX_LEVEL + 1), sizeof(uint32_t)))
+        regrow((void **)&s->sel, nnb * (TROVE_INDEX__MAX_LEVEL + 1), sizeof(uint32_t)))
       return TROVE_ENOMEM;
     s->nb_cap = nnb;
   }
   return 0;
 }
 
-void trove__scratch_free(trove__scratch *s) {
+void trove_index__scratch_free(trove_index__scratch *s) {
   trove_free(s->mark);
-  trove__heap_free(&s->cand);
-  trove__heap_free(&s->res);
+  trove_index__heap_free(&s->cand);
+  trove_index__heap_free(&s->res);
   trove_free(s->buf);
   trove_free(s->nb);
   trove_free(s->lbuf);
@@ -230,7 +231,7 @@ void trove__scratch_free(trove__scratch *s) {
 }
 
 /* Starts a new visited set: marks of older searches are all < gen. */
-static void visit_begin(trove__scratch *s) {
+static void visit_begin(trove_index__scratch *s) {
   if (++s->gen == 0) {
     memset(s->mark, 0, s->mark_cap * sizeof(uint16_t));
     s->gen = 1;
@@ -238,33 +239,33 @@ static void visit_begin(trove__scratch *s) {
 }
 
 /* xorshift64*: fast, and good enough for level draws. */
-static uint64_t next_rand(trove__graph *g) {
+static uint64_t next_rand(trove_index__graph *g) {
   g->rng ^= g->rng >> 12;
   g->rng ^= g->rng << 25;
   g->rng ^= g->rng >> 27;
   return g->rng * 0x2545F4914F6CDD1DULL;
 }
 
-static int draw_level(trove__graph *g) {
+static int draw_level(trove_index__graph *g) {
   double u = ((double)(next_rand(g) >> 11) + 1.0) * 0x1.0p-53; /* (0, 1] */
   double l = floor(-log(u) * g->ml);
-  return l > TROVE__MAX_LEVEL ? TROVE__MAX_LEVEL : (int)l;
+  return l > TROVE_INDEX__MAX_LEVEL ? TROVE_INDEX__MAX_LEVEL : (int)l;
 }
 
-static void lock_node(const trove__locks *lk, uint32_t v) {
-  pthread_mutex_lock((pthread_mutex_t *)&lk->node[v % TROVE__STRIPES]);
+static void lock_node(const trove_index__locks *lk, uint32_t v) {
+  pthread_mutex_lock((pthread_mutex_t *)&lk->node[v % TROVE_INDEX__STRIPES]);
 }
 
-static void unlock_node(const trove__locks *lk, uint32_t v) {
-  pthread_mutex_unlock((pthread_mutex_t *)&lk->node[v % TROVE__STRIPES]);
+static void unlock_node(const trove_index__locks *lk, uint32_t v) {
+  pthread_mutex_unlock((pthread_mutex_t *)&lk->node[v % TROVE_INDEX__STRIPES]);
 }
 
 /* The list of node at level: in place when single-threaded (lk NULL), else
  * a copy taken under the node's lock into s->lbuf, since a parallel insert
  * may be rewriting it. */
-static const uint32_t *read_links(const trove__graph *g, const trove__locks *lk,
-                                  trove__scratch *s, uint32_t node, int level) {
-  const uint32_t *l = trove__links(g, node, level);
+static const uint32_t *read_links(const trove_index__graph *g, const trove_index__locks *lk,
+                                  trove_index__scratch *s, uint32_t node, int level) {
+  const uint32_t *l = trove_index__links(g, node, level);
   if (!lk)
     return l;
   lock_node(lk, node);
@@ -274,13 +275,13 @@ static const uint32_t *read_links(const trove__graph *g, const trove__locks *lk,
 }
 
 /* Greedy walk on one level from *ep (score *es) to a local best. */
-static void greedy(const trove__graph *g, const trove__locks *lk, trove__scratch *s,
-                   const float *q, uint32_t *ep, float *es, int level) {
+static void greedy(const trove_index__graph *g, const trove_index__locks *lk,
+                   trove_index__scratch *s, const float *q, uint32_t *ep, float *es, int level) {
   for (bool moved = true; moved;) {
     moved = false;
     const uint32_t *l = read_links(g, lk, s, *ep, level);
     for (uint32_t j = 1; j <= l[0]; j++) {
-      float sc = g->dot(q, trove__vec(g, l[j]), g->p.dim);
+      float sc = g->dot(q, trove_index__vec(g, l[j]), g->p.dim);
       if (sc > *es) {
         *es = sc;
         *ep = l[j];
@@ -293,17 +294,17 @@ static void greedy(const trove__graph *g, const trove__locks *lk, trove__scratch
 /* Algorithm 2: beam of width ef on one level from ep. Results (keys are
  * negated scores, so the worst is on top) are left in s->res. With ad ==
  * NULL every node is admitted (insertion links through tombstones too). */
-static void beam(const trove__graph *g, const trove__locks *lk, trove__scratch *s,
+static void beam(const trove_index__graph *g, const trove_index__locks *lk, trove_index__scratch *s,
                  const float *q, uint32_t ep, float es, size_t ef, int level,
-                 const trove__admit *ad) {
+                 const trove_index__admit *ad) {
   visit_begin(s);
   s->cand.len = s->res.len = 0;
   s->mark[ep] = s->gen;
-  trove__heap_push(&s->cand, es, ep);
-  if (!ad || trove__admitted(g, ad, ep))
-    trove__heap_push(&s->res, -es, ep);
+  trove_index__heap_push(&s->cand, es, ep);
+  if (!ad || trove_index__admitted(g, ad, ep))
+    trove_index__heap_push(&s->res, -es, ep);
   while (s->cand.len > 0) {
-    trove__hitem c = trove__heap_pop(&s->cand);
+    trove_index__hitem c = trove_index__heap_pop(&s->cand);
     if (s->res.len >= ef && c.key < -s->res.a[0].key)
       break;
     const uint32_t *l = read_links(g, lk, s, c.node, level);
@@ -313,14 +314,14 @@ static void beam(const trove__graph *g, const trove__locks *lk, trove__scratch *
         continue;
       s->mark[e] = s->gen;
       if (j < l[0])
-        __builtin_prefetch(trove__vec(g, l[j + 1]));
-      float sc = g->dot(q, trove__vec(g, e), g->p.dim);
+        __builtin_prefetch(trove_index__vec(g, l[j + 1]));
+      float sc = g->dot(q, trove_index__vec(g, e), g->p.dim);
       if (s->res.len < ef || sc > -s->res.a[0].key) {
-        trove__heap_push(&s->cand, sc, e);
-        if (!ad || trove__admitted(g, ad, e)) {
-          trove__heap_push(&s->res, -sc, e);
+        trove_index__heap_push(&s->cand, sc, e);
+        if (!ad || trove_index__admitted(g, ad, e)) {
+          trove_index__heap_push(&s->res, -sc, e);
           if (s->res.len > ef)
-            trove__heap_pop(&s->res);
+            trove_index__heap_pop(&s->res);
         }
       }
     }
@@ -328,26 +329,27 @@ static void beam(const trove__graph *g, const trove__locks *lk, trove__scratch *
 }
 
 /* Empties s->res into s->buf best first (keys back to scores); count. */
-static size_t drain(trove__scratch *s) {
+static size_t drain(trove_index__scratch *s) {
   size_t n = s->res.len;
   for (size_t i = n; i > 0; i--) {
-    trove__hitem h = trove__heap_pop(&s->res);
-    s->buf[i - 1] = (trove__hitem){-h.key, h.node};
+    trove_index__hitem h = trove_index__heap_pop(&s->res);
+    s->buf[i - 1] = (trove_index__hitem){-h.key, h.node};
   }
   return n;
 }
 
 static int by_score_desc(const void *a, const void *b) {
-  float x = ((const trove__hitem *)a)->key, y = ((const trove__hitem *)b)->key;
+  float x = ((const trove_index__hitem *)a)->key, y = ((const trove_index__hitem *)b)->key;
   return (x < y) - (x > y);
 }
 
 /* Candidate c is more similar to the base than to every kept[1..n]: the
  * test of Algorithm 4. */
-static bool diverse(const trove__graph *g, trove__hitem c, const uint32_t *kept, uint32_t n) {
-  const float *v = trove__vec(g, c.node);
+static bool diverse(const trove_index__graph *g, trove_index__hitem c, const uint32_t *kept,
+                    uint32_t n) {
+  const float *v = trove_index__vec(g, c.node);
   for (uint32_t r = 1; r <= n; r++)
-    if (g->dot(v, trove__vec(g, kept[r]), g->p.dim) > c.key)
+    if (g->dot(v, trove_index__vec(g, kept[r]), g->p.dim) > c.key)
       return false;
   return true;
 }
@@ -355,7 +357,7 @@ static bool diverse(const trove__graph *g, trove__hitem c, const uint32_t *kept,
 /* Algorithm 4 without extension: from c[0..nc) (best first, keys are
  * similarities to the base node) keep those more similar to the base than to
  * any already kept, at most mmax, into dst[1..]; dst[0] = count. */
-static void select_heuristic(const trove__graph *g, const trove__hitem *c, size_t nc,
+static void select_heuristic(const trove_index__graph *g, const trove_index__hitem *c, size_t nc,
                              uint32_t mmax, uint32_t *dst) {
   uint32_t kept = 0;
   for (size_t i = 0; i < nc && kept < mmax; i++)
@@ -388,11 +390,13 @@ static void select_heuristic(const trove__graph *g, const trove__hitem *c, size_
  */
 
 /* The anchor of node x (slot 1 of its level-0 list). */
-static uint32_t anchor_of(const trove__graph *g, uint32_t x) { return trove__links(g, x, 0)[1]; }
+static uint32_t anchor_of(const trove_index__graph *g, uint32_t x) {
+  return trove_index__links(g, x, 0)[1];
+}
 
 /* The level-0 link e -> y is anchored (l is e's list): y is e's anchor or
  * e is y's. */
-static bool anchored(const trove__graph *g, const uint32_t *l, uint32_t e, uint32_t y) {
+static bool anchored(const trove_index__graph *g, const uint32_t *l, uint32_t e, uint32_t y) {
   return l[1] == y || anchor_of(g, y) == e;
 }
 
@@ -401,9 +405,9 @@ static bool anchored(const trove__graph *g, const uint32_t *l, uint32_t e, uint3
  * except that anchored links are kept whatever the heuristic says, and room
  * is left for those still to come. Built in s->lbuf, then copied back past
  * slot 1, which holds e's anchor and may be read by other threads. */
-static void prune_level0(const trove__graph *g, trove__scratch *s, uint32_t e, uint32_t *l,
-                         size_t nc) {
-  const trove__hitem *c = s->nb;
+static void prune_level0(const trove_index__graph *g, trove_index__scratch *s, uint32_t e,
+                         uint32_t *l, size_t nc) {
+  const trove_index__hitem *c = s->nb;
   uint32_t *dst = s->lbuf, kept = 0, at = 1;
   size_t left = 0; /* anchored candidates not yet reached */
   for (size_t i = 0; i < nc; i++)
@@ -427,19 +431,19 @@ static void prune_level0(const trove__graph *g, trove__scratch *s, uint32_t e, u
 /* Adds v to e's list on level, e's lock held when parallel; a full list is
  * re-pruned with v among the candidates, as the paper's Algorithm 1
  * prescribes. */
-static void add_link(const trove__graph *g, trove__scratch *s, uint32_t e, uint32_t v,
+static void add_link(const trove_index__graph *g, trove_index__scratch *s, uint32_t e, uint32_t v,
                      int level) {
-  uint32_t *l = trove__links(g, e, level);
+  uint32_t *l = trove_index__links(g, e, level);
   uint32_t cap = level == 0 ? g->m0 : g->p.m;
   if (l[0] < cap) {
     l[++l[0]] = v;
     return;
   }
-  const float *ev = trove__vec(g, e);
+  const float *ev = trove_index__vec(g, e);
   size_t nc = 0;
   for (uint32_t j = 1; j <= l[0]; j++)
-    s->nb[nc++] = (trove__hitem){g->dot(ev, trove__vec(g, l[j]), g->p.dim), l[j]};
-  s->nb[nc++] = (trove__hitem){g->dot(ev, trove__vec(g, v), g->p.dim), v};
+    s->nb[nc++] = (trove_index__hitem){g->dot(ev, trove_index__vec(g, l[j]), g->p.dim), l[j]};
+  s->nb[nc++] = (trove_index__hitem){g->dot(ev, trove_index__vec(g, v), g->p.dim), v};
   qsort(s->nb, nc, sizeof *s->nb, by_score_desc);
   if (level == 0)
     prune_level0(g, s, e, l, nc);
@@ -449,8 +453,8 @@ static void add_link(const trove__graph *g, trove__scratch *s, uint32_t e, uint3
 
 /* Adds v to e's list on level. Holds e's lock when parallel, so two
  * inserts never prune one list at once. */
-static void link_back(const trove__graph *g, const trove__locks *lk, trove__scratch *s,
-                      uint32_t e, uint32_t v, int level) {
+static void link_back(const trove_index__graph *g, const trove_index__locks *lk,
+                      trove_index__scratch *s, uint32_t e, uint32_t v, int level) {
   if (lk)
     lock_node(lk, e);
   add_link(g, s, e, v, level);
@@ -460,8 +464,8 @@ static void link_back(const trove__graph *g, const trove__locks *lk, trove__scra
 
 /* Puts e in slot 1 of v's level-0 list, appending it if v did not choose
  * it (there is room: v chose at most M of 2M). */
-static void set_anchor(const trove__graph *g, uint32_t v, uint32_t e) {
-  uint32_t *l = trove__links(g, v, 0), j = 1;
+static void set_anchor(const trove_index__graph *g, uint32_t v, uint32_t e) {
+  uint32_t *l = trove_index__links(g, v, 0), j = 1;
   while (j <= l[0] && l[j] != e)
     j++;
   if (j > l[0])
@@ -473,11 +477,11 @@ static void set_anchor(const trove__graph *g, uint32_t v, uint32_t e) {
 /* Makes e the anchor of v and links e -> v, if e has fewer than M anchored
  * links. Nothing links to v yet, so v's list is written without its lock;
  * the unlock of e publishes it. */
-static bool link_anchor(const trove__graph *g, const trove__locks *lk, trove__scratch *s,
-                        uint32_t e, uint32_t v) {
+static bool link_anchor(const trove_index__graph *g, const trove_index__locks *lk,
+                        trove_index__scratch *s, uint32_t e, uint32_t v) {
   if (lk)
     lock_node(lk, e);
-  const uint32_t *l = trove__links(g, e, 0);
+  const uint32_t *l = trove_index__links(g, e, 0);
   uint32_t n = 0;
   for (uint32_t j = 1; j <= l[0]; j++)
     n += anchored(g, l, e, l[j]);
@@ -505,9 +509,9 @@ static bool listed(const uint32_t *l, uint32_t x) {
  * (level 0 is strongly connected), so it fails only if parallel inserts
  * fill each node just before the walk reaches it. The queue is s->cand's
  * array: it holds n items, and a node enters once. */
-static uint32_t anchor_walk(const trove__graph *g, const trove__locks *lk, trove__scratch *s,
-                            uint32_t v, const uint32_t *sel, size_t nres) {
-  trove__hitem *q = s->cand.a;
+static uint32_t anchor_walk(const trove_index__graph *g, const trove_index__locks *lk,
+                            trove_index__scratch *s, uint32_t v, const uint32_t *sel, size_t nres) {
+  trove_index__hitem *q = s->cand.a;
   size_t head = 0, tail = 0;
   visit_begin(s);
   for (size_t i = 0; i < nres; i++) {
@@ -531,22 +535,22 @@ static uint32_t anchor_walk(const trove__graph *g, const trove__locks *lk, trove
 /* Anchors v, whose chosen level-0 neighbours are sel and whose level-0 beam
  * results are s->buf[0..nres): to the first of sel with room (nearly
  * always sel[1], its nearest), else by the walk. Returns the anchor. */
-static uint32_t anchor_new(const trove__graph *g, const trove__locks *lk, trove__scratch *s,
-                           uint32_t v, const uint32_t *sel, size_t nres) {
+static uint32_t anchor_new(const trove_index__graph *g, const trove_index__locks *lk,
+                           trove_index__scratch *s, uint32_t v, const uint32_t *sel, size_t nres) {
   for (uint32_t j = 1; j <= sel[0]; j++)
     if (link_anchor(g, lk, s, sel[j], v))
       return sel[j];
   return anchor_walk(g, lk, s, v, sel, nres);
 }
 
-int trove__graph_reserve(trove__graph *g, size_t nodes, size_t upper_words) {
+int trove_index__graph_reserve(trove_index__graph *g, size_t nodes, size_t upper_words) {
   int rc = grow(g, nodes);
   return rc ? rc : grow_upper(g, upper_words);
 }
 
-int trove__graph_draw_level(trove__graph *g) { return draw_level(g); }
+int trove_index__graph_draw_level(trove_index__graph *g) { return draw_level(g); }
 
-void trove__graph_place(trove__graph *g, uint64_t id, const float *vec, int level) {
+void trove_index__graph_place(trove_index__graph *g, uint64_t id, const float *vec, int level) {
   uint32_t v = (uint32_t)g->n;
   memcpy(g->vecs + (size_t)v * g->p.dim, vec, (size_t)g->p.dim * sizeof(float));
   g->ids[v] = id;
@@ -564,7 +568,7 @@ void trove__graph_place(trove__graph *g, uint64_t id, const float *vec, int leve
 /* The entry point, read under lk->entry when parallel. A node that will
  * become the new top keeps the lock for its whole insert (rare: about
  * log_M(n) times per build), so no other insert starts from a stale top. */
-static bool take_entry(trove__graph *g, const trove__locks *lk, int level, uint32_t *ep,
+static bool take_entry(trove_index__graph *g, const trove_index__locks *lk, int level, uint32_t *ep,
                        int *top) {
   if (lk)
     pthread_mutex_lock((pthread_mutex_t *)&lk->entry);
@@ -576,13 +580,13 @@ static bool take_entry(trove__graph *g, const trove__locks *lk, int level, uint3
   return keep;
 }
 
-void trove__graph_connect(trove__graph *g, trove__scratch *s, const trove__locks *lk,
-                          uint32_t v, int level) {
+void trove_index__graph_connect(trove_index__graph *g, trove_index__scratch *s,
+                                const trove_index__locks *lk, uint32_t v, int level) {
   uint32_t ep;
   int top;
   bool new_top = take_entry(g, lk, level, &ep, &top);
-  const float *q = trove__vec(g, v);
-  float es = g->dot(q, trove__vec(g, ep), g->p.dim);
+  const float *q = trove_index__vec(g, v);
+  float es = g->dot(q, trove_index__vec(g, ep), g->p.dim);
   for (int l = top; l > level; l--)
     greedy(g, lk, s, q, &ep, &es, l);
   /* Phase 1: choose v's neighbours on every level and write its lists. No
@@ -598,7 +602,7 @@ void trove__graph_connect(trove__graph *g, trove__scratch *s, const trove__locks
     nc = drain(s);
     uint32_t *sel = s->sel + (size_t)l * per;
     select_heuristic(g, s->buf, nc, g->p.m, sel);
-    memcpy(trove__links(g, v, l), sel, (1 + (size_t)sel[0]) * sizeof(uint32_t));
+    memcpy(trove_index__links(g, v, l), sel, (1 + (size_t)sel[0]) * sizeof(uint32_t));
     ep = s->buf[0].node;
     es = s->buf[0].key;
   }
@@ -621,41 +625,43 @@ void trove__graph_connect(trove__graph *g, trove__scratch *s, const trove__locks
   }
 }
 
-int trove__graph_insert(trove__graph *g, trove__scratch *s, uint64_t id, const float *vec) {
+int trove_index__graph_insert(trove_index__graph *g, trove_index__scratch *s, uint64_t id,
+                              const float *vec) {
   if (g->n >= UINT32_MAX - 1)
     return TROVE_ERANGE;
   uint64_t rng = g->rng;
   int level = draw_level(g);
-  int rc = trove__graph_reserve(g, g->n + 1, (size_t)level * (1 + g->p.m));
+  int rc = trove_index__graph_reserve(g, g->n + 1, (size_t)level * (1 + g->p.m));
   if (!rc)
-    rc = trove__idmap_reserve(&g->map, g->map.len + 1);
+    rc = trove_index__idmap_reserve(&g->map, g->map.len + 1);
   if (!rc)
-    rc = trove__scratch_fit(s, g, g->n + 1, g->p.ef_construction);
+    rc = trove_index__scratch_fit(s, g, g->n + 1, g->p.ef_construction);
   if (!rc)
-    rc = trove__idmap_put(&g->map, id, (uint32_t)g->n); /* fails only on a live id */
+    rc = trove_index__idmap_put(&g->map, id, (uint32_t)g->n); /* fails only on a live id */
   if (rc) {
     g->rng = rng; /* the retry draws the same level: same graph */
     return rc;
   }
   uint32_t v = (uint32_t)g->n;
-  trove__graph_place(g, id, vec, level);
+  trove_index__graph_place(g, id, vec, level);
   if (g->max_level < 0) {
     g->entry = v;
     g->max_level = level;
     return 0;
   }
-  trove__graph_connect(g, s, NULL, v, level);
+  trove_index__graph_connect(g, s, NULL, v, level);
   return 0;
 }
 
-size_t trove__graph_search(const trove__graph *g, trove__scratch *s, const float *q, size_t k,
-                           size_t ef, const trove__admit *ad, trove_index_hit *out) {
+size_t trove_index__graph_search(const trove_index__graph *g, trove_index__scratch *s,
+                                 const float *q, size_t k, size_t ef, const trove_index__admit *ad,
+                                 trove_index_hit *out) {
   if (g->n == 0 || k == 0)
     return 0;
   if (ef < k)
     ef = k;
   uint32_t ep = g->entry;
-  float es = g->dot(q, trove__vec(g, ep), g->p.dim);
+  float es = g->dot(q, trove_index__vec(g, ep), g->p.dim);
   for (int l = g->max_level; l > 0; l--)
     greedy(g, NULL, s, q, &ep, &es, l);
   beam(g, NULL, s, q, ep, es, ef, 0, ad);

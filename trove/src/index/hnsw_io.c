@@ -30,7 +30,7 @@
  * that, it renames a new file over the old one. The file is little-endian
  * and the build refuses big-endian hosts.
  */
-#include "internal.h"
+#include "index_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -102,7 +102,7 @@ static bool layout_of(const file_hdr *h, layout *L) {
 }
 
 static uint32_t hdr_crc(const file_hdr *h) {
-  return trove__crc32c(0, h, offsetof(file_hdr, hdr_crc));
+  return trove_index__crc32c(0, h, offsetof(file_hdr, hdr_crc));
 }
 
 /* ---- save ---------------------------------------------------------------- */
@@ -134,7 +134,7 @@ static int put(writer *w, const void *p, size_t n) {
   const char *c = p;
   while (n > 0) {
     size_t fill = (w->off - HDR_SIZE) % BLOCK, take = BLOCK - fill < n ? BLOCK - fill : n;
-    w->crc = trove__crc32c(w->crc, c, take);
+    w->crc = trove_index__crc32c(w->crc, c, take);
     if (write_all(w->fd, c, take))
       return -1;
     w->off += take;
@@ -156,7 +156,7 @@ static int put_at(writer *w, size_t at, const void *p, size_t n) {
   return put(w, p, n);
 }
 
-static void fill_hdr(const trove__graph *g, uint64_t tag, file_hdr *h) {
+static void fill_hdr(const trove_index__graph *g, uint64_t tag, file_hdr *h) {
   memset(h, 0, sizeof *h);
   h->tag = tag;
   memcpy(h->magic, MAGIC, sizeof MAGIC);
@@ -179,7 +179,7 @@ static void fill_hdr(const trove__graph *g, uint64_t tag, file_hdr *h) {
 }
 
 /* Writes header, sections and table to fd. 0 or -1 (errno set). */
-static int write_file(const trove__graph *g, int fd, const layout *L, file_hdr *h,
+static int write_file(const trove_index__graph *g, int fd, const layout *L, file_hdr *h,
                       uint32_t *table) {
   writer w = {.fd = fd, .off = HDR_SIZE, .table = table};
   size_t n = g->n;
@@ -191,7 +191,7 @@ static int write_file(const trove__graph *g, int fd, const layout *L, file_hdr *
     return -1;
   if ((w.off - HDR_SIZE) % BLOCK != 0)
     table[w.nb++] = w.crc; /* the last, partial block */
-  h->table_crc = trove__crc32c(0, table, L->nblocks * 4);
+  h->table_crc = trove_index__crc32c(0, table, L->nblocks * 4);
   h->file_size = L->size;
   h->hdr_crc = hdr_crc(h);
   if (write_all(fd, table, L->nblocks * 4) || pwrite(fd, h, HDR_SIZE, 0) != HDR_SIZE)
@@ -217,7 +217,8 @@ static int sync_dir(const char *dir) {
   return rc;
 }
 
-static int save_locked(const trove__graph *g, uint64_t tag, const char *path, trove_err *err) {
+static int save_locked(const trove_index__graph *g, uint64_t tag, const char *path,
+                       trove_err *err) {
   file_hdr h;
   layout L;
   fill_hdr(g, tag, &h);
@@ -297,9 +298,9 @@ static int check_hdr(const file_hdr *h, size_t size, uint32_t expect_dim, layout
     return corrupt(err, path, "header checksum mismatch");
   trove_index_params p = {h->dim, h->m, h->ef_construction, h->ef_search, h->flat_threshold,
                           h->compact_ratio, h->seed};
-  if (h->hdr_size != HDR_SIZE || h->block_size != BLOCK || trove__params_check(&p, NULL))
+  if (h->hdr_size != HDR_SIZE || h->block_size != BLOCK || trove_index__params_check(&p, NULL))
     return corrupt(err, path, "header fields out of range");
-  if (h->n >= UINT32_MAX - 1 || h->n_dead > h->n || h->max_level > TROVE__MAX_LEVEL ||
+  if (h->n >= UINT32_MAX - 1 || h->n_dead > h->n || h->max_level > TROVE_INDEX__MAX_LEVEL ||
       (h->n == 0) != (h->max_level < 0) || (h->n > 0 && h->entry >= h->n))
     return corrupt(err, path, "node counts out of range");
   if (!layout_of(h, L) || L->size != size || h->file_size != size)
@@ -314,19 +315,19 @@ static int check_hdr(const file_hdr *h, size_t size, uint32_t expect_dim, layout
 static int check_crcs(const uint8_t *base, const file_hdr *h, const layout *L,
                       const char *path, trove_err *err) {
   const uint8_t *table = base + L->table;
-  if (trove__crc32c(0, table, L->nblocks * 4) != h->table_crc)
+  if (trove_index__crc32c(0, table, L->nblocks * 4) != h->table_crc)
     return corrupt(err, path, "checksum table mismatch");
   uint32_t *got = trove_malloc(L->nblocks ? L->nblocks * 4 : 1);
   if (!got)
     return trove_err_set(err, TROVE_ENOMEM, "out of memory loading index %s", path);
-  trove__crc32c_blocks(base + HDR_SIZE, L->table - HDR_SIZE, BLOCK, got);
+  trove_index__crc32c_blocks(base + HDR_SIZE, L->table - HDR_SIZE, BLOCK, got);
   int rc = memcmp(got, table, L->nblocks * 4) ? corrupt(err, path, "data checksum mismatch") : 0;
   trove_free(got);
   return rc;
 }
 
 /* One list: count within cap, neighbours < n with a level-l list. */
-static bool list_ok(const trove__graph *g, const uint32_t *l, uint32_t cap, int level) {
+static bool list_ok(const trove_index__graph *g, const uint32_t *l, uint32_t cap, int level) {
   if (l[0] > cap)
     return false;
   for (uint32_t j = 1; j <= l[0]; j++)
@@ -336,7 +337,7 @@ static bool list_ok(const trove__graph *g, const uint32_t *l, uint32_t cap, int 
 }
 
 /* Levels, tombstones, offsets and every list of the graph. */
-static bool graph_ok(trove__graph *g, uint64_t up_words) {
+static bool graph_ok(trove_index__graph *g, uint64_t up_words) {
   size_t off = 0, dead = 0, per = 1 + (size_t)g->p.m;
   for (size_t i = 0; i < g->n; i++) {
     if (g->levels[i] > g->max_level || g->dead[i] > 1)
@@ -350,7 +351,7 @@ static bool graph_ok(trove__graph *g, uint64_t up_words) {
     return false;
   for (size_t i = 0; i < g->n; i++)
     for (int l = 0; l <= g->levels[i]; l++)
-      if (!list_ok(g, trove__links(g, (uint32_t)i, l), l ? g->p.m : g->m0, l))
+      if (!list_ok(g, trove_index__links(g, (uint32_t)i, l), l ? g->p.m : g->m0, l))
         return false;
   return true;
 }
@@ -364,11 +365,11 @@ static int copy_in(void **dst, const uint8_t *src, size_t bytes) {
 }
 
 /* Builds the graph over the mapped, checksummed file. */
-static int build(trove__graph *g, uint8_t *base, size_t size, const file_hdr *h,
+static int build(trove_index__graph *g, uint8_t *base, size_t size, const file_hdr *h,
                  const layout *L, const char *path, trove_err *err) {
   trove_index_params p = {h->dim, h->m, h->ef_construction, h->ef_search, h->flat_threshold,
                           h->compact_ratio, h->seed};
-  trove__graph_init(g, &p);
+  trove_index__graph_init(g, &p);
   size_t n = h->n;
   g->n = g->cap = n;
   g->n_dead = h->n_dead;
@@ -381,14 +382,14 @@ static int build(trove__graph *g, uint8_t *base, size_t size, const file_hdr *h,
       copy_in((void **)&g->dead, base + L->dead, n) ||
       copy_in((void **)&g->upper, base + L->upper, h->up_words * 4) ||
       !(g->up_off = trove_malloc(n ? n * 8 : 1)) ||
-      trove__idmap_reserve(&g->map, n - g->n_dead))
+      trove_index__idmap_reserve(&g->map, n - g->n_dead))
     return trove_err_set(err, TROVE_ENOMEM, "out of memory loading index %s", path);
   g->vecs = (float *)(base + L->vecs); /* valid only once map_base is set below */
   g->l0 = (uint32_t *)(base + L->l0);
   if (!graph_ok(g, h->up_words))
     return corrupt(err, path, "graph structure out of range");
   for (size_t i = 0; i < n; i++)
-    if (!g->dead[i] && trove__idmap_put(&g->map, g->ids[i], (uint32_t)i))
+    if (!g->dead[i] && trove_index__idmap_put(&g->map, g->ids[i], (uint32_t)i))
       return corrupt(err, path, "duplicate id");
   g->map_base = base;
   g->map_len = size;
@@ -434,14 +435,14 @@ int trove_index_load(const char *path, uint32_t expect_dim, trove_index **out,
     return rc;
   file_hdr h;
   layout L;
-  trove__graph g = {0};
+  trove_index__graph g = {0};
   memcpy(&h, base, HDR_SIZE);
   rc = check_hdr(&h, size, expect_dim, &L, path, err);
   if (!rc)
     rc = check_crcs(base, &h, &L, path, err);
   if (!rc)
     rc = build(&g, base, size, &h, &L, path, err);
-  if (!rc && trove__index_wrap(&g, out))
+  if (!rc && trove_index__wrap(&g, out))
     rc = trove_err_set(err, TROVE_ENOMEM, "out of memory loading index %s", path);
   if (!rc) {
     trove_index_set_tag(*out, h.tag);
@@ -451,6 +452,6 @@ int trove_index_load(const char *path, uint32_t expect_dim, trove_index **out,
     munmap(base, size);
   g.vecs = NULL; /* never owned unless map_base was set; free() must not see them */
   g.l0 = NULL;
-  trove__graph_free(&g);
+  trove_index__graph_free(&g);
   return rc;
 }

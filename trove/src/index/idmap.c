@@ -3,7 +3,7 @@
  * probing in a power-of-two table at most 1/2 full; deletion shifts later
  * entries back (no tombstones, so lookups never degrade). Rebuilt at load
  * rather than stored: 100k puts cost about a millisecond. */
-#include "internal.h"
+#include "index_int.h"
 
 #include <string.h>
 
@@ -16,7 +16,7 @@ static size_t slot_of(uint64_t id, size_t cap) {
   return (size_t)id & (cap - 1);
 }
 
-uint32_t trove__idmap_get(const trove__idmap *m, uint64_t id) {
+uint32_t trove_index__idmap_get(const trove_index__idmap *m, uint64_t id) {
   if (m->cap == 0)
     return EMPTY;
   for (size_t i = slot_of(id, m->cap);; i = (i + 1) & (m->cap - 1)) {
@@ -35,7 +35,7 @@ static void place(uint64_t *keys, uint32_t *vals, size_t cap, uint64_t id, uint3
   vals[i] = node;
 }
 
-static int rehash(trove__idmap *m, size_t cap) {
+static int rehash(trove_index__idmap *m, size_t cap) {
   size_t kb, vb;
   if (!trove_mul_ok(cap, sizeof(uint64_t), &kb) || !trove_mul_ok(cap, sizeof(uint32_t), &vb))
     return TROVE_ENOMEM;
@@ -58,7 +58,7 @@ static int rehash(trove__idmap *m, size_t cap) {
   return 0;
 }
 
-int trove__idmap_reserve(trove__idmap *m, size_t n) {
+int trove_index__idmap_reserve(trove_index__idmap *m, size_t n) {
   size_t cap = m->cap ? m->cap : 16;
   while (cap / 2 < n) {
     if (cap > SIZE_MAX / 4)
@@ -68,8 +68,8 @@ int trove__idmap_reserve(trove__idmap *m, size_t n) {
   return cap == m->cap ? 0 : rehash(m, cap);
 }
 
-int trove__idmap_put(trove__idmap *m, uint64_t id, uint32_t node) {
-  int rc = trove__idmap_reserve(m, m->len + 1); /* first, so one probe does both */
+int trove_index__idmap_put(trove_index__idmap *m, uint64_t id, uint32_t node) {
+  int rc = trove_index__idmap_reserve(m, m->len + 1); /* first, so one probe does both */
   if (rc)
     return rc;
   size_t i = slot_of(id, m->cap);
@@ -82,7 +82,7 @@ int trove__idmap_put(trove__idmap *m, uint64_t id, uint32_t node) {
   return 0;
 }
 
-int trove__idmap_del(trove__idmap *m, uint64_t id) {
+int trove_index__idmap_del(trove_index__idmap *m, uint64_t id) {
   if (m->cap == 0)
     return TROVE_ENOENT;
   size_t mask = m->cap - 1, i = slot_of(id, m->cap);
@@ -106,8 +106,8 @@ int trove__idmap_del(trove__idmap *m, uint64_t id) {
   return 0;
 }
 
-void trove__idmap_free(trove__idmap *m) {
+void trove_index__idmap_free(trove_index__idmap *m) {
   trove_free(m->keys);
   trove_free(m->vals);
-  *m = (trove__idmap){0};
+  *m = (trove_index__idmap){0};
 }

@@ -24,7 +24,7 @@
  * - flat_threshold = 4000: up to there the exact scan (0.2 ms at 4000 x
  *   512) costs no more than the graph at ef 128, and its answer is exact.
  */
-#include "internal.h"
+#include "index_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -66,7 +66,7 @@ void trove_index_params_default(trove_index_params *p, uint32_t dim) {
   };
 }
 
-int trove__params_check(const trove_index_params *p, trove_err *err) {
+int trove_index__params_check(const trove_index_params *p, trove_err *err) {
   if (p->dim < 1 || p->dim > 65536)
     return trove_err_set(err, TROVE_EINVAL, "index dimension %u is not in 1..65536", p->dim);
   if (p->m < 2 || p->m > 128)
@@ -78,7 +78,7 @@ int trove__params_check(const trove_index_params *p, trove_err *err) {
   return 0;
 }
 
-int trove__index_wrap(trove__graph *g, trove_index **out) {
+int trove_index__wrap(trove_index__graph *g, trove_index **out) {
   trove_index *x = trove_calloc(1, sizeof *x);
   if (!x)
     return TROVE_ENOMEM;
@@ -114,12 +114,12 @@ int trove_index_create(const trove_index_params *p, trove_index **out, trove_err
     *out = NULL;
   if (!p || !out)
     return trove_err_set(err, TROVE_EINVAL, "trove_index_create: NULL argument");
-  int rc = trove__params_check(p, err);
+  int rc = trove_index__params_check(p, err);
   if (rc)
     return rc;
-  trove__graph g;
-  trove__graph_init(&g, p);
-  if (trove__index_wrap(&g, out))
+  trove_index__graph g;
+  trove_index__graph_init(&g, p);
+  if (trove_index__wrap(&g, out))
     return trove_err_set(err, TROVE_ENOMEM, "out of memory creating the vector index");
   return 0;
 }
@@ -127,12 +127,12 @@ int trove_index_create(const trove_index_params *p, trove_index **out, trove_err
 void trove_index_destroy(trove_index *x) {
   if (!x)
     return;
-  for (trove__scratch *s = x->pool, *next; s; s = next) {
+  for (trove_index__scratch *s = x->pool, *next; s; s = next) {
     next = s->next;
-    trove__scratch_free(s);
+    trove_index__scratch_free(s);
     trove_free(s);
   }
-  trove__graph_free(&x->g);
+  trove_index__graph_free(&x->g);
   pthread_mutex_destroy(&x->pool_mu);
   pthread_rwlock_destroy(&x->lock);
   pthread_mutex_destroy(&x->wmu);
@@ -141,16 +141,16 @@ void trove_index_destroy(trove_index *x) {
 
 /* ---- scratch pool -------------------------------------------------------- */
 
-static trove__scratch *scratch_get(trove_index *x) {
+static trove_index__scratch *scratch_get(trove_index *x) {
   must(pthread_mutex_lock(&x->pool_mu), "pool lock");
-  trove__scratch *s = x->pool;
+  trove_index__scratch *s = x->pool;
   if (s)
     x->pool = s->next;
   must(pthread_mutex_unlock(&x->pool_mu), "pool unlock");
   return s ? s : trove_calloc(1, sizeof *s);
 }
 
-static void scratch_put(trove_index *x, trove__scratch *s) {
+static void scratch_put(trove_index *x, trove_index__scratch *s) {
   must(pthread_mutex_lock(&x->pool_mu), "pool lock");
   s->next = x->pool;
   x->pool = s;
@@ -180,11 +180,11 @@ static int check_vec(const trove_index *x, const float *v, size_t dim, const cha
 /* ---- writers ------------------------------------------------------------- */
 
 static int insert_locked(trove_index *x, uint64_t id, const float *vec, trove_err *err) {
-  trove__scratch *s = scratch_get(x);
+  trove_index__scratch *s = scratch_get(x);
   if (!s)
     return trove_err_set(err, TROVE_ENOMEM, "out of memory adding to the vector index");
   wr_lock(x);
-  int rc = trove__graph_insert(&x->g, s, id, vec);
+  int rc = trove_index__graph_insert(&x->g, s, id, vec);
   rw_unlock(x);
   scratch_put(x, s);
   if (rc == TROVE_ERANGE)
@@ -201,7 +201,7 @@ int trove_index_add(trove_index *x, uint64_t id, const float *vec, size_t dim, t
   if (rc)
     return rc;
   w_lock(x);
-  if (trove__idmap_get(&x->g.map, id) != UINT32_MAX)
+  if (trove_index__idmap_get(&x->g.map, id) != UINT32_MAX)
     rc = trove_err_set(err, TROVE_EEXIST, "id %llu is already in the vector index",
                        (unsigned long long)id);
   else
@@ -211,15 +211,15 @@ int trove_index_add(trove_index *x, uint64_t id, const float *vec, size_t dim, t
 }
 
 /* Tombstones node v (id live). Write lock held. */
-static void kill_node(trove__graph *g, uint64_t id, uint32_t v) {
-  trove__idmap_del(&g->map, id);
+static void kill_node(trove_index__graph *g, uint64_t id, uint32_t v) {
+  trove_index__idmap_del(&g->map, id);
   g->dead[v] = 1;
   g->n_dead++;
 }
 
 /* Undoes kill_node: the map still has the slot room, so put cannot fail. */
-static void revive_node(trove__graph *g, uint64_t id, uint32_t v) {
-  trove__idmap_put(&g->map, id, v);
+static void revive_node(trove_index__graph *g, uint64_t id, uint32_t v) {
+  trove_index__idmap_put(&g->map, id, v);
   g->dead[v] = 0;
   g->n_dead--;
 }
@@ -232,8 +232,8 @@ int trove_index_update(trove_index *x, uint64_t id, const float *vec, size_t dim
   if (rc)
     return rc;
   w_lock(x);
-  uint32_t old = trove__idmap_get(&x->g.map, id);
-  trove__scratch *s = scratch_get(x);
+  uint32_t old = trove_index__idmap_get(&x->g.map, id);
+  trove_index__scratch *s = scratch_get(x);
   if (!s) {
     rc = trove_err_set(err, TROVE_ENOMEM, "out of memory updating the vector index");
     goto out_unlock;
@@ -241,7 +241,7 @@ int trove_index_update(trove_index *x, uint64_t id, const float *vec, size_t dim
   wr_lock(x); /* searches see the old vector or the new one, never neither */
   if (old != UINT32_MAX)
     kill_node(&x->g, id, old);
-  rc = trove__graph_insert(&x->g, s, id, vec);
+  rc = trove_index__graph_insert(&x->g, s, id, vec);
   if (rc && old != UINT32_MAX)
     revive_node(&x->g, id, old);
   rw_unlock(x);
@@ -275,23 +275,23 @@ static void from_arrays(void *ctx, size_t i, uint64_t *id, const float **vec) {
 
 /* Batch source over the live nodes of a graph being compacted. */
 typedef struct live {
-  const trove__graph *g;
+  const trove_index__graph *g;
   const uint32_t *nodes;
 } live;
 
 static void from_live(void *ctx, size_t i, uint64_t *id, const float **vec) {
   const live *l = ctx;
   *id = l->g->ids[l->nodes[i]];
-  *vec = trove__vec(l->g, l->nodes[i]);
+  *vec = trove_index__vec(l->g, l->nodes[i]);
 }
 
 /* Builds a graph of the live nodes of x->g into ng. Writer lock held; takes
  * the read lock so searches continue meanwhile. */
-static int rebuild(trove_index *x, trove__graph *ng) {
+static int rebuild(trove_index *x, trove_index__graph *ng) {
   size_t bad;
   rd_lock(x);
-  const trove__graph *g = &x->g;
-  trove__graph_init(ng, &g->p);
+  const trove_index__graph *g = &x->g;
+  trove_index__graph_init(ng, &g->p);
   size_t n = g->n - g->n_dead, k = 0;
   uint32_t *nodes = trove_malloc(n ? n * sizeof *nodes : 1);
   int rc = TROVE_ENOMEM;
@@ -300,12 +300,12 @@ static int rebuild(trove_index *x, trove__graph *ng) {
       if (!g->dead[i])
         nodes[k++] = (uint32_t)i;
     live src = {g, nodes};
-    rc = trove__graph_insert_batch(ng, n, from_live, &src, cpu_threads(), &bad);
+    rc = trove_index__graph_insert_batch(ng, n, from_live, &src, cpu_threads(), &bad);
   }
   rw_unlock(x);
   trove_free(nodes);
   if (rc)
-    trove__graph_free(ng);
+    trove_index__graph_free(ng);
   return rc;
 }
 
@@ -327,8 +327,8 @@ int trove_index_add_batch(trove_index *x, size_t n, const uint64_t *ids, const f
   size_t bad = 0;
   w_lock(x);
   wr_lock(x);
-  int rc = trove__graph_insert_batch(&x->g, n, from_arrays, &src,
-                                     threads > 0 ? threads : cpu_threads(), &bad);
+  int rc = trove_index__graph_insert_batch(&x->g, n, from_arrays, &src,
+                                           threads > 0 ? threads : cpu_threads(), &bad);
   rw_unlock(x);
   w_unlock(x);
   if (rc == TROVE_EEXIST)
@@ -342,15 +342,15 @@ int trove_index_add_batch(trove_index *x, size_t n, const uint64_t *ids, const f
 }
 
 static int compact_locked(trove_index *x, trove_err *err) {
-  trove__graph ng;
+  trove_index__graph ng;
   int rc = rebuild(x, &ng);
   if (rc)
     return trove_err_set(err, rc, "out of memory compacting the vector index; it is unchanged");
   wr_lock(x);
-  trove__graph old = x->g;
+  trove_index__graph old = x->g;
   x->g = ng;
   rw_unlock(x);
-  trove__graph_free(&old);
+  trove_index__graph_free(&old);
   return 0;
 }
 
@@ -367,7 +367,7 @@ int trove_index_remove(trove_index *x, uint64_t id) {
   if (!x)
     return TROVE_EINVAL;
   w_lock(x);
-  uint32_t v = trove__idmap_get(&x->g.map, id);
+  uint32_t v = trove_index__idmap_get(&x->g.map, id);
   if (v == UINT32_MAX) {
     w_unlock(x);
     return TROVE_ENOENT;
@@ -375,7 +375,7 @@ int trove_index_remove(trove_index *x, uint64_t id) {
   wr_lock(x);
   kill_node(&x->g, id, v);
   rw_unlock(x);
-  const trove__graph *g = &x->g; /* stable: only writers change it, and we are one */
+  const trove_index__graph *g = &x->g; /* stable: only writers change it, and we are one */
   if (g->p.compact_ratio > 0 && g->n_dead >= MIN_DEAD_TO_COMPACT &&
       (double)g->n_dead > g->p.compact_ratio * (double)g->n)
     compact_locked(x, NULL); /* benign on failure: tombstones stay, next remove retries */
@@ -406,18 +406,18 @@ static int search(trove_index *x, const float *q, size_t dim, size_t k, bool exa
   int rc = check_vec(x, q, dim, "query", err);
   if (rc)
     return rc;
-  trove__scratch *s = scratch_get(x);
+  trove_index__scratch *s = scratch_get(x);
   if (!s)
     return trove_err_set(err, TROVE_ENOMEM, "out of memory searching the vector index");
   rd_lock(x);
-  const trove__graph *g = &x->g;
-  trove__admit ad = {filter, arg};
+  const trove_index__graph *g = &x->g;
+  trove_index__admit ad = {filter, arg};
   size_t kk = k < g->n ? k : g->n, ef = g->p.ef_search > kk ? g->p.ef_search : kk;
-  rc = trove__scratch_fit(s, g, g->n, ef);
+  rc = trove_index__scratch_fit(s, g, g->n, ef);
   if (!rc && (exact || g->n - g->n_dead <= g->p.flat_threshold))
-    *nout = trove__flat_search(g, s, q, kk, &ad, out);
+    *nout = trove_index__flat_search(g, s, q, kk, &ad, out);
   else if (!rc)
-    *nout = trove__graph_search(g, s, q, kk, ef, &ad, out);
+    *nout = trove_index__graph_search(g, s, q, kk, ef, &ad, out);
   rw_unlock(x);
   scratch_put(x, s);
   if (rc)
@@ -441,7 +441,7 @@ bool trove_index_contains(trove_index *x, uint64_t id) {
   if (!x)
     return false;
   rd_lock(x);
-  bool live = trove__idmap_get(&x->g.map, id) != UINT32_MAX;
+  bool live = trove_index__idmap_get(&x->g.map, id) != UINT32_MAX;
   rw_unlock(x);
   return live;
 }

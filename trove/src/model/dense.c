@@ -2,7 +2,7 @@
  *
  * HOW IT WORKS
  * Every dense layer of USE-lite (y += x W, W of k x n) goes through
- * use__dense_apply, which runs it on the embedder's kernel path:
+ * trove_model__dense_apply, which runs it on the embedder's kernel path:
  *   fp32  dnnl_sgemm on the weights as the package stores them. The
  *         reference path: it matches the package's JavaScript to 1e-5.
  *   int8  W is quantized per output column once, at load: W ~ w8 * scale[c]
@@ -18,7 +18,7 @@
  *         fp32 (AVX512_BF16's vdpbf16ps) and adds into y (a sum post-op).
  *         oneDNN's BLAS-like API has no bf16 GEMM, hence the primitive.
  * The attention's small products (QK^T, softmax V) stay fp32 on every path
- * (use__sgemm): they are a few percent of the work and feed a softmax. So do
+ * (trove_model__sgemm): they are a few percent of the work and feed a softmax. So do
  * two dense layers marked fp32_only: the first layer's QKV projection (4% of
  * the FLOPs), whose int8 rounding moves the softmax over raw embeddings the
  * most of any layer (measured layer by layer with bench/embed_accuracy.c,
@@ -37,15 +37,15 @@
  * LIMITS
  * int8 needs VNNI (AVX512_VNNI or AVX-VNNI): without it oneDNN's u8 x s8
  * products pass through saturating 16-bit sums (vpmaddubsw), which 8-bit
- * activations overflow; use__path_available says no and fp32 runs instead.
+ * activations overflow; trove_model__path_available says no and fp32 runs instead.
  * bf16 needs AVX512_BF16 (oneDNN would emulate it elsewhere, slower than
  * fp32); where it exists VNNI does too, and int8 is faster, so auto never
  * picks bf16: it is there to be forced, the closer of the fast paths to fp32.
  * oneDNN is built with OpenMP here; each thread that calls in asks for
- * teams of one (use__dense_thread_init), because trove parallelises across
+ * teams of one (trove_model__dense_thread_init), because trove parallelises across
  * passages on its own threads.
  */
-#include "internal.h"
+#include "model_int.h"
 
 #include <math.h>
 #include <omp.h>
@@ -57,11 +57,11 @@
 static const char *const path_names[] = {[USE_PATH_AUTO] = "auto", [USE_PATH_FP32] = "fp32",
                                          [USE_PATH_INT8] = "int8", [USE_PATH_BF16] = "bf16"};
 
-const char *use__path_name(use_path p) {
+const char *trove_model__path_name(use_path p) {
   return p >= USE_PATH_AUTO && p < USE_PATHS ? path_names[p] : "?";
 }
 
-int use__path_parse(const char *name, use_path *out) {
+int trove_model__path_parse(const char *name, use_path *out) {
   for (int p = USE_PATH_AUTO; p < USE_PATHS; p++)
     if (strcmp(name, path_names[p]) == 0) {
       *out = (use_path)p;
@@ -70,7 +70,7 @@ int use__path_parse(const char *name, use_path *out) {
   return TROVE_EINVAL;
 }
 
-const char *use__isa_name(void) {
+const char *trove_model__isa_name(void) {
   switch (dnnl_get_effective_cpu_isa()) {
   case dnnl_cpu_isa_sse41: return "sse4.1";
   case dnnl_cpu_isa_avx: return "avx";
@@ -86,7 +86,7 @@ const char *use__isa_name(void) {
   }
 }
 
-bool use__path_available(use_path p) {
+bool trove_model__path_available(use_path p) {
   dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
   /* the ISA values are nested bit sets: avx512_core_vnni's bits are in
    * every later AVX-512 level, avx512_core_bf16's in AMX's */
@@ -103,15 +103,15 @@ bool use__path_available(use_path p) {
 
 /* bf16 is never the automatic choice: every CPU with AVX512_BF16 has VNNI,
  * and int8 runs faster there at the accuracy bar. */
-use_path use__path_best(void) {
-  return use__path_available(USE_PATH_INT8) ? USE_PATH_INT8 : USE_PATH_FP32;
+use_path trove_model__path_best(void) {
+  return trove_model__path_available(USE_PATH_INT8) ? USE_PATH_INT8 : USE_PATH_FP32;
 }
 
-void use__dense_thread_init(void) { omp_set_num_threads(1); }
+void trove_model__dense_thread_init(void) { omp_set_num_threads(1); }
 
 /* ---- weights -------------------------------------------------------------- */
 
-int use__dense_quantize(use_dense *d, trove_err *err) {
+int trove_model__dense_quantize(use_dense *d, trove_err *err) {
   size_t k = d->k, n = d->n;
   if (d->fp32_only)
     return 0;
@@ -120,7 +120,7 @@ int use__dense_quantize(use_dense *d, trove_err *err) {
   d->colsum = trove_calloc(n, sizeof *d->colsum);
   d->zcorr = trove_malloc(n * sizeof *d->zcorr);
   if (!d->w8 || !d->scale || !d->colsum || !d->zcorr) {
-    use__dense_free(d);
+    trove_model__dense_free(d);
     return trove_err_set(err, TROVE_ENOMEM, "out of memory quantizing the model");
   }
   for (size_t c = 0; c < n; c++) {
@@ -140,7 +140,7 @@ int use__dense_quantize(use_dense *d, trove_err *err) {
   return 0;
 }
 
-void use__dense_free(use_dense *d) {
+void trove_model__dense_free(use_dense *d) {
   if (d->bf_prim)
     dnnl_primitive_destroy(d->bf_prim);
   d->bf_prim = NULL;
@@ -174,7 +174,7 @@ static void to_bf16(const float *x, size_t n, uint16_t *out) {
   }
 }
 
-int use__engine_create(void **engine, trove_err *err) {
+int trove_model__engine_create(void **engine, trove_err *err) {
   dnnl_engine_t e;
   if (dnnl_engine_create(&e, dnnl_cpu, 0) != dnnl_success)
     return trove_err_set(err, TROVE_EUNSUPPORTED, "oneDNN could not open its CPU engine");
@@ -182,7 +182,7 @@ int use__engine_create(void **engine, trove_err *err) {
   return 0;
 }
 
-void use__engine_free(void *engine) {
+void trove_model__engine_free(void *engine) {
   if (engine)
     dnnl_engine_destroy(engine);
 }
@@ -214,7 +214,7 @@ static dnnl_status_t make_bf16_matmul(const use_dense *d, dnnl_engine_t engine,
   return s;
 }
 
-int use__dense_prepare_bf16(use_dense *d, void *engine, trove_err *err) {
+int trove_model__dense_prepare_bf16(use_dense *d, void *engine, trove_err *err) {
   if (d->fp32_only)
     return 0;
   if (!(d->wbf = trove_malloc(d->k * d->n * sizeof *d->wbf)))
@@ -223,7 +223,7 @@ int use__dense_prepare_bf16(use_dense *d, void *engine, trove_err *err) {
   dnnl_primitive_t p = NULL;
   dnnl_status_t s = make_bf16_matmul(d, engine, &p);
   if (s != dnnl_success) {
-    use__dense_free(d);
+    trove_model__dense_free(d);
     return s == dnnl_out_of_memory
                ? trove_err_set(err, TROVE_ENOMEM, "out of memory in oneDNN's bf16 matmul")
                : trove_err_set(err, TROVE_EUNSUPPORTED, "oneDNN has no bf16 matmul here "
@@ -272,8 +272,9 @@ static int dnnl_fail(dnnl_status_t s, const char *what, trove_err *err) {
   return trove_err_set(err, TROVE_EUNSUPPORTED, "oneDNN's %s failed (status %d)", what, (int)s);
 }
 
-int use__sgemm(bool trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,
-               const float *b, size_t ldb, float beta, float *c, size_t ldc, trove_err *err) {
+int trove_model__sgemm(bool trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda,
+                       const float *b, size_t ldb, float beta, float *c, size_t ldc,
+                       trove_err *err) {
   dnnl_status_t s = dnnl_sgemm('N', trans_b ? 'T' : 'N', (dnnl_dim_t)m, (dnnl_dim_t)n,
                                (dnnl_dim_t)k, 1.0f, a, (dnnl_dim_t)lda, b, (dnnl_dim_t)ldb,
                                beta, c, (dnnl_dim_t)ldc);
@@ -289,7 +290,7 @@ static void quantize_rows(const float *x, size_t ldx, size_t rows, size_t k, uin
   for (size_t r = 0; r < rows; r++) {
     const float *xr = x + r * ldx;
     float lo = 0, hi = 0;
-    use__range16(xr, k, &lo, &hi);
+    trove_model__range16(xr, k, &lo, &hi);
     float s = hi > lo ? (hi - lo) / 255.0f : 1.0f, inv = 1.0f / s;
     float z = nearbyintf(-lo * inv);
     sa[r] = s;
@@ -317,14 +318,14 @@ static void dequantize_add(const use_dense *d, const int32_t *acc, size_t rows, 
   }
 }
 
-int use__dense_apply(const use_dense *d, use_path path, const float *x, size_t ldx, size_t rows,
-                     float *y, size_t ldy, use_qwork *qw, trove_err *err) {
+int trove_model__dense_apply(const use_dense *d, use_path path, const float *x, size_t ldx,
+                             size_t rows, float *y, size_t ldy, use_qwork *qw, trove_err *err) {
   if (path == USE_PATH_BF16 && d->bf_prim) { /* x and y are dense: ldx == k, ldy == n */
     dnnl_status_t s = apply_bf16(d, qw->engine, x, rows, (uint16_t *)qw->acc, y);
     return s == dnnl_success ? 0 : dnnl_fail(s, "bf16 matmul", err);
   }
   if (path != USE_PATH_INT8 || d->fp32_only)
-    return use__sgemm(false, rows, d->n, d->k, x, ldx, d->w, d->n, 1.0f, y, ldy, err);
+    return trove_model__sgemm(false, rows, d->n, d->k, x, ldx, d->w, d->n, 1.0f, y, ldy, err);
   /* in blocks of rows, so each block's int32 sums are still in the core's
    * cache when they are dequantized */
   for (size_t r0 = 0; r0 < rows; r0 += INT8_BLOCK_ROWS) {

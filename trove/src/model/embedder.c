@@ -14,7 +14,7 @@
  * concurrent callers than slots) allocates its own, so no call ever waits
  * for another.
  */
-#include "internal.h"
+#include "model_int.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -69,11 +69,11 @@ static size_t default_threads(void) {
 
 static void use_destroy(trove_embedder *e) {
   use_lite *u = (use_lite *)e;
-  use__weights_free(&u->w);
-  use__vocab_free(&u->v);
-  use__model_free(&u->m);
+  trove_model__weights_free(&u->w);
+  trove_model__vocab_free(&u->v);
+  trove_model__model_free(&u->m);
   for (size_t i = 0; i < u->nslots; i++) {
-    use__work_free(&u->slot[i].work);
+    trove_model__work_free(&u->slot[i].work);
     pthread_mutex_destroy(&u->slot[i].lock);
   }
   trove_free(u);
@@ -81,7 +81,7 @@ static void use_destroy(trove_embedder *e) {
 
 static int use_tokenize(const trove_embedder *e, const char *text, size_t len, trove_tokens *out,
                         trove_err *err) {
-  return use__tokenize(&((const use_lite *)e)->v, text, len, out, err);
+  return trove_model__tokenize(&((const use_lite *)e)->v, text, len, out, err);
 }
 
 /* Embeds at most BATCH texts. toks has BATCH entries, reused across calls. */
@@ -93,7 +93,7 @@ static int use_batch(const use_lite *u, const char *const *texts, const size_t *
     if (!texts[i])
       return trove_err_set(err, TROVE_EINVAL, "embed: text %zu is NULL", i);
     size_t len = lens ? lens[i] : strlen(texts[i]);
-    int rc = use__tokenize(&u->v, texts[i], len, &toks[i], err);
+    int rc = trove_model__tokenize(&u->v, texts[i], len, &toks[i], err);
     if (rc)
       return rc;
     ids[i] = toks[i].ids;
@@ -103,13 +103,13 @@ static int use_batch(const use_lite *u, const char *const *texts, const size_t *
   use_lite *mu = (use_lite *)u;
   for (size_t i = 0; i < mu->nslots; i++)
     if (pthread_mutex_trylock(&mu->slot[i].lock) == 0) {
-      int rc = use__forward(&u->m, ids, counts, n, out, &mu->slot[i].work, err);
+      int rc = trove_model__forward(&u->m, ids, counts, n, out, &mu->slot[i].work, err);
       pthread_mutex_unlock(&mu->slot[i].lock);
       return rc;
     }
   use_work own = {0};
-  int rc = use__forward(&u->m, ids, counts, n, out, &own, err);
-  use__work_free(&own);
+  int rc = trove_model__forward(&u->m, ids, counts, n, out, &own, err);
+  trove_model__work_free(&own);
   return rc;
 }
 
@@ -168,24 +168,26 @@ static int use_embed(const trove_embedder *e, const char *const *texts, const si
 }
 
 static void describe_kernel(use_lite *u) {
-  snprintf(u->base.kernel, sizeof u->base.kernel, "%s (oneDNN, %s)", use__path_name(u->m.path),
-           use__isa_name());
+  snprintf(u->base.kernel, sizeof u->base.kernel, "%s (oneDNN, %s)",
+           trove_model__path_name(u->m.path), trove_model__isa_name());
 }
 
 static int use_set_kernel(trove_embedder *e, const char *name, trove_err *err) {
   use_lite *u = (use_lite *)e;
   use_path p;
-  if (use__path_parse(name, &p))
+  if (trove_model__path_parse(name, &p))
     return trove_err_set(err, TROVE_EINVAL, "unknown kernel path \"%s\": use auto, fp32, int8 "
                          "or bf16", name);
   if (p == USE_PATH_AUTO)
-    p = use__path_best();
-  if (!use__path_available(p))
-    return trove_err_set(err, TROVE_EUNSUPPORTED, "kernel path %s needs a CPU with %s; this "
-                         "one offers %s: use fp32 or auto", use__path_name(p),
+    p = trove_model__path_best();
+  if (!trove_model__path_available(p))
+    return trove_err_set(err, TROVE_EUNSUPPORTED,
+                         "kernel path %s needs a CPU with %s; this "
+                         "one offers %s: use fp32 or auto",
+                         trove_model__path_name(p),
                          p == USE_PATH_BF16 ? "AVX512_BF16" : "VNNI (AVX512_VNNI or AVX-VNNI)",
-                         use__isa_name());
-  int rc = use__model_prepare(&u->m, p, err);
+                         trove_model__isa_name());
+  int rc = trove_model__model_prepare(&u->m, p, err);
   if (!rc) {
     u->m.path = p;
     describe_kernel(u);
@@ -209,14 +211,14 @@ static int choose_kernel(use_lite *u, trove_err *err) {
 static int load_vocab(const char *dir, use_lite *u, trove_err *err) {
   char *json;
   size_t len;
-  int rc = use__read_file(dir, "vocab.json", (size_t)64 << 20, &json, &len, err);
+  int rc = trove_model__read_file(dir, "vocab.json", (size_t)64 << 20, &json, &len, err);
   if (rc)
     return rc == TROVE_ERANGE ? trove_err_set(err, TROVE_ECORRUPT, "%s is over 64 MB; it is "
                                               "not the USE-lite model's", "vocab.json")
                               : rc;
-  rc = use__sums_check(&u->w.sums, "vocab.json", json, len, err);
+  rc = trove_model__sums_check(&u->w.sums, "vocab.json", json, len, err);
   if (!rc)
-    rc = use__vocab_parse(json, len, RESERVED_PIECES, &u->v, err);
+    rc = trove_model__vocab_parse(json, len, RESERVED_PIECES, &u->v, err);
   trove_free(json);
   if (!rc && u->v.n > u->m.rows)
     rc = trove_err_set(err, TROVE_ECORRUPT,
@@ -241,9 +243,9 @@ int trove_embedder_open_use_lite(const char *dir, trove_embedder **out, trove_er
   u->base = (trove_embedder){.ops = &use_ops, .name = "use-lite-en-0.2.0", .dim = USE_HID,
                              .threads = default_threads()};
   int rc;
-  rc = use__weights_load(dir, &u->w, err);
+  rc = trove_model__weights_load(dir, &u->w, err);
   if (!rc)
-    rc = use__model_bind(&u->w, &u->m, err);
+    rc = trove_model__model_bind(&u->w, &u->m, err);
   if (!rc)
     rc = load_vocab(dir, u, err);
   if (!rc)
@@ -285,7 +287,7 @@ const char *trove_embedder_kernel(const trove_embedder *e) { return e ? e->kerne
 
 bool trove_embedder_kernel_known(const char *name) {
   use_path p;
-  return name && use__path_parse(name, &p) == 0;
+  return name && trove_model__path_parse(name, &p) == 0;
 }
 
 int trove_embedder_tokenize(const trove_embedder *e, const char *text, size_t len,

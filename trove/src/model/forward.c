@@ -26,7 +26,7 @@
  * text and head. Biases are written into the output first and the product
  * accumulates, so no extra pass adds them.
  */
-#include "internal.h"
+#include "model_int.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -47,7 +47,7 @@ enum { ROW_FLOATS = 512 + 512 + 1536 + 512 + 256 + 1536 + 1536 / 4 + 2 };
 #define KT "module_apply_default/Encoder_en/KonaTransformer/Encode/"
 
 static float scalar(const use_weights *w, const char *name, int *rc, trove_err *err) {
-  const float *p = use__f32(w, name, 0, NULL, err);
+  const float *p = trove_model__f32(w, name, 0, NULL, err);
   if (!p) {
     *rc = TROVE_ECORRUPT;
     return 0;
@@ -93,7 +93,7 @@ static int bind_layer(const use_weights *w, int l, use_layer *L, trove_err *err)
     for (int d = 0; d < lt->rank; d++)
       shape[d] = lt->dims[d] == IN ? L->in : lt->dims[d] == IN3 ? 3 * L->in : (size_t)lt->dims[d];
     snprintf(name, sizeof name, lt->fmt, l);
-    const float *p = use__f32(w, name, lt->rank, shape, err);
+    const float *p = trove_model__f32(w, name, lt->rank, shape, err);
     if (!p)
       return TROVE_ECORRUPT;
     memcpy((char *)L + lt->off, &p, sizeof p);
@@ -127,20 +127,20 @@ static size_t dense_layers(use_model *m, use_dense **d) {
   return n;
 }
 
-int use__model_prepare(use_model *m, use_path p, trove_err *err) {
+int trove_model__model_prepare(use_model *m, use_path p, trove_err *err) {
   use_dense *d[USE_DENSE_MAX];
   int rc = 0;
   if (p == USE_PATH_BF16 && !m->engine)
-    rc = use__engine_create(&m->engine, err);
+    rc = trove_model__engine_create(&m->engine, err);
   for (size_t i = 0, n = dense_layers(m, d); i < n && !rc; i++)
     if (p == USE_PATH_INT8 && !d[i]->w8)
-      rc = use__dense_quantize(d[i], err);
+      rc = trove_model__dense_quantize(d[i], err);
     else if (p == USE_PATH_BF16 && !d[i]->wbf)
-      rc = use__dense_prepare_bf16(d[i], m->engine, err);
+      rc = trove_model__dense_prepare_bf16(d[i], m->engine, err);
   return rc;
 }
 
-int use__model_bind(const use_weights *w, use_model *m, trove_err *err) {
+int trove_model__model_bind(const use_weights *w, use_model *m, trove_err *err) {
   memset(m, 0, sizeof *m);
   size_t timing[2] = {1, USE_EMB / 2}, tw[2] = {USE_HID, USE_HID}, tb[1] = {USE_HID};
   int rc = 0;
@@ -148,10 +148,14 @@ int use__model_bind(const use_weights *w, use_model *m, trove_err *err) {
     if (strcmp(w->t[i].name, "module/Embeddings_en") == 0 && w->t[i].rank == 2)
       m->rows = w->t[i].shape[0];
   size_t emb[2] = {m->rows, USE_EMB};
-  if (!(m->emb = use__f32(w, "module/Embeddings_en", 2, emb, err)) ||
-      !(m->inv_timescale = use__f32(w, KT "TransformerStack/Layer_0/AddTimingSignal/TimingSignal/ExpandDims_1", 2, timing, err)) ||
-      !(m->tanh.w = use__f32(w, "module/Encoder_en/hidden_layers/tanh_layer_0/weights", 2, tw, err)) ||
-      !(m->tanh_b = use__f32(w, "module/Encoder_en/hidden_layers/tanh_layer_0/bias", 1, tb, err)))
+  if (!(m->emb = trove_model__f32(w, "module/Embeddings_en", 2, emb, err)) ||
+      !(m->inv_timescale = trove_model__f32(
+            w, KT "TransformerStack/Layer_0/AddTimingSignal/TimingSignal/ExpandDims_1", 2, timing,
+            err)) ||
+      !(m->tanh.w = trove_model__f32(w, "module/Encoder_en/hidden_layers/tanh_layer_0/weights", 2,
+                                     tw, err)) ||
+      !(m->tanh_b =
+            trove_model__f32(w, "module/Encoder_en/hidden_layers/tanh_layer_0/bias", 1, tb, err)))
     return TROVE_ECORRUPT;
   for (int l = 0; l < USE_LAYERS && !rc; l++)
     rc = bind_layer(w, l, &m->layer[l], err);
@@ -187,15 +191,15 @@ int use__model_bind(const use_weights *w, use_model *m, trove_err *err) {
   return rc;
 }
 
-void use__model_free(use_model *m) {
+void trove_model__model_free(use_model *m) {
   if (!m)
     return;
   trove_free(m->timing);
   m->timing = NULL;
   use_dense *d[USE_DENSE_MAX];
   for (size_t i = 0, n = dense_layers(m, d); i < n; i++)
-    use__dense_free(d[i]);
-  use__engine_free(m->engine);
+    trove_model__dense_free(d[i]);
+  trove_model__engine_free(m->engine);
   m->engine = NULL;
 }
 
@@ -279,7 +283,7 @@ static void softmax_rows(float *s, size_t len) {
   size_t body = len / 16 * 16;
   for (size_t r = 0; r < len; r++) {
     float *row = s + r * len, lo = row[0], mx = row[0];
-    use__range16(row, body, &lo, &mx);
+    trove_model__range16(row, body, &lo, &mx);
     for (size_t j = body; j < len; j++)
       mx = row[j] > mx ? row[j] : mx;
     for (size_t j = 0; j < len; j++)
@@ -311,11 +315,11 @@ static int attention(float *qkv, float *a, size_t len, size_t w, float scale, fl
       qkv[r * ld + i] *= scale;
   for (size_t h = 0; h < USE_HEADS; h++) {
     const float *q = qkv + h * dh, *k = qkv + w + h * dh, *v = qkv + 2 * w + h * dh;
-    int rc = use__sgemm(true, len, len, dh, q, ld, k, ld, 0.0f, s, len, err);
+    int rc = trove_model__sgemm(true, len, len, dh, q, ld, k, ld, 0.0f, s, len, err);
     if (rc)
       return rc;
     softmax_rows(s, len);
-    rc = use__sgemm(false, len, dh, len, s, len, v, ld, 0.0f, a + h * dh, w, err);
+    rc = trove_model__sgemm(false, len, dh, len, s, len, v, ld, 0.0f, a + h * dh, w, err);
     if (rc)
       return rc;
   }
@@ -332,7 +336,7 @@ typedef struct chunk {
 /* y (rows x d->n) += x (rows x d->k) W on the model's path. */
 static int dense(const use_model *m, const use_dense *d, const float *x, size_t rows, float *y,
                  chunk *c, trove_err *err) {
-  return use__dense_apply(d, m->path, x, d->k, rows, y, d->n, &c->qw, err);
+  return trove_model__dense_apply(d, m->path, x, d->k, rows, y, d->n, &c->qw, err);
 }
 
 /* x = max(x, 0) over n floats. */
@@ -429,7 +433,7 @@ static int head(const use_model *m, chunk *c, const size_t *lens, size_t n, floa
   return rc;
 }
 
-void use__work_free(use_work *ws) {
+void trove_model__work_free(use_work *ws) {
   if (!ws)
     return;
   trove_free(ws->buf);
@@ -469,8 +473,8 @@ static float *chunk_layout(chunk *c, float *buf, size_t chunk_rows, size_t max_t
   return pooled;
 }
 
-int use__forward(const use_model *m, const int32_t *const *ids, const size_t *lens_in, size_t n,
-                 float *out, use_work *ws, trove_err *err) {
+int trove_model__forward(const use_model *m, const int32_t *const *ids, const size_t *lens_in,
+                         size_t n, float *out, use_work *ws, trove_err *err) {
   size_t max = m->max_tokens, lens[64];
   /* rows of scratch: a chunk never exceeds CHUNK_TOKENS rows, nor 64 texts,
    * except one text longer than that (max_tokens) which gets a chunk alone */
@@ -479,7 +483,7 @@ int use__forward(const use_model *m, const int32_t *const *ids, const size_t *le
   int rc = work_reserve(ws, floats, err);
   if (rc)
     return rc;
-  use__dense_thread_init();
+  trove_model__dense_thread_init();
   for (size_t t0 = 0; t0 < n && !rc;) {
     chunk c = {0};
     size_t k = 0;

@@ -6,7 +6,7 @@
  * order. Nothing in the files is trusted: every name, dtype and shape is
  * checked, every byte count is overflow-checked, shard names must be plain
  * file names (no path can leave the model folder), and each group's shards
- * must hold exactly the bytes its tensors need. Only then does use__f32 hand
+ * must hold exactly the bytes its tensors need. Only then does trove_model__f32 hand
  * out a pointer, and only for the exact shape the caller expects, so the
  * forward pass can never read outside the buffer.
  *
@@ -17,7 +17,7 @@
  * must match its digest (hashing the 36 MB is a small part of an open); a folder
  * without the file (a model placed by hand) is only size-checked.
  */
-#include "internal.h"
+#include "model_int.h"
 
 #include "json.h"
 
@@ -31,7 +31,7 @@
 enum { MAX_TENSORS = 4096, MAX_PATHS = 1024 };
 #define MAX_WEIGHT_BYTES ((size_t)1 << 31)
 
-void use__weights_free(use_weights *w) {
+void trove_model__weights_free(use_weights *w) {
   if (!w)
     return;
   for (size_t i = 0; i < w->n; i++)
@@ -81,8 +81,8 @@ static int read_into(FILE *f, const char *name, unsigned char *dst, size_t cap, 
   return 0;
 }
 
-int use__read_file(const char *dir, const char *name, size_t max, char **data, size_t *len,
-                   trove_err *err) {
+int trove_model__read_file(const char *dir, const char *name, size_t max, char **data, size_t *len,
+                           trove_err *err) {
   *data = NULL;
   *len = 0;
   int rc = 0;
@@ -228,7 +228,7 @@ static int manifest_doc(const trove_json *root, use_weights *w, trove_err *err) 
   return 0;
 }
 
-int use__manifest_parse(const char *json, size_t len, use_weights *w, trove_err *err) {
+int trove_model__manifest_parse(const char *json, size_t len, use_weights *w, trove_err *err) {
   memset(w, 0, sizeof *w);
   trove_json_doc *doc = NULL;
   trove_err jerr = {0};
@@ -241,7 +241,7 @@ int use__manifest_parse(const char *json, size_t len, use_weights *w, trove_err 
   rc = manifest_doc(trove_json_root(doc), w, err);
   trove_json_free(doc);
   if (rc)
-    use__weights_free(w);
+    trove_model__weights_free(w);
   return rc;
 }
 
@@ -293,7 +293,7 @@ static int read_group(const char *dir, use_weights *w, size_t g, size_t *at, tro
                        "manifest and the shards disagree; reinstall the model "
                        "(scripts/fetch-model.sh)", g, held, need);
   for (size_t i = 0, off = start; i < n && !rc; off += lens[i++])
-    rc = use__sums_check(&w->sums, w->paths[first + i], w->data + off, lens[i], err);
+    rc = trove_model__sums_check(&w->sums, w->paths[first + i], w->data + off, lens[i], err);
   trove_free(lens);
   return rc;
 }
@@ -330,7 +330,7 @@ static int sums_load(const char *dir, use_sums *s, trove_err *err) {
   char *text;
   size_t len;
   trove_err why = {0};
-  int rc = use__read_file(dir, "SHA256SUMS", (size_t)64 << 10, &text, &len, &why);
+  int rc = trove_model__read_file(dir, "SHA256SUMS", (size_t)64 << 10, &text, &len, &why);
   if (rc == TROVE_ENOENT)
     return 0;
   if (rc)
@@ -354,8 +354,8 @@ static int sums_load(const char *dir, use_sums *s, trove_err *err) {
   return rc;
 }
 
-int use__sums_check(const use_sums *sums, const char *name, const void *data, size_t len,
-                    trove_err *err) {
+int trove_model__sums_check(const use_sums *sums, const char *name, const void *data, size_t len,
+                            trove_err *err) {
   if (!sums->present)
     return 0;
   for (size_t i = 0; i < sums->n; i++) {
@@ -374,7 +374,7 @@ int use__sums_check(const use_sums *sums, const char *name, const void *data, si
                        "run scripts/fetch-model.sh again", name);
 }
 
-int use__weights_load(const char *dir, use_weights *w, trove_err *err) {
+int trove_model__weights_load(const char *dir, use_weights *w, trove_err *err) {
   memset(w, 0, sizeof *w);
   const uint16_t probe = 1;
   if (*(const unsigned char *)&probe != 1)
@@ -384,14 +384,14 @@ int use__weights_load(const char *dir, use_weights *w, trove_err *err) {
   int rc = sums_load(dir, &sums, err);
   char *json = NULL;
   size_t len = 0;
-  if (!rc && (rc = use__read_file(dir, "model.json", (size_t)64 << 20, &json, &len, err)) ==
+  if (!rc && (rc = trove_model__read_file(dir, "model.json", (size_t)64 << 20, &json, &len, err)) ==
                  TROVE_ERANGE)
     rc = trove_err_set(err, TROVE_ECORRUPT, "%s is over 64 MB; it is not the USE-lite model's",
                        "model.json");
   if (!rc)
-    rc = use__sums_check(&sums, "model.json", json, len, err);
+    rc = trove_model__sums_check(&sums, "model.json", json, len, err);
   if (!rc)
-    rc = use__manifest_parse(json, len, w, err);
+    rc = trove_model__manifest_parse(json, len, w, err);
   trove_free(json);
   w->sums = sums; /* after the parse, which starts from a zeroed w */
   if (rc)
@@ -408,12 +408,12 @@ int use__weights_load(const char *dir, use_weights *w, trove_err *err) {
   if (!rc)
     return 0;
 out_free_weights:
-  use__weights_free(w);
+  trove_model__weights_free(w);
   return rc;
 }
 
-const float *use__f32(const use_weights *w, const char *name, int rank, const size_t *shape,
-                      trove_err *err) {
+const float *trove_model__f32(const use_weights *w, const char *name, int rank, const size_t *shape,
+                              trove_err *err) {
   for (size_t i = 0; i < w->n; i++) {
     const use_tensor *t = &w->t[i];
     if (strcmp(t->name, name) != 0)

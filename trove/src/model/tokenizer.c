@@ -47,7 +47,7 @@
  * - A non-ASCII stretch that normalization changed reports its whole byte
  *   range for each of its tokens, so tokens there may share bytes.
  */
-#include "internal.h"
+#include "model_int.h"
 
 #include <string.h>
 #include <utf8proc.h>
@@ -199,7 +199,8 @@ static void viterbi(const use_vocab *v, const uint32_t *cp, size_t n, double *be
   for (size_t i = 0; i < n; i++) {
     bool found = false;
     long node = 0;
-    for (size_t j = i; j < n && (node = use__trie_child(v, (uint32_t)node, cp[j])) >= 0; j++) {
+    for (size_t j = i; j < n && (node = trove_model__trie_child(v, (uint32_t)node, cp[j])) >= 0;
+         j++) {
       int32_t piece = v->node_piece[node];
       if (piece < 0)
         continue;
@@ -257,8 +258,8 @@ static int backtrack(const use_vocab *v, const syms *s, const int32_t *words, in
   return 0;
 }
 
-int use__tokenize(const use_vocab *v, const char *text, size_t len, trove_tokens *out,
-                  trove_err *err) {
+int trove_model__tokenize(const use_vocab *v, const char *text, size_t len, trove_tokens *out,
+                          trove_err *err) {
   if (!v || !out || (!text && len))
     return trove_err_set(err, TROVE_EINVAL, "tokenize: NULL argument");
   if (len > USE_MAX_TEXT)

@@ -12,7 +12,7 @@
  * null as 0), one piece appears three times (the last insert wins), and
  * ":30" scores +30.
  */
-#include "internal.h"
+#include "model_int.h"
 
 #include "json.h"
 
@@ -20,7 +20,7 @@
 
 enum { MAX_PIECES = 1 << 20 };
 
-void use__vocab_free(use_vocab *v) {
+void trove_model__vocab_free(use_vocab *v) {
   if (!v)
     return;
   trove_free(v->score);
@@ -35,7 +35,7 @@ static size_t slot_of(uint32_t parent, uint32_t cp, size_t mask) {
   return (size_t)(h >> 40) & mask;
 }
 
-long use__trie_child(const use_vocab *v, uint32_t node, uint32_t cp) {
+long trove_model__trie_child(const use_vocab *v, uint32_t node, uint32_t cp) {
   for (size_t i = slot_of(node, cp, v->mask);; i = (i + 1) & v->mask) {
     const use_trie_slot *s = &v->slots[i];
     if (s->parent == 0)
@@ -131,8 +131,8 @@ static int build_trie(const trove_json *root, size_t reserved, size_t cps, use_v
   return 0;
 }
 
-int use__vocab_parse(const char *json, size_t len, size_t reserved, use_vocab *v,
-                     trove_err *err) {
+int trove_model__vocab_parse(const char *json, size_t len, size_t reserved, use_vocab *v,
+                             trove_err *err) {
   memset(v, 0, sizeof *v);
   trove_json_doc *doc = NULL;
   trove_err jerr = {0};
@@ -164,6 +164,6 @@ int use__vocab_parse(const char *json, size_t len, size_t reserved, use_vocab *v
 out_free_doc:
   trove_json_free(doc);
   if (rc)
-    use__vocab_free(v);
+    trove_model__vocab_free(v);
   return rc;
 }

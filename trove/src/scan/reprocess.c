@@ -35,7 +35,7 @@ typedef struct rp_item {
   trove_store_item row; /* as stored, raw decompressed */
   scan_fields f;        /* the new extraction */
   bool output_changed;  /* false: only process_version moves */
-  char text_hash[65];   /* scan_text_hash of f */
+  char text_hash[65];   /* trove_scan__text_hash of f */
   int rc;               /* extraction failed with this code */
   char *error;
 } rp_item;
@@ -46,7 +46,7 @@ static void rp_item_free(void *item, void *ctx) {
   if (!it)
     return;
   trove_store_item_clear(&it->row);
-  scan_fields_clear(&it->f);
+  trove_scan__fields_clear(&it->f);
   trove_free(it->error);
   trove_free(it);
 }
@@ -56,7 +56,7 @@ static int read_rows(void *user, sl_emitter *out) {
   trove_err e = {0};
   int64_t after = 0;
   for (;;) {
-    int stop = scan_check_stop(&r->c);
+    int stop = trove_scan__check_stop(&r->c);
     if (stop)
       return stop; /* recorded: failing cancels the pipeline */
     trove_store_item *rows = NULL;
@@ -64,7 +64,7 @@ static int read_rows(void *user, sl_emitter *out) {
     const char *model = r->pending ? trove_vectors_model(r->c.vectors) : NULL;
     int rc = trove_store_items_next(r->c.reader, r->c.source_id, model, after, 64, &rows, &n, &e);
     if (rc)
-      return scan_fatal(&r->c, &e, rc);
+      return trove_scan__fatal(&r->c, &e, rc);
     if (n == 0)
       return 0;
     after = rows[n - 1].id;
@@ -73,7 +73,7 @@ static int read_rows(void *user, sl_emitter *out) {
       rp_item *it = trove_calloc(1, sizeof *it);
       if (!it) {
         trove_store_items_free(rows, n);
-        return scan_fatal(&r->c, NULL, TROVE_ENOMEM);
+        return trove_scan__fatal(&r->c, NULL, TROVE_ENOMEM);
       }
       it->row = rows[i];
       memset(&rows[i], 0, sizeof rows[i]); /* moved: the clear below skips it */
@@ -104,16 +104,17 @@ static int reextract(void *user, void *item, void **out) {
   rp_item *it = item;
   const trove_store_item *row = &it->row;
   *out = it;
-  scan_kind kind = scan_kind_guess(row->external_id, row->raw, row->raw_len);
+  scan_kind kind = trove_scan__kind_guess(row->external_id, row->raw, row->raw_len);
   const char *base = row->type == TROVE_ITEM_LOCAL ? NULL : row->external_id;
   trove_err e = {0};
-  const char *fallback = row->type == TROVE_ITEM_LOCAL ? scan_base_name(row->external_id) : row->title;
-  it->rc = scan_extract(kind, row->raw, row->raw_len, base, fallback, &it->f, &e);
+  const char *fallback =
+      row->type == TROVE_ITEM_LOCAL ? trove_scan__base_name(row->external_id) : row->title;
+  it->rc = trove_scan__extract(kind, row->raw, row->raw_len, base, fallback, &it->f, &e);
   if (it->rc) {
     it->error = trove_strdup(e.msg); /* NULL is benign: the reason is kept */
     return 0;
   }
-  scan_text_hash(&it->f, it->text_hash);
+  trove_scan__text_hash(&it->f, it->text_hash);
   bool same_output = output_same(row, &it->f, it->text_hash);
   if (!r->pending && same_output && row->process_version >= TROVE_EXTRACT_VERSION) {
     atomic_fetch_add_explicit(&r->identical, 1, memory_order_relaxed); /* read after join */
@@ -141,13 +142,13 @@ static scan_fields *rp_wants_embedding(void *item) {
 
 static int embed_stage(void *user, void *item, void **out) {
   rp_ctx *r = user;
-  return scan_embed_stage(&r->c, item, rp_wants_embedding, rp_batch_free, out);
+  return trove_scan__embed_stage(&r->c, item, rp_wants_embedding, rp_batch_free, out);
 }
 
 static int write_one(rp_ctx *r, rp_item *it, trove_vectors_changes *ch, trove_err *e) {
   trove_store_item si = it->row;
   if (it->rc) {
-    si.skip_reason = scan_extract_reason(it->rc);
+    si.skip_reason = trove_scan__extract_reason(it->rc);
     si.error = it->error;
     int rc = trove_store_item_skip(r->c.writer, r->c.source_id, &si, NULL, e);
     r->c.counts.failed += rc == 0;
@@ -163,7 +164,7 @@ static int write_one(rp_ctx *r, rp_item *it, trove_vectors_changes *ch, trove_er
   si.skip_reason = NULL, si.error = NULL;
   int rc = trove_store_item_upsert(r->c.writer, r->c.source_id, &si, NULL, e);
   if (rc == 0 && (it->f.embed || it->output_changed))
-    rc = scan_write_embedding(&r->c, it->row.id, &it->f, ch, e);
+    rc = trove_scan__write_embedding(&r->c, it->row.id, &it->f, ch, e);
   if (rc == 0 && it->f.embed) {
     r->c.counts.embedded++;
     r->c.counts.passages += (int64_t)it->f.passages.n;
@@ -178,19 +179,19 @@ static int write_batch(void *user, void *item) {
   trove_vectors_changes ch = {0};
   int64_t changed = 0, bumped = 0;
   scan_counts before = r->c.counts;
-  int rc = scan_check_stop(&r->c);
+  int rc = trove_scan__check_stop(&r->c);
   if (rc) {
     rp_batch_free(b, NULL);
     return rc;
   }
-  rc = scan_batch_begin(&r->c, &e);
+  rc = trove_scan__batch_begin(&r->c, &e);
   for (size_t i = 0; rc == 0 && i < b->n; i++) {
     rp_item *it = b->items[i];
     rc = write_one(r, it, &ch, &e);
     if (rc == 0 && !it->rc)
       changed += it->output_changed, bumped += !it->output_changed;
   }
-  rc = rc ? rc : scan_batch_commit(&r->c, &ch, &e);
+  rc = rc ? rc : trove_scan__batch_commit(&r->c, &ch, &e);
   trove_vectors_changes_free(&ch);
   if (rc) {
     trove_store_rollback(r->c.writer);
@@ -199,12 +200,12 @@ static int write_batch(void *user, void *item) {
     r->c.counts.changed += changed;
     r->c.counts.unchanged += bumped;
   }
-  if (rc == 0) /* a display counter for scan_progress_fn; nothing synchronises on it */
+  if (rc == 0) /* a display counter for trove_scan__progress_fn; nothing synchronises on it */
     atomic_fetch_add_explicit(&r->c.written, (int64_t)b->n, memory_order_relaxed);
   for (size_t i = 0; i < b->n; i++)
     rp_item_free(b->items[i], NULL);
   sl_batch_free(b);
-  return rc ? scan_fatal(&r->c, &e, rc) : 0;
+  return rc ? trove_scan__fatal(&r->c, &e, rc) : 0;
 }
 
 static int run_one(rp_ctx *r, const trove_scan_opts *o, const char *name, trove_scan_report *rep,
@@ -214,13 +215,14 @@ static int run_one(rp_ctx *r, const trove_scan_opts *o, const char *name, trove_
   scan_progress prog = {.seen = &r->c.seen, .written = &r->c.written,
                         .embedded = &r->c.through_embed, .embed = &r->c.embed_progress};
   sl_pipeline_config cfg = {.name = "reprocess", .item_free = rp_item_free};
-  trove__scan_progress_init(&prog, o, what, &cfg);
+  trove_scan__progress_init(&prog, o, what, &cfg);
   sl_pipeline *p = NULL;
   int rc = sl_pipeline_create(&p, &cfg);
   if (rc)
-    return trove__scan_result(&r->c, rc, err);
+    return trove_scan__result(&r->c, rc, err);
   sl_stage *rows = sl_pipeline_source(p, "rows", read_rows, r);
-  sl_stage *ext = sl_pipeline_map(p, "extract", reextract, r, trove__scan_workers(o), SL_MAP_UNORDERED);
+  sl_stage *ext =
+      sl_pipeline_map(p, "extract", reextract, r, trove_scan__workers(o), SL_MAP_UNORDERED);
   sl_stage *bat = sl_pipeline_batch(p, "batch", 64, 0.05);
   sl_stage *emb = sl_pipeline_map(p, "embed", embed_stage, r, 1, SL_MAP_ORDERED);
   sl_stage *wr = sl_pipeline_sink(p, "write", write_batch, r);
@@ -230,13 +232,13 @@ static int run_one(rp_ctx *r, const trove_scan_opts *o, const char *name, trove_
   sl_pipeline_connect(p, bat, emb, "to_embed", 2);
   sl_pipeline_connect(p, emb, wr, "to_write", 2);
   rc = sl_pipeline_run(p);
-  scan_progress_end(&prog);
+  trove_scan__progress_end(&prog);
   trove_scan_report one = {0};
-  trove__scan_fill_report(&r->c, p, &one);
+  trove_scan__fill_report(&r->c, p, &one);
   memcpy(rep->summary, one.summary, sizeof rep->summary);
   rep->embed_busy += one.embed_busy;
   sl_pipeline_destroy(p);
-  return trove__scan_result(&r->c, rc, err);
+  return trove_scan__result(&r->c, rc, err);
 }
 
 /* Runs r's pipeline in pending mode over its source, when anything awaits
@@ -260,8 +262,8 @@ static int pending_pass(rp_ctx *r, const trove_scan_opts *o, const char *name,
   return rc;
 }
 
-int trove__embed_pending(scan_ctx *c, const trove_scan_opts *o, const char *name,
-                         trove_scan_report *rep, trove_err *err) {
+int trove_scan__embed_pending(scan_ctx *c, const trove_scan_opts *o, const char *name,
+                              trove_scan_report *rep, trove_err *err) {
   rp_ctx r = {.c = {.writer = c->writer, .reader = c->reader, .source_id = c->source_id,
                     .embedder = c->embedder, .vectors = c->vectors, .cancel = c->cancel}};
   pthread_mutex_init(&r.c.lock, NULL);
@@ -292,11 +294,11 @@ int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *op
   size_t n = 0;
   trove_store_opts ro = {.path = trove_store_path(st)};
   rp_ctx r = {.c = {.writer = st, .cancel = opts ? opts->stop : NULL}};
-  int rc = trove__scan_lock(st, opts, err);
+  int rc = trove_scan__lock(st, opts, err);
   if (rc)
     return rc;
   pthread_mutex_init(&r.c.lock, NULL);
-  rc = trove__scan_embedding(&r.c, opts, err);
+  rc = trove_scan__embedding(&r.c, opts, err);
   rc = rc ? rc : trove_store_source_list(st, &list, &n, err);
   if (rc == 0 && name) {
     size_t i = 0;
@@ -315,8 +317,8 @@ int trove_reprocess(trove_store *st, const char *name, const trove_scan_opts *op
       atomic_store_explicit(&r.c.seen, seen, memory_order_relaxed); /* rows, not pending */
     }
   if (r.c.vectors)
-    rc = trove__scan_save_vectors(&r.c, rc, err);
-  trove__scan_count_embedded(&r.c, rep);
+    rc = trove_scan__save_vectors(&r.c, rc, err);
+  trove_scan__count_embedded(&r.c, rep);
   rep->seen = atomic_load_explicit(&r.c.seen, memory_order_relaxed); /* all joined */
   rep->changed = r.c.counts.changed;
   rep->unchanged = r.c.counts.unchanged + atomic_load_explicit(&r.identical, memory_order_relaxed);

@@ -4,7 +4,7 @@
  * gone; retried on every scan, a thousand of them cost an hour each time.
  *
  * Per URL: each unanswered fetch in a row pushes the item's retry_at out by
- * scan_backoff_delay(failures) (an hour, doubling, at most 30 days); until
+ * trove_scan__backoff_delay(failures) (an hour, doubling, at most 30 days); until
  * then the match stage leaves the item as it is (deferred). Any answer from
  * the server, even an error status, resets it.
  *
@@ -35,7 +35,7 @@ enum {
                                    fetched within a month of it */
 };
 
-int64_t scan_backoff_delay(int64_t step) {
+int64_t trove_scan__backoff_delay(int64_t step) {
   if (step < 1)
     return 0;
   if (step > 16) /* 2^15 hours is far past the cap; keeps the shift defined */
@@ -59,7 +59,7 @@ static scan_host *slot(const scan_hosts *h, const char *name) {
       return &h->v[i];
 }
 
-scan_host *scan_hosts_find(const scan_hosts *h, const char *name) {
+scan_host *trove_scan__hosts_find(const scan_hosts *h, const char *name) {
   if (!h->cap || !name)
     return NULL;
   scan_host *s = slot(h, name);
@@ -81,8 +81,8 @@ static int grow(scan_hosts *h) {
   return 0;
 }
 
-scan_host *scan_hosts_add(scan_hosts *h, const char *name) {
-  scan_host *s = scan_hosts_find(h, name);
+scan_host *trove_scan__hosts_add(scan_hosts *h, const char *name) {
+  scan_host *s = trove_scan__hosts_find(h, name);
   if (s || !name)
     return s;
   if (2 * (h->n + 1) > h->cap && grow(h)) /* at most half full: short probes */
@@ -95,7 +95,7 @@ scan_host *scan_hosts_add(scan_hosts *h, const char *name) {
   return s;
 }
 
-void scan_hosts_free(scan_hosts *h) {
+void trove_scan__hosts_free(scan_hosts *h) {
   for (size_t i = 0; i < h->cap; i++)
     trove_free(h->v[i].name);
   trove_free(h->v);
@@ -111,13 +111,13 @@ static const char *static_reason(const char *name) {
   return "timeout";
 }
 
-int scan_hosts_load(scan_hosts *h, trove_store *st, trove_err *err) {
-  scan_hosts_free(h);
+int trove_scan__hosts_load(scan_hosts *h, trove_store *st, trove_err *err) {
+  trove_scan__hosts_free(h);
   trove_store_host *v = NULL;
   size_t n = 0;
   int rc = trove_store_hosts_get(st, &v, &n, err);
   for (size_t i = 0; rc == 0 && i < n; i++) {
-    scan_host *s = scan_hosts_add(h, v[i].host);
+    scan_host *s = trove_scan__hosts_add(h, v[i].host);
     if (!s) {
       rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading the hosts that do not answer");
       break;
@@ -128,11 +128,11 @@ int scan_hosts_load(scan_hosts *h, trove_store *st, trove_err *err) {
   }
   trove_store_hosts_free(v, n);
   if (rc)
-    scan_hosts_free(h);
+    trove_scan__hosts_free(h);
   return rc;
 }
 
-int scan_hosts_save(const scan_hosts *h, trove_store *st, trove_err *err) {
+int trove_scan__hosts_save(const scan_hosts *h, trove_store *st, trove_err *err) {
   bool any = false;
   for (size_t i = 0; i < h->cap && !any; i++)
     any = h->v[i].name && h->v[i].dirty;
@@ -153,23 +153,23 @@ int scan_hosts_save(const scan_hosts *h, trove_store *st, trove_err *err) {
   return rc;
 }
 
-bool scan_host_skipped(const scan_host *h, int64_t now, bool force) {
+bool trove_scan__host_skipped(const scan_host *h, int64_t now, bool force) {
   return h && h->failures >= SCAN_HOST_FAILURES && h->retry_at > now && (!force || h->tripped);
 }
 
-void scan_host_unanswered(scan_host *h, int reason, int64_t now, bool force) {
-  if (!h || scan_host_skipped(h, now, force))
+void trove_scan__host_unanswered(scan_host *h, int reason, int64_t now, bool force) {
+  if (!h || trove_scan__host_skipped(h, now, force))
     return; /* it was running when the host was given up: no new evidence */
   h->failures++;
   h->reason = trove_fetch_reason_name(reason);
   h->dirty = true;
   if (h->failures >= SCAN_HOST_FAILURES) {
-    h->retry_at = now + scan_backoff_delay(h->failures - SCAN_HOST_FAILURES + 1);
+    h->retry_at = now + trove_scan__backoff_delay(h->failures - SCAN_HOST_FAILURES + 1);
     h->tripped = true;
   }
 }
 
-void scan_host_answered(scan_host *h) {
+void trove_scan__host_answered(scan_host *h) {
   if (!h || h->failures == 0)
     return;
   h->failures = 0;
@@ -178,7 +178,7 @@ void scan_host_answered(scan_host *h) {
   h->dirty = true;
 }
 
-void scan_item_unanswered(scan_item *it, int64_t now) {
+void trove_scan__item_unanswered(scan_item *it, int64_t now) {
   it->fetch_failures++;
-  it->retry_at = now + scan_backoff_delay(it->fetch_failures);
+  it->retry_at = now + trove_scan__backoff_delay(it->fetch_failures);
 }

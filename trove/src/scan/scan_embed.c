@@ -65,7 +65,7 @@ static int split_range(void *ctx, size_t lo, size_t hi) {
     int rc = trove_passage_split(j->c->embedder, f->title, f->text, len, f->blocks, nb, NULL,
                                  &f->passages, &e);
     if (rc == TROVE_ENOMEM)
-      return scan_fatal(j->c, &e, rc);
+      return trove_scan__fatal(j->c, &e, rc);
     /* any other refusal means blocks or text the splitter does not accept:
      * the document gets no passage rather than failing the scan */
   }
@@ -77,13 +77,13 @@ static int embed_range(void *ctx, size_t lo, size_t hi) {
   for (size_t k = lo; k < hi; k++) {
     size_t from = k * j->chunk, n = j->total - from < j->chunk ? j->total - from : j->chunk;
     trove_err e = {0};
-    int rc = scan_check_stop(j->c);
+    int rc = trove_scan__check_stop(j->c);
     if (rc)
       return rc; /* recorded in c->fatal: failing cancels the pipeline */
     rc = trove_embedder_embed_batch(j->c->embedder, j->inputs + from, j->lens + from, n,
                                     j->out + from * j->dim, &e);
     if (rc)
-      return scan_fatal(j->c, &e, rc);
+      return trove_scan__fatal(j->c, &e, rc);
     /* a display counter (scan_embed_progress) */
     atomic_fetch_add_explicit(&j->c->embed_progress.embedded, (int64_t)n, memory_order_relaxed);
   }
@@ -160,13 +160,13 @@ static int embed_fields(scan_ctx *c, scan_fields *const *f, size_t n) {
   trove_free(j.inputs);
   trove_free(j.lens);
   trove_free(j.out);
-  return rc ? scan_fatal(c, NULL, rc) : 0; /* keeps the first error's message */
+  return rc ? trove_scan__fatal(c, NULL, rc) : 0; /* keeps the first error's message */
 }
 
-int scan_embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item),
-                     sl_item_free_fn free_batch, void **out) {
+int trove_scan__embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item),
+                            sl_item_free_fn free_batch, void **out) {
   scan_fields **f = c->embedder && b->n ? trove_malloc(b->n * sizeof *f) : NULL;
-  int rc = c->embedder && b->n && !f ? scan_fatal(c, NULL, TROVE_ENOMEM) : 0;
+  int rc = c->embedder && b->n && !f ? trove_scan__fatal(c, NULL, TROVE_ENOMEM) : 0;
   size_t n = 0;
   if (c->embedder) /* a display counter (scan_embed_progress) */
     atomic_fetch_add_explicit(&c->embed_progress.items, (int64_t)b->n, memory_order_relaxed);
@@ -186,8 +186,8 @@ int scan_embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item
 
 /* ---- the writer's half ------------------------------------------------- */
 
-int scan_write_embedding(scan_ctx *c, int64_t item_id, const scan_fields *f,
-                         trove_vectors_changes *ch, trove_err *e) {
+int trove_scan__write_embedding(scan_ctx *c, int64_t item_id, const scan_fields *f,
+                                trove_vectors_changes *ch, trove_err *e) {
   if (!c->vectors || !f->embed || !ch)
     return trove_store_passages_drop_stale(c->writer, item_id, ch ? &ch->removed : NULL, e);
   size_t n = f->passages.n, dim = trove_vectors_dim(c->vectors);
@@ -208,14 +208,14 @@ int scan_write_embedding(scan_ctx *c, int64_t item_id, const scan_fields *f,
   return rc;
 }
 
-int scan_batch_begin(scan_ctx *c, trove_err *e) {
+int trove_scan__batch_begin(scan_ctx *c, trove_err *e) {
   int rc = trove_store_begin(c->writer, e);
   if (rc == 0 && c->vectors && (rc = trove_vectors_begin(c->vectors, c->writer, e)))
     trove_store_rollback(c->writer);
   return rc;
 }
 
-int scan_batch_commit(scan_ctx *c, const trove_vectors_changes *ch, trove_err *e) {
+int trove_scan__batch_commit(scan_ctx *c, const trove_vectors_changes *ch, trove_err *e) {
   return c->vectors ? trove_vectors_commit(c->vectors, c->writer, ch, e)
                     : trove_store_commit(c->writer, e);
 }

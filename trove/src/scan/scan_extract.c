@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-const char *scan_base_name(const char *path) {
+const char *trove_scan__base_name(const char *path) {
   const char *s = path ? strrchr(path, '/') : NULL;
   return s && s[1] ? s + 1 : path ? path : "";
 }
@@ -20,7 +20,7 @@ static bool ends_with(const char *s, const char *suffix) {
   return n >= k && strcasecmp(s + n - k, suffix) == 0;
 }
 
-scan_kind scan_kind_guess(const char *name, const char *data, size_t len) {
+scan_kind trove_scan__kind_guess(const char *name, const char *data, size_t len) {
   static const char *const md[] = {".md", ".markdown", ".mdown", ".mkd", ".mkdn"};
   static const char *const html[] = {".html", ".htm", ".xhtml"};
   for (size_t i = 0; name && i < sizeof md / sizeof *md; i++)
@@ -39,7 +39,7 @@ scan_kind scan_kind_guess(const char *name, const char *data, size_t len) {
   return name && strncasecmp(name, "http", 4) == 0 ? SCAN_KIND_HTML : SCAN_KIND_TEXT;
 }
 
-const char *scan_extract_reason(int code) {
+const char *trove_scan__extract_reason(int code) {
   switch (code) {
   case TROVE_ERANGE: return "too_large";
   case TROVE_EUNSUPPORTED: return "unsupported";
@@ -63,8 +63,8 @@ static char *join_headings(const trove_doc *doc) {
   return s;
 }
 
-int scan_extract(scan_kind kind, const char *data, size_t len, const char *base_url,
-                 const char *fallback_title, scan_fields *f, trove_err *err) {
+int trove_scan__extract(scan_kind kind, const char *data, size_t len, const char *base_url,
+                        const char *fallback_title, scan_fields *f, trove_err *err) {
   memset(f, 0, sizeof *f);
   trove_doc *doc = NULL;
   int rc = kind == SCAN_KIND_HTML       ? trove_extract_html(data, len, base_url, &doc, err)
@@ -91,7 +91,7 @@ int scan_extract(scan_kind kind, const char *data, size_t len, const char *base_
   trove_doc_destroy(doc);
   if (!f->title || !f->author || !f->description || !f->language || !f->text || !f->headings ||
       !blocks_ok) {
-    scan_fields_clear(f);
+    trove_scan__fields_clear(f);
     return trove_err_set(err, TROVE_ENOMEM, "out of memory extracting a document");
   }
   return 0;
@@ -105,7 +105,7 @@ static void hash_u64(trove_sha256_ctx *s, uint64_t v) {
   trove_sha256_update(s, b, sizeof b);
 }
 
-void scan_text_hash(const scan_fields *f, char out[65]) {
+void trove_scan__text_hash(const scan_fields *f, char out[65]) {
   static const char hex[] = "0123456789abcdef";
   trove_sha256_ctx s;
   trove_sha256_init(&s);

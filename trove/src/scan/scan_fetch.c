@@ -102,17 +102,17 @@ static void on_result(void *ctx, trove_fetch_result *res) {
   fetch_run *run = ctx;
   job *j = res->user;
   scan_item *it = j->it;
-  scan_host *h = scan_hosts_find(&run->c->hosts, j->host);
+  scan_host *h = trove_scan__hosts_find(&run->c->hosts, j->host);
   run->running--;
   if (j->counted && h)
     h->in_flight--;
   if (trove_fetch_reason_is_unanswered(res->reason)) {
-    scan_item_unanswered(it, run->now);
-    scan_host_unanswered(h ? h : scan_hosts_add(&run->c->hosts, j->host), res->reason,
-                         run->now, run->c->force);
+    trove_scan__item_unanswered(it, run->now);
+    trove_scan__host_unanswered(h ? h : trove_scan__hosts_add(&run->c->hosts, j->host), res->reason,
+                                run->now, run->c->force);
   } else if (res->status > 0) { /* the server answered, whatever it said */
     it->fetch_failures = 0, it->retry_at = 0;
-    scan_host_answered(h);
+    trove_scan__host_answered(h);
   }
   if (res->reason == TROVE_FETCH_NOT_MODIFIED && !it->etag && !it->last_modified) {
     fail_item(it, trove_fetch_reason_name(res->reason), "the server answered 304 Not "
@@ -133,7 +133,7 @@ static void on_result(void *ctx, trove_fetch_result *res) {
     }
     it->raw = res->body, it->raw_len = res->body_len;
     res->body = NULL;
-    scan_hash(it->raw, it->raw_len, it->hash);
+    trove_scan__hash(it->raw, it->raw_len, it->hash);
     take_string(&it->final_url, &res->final_url);
     if (it->state == SCAN_CHANGED && it->old_hash && strcmp(it->old_hash, it->hash) == 0)
       it->state = SCAN_UNCHANGED; /* same bytes: nothing to redo */
@@ -181,8 +181,8 @@ static void start_jobs(fetch_run *run, trove_fetch *f, job *jobs, size_t n) {
     job *j = &jobs[i];
     if (j->started)
       continue;
-    scan_host *h = scan_hosts_find(&c->hosts, j->host);
-    if (scan_host_skipped(h, run->now, c->force)) {
+    scan_host *h = trove_scan__hosts_find(&c->hosts, j->host);
+    if (trove_scan__host_skipped(h, run->now, c->force)) {
       defer_to_host(j->it, h);
       j->started = true;
       continue;
@@ -242,7 +242,7 @@ static void fetch_batch(scan_ctx *c, scan_batch *b) {
     trove_free(jobs[i].host);
 }
 
-int scan_fetch_stage(void *user, void *item, sl_emitter *out) {
+int trove_scan__fetch_stage(void *user, void *item, sl_emitter *out) {
   scan_ctx *c = user;
   scan_batch *b = item;
   fetch_batch(c, b);
@@ -252,6 +252,6 @@ int scan_fetch_stage(void *user, void *item, sl_emitter *out) {
     if (sl_emit(out, it) != 0)
       break;
   }
-  scan_batch_free(b, NULL); /* frees what was not emitted */
+  trove_scan__batch_free(b, NULL); /* frees what was not emitted */
   return 0;
 }

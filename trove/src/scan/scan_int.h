@@ -35,7 +35,7 @@ typedef enum scan_state {
 } scan_state;
 
 /* What extraction gives, every string owned ("" never NULL after a
- * successful scan_extract). */
+ * successful trove_scan__extract). */
 typedef struct scan_fields {
   char *title, *author, *description, *language, *headings, *text;
   bool is_link_hub;
@@ -64,12 +64,12 @@ typedef struct scan_item {
   char hash[17]; /* FNV-1a 64 of raw, hex */
   /* what match found stored, for any known item ("" / 0 when none) */
   char stored_hash[17];       /* the content hash */
-  char stored_text_hash[65];  /* the text hash (scan_text_hash) */
+  char stored_text_hash[65];  /* the text hash (trove_scan__text_hash) */
   int64_t stored_version;     /* process_version */
   bool stored_skipped;        /* it carried a skip reason */
   /* decided once the item is read (scan_read.c) or matched to a renamed
    * file (scan_move.c) */
-  char text_hash[65];   /* scan_text_hash of f; "" until extracted */
+  char text_hash[65];   /* trove_scan__text_hash of f; "" until extracted */
   bool same_content;    /* raw bytes and extractor as stored: not a change */
   bool keep_vectors;    /* the stored passages and vectors fit f: no embedding */
   int64_t move_from;    /* a NEW file is this item renamed: move it, 0 none */
@@ -140,31 +140,31 @@ typedef struct scan_hosts {
 
 /* Seconds to wait after the step-th failure in a row (step >= 1): an hour,
  * doubling each time, at most 30 days. */
-int64_t scan_backoff_delay(int64_t step);
+int64_t trove_scan__backoff_delay(int64_t step);
 
 /* Reads the recorded hosts into h (empty first). 0 or the store's code. */
-int scan_hosts_load(scan_hosts *h, trove_store *st, trove_err *err);
+int trove_scan__hosts_load(scan_hosts *h, trove_store *st, trove_err *err);
 /* Writes the hosts this scan changed, in one transaction. 0 or the
  * store's code (nothing written). */
-int scan_hosts_save(const scan_hosts *h, trove_store *st, trove_err *err);
-void scan_hosts_free(scan_hosts *h);
+int trove_scan__hosts_save(const scan_hosts *h, trove_store *st, trove_err *err);
+void trove_scan__hosts_free(scan_hosts *h);
 /* The host called name, or NULL when none is recorded. */
-scan_host *scan_hosts_find(const scan_hosts *h, const char *name);
+scan_host *trove_scan__hosts_find(const scan_hosts *h, const char *name);
 /* The host called name, added with no failure when missing; NULL when
  * memory ran out (benign: that host is then not backed off). */
-scan_host *scan_hosts_add(scan_hosts *h, const char *name);
+scan_host *trove_scan__hosts_add(scan_hosts *h, const char *name);
 
 /* True when h is not to be contacted now: it failed SCAN_HOST_FAILURES
  * times in a row and its wait is not over. force ignores a wait recorded
  * by earlier scans, not one this scan started. */
-bool scan_host_skipped(const scan_host *h, int64_t now, bool force);
+bool trove_scan__host_skipped(const scan_host *h, int64_t now, bool force);
 /* Counts one unanswered fetch from h (a request that was running when h
  * was skipped adds nothing) and starts its wait at the threshold. */
-void scan_host_unanswered(scan_host *h, int reason, int64_t now, bool force);
+void trove_scan__host_unanswered(scan_host *h, int reason, int64_t now, bool force);
 /* The host answered (any HTTP status): it is forgotten. */
-void scan_host_answered(scan_host *h);
+void trove_scan__host_answered(scan_host *h);
 /* Counts one unanswered fetch of it and sets when it may be fetched again. */
-void scan_item_unanswered(scan_item *it, int64_t now);
+void trove_scan__item_unanswered(scan_item *it, int64_t now);
 
 /* The embed stage's progress, in passages: a batch of 64 long pages can
  * hold thousands, so items alone would stand still for minutes. Display
@@ -204,8 +204,8 @@ typedef struct scan_ctx {
                                      match compares retry_at with */
   long fetch_timeout_ms;          /* each fetch's whole time; 0: fetch.h's */
   scan_hosts hosts;               /* the fetch stage's alone while it runs */
-  const atomic_bool *cancel; /* the caller's stop request (trove_scan_opts.stop),
-                                or NULL; see scan_check_stop */
+  const atomic_bool *cancel;      /* the caller's stop request (trove_scan_opts.stop),
+                                     or NULL; see trove_scan__check_stop */
   pthread_mutex_t lock; /* protects fatal */
   trove_err fatal;      /* the first fatal error; code 0 when none */
   _Atomic bool stop;    /* set with fatal: a hint for long loops to give up
@@ -238,45 +238,46 @@ typedef struct scan_ctx {
 } scan_ctx;
 
 /* Records the first fatal error of the run and returns its code. Any thread. */
-int scan_fatal(scan_ctx *c, const trove_err *e, int code);
+int trove_scan__fatal(scan_ctx *c, const trove_err *e, int code);
 
 /* Whether the caller asked the run to stop (c->cancel): then records
  * TROVE_ECANCELED as the run's fatal error and returns it, so the stage
  * that asks fails and the pipeline is canceled; else 0. The source, embed
  * and write stages ask once per batch (embed once per chunk of passages).
  * Any thread. */
-int scan_check_stop(scan_ctx *c);
+int trove_scan__check_stop(scan_ctx *c);
 
 /* Frees an item and all it owns; NULL is fine. Matches sl_item_free_fn. */
-void scan_item_free(void *item, void *ctx);
+void trove_scan__item_free(void *item, void *ctx);
 /* Frees a batch and its items. Matches sl_item_free_fn. */
-void scan_batch_free(void *batch, void *ctx);
+void trove_scan__batch_free(void *batch, void *ctx);
 /* Frees the strings of f and zeroes it. */
-void scan_fields_clear(scan_fields *f);
+void trove_scan__fields_clear(scan_fields *f);
 
 /* Counts one skipped item under reason (static string). Writer only. */
-void scan_count_reason(scan_counts *k, const char *reason);
+void trove_scan__count_reason(scan_counts *k, const char *reason);
 
 /* Marks each NEW local file of b that is a stored item renamed (same
  * bytes, the item's file gone): sets move_from, and keep_vectors when the
  * text hash is the same too. The embed stage's thread only (it uses
  * c->finder and c->claimed); a no-op without c->finder. 0, or the store's
  * error recorded in c->fatal (scan_move.c). */
-int scan_find_moves(scan_ctx *c, sl_batch *b);
+int trove_scan__find_moves(scan_ctx *c, sl_batch *b);
 
 /* Builds into *out (trove_free) the config of an fs source whose config
  * was old, with the lists g sets replaced (scan_source.c). 0, TROVE_EINVAL
  * (a malformed glob, or old not valid JSON: err says which) or
  * TROVE_ENOMEM. */
 typedef struct trove_scan_globs trove_scan_globs;
-int scan_fs_config_edit(const char *old, const trove_scan_globs *g, char **out, trove_err *err);
+int trove_scan__fs_config_edit(const char *old, const trove_scan_globs *g, char **out,
+                               trove_err *err);
 
 /* Stage functions (user is the scan_ctx). */
-int scan_source_stage(void *user, sl_emitter *out);         /* scan_source.c */
-int scan_match_stage(void *user, void *item, void **out);    /* scan_match.c */
-int scan_fetch_stage(void *user, void *item, sl_emitter *out); /* scan_fetch.c */
-int scan_read_stage(void *user, void *item, void **out);    /* scan_read.c */
-int scan_write_stage(void *user, void *item);               /* scan_write.c */
+int trove_scan__source_stage(void *user, sl_emitter *out);            /* scan_source.c */
+int trove_scan__match_stage(void *user, void *item, void **out);      /* scan_match.c */
+int trove_scan__fetch_stage(void *user, void *item, sl_emitter *out); /* scan_fetch.c */
+int trove_scan__read_stage(void *user, void *item, void **out);       /* scan_read.c */
+int trove_scan__write_stage(void *user, void *item);                  /* scan_write.c */
 
 /* ---- embedding (scan_embed.c) --------------------------------------------- */
 
@@ -288,8 +289,8 @@ int scan_write_stage(void *user, void *item);               /* scan_write.c */
  * for valid input) is embedded with none. Without c->embedder b passes
  * untouched. Hands b on in *out, or frees it with free_batch and returns
  * TROVE_ENOMEM or the model's error, recorded in c->fatal. */
-int scan_embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item),
-                     sl_item_free_fn free_batch, void **out);
+int trove_scan__embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item),
+                            sl_item_free_fn free_batch, void **out);
 
 /* Writer side: stores item_id's passages and vectors from f (after the
  * item itself was written in the open batch) and records the changes for
@@ -297,23 +298,23 @@ int scan_embed_stage(scan_ctx *c, sl_batch *b, scan_fields *(*wanted)(void *item
  * f->embed it only drops the passages and vectors the write made stale
  * (trove_store_passages_drop_stale: a changed title or text), and keeps
  * those still valid. 0 or the store's code with e set. */
-int scan_write_embedding(scan_ctx *c, int64_t item_id, const scan_fields *f,
-                         trove_vectors_changes *ch, trove_err *e);
+int trove_scan__write_embedding(scan_ctx *c, int64_t item_id, const scan_fields *f,
+                                trove_vectors_changes *ch, trove_err *e);
 
 /* The batch begin and commit every writer uses: trove_store_begin /
  * trove_store_commit, wrapped by trove_vectors_begin / _commit when c has
  * vectors. commit applies ch (may be NULL) to the index. */
-int scan_batch_begin(scan_ctx *c, trove_err *e);
-int scan_batch_commit(scan_ctx *c, const trove_vectors_changes *ch, trove_err *e);
+int trove_scan__batch_begin(scan_ctx *c, trove_err *e);
+int trove_scan__batch_commit(scan_ctx *c, const trove_vectors_changes *ch, trove_err *e);
 
 /* True when a stored skip reason is worth another try on the next scan
  * (the file or server may be fine now): "error", "unreadable" and the
  * fetcher's transient reasons. */
-bool scan_reason_transient(const char *reason);
+bool trove_scan__reason_transient(const char *reason);
 
 /* True when the writer must stop on this store code (the database cannot be
  * written, memory ran out), false when only the item failed. */
-bool scan_code_is_fatal(int code);
+bool trove_scan__code_is_fatal(int code);
 
 /* ---- extraction shared by scan and reprocess (scan_extract.c) ---------- */
 
@@ -321,29 +322,29 @@ typedef enum scan_kind { SCAN_KIND_TEXT, SCAN_KIND_MARKDOWN, SCAN_KIND_HTML } sc
 
 /* Guesses a document's kind from its name's extension, else its first
  * bytes (<!doctype html / <html). */
-scan_kind scan_kind_guess(const char *name, const char *data, size_t len);
+scan_kind trove_scan__kind_guess(const char *name, const char *data, size_t len);
 
 /* Extracts data as kind into *f (cleared first; fallback_title, which may
  * be NULL, is the title of a document without one, its bytes that are not
  * UTF-8 escaped as \xNN). Any thread. Returns 0 or the
  * extractor's code with err set; *f is empty after a failure. */
-int scan_extract(scan_kind kind, const char *data, size_t len, const char *base_url,
-                 const char *fallback_title, scan_fields *f, trove_err *err);
+int trove_scan__extract(scan_kind kind, const char *data, size_t len, const char *base_url,
+                        const char *fallback_title, scan_fields *f, trove_err *err);
 
 /* The last segment of a path, to name a file without a title. */
-const char *scan_base_name(const char *path);
+const char *trove_scan__base_name(const char *path);
 
 /* The skip reason stored for an extraction failure code. */
-const char *scan_extract_reason(int code);
+const char *trove_scan__extract_reason(int code);
 
 /* Writes into out[65] the SHA-256, in hex, of what f's passages are cut
  * from: its title, text and block layout (kinds, levels, spans). Two
  * extractions with the same hash give the same passages and vectors, so a
  * stored item whose text hash equals a new extraction's keeps them. */
-void scan_text_hash(const scan_fields *f, char out[65]);
+void trove_scan__text_hash(const scan_fields *f, char out[65]);
 
 /* Writes a 16-hex-digit FNV-1a 64 hash of data into out[17]. */
-void scan_hash(const void *data, size_t len, char out[17]);
+void trove_scan__hash(const void *data, size_t len, char out[17]);
 
 /* ---- progress (scan_progress.c) ------------------------------------------ */
 
@@ -365,41 +366,41 @@ typedef struct scan_progress {
 } scan_progress;
 
 /* The sl_progress_fn: arg is a scan_progress. */
-void scan_progress_fn(const sl_stage_stats *s, size_t n, double elapsed, void *arg);
+void trove_scan__progress_fn(const sl_stage_stats *s, size_t n, double elapsed, void *arg);
 /* Ends a redrawn line (newline) if one is on screen. */
-void scan_progress_end(scan_progress *p);
+void trove_scan__progress_end(scan_progress *p);
 
 /* ---- shared by scan_run.c and reprocess.c ------------------------------- */
 
 /* Takes st's scan lock as o asks (o may be NULL: wait, saying so on
  * stderr). 0 or trove_store_scan_lock's code with err set. */
-int trove__scan_lock(trove_store *st, const trove_scan_opts *o, trove_err *err);
+int trove_scan__lock(trove_store *st, const trove_scan_opts *o, trove_err *err);
 /* Read jobs in flight: opts->workers, else twice the cores. */
-unsigned trove__scan_workers(const trove_scan_opts *o);
+unsigned trove_scan__workers(const trove_scan_opts *o);
 /* Sets up p from the options and hooks it into cfg (unless progress is off). */
-void trove__scan_progress_init(scan_progress *p, const trove_scan_opts *o, const char *what,
+void trove_scan__progress_init(scan_progress *p, const trove_scan_opts *o, const char *what,
                                sl_pipeline_config *cfg);
 /* The message of a TROVE_E* or an SL_E* code: the scan runs on sluice, and a
  * sluice failure (a thread that could not start) passes through it as the
  * SL_E* code it is, the two sets being apart (core.h). */
-const char *trove__scan_strerror(int code);
+const char *trove_scan__strerror(int code);
 /* Maps sl_pipeline_run's result to a trove code, preferring c->fatal. */
-int trove__scan_result(scan_ctx *c, int rc, trove_err *err);
+int trove_scan__result(scan_ctx *c, int rc, trove_err *err);
 /* Takes the embedder and vectors from o into c, checking they agree. */
-int trove__scan_embedding(scan_ctx *c, const trove_scan_opts *o, trove_err *err);
+int trove_scan__embedding(scan_ctx *c, const trove_scan_opts *o, trove_err *err);
 /* Saves c->vectors; returns rc when non-zero (the earlier failure wins),
  * else the save's result. */
-int trove__scan_save_vectors(scan_ctx *c, int rc, trove_err *err);
+int trove_scan__save_vectors(scan_ctx *c, int rc, trove_err *err);
 /* Adds c's embedded and passages counts to rep. */
-void trove__scan_count_embedded(const scan_ctx *c, trove_scan_report *rep);
+void trove_scan__count_embedded(const scan_ctx *c, trove_scan_report *rep);
 /* Runs the reprocess pipeline over c's source's items awaiting embedding
  * (reprocess.c); no-op without c->vectors. */
-int trove__embed_pending(scan_ctx *c, const trove_scan_opts *o, const char *name,
-                         trove_scan_report *rep, trove_err *err);
+int trove_scan__embed_pending(scan_ctx *c, const trove_scan_opts *o, const char *name,
+                              trove_scan_report *rep, trove_err *err);
 /* Frees an sl_batch of scan_items. Matches sl_item_free_fn. */
-void scan_sl_batch_free(void *batch, void *ctx);
+void trove_scan__sl_batch_free(void *batch, void *ctx);
 
 /* Copies c's counts and p's summary (p may be NULL) into rep. */
-void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_report *rep);
+void trove_scan__fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_report *rep);
 
 #endif /* TROVE_SCAN_INT_H */

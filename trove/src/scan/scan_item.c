@@ -7,7 +7,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-void scan_fields_clear(scan_fields *f) {
+void trove_scan__fields_clear(scan_fields *f) {
   if (!f)
     return;
   trove_free(f->title);
@@ -22,7 +22,7 @@ void scan_fields_clear(scan_fields *f) {
   memset(f, 0, sizeof *f);
 }
 
-void scan_item_free(void *item, void *ctx) {
+void trove_scan__item_free(void *item, void *ctx) {
   (void)ctx;
   scan_item *it = item;
   if (!it)
@@ -36,46 +36,46 @@ void scan_item_free(void *item, void *ctx) {
   trove_free(it->last_modified);
   trove_free(it->old_hash);
   trove_free(it->final_url);
-  scan_fields_clear(&it->f);
+  trove_scan__fields_clear(&it->f);
   trove_free(it);
 }
 
-void scan_sl_batch_free(void *batch, void *ctx) {
+void trove_scan__sl_batch_free(void *batch, void *ctx) {
   sl_batch *b = batch;
   for (size_t i = 0; b && i < b->n; i++)
-    scan_item_free(b->items[i], ctx);
+    trove_scan__item_free(b->items[i], ctx);
   sl_batch_free(b);
 }
 
-void scan_batch_free(void *batch, void *ctx) {
+void trove_scan__batch_free(void *batch, void *ctx) {
   scan_batch *b = batch;
   if (!b)
     return;
   for (size_t i = 0; i < b->n; i++)
-    scan_item_free(b->items[i], ctx);
+    trove_scan__item_free(b->items[i], ctx);
   trove_free(b);
 }
 
-int scan_fatal(scan_ctx *c, const trove_err *e, int code) {
+int trove_scan__fatal(scan_ctx *c, const trove_err *e, int code) {
   pthread_mutex_lock(&c->lock);
   if (!c->fatal.code)
-    trove_err_set(&c->fatal, code, "%s", e && e->msg[0] ? e->msg : trove__scan_strerror(code));
+    trove_err_set(&c->fatal, code, "%s", e && e->msg[0] ? e->msg : trove_scan__strerror(code));
   pthread_mutex_unlock(&c->lock);
   atomic_store_explicit(&c->stop, true, memory_order_relaxed); /* a hint, see scan_ctx */
   return code;
 }
 
-int scan_check_stop(scan_ctx *c) {
+int trove_scan__check_stop(scan_ctx *c) {
   /* relaxed: the flag publishes no data, a stage only has to see it soon */
   if (!c->cancel || !atomic_load_explicit(c->cancel, memory_order_relaxed))
     return 0;
   trove_err e = {0};
   trove_err_set(&e, TROVE_ECANCELED, "the scan was stopped before it finished; what it stored "
                 "stays, and the next scan completes it");
-  return scan_fatal(c, &e, TROVE_ECANCELED);
+  return trove_scan__fatal(c, &e, TROVE_ECANCELED);
 }
 
-void scan_count_reason(scan_counts *k, const char *reason) {
+void trove_scan__count_reason(scan_counts *k, const char *reason) {
   size_t cap = sizeof k->reasons / sizeof *k->reasons;
   size_t i = 0;
   while (i < k->n_reasons && strcmp(k->reasons[i].name, reason) != 0)
@@ -90,7 +90,7 @@ void scan_count_reason(scan_counts *k, const char *reason) {
   k->reasons[i].count++;
 }
 
-bool scan_reason_transient(const char *reason) {
+bool trove_scan__reason_transient(const char *reason) {
   if (!reason)
     return false;
   if (strcmp(reason, "error") == 0 || strcmp(reason, "unreadable") == 0)
@@ -101,12 +101,12 @@ bool scan_reason_transient(const char *reason) {
   return false;
 }
 
-bool scan_code_is_fatal(int code) {
+bool trove_scan__code_is_fatal(int code) {
   return code == TROVE_EIO || code == TROVE_EBUSY || code == TROVE_ECORRUPT ||
          code == TROVE_ENOMEM || code == TROVE_EDB || code == TROVE_ENOENT;
 }
 
-void scan_hash(const void *data, size_t len, char out[17]) {
+void trove_scan__hash(const void *data, size_t len, char out[17]) {
   static const char hex[] = "0123456789abcdef";
   uint64_t h = 14695981039346656037ull; /* FNV-1a 64 offset basis */
   const unsigned char *p = data;

@@ -47,7 +47,7 @@ static scan_state classify(const scan_ctx *c, const scan_item *it, const trove_s
     return SCAN_NEW;
   if (c->edit)
     return SCAN_UNCHANGED;
-  if (c->force || scan_reason_transient(m->skip_reason))
+  if (c->force || trove_scan__reason_transient(m->skip_reason))
     return SCAN_CHANGED;
   if (it->type != TROVE_ITEM_LOCAL) /* a permanent failure is not refetched; else ask */
     return m->skip_reason ? SCAN_UNCHANGED : SCAN_CHANGED;
@@ -86,7 +86,7 @@ static void keep_validators(const scan_ctx *c, scan_item *it, trove_store_match 
   it->old_hash = m->content_hash, m->content_hash = NULL;
 }
 
-int scan_match_stage(void *user, void *item, void **out) {
+int trove_scan__match_stage(void *user, void *item, void **out) {
   scan_ctx *c = user;
   scan_batch *b = item;
   const char *ids[64];
@@ -98,8 +98,8 @@ int scan_match_stage(void *user, void *item, void **out) {
   trove_err e = {0};
   int rc = trove_store_items_match(c->reader, c->source_id, ids, b->n, m, &e);
   if (rc) {
-    scan_batch_free(b, NULL);
-    return scan_fatal(c, &e, rc);
+    trove_scan__batch_free(b, NULL);
+    return trove_scan__fatal(c, &e, rc);
   }
   for (size_t i = 0; i < b->n; i++) {
     scan_item *it = b->items[i];

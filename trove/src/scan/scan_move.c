@@ -77,7 +77,7 @@ static int find_one(scan_ctx *c, scan_item *it, trove_err *e) {
   return rc;
 }
 
-int scan_find_moves(scan_ctx *c, sl_batch *b) {
+int trove_scan__find_moves(scan_ctx *c, sl_batch *b) {
   for (size_t i = 0; c->finder && i < b->n; i++) {
     scan_item *it = b->items[i];
     if (it->state != SCAN_NEW || it->type != TROVE_ITEM_LOCAL || !it->raw || !it->text_hash[0])
@@ -85,7 +85,7 @@ int scan_find_moves(scan_ctx *c, sl_batch *b) {
     trove_err e = {0};
     int rc = find_one(c, it, &e);
     if (rc)
-      return scan_fatal(c, &e, rc);
+      return trove_scan__fatal(c, &e, rc);
   }
   return 0;
 }

@@ -60,7 +60,7 @@ static bool embed_eta(const scan_progress *p, double *eta, bool *lower) {
   return true;
 }
 
-void scan_progress_fn(const sl_stage_stats *s, size_t n, double elapsed, void *arg) {
+void trove_scan__progress_fn(const sl_stage_stats *s, size_t n, double elapsed, void *arg) {
   scan_progress *p = arg;
   char line[512];
   trove_scan_progress r = {.what = p->what, .elapsed = elapsed, .eta = -1, .line = line};
@@ -129,7 +129,7 @@ void scan_progress_fn(const sl_stage_stats *s, size_t n, double elapsed, void *a
   fflush(p->out);
 }
 
-void scan_progress_end(scan_progress *p) {
+void trove_scan__progress_end(scan_progress *p) {
   if (p && p->tty && p->drawn) {
     fputc('\n', p->out);
     p->drawn = false;

@@ -10,7 +10,7 @@
  *     mtime) is no change: without --force the item becomes UNCHANGED
  *     before extraction and the writer only records its new mtime; with
  *     --force it is extracted and rewritten, and counted unchanged;
- *   - the same text hash (scan_text_hash: title, text, blocks) means the
+ *   - the same text hash (trove_scan__text_hash: title, text, blocks) means the
  *     stored passages and vectors still fit: keep_vectors, and the embed
  *     stage skips it (unless --reembed). A row stored before text hashes
  *     existed has none; the same bytes then stand for the same text. */
@@ -39,10 +39,10 @@ static void read_web(scan_item *it) {
     return;
   }
   const char *base = it->final_url ? it->final_url : it->external_id;
-  int rc = scan_extract((scan_kind)it->web_kind, it->raw, it->raw_len, base, it->browser_title,
-                        &it->f, &e);
+  int rc = trove_scan__extract((scan_kind)it->web_kind, it->raw, it->raw_len, base,
+                               it->browser_title, &it->f, &e);
   if (rc)
-    mark_error(it, scan_extract_reason(rc), &e, rc);
+    mark_error(it, trove_scan__extract_reason(rc), &e, rc);
 }
 
 /* Whether its bytes and extractor are those of its stored row. */
@@ -54,7 +54,7 @@ static bool same_bytes(const scan_item *it) {
 /* Decides, once it is extracted, whether a changed item truly changed and
  * whether its stored vectors still fit (see the top of the file). */
 static void compare_stored(const scan_ctx *c, scan_item *it) {
-  scan_text_hash(&it->f, it->text_hash);
+  trove_scan__text_hash(&it->f, it->text_hash);
   if (it->state != SCAN_CHANGED)
     return;
   it->same_content = same_bytes(it);
@@ -79,7 +79,7 @@ static bool read_local(const scan_ctx *c, scan_item *it) {
     it->skip_reason = trove_skip_name(file.skip);
     return true;
   }
-  scan_hash(file.data, file.len, it->hash);
+  trove_scan__hash(file.data, file.len, it->hash);
   if (it->state == SCAN_CHANGED && !c->force && same_bytes(it)) {
     it->state = SCAN_UNCHANGED; /* touched, not changed: nothing to extract */
     trove_file_free(&file);
@@ -88,9 +88,10 @@ static bool read_local(const scan_ctx *c, scan_item *it) {
   scan_kind kind = file.kind == TROVE_CONTENT_HTML       ? SCAN_KIND_HTML
                    : file.kind == TROVE_CONTENT_MARKDOWN ? SCAN_KIND_MARKDOWN
                                                          : SCAN_KIND_TEXT;
-  rc = scan_extract(kind, file.data, file.len, NULL, scan_base_name(it->path), &it->f, &e);
+  rc = trove_scan__extract(kind, file.data, file.len, NULL, trove_scan__base_name(it->path), &it->f,
+                           &e);
   if (rc) {
-    mark_error(it, scan_extract_reason(rc), &e, rc);
+    mark_error(it, trove_scan__extract_reason(rc), &e, rc);
     trove_file_free(&file);
     return true;
   }
@@ -101,7 +102,7 @@ static bool read_local(const scan_ctx *c, scan_item *it) {
   return true;
 }
 
-int scan_read_stage(void *user, void *item, void **out) {
+int trove_scan__read_stage(void *user, void *item, void **out) {
   const scan_ctx *c = user;
   scan_item *it = item;
   *out = it;
@@ -110,7 +111,7 @@ int scan_read_stage(void *user, void *item, void **out) {
   if (it->type != TROVE_ITEM_LOCAL) {
     read_web(it);
   } else if (!read_local(c, it)) {
-    scan_item_free(it, NULL);
+    trove_scan__item_free(it, NULL);
     *out = NULL;
     return 0;
   }

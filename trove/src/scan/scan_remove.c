@@ -109,7 +109,7 @@ int trove_scan_source_edit_web(trove_store *st, const char *name, const trove_sc
   trove_vectors_changes ch = {0};
   char *config = NULL;
   int64_t count = 0;
-  int rc = trove__scan_lock(st, opts, err);
+  int rc = trove_scan__lock(st, opts, err);
   if (rc)
     return rc;
   if ((rc = trove_store_source_get(st, name, &s, err)) ||

@@ -35,27 +35,27 @@ static scan_fields *scan_wants_embedding(void *item) {
 }
 
 static int embed_stage(void *user, void *item, void **out) {
-  int rc = scan_find_moves(user, item); /* which new files are renamed items */
+  int rc = trove_scan__find_moves(user, item); /* which new files are renamed items */
   if (rc) {
-    scan_sl_batch_free(item, NULL);
+    trove_scan__sl_batch_free(item, NULL);
     return rc;
   }
-  return scan_embed_stage(user, item, scan_wants_embedding, scan_sl_batch_free, out);
+  return trove_scan__embed_stage(user, item, scan_wants_embedding, trove_scan__sl_batch_free, out);
 }
 
-int trove__scan_lock(trove_store *st, const trove_scan_opts *o, trove_err *err) {
+int trove_scan__lock(trove_store *st, const trove_scan_opts *o, trove_err *err) {
   FILE *notice = o && o->progress_out ? o->progress_out : stderr;
   return trove_store_scan_lock(st, !(o && o->no_wait), notice, err);
 }
 
-unsigned trove__scan_workers(const trove_scan_opts *o) {
+unsigned trove_scan__workers(const trove_scan_opts *o) {
   if (o && o->workers)
     return o->workers;
   size_t n = trove_online_cpus();
   return n < 64 ? 2 * (unsigned)n : 128;
 }
 
-void trove__scan_progress_init(scan_progress *p, const trove_scan_opts *o, const char *what,
+void trove_scan__progress_init(scan_progress *p, const trove_scan_opts *o, const char *what,
                                sl_pipeline_config *cfg) {
   trove_progress_mode mode = o ? o->progress : TROVE_PROGRESS_AUTO;
   p->out = o && o->progress_out ? o->progress_out : stderr;
@@ -66,26 +66,26 @@ void trove__scan_progress_init(scan_progress *p, const trove_scan_opts *o, const
   p->fn_arg = o ? o->progress_arg : NULL;
   if (p->quiet && !p->fn)
     return;
-  cfg->progress = scan_progress_fn;
+  cfg->progress = trove_scan__progress_fn;
   cfg->progress_arg = p;
-  /* log lines every 2 s (scan_progress_fn skips the ticks between) */
+  /* log lines every 2 s (trove_scan__progress_fn skips the ticks between) */
   cfg->progress_interval = p->tty || p->fn ? 0.2 : 2.0;
 }
 
-const char *trove__scan_strerror(int code) {
+const char *trove_scan__strerror(int code) {
   return code == 0 || trove_is_trove_code(code) ? trove_strerror(code) : sl_strerror(code);
 }
 
 /* Maps a pipeline result to a trove code with c->fatal explaining it. */
-int trove__scan_result(scan_ctx *c, int rc, trove_err *err) {
+int trove_scan__result(scan_ctx *c, int rc, trove_err *err) {
   if (c->fatal.code)
     return trove_err_set(err, c->fatal.code, "%s", c->fatal.msg);
   if (rc == 0)
     return 0;
-  return trove_err_set(err, rc, "the pipeline failed: %s", trove__scan_strerror(rc));
+  return trove_err_set(err, rc, "the pipeline failed: %s", trove_scan__strerror(rc));
 }
 
-void trove__scan_fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_report *rep) {
+void trove_scan__fill_report(const scan_ctx *c, sl_pipeline *p, trove_scan_report *rep) {
   rep->added = c->counts.added;
   rep->changed = c->counts.changed;
   rep->unchanged = c->counts.unchanged;
@@ -116,23 +116,23 @@ static int run_pipeline(scan_ctx *c, const trove_scan_opts *o, const char *what,
                         trove_scan_report *rep) {
   scan_progress prog = {.seen = &c->seen, .written = &c->written, .embedded = &c->through_embed,
                         .total_known = &c->source_done, .embed = &c->embed_progress};
-  sl_pipeline_config cfg = {.name = "scan", .item_free = scan_item_free};
-  trove__scan_progress_init(&prog, o, what, &cfg);
+  sl_pipeline_config cfg = {.name = "scan", .item_free = trove_scan__item_free};
+  trove_scan__progress_init(&prog, o, what, &cfg);
   sl_pipeline *p = NULL;
   int rc = sl_pipeline_create(&p, &cfg);
   if (rc)
     return rc;
-  sl_stage *src = sl_pipeline_source(p, "source", scan_source_stage, c);
-  sl_stage *match = sl_pipeline_map(p, "match", scan_match_stage, c, 1, SL_MAP_ORDERED);
-  sl_stage *fetch = sl_pipeline_flat_map(p, "fetch", scan_fetch_stage, c);
-  sl_stage *read = sl_pipeline_map(p, "read", scan_read_stage, c, trove__scan_workers(o),
+  sl_stage *src = sl_pipeline_source(p, "source", trove_scan__source_stage, c);
+  sl_stage *match = sl_pipeline_map(p, "match", trove_scan__match_stage, c, 1, SL_MAP_ORDERED);
+  sl_stage *fetch = sl_pipeline_flat_map(p, "fetch", trove_scan__fetch_stage, c);
+  sl_stage *read = sl_pipeline_map(p, "read", trove_scan__read_stage, c, trove_scan__workers(o),
                                    SL_MAP_UNORDERED);
   sl_stage *batch = sl_pipeline_batch(p, "batch", 64, 0.05);
   sl_stage *embed = sl_pipeline_map(p, "embed", embed_stage, c, 1, SL_MAP_ORDERED);
-  sl_stage *write = sl_pipeline_sink(p, "write", scan_write_stage, c);
-  sl_stage_set_free(src, scan_batch_free, NULL);
-  sl_stage_set_free(match, scan_batch_free, NULL);
-  sl_stage_set_free(embed, scan_sl_batch_free, NULL);
+  sl_stage *write = sl_pipeline_sink(p, "write", trove_scan__write_stage, c);
+  sl_stage_set_free(src, trove_scan__batch_free, NULL);
+  sl_stage_set_free(match, trove_scan__batch_free, NULL);
+  sl_stage_set_free(embed, trove_scan__sl_batch_free, NULL);
   sl_pipeline_connect(p, src, match, "batches", 4);
   sl_pipeline_connect(p, match, fetch, "matched", 4);
   sl_pipeline_connect(p, fetch, read, "fetched", 128);
@@ -140,8 +140,8 @@ static int run_pipeline(scan_ctx *c, const trove_scan_opts *o, const char *what,
   sl_pipeline_connect(p, batch, embed, "to_embed", 2);
   sl_pipeline_connect(p, embed, write, "to_write", 2);
   rc = sl_pipeline_run(p);
-  scan_progress_end(&prog);
-  trove__scan_fill_report(c, p, rep);
+  trove_scan__progress_end(&prog);
+  trove_scan__fill_report(c, p, rep);
   sl_pipeline_destroy(p);
   return rc;
 }
@@ -185,7 +185,7 @@ static void retention_horizon(scan_ctx *c) {
  * from the vector index. */
 static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err) {
   trove_vectors_changes ch = {0};
-  int rc = scan_batch_begin(c, err);
+  int rc = trove_scan__batch_begin(c, err);
   if (rc)
     return rc;
   retention_horizon(c);
@@ -203,7 +203,7 @@ static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err)
     rc = trove_store_items_delete_unseen(c->writer, c->source_id, c->version, &rep->deleted,
                                          &ch.removed, err);
   if (rc == 0)
-    rc = scan_batch_commit(c, &ch, err);
+    rc = trove_scan__batch_commit(c, &ch, err);
   else
     trove_store_rollback(c->writer);
   trove_vectors_changes_free(&ch);
@@ -215,7 +215,7 @@ static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err)
  * transaction, and their passages from the vector index. */
 static int finish_paths_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err) {
   trove_vectors_changes ch = {0};
-  int rc = scan_batch_begin(c, err);
+  int rc = trove_scan__batch_begin(c, err);
   if (rc)
     return rc;
   rc = keep_unread(c, rep, err);
@@ -226,7 +226,7 @@ static int finish_paths_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err
     rep->deleted += n;
   }
   if (rc == 0)
-    rc = scan_batch_commit(c, &ch, err);
+    rc = trove_scan__batch_commit(c, &ch, err);
   else
     trove_store_rollback(c->writer);
   trove_vectors_changes_free(&ch);
@@ -267,7 +267,7 @@ static int apply_edit(trove_store *st, const trove_store_source *s, const trove_
     return trove_err_set(err, TROVE_EINVAL, "source %s is a %s source: only fs sources have "
                          "globs to edit", s->name, s->type);
   int rc = trove_source_check_location("fs", s->location, err);
-  rc = rc ? rc : scan_fs_config_edit(s->config, g, config, err);
+  rc = rc ? rc : trove_scan__fs_config_edit(s->config, g, config, err);
   return rc ? rc : trove_store_source_set_config(st, s->id, *config, err);
 }
 
@@ -280,7 +280,7 @@ static void ctx_free(scan_ctx *c) {
     trove_source_copies_remove(c->copies, NULL);
   trove_free(c->copies);
   trove_free(c->claimed);
-  scan_hosts_free(&c->hosts);
+  trove_scan__hosts_free(&c->hosts);
   trove_scan_web_config_free(&c->web);
   trove_store_forgotten_free(c->forgotten, c->n_forgotten);
   pthread_mutex_destroy(&c->lock);
@@ -306,11 +306,11 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
                 .only = only, .n_only = n_only,
                 .fetch_timeout_ms = opts ? opts->fetch_timeout_ms : 0,
                 .cancel = opts ? opts->stop : NULL};
-  int rc = trove__scan_lock(st, opts, &e);
+  int rc = trove_scan__lock(st, opts, &e);
   if (rc)
     return trove_err_set(err, rc, "%s", e.msg);
   pthread_mutex_init(&c.lock, NULL);
-  if ((rc = trove__scan_embedding(&c, opts, &e)) || (rc = copies_clean(&c, st, &e)) ||
+  if ((rc = trove_scan__embedding(&c, opts, &e)) || (rc = copies_clean(&c, st, &e)) ||
       (rc = trove_store_source_get(st, name, &s, &e)) ||
       (edit && (rc = apply_edit(st, &s, edit, &config, &e))))
     goto out_free;
@@ -321,7 +321,7 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
   }
   c.source_id = s.id, c.type = s.type, c.location = s.location;
   c.config = config ? config : s.config;
-  if ((strcmp(s.type, "fs") != 0 && (rc = scan_hosts_load(&c.hosts, st, &e))) ||
+  if ((strcmp(s.type, "fs") != 0 && (rc = trove_scan__hosts_load(&c.hosts, st, &e))) ||
       (rc = open_reader(st, &c.reader, &e)) ||
       (strcmp(s.type, "fs") == 0 && (rc = open_reader(st, &c.finder, &e))))
     goto out_close_reader;
@@ -337,21 +337,21 @@ static int scan_run(trove_store *st, const char *name, const trove_scan_globs *e
     goto out_close_reader;
   char what[96];
   snprintf(what, sizeof what, "%s %s", edit ? "edit" : n_only ? "update" : "scan", name);
-  rc = trove__scan_result(&c, run_pipeline(&c, opts, what, rep), &e);
+  rc = trove_scan__result(&c, run_pipeline(&c, opts, what, rep), &e);
   report_hosts(&c, rep);
   /* even after a failure: what the fetches learnt of the hosts holds */
-  int hrc = scan_hosts_save(&c.hosts, st, rc ? NULL : &e);
+  int hrc = trove_scan__hosts_save(&c.hosts, st, rc ? NULL : &e);
   rc = rc ? rc : hrc;
   if (rc == 0)
     rc = n_only ? finish_paths_scan(&c, rep, &e) : finish_full_scan(&c, rep, &e);
   if (rc == 0 && !n_only)
-    rc = trove__embed_pending(&c, opts, name, rep, &e);
+    rc = trove_scan__embed_pending(&c, opts, name, rep, &e);
   /* even after a failure: what was committed is in the index; a scan of
    * some paths leaves the save to its caller (trove_vectors_commit saves
    * every minute meanwhile) */
   if (c.vectors && !n_only)
-    rc = trove__scan_save_vectors(&c, rc, &e);
-  trove__scan_count_embedded(&c, rep);
+    rc = trove_scan__save_vectors(&c, rc, &e);
+  trove_scan__count_embedded(&c, rep);
   rep->seconds = now_s() - t0;
   /* best effort: when the database cannot be written this fails too; when
    * another writer holds it, the person is not kept waiting a second time */
@@ -403,7 +403,7 @@ int trove_scan_source_edit(trove_store *st, const char *name, const trove_scan_g
   return scan_run(st, name, g, NULL, 0, opts, rep, err);
 }
 
-int trove__scan_embedding(scan_ctx *c, const trove_scan_opts *o, trove_err *err) {
+int trove_scan__embedding(scan_ctx *c, const trove_scan_opts *o, trove_err *err) {
   if (!o || (!o->embedder && !o->vectors))
     return 0;
   if (!o->embedder || !o->vectors ||
@@ -416,7 +416,7 @@ int trove__scan_embedding(scan_ctx *c, const trove_scan_opts *o, trove_err *err)
   return 0;
 }
 
-int trove__scan_save_vectors(scan_ctx *c, int rc, trove_err *err) {
+int trove_scan__save_vectors(scan_ctx *c, int rc, trove_err *err) {
   trove_err se = {0};
   int src = trove_vectors_save(c->vectors, c->writer, &se);
   if (rc)
@@ -424,7 +424,7 @@ int trove__scan_save_vectors(scan_ctx *c, int rc, trove_err *err) {
   return src ? trove_err_set(err, src, "%s", se.msg) : 0;
 }
 
-void trove__scan_count_embedded(const scan_ctx *c, trove_scan_report *rep) {
+void trove_scan__count_embedded(const scan_ctx *c, trove_scan_report *rep) {
   rep->embedded += c->counts.embedded;
   rep->passages += c->counts.passages;
 }

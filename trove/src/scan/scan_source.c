@@ -60,8 +60,8 @@ static int fs_config_parse(const char *json, fs_config *fc, trove_err *err) {
   return rc;
 }
 
-int scan_fs_config_edit(const char *old, const trove_scan_globs *g, char **out,
-                        trove_err *err) {
+int trove_scan__fs_config_edit(const char *old, const trove_scan_globs *g, char **out,
+                               trove_err *err) {
   fs_config fc;
   int rc = fs_config_parse(old, &fc, err);
   if (rc == 0)
@@ -182,7 +182,7 @@ static int take_batch(scan_ctx *c, trove_batch *tb, scan_batch **out) {
     }
     scan_item *it = trove_calloc(1, sizeof *it);
     if (!it) {
-      scan_batch_free(sb, NULL);
+      trove_scan__batch_free(sb, NULL);
       return TROVE_ENOMEM;
     }
     it->external_id = cd->external_id, cd->external_id = NULL;
@@ -198,7 +198,7 @@ static int take_batch(scan_ctx *c, trove_batch *tb, scan_batch **out) {
   if (sb->n)
     *out = sb;
   else
-    scan_batch_free(sb, NULL);
+    trove_scan__batch_free(sb, NULL);
   return 0;
 }
 
@@ -218,14 +218,14 @@ static int keep_unread_paths(scan_ctx *c, const trove_source *src) {
   return 0;
 }
 
-int scan_source_stage(void *user, sl_emitter *out) {
+int trove_scan__source_stage(void *user, sl_emitter *out) {
   scan_ctx *c = user;
   trove_source *src = NULL;
   trove_batch tb = {0};
   trove_err e = {0};
   int rc = open_source(c, &src, &e);
   while (rc == 0) {
-    if ((rc = scan_check_stop(c)))
+    if ((rc = trove_scan__check_stop(c)))
       break; /* recorded: failing cancels the pipeline */
     int n = trove_source_next(src, &tb, &e);
     if (n <= 0) {
@@ -250,5 +250,5 @@ int scan_source_stage(void *user, sl_emitter *out) {
     trove_err_set(&e, rc, "out of memory noting the paths the scan could not read");
   trove_batch_clear(&tb);
   trove_source_close(src);
-  return rc ? scan_fatal(c, &e, rc) : 0;
+  return rc ? trove_scan__fatal(c, &e, rc) : 0;
 }

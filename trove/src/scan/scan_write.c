@@ -3,11 +3,11 @@
  * process killed at any moment loses at most the open batch and the rerun
  * redoes it. New and changed items are upserted with the passages and
  * vectors the embed stage made (the vector index hears of them once the
- * batch commits: scan_batch_commit), unchanged ones only touched,
+ * batch commits: trove_scan__batch_commit), unchanged ones only touched,
  * skipped and failed ones recorded with their reason. Without the model a
  * rewritten item keeps its passages and vectors when its title and text
  * did not change, and loses them with its embedded mark when they did
- * (scan_write_embedding), so a later model scan embeds it again. A store error that
+ * (trove_scan__write_embedding), so a later model scan embeds it again. A store error that
  * concerns one item (bad input) is recorded on that item; one that concerns
  * the database (I/O, lock, corruption, memory) rolls the batch back and
  * cancels the pipeline. Counts are merged only after a commit.
@@ -65,13 +65,13 @@ static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_
   trove_store_item si = to_store(c, it);
   char *name = NULL; /* the file's name, escaped where it is not UTF-8 */
   if (!si.title && it->path) {
-    if (!(name = trove_utf8_escape_dup(scan_base_name(it->path))))
+    if (!(name = trove_utf8_escape_dup(trove_scan__base_name(it->path))))
       return trove_err_set(e, TROVE_ENOMEM, "out of memory recording %s", it->path);
     si.title = name;
   } else if (!si.title) {
     si.title = it->browser_title;
   }
-  bool transient = scan_reason_transient(it->skip_reason);
+  bool transient = trove_scan__reason_transient(it->skip_reason);
   int64_t id = 0;
   int rc = transient ? trove_store_item_skip(c->writer, c->source_id, &si, NULL, e)
                      : trove_store_item_upsert(c->writer, c->source_id, &si, &id, e);
@@ -83,7 +83,7 @@ static int write_skip(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_
   } else if (rc == 0) {
     k->skipped++;
     k->failed += it->state == SCAN_ERROR;
-    scan_count_reason(k, it->skip_reason);
+    trove_scan__count_reason(k, it->skip_reason);
   }
   return rc;
 }
@@ -107,7 +107,7 @@ static int write_failure(scan_ctx *c, scan_item *it, scan_counts *k, trove_vecto
 static int move(scan_ctx *c, scan_item *it, bool *moved, trove_err *e) {
   int rc = trove_store_item_move(c->writer, it->move_from, it->external_id, e);
   *moved = rc == 0;
-  if (rc == TROVE_ENOENT || !scan_code_is_fatal(rc)) { /* ENOENT: only this item's */
+  if (rc == TROVE_ENOENT || !trove_scan__code_is_fatal(rc)) { /* ENOENT: only this item's */
     trove_err_clear(e);
     return 0;
   }
@@ -140,7 +140,7 @@ static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_c
   /* the embed stage's passages, or none: the old spans of a changed item
    * no longer fit its text (kept while its embedded mark stands) */
   if (rc == 0 && (it->f.embed || it->state == SCAN_CHANGED || moved))
-    rc = scan_write_embedding(c, id, &it->f, ch, e);
+    rc = trove_scan__write_embedding(c, id, &it->f, ch, e);
   if (rc == 0) {
     k->added += it->state == SCAN_NEW && !moved;
     k->moved += moved;
@@ -150,7 +150,7 @@ static int write_one(scan_ctx *c, scan_item *it, scan_counts *k, trove_vectors_c
     k->passages += it->f.embed ? (int64_t)it->f.passages.n : 0;
     return 0;
   }
-  if (scan_code_is_fatal(rc))
+  if (trove_scan__code_is_fatal(rc))
     return rc;
   return write_failure(c, it, k, ch, rc, e); /* refused: too large, a bad field */
 }
@@ -168,43 +168,43 @@ static void merge(scan_counts *into, const scan_counts *k) {
   into->passages += k->passages;
   for (size_t i = 0; i < k->n_reasons; i++)
     for (int64_t j = 0; j < k->reasons[i].count; j++)
-      scan_count_reason(into, k->reasons[i].name);
+      trove_scan__count_reason(into, k->reasons[i].name);
 }
 
-int scan_write_stage(void *user, void *item) {
+int trove_scan__write_stage(void *user, void *item) {
   scan_ctx *c = user;
   sl_batch *b = item;
   scan_counts k = {0};
   trove_err e = {0};
   trove_vectors_changes ch = {0};
-  int rc = scan_check_stop(c);
+  int rc = trove_scan__check_stop(c);
   if (rc) {
-    scan_sl_batch_free(b, NULL);
+    trove_scan__sl_batch_free(b, NULL);
     return rc;
   }
-  rc = scan_batch_begin(c, &e);
+  rc = trove_scan__batch_begin(c, &e);
   for (size_t i = 0; rc == 0 && i < b->n; i++) {
     rc = write_one(c, b->items[i], &k, &ch, &e);
-    if (rc && !scan_code_is_fatal(rc)) { /* refused even as a skip: count it, go on */
+    if (rc && !trove_scan__code_is_fatal(rc)) { /* refused even as a skip: count it, go on */
       k.failed++;
       k.skipped++;
-      scan_count_reason(&k, "error");
+      trove_scan__count_reason(&k, "error");
       rc = 0;
       trove_err_clear(&e);
     }
   }
   if (rc == 0)
-    rc = scan_batch_commit(c, &ch, &e);
+    rc = trove_scan__batch_commit(c, &ch, &e);
   else
     trove_store_rollback(c->writer);
   trove_vectors_changes_free(&ch);
   if (rc == 0) {
     merge(&c->counts, &k);
-    /* a display counter for scan_progress_fn; nothing synchronises on it */
+    /* a display counter for trove_scan__progress_fn; nothing synchronises on it */
     atomic_fetch_add_explicit(&c->written, (int64_t)b->n, memory_order_relaxed);
   }
   for (size_t i = 0; i < b->n; i++)
-    scan_item_free(b->items[i], NULL);
+    trove_scan__item_free(b->items[i], NULL);
   sl_batch_free(b);
-  return rc ? scan_fatal(c, &e, rc) : 0;
+  return rc ? trove_scan__fatal(c, &e, rc) : 0;
 }

@@ -52,18 +52,18 @@ const char *trove_passage_by_name(trove_passage_by b) {
   return b == TROVE_PASSAGE_WORDS ? "words" : b == TROVE_PASSAGE_MEANING ? "meaning" : "none";
 }
 
-/* How many query terms the span [a, b) of text holds (search__overlap);
+/* How many query terms the span [a, b) of text holds (trove_search__overlap);
  * 0 for a span outside the text. */
 static double span_overlap(const search_terms *t, const char *text, size_t tlen, int64_t a,
                            int64_t b) {
   if (a < 0 || b > (int64_t)tlen || a >= b)
     return 0;
-  return search__overlap(t, text + a, (size_t)(b - a));
+  return trove_search__overlap(t, text + a, (size_t)(b - a));
 }
 
-int search__highlight(trove_store *st, const trove_embedder *e, const trove_store_item *it,
-                      int64_t passage_id, const search_terms *terms, const float *qv,
-                      bool prefer_words, trove_search_result *r, trove_err *err) {
+int trove_search__highlight(trove_store *st, const trove_embedder *e, const trove_store_item *it,
+                            int64_t passage_id, const search_terms *terms, const float *qv,
+                            bool prefer_words, trove_search_result *r, trove_err *err) {
   const char *text = it->text ? it->text : "";
   size_t tlen = strlen(text);
   int64_t a = 0, b = 0;
@@ -130,7 +130,7 @@ int search__highlight(trove_store *st, const trove_embedder *e, const trove_stor
     size_t best_i = 0;
     double best = 0;
     for (size_t i = 0; i < s.n; i++) {
-      double o = search__overlap(terms, r->passage + s.v[i].start, s.v[i].end - s.v[i].start);
+      double o = trove_search__overlap(terms, r->passage + s.v[i].start, s.v[i].end - s.v[i].start);
       if (o > best) {
         best = o;
         best_i = i;

@@ -625,8 +625,8 @@ static int fill_result(ctx *x, const trove_embedder *e, const cand *c, const sea
   if (!rc && x->p->explain && c->kw_rank)
     rc = explain_fields(x, t, c, r->why.bm25_fields);
   if (!rc && !x->p->no_highlight)
-    rc = search__highlight(x->st, e, &it, c->best_passage, t, qv,
-                           x->p->mode != TROVE_SEARCH_SEMANTIC, r, x->err);
+    rc = trove_search__highlight(x->st, e, &it, c->best_passage, t, qv,
+                                 x->p->mode != TROVE_SEARCH_SEMANTIC, r, x->err);
   trove_store_item_clear(&it);
   return rc;
 }
@@ -712,7 +712,7 @@ int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
   if ((rc = trove_store_source_names(st, &srcs, &n_srcs, err)) ||
       (rc = resolve_source(&x, srcs, n_srcs)))
     goto out;
-  if (search__terms_parse(like ? NULL : query, &t)) {
+  if (trove_search__terms_parse(like ? NULL : query, &t)) {
     rc = nomem(&x);
     goto out;
   }
@@ -731,7 +731,7 @@ int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
   fuse(&x);
   rc = make_results(&x, e, &t, qv, srcs, n_srcs, p->n ? p->n : 10, out, n);
 out:
-  search__terms_free(&t);
+  trove_search__terms_free(&t);
   trove_free(qv);
   trove_free(x.c);
   trove_store_sources_free(srcs, n_srcs);

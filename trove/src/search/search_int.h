@@ -14,11 +14,11 @@ typedef struct search_terms {
 } search_terms;
 
 /* Fills t from q (NULL gives none). 0 or TROVE_ENOMEM (t empty). */
-int search__terms_parse(const char *q, search_terms *t);
-void search__terms_free(search_terms *t);
+int trove_search__terms_parse(const char *q, search_terms *t);
+void trove_search__terms_free(search_terms *t);
 /* How well len bytes of text match t: distinct terms found, plus 0.01 per
  * occurrence (capped). 0 when none. */
-double search__overlap(const search_terms *t, const char *text, size_t len);
+double trove_search__overlap(const search_terms *t, const char *text, size_t len);
 
 /* Fills r's passage, heading, mark and passage_by for item `it` (its text
  * loaded): passage_id when > 0 is the best vector passage, kept when it
@@ -27,8 +27,8 @@ double search__overlap(const search_terms *t, const char *text, size_t len);
  * overlap is chosen (with passage_id > 0 still there, only one that has a
  * term). qv (dim floats, may be NULL) scores sentences by cosine when no
  * sentence shares a term with the query. */
-int search__highlight(trove_store *st, const trove_embedder *e, const trove_store_item *it,
-                      int64_t passage_id, const search_terms *terms, const float *qv,
-                      bool prefer_words, trove_search_result *r, trove_err *err);
+int trove_search__highlight(trove_store *st, const trove_embedder *e, const trove_store_item *it,
+                            int64_t passage_id, const search_terms *terms, const float *qv,
+                            bool prefer_words, trove_search_result *r, trove_err *err);
 
 #endif /* TROVE_SEARCH_INT_H */

@@ -22,13 +22,13 @@ static bool word_char(unsigned char c) {
 
 static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
 
-void search__terms_free(search_terms *t) {
+void trove_search__terms_free(search_terms *t) {
   for (size_t i = 0; i < t->n; i++)
     trove_free(t->v[i]);
   t->n = 0;
 }
 
-int search__terms_parse(const char *q, search_terms *t) {
+int trove_search__terms_parse(const char *q, search_terms *t) {
   t->n = 0;
   if (!q)
     return 0;
@@ -54,7 +54,7 @@ int search__terms_parse(const char *q, search_terms *t) {
     if (skip)
       continue;
     if (!(t->v[t->n] = trove_strdup(w))) {
-      search__terms_free(t);
+      trove_search__terms_free(t);
       return TROVE_ENOMEM;
     }
     t->n++;
@@ -75,7 +75,7 @@ static bool word_matches(const char *w, size_t wl, const char *term) {
   return wl == tl || m >= 4;
 }
 
-double search__overlap(const search_terms *t, const char *text, size_t len) {
+double trove_search__overlap(const search_terms *t, const char *text, size_t len) {
   if (!t->n)
     return 0;
   bool seen[SEARCH_MAX_TERMS] = {false};

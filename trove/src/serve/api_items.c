@@ -39,24 +39,24 @@ static void item_json(trove_json_out *o, const trove_store_item *it, const char 
 static enum MHD_Result get_item(serve_req *r, int64_t id) {
   trove_store *st = NULL;
   trove_err e = {0};
-  int rc = serve_handles_get(&r->s->handles, &st, &e);
+  int rc = trove_serve__handles_get(&r->s->handles, &st, &e);
   if (rc)
-    return serve_reply_error(r, 500, "%s", e.msg);
+    return trove_serve__reply_error(r, 500, "%s", e.msg);
   trove_store_item it = {0};
   char *source = NULL;
   enum MHD_Result ret;
   rc = trove_store_item_get(st, id, false, &it, &e);
   rc = rc ? rc : trove_store_source_name(st, it.source_id, &source, &e);
-  serve_handles_put(&r->s->handles, st);
+  trove_serve__handles_put(&r->s->handles, st);
   if (rc == TROVE_ENOENT) {
-    ret = serve_reply_error(r, 404, "no item %lld", (long long)id);
+    ret = trove_serve__reply_error(r, 404, "no item %lld", (long long)id);
   } else if (rc) {
-    ret = serve_reply_error(r, serve_status_of(rc), "%s", e.msg);
+    ret = trove_serve__reply_error(r, trove_serve__status_of(rc), "%s", e.msg);
   } else {
     trove_buf b = {0};
     trove_json_out o = {.b = &b};
     item_json(&o, &it, source);
-    ret = serve_reply_json(r, 200, &o);
+    ret = trove_serve__reply_json(r, 200, &o);
   }
   trove_free(source);
   trove_store_item_clear(&it);
@@ -66,25 +66,25 @@ static enum MHD_Result get_item(serve_req *r, int64_t id) {
 static enum MHD_Result set_hidden(serve_req *r, int64_t id, bool hide) {
   trove_store *st = NULL;
   trove_err e = {0};
-  int rc = serve_handles_get(&r->s->handles, &st, &e);
+  int rc = trove_serve__handles_get(&r->s->handles, &st, &e);
   if (rc)
-    return serve_reply_error(r, 500, "%s", e.msg);
+    return trove_serve__reply_error(r, 500, "%s", e.msg);
   rc = trove_store_item_set_hidden(st, id, hide, &e);
-  serve_handles_put(&r->s->handles, st);
+  trove_serve__handles_put(&r->s->handles, st);
   if (rc == TROVE_ENOENT)
-    return serve_reply_error(r, 404, "no item %lld", (long long)id);
+    return trove_serve__reply_error(r, 404, "no item %lld", (long long)id);
   if (rc)
-    return serve_reply_error(r, serve_status_of(rc), "%s", e.msg);
+    return trove_serve__reply_error(r, trove_serve__status_of(rc), "%s", e.msg);
   trove_buf b = {0};
   trove_json_out o = {.b = &b};
   trove_json_out_object(&o, NULL);
   trove_json_out_int(&o, "id", id);
   trove_json_out_bool(&o, "hidden", hide);
   trove_json_out_end(&o);
-  return serve_reply_json(r, 200, &o);
+  return trove_serve__reply_json(r, 200, &o);
 }
 
-enum MHD_Result serve_api_item(serve_req *r, const char *rest) {
+enum MHD_Result trove_serve__api_item(serve_req *r, const char *rest) {
   char digits[24];
   const char *slash = strchr(rest, '/');
   size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
@@ -93,13 +93,15 @@ enum MHD_Result serve_api_item(serve_req *r, const char *rest) {
     len = sizeof digits - 1; /* too long for an id: fails below */
   memcpy(digits, rest, len);
   digits[len] = 0;
-  if (!serve_parse_id(digits, &id))
-    return serve_reply_error(r, 400, "an item id is a positive number, not \"%.40s\"", digits);
+  if (!trove_serve__parse_id(digits, &id))
+    return trove_serve__reply_error(r, 400, "an item id is a positive number, not \"%.40s\"",
+                                    digits);
   bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
   if (!slash)
-    return get ? get_item(r, id) : serve_reply_error(r, 405, "use GET");
+    return get ? get_item(r, id) : trove_serve__reply_error(r, 405, "use GET");
   if (strcmp(slash, "/hide") == 0 || strcmp(slash, "/unhide") == 0)
     return strcmp(r->method, "POST") == 0 ? set_hidden(r, id, slash[1] == 'h')
-                                          : serve_reply_error(r, 405, "use POST");
-  return serve_reply_error(r, 404, "no such endpoint: /api/items/%lld%.40s", (long long)id, slash);
+                                          : trove_serve__reply_error(r, 405, "use POST");
+  return trove_serve__reply_error(r, 404, "no such endpoint: /api/items/%lld%.40s", (long long)id,
+                                  slash);
 }

@@ -49,7 +49,7 @@ static bool blank(const char *s) {
 /* Parses n: decimal digits only, 1..1000. */
 static bool parse_n(const char *s, size_t *out) {
   int64_t v;
-  if (!serve_parse_id(s, &v) || v > 1000)
+  if (!trove_serve__parse_id(s, &v) || v > 1000)
     return false;
   *out = (size_t)v;
   return true;
@@ -68,39 +68,41 @@ static bool read_params(serve_req *r, trove_search_params *p, const char **q,
   const char *explain = v[6], *since = v[7], *until = v[8];
   *q = v[0];
   if (a.bad) {
-    *ret = serve_reply_error(r, 400, "unknown parameter \"%.40s\"; /api/search takes q, mode, n, "
-                             "source, type, like, explain, since and until", a.bad);
+    *ret = trove_serve__reply_error(r, 400,
+                                    "unknown parameter \"%.40s\"; /api/search takes q, mode, n, "
+                                    "source, type, like, explain, since and until",
+                                    a.bad);
   } else if (a.repeated) {
-    *ret = serve_reply_error(r, 400, "parameter \"%s\" is given twice", a.repeated);
+    *ret = trove_serve__reply_error(r, 400, "parameter \"%s\" is given twice", a.repeated);
   } else if (n && !parse_n(n, &p->n)) {
-    *ret = serve_reply_error(r, 400, "n must be a count from 1 to 1000, not \"%.40s\"", n);
+    *ret = trove_serve__reply_error(r, 400, "n must be a count from 1 to 1000, not \"%.40s\"", n);
   } else if (mode && trove_search_mode_parse(mode, &p->mode)) {
-    *ret = serve_reply_error(r, 400, "mode must be hybrid, semantic or keyword, not \"%.40s\"",
-                             mode);
+    *ret = trove_serve__reply_error(
+        r, 400, "mode must be hybrid, semantic or keyword, not \"%.40s\"", mode);
   } else if (type && strcmp(type, "any") != 0 && strcmp(type, "") != 0 &&
              (p->type = trove_item_type_parse(type)) == TROVE_ITEM_ANY) {
-    *ret = serve_reply_error(r, 400, "type must be local, web, bookmark or any, not \"%.40s\"",
-                             type);
-  } else if (like && !serve_parse_id(like, &p->like)) {
-    *ret = serve_reply_error(r, 400, "like must be an item id, not \"%.40s\"", like);
+    *ret = trove_serve__reply_error(
+        r, 400, "type must be local, web, bookmark or any, not \"%.40s\"", type);
+  } else if (like && !trove_serve__parse_id(like, &p->like)) {
+    *ret = trove_serve__reply_error(r, 400, "like must be an item id, not \"%.40s\"", like);
   } else if (since && *since && !trove_search_time_parse(since, false, &p->since)) {
-    *ret = serve_reply_error(r, 400, "since takes " TROVE_SEARCH_TIME_FORMS ", not \"%.40s\"",
-                             since);
+    *ret = trove_serve__reply_error(
+        r, 400, "since takes " TROVE_SEARCH_TIME_FORMS ", not \"%.40s\"", since);
   } else if (until && *until && !trove_search_time_parse(until, true, &p->until)) {
-    *ret = serve_reply_error(r, 400, "until takes " TROVE_SEARCH_TIME_FORMS ", not \"%.40s\"",
-                             until);
+    *ret = trove_serve__reply_error(
+        r, 400, "until takes " TROVE_SEARCH_TIME_FORMS ", not \"%.40s\"", until);
   } else if (p->since && p->until && p->since > p->until) {
-    *ret = serve_reply_error(r, 400, "since is after until: nothing can match");
+    *ret = trove_serve__reply_error(r, 400, "since is after until: nothing can match");
   } else if (explain && strcmp(explain, "0") != 0 && strcmp(explain, "1") != 0) {
-    *ret = serve_reply_error(r, 400, "explain must be 0 or 1, not \"%.40s\"", explain);
+    *ret = trove_serve__reply_error(r, 400, "explain must be 0 or 1, not \"%.40s\"", explain);
   } else if (p->like && *q) {
-    *ret = serve_reply_error(r, 400, "give either q or like, not both");
+    *ret = trove_serve__reply_error(r, 400, "give either q or like, not both");
   } else if (!p->like && blank(*q)) {
-    *ret = serve_reply_error(r, 400, "q is empty: give words to search for (or like=ID)");
+    *ret = trove_serve__reply_error(r, 400, "q is empty: give words to search for (or like=ID)");
   } else if (*q && strlen(*q) > SERVE_QUERY_MAX) {
-    *ret = serve_reply_error(r, 414, "q is longer than %d bytes", SERVE_QUERY_MAX);
+    *ret = trove_serve__reply_error(r, 414, "q is longer than %d bytes", SERVE_QUERY_MAX);
   } else if (p->like && p->mode == TROVE_SEARCH_KEYWORD) {
-    *ret = serve_reply_error(r, 400, "like compares vectors; it has no keyword mode");
+    *ret = trove_serve__reply_error(r, 400, "like compares vectors; it has no keyword mode");
   } else {
     p->source = source && *source ? source : NULL;
     p->explain = explain && strcmp(explain, "1") == 0;
@@ -109,7 +111,7 @@ static bool read_params(serve_req *r, trove_search_params *p, const char **q,
   return false;
 }
 
-enum MHD_Result serve_api_search(serve_req *r) {
+enum MHD_Result trove_serve__api_search(serve_req *r) {
   serve *s = r->s;
   trove_search_params p;
   trove_search_params_default(&p);
@@ -118,28 +120,30 @@ enum MHD_Result serve_api_search(serve_req *r) {
   if (!read_params(r, &p, &q, &ret))
     return ret;
   if (!s->embedder && (p.mode == TROVE_SEARCH_SEMANTIC || p.like))
-    return serve_reply_error(r, 503, "%s needs the model, which this server runs without "
-                             "(start trove serve with the model)",
-                             p.like ? "like" : "semantic search");
+    return trove_serve__reply_error(r, 503,
+                                    "%s needs the model, which this server runs without "
+                                    "(start trove serve with the model)",
+                                    p.like ? "like" : "semantic search");
   if (!s->embedder)
     p.mode = TROVE_SEARCH_KEYWORD; /* hybrid without the model, as the CLI falls back */
   trove_store *st = NULL;
   trove_err e = {0};
-  int rc = serve_handles_get(&s->handles, &st, &e);
+  int rc = trove_serve__handles_get(&s->handles, &st, &e);
   if (rc)
-    return serve_reply_error(r, 500, "%s", e.msg);
+    return trove_serve__reply_error(r, 500, "%s", e.msg);
   trove_search_result *res = NULL;
   size_t n = 0;
   rc = trove_search_run(st, trove_vectors_index(s->vectors), s->embedder, p.like ? NULL : q, &p,
                         &res, &n, &e);
-  serve_handles_put(&s->handles, st);
+  trove_serve__handles_put(&s->handles, st);
   if (rc) {
     trove_search_results_free(res, n);
-    return serve_reply_error(r, serve_status_of(rc), "%s", e.msg[0] ? e.msg : trove_strerror(rc));
+    return trove_serve__reply_error(r, trove_serve__status_of(rc), "%s",
+                                    e.msg[0] ? e.msg : trove_strerror(rc));
   }
   trove_buf b = {0};
   trove_json_out o = {.b = &b};
   trove_search_json_write(&o, res, n, &p);
   trove_search_results_free(res, n);
-  return serve_reply_json(r, 200, &o);
+  return trove_serve__reply_json(r, 200, &o);
 }

@@ -33,9 +33,9 @@
 /* Borrows a handle, answering 500 itself when none opens. */
 static bool borrow(serve_req *r, trove_store **st, enum MHD_Result *ret) {
   trove_err e = {0};
-  if (serve_handles_get(&r->s->handles, st, &e) == 0)
+  if (trove_serve__handles_get(&r->s->handles, st, &e) == 0)
     return true;
-  *ret = serve_reply_error(r, 500, "%s", e.msg);
+  *ret = trove_serve__reply_error(r, 500, "%s", e.msg);
   return false;
 }
 
@@ -101,14 +101,14 @@ static enum MHD_Result list(serve_req *r) {
   trove_err e = {0};
   int rc = trove_store_source_list(st, &v, &n, &e);
   rc = rc ? rc : trove_store_stats_get(st, &stats, &e);
-  serve_handles_put(&r->s->handles, st);
+  trove_serve__handles_put(&r->s->handles, st);
   if (rc) {
-    ret = serve_reply_error(r, serve_status_of(rc), "%s", e.msg);
+    ret = trove_serve__reply_error(r, trove_serve__status_of(rc), "%s", e.msg);
   } else {
     trove_buf b = {0};
     trove_json_out o = {.b = &b};
     sources_json(&o, v, n, &stats);
-    ret = serve_reply_json(r, 200, &o);
+    ret = trove_serve__reply_json(r, 200, &o);
   }
   trove_store_stats_clear(&stats);
   trove_store_sources_free(v, n);
@@ -153,7 +153,7 @@ static unsigned add_status(int rc) {
   case TROVE_EUNSUPPORTED:
     return 400;
   default:
-    return serve_status_of(rc);
+    return trove_serve__status_of(rc);
   }
 }
 
@@ -171,21 +171,23 @@ static enum MHD_Result add_checked(serve_req *r, trove_store *st, const trove_js
   enum MHD_Result ret;
   int rc;
   if (!name || !name[0] || strlen(name) > 64 || strchr(name, '/'))
-    ret = serve_reply_error(r, 400, "a source needs a name: 1 to 64 characters, no '/'");
+    ret = trove_serve__reply_error(r, 400, "a source needs a name: 1 to 64 characters, no '/'");
   else if (!type || !trove_scan_type_known(type))
-    ret = serve_reply_error(r, 400, "type must be fs, chromium-history, chromium-bookmarks or "
-                            "firefox");
+    ret = trove_serve__reply_error(r, 400,
+                                   "type must be fs, chromium-history, chromium-bookmarks or "
+                                   "firefox");
   else if (!loc || !loc[0])
-    ret = serve_reply_error(r, 400, "a source needs a location: a directory, or a browser "
-                            "profile directory");
+    ret = trove_serve__reply_error(r, 400,
+                                   "a source needs a location: a directory, or a browser "
+                                   "profile directory");
   else if (!str_array(o, "include", &inc, &ni) || !str_array(o, "exclude", &exc, &ne))
-    ret = serve_reply_error(r, 400, "include and exclude are arrays of glob strings");
+    ret = trove_serve__reply_error(r, 400, "include and exclude are arrays of glob strings");
   else if (strcmp(type, "fs") != 0 && (ni || ne))
-    ret = serve_reply_error(r, 400, "include and exclude apply to fs sources only");
+    ret = trove_serve__reply_error(r, 400, "include and exclude apply to fs sources only");
   else if (trove_scan_fs_config(inc, ni, exc, ne, &config, &e))
-    ret = serve_reply_error(r, 400, "%s", e.msg);
+    ret = trove_serve__reply_error(r, 400, "%s", e.msg);
   else if ((rc = trove_scan_source_add(st, name, type, loc, config, &stored, &e)) != 0)
-    ret = serve_reply_error(r, add_status(rc), "%s", e.msg);
+    ret = trove_serve__reply_error(r, add_status(rc), "%s", e.msg);
   else {
     trove_buf b = {0};
     trove_json_out out = {.b = &b};
@@ -193,7 +195,7 @@ static enum MHD_Result add_checked(serve_req *r, trove_store *st, const trove_js
     trove_json_out_str(&out, "name", name);
     trove_json_out_str(&out, "location", stored);
     trove_json_out_end(&out);
-    ret = serve_reply_json(r, 201, &out);
+    ret = trove_serve__reply_json(r, 201, &out);
   }
   trove_free(stored);
   trove_free(config);
@@ -206,15 +208,15 @@ static enum MHD_Result add(serve_req *r) {
   trove_json_doc *doc = NULL;
   trove_err e = {0};
   if (trove_json_parse(r->body.data ? r->body.data : "", r->body.len, 32, &doc, &e))
-    return serve_reply_error(r, 400, "the body must be a JSON object: %s", e.msg);
+    return trove_serve__reply_error(r, 400, "the body must be a JSON object: %s", e.msg);
   const trove_json *o = trove_json_root(doc);
   trove_store *st = NULL;
   enum MHD_Result ret;
   if (trove_json_type_of(o) != TROVE_JSON_OBJECT)
-    ret = serve_reply_error(r, 400, "the body must be a JSON object");
+    ret = trove_serve__reply_error(r, 400, "the body must be a JSON object");
   else if (borrow(r, &st, &ret)) {
     ret = add_checked(r, st, o);
-    serve_handles_put(&r->s->handles, st);
+    trove_serve__handles_put(&r->s->handles, st);
   }
   trove_json_free(doc);
   return ret;
@@ -225,7 +227,7 @@ static enum MHD_Result add(serve_req *r) {
 static enum MHD_Result remove_one(serve_req *r, const char *name) {
   serve *s = r->s;
   if (pthread_mutex_trylock(&s->writer) != 0)
-    return serve_reply_error(r, 409, "a scan is running; remove the source when it ends");
+    return trove_serve__reply_error(r, 409, "a scan is running; remove the source when it ends");
   trove_store *st = NULL;
   enum MHD_Result ret;
   if (!borrow(r, &st, &ret)) {
@@ -238,18 +240,18 @@ static enum MHD_Result remove_one(serve_req *r, const char *name) {
     rc = trove_vectors_remove_source(s->vectors, st, name, &e);
     trove_store_scan_unlock(st);
   }
-  serve_handles_put(&s->handles, st);
+  trove_serve__handles_put(&s->handles, st);
   pthread_mutex_unlock(&s->writer);
   if (rc == TROVE_ENOENT)
-    return serve_reply_error(r, 404, "no source named \"%s\"", name);
+    return trove_serve__reply_error(r, 404, "no source named \"%s\"", name);
   if (rc)
-    return serve_reply_error(r, serve_status_of(rc), "%s", e.msg);
+    return trove_serve__reply_error(r, trove_serve__status_of(rc), "%s", e.msg);
   trove_buf b = {0};
   trove_json_out o = {.b = &b};
   trove_json_out_object(&o, NULL);
   trove_json_out_str(&o, "removed", name);
   trove_json_out_end(&o);
-  return serve_reply_json(r, 200, &o);
+  return trove_serve__reply_json(r, 200, &o);
 }
 
 /* ---- POST /api/sources/NAME ------------------------------------------------- */
@@ -264,7 +266,7 @@ static unsigned edit_status(int rc) {
   case TROVE_EBUSY:
     return 409;
   default:
-    return serve_status_of(rc);
+    return trove_serve__status_of(rc);
   }
 }
 
@@ -278,18 +280,18 @@ static bool read_edit(serve_req *r, const trove_json *o, trove_scan_web_edit *w,
   *doms = NULL;
   if (ret_v && (trove_json_type_of(ret_v) != TROVE_JSON_STRING ||
                 trove_retention_parse(trove_json_str(ret_v, ""), &w->retention))) {
-    *ret = serve_reply_error(r, 400, "retention must be keep or mirror");
+    *ret = trove_serve__reply_error(r, 400, "retention must be keep or mirror");
     return false;
   }
   if (!str_array(o, "exclude_domains", doms, &nd)) {
-    *ret = serve_reply_error(r, 400, "exclude_domains is an array of host names");
+    *ret = trove_serve__reply_error(r, 400, "exclude_domains is an array of host names");
     return false;
   }
   w->set_exclude_domains = trove_json_get(o, "exclude_domains") != NULL;
   w->exclude_domains = *doms;
   w->n_exclude_domains = nd;
   if (!ret_v && !w->set_exclude_domains) {
-    *ret = serve_reply_error(r, 400, "give retention or exclude_domains to change");
+    *ret = trove_serve__reply_error(r, 400, "give retention or exclude_domains to change");
     return false;
   }
   return true;
@@ -303,18 +305,18 @@ static enum MHD_Result edit_one(serve_req *r, const char *name) {
   trove_json_doc *doc = NULL;
   trove_err e = {0};
   if (trove_json_parse(r->body.data ? r->body.data : "", r->body.len, 32, &doc, &e))
-    return serve_reply_error(r, 400, "the body must be a JSON object: %s", e.msg);
+    return trove_serve__reply_error(r, 400, "the body must be a JSON object: %s", e.msg);
   const trove_json *o = trove_json_root(doc);
   trove_scan_web_edit w = {0};
   const char **doms = NULL;
   enum MHD_Result ret;
   trove_store *st = NULL;
   if (trove_json_type_of(o) != TROVE_JSON_OBJECT) {
-    ret = serve_reply_error(r, 400, "the body must be a JSON object");
+    ret = trove_serve__reply_error(r, 400, "the body must be a JSON object");
   } else if (!read_edit(r, o, &w, &doms, &ret)) {
     /* answered */
   } else if (pthread_mutex_trylock(&s->writer) != 0) {
-    ret = serve_reply_error(r, 409, "a scan is running; edit the source when it ends");
+    ret = trove_serve__reply_error(r, 409, "a scan is running; edit the source when it ends");
   } else {
     int64_t removed = 0;
     int rc = 0;
@@ -322,9 +324,9 @@ static enum MHD_Result edit_one(serve_req *r, const char *name) {
       trove_scan_opts so = {.progress = TROVE_PROGRESS_NONE, .no_wait = true,
                             .vectors = s->vectors};
       rc = trove_scan_source_edit_web(st, name, &w, &so, &removed, &e);
-      serve_handles_put(&s->handles, st);
+      trove_serve__handles_put(&s->handles, st);
       if (rc) {
-        ret = serve_reply_error(r, edit_status(rc), "%s", e.msg);
+        ret = trove_serve__reply_error(r, edit_status(rc), "%s", e.msg);
       } else {
         trove_buf b = {0};
         trove_json_out out = {.b = &b};
@@ -332,7 +334,7 @@ static enum MHD_Result edit_one(serve_req *r, const char *name) {
         trove_json_out_str(&out, "name", name);
         trove_json_out_int(&out, "removed", removed);
         trove_json_out_end(&out);
-        ret = serve_reply_json(r, 200, &out);
+        ret = trove_serve__reply_json(r, 200, &out);
       }
     }
     pthread_mutex_unlock(&s->writer);
@@ -342,17 +344,18 @@ static enum MHD_Result edit_one(serve_req *r, const char *name) {
   return ret;
 }
 
-enum MHD_Result serve_api_sources(serve_req *r, const char *rest) {
+enum MHD_Result trove_serve__api_sources(serve_req *r, const char *rest) {
   bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
   if (!rest[0]) {
     if (get)
       return list(r);
-    return strcmp(r->method, "POST") == 0 ? add(r) : serve_reply_error(r, 405, "use GET or POST");
+    return strcmp(r->method, "POST") == 0 ? add(r)
+                                          : trove_serve__reply_error(r, 405, "use GET or POST");
   }
   if (strcmp(r->method, "POST") == 0)
     return edit_one(r, rest);
   if (strcmp(r->method, "DELETE") != 0)
-    return serve_reply_error(r, 405, "use DELETE to remove a source, POST to edit one");
+    return trove_serve__reply_error(r, 405, "use DELETE to remove a source, POST to edit one");
   return remove_one(r, rest);
 }
 
@@ -391,7 +394,7 @@ static void stats_json(trove_json_out *o, serve *s, const trove_store_stats *st)
   trove_json_out_end(o);
 }
 
-enum MHD_Result serve_api_stats(serve_req *r) {
+enum MHD_Result trove_serve__api_stats(serve_req *r) {
   trove_store *st = NULL;
   enum MHD_Result ret;
   if (!borrow(r, &st, &ret))
@@ -399,14 +402,14 @@ enum MHD_Result serve_api_stats(serve_req *r) {
   trove_store_stats stats = {0};
   trove_err e = {0};
   int rc = trove_store_stats_get(st, &stats, &e);
-  serve_handles_put(&r->s->handles, st);
+  trove_serve__handles_put(&r->s->handles, st);
   if (rc) {
-    ret = serve_reply_error(r, serve_status_of(rc), "%s", e.msg);
+    ret = trove_serve__reply_error(r, trove_serve__status_of(rc), "%s", e.msg);
   } else {
     trove_buf b = {0};
     trove_json_out o = {.b = &b};
     stats_json(&o, r->s, &stats);
-    ret = serve_reply_json(r, 200, &o);
+    ret = trove_serve__reply_json(r, 200, &o);
   }
   trove_store_stats_clear(&stats);
   return ret;

@@ -12,16 +12,16 @@ struct serve_file {
   const unsigned char *data;
   size_t len;
 };
-extern const struct serve_file serve_files[]; /* ends with a NULL name */
+extern const struct serve_file trove_serve__files[]; /* ends with a NULL name */
 
 static const struct serve_file *find(const char *name) {
-  for (const struct serve_file *f = serve_files; f->name; f++)
+  for (const struct serve_file *f = trove_serve__files; f->name; f++)
     if (strcmp(f->name, name) == 0)
       return f;
   return NULL;
 }
 
-int serve_page_build(serve *s) {
+int trove_serve__page_build(serve *s) {
   static const char mark[] = "{{TOKEN}}";
   const struct serve_file *f = find("index.html");
   const char *html = f ? (const char *)f->data : "";
@@ -50,19 +50,20 @@ static const char *type_of(const char *name) {
   return "text/html; charset=utf-8";
 }
 
-bool serve_asset(serve_req *r, const char *path, enum MHD_Result *ret) {
+bool trove_serve__asset(serve_req *r, const char *path, enum MHD_Result *ret) {
   bool read = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
   if (strcmp(path, "/") == 0) {
-    *ret = read ? serve_reply(r, 200, "text/html; charset=utf-8", r->s->page, r->s->page_len,
-                              "no-store")
-                : serve_reply_error(r, 405, "use GET");
+    *ret = read ? trove_serve__reply(r, 200, "text/html; charset=utf-8", r->s->page, r->s->page_len,
+                                     "no-store")
+                : trove_serve__reply_error(r, 405, "use GET");
     return true;
   }
   const struct serve_file *f = path[0] == '/' && strcmp(path + 1, "index.html") != 0
                                    ? find(path + 1) : NULL;
   if (!f)
     return false;
-  *ret = read ? serve_reply(r, 200, type_of(f->name), (const char *)f->data, f->len, "no-cache")
-              : serve_reply_error(r, 405, "use GET");
+  *ret =
+      read ? trove_serve__reply(r, 200, type_of(f->name), (const char *)f->data, f->len, "no-cache")
+           : trove_serve__reply_error(r, 405, "use GET");
   return true;
 }

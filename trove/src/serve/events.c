@@ -24,7 +24,7 @@
 
 enum { KEEPALIVE_S = 15 };
 
-int serve_events_init(serve_events *ev) {
+int trove_serve__events_init(serve_events *ev) {
   *ev = (serve_events){0};
   if (pthread_mutex_init(&ev->mu, NULL))
     return TROVE_ENOMEM;
@@ -40,7 +40,7 @@ int serve_events_init(serve_events *ev) {
   return 0;
 }
 
-void serve_events_post(serve_events *ev, const char *name, const char *json) {
+void trove_serve__events_post(serve_events *ev, const char *name, const char *json) {
   char *copy = trove_strdup(json);
   if (!copy)
     return; /* benign: the next event carries the newer state */
@@ -54,14 +54,14 @@ void serve_events_post(serve_events *ev, const char *name, const char *json) {
   pthread_mutex_unlock(&ev->mu);
 }
 
-void serve_events_close(serve_events *ev) {
+void trove_serve__events_close(serve_events *ev) {
   pthread_mutex_lock(&ev->mu);
   ev->closing = true;
   pthread_cond_broadcast(&ev->posted);
   pthread_mutex_unlock(&ev->mu);
 }
 
-void serve_events_destroy(serve_events *ev) {
+void trove_serve__events_destroy(serve_events *ev) {
   for (size_t i = 0; i < SERVE_EVENTS_KEPT; i++)
     trove_free(ev->ring[i].data);
   pthread_cond_destroy(&ev->posted);
@@ -142,13 +142,13 @@ static void free_cb(void *cls) {
   trove_free(st);
 }
 
-enum MHD_Result serve_reply_events(serve_req *r) {
+enum MHD_Result trove_serve__reply_events(serve_req *r) {
   stream *st = trove_calloc(1, sizeof *st);
-  char *state = serve_scanner_state(r->s);
+  char *state = trove_serve__scanner_state(r->s);
   if (!st || !state) {
     trove_free(st);
     trove_free(state);
-    return serve_reply_error(r, 500, "out of memory");
+    return trove_serve__reply_error(r, 500, "out of memory");
   }
   st->s = r->s;
   pthread_mutex_lock(&r->s->events.mu);
@@ -160,7 +160,7 @@ enum MHD_Result serve_reply_events(serve_req *r) {
       ok ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, read_cb, st, free_cb) : NULL;
   if (!resp) {
     free_cb(st);
-    return serve_reply_error(r, 500, "out of memory");
+    return trove_serve__reply_error(r, 500, "out of memory");
   }
   MHD_add_response_header(resp, "Content-Type", "text/event-stream; charset=utf-8");
   MHD_add_response_header(resp, "Cache-Control", "no-store");

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-int serve_token_new(serve *s, trove_err *e) {
+int trove_serve__token_new(serve *s, trove_err *e) {
   unsigned char raw[32];
   size_t got = 0;
   while (got < sizeof raw) {
@@ -85,7 +85,7 @@ static bool ip_literal(const char *name) {
   return inet_pton(AF_INET6, v6, buf) == 1;
 }
 
-bool serve_host_allowed(const serve *s, const char *host) {
+bool trove_serve__host_allowed(const serve *s, const char *host) {
   char name[80];
   unsigned port;
   if (!host || !split_host(host, name, sizeof name, &port) || port != s->port)
@@ -103,15 +103,15 @@ bool serve_host_allowed(const serve *s, const char *host) {
   return s->any_ip_host && ip_literal(name);
 }
 
-bool serve_origin_allowed(const serve *s, const char *origin) {
+bool trove_serve__origin_allowed(const serve *s, const char *origin) {
   if (!origin)
     return true; /* same-origin GETs and non-browser clients send none */
   if (strncmp(origin, "http://", 7) != 0)
     return false;
-  return serve_host_allowed(s, origin + 7);
+  return trove_serve__host_allowed(s, origin + 7);
 }
 
-bool serve_token_ok(const serve *s, const char *token) {
+bool trove_serve__token_ok(const serve *s, const char *token) {
   if (!token || strlen(token) != sizeof s->token - 1)
     return false;
   unsigned char diff = 0; /* every byte compared: no early exit to time */

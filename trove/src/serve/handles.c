@@ -8,7 +8,7 @@
  * piling up on the cores. */
 #include "serve_int.h"
 
-int serve_handles_init(serve_handles *h, const char *path, size_t max) {
+int trove_serve__handles_init(serve_handles *h, const char *path, size_t max) {
   *h = (serve_handles){.path = path, .max = max ? max : 1};
   if (!(h->idle = trove_calloc(h->max, sizeof *h->idle)))
     return TROVE_ENOMEM;
@@ -24,7 +24,7 @@ int serve_handles_init(serve_handles *h, const char *path, size_t max) {
   return 0;
 }
 
-int serve_handles_get(serve_handles *h, trove_store **out, trove_err *e) {
+int trove_serve__handles_get(serve_handles *h, trove_store **out, trove_err *e) {
   *out = NULL;
   pthread_mutex_lock(&h->mu);
   while (h->n_idle == 0 && h->open == h->max)
@@ -47,7 +47,7 @@ int serve_handles_get(serve_handles *h, trove_store **out, trove_err *e) {
   return rc;
 }
 
-void serve_handles_put(serve_handles *h, trove_store *st) {
+void trove_serve__handles_put(serve_handles *h, trove_store *st) {
   if (!st)
     return;
   pthread_mutex_lock(&h->mu);
@@ -56,7 +56,7 @@ void serve_handles_put(serve_handles *h, trove_store *st) {
   pthread_mutex_unlock(&h->mu);
 }
 
-void serve_handles_destroy(serve_handles *h) {
+void trove_serve__handles_destroy(serve_handles *h) {
   if (!h->idle)
     return;
   for (size_t i = 0; i < h->n_idle; i++)

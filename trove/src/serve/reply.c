@@ -1,4 +1,4 @@
-/* reply.c: every response goes out through serve_reply, which adds the
+/* reply.c: every response goes out through trove_serve__reply, which adds the
  * headers that make the page safe with hostile content in it:
  * - Content-Security-Policy: scripts, styles and connections from this
  *   server only, no inline script or style, no plugins, no framing; images
@@ -19,8 +19,8 @@ static const char csp[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-enum MHD_Result serve_reply(serve_req *r, unsigned status, const char *type, const char *body,
-                            size_t len, const char *cache) {
+enum MHD_Result trove_serve__reply(serve_req *r, unsigned status, const char *type,
+                                   const char *body, size_t len, const char *cache) {
   struct MHD_Response *resp =
       MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
   if (!resp)
@@ -38,20 +38,20 @@ enum MHD_Result serve_reply(serve_req *r, unsigned status, const char *type, con
 
 static const char json_type[] = "application/json; charset=utf-8";
 
-enum MHD_Result serve_reply_json_text(serve_req *r, unsigned status, const char *json) {
-  return serve_reply(r, status, json_type, json, strlen(json), NULL);
+enum MHD_Result trove_serve__reply_json_text(serve_req *r, unsigned status, const char *json) {
+  return trove_serve__reply(r, status, json_type, json, strlen(json), NULL);
 }
 
-enum MHD_Result serve_reply_json(serve_req *r, unsigned status, trove_json_out *o) {
+enum MHD_Result trove_serve__reply_json(serve_req *r, unsigned status, trove_json_out *o) {
   static const char nomem[] = "{\"error\":\"out of memory\",\"status\":500}\n";
   int rc = trove_json_out_done(o);
-  enum MHD_Result ret = rc ? serve_reply(r, 500, json_type, nomem, sizeof nomem - 1, NULL)
-                           : serve_reply(r, status, json_type, o->b->data, o->b->len, NULL);
+  enum MHD_Result ret = rc ? trove_serve__reply(r, 500, json_type, nomem, sizeof nomem - 1, NULL)
+                           : trove_serve__reply(r, status, json_type, o->b->data, o->b->len, NULL);
   trove_buf_free(o->b);
   return ret;
 }
 
-enum MHD_Result serve_reply_error(serve_req *r, unsigned status, const char *fmt, ...) {
+enum MHD_Result trove_serve__reply_error(serve_req *r, unsigned status, const char *fmt, ...) {
   char msg[600];
   va_list ap;
   va_start(ap, fmt);
@@ -63,10 +63,10 @@ enum MHD_Result serve_reply_error(serve_req *r, unsigned status, const char *fmt
   trove_json_out_str(&o, "error", msg);
   trove_json_out_int(&o, "status", status);
   trove_json_out_end(&o);
-  return serve_reply_json(r, status, &o);
+  return trove_serve__reply_json(r, status, &o);
 }
 
-unsigned serve_status_of(int code) {
+unsigned trove_serve__status_of(int code) {
   switch (code) {
   case TROVE_EINVAL:
   case TROVE_EUNSUPPORTED:

@@ -32,7 +32,7 @@
 
 #include <string.h>
 
-int serve_scanner_init(serve_scanner *sc, trove_err *e) {
+int trove_serve__scanner_init(serve_scanner *sc, trove_err *e) {
   *sc = (serve_scanner){0};
   atomic_init(&sc->stop, false);
   if (!(sc->state = trove_strdup("{\"state\":\"idle\"}")))
@@ -65,7 +65,7 @@ static void publish(serve *s, trove_json_out *o) {
   trove_buf_free(o->b);
   if (!json)
     return;
-  serve_events_post(&s->events, "scan", json);
+  trove_serve__events_post(&s->events, "scan", json);
   pthread_mutex_lock(&s->scanner.mu);
   trove_free(s->scanner.state);
   s->scanner.state = json;
@@ -221,7 +221,7 @@ static void publish_done(serve *s, const job *j, int rc, const trove_err *e, boo
   pthread_cond_broadcast(&sc->ended);
   pthread_mutex_unlock(&sc->mu);
   if (done)
-    serve_events_post(&s->events, "scan", done);
+    trove_serve__events_post(&s->events, "scan", done);
   trove_free(done);
 }
 
@@ -259,7 +259,7 @@ static void run(void *arg) {
   trove_free(j.done);
 }
 
-int serve_scanner_start(serve *s, const char *name, trove_err *e) {
+int trove_serve__scanner_start(serve *s, const char *name, trove_err *e) {
   serve_scanner *sc = &s->scanner;
   char *copy = name ? trove_strdup(name) : NULL;
   if (name && !copy)
@@ -293,7 +293,7 @@ int serve_scanner_start(serve *s, const char *name, trove_err *e) {
   return rc;
 }
 
-bool serve_scanner_stop(serve *s) {
+bool trove_serve__scanner_stop(serve *s) {
   serve_scanner *sc = &s->scanner;
   pthread_mutex_lock(&sc->mu);
   bool running = sc->running;
@@ -304,14 +304,14 @@ bool serve_scanner_stop(serve *s) {
   return running;
 }
 
-char *serve_scanner_state(serve *s) {
+char *trove_serve__scanner_state(serve *s) {
   pthread_mutex_lock(&s->scanner.mu);
   char *copy = trove_strdup(s->scanner.state ? s->scanner.state : "{\"state\":\"idle\"}");
   pthread_mutex_unlock(&s->scanner.mu);
   return copy;
 }
 
-void serve_scanner_close(serve *s) {
+void trove_serve__scanner_close(serve *s) {
   serve_scanner *sc = &s->scanner;
   if (!sc->made)
     return;
@@ -326,7 +326,7 @@ void serve_scanner_close(serve *s) {
   sc->pool = NULL;
 }
 
-void serve_scanner_free(serve *s) {
+void trove_serve__scanner_free(serve *s) {
   serve_scanner *sc = &s->scanner;
   if (!sc->made)
     return;

@@ -43,14 +43,14 @@ typedef struct serve_handles {
  * Linux unless raised). */
 #define SERVE_MMAP_BYTES (INT64_C(1) << 31)
 
-int serve_handles_init(serve_handles *h, const char *path, size_t max);
+int trove_serve__handles_init(serve_handles *h, const char *path, size_t max);
 /* Lends a handle, opening one when none is idle and fewer than max exist,
  * else waiting for one. 0 or the store's open error (e set). */
-int serve_handles_get(serve_handles *h, trove_store **out, trove_err *e);
+int trove_serve__handles_get(serve_handles *h, trove_store **out, trove_err *e);
 /* Gives st back. */
-void serve_handles_put(serve_handles *h, trove_store *st);
+void trove_serve__handles_put(serve_handles *h, trove_store *st);
 /* Closes every handle; all must have been given back. */
-void serve_handles_destroy(serve_handles *h);
+void trove_serve__handles_destroy(serve_handles *h);
 
 /* ---- events (events.c) ---------------------------------------------------- */
 
@@ -72,16 +72,16 @@ typedef struct serve_events {
   bool closing;          /* streams end at their next wake-up */
 } serve_events;
 
-int serve_events_init(serve_events *ev);
+int trove_serve__events_init(serve_events *ev);
 /* Answers GET /api/events with a stream that follows the ring, starting
  * with the scan's current state. */
-enum MHD_Result serve_reply_events(serve_req *r);
+enum MHD_Result trove_serve__reply_events(serve_req *r);
 /* Posts event `name` with JSON data (copied; one line). Any thread. A copy
  * that fails for memory drops the event (benign: the next one replaces it). */
-void serve_events_post(serve_events *ev, const char *name, const char *json);
+void trove_serve__events_post(serve_events *ev, const char *name, const char *json);
 /* Ends every stream; later streams end at once. Any thread. */
-void serve_events_close(serve_events *ev);
-void serve_events_destroy(serve_events *ev);
+void trove_serve__events_close(serve_events *ev);
+void trove_serve__events_destroy(serve_events *ev);
 
 /* ---- the background scan (scanner.c) ------------------------------------- */
 
@@ -97,21 +97,21 @@ typedef struct serve_scanner {
   atomic_bool stop;       /* trove_scan_opts.stop of the running scan */
 } serve_scanner;
 
-int serve_scanner_init(serve_scanner *sc, trove_err *e);
+int trove_serve__scanner_init(serve_scanner *sc, trove_err *e);
 /* Starts scanning source `name` (NULL: every source) in the background.
  * Returns 0, TROVE_EBUSY (a scan is running), TROVE_ECANCELED (the server
  * is stopping) or TROVE_ENOMEM. */
-int serve_scanner_start(serve *s, const char *name, trove_err *e);
+int trove_serve__scanner_start(serve *s, const char *name, trove_err *e);
 /* Asks the running scan to stop; false when none runs. */
-bool serve_scanner_stop(serve *s);
+bool trove_serve__scanner_stop(serve *s);
 /* The scan's state as JSON (the caller's: trove_free), or NULL for memory. */
-char *serve_scanner_state(serve *s);
+char *trove_serve__scanner_state(serve *s);
 /* Refuses new scans, stops a running one, waits for it and frees the
  * pool. Idempotent; a scanner never made is fine. */
-void serve_scanner_close(serve *s);
+void trove_serve__scanner_close(serve *s);
 /* Frees the rest, once no request thread can call in (after the daemon
  * stopped). */
-void serve_scanner_free(serve *s);
+void trove_serve__scanner_free(serve *s);
 
 /* ---- the server ---------------------------------------------------------- */
 
@@ -158,48 +158,48 @@ enum { SERVE_BODY_MAX = 64 * 1024, SERVE_QUERY_MAX = 4096 };
 
 /* Fills s->token with 32 bytes from the kernel's random source, in hex.
  * 0 or TROVE_EIO. */
-int serve_token_new(serve *s, trove_err *e);
+int trove_serve__token_new(serve *s, trove_err *e);
 /* Whether the Host header value names this server (see serve.h). */
-bool serve_host_allowed(const serve *s, const char *host);
+bool trove_serve__host_allowed(const serve *s, const char *host);
 /* Whether an Origin header (NULL: none sent) is this server's own. */
-bool serve_origin_allowed(const serve *s, const char *origin);
+bool trove_serve__origin_allowed(const serve *s, const char *origin);
 /* Whether the token header value equals the server's (constant time). */
-bool serve_token_ok(const serve *s, const char *token);
+bool trove_serve__token_ok(const serve *s, const char *token);
 
 /* ---- replies (reply.c) ----------------------------------------------------- */
 
 /* Queues a response with the security headers every reply carries. body is
  * copied. Returns MHD's result. */
-enum MHD_Result serve_reply(serve_req *r, unsigned status, const char *type, const char *body,
-                            size_t len, const char *cache);
+enum MHD_Result trove_serve__reply(serve_req *r, unsigned status, const char *type,
+                                   const char *body, size_t len, const char *cache);
 /* A JSON reply (Cache-Control: no-store) of what o wrote, which this
  * finishes (trove_json_out_done) and whose buffer it frees; a failed
  * writer (memory) answers 500 instead. */
-enum MHD_Result serve_reply_json(serve_req *r, unsigned status, trove_json_out *o);
+enum MHD_Result trove_serve__reply_json(serve_req *r, unsigned status, trove_json_out *o);
 /* A JSON reply of text that is JSON already (a scan state). */
-enum MHD_Result serve_reply_json_text(serve_req *r, unsigned status, const char *json);
+enum MHD_Result trove_serve__reply_json_text(serve_req *r, unsigned status, const char *json);
 /* {"error":msg,"status":status}. */
-enum MHD_Result serve_reply_error(serve_req *r, unsigned status, const char *fmt, ...)
+enum MHD_Result trove_serve__reply_error(serve_req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The status that fits a failed store, search or scan call. */
-unsigned serve_status_of(int code);
+unsigned trove_serve__status_of(int code);
 
 /* ---- the page (assets.c) ------------------------------------------------- */
 
 /* Builds s->page: index.html with the token written in. 0 or TROVE_ENOMEM. */
-int serve_page_build(serve *s);
+int trove_serve__page_build(serve *s);
 /* Answers GET for the page and its files; false when path is none of them. */
-bool serve_asset(serve_req *r, const char *path, enum MHD_Result *ret);
+bool trove_serve__asset(serve_req *r, const char *path, enum MHD_Result *ret);
 
 /* ---- endpoints (api_*.c): each answers its request ------------------------- */
 
-enum MHD_Result serve_api_search(serve_req *r);                  /* api_search.c */
-enum MHD_Result serve_api_item(serve_req *r, const char *rest);  /* api_items.c */
-enum MHD_Result serve_api_sources(serve_req *r, const char *rest); /* api_sources.c */
-enum MHD_Result serve_api_stats(serve_req *r);                   /* api_sources.c */
-enum MHD_Result serve_api_scan(serve_req *r, const char *rest);  /* api_scan.c */
+enum MHD_Result trove_serve__api_search(serve_req *r);                    /* api_search.c */
+enum MHD_Result trove_serve__api_item(serve_req *r, const char *rest);    /* api_items.c */
+enum MHD_Result trove_serve__api_sources(serve_req *r, const char *rest); /* api_sources.c */
+enum MHD_Result trove_serve__api_stats(serve_req *r);                     /* api_sources.c */
+enum MHD_Result trove_serve__api_scan(serve_req *r, const char *rest);    /* api_scan.c */
 
 /* Parses a positive decimal id, all of s; false otherwise. */
-bool serve_parse_id(const char *s, int64_t *out);
+bool trove_serve__parse_id(const char *s, int64_t *out);
 
 #endif /* TROVE_SERVE_INT_H */

@@ -33,7 +33,7 @@ const char *trove_serve_token(const trove_serve *s) {
   return s ? ((const serve *)s)->token : "";
 }
 
-bool serve_parse_id(const char *s, int64_t *out) {
+bool trove_serve__parse_id(const char *s, int64_t *out) {
   if (!s || !*s || *s == '0')
     return false;
   int64_t v = 0;
@@ -54,38 +54,44 @@ static bool is_read(const char *method) {
 
 static enum MHD_Result route_api(serve_req *r, const char *path) {
   if (strcmp(path, "search") == 0)
-    return is_read(r->method) ? serve_api_search(r) : serve_reply_error(r, 405, "use GET");
+    return is_read(r->method) ? trove_serve__api_search(r)
+                              : trove_serve__reply_error(r, 405, "use GET");
   if (strcmp(path, "events") == 0)
-    return is_read(r->method) ? serve_reply_events(r) : serve_reply_error(r, 405, "use GET");
+    return is_read(r->method) ? trove_serve__reply_events(r)
+                              : trove_serve__reply_error(r, 405, "use GET");
   if (strcmp(path, "stats") == 0)
-    return is_read(r->method) ? serve_api_stats(r) : serve_reply_error(r, 405, "use GET");
+    return is_read(r->method) ? trove_serve__api_stats(r)
+                              : trove_serve__reply_error(r, 405, "use GET");
   if (strncmp(path, "items/", 6) == 0)
-    return serve_api_item(r, path + 6);
+    return trove_serve__api_item(r, path + 6);
   if (strcmp(path, "sources") == 0 || strncmp(path, "sources/", 8) == 0)
-    return serve_api_sources(r, path[7] ? path + 8 : "");
+    return trove_serve__api_sources(r, path[7] ? path + 8 : "");
   if (strcmp(path, "scan") == 0 || strncmp(path, "scan/", 5) == 0)
-    return serve_api_scan(r, path[4] ? path + 5 : "");
-  return serve_reply_error(r, 404, "no such endpoint: /api/%s", path);
+    return trove_serve__api_scan(r, path[4] ? path + 5 : "");
+  return trove_serve__reply_error(r, 404, "no such endpoint: /api/%s", path);
 }
 
 /* The guards of guard.c, in order; false when one answered the request. */
 static bool guarded(serve_req *r, enum MHD_Result *ret) {
   serve *s = r->s;
   const char *host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
-  if (!serve_host_allowed(s, host)) {
-    *ret = serve_reply_error(r, 421, "this server answers to localhost:%u, 127.0.0.1:%u or "
-                             "[::1]:%u only (DNS rebinding guard)", s->port, s->port, s->port);
+  if (!trove_serve__host_allowed(s, host)) {
+    *ret = trove_serve__reply_error(r, 421,
+                                    "this server answers to localhost:%u, 127.0.0.1:%u or "
+                                    "[::1]:%u only (DNS rebinding guard)",
+                                    s->port, s->port, s->port);
     return false;
   }
   const char *origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Origin");
-  if (!serve_origin_allowed(s, origin)) {
-    *ret = serve_reply_error(r, 403, "requests from another origin are refused");
+  if (!trove_serve__origin_allowed(s, origin)) {
+    *ret = trove_serve__reply_error(r, 403, "requests from another origin are refused");
     return false;
   }
   const char *token = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Trove-Token");
-  if (!is_read(r->method) && !serve_token_ok(s, token)) {
-    *ret = serve_reply_error(r, 403, "this request changes something and needs the page's "
-                             "token in X-Trove-Token");
+  if (!is_read(r->method) && !trove_serve__token_ok(s, token)) {
+    *ret = trove_serve__reply_error(r, 403,
+                                    "this request changes something and needs the page's "
+                                    "token in X-Trove-Token");
     return false;
   }
   return true;
@@ -115,13 +121,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
   }
   if (r->body_too_big)
-    return serve_reply_error(r, 413, "the request body is over %d bytes", SERVE_BODY_MAX);
+    return trove_serve__reply_error(r, 413, "the request body is over %d bytes", SERVE_BODY_MAX);
   enum MHD_Result ret;
   if (strncmp(url, "/api/", 5) == 0)
     return route_api(r, url + 5);
-  if (serve_asset(r, url, &ret))
+  if (trove_serve__asset(r, url, &ret))
     return ret;
-  return serve_reply_error(r, 404, "no such page: %s", url);
+  return trove_serve__reply_error(r, 404, "no such page: %s", url);
 }
 
 /* Frees the request state once its response is sent (or the connection
@@ -229,15 +235,15 @@ static void warm_up(serve *s) {
 /* Frees what start made, in reverse; each part tolerates never having
  * been made (the struct starts zeroed). */
 static void teardown(serve *s, bool writer_made) {
-  serve_scanner_close(s); /* stops a scan; later requests cannot start one */
-  serve_events_close(&s->events);
+  trove_serve__scanner_close(s); /* stops a scan; later requests cannot start one */
+  trove_serve__events_close(&s->events);
   if (s->daemon)
     MHD_stop_daemon(s->daemon); /* joins every connection thread */
-  serve_scanner_free(s);
+  trove_serve__scanner_free(s);
   if (writer_made)
     pthread_mutex_destroy(&s->writer);
-  serve_handles_destroy(&s->handles);
-  serve_events_destroy(&s->events);
+  trove_serve__handles_destroy(&s->handles);
+  trove_serve__events_destroy(&s->events);
   trove_free(s->page);
   trove_free(s->model_note);
   trove_free(s->db_path);
@@ -268,20 +274,20 @@ int trove_serve_start(const trove_serve_opts *o, trove_serve **out, trove_err *e
   rc = TROVE_ENOMEM;
   if (!(s->db_path = trove_strdup(o->db_path)) ||
       (o->model_note && !(s->model_note = trove_strdup(o->model_note))) ||
-      serve_events_init(&s->events) || pthread_mutex_init(&s->writer, NULL))
+      trove_serve__events_init(&s->events) || pthread_mutex_init(&s->writer, NULL))
     goto out_nomem;
   writer_made = true;
-  if (serve_handles_init(&s->handles, s->db_path, threads < 2 ? 2 : threads))
+  if (trove_serve__handles_init(&s->handles, s->db_path, threads < 2 ? 2 : threads))
     goto out_nomem;
   /* one handle now: a database that cannot be opened fails here, not on
    * the first request */
   trove_store *st = NULL;
-  if ((rc = serve_handles_get(&s->handles, &st, err)))
+  if ((rc = trove_serve__handles_get(&s->handles, &st, err)))
     goto out_free;
-  serve_handles_put(&s->handles, st);
-  if ((rc = serve_token_new(s, err)) || (rc = serve_scanner_init(&s->scanner, err)))
+  trove_serve__handles_put(&s->handles, st);
+  if ((rc = trove_serve__token_new(s, err)) || (rc = trove_serve__scanner_init(&s->scanner, err)))
     goto out_free;
-  if (serve_page_build(s))
+  if (trove_serve__page_build(s))
     goto out_nomem;
   warm_up(s);
   if ((rc = start_daemon(s, &sa, err)))
@@ -299,16 +305,16 @@ void trove_serve_stop(trove_serve *ts) {
   serve *s = (serve *)ts;
   if (!s)
     return;
-  serve_scanner_close(s); /* a scan running stops and saves the index */
+  trove_serve__scanner_close(s); /* a scan running stops and saves the index */
   if (s->vectors) { /* after removals: a no-op when nothing changed */
     trove_store *st = NULL;
     trove_err e = {0};
-    if (serve_handles_get(&s->handles, &st, &e) == 0) {
+    if (trove_serve__handles_get(&s->handles, &st, &e) == 0) {
       pthread_mutex_lock(&s->writer);
       if (trove_vectors_try_save(s->vectors, st, &e))
         trove_term_line(stderr, "trove: warning: %s", e.msg);
       pthread_mutex_unlock(&s->writer);
-      serve_handles_put(&s->handles, st);
+      trove_serve__handles_put(&s->handles, st);
     }
   }
   teardown(s, true);

@@ -12,7 +12,7 @@
  * The file is read with trove_fs_read (size cap, UTF-8 check) and parsed
  * with the project's strict JSON parser (json.h); the tree is walked
  * recursively, which is bounded because the parser caps nesting depth. */
-#include "internal.h"
+#include "sources_int.h"
 
 #include "json.h"
 
@@ -52,8 +52,9 @@ static int walk(const trove_json *node, weblist *l, trove_source_stats *st) {
       st->bad_rows++;
       return 0;
     }
-    return weblist_add(l, st, trove_json_str(url, ""), trove_json_get_str(node, "name", NULL),
-                       TROVE_ITEM_BOOKMARK, date_added(node), 0);
+    return trove_sources__weblist_add(l, st, trove_json_str(url, ""),
+                                      trove_json_get_str(node, "name", NULL), TROVE_ITEM_BOOKMARK,
+                                      date_added(node), 0);
   }
   const trove_json *children = trove_json_get(node, "children");
   for (size_t i = 0; i < trove_json_len(children); i++) {
@@ -105,7 +106,8 @@ int trove_source_open_chromium_bookmarks(const char *location, trove_source **ou
   trove_json_doc *doc = NULL;
   weblist l = {0};
   trove_source_stats st = {0};
-  int rc = browser_profile_file(location, "Bookmarks", "Chromium bookmarks", &path, err);
+  int rc =
+      trove_sources__browser_profile_file(location, "Bookmarks", "Chromium bookmarks", &path, err);
   if (rc)
     return rc;
   if ((rc = load(path, &doc, err)) != 0)
@@ -120,11 +122,11 @@ int trove_source_open_chromium_bookmarks(const char *location, trove_source **ou
     rc = walk(trove_json_at(roots, i), &l, &st);
   if (rc) {
     rc = trove_err_set(err, rc, "out of memory reading %s", path);
-    weblist_free(&l);
+    trove_sources__weblist_free(&l);
     goto out_free_doc;
   }
-  weblist_finish(&l, &st);
-  if ((rc = weblist_source(&l, &st, out)) != 0)
+  trove_sources__weblist_finish(&l, &st);
+  if ((rc = trove_sources__weblist_source(&l, &st, out)) != 0)
     rc = trove_err_set(err, rc, "out of memory reading %s", path);
 
 out_free_doc:

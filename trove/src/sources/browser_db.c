@@ -5,7 +5,7 @@
  * are advisory, so reading the bytes works whatever lock is held) into a
  * fresh private directory, with the -wal file when there is one so that
  * recent, not yet checkpointed visits are seen, and the copy is opened
- * read-only. The copy is deleted when the reader is done (browser_db_close),
+ * read-only. The copy is deleted when the reader is done (trove_sources__browser_db_close),
  * which the readers do before open returns. A scan makes its copies inside
  * "<db>.copies" beside its database, not in /tmp: a copy of a History (a
  * person's browsing) left there by a kill or Ctrl-C is then found and
@@ -19,7 +19,7 @@
  * rollback-journal mode may be inconsistent; SQLite then reports corruption
  * and the next scan retries. The -journal file is not copied: replaying it
  * would need a writable open. */
-#include "internal.h"
+#include "sources_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -82,8 +82,8 @@ static char *path_join(const char *dir, const char *name) {
   return s;
 }
 
-int browser_profile_file(const char *location, const char *name, const char *what, char **path,
-                         trove_err *err) {
+int trove_sources__browser_profile_file(const char *location, const char *name, const char *what,
+                                        char **path, trove_err *err) {
   struct stat st;
   *path = NULL;
   if (stat(location, &st) != 0) {
@@ -182,10 +182,10 @@ static int sqlite_fail(browser_db *bdb, int rc, const char *what, trove_err *err
   return trove_err_set(err, TROVE_EDB, "cannot read %s %s: %s", what, bdb->src, msg);
 }
 
-int browser_db_open(const char *location, const char *name, const char *what,
-                    const char *copy_dir, browser_db *bdb, trove_err *err) {
+int trove_sources__browser_db_open(const char *location, const char *name, const char *what,
+                                   const char *copy_dir, browser_db *bdb, trove_err *err) {
   memset(bdb, 0, sizeof *bdb);
-  int rc = browser_profile_file(location, name, what, &bdb->src, err);
+  int rc = trove_sources__browser_profile_file(location, name, what, &bdb->src, err);
   if (rc == 0)
     rc = make_copy(bdb, name, what, copy_dir, err);
   if (rc == 0) {
@@ -194,12 +194,12 @@ int browser_db_open(const char *location, const char *name, const char *what,
       rc = sqlite_fail(bdb, s, what, err);
   }
   if (rc)
-    browser_db_close(bdb);
+    trove_sources__browser_db_close(bdb);
   return rc;
 }
 
-int browser_db_prepare(browser_db *bdb, const char *sql, const char *what, sqlite3_stmt **stmt,
-                       trove_err *err) {
+int trove_sources__browser_db_prepare(browser_db *bdb, const char *sql, const char *what,
+                                      sqlite3_stmt **stmt, trove_err *err) {
   int s = sqlite3_prepare_v2(bdb->db, sql, -1, stmt, NULL);
   return s == SQLITE_OK ? 0 : sqlite_fail(bdb, s, what, err);
 }
@@ -211,10 +211,11 @@ static int64_t col_time(sqlite3_stmt *q, int col, bool chromium_epoch) {
   return chromium_epoch ? chromium_to_unix_us(t) : (t > 0 ? t : 0);
 }
 
-int browser_db_collect(browser_db *bdb, const char *sql, const char *what, trove_item_type type,
-                       bool chromium_epoch, weblist *l, trove_source_stats *st, trove_err *err) {
+int trove_sources__browser_db_collect(browser_db *bdb, const char *sql, const char *what,
+                                      trove_item_type type, bool chromium_epoch, weblist *l,
+                                      trove_source_stats *st, trove_err *err) {
   sqlite3_stmt *q = NULL;
-  int rc = browser_db_prepare(bdb, sql, what, &q, err);
+  int rc = trove_sources__browser_db_prepare(bdb, sql, what, &q, err);
   if (rc)
     return rc;
   bool has_visit = sqlite3_column_count(q) > 3;
@@ -224,7 +225,7 @@ int browser_db_collect(browser_db *bdb, const char *sql, const char *what, trove
     const char *title = (const char *)sqlite3_column_text(q, 1);
     int64_t t = col_time(q, 2, chromium_epoch);
     int64_t visited = has_visit ? col_time(q, 3, chromium_epoch) : t;
-    if ((rc = weblist_add(l, st, url, title, type, t, visited)) != 0) {
+    if ((rc = trove_sources__weblist_add(l, st, url, title, type, t, visited)) != 0) {
       rc = trove_err_set(err, rc, "out of memory reading %s %s", what, bdb->src);
       goto out_finalize;
     }
@@ -243,7 +244,7 @@ static void unlink_suffixed(const char *file, const char *suffix) {
     unlink(p);
 }
 
-void browser_db_close(browser_db *bdb) {
+void trove_sources__browser_db_close(browser_db *bdb) {
   if (bdb->db)
     sqlite3_close_v2(bdb->db);
   if (bdb->file) {

@@ -8,7 +8,7 @@
  *
  * Source-reading SQL: this file, firefox.c and browser_db.c are the only
  * SQL outside trove's storage module, and they only read browsers' files. */
-#include "internal.h"
+#include "sources_int.h"
 
 #include <string.h>
 
@@ -25,16 +25,17 @@ int trove_source_open_chromium_history(const char *location, const char *copy_di
   browser_db bdb;
   weblist l = {0};
   trove_source_stats st = {0};
-  int rc = browser_db_open(location, "History", what, copy_dir, &bdb, err);
+  int rc = trove_sources__browser_db_open(location, "History", what, copy_dir, &bdb, err);
   if (rc)
     return rc;
-  rc = browser_db_collect(&bdb, history_sql, what, TROVE_ITEM_WEB, true, &l, &st, err);
-  browser_db_close(&bdb);
+  rc = trove_sources__browser_db_collect(&bdb, history_sql, what, TROVE_ITEM_WEB, true, &l, &st,
+                                         err);
+  trove_sources__browser_db_close(&bdb);
   if (rc) {
-    weblist_free(&l);
+    trove_sources__weblist_free(&l);
     return rc;
   }
-  weblist_finish(&l, &st);
-  rc = weblist_source(&l, &st, out);
+  trove_sources__weblist_finish(&l, &st);
+  rc = trove_sources__weblist_source(&l, &st, out);
   return rc ? trove_err_set(err, rc, "out of memory opening %s", location) : 0;
 }

@@ -8,7 +8,7 @@
  *
  * Source-reading SQL: this file, chromium.c and browser_db.c are the only
  * SQL outside trove's storage module, and they only read browsers' files. */
-#include "internal.h"
+#include "sources_int.h"
 
 static const char history_sql[] = "SELECT url, title, last_visit_date FROM moz_places"
                                   " WHERE last_visit_date IS NOT NULL AND hidden = 0";
@@ -31,19 +31,21 @@ int trove_source_open_firefox(const char *location, int items, const char *copy_
   browser_db bdb;
   weblist l = {0};
   trove_source_stats st = {0};
-  int rc = browser_db_open(location, "places.sqlite", what, copy_dir, &bdb, err);
+  int rc = trove_sources__browser_db_open(location, "places.sqlite", what, copy_dir, &bdb, err);
   if (rc)
     return rc;
   if (items & TROVE_FIREFOX_HISTORY)
-    rc = browser_db_collect(&bdb, history_sql, what, TROVE_ITEM_WEB, false, &l, &st, err);
+    rc = trove_sources__browser_db_collect(&bdb, history_sql, what, TROVE_ITEM_WEB, false, &l, &st,
+                                           err);
   if (rc == 0 && (items & TROVE_FIREFOX_BOOKMARKS))
-    rc = browser_db_collect(&bdb, bookmarks_sql, what, TROVE_ITEM_BOOKMARK, false, &l, &st, err);
-  browser_db_close(&bdb);
+    rc = trove_sources__browser_db_collect(&bdb, bookmarks_sql, what, TROVE_ITEM_BOOKMARK, false,
+                                           &l, &st, err);
+  trove_sources__browser_db_close(&bdb);
   if (rc) {
-    weblist_free(&l);
+    trove_sources__weblist_free(&l);
     return rc;
   }
-  weblist_finish(&l, &st);
-  rc = weblist_source(&l, &st, out);
+  trove_sources__weblist_finish(&l, &st);
+  rc = trove_sources__weblist_source(&l, &st, out);
   return rc ? trove_err_set(err, rc, "out of memory opening %s", location) : 0;
 }

@@ -41,7 +41,7 @@
  * costs a few directory reads however big the tree. Paths are kept sorted:
  * "is this a path" and "does a path lie under this" are binary searches.
  */
-#include "internal.h"
+#include "sources_int.h"
 #include "sources_test_hooks.h"
 
 #include <dirent.h>

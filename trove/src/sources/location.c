@@ -6,7 +6,7 @@
  * its first bytes (SQLite's header) for history and places, which a
  * running browser keeps locked, so they are not opened here; the whole
  * Bookmarks file, which is small JSON and read without copying. */
-#include "internal.h"
+#include "sources_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,12 +33,12 @@ static int check_dir(const char *location, trove_err *err) {
 }
 
 /* Finds the browser's file `name` at location (a profile directory, or
- * the file itself) into *path (trove_free), as browser_profile_file does,
+ * the file itself) into *path (trove_free), as trove_sources__browser_profile_file does,
  * with a message that says what to give when it is not there. */
 static int find_file(const char *location, const char *name, const char *what,
                      const char *example, char **path, trove_err *err) {
   trove_err e = {0};
-  int rc = browser_profile_file(location, name, what, path, &e);
+  int rc = trove_sources__browser_profile_file(location, name, what, path, &e);
   if (rc == TROVE_ENOENT)
     return trove_err_set(err, rc, "%s holds no %s: give a %s profile directory (such as %s) "
                          "or its %s file", location, name, what, example, name);

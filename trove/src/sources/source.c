@@ -1,8 +1,8 @@
 /* source.c: the source iterator every kind shares. A source is an object
- * whose first member is struct trove_source (internal.h); this file fills
+ * whose first member is struct trove_source (sources_int.h); this file fills
  * batches through the kind's ops, keeps the yielded count, and frees. The
  * kinds live in fs_walk.c, chromium.c, bookmarks.c and firefox.c. */
-#include "internal.h"
+#include "sources_int.h"
 
 #include <string.h>
 

@@ -6,8 +6,8 @@
  * Collect-then-sort was chosen over a hash map: the list must be held whole
  * anyway (the database copy is deleted at open), sorting is O(n log n) with
  * no extra memory, and merging neighbours needs no allocation, so finishing
- * cannot fail. The merge rules are in internal.h beside weblist_finish. */
-#include "internal.h"
+ * cannot fail. The merge rules are in sources_int.h beside trove_sources__weblist_finish. */
+#include "sources_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +19,9 @@ static void cand_free(trove_candidate *c) {
   memset(c, 0, sizeof *c);
 }
 
-int weblist_add(weblist *l, trove_source_stats *st, const char *url, const char *title,
-                trove_item_type type, int64_t time_us, int64_t visited_us) {
+int trove_sources__weblist_add(weblist *l, trove_source_stats *st, const char *url,
+                               const char *title, trove_item_type type, int64_t time_us,
+                               int64_t visited_us) {
   if (!url || !trove_utf8_valid(url, strlen(url))) {
     st->bad_rows++;
     return 0;
@@ -98,7 +99,7 @@ static void merge(trove_candidate *acc, trove_candidate *b) {
   cand_free(b);
 }
 
-void weblist_finish(weblist *l, trove_source_stats *st) {
+void trove_sources__weblist_finish(weblist *l, trove_source_stats *st) {
   if (l->n == 0)
     return;
   qsort(l->v, l->n, sizeof *l->v, cand_cmp);
@@ -115,7 +116,7 @@ void weblist_finish(weblist *l, trove_source_stats *st) {
   l->pos = 0;
 }
 
-void weblist_free(weblist *l) {
+void trove_sources__weblist_free(weblist *l) {
   for (size_t i = l->pos; i < l->n; i++)
     cand_free(&l->v[i]);
   trove_free(l->v);
@@ -140,16 +141,16 @@ static int web_next(trove_source *src, trove_batch *b, trove_err *err) {
 
 static void web_destroy(trove_source *src) {
   web_source *w = (web_source *)src;
-  weblist_free(&w->list);
+  trove_sources__weblist_free(&w->list);
   trove_free(w);
 }
 
 static const source_ops web_ops = {web_next, web_destroy};
 
-int weblist_source(weblist *l, const trove_source_stats *st, trove_source **out) {
+int trove_sources__weblist_source(weblist *l, const trove_source_stats *st, trove_source **out) {
   web_source *w = trove_calloc(1, sizeof *w);
   if (!w) {
-    weblist_free(l);
+    trove_sources__weblist_free(l);
     return TROVE_ENOMEM;
   }
   w->base.ops = &web_ops;

@@ -153,7 +153,7 @@ static const char step4[] =
 
 /* What a rescan needs to leave unchanged work alone. text_hash is a hash of
  * what an item's passages are cut from (its title, text and block layout:
- * scan_text_hash in scan_extract.c), so a file that was touched, forced or
+ * trove_scan__text_hash in scan_extract.c), so a file that was touched, forced or
  * renamed but gives the same text keeps its passages and vectors instead of
  * being embedded again. items_content finds the item a renamed file was
  * stored as, by the hash of its raw bytes. Rows from before have no text
@@ -226,7 +226,7 @@ static int read_header(trove_store *st, header *h, trove_err *err) {
     h->tables = sqlite3_column_int64(s, 2);
     rc = 0;
   } else {
-    rc = st__fail(st, rc, "reading the schema version", err);
+    rc = trove_store__fail(st, rc, "reading the schema version", err);
   }
   sqlite3_finalize(s);
   return rc;
@@ -250,7 +250,7 @@ static int check_owner(trove_store *st, header *h, trove_err *err) {
 
 /* Applies steps[version] inside one transaction, if nobody did meanwhile. */
 static int apply_step(trove_store *st, trove_err *err) {
-  int rc = st__exec(st, "BEGIN IMMEDIATE", "migrating the schema", err);
+  int rc = trove_store__exec(st, "BEGIN IMMEDIATE", "migrating the schema", err);
   if (rc)
     return rc;
   header h = {0};
@@ -260,17 +260,17 @@ static int apply_step(trove_store *st, trove_err *err) {
     char tail[96];
     snprintf(tail, sizeof tail, "PRAGMA user_version=%lld; PRAGMA application_id=%d;",
              (long long)h.version + 1, APP_ID);
-    if ((rc = st__exec(st, steps[h.version], "migrating the schema", err)) ||
-        (rc = st__exec(st, tail, "migrating the schema", err)))
+    if ((rc = trove_store__exec(st, steps[h.version], "migrating the schema", err)) ||
+        (rc = trove_store__exec(st, tail, "migrating the schema", err)))
       goto out_rollback;
   }
-  return st__exec(st, "COMMIT", "migrating the schema", err);
+  return trove_store__exec(st, "COMMIT", "migrating the schema", err);
 out_rollback:
   sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
   return rc;
 }
 
-int st__check_owner(trove_store *st, bool *empty, trove_err *err) {
+int trove_store__check_owner(trove_store *st, bool *empty, trove_err *err) {
   header h = {0};
   int rc = check_owner(st, &h, err);
   if (rc == 0 && empty)
@@ -278,7 +278,7 @@ int st__check_owner(trove_store *st, bool *empty, trove_err *err) {
   return rc;
 }
 
-int st__check_current(trove_store *st, trove_err *err) {
+int trove_store__check_current(trove_store *st, trove_err *err) {
   header h = {0};
   int rc = check_owner(st, &h, err);
   if (rc)
@@ -294,7 +294,7 @@ int st__check_current(trove_store *st, trove_err *err) {
   return 0;
 }
 
-int st__migrate(trove_store *st, trove_err *err) {
+int trove_store__migrate(trove_store *st, trove_err *err) {
   for (;;) {
     header h = {0};
     int rc = check_owner(st, &h, err);

@@ -16,7 +16,7 @@
  * never corrupts, and a rescan redoes them. schema.c migrates last.
  *
  * Write calls are atomic on their own (a savepoint inside a caller's batch,
- * BEGIN IMMEDIATE outside one; see st__save), so they compose inside a
+ * BEGIN IMMEDIATE outside one; see trove_store__save), so they compose inside a
  * batch (BEGIN IMMEDIATE ... COMMIT) and outside it.
  */
 #include "store_int.h"
@@ -37,7 +37,7 @@ enum { DEFAULT_BUSY_MS = 5000 };
  * sources coming back from the sidecar (store_sidecar.c) when it is there,
  * else added again by hand. */
 static const char *corrupt_advice(const trove_store *st) {
-  if (st && st->path && st__sources_kept(st))
+  if (st && st->path && trove_store__sources_kept(st))
     return "move it away and run `trove scan` to rebuild: the new database gets its "
            "sources back from the copy kept beside it (.sources.json)";
   return "move it away, add its sources again with `trove source add` and run `trove scan` "
@@ -50,7 +50,7 @@ static const char *why(trove_store *st, int rc) {
   return sqlite3_errstr(rc);
 }
 
-int st__fail(trove_store *st, int rc, const char *what, trove_err *err) {
+int trove_store__fail(trove_store *st, int rc, const char *what, trove_err *err) {
   const char *path = st && st->path ? st->path : "(unknown)";
   const char *msg = why(st, rc);
   if (rc == SQLITE_IOERR_NOMEM)
@@ -90,68 +90,68 @@ int st__fail(trove_store *st, int rc, const char *what, trove_err *err) {
 
 /* ---- statements ---------------------------------------------------------------- */
 
-int st__stmt(trove_store *st, enum st__slot slot, const char *sql, sqlite3_stmt **out,
-             trove_err *err) {
+int trove_store__stmt(trove_store *st, enum trove_store__slot slot, const char *sql,
+                      sqlite3_stmt **out, trove_err *err) {
   if (!st->stmt[slot]) {
     int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[slot],
                                 NULL);
     if (rc != SQLITE_OK) {
       st->stmt[slot] = NULL;
-      return st__fail(st, rc, "preparing a statement", err);
+      return trove_store__fail(st, rc, "preparing a statement", err);
     }
   }
   *out = st->stmt[slot];
   return 0;
 }
 
-void st__done(sqlite3_stmt *s) {
+void trove_store__done(sqlite3_stmt *s) {
   if (s) {
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
   }
 }
 
-int st__exec(trove_store *st, const char *sql, const char *what, trove_err *err) {
+int trove_store__exec(trove_store *st, const char *sql, const char *what, trove_err *err) {
   int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-  return rc == SQLITE_OK ? 0 : st__fail(st, rc, what, err);
+  return rc == SQLITE_OK ? 0 : trove_store__fail(st, rc, what, err);
 }
 
-static int run_slot(trove_store *st, enum st__slot slot, const char *sql, trove_err *err) {
+static int run_slot(trove_store *st, enum trove_store__slot slot, const char *sql, trove_err *err) {
   sqlite3_stmt *s = NULL;
-  int rc = st__stmt(st, slot, sql, &s, err);
+  int rc = trove_store__stmt(st, slot, sql, &s, err);
   if (rc)
     return rc;
   int src = sqlite3_step(s);
-  st__done(s);
-  return src == SQLITE_DONE ? 0 : st__fail(st, src, "running a savepoint", err);
+  trove_store__done(s);
+  return src == SQLITE_DONE ? 0 : trove_store__fail(st, src, "running a savepoint", err);
 }
 
-int st__writable(trove_store *st, trove_err *err) {
+int trove_store__writable(trove_store *st, trove_err *err) {
   if (st->in_batch && sqlite3_get_autocommit(st->db))
     return trove_err_set(err, TROVE_EIO, "database %s rolled the batch back after an "
                          "earlier error; roll back and redo the batch", st->path);
   return 0;
 }
 
-int st__save(trove_store *st, bool *own, trove_err *err) {
-  int rc = st__writable(st, err);
+int trove_store__save(trove_store *st, bool *own, trove_err *err) {
+  int rc = trove_store__writable(st, err);
   if (rc)
     return rc;
   *own = sqlite3_get_autocommit(st->db) != 0;
   if (*own) /* take the write lock first: see store_int.h */
-    return st__exec(st, "BEGIN IMMEDIATE", "starting a write", err);
+    return trove_store__exec(st, "BEGIN IMMEDIATE", "starting a write", err);
   return run_slot(st, SLOT_SAVEPOINT, "SAVEPOINT op", err);
 }
 
-int st__release(trove_store *st, bool own, trove_err *err) {
-  int rc = own ? st__exec(st, "COMMIT", "committing a write", err)
+int trove_store__release(trove_store *st, bool own, trove_err *err) {
+  int rc = own ? trove_store__exec(st, "COMMIT", "committing a write", err)
                : run_slot(st, SLOT_RELEASE, "RELEASE op", err);
   if (rc)
-    st__undo(st, own);
+    trove_store__undo(st, own);
   return rc;
 }
 
-void st__undo(trove_store *st, bool own) {
+void trove_store__undo(trove_store *st, bool own) {
   /* Benign when SQLite already rolled everything back (after an I/O error
    * or OOM it may): the transaction or savepoint is gone and this fails
    * harmlessly. */
@@ -164,15 +164,15 @@ void st__undo(trove_store *st, bool own) {
   run_slot(st, SLOT_RELEASE, "RELEASE op", NULL);
 }
 
-int st__bind_text(sqlite3_stmt *s, int i, const char *v) {
+int trove_store__bind_text(sqlite3_stmt *s, int i, const char *v) {
   /* STATIC, not TRANSIENT: a copy could fail for memory and silently leave
    * the parameter NULL. The caller's string outlives the binding, since
-   * every statement is reset and unbound (st__done) or finalized before
+   * every statement is reset and unbound (trove_store__done) or finalized before
    * the call that bound it returns. */
   return v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
 }
 
-bool st__col_dup(sqlite3_stmt *s, int i, char **out) {
+bool trove_store__col_dup(sqlite3_stmt *s, int i, char **out) {
   const unsigned char *t = sqlite3_column_text(s, i);
   if (!t) {
     *out = NULL;
@@ -183,7 +183,7 @@ bool st__col_dup(sqlite3_stmt *s, int i, char **out) {
   return *out != NULL;
 }
 
-int st__grow(void **v, size_t *cap, size_t len, size_t size) {
+int trove_store__grow(void **v, size_t *cap, size_t len, size_t size) {
   if (len < *cap)
     return 0;
   size_t ncap = *cap ? *cap * 2 : 16, bytes;
@@ -197,22 +197,22 @@ int st__grow(void **v, size_t *cap, size_t len, size_t size) {
   return 0;
 }
 
-int st__ids_push(trove_store_ids *ids, int64_t id) {
+int trove_store__ids_push(trove_store_ids *ids, int64_t id) {
   void *v = ids->v;
-  if (st__grow(&v, &ids->cap, ids->n, sizeof *ids->v))
+  if (trove_store__grow(&v, &ids->cap, ids->n, sizeof *ids->v))
     return TROVE_ENOMEM;
   ids->v = v;
   ids->v[ids->n++] = id;
   return 0;
 }
 
-int st__collect_rows(trove_store *st, int prep_rc, sqlite3_stmt *s, trove_store_ids *ids,
-                     const char *what, trove_err *err) {
+int trove_store__collect_rows(trove_store *st, int prep_rc, sqlite3_stmt *s, trove_store_ids *ids,
+                              const char *what, trove_err *err) {
   size_t keep = ids->n;
   int rc = prep_rc;
   if (rc == SQLITE_OK)
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-      if (st__ids_push(ids, sqlite3_column_int64(s, 0))) {
+      if (trove_store__ids_push(ids, sqlite3_column_int64(s, 0))) {
         rc = SQLITE_NOMEM;
         break;
       }
@@ -220,17 +220,17 @@ int st__collect_rows(trove_store *st, int prep_rc, sqlite3_stmt *s, trove_store_
   if (rc == SQLITE_DONE)
     return 0;
   ids->n = keep;
-  return st__fail(st, rc, what, err);
+  return trove_store__fail(st, rc, what, err);
 }
 
-int st__read_rows(trove_store *st, sqlite3_stmt *s, size_t elem_size, st__row_fn read,
-                  st__rows_free_fn free_rows, void **out, size_t *n, const char *what,
-                  trove_err *err) {
+int trove_store__read_rows(trove_store *st, sqlite3_stmt *s, size_t elem_size,
+                           trove_store__row_fn read, trove_store__rows_free_fn free_rows,
+                           void **out, size_t *n, const char *what, trove_err *err) {
   void *v = NULL;
   size_t len = 0, cap = 0;
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    if (st__grow(&v, &cap, len, elem_size)) {
+    if (trove_store__grow(&v, &cap, len, elem_size)) {
       rc = trove_err_set(err, TROVE_ENOMEM, "out of memory %s", what);
       break;
     }
@@ -244,11 +244,11 @@ int st__read_rows(trove_store *st, sqlite3_stmt *s, size_t elem_size, st__row_fn
     return 0;
   }
   free_rows(v, len);
-  return rc < 0 ? rc : st__fail(st, rc, what, err); /* < 0: a trove code, err set */
+  return rc < 0 ? rc : trove_store__fail(st, rc, what, err); /* < 0: a trove code, err set */
 }
 
-int st__collect_ids(trove_store *st, const char *sql, int64_t a, int64_t b,
-                    trove_store_ids *ids, trove_err *err) {
+int trove_store__collect_ids(trove_store *st, const char *sql, int64_t a, int64_t b,
+                             trove_store_ids *ids, trove_err *err) {
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
   if (rc == SQLITE_OK) {
@@ -256,7 +256,7 @@ int st__collect_ids(trove_store *st, const char *sql, int64_t a, int64_t b,
     if (sqlite3_bind_parameter_count(s) >= 2)
       sqlite3_bind_int64(s, 2, b);
   }
-  return st__collect_rows(st, rc, s, ids, "collecting ids", err);
+  return trove_store__collect_rows(st, rc, s, ids, "collecting ids", err);
 }
 
 void trove_store_ids_free(trove_store_ids *ids) {
@@ -450,7 +450,7 @@ static int set_wal(trove_store *st, trove_err *err) {
   sqlite3_stmt *s = NULL;
   int rc = step_wal_pragma(st, &s);
   if (rc != SQLITE_ROW) {
-    rc = st__fail(st, rc, "setting WAL mode", err);
+    rc = trove_store__fail(st, rc, "setting WAL mode", err);
     goto out_finalize;
   }
   const char *mode = (const char *)sqlite3_column_text(s, 0);
@@ -469,20 +469,20 @@ static int configure(trove_store *st, trove_err *err) {
   sqlite3_extended_result_codes(st->db, 1);
   int rc = sqlite3_busy_timeout(st->db, st->busy_ms);
   if (rc != SQLITE_OK)
-    return st__fail(st, rc, "setting the busy timeout", err);
+    return trove_store__fail(st, rc, "setting the busy timeout", err);
   bool created = false;
-  if ((rc = st__check_owner(st, &created, err)) || (rc = set_wal(st, err)))
+  if ((rc = trove_store__check_owner(st, &created, err)) || (rc = set_wal(st, err)))
     return rc;
-  if ((rc = st__exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
-                     "setting pragmas", err)) ||
-      (rc = st__migrate(st, err)))
+  if ((rc = trove_store__exec(st, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
+                              "setting pragmas", err)) ||
+      (rc = trove_store__migrate(st, err)))
     return rc;
   /* a new file gets the sources its predecessor kept beside it; an existing
    * one from before the sidecar gets a sidecar */
   if (created)
-    st__sources_restore(st);
-  else if (!st__sources_kept(st))
-    st__sources_keep(st); /* no write lock: a search must not wait for a scan */
+    trove_store__sources_restore(st);
+  else if (!trove_store__sources_kept(st))
+    trove_store__sources_keep(st); /* no write lock: a search must not wait for a scan */
   return 0;
 }
 
@@ -524,13 +524,13 @@ static int open_ro_as(trove_store *st, const char *name, int flags, trove_err *e
   int rc = sqlite3_open_v2(name, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | flags,
                            NULL);
   if (rc != SQLITE_OK)
-    return st__fail(st, rc, "opening read-only", err);
+    return trove_store__fail(st, rc, "opening read-only", err);
   sqlite3_extended_result_codes(st->db, 1);
   if ((rc = sqlite3_busy_timeout(st->db, st->busy_ms)) != SQLITE_OK)
-    return st__fail(st, rc, "setting the busy timeout", err);
-  if ((rc = st__check_current(st, err)))
+    return trove_store__fail(st, rc, "setting the busy timeout", err);
+  if ((rc = trove_store__check_current(st, err)))
     return rc;
-  return st__exec(st, "PRAGMA query_only=1", "opening read-only", err);
+  return trove_store__exec(st, "PRAGMA query_only=1", "opening read-only", err);
 }
 
 /* Opens st->path for reading only, when its folder or file cannot be
@@ -574,7 +574,7 @@ static int set_mmap(trove_store *st, int64_t bytes, trove_err *err) {
     rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
   }
   sqlite3_finalize(s);
-  return rc == SQLITE_OK ? 0 : st__fail(st, rc, "mapping the database into memory", err);
+  return rc == SQLITE_OK ? 0 : trove_store__fail(st, rc, "mapping the database into memory", err);
 }
 
 int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err *err) {
@@ -605,7 +605,7 @@ int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err 
   int src = sqlite3_open_v2(st->path, &st->db,
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                             NULL);
-  rc = src != SQLITE_OK ? st__fail(st, src, "opening", err) : configure(st, err);
+  rc = src != SQLITE_OK ? trove_store__fail(st, src, "opening", err) : configure(st, err);
   /* a reader in a read-only place: the file is there, it or its folder
    * cannot be written (TROVE_EIO); the read-write error stays the one
    * reported when reading fails too */
@@ -648,7 +648,7 @@ void trove_store_close(trove_store *st) {
    * cannot be left a zombie. */
   sqlite3_close_v2(st->db);
   open_file_drop(st);
-  st__codec_free(st);
+  trove_store__codec_free(st);
   trove_free(st->path);
   trove_free(st);
 }
@@ -666,7 +666,7 @@ int trove_store_begin(trove_store *st, trove_err *err) {
    * every later batch would fail with "transaction within a transaction". */
   if (!sqlite3_get_autocommit(st->db))
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-  int rc = st__exec(st, "BEGIN IMMEDIATE", "starting a write batch", err);
+  int rc = trove_store__exec(st, "BEGIN IMMEDIATE", "starting a write batch", err);
   if (rc == 0)
     st->in_batch = true;
   return rc;
@@ -682,8 +682,8 @@ int trove_store_commit(trove_store *st, trove_err *err) {
     return trove_err_set(err, TROVE_EIO, "database %s rolled the batch back after an "
                          "earlier error; rerun the scan", st->path);
   if (sources) /* still inside the batch's write transaction: see store_sidecar.c */
-    st__sources_keep(st);
-  int rc = st__exec(st, "COMMIT", "committing a batch", err);
+    trove_store__sources_keep(st);
+  int rc = trove_store__exec(st, "COMMIT", "committing a batch", err);
   if (rc)
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
   return rc;
@@ -708,7 +708,7 @@ int trove_store_check(trove_store *st, trove_err *err) {
   if (rc == SQLITE_OK)
     rc = sqlite3_step(s);
   if (rc != SQLITE_ROW) {
-    rc = st__fail(st, rc, "checking integrity", err);
+    rc = trove_store__fail(st, rc, "checking integrity", err);
   } else {
     const char *res = (const char *)sqlite3_column_text(s, 0);
     rc = res && strcmp(res, "ok") == 0 ? 0
@@ -719,8 +719,9 @@ int trove_store_check(trove_store *st, trove_err *err) {
   if (rc)
     return rc;
   /* rank 1: compare the index with the items table, not only with itself. */
-  return st__exec(st, "INSERT INTO items_fts(items_fts, rank) VALUES('integrity-check', 1)",
-                  "checking the search index", err);
+  return trove_store__exec(st,
+                           "INSERT INTO items_fts(items_fts, rank) VALUES('integrity-check', 1)",
+                           "checking the search index", err);
 }
 
 /* ---- SQLite's allocator -------------------------------------------------------------------- */

@@ -31,8 +31,8 @@ static void zfree(void *opaque, void *p) {
 
 static const ZSTD_customMem mem = {zalloc, zfree, NULL};
 
-int st__compress(trove_store *st, const void *src, size_t len, void **out, size_t *out_len,
-                 trove_err *err) {
+int trove_store__compress(trove_store *st, const void *src, size_t len, void **out, size_t *out_len,
+                          trove_err *err) {
   *out = NULL;
   *out_len = 0;
   if (len > MAX_RAW)
@@ -56,8 +56,8 @@ int st__compress(trove_store *st, const void *src, size_t len, void **out, size_
   return 0;
 }
 
-int st__decompress(trove_store *st, int64_t item_id, const void *src, size_t len,
-                   int64_t expect, void **out, trove_err *err) {
+int trove_store__decompress(trove_store *st, int64_t item_id, const void *src, size_t len,
+                            int64_t expect, void **out, trove_err *err) {
   *out = NULL;
   unsigned long long size = ZSTD_getFrameContentSize(src, len);
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
@@ -87,7 +87,7 @@ int st__decompress(trove_store *st, int64_t item_id, const void *src, size_t len
   return 0;
 }
 
-void st__codec_free(trove_store *st) {
+void trove_store__codec_free(trove_store *st) {
   ZSTD_freeCCtx(st->cctx);
   ZSTD_freeDCtx(st->dctx);
   st->cctx = NULL;

@@ -24,7 +24,7 @@ int trove_store_items_expire_unseen(trove_store *st, int64_t source_id, int64_t 
   " WHERE source_id = ?1 AND seen_in_scan < ?2 AND (expired_at > 0 OR"                     \
   " (type = 'web' AND last_visited > 0 AND last_visited < ?3))"
   bool own;
-  int rc = st__save(st, &own, err);
+  int rc = trove_store__save(st, &own, err);
   if (rc)
     return rc;
   sqlite3_stmt *s = NULL;
@@ -55,11 +55,11 @@ int trove_store_items_expire_unseen(trove_store *st, int64_t source_id, int64_t 
   }
   sqlite3_finalize(s);
   if (src != SQLITE_DONE) {
-    rc = st__fail(st, src, "keeping the pages the browser expired", err);
-    st__undo(st, own);
+    rc = trove_store__fail(st, src, "keeping the pages the browser expired", err);
+    trove_store__undo(st, own);
     return rc;
   }
-  if ((rc = st__release(st, own, err)))
+  if ((rc = trove_store__release(st, own, err)))
     return rc;
   if (kept)
     *kept = all;
@@ -74,7 +74,7 @@ static int forgotten_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err
   (void)st;
   trove_store_forgotten *f = elem;
   f->forgotten_at = sqlite3_column_int64(s, 1);
-  return st__col_dup(s, 0, &f->external_id) && f->external_id
+  return trove_store__col_dup(s, 0, &f->external_id) && f->external_id
              ? 0
              : trove_err_set(err, TROVE_ENOMEM, "out of memory reading forgotten items");
 }
@@ -92,11 +92,11 @@ int trove_store_forgotten_get(trove_store *st, int64_t source_id, trove_store_fo
   int rc = sqlite3_prepare_v2(st->db, "SELECT external_id, forgotten_at FROM forgotten"
                               " WHERE source_id = ?1 ORDER BY external_id", -1, &s, NULL);
   if (rc != SQLITE_OK)
-    return st__fail(st, rc, "reading forgotten items", err);
+    return trove_store__fail(st, rc, "reading forgotten items", err);
   sqlite3_bind_int64(s, 1, source_id);
   void *v = NULL;
-  rc = st__read_rows(st, s, sizeof **out, forgotten_row, forgotten_free, &v, n,
-                     "reading forgotten items", err);
+  rc = trove_store__read_rows(st, s, sizeof **out, forgotten_row, forgotten_free, &v, n,
+                              "reading forgotten items", err);
   *out = v;
   sqlite3_finalize(s);
   return rc;
@@ -113,8 +113,10 @@ void trove_store_forgotten_free(trove_store_forgotten *v, size_t n) {
 static int remove_one(trove_store *st, int64_t id, bool remember, trove_store_ids *passages,
                       bool *gone, trove_err *err) {
   *gone = false;
-  int rc = passages ? st__collect_ids(st, "SELECT id FROM passages WHERE item_id = ?1"
-                                      " ORDER BY id", id, 0, passages, err)
+  int rc = passages ? trove_store__collect_ids(st,
+                                               "SELECT id FROM passages WHERE item_id = ?1"
+                                               " ORDER BY id",
+                                               id, 0, passages, err)
                     : 0;
   if (rc)
     return rc;
@@ -133,7 +135,7 @@ static int remove_one(trove_store *st, int64_t id, bool remember, trove_store_id
     sqlite3_finalize(s);
     s = NULL;
     if (src != SQLITE_DONE)
-      return st__fail(st, src, "recording a forgotten item", err);
+      return trove_store__fail(st, src, "recording a forgotten item", err);
   }
   src = sqlite3_prepare_v2(st->db, "DELETE FROM items WHERE id = ?1", -1, &s, NULL);
   if (src == SQLITE_OK) {
@@ -142,7 +144,7 @@ static int remove_one(trove_store *st, int64_t id, bool remember, trove_store_id
   }
   sqlite3_finalize(s);
   if (src != SQLITE_DONE)
-    return st__fail(st, src, "removing an item", err);
+    return trove_store__fail(st, src, "removing an item", err);
   *gone = sqlite3_changes(st->db) > 0;
   return 0;
 }
@@ -153,7 +155,7 @@ int trove_store_items_remove(trove_store *st, const int64_t *ids, size_t n, bool
     return trove_err_set(err, TROVE_EINVAL, "trove_store_items_remove: NULL argument");
   size_t keep = passages ? passages->n : 0;
   bool own;
-  int rc = st__save(st, &own, err);
+  int rc = trove_store__save(st, &own, err);
   if (rc)
     return rc;
   int64_t count = 0;
@@ -162,9 +164,9 @@ int trove_store_items_remove(trove_store *st, const int64_t *ids, size_t n, bool
     rc = remove_one(st, ids[i], remember, passages, &gone, err);
     count += gone;
   }
-  rc = rc ? rc : st__release(st, own, err);
+  rc = rc ? rc : trove_store__release(st, own, err);
   if (rc) {
-    st__undo(st, own);
+    trove_store__undo(st, own);
     if (passages)
       passages->n = keep;
     return rc;
@@ -182,7 +184,7 @@ static int ref_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err)
   r->id = sqlite3_column_int64(s, 0);
   r->source_id = sqlite3_column_int64(s, 1);
   r->type = trove_item_type_parse((const char *)sqlite3_column_text(s, 3));
-  return st__col_dup(s, 2, &r->external_id) && r->external_id
+  return trove_store__col_dup(s, 2, &r->external_id) && r->external_id
              ? 0
              : trove_err_set(err, TROVE_ENOMEM, "out of memory listing items");
 }
@@ -200,12 +202,12 @@ int trove_store_items_refs(trove_store *st, int64_t source_id, int64_t after_id,
                               " WHERE (?1 = 0 OR source_id = ?1) AND id > ?2 ORDER BY id"
                               " LIMIT ?3", -1, &s, NULL);
   if (rc != SQLITE_OK)
-    return st__fail(st, rc, "listing items", err);
+    return trove_store__fail(st, rc, "listing items", err);
   sqlite3_bind_int64(s, 1, source_id);
   sqlite3_bind_int64(s, 2, after_id);
   sqlite3_bind_int64(s, 3, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
   void *v = NULL;
-  rc = st__read_rows(st, s, sizeof **out, ref_row, refs_free, &v, n, "listing items", err);
+  rc = trove_store__read_rows(st, s, sizeof **out, ref_row, refs_free, &v, n, "listing items", err);
   *out = v;
   sqlite3_finalize(s);
   return rc;

@@ -12,7 +12,7 @@ static int host_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err
   memset(h, 0, sizeof *h);
   h->failures = sqlite3_column_int64(s, 1);
   h->retry_at = sqlite3_column_int64(s, 2);
-  if (st__col_dup(s, 0, &h->host) && st__col_dup(s, 3, &h->reason))
+  if (trove_store__col_dup(s, 0, &h->host) && trove_store__col_dup(s, 3, &h->reason))
     return 0;
   trove_free(h->host);
   trove_free(h->reason);
@@ -39,10 +39,10 @@ int trove_store_hosts_get(trove_store *st, trove_store_host **out, size_t *n, tr
   int rc = sqlite3_prepare_v2(st->db, "SELECT host, failures, retry_at, reason FROM fetch_hosts"
                               " ORDER BY host", -1, &s, NULL);
   if (rc != SQLITE_OK)
-    return st__fail(st, rc, "reading the hosts that do not answer", err);
+    return trove_store__fail(st, rc, "reading the hosts that do not answer", err);
   void *v = NULL;
-  rc = st__read_rows(st, s, sizeof **out, host_row, free_hosts, &v, n,
-                     "reading the hosts that do not answer", err);
+  rc = trove_store__read_rows(st, s, sizeof **out, host_row, free_hosts, &v, n,
+                              "reading the hosts that do not answer", err);
   *out = v;
   sqlite3_finalize(s);
   return rc;
@@ -51,7 +51,7 @@ int trove_store_hosts_get(trove_store *st, trove_store_host **out, size_t *n, tr
 int trove_store_host_set(trove_store *st, const trove_store_host *h, trove_err *err) {
   if (!st || !h || !h->host || !h->host[0] || h->failures < 0 || (h->failures && !h->reason))
     return trove_err_set(err, TROVE_EINVAL, "trove_store_host_set: bad argument");
-  int rc = st__writable(st, err);
+  int rc = trove_store__writable(st, err);
   if (rc)
     return rc;
   sqlite3_stmt *s = NULL;
@@ -60,14 +60,16 @@ int trove_store_host_set(trove_store *st, const trove_store_host *h, trove_err *
                             " VALUES(?1, ?2, ?3, ?4)"
                           : "DELETE FROM fetch_hosts WHERE host = ?1", -1, &s, NULL);
   if (rc == SQLITE_OK) {
-    st__bind_text(s, 1, h->host);
+    trove_store__bind_text(s, 1, h->host);
     if (h->failures) {
       sqlite3_bind_int64(s, 2, h->failures);
       sqlite3_bind_int64(s, 3, h->retry_at);
-      st__bind_text(s, 4, h->reason);
+      trove_store__bind_text(s, 4, h->reason);
     }
     rc = sqlite3_step(s);
   }
   sqlite3_finalize(s);
-  return rc == SQLITE_DONE ? 0 : st__fail(st, rc, "recording a host that does not answer", err);
+  return rc == SQLITE_DONE
+             ? 0
+             : trove_store__fail(st, rc, "recording a host that does not answer", err);
 }

@@ -41,7 +41,7 @@ static int finish_returning(trove_store *st, sqlite3_stmt *s, int64_t source_id,
     if (id)
       *id = sqlite3_column_int64(s, 0);
     rc = sqlite3_step(s);
-    return rc == SQLITE_DONE ? 0 : st__fail(st, rc, what, err);
+    return rc == SQLITE_DONE ? 0 : trove_store__fail(st, rc, what, err);
   }
   if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
     return trove_err_set(err, TROVE_ENOENT, "%s %s: no source with id %lld", what,
@@ -49,7 +49,7 @@ static int finish_returning(trove_store *st, sqlite3_stmt *s, int64_t source_id,
   if ((rc & 0xff) == SQLITE_CONSTRAINT)
     return trove_err_set(err, TROVE_EINVAL, "%s %s: %s", what, it->external_id,
                          sqlite3_errmsg(st->db));
-  return st__fail(st, rc, what, err);
+  return trove_store__fail(st, rc, what, err);
 }
 
 static const char upsert_sql[] =
@@ -79,32 +79,32 @@ static const char upsert_sql[] =
 static void bind_upsert(sqlite3_stmt *s, int64_t source_id, const trove_store_item *it,
                         const void *z, size_t zlen) {
   sqlite3_bind_int64(s, 1, source_id);
-  st__bind_text(s, 2, it->external_id);
-  st__bind_text(s, 3, trove_item_type_name(it->type));
-  st__bind_text(s, 4, it->title);
-  st__bind_text(s, 5, it->author);
-  st__bind_text(s, 6, it->description);
-  st__bind_text(s, 7, it->language);
-  st__bind_text(s, 8, it->headings);
-  st__bind_text(s, 9, it->text);
+  trove_store__bind_text(s, 2, it->external_id);
+  trove_store__bind_text(s, 3, trove_item_type_name(it->type));
+  trove_store__bind_text(s, 4, it->title);
+  trove_store__bind_text(s, 5, it->author);
+  trove_store__bind_text(s, 6, it->description);
+  trove_store__bind_text(s, 7, it->language);
+  trove_store__bind_text(s, 8, it->headings);
+  trove_store__bind_text(s, 9, it->text);
   if (z) {
     sqlite3_bind_blob64(s, 10, z, zlen, SQLITE_STATIC);
     sqlite3_bind_int64(s, 11, (int64_t)it->raw_len);
   }
-  st__bind_text(s, 12, it->content_hash);
-  st__bind_text(s, 13, it->etag);
-  st__bind_text(s, 14, it->last_modified);
+  trove_store__bind_text(s, 12, it->content_hash);
+  trove_store__bind_text(s, 13, it->etag);
+  trove_store__bind_text(s, 14, it->last_modified);
   sqlite3_bind_int64(s, 15, it->process_version);
   sqlite3_bind_int64(s, 16, it->mtime_us);
   sqlite3_bind_int64(s, 17, it->last_visited);
-  st__bind_text(s, 18, it->skip_reason);
-  st__bind_text(s, 19, it->error);
+  trove_store__bind_text(s, 18, it->skip_reason);
+  trove_store__bind_text(s, 19, it->error);
   sqlite3_bind_int64(s, 20, it->seen_in_scan);
   sqlite3_bind_int(s, 21, it->is_link_hub ? 1 : 0);
   sqlite3_bind_int64(s, 22, (int64_t)time(NULL));
   sqlite3_bind_int(s, 23, it->keep_raw);
   sqlite3_bind_int64(s, 24, it->size);
-  st__bind_text(s, 25, it->text_hash);
+  trove_store__bind_text(s, 25, it->text_hash);
   sqlite3_bind_int64(s, 26, it->fetch_failures);
   sqlite3_bind_int64(s, 27, it->retry_at);
   sqlite3_bind_int(s, 28, it->charset_guessed ? 1 : 0);
@@ -113,20 +113,20 @@ static void bind_upsert(sqlite3_stmt *s, int64_t source_id, const trove_store_it
 int trove_store_item_upsert(trove_store *st, int64_t source_id, const trove_store_item *it,
                             int64_t *id, trove_err *err) {
   int rc = check_item(st, it, "storing item", err);
-  if (rc || (rc = st__writable(st, err)))
+  if (rc || (rc = trove_store__writable(st, err)))
     return rc;
   void *z = NULL;
   size_t zlen = 0;
   if (it->raw && !it->keep_raw &&
-      (rc = st__compress(st, it->raw, it->raw_len, &z, &zlen, err)))
+      (rc = trove_store__compress(st, it->raw, it->raw_len, &z, &zlen, err)))
     return rc;
   sqlite3_stmt *s = NULL;
-  if ((rc = st__stmt(st, SLOT_ITEM_UPSERT, upsert_sql, &s, err)))
+  if ((rc = trove_store__stmt(st, SLOT_ITEM_UPSERT, upsert_sql, &s, err)))
     goto out_free;
   bind_upsert(s, source_id, it, z, zlen);
   rc = finish_returning(st, s, source_id, it, id, "storing item", err);
 out_free:
-  st__done(s);
+  trove_store__done(s);
   trove_free(z);
   return rc;
 }
@@ -137,14 +137,16 @@ int trove_store_item_touch(trove_store *st, int64_t item_id, int64_t version,
   if (!st)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_item_touch: NULL store");
   sqlite3_stmt *s = NULL;
-  int rc = st__writable(st, err);
+  int rc = trove_store__writable(st, err);
   if (rc)
     return rc;
-  rc = st__stmt(st, SLOT_ITEM_TOUCH, "UPDATE items SET seen_in_scan = max(seen_in_scan, ?2),"
-                    " expired_at = CASE WHEN ?2 > seen_in_scan THEN 0 ELSE expired_at END,"
-                    " last_visited = max(last_visited, ?3),"
-                    " mtime_us = CASE WHEN ?5 < 0 THEN mtime_us ELSE ?4 END,"
-                    " size = CASE WHEN ?5 < 0 THEN size ELSE ?5 END WHERE id = ?1", &s, err);
+  rc = trove_store__stmt(st, SLOT_ITEM_TOUCH,
+                         "UPDATE items SET seen_in_scan = max(seen_in_scan, ?2),"
+                         " expired_at = CASE WHEN ?2 > seen_in_scan THEN 0 ELSE expired_at END,"
+                         " last_visited = max(last_visited, ?3),"
+                         " mtime_us = CASE WHEN ?5 < 0 THEN mtime_us ELSE ?4 END,"
+                         " size = CASE WHEN ?5 < 0 THEN size ELSE ?5 END WHERE id = ?1",
+                         &s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, item_id);
@@ -153,9 +155,9 @@ int trove_store_item_touch(trove_store *st, int64_t item_id, int64_t version,
   sqlite3_bind_int64(s, 4, mtime_us);
   sqlite3_bind_int64(s, 5, size);
   rc = sqlite3_step(s);
-  st__done(s);
+  trove_store__done(s);
   if (rc != SQLITE_DONE)
-    return st__fail(st, rc, "marking an item seen", err);
+    return trove_store__fail(st, rc, "marking an item seen", err);
   if (sqlite3_changes(st->db) == 0)
     return trove_err_set(err, TROVE_ENOENT, "no item with id %lld", (long long)item_id);
   return 0;
@@ -164,38 +166,40 @@ int trove_store_item_touch(trove_store *st, int64_t item_id, int64_t version,
 int trove_store_item_skip(trove_store *st, int64_t source_id, const trove_store_item *it,
                           int64_t *id, trove_err *err) {
   int rc = check_item(st, it, "recording skipped item", err);
-  if (rc || (rc = st__writable(st, err)))
+  if (rc || (rc = trove_store__writable(st, err)))
     return rc;
   if (!it->skip_reason || !it->skip_reason[0])
     return trove_err_set(err, TROVE_EINVAL, "recording skipped item %s: no skip reason",
                          it->external_id);
   sqlite3_stmt *s = NULL;
-  rc = st__stmt(st, SLOT_ITEM_SKIP,
-                "INSERT INTO items(source_id, external_id, type, title, skip_reason, error,"
-                " seen_in_scan, last_visited, updated_at, fetch_failures, retry_at)"
-                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                " ON CONFLICT(source_id, external_id) DO UPDATE SET"
-                " skip_reason = excluded.skip_reason, error = excluded.error,"
-                " fetch_failures = excluded.fetch_failures, retry_at = excluded.retry_at,"
-                " seen_in_scan = max(seen_in_scan, excluded.seen_in_scan),"
-                " last_visited = max(last_visited, excluded.last_visited),"
-                " updated_at = excluded.updated_at, expired_at = CASE WHEN"
-                " excluded.seen_in_scan > seen_in_scan THEN 0 ELSE expired_at END RETURNING id", &s, err);
+  rc = trove_store__stmt(
+      st, SLOT_ITEM_SKIP,
+      "INSERT INTO items(source_id, external_id, type, title, skip_reason, error,"
+      " seen_in_scan, last_visited, updated_at, fetch_failures, retry_at)"
+      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+      " ON CONFLICT(source_id, external_id) DO UPDATE SET"
+      " skip_reason = excluded.skip_reason, error = excluded.error,"
+      " fetch_failures = excluded.fetch_failures, retry_at = excluded.retry_at,"
+      " seen_in_scan = max(seen_in_scan, excluded.seen_in_scan),"
+      " last_visited = max(last_visited, excluded.last_visited),"
+      " updated_at = excluded.updated_at, expired_at = CASE WHEN"
+      " excluded.seen_in_scan > seen_in_scan THEN 0 ELSE expired_at END RETURNING id",
+      &s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, source_id);
-  st__bind_text(s, 2, it->external_id);
-  st__bind_text(s, 3, trove_item_type_name(it->type));
-  st__bind_text(s, 4, it->title);
-  st__bind_text(s, 5, it->skip_reason);
-  st__bind_text(s, 6, it->error);
+  trove_store__bind_text(s, 2, it->external_id);
+  trove_store__bind_text(s, 3, trove_item_type_name(it->type));
+  trove_store__bind_text(s, 4, it->title);
+  trove_store__bind_text(s, 5, it->skip_reason);
+  trove_store__bind_text(s, 6, it->error);
   sqlite3_bind_int64(s, 7, it->seen_in_scan);
   sqlite3_bind_int64(s, 8, it->last_visited);
   sqlite3_bind_int64(s, 9, (int64_t)time(NULL));
   sqlite3_bind_int64(s, 10, it->fetch_failures);
   sqlite3_bind_int64(s, 11, it->retry_at);
   rc = finish_returning(st, s, source_id, it, id, "recording skipped item", err);
-  st__done(s);
+  trove_store__done(s);
   return rc;
 }
 
@@ -222,7 +226,7 @@ int trove_store_items_keep_under(trove_store *st, int64_t source_id, int64_t ver
   }
   sqlite3_finalize(s);
   if (rc != SQLITE_DONE)
-    return st__fail(st, rc, "keeping the items of an unreadable path", err);
+    return trove_store__fail(st, rc, "keeping the items of an unreadable path", err);
   if (kept)
     *kept = sqlite3_changes64(st->db);
   return 0;
@@ -256,7 +260,7 @@ int trove_store_items_delete_under(trove_store *st, int64_t source_id, int64_t v
     return trove_err_set(err, TROVE_EINVAL, "trove_store_items_delete_under: NULL argument");
   size_t keep = passages ? passages->n : 0;
   bool own;
-  int rc = st__save(st, &own, err);
+  int rc = trove_store__save(st, &own, err);
   if (rc)
     return rc;
   sqlite3_stmt *s = NULL;
@@ -264,7 +268,8 @@ int trove_store_items_delete_under(trove_store *st, int64_t source_id, int64_t v
     rc = prepare_under(st, "SELECT p.id FROM items i JOIN passages p ON p.item_id = i.id"
                        " WHERE i.id IN (SELECT id FROM items WHERE" UNDER_UNSEEN ")"
                        " ORDER BY p.id", source_id, version, path, &s);
-    if ((rc = st__collect_rows(st, rc, s, passages, "collecting the passages of a path", err)))
+    if ((rc = trove_store__collect_rows(st, rc, s, passages, "collecting the passages of a path",
+                                        err)))
       goto out_undo;
   }
   rc = prepare_under(st, "DELETE FROM items WHERE" UNDER_UNSEEN, source_id, version, path, &s);
@@ -272,17 +277,17 @@ int trove_store_items_delete_under(trove_store *st, int64_t source_id, int64_t v
     rc = sqlite3_step(s);
   sqlite3_finalize(s);
   if (rc != SQLITE_DONE) {
-    rc = st__fail(st, rc, "deleting the items of a path that is gone", err);
+    rc = trove_store__fail(st, rc, "deleting the items of a path that is gone", err);
     goto out_undo;
   }
   int64_t count = sqlite3_changes64(st->db);
-  if ((rc = st__release(st, own, err)))
+  if ((rc = trove_store__release(st, own, err)))
     goto out_restore;
   if (deleted)
     *deleted = count;
   return 0;
 out_undo:
-  st__undo(st, own);
+  trove_store__undo(st, own);
 out_restore:
   if (passages)
     passages->n = keep;
@@ -311,7 +316,9 @@ int trove_store_items_count_unseen(trove_store *st, int64_t source_id, int64_t v
                        " seen_in_scan < ?2", source_id, version, &s);
   *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
   sqlite3_finalize(s);
-  return rc == SQLITE_ROW ? 0 : st__fail(st, rc, "counting the items gone from the source", err);
+  return rc == SQLITE_ROW
+             ? 0
+             : trove_store__fail(st, rc, "counting the items gone from the source", err);
 }
 
 int trove_store_items_delete_unseen(trove_store *st, int64_t source_id, int64_t version,
@@ -321,30 +328,31 @@ int trove_store_items_delete_unseen(trove_store *st, int64_t source_id, int64_t 
     return trove_err_set(err, TROVE_EINVAL, "trove_store_items_delete_unseen: NULL store");
   size_t keep = passages ? passages->n : 0;
   bool own;
-  int rc = st__save(st, &own, err);
+  int rc = trove_store__save(st, &own, err);
   if (rc)
     return rc;
-  if (passages && (rc = st__collect_ids(st, "SELECT p.id FROM items i JOIN passages p"
-                                        " ON p.item_id = i.id WHERE i.source_id = ?1"
-                                        " AND i.seen_in_scan < ?2 ORDER BY p.id",
-                                        source_id, version, passages, err)))
+  if (passages && (rc = trove_store__collect_ids(st,
+                                                 "SELECT p.id FROM items i JOIN passages p"
+                                                 " ON p.item_id = i.id WHERE i.source_id = ?1"
+                                                 " AND i.seen_in_scan < ?2 ORDER BY p.id",
+                                                 source_id, version, passages, err)))
     goto out_undo;
   sqlite3_stmt *s = NULL;
   rc = step_unseen(st, "DELETE FROM items WHERE source_id = ?1 AND seen_in_scan < ?2",
                    source_id, version, &s);
   sqlite3_finalize(s);
   if (rc != SQLITE_DONE) {
-    rc = st__fail(st, rc, "deleting items gone from the source", err);
+    rc = trove_store__fail(st, rc, "deleting items gone from the source", err);
     goto out_undo;
   }
   int64_t count = sqlite3_changes64(st->db);
-  if ((rc = st__release(st, own, err)))
+  if ((rc = trove_store__release(st, own, err)))
     goto out_restore;
   if (deleted)
     *deleted = count;
   return 0;
 out_undo:
-  st__undo(st, own);
+  trove_store__undo(st, own);
 out_restore:
   if (passages)
     passages->n = keep;
@@ -356,14 +364,14 @@ int trove_store_item_move(trove_store *st, int64_t item_id, const char *external
   if (!st || !external_id || !external_id[0])
     return trove_err_set(err, TROVE_EINVAL, "trove_store_item_move: NULL argument");
   sqlite3_stmt *s = NULL;
-  int rc = st__writable(st, err);
+  int rc = trove_store__writable(st, err);
   if (rc)
     return rc;
   rc = sqlite3_prepare_v2(st->db, "UPDATE items SET external_id = ?2 WHERE id = ?1", -1, &s,
                           NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(s, 1, item_id);
-    st__bind_text(s, 2, external_id);
+    trove_store__bind_text(s, 2, external_id);
     rc = sqlite3_step(s);
   }
   sqlite3_finalize(s);
@@ -371,7 +379,7 @@ int trove_store_item_move(trove_store *st, int64_t item_id, const char *external
     return trove_err_set(err, TROVE_EEXIST, "cannot move item %lld to %s: its source has an "
                          "item there already", (long long)item_id, external_id);
   if (rc != SQLITE_DONE)
-    return st__fail(st, rc, "moving an item", err);
+    return trove_store__fail(st, rc, "moving an item", err);
   if (sqlite3_changes(st->db) == 0)
     return trove_err_set(err, TROVE_ENOENT, "no item with id %lld to move", (long long)item_id);
   return 0;
@@ -381,20 +389,22 @@ int trove_store_item_set_hidden(trove_store *st, int64_t id, bool hidden, trove_
   if (!st)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_item_set_hidden: NULL store");
   sqlite3_stmt *s = NULL;
-  int rc = st__writable(st, err);
+  int rc = trove_store__writable(st, err);
   if (rc)
     return rc;
-  rc = st__stmt(st, SLOT_ITEM_HIDE, "UPDATE items SET hidden_at = CASE WHEN ?2"
-                    " THEN coalesce(hidden_at, ?3) END WHERE id = ?1", &s, err);
+  rc = trove_store__stmt(st, SLOT_ITEM_HIDE,
+                         "UPDATE items SET hidden_at = CASE WHEN ?2"
+                         " THEN coalesce(hidden_at, ?3) END WHERE id = ?1",
+                         &s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, id);
   sqlite3_bind_int(s, 2, hidden);
   sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
   rc = sqlite3_step(s);
-  st__done(s);
+  trove_store__done(s);
   if (rc != SQLITE_DONE)
-    return st__fail(st, rc, hidden ? "hiding an item" : "unhiding an item", err);
+    return trove_store__fail(st, rc, hidden ? "hiding an item" : "unhiding an item", err);
   if (sqlite3_changes(st->db) == 0)
     return trove_err_set(err, TROVE_ENOENT, "no item with id %lld; see `trove search`",
                          (long long)id);

@@ -14,8 +14,10 @@
 /* The byte length of item_id's text; ENOENT when there is no such item. */
 static int text_len(trove_store *st, int64_t item_id, int64_t *len, trove_err *err) {
   sqlite3_stmt *s = NULL;
-  int rc = st__stmt(st, SLOT_ITEM_TEXT_LEN, "SELECT coalesce(length(CAST(text AS BLOB)), 0)"
-                    " FROM items WHERE id = ?1", &s, err);
+  int rc = trove_store__stmt(st, SLOT_ITEM_TEXT_LEN,
+                             "SELECT coalesce(length(CAST(text AS BLOB)), 0)"
+                             " FROM items WHERE id = ?1",
+                             &s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, item_id);
@@ -27,26 +29,28 @@ static int text_len(trove_store *st, int64_t item_id, int64_t *len, trove_err *e
     rc = trove_err_set(err, TROVE_ENOENT, "no item with id %lld for passages",
                        (long long)item_id);
   } else {
-    rc = st__fail(st, rc, "reading an item's text", err);
+    rc = trove_store__fail(st, rc, "reading an item's text", err);
   }
-  st__done(s);
+  trove_store__done(s);
   return rc;
 }
 
 static int insert_passage(trove_store *st, int64_t item_id, const trove_store_passage *p,
                           int64_t *id, trove_err *err) {
   sqlite3_stmt *s = NULL;
-  int rc = st__stmt(st, SLOT_PASSAGE_INS, "INSERT INTO passages(item_id, ordinal, start_byte,"
-                    " end_byte, heading) VALUES(?1, ?2, ?3, ?4, ?5)", &s, err);
+  int rc = trove_store__stmt(st, SLOT_PASSAGE_INS,
+                             "INSERT INTO passages(item_id, ordinal, start_byte,"
+                             " end_byte, heading) VALUES(?1, ?2, ?3, ?4, ?5)",
+                             &s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, item_id);
   sqlite3_bind_int64(s, 2, p->ordinal);
   sqlite3_bind_int64(s, 3, p->start);
   sqlite3_bind_int64(s, 4, p->end);
-  st__bind_text(s, 5, p->heading);
+  trove_store__bind_text(s, 5, p->heading);
   rc = sqlite3_step(s);
-  st__done(s);
+  trove_store__done(s);
   if (rc == SQLITE_DONE) {
     if (id)
       *id = sqlite3_last_insert_rowid(st->db);
@@ -55,7 +59,7 @@ static int insert_passage(trove_store *st, int64_t item_id, const trove_store_pa
   if ((rc & 0xff) == SQLITE_CONSTRAINT)
     return trove_err_set(err, TROVE_EINVAL, "passage %lld of item %lld repeats an ordinal",
                          (long long)p->ordinal, (long long)item_id);
-  return st__fail(st, rc, "storing a passage", err);
+  return trove_store__fail(st, rc, "storing a passage", err);
 }
 
 int trove_store_passages_replace(trove_store *st, int64_t item_id,
@@ -66,7 +70,7 @@ int trove_store_passages_replace(trove_store *st, int64_t item_id,
   size_t keep = removed ? removed->n : 0;
   int64_t len = 0;
   bool own;
-  int rc = st__save(st, &own, err);
+  int rc = trove_store__save(st, &own, err);
   if (rc)
     return rc;
   if ((rc = text_len(st, item_id, &len, err)))
@@ -78,18 +82,20 @@ int trove_store_passages_replace(trove_store *st, int64_t item_id,
                          (long long)p[i].start, (long long)p[i].end, (long long)len);
       goto out_undo;
     }
-  if (removed && (rc = st__collect_ids(st, "SELECT id FROM passages WHERE item_id = ?1"
-                                       " ORDER BY id", item_id, 0, removed, err)))
+  if (removed && (rc = trove_store__collect_ids(st,
+                                                "SELECT id FROM passages WHERE item_id = ?1"
+                                                " ORDER BY id",
+                                                item_id, 0, removed, err)))
     goto out_undo;
   sqlite3_stmt *s = NULL;
-  if ((rc = st__stmt(st, SLOT_PASSAGE_DEL, "DELETE FROM passages WHERE item_id = ?1", &s,
-                     err)))
+  if ((rc = trove_store__stmt(st, SLOT_PASSAGE_DEL, "DELETE FROM passages WHERE item_id = ?1", &s,
+                              err)))
     goto out_undo;
   sqlite3_bind_int64(s, 1, item_id);
   rc = sqlite3_step(s);
-  st__done(s);
+  trove_store__done(s);
   if (rc != SQLITE_DONE) {
-    rc = st__fail(st, rc, "replacing passages", err);
+    rc = trove_store__fail(st, rc, "replacing passages", err);
     goto out_undo;
   }
   rc = 0;
@@ -97,11 +103,11 @@ int trove_store_passages_replace(trove_store *st, int64_t item_id,
     rc = insert_passage(st, item_id, &p[i], ids ? &ids[i] : NULL, err);
   if (rc)
     goto out_undo;
-  if ((rc = st__release(st, own, err)))
+  if ((rc = trove_store__release(st, own, err)))
     goto out_restore;
   return 0;
 out_undo:
-  st__undo(st, own);
+  trove_store__undo(st, own);
 out_restore:
   if (removed)
     removed->n = keep;
@@ -117,8 +123,10 @@ int trove_store_passages_get(trove_store *st, int64_t item_id, trove_store_passa
   *out = NULL;
   *n = 0;
   sqlite3_stmt *s = NULL;
-  int rc = st__stmt(st, SLOT_PASSAGE_GET, "SELECT id, ordinal, start_byte, end_byte, heading"
-                    " FROM passages WHERE item_id = ?1 ORDER BY ordinal", &s, err);
+  int rc = trove_store__stmt(st, SLOT_PASSAGE_GET,
+                             "SELECT id, ordinal, start_byte, end_byte, heading"
+                             " FROM passages WHERE item_id = ?1 ORDER BY ordinal",
+                             &s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, item_id);
@@ -135,7 +143,7 @@ int trove_store_passages_get(trove_store *st, int64_t item_id, trove_store_passa
     }
     trove_store_passage *q = &v[len];
     char *heading;
-    if (!st__col_dup(s, 4, &heading))
+    if (!trove_store__col_dup(s, 4, &heading))
       goto out_nomem;
     *q = (trove_store_passage){sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
                                sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
@@ -143,17 +151,17 @@ int trove_store_passages_get(trove_store *st, int64_t item_id, trove_store_passa
     len++;
   }
   if (rc != SQLITE_DONE) {
-    rc = st__fail(st, rc, "reading passages", err);
+    rc = trove_store__fail(st, rc, "reading passages", err);
     goto out_free;
   }
-  st__done(s);
+  trove_store__done(s);
   *out = v;
   *n = len;
   return 0;
 out_nomem:
   rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading passages");
 out_free:
-  st__done(s);
+  trove_store__done(s);
   trove_store_passages_free(v, len);
   return rc;
 }
@@ -165,15 +173,17 @@ int trove_store_passage_get(trove_store *st, int64_t passage_id, int64_t *item_i
   memset(out, 0, sizeof *out);
   *item_id = 0;
   sqlite3_stmt *s = NULL;
-  int rc = st__stmt(st, SLOT_PASSAGE_ONE, "SELECT item_id, ordinal, start_byte, end_byte,"
-                    " heading FROM passages WHERE id = ?1", &s, err);
+  int rc = trove_store__stmt(st, SLOT_PASSAGE_ONE,
+                             "SELECT item_id, ordinal, start_byte, end_byte,"
+                             " heading FROM passages WHERE id = ?1",
+                             &s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, passage_id);
   rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) {
     char *heading;
-    if (st__col_dup(s, 4, &heading)) {
+    if (trove_store__col_dup(s, 4, &heading)) {
       *item_id = sqlite3_column_int64(s, 0);
       *out = (trove_store_passage){passage_id, sqlite3_column_int64(s, 1),
                                    sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
@@ -185,9 +195,9 @@ int trove_store_passage_get(trove_store *st, int64_t passage_id, int64_t *item_i
   } else if (rc == SQLITE_DONE) {
     rc = trove_err_set(err, TROVE_ENOENT, "no passage with id %lld", (long long)passage_id);
   } else {
-    rc = st__fail(st, rc, "reading a passage", err);
+    rc = trove_store__fail(st, rc, "reading a passage", err);
   }
-  st__done(s);
+  trove_store__done(s);
   return rc;
 }
 
@@ -210,12 +220,12 @@ int trove_store_passage_ids_where(trove_store *st, int64_t source_id, trove_item
                               -1, &s, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(s, 1, source_id);
-    st__bind_text(s, 2, type == TROVE_ITEM_ANY ? NULL : trove_item_type_name(type));
+    trove_store__bind_text(s, 2, type == TROVE_ITEM_ANY ? NULL : trove_item_type_name(type));
     sqlite3_bind_int64(s, 3, since);
     sqlite3_bind_int64(s, 4, until);
   }
-  return st__collect_rows(st, rc, s, ids, "listing the passages a filtered search may return",
-                          err);
+  return trove_store__collect_rows(st, rc, s, ids,
+                                   "listing the passages a filtered search may return", err);
 }
 
 int trove_store_passages_drop_stale(trove_store *st, int64_t item_id, trove_store_ids *removed,
@@ -226,30 +236,33 @@ int trove_store_passages_drop_stale(trove_store *st, int64_t item_id, trove_stor
    * drops them all when the title or text changes (schema.c) */
   size_t keep = removed ? removed->n : 0;
   bool own;
-  int rc = st__save(st, &own, err);
+  int rc = trove_store__save(st, &own, err);
   if (rc)
     return rc;
-  if (removed && (rc = st__collect_ids(st, "SELECT id FROM passages WHERE item_id = ?1 AND"
-                                       " NOT EXISTS(SELECT 1 FROM item_embeddings WHERE"
-                                       " item_id = ?1) ORDER BY id", item_id, 0, removed, err)))
+  if (removed && (rc = trove_store__collect_ids(st,
+                                                "SELECT id FROM passages WHERE item_id = ?1 AND"
+                                                " NOT EXISTS(SELECT 1 FROM item_embeddings WHERE"
+                                                " item_id = ?1) ORDER BY id",
+                                                item_id, 0, removed, err)))
     goto out_undo;
   sqlite3_stmt *s = NULL;
-  if ((rc = st__stmt(st, SLOT_PASSAGE_DROP_STALE, "DELETE FROM passages WHERE item_id = ?1"
-                     " AND NOT EXISTS(SELECT 1 FROM item_embeddings WHERE item_id = ?1)", &s,
-                     err)))
+  if ((rc = trove_store__stmt(st, SLOT_PASSAGE_DROP_STALE,
+                              "DELETE FROM passages WHERE item_id = ?1"
+                              " AND NOT EXISTS(SELECT 1 FROM item_embeddings WHERE item_id = ?1)",
+                              &s, err)))
     goto out_undo;
   sqlite3_bind_int64(s, 1, item_id);
   rc = sqlite3_step(s);
-  st__done(s);
+  trove_store__done(s);
   if (rc != SQLITE_DONE) {
-    rc = st__fail(st, rc, "dropping stale passages", err);
+    rc = trove_store__fail(st, rc, "dropping stale passages", err);
     goto out_undo;
   }
-  if ((rc = st__release(st, own, err)))
+  if ((rc = trove_store__release(st, own, err)))
     goto out_restore;
   return 0;
 out_undo:
-  st__undo(st, own);
+  trove_store__undo(st, own);
 out_restore:
   if (removed)
     removed->n = keep;
@@ -288,15 +301,16 @@ int trove_store_passage_owners(trove_store *st, const int64_t *ids, size_t n,
                          "list", n);
   }
   sqlite3_stmt *s = NULL;
-  rc = st__stmt(st, SLOT_PASSAGE_OWNERS,
-                "WITH h AS MATERIALIZED (SELECT j.key AS k, p.item_id AS item"
-                "  FROM json_each(?1) j CROSS JOIN passages p ON p.id = j.value),"
-                " m AS MATERIALIZED (SELECT i.id AS id, i.source_id AS src, i.type AS type, "
-                ST_ITEM_TIME("i") " AS t, i.hidden_at AS hidden, i.is_link_hub AS hub"
-                "  FROM (SELECT DISTINCT item FROM h) d CROSS JOIN items i ON i.id = d.item)"
-                " SELECT h.k, h.item, m.src, m.type, m.t, m.hidden, m.hub"
-                " FROM h JOIN m ON m.id = h.item",
-                &s, err);
+  rc = trove_store__stmt(
+      st, SLOT_PASSAGE_OWNERS,
+      "WITH h AS MATERIALIZED (SELECT j.key AS k, p.item_id AS item"
+      "  FROM json_each(?1) j CROSS JOIN passages p ON p.id = j.value),"
+      " m AS MATERIALIZED (SELECT i.id AS id, i.source_id AS src, i.type AS type, " ST_ITEM_TIME(
+          "i") " AS t, i.hidden_at AS hidden, i.is_link_hub AS hub"
+               "  FROM (SELECT DISTINCT item FROM h) d CROSS JOIN items i ON i.id = d.item)"
+               " SELECT h.k, h.item, m.src, m.type, m.t, m.hidden, m.hub"
+               " FROM h JOIN m ON m.id = h.item",
+      &s, err);
   if (rc) {
     trove_buf_free(&list);
     return rc;
@@ -315,8 +329,8 @@ int trove_store_passage_owners(trove_store *st, const int64_t *ids, size_t n,
         .hidden_at = sqlite3_column_int64(s, 5),
         .is_link_hub = sqlite3_column_int(s, 6) != 0};
   }
-  rc = src == SQLITE_DONE ? 0 : st__fail(st, src, "reading the items of passages", err);
-  st__done(s); /* unbinds the list, bound without a copy */
+  rc = src == SQLITE_DONE ? 0 : trove_store__fail(st, src, "reading the items of passages", err);
+  trove_store__done(s); /* unbinds the list, bound without a copy */
   trove_buf_free(&list);
   if (rc)
     memset(out, 0, n * sizeof *out);

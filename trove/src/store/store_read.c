@@ -46,7 +46,7 @@ static int build_match(trove_store *st, size_t n, sqlite3_stmt **out, trove_err 
   trove_buf_free(&b);
   if (src != SQLITE_OK) {
     st->match = NULL;
-    return st__fail(st, src, "matching a batch", err);
+    return trove_store__fail(st, src, "matching a batch", err);
   }
   st->match_n = n;
   *out = st->match;
@@ -61,9 +61,10 @@ static int read_match(sqlite3_stmt *s, trove_store_match *m) {
   m->fetch_failures = sqlite3_column_int64(s, 10);
   m->retry_at = sqlite3_column_int64(s, 11);
   m->seen_in_scan = sqlite3_column_int64(s, 12);
-  return st__col_dup(s, 2, &m->content_hash) && st__col_dup(s, 3, &m->etag) &&
-                 st__col_dup(s, 4, &m->last_modified) && st__col_dup(s, 5, &m->skip_reason) &&
-                 st__col_dup(s, 9, &m->text_hash)
+  return trove_store__col_dup(s, 2, &m->content_hash) && trove_store__col_dup(s, 3, &m->etag) &&
+                 trove_store__col_dup(s, 4, &m->last_modified) &&
+                 trove_store__col_dup(s, 5, &m->skip_reason) &&
+                 trove_store__col_dup(s, 9, &m->text_hash)
              ? 0
              : TROVE_ENOMEM;
 }
@@ -97,11 +98,11 @@ int trove_store_items_match(trove_store *st, int64_t source_id, const char *cons
       break;
     }
   }
-  rc = rc == SQLITE_DONE ? 0 : st__fail(st, rc, "matching a batch", err);
+  rc = rc == SQLITE_DONE ? 0 : trove_store__fail(st, rc, "matching a batch", err);
   if (rc)
     trove_store_match_clear(out, n);
 out_reset:
-  st__done(s); /* unbinds the caller's ids, bound without a copy */
+  trove_store__done(s); /* unbinds the caller's ids, bound without a copy */
   return rc;
 }
 
@@ -128,7 +129,7 @@ void trove_store_match_clear(trove_store_match *m, size_t n) {
 
 static bool dup(sqlite3_stmt *s, int col, const char **out) {
   char *p;
-  bool ok = st__col_dup(s, col, &p);
+  bool ok = trove_store__col_dup(s, col, &p);
   *out = p;
   return ok;
 }
@@ -143,8 +144,8 @@ static int read_raw(trove_store *st, sqlite3_stmt *s, trove_store_item *it, trov
     return 0;
   }
   void *raw;
-  int rc = st__decompress(st, it->id, blob, (size_t)len, sqlite3_column_int64(s, 11), &raw,
-                          err);
+  int rc = trove_store__decompress(st, it->id, blob, (size_t)len, sqlite3_column_int64(s, 11), &raw,
+                                   err);
   if (rc == 0) {
     it->raw = raw;
     it->raw_len = (size_t)sqlite3_column_int64(s, 11);
@@ -213,7 +214,7 @@ int trove_store_item_get(trove_store *st, int64_t id, bool with_raw, trove_store
     return trove_err_set(err, TROVE_EINVAL, "trove_store_item_get: NULL argument");
   memset(out, 0, sizeof *out);
   sqlite3_stmt *s = NULL;
-  int rc = st__stmt(st, SLOT_ITEM_GET, ITEM_COLS " WHERE id = ?1", &s, err);
+  int rc = trove_store__stmt(st, SLOT_ITEM_GET, ITEM_COLS " WHERE id = ?1", &s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, id);
@@ -225,8 +226,8 @@ int trove_store_item_get(trove_store *st, int64_t id, bool with_raw, trove_store
     rc = trove_err_set(err, TROVE_ENOENT, "no item with id %lld; see `trove search`",
                        (long long)id);
   else
-    rc = st__fail(st, rc, "reading an item", err);
-  st__done(s);
+    rc = trove_store__fail(st, rc, "reading an item", err);
+  trove_store__done(s);
   return rc;
 }
 
@@ -240,8 +241,10 @@ void trove_store_paths_free(char **v, size_t n) {
 
 static int path_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err) {
   (void)st;
-  return st__col_dup(s, 0, elem) ? 0 : trove_err_set(err, TROVE_ENOMEM, "out of memory "
-                                                     "listing item paths");
+  return trove_store__col_dup(s, 0, elem) ? 0
+                                          : trove_err_set(err, TROVE_ENOMEM,
+                                                          "out of memory "
+                                                          "listing item paths");
 }
 
 static void free_paths(void *v, size_t n) { trove_store_paths_free(v, n); }
@@ -255,10 +258,10 @@ int trove_store_items_paths(trove_store *st, char ***out, size_t *n, trove_err *
   int rc = sqlite3_prepare_v2(st->db, "SELECT external_id FROM items WHERE hidden_at IS NULL"
                               " ORDER BY id", -1, &s, NULL);
   if (rc != SQLITE_OK)
-    return st__fail(st, rc, "listing item paths", err);
+    return trove_store__fail(st, rc, "listing item paths", err);
   void *v = NULL;
-  rc = st__read_rows(st, s, sizeof(char *), path_row, free_paths, &v, n, "listing item paths",
-                     err);
+  rc = trove_store__read_rows(st, s, sizeof(char *), path_row, free_paths, &v, n,
+                              "listing item paths", err);
   *out = v;
   sqlite3_finalize(s);
   return rc;
@@ -283,9 +286,9 @@ static int skip_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err
   memset(x, 0, sizeof *x);
   x->id = sqlite3_column_int64(s, 0);
   x->hidden_at = sqlite3_column_int64(s, 6);
-  if (st__col_dup(s, 1, &x->source) && st__col_dup(s, 2, &x->external_id) &&
-      st__col_dup(s, 3, &x->title) && st__col_dup(s, 4, &x->skip_reason) &&
-      st__col_dup(s, 5, &x->error))
+  if (trove_store__col_dup(s, 1, &x->source) && trove_store__col_dup(s, 2, &x->external_id) &&
+      trove_store__col_dup(s, 3, &x->title) && trove_store__col_dup(s, 4, &x->skip_reason) &&
+      trove_store__col_dup(s, 5, &x->error))
     return 0;
   trove_free(x->source);
   trove_free(x->external_id);
@@ -312,12 +315,12 @@ int trove_store_items_skipped(trove_store *st, int64_t source_id, int64_t versio
       "  ELSE i.skip_reason IS NOT NULL OR i.hidden_at IS NOT NULL END)"
       " ORDER BY s.name, i.id", -1, &s, NULL);
   if (rc != SQLITE_OK)
-    return st__fail(st, rc, "listing skipped items", err);
+    return trove_store__fail(st, rc, "listing skipped items", err);
   sqlite3_bind_int64(s, 1, source_id);
   sqlite3_bind_int64(s, 2, version);
   void *v = NULL;
-  rc = st__read_rows(st, s, sizeof **out, skip_row, free_skips, &v, n, "listing skipped items",
-                     err);
+  rc = trove_store__read_rows(st, s, sizeof **out, skip_row, free_skips, &v, n,
+                              "listing skipped items", err);
   *out = v;
   sqlite3_finalize(s);
   return rc;
@@ -327,13 +330,18 @@ int trove_store_items_skipped(trove_store *st, int64_t source_id, int64_t versio
 static int items_next_stmt(trove_store *st, int64_t source_id, const char *pending_model,
                            int64_t after_id, size_t limit, sqlite3_stmt **s, trove_err *err) {
   int rc = pending_model
-               ? st__stmt(st, SLOT_ITEMS_PENDING, ITEM_COLS " WHERE source_id = ?1 AND id > ?3"
-                          " AND raw IS NOT NULL AND skip_reason IS NULL AND NOT EXISTS("
-                          "SELECT 1 FROM item_embeddings e JOIN vector_models m"
-                          " ON m.id = e.model_id WHERE m.name = ?5 AND e.item_id = items.id)"
-                          " ORDER BY id LIMIT ?4", s, err)
-               : st__stmt(st, SLOT_ITEMS_NEXT, ITEM_COLS " WHERE source_id = ?1 AND id > ?3"
-                          " AND raw IS NOT NULL ORDER BY id LIMIT ?4", s, err);
+               ? trove_store__stmt(
+                     st, SLOT_ITEMS_PENDING,
+                     ITEM_COLS " WHERE source_id = ?1 AND id > ?3"
+                               " AND raw IS NOT NULL AND skip_reason IS NULL AND NOT EXISTS("
+                               "SELECT 1 FROM item_embeddings e JOIN vector_models m"
+                               " ON m.id = e.model_id WHERE m.name = ?5 AND e.item_id = items.id)"
+                               " ORDER BY id LIMIT ?4",
+                     s, err)
+               : trove_store__stmt(st, SLOT_ITEMS_NEXT,
+                                   ITEM_COLS " WHERE source_id = ?1 AND id > ?3"
+                                             " AND raw IS NOT NULL ORDER BY id LIMIT ?4",
+                                   s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(*s, 1, source_id);
@@ -341,7 +349,7 @@ static int items_next_stmt(trove_store *st, int64_t source_id, const char *pendi
   sqlite3_bind_int64(*s, 3, after_id);
   sqlite3_bind_int64(*s, 4, (int64_t)limit);
   if (pending_model)
-    st__bind_text(*s, 5, pending_model);
+    trove_store__bind_text(*s, 5, pending_model);
   return 0;
 }
 
@@ -363,9 +371,10 @@ int trove_store_items_next(trove_store *st, int64_t source_id, const char *pendi
   if (rc)
     return rc;
   void *v = NULL; /* grows with the rows, not with limit */
-  rc = st__read_rows(st, s, sizeof **out, item_row, free_items, &v, n, "reading items", err);
+  rc = trove_store__read_rows(st, s, sizeof **out, item_row, free_items, &v, n, "reading items",
+                              err);
   *out = v;
-  st__done(s);
+  trove_store__done(s);
   return rc;
 }
 
@@ -375,7 +384,7 @@ static int twin_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err
   (void)st;
   trove_store_twin *t = elem;
   t->id = sqlite3_column_int64(s, 0);
-  if (st__col_dup(s, 1, &t->external_id) && st__col_dup(s, 2, &t->text_hash))
+  if (trove_store__col_dup(s, 1, &t->external_id) && trove_store__col_dup(s, 2, &t->text_hash))
     return 0;
   trove_free(t->external_id);
   return trove_err_set(err, TROVE_ENOMEM, "out of memory reading items of the same content");
@@ -391,19 +400,21 @@ int trove_store_items_same_content(trove_store *st, int64_t source_id, const cha
   *out = NULL;
   *n = 0;
   sqlite3_stmt *s = NULL;
-  int rc = st__stmt(st, SLOT_ITEMS_SAME, "SELECT id, external_id, text_hash FROM items"
-                    " WHERE source_id = ?1 AND content_hash = ?2 AND skip_reason IS NULL"
-                    " ORDER BY id LIMIT ?3", &s, err);
+  int rc = trove_store__stmt(st, SLOT_ITEMS_SAME,
+                             "SELECT id, external_id, text_hash FROM items"
+                             " WHERE source_id = ?1 AND content_hash = ?2 AND skip_reason IS NULL"
+                             " ORDER BY id LIMIT ?3",
+                             &s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, source_id);
-  st__bind_text(s, 2, content_hash);
+  trove_store__bind_text(s, 2, content_hash);
   sqlite3_bind_int64(s, 3, (int64_t)limit);
   void *v = NULL;
-  rc = st__read_rows(st, s, sizeof **out, twin_row, free_twins, &v, n,
-                     "finding items of the same content", err);
+  rc = trove_store__read_rows(st, s, sizeof **out, twin_row, free_twins, &v, n,
+                              "finding items of the same content", err);
   *out = v;
-  st__done(s);
+  trove_store__done(s);
   return rc;
 }
 

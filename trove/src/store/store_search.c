@@ -79,13 +79,13 @@ static void bind_search(sqlite3_stmt *s, const trove_buf *q, const trove_store_s
   sqlite3_bind_double(s, 2, o->w_title > 0 ? o->w_title : 10.0);
   sqlite3_bind_double(s, 3, o->w_headings > 0 ? o->w_headings : 4.0);
   sqlite3_bind_double(s, 4, o->w_text > 0 ? o->w_text : 1.0);
-  st__bind_text(s, 5, o->mark_open ? o->mark_open : "[");
-  st__bind_text(s, 6, o->mark_close ? o->mark_close : "]");
+  trove_store__bind_text(s, 5, o->mark_open ? o->mark_open : "[");
+  trove_store__bind_text(s, 6, o->mark_close ? o->mark_close : "]");
   sqlite3_bind_int(s, 7, tokens < MAX_SNIPPET ? tokens : MAX_SNIPPET);
   if (source_id)
     sqlite3_bind_int64(s, 8, source_id);
   if (o->type != TROVE_ITEM_ANY)
-    st__bind_text(s, 9, trove_item_type_name(o->type));
+    trove_store__bind_text(s, 9, trove_item_type_name(o->type));
   sqlite3_bind_int64(s, 10, o->limit ? (int64_t)o->limit : DEFAULT_LIMIT);
   sqlite3_bind_int64(s, 11, o->since);
   sqlite3_bind_int64(s, 12, o->until);
@@ -104,8 +104,8 @@ static int read_hit(sqlite3_stmt *s, trove_store_hit *h) {
   h->score = sqlite3_column_double(s, 1);
   h->type = trove_item_type_parse((const char *)sqlite3_column_text(s, 6));
   h->is_link_hub = sqlite3_column_int(s, 7) != 0;
-  if (st__col_dup(s, 2, &h->title) && st__col_dup(s, 3, &h->external_id) &&
-      st__col_dup(s, 4, &h->snippet) && st__col_dup(s, 5, &h->source))
+  if (trove_store__col_dup(s, 2, &h->title) && trove_store__col_dup(s, 3, &h->external_id) &&
+      trove_store__col_dup(s, 4, &h->snippet) && trove_store__col_dup(s, 5, &h->source))
     return 0;
   clear_hit(h);
   return TROVE_ENOMEM;
@@ -123,10 +123,10 @@ static int run_search(trove_store *st, const trove_buf *q, const trove_store_sea
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v2(st->db, search_sql, -1, &s, NULL);
   if (rc != SQLITE_OK)
-    return st__fail(st, rc, "searching", err);
+    return trove_store__fail(st, rc, "searching", err);
   bind_search(s, q, o, source_id);
   void *v = NULL;
-  rc = st__read_rows(st, s, sizeof **out, hit_row, free_hits, &v, n, "searching", err);
+  rc = trove_store__read_rows(st, s, sizeof **out, hit_row, free_hits, &v, n, "searching", err);
   *out = v;
   sqlite3_finalize(s);
   return rc;
@@ -143,7 +143,7 @@ int trove_store_search(trove_store *st, const char *query, const trove_store_sea
   if ((unsigned)o->type > TROVE_ITEM_BOOKMARK)
     return trove_err_set(err, TROVE_EINVAL, "bad item type filter %d", (int)o->type);
   int64_t source_id = 0;
-  int rc = o->source ? st__source_id(st, o->source, &source_id, err) : 0;
+  int rc = o->source ? trove_store__source_id(st, o->source, &source_id, err) : 0;
   if (rc)
     return rc;
   trove_buf q = {0};
@@ -188,7 +188,7 @@ int trove_store_bm25_fields(trove_store *st, const char *query,
     sqlite3_finalize(s);
   }
   trove_buf_free(&q);
-  return rc == SQLITE_OK ? 0 : st__fail(st, rc, "explaining a keyword score", err);
+  return rc == SQLITE_OK ? 0 : trove_store__fail(st, rc, "explaining a keyword score", err);
 }
 
 /* ---- stats ------------------------------------------------------------------ */
@@ -205,7 +205,7 @@ static int stats_sources(trove_store *st, trove_store_stats *out, trove_err *err
   while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     rc = SQLITE_OK; /* keep stepping */
     void *v = out->sources;
-    if (st__grow(&v, &cap, out->n_sources, sizeof *out->sources)) {
+    if (trove_store__grow(&v, &cap, out->n_sources, sizeof *out->sources)) {
       rc = SQLITE_NOMEM;
       break;
     }
@@ -214,14 +214,14 @@ static int stats_sources(trove_store *st, trove_store_stats *out, trove_err *err
     *x = (trove_store_source_stats){NULL, sqlite3_column_int64(s, 1),
                                     sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
                                     sqlite3_column_int64(s, 4)};
-    if (!st__col_dup(s, 0, &x->name)) {
+    if (!trove_store__col_dup(s, 0, &x->name)) {
       rc = SQLITE_NOMEM;
       break;
     }
     out->n_sources++;
   }
   sqlite3_finalize(s);
-  return rc == SQLITE_DONE ? 0 : st__fail(st, rc, "counting items", err);
+  return rc == SQLITE_DONE ? 0 : trove_store__fail(st, rc, "counting items", err);
 }
 
 static int stats_reasons(trove_store *st, trove_store_stats *out, trove_err *err) {
@@ -233,21 +233,21 @@ static int stats_reasons(trove_store *st, trove_store_stats *out, trove_err *err
   while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
     rc = SQLITE_OK; /* keep stepping */
     void *v = out->reasons;
-    if (st__grow(&v, &cap, out->n_reasons, sizeof *out->reasons)) {
+    if (trove_store__grow(&v, &cap, out->n_reasons, sizeof *out->reasons)) {
       rc = SQLITE_NOMEM;
       break;
     }
     out->reasons = v;
     trove_store_reason_count *x = &out->reasons[out->n_reasons];
     x->count = sqlite3_column_int64(s, 1);
-    if (!st__col_dup(s, 0, &x->reason)) {
+    if (!trove_store__col_dup(s, 0, &x->reason)) {
       rc = SQLITE_NOMEM;
       break;
     }
     out->n_reasons++;
   }
   sqlite3_finalize(s);
-  return rc == SQLITE_DONE ? 0 : st__fail(st, rc, "counting skip reasons", err);
+  return rc == SQLITE_DONE ? 0 : trove_store__fail(st, rc, "counting skip reasons", err);
 }
 
 static int stats_totals(trove_store *st, trove_store_stats *out, trove_err *err) {
@@ -265,7 +265,7 @@ static int stats_totals(trove_store *st, trove_store_stats *out, trove_err *err)
     rc = SQLITE_DONE;
   }
   sqlite3_finalize(s);
-  return rc == SQLITE_DONE ? 0 : st__fail(st, rc, "counting totals", err);
+  return rc == SQLITE_DONE ? 0 : trove_store__fail(st, rc, "counting totals", err);
 }
 
 int trove_store_stats_get(trove_store *st, trove_store_stats *out, trove_err *err) {

@@ -1,6 +1,6 @@
 /* store_sidecar.c: the sources' configuration kept beside the database, in
  * "<db>.sources.json", so that it survives the database. A damaged database
- * is moved away and rebuilt by a scan (st__fail's advice); without this file
+ * is moved away and rebuilt by a scan (trove_store__fail's advice); without this file
  * the new one would have no sources to scan, and the person would have to
  * remember every `trove source add`. The file is a JSON array of {name,
  * type, location, config}, written whenever the sources change (and at an
@@ -45,7 +45,7 @@ static char *sources_json(trove_store *st) {
                          " 'location', location, 'config', json(config)))"
                          " FROM (SELECT * FROM sources ORDER BY id)", -1, &s, NULL) == SQLITE_OK &&
       sqlite3_step(s) == SQLITE_ROW)
-    st__col_dup(s, 0, &json);
+    trove_store__col_dup(s, 0, &json);
   sqlite3_finalize(s);
   return json;
 }
@@ -79,7 +79,7 @@ static bool replace_file(const char *path, const char *data) {
   return ok;
 }
 
-void st__sources_keep(trove_store *st) {
+void trove_store__sources_keep(trove_store *st) {
   char *path = sidecar_path(st), *json = path ? sources_json(st) : NULL;
   if (json)
     replace_file(path, json); /* best effort, see the top */
@@ -87,9 +87,9 @@ void st__sources_keep(trove_store *st) {
   trove_free(path);
 }
 
-void st__sources_changed(trove_store *st, bool own) {
+void trove_store__sources_changed(trove_store *st, bool own) {
   if (own)
-    st__sources_keep(st);
+    trove_store__sources_keep(st);
   else
     st->sources_dirty = true; /* written when the caller's batch commits */
 }
@@ -122,7 +122,7 @@ static char *read_sidecar(const char *path) {
 static int insert_sources(trove_store *st, const char *json, int64_t *count, trove_buf *names,
                           trove_err *err) {
   bool own;
-  int rc = st__save(st, &own, err);
+  int rc = trove_store__save(st, &own, err);
   if (rc)
     return rc;
   sqlite3_stmt *s = NULL;
@@ -132,7 +132,7 @@ static int insert_sources(trove_store *st, const char *json, int64_t *count, tro
                                " FROM json_each(?1) WHERE NOT EXISTS (SELECT 1 FROM sources)"
                                " RETURNING name", -1, &s, NULL);
   if (src == SQLITE_OK) {
-    st__bind_text(s, 1, json);
+    trove_store__bind_text(s, 1, json);
     sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
     while ((src = sqlite3_step(s)) == SQLITE_ROW) {
       const char *name = (const char *)sqlite3_column_text(s, 0);
@@ -145,14 +145,14 @@ static int insert_sources(trove_store *st, const char *json, int64_t *count, tro
   }
   sqlite3_finalize(s);
   if (src != SQLITE_DONE) {
-    rc = st__fail(st, src, "restoring the sources", err);
-    st__undo(st, own);
+    rc = trove_store__fail(st, src, "restoring the sources", err);
+    trove_store__undo(st, own);
     return rc;
   }
-  return st__release(st, own, err);
+  return trove_store__release(st, own, err);
 }
 
-void st__sources_restore(trove_store *st) {
+void trove_store__sources_restore(trove_store *st) {
   char *path = sidecar_path(st), *json = path ? read_sidecar(path) : NULL;
   int64_t count = 0;
   trove_buf names = {0};
@@ -174,7 +174,7 @@ void st__sources_restore(trove_store *st) {
   trove_free(path);
 }
 
-bool st__sources_kept(const trove_store *st) {
+bool trove_store__sources_kept(const trove_store *st) {
   char *path = sidecar_path(st);
   struct stat sb;
   bool kept = path && stat(path, &sb) == 0;

@@ -30,43 +30,44 @@ int trove_store_source_add(trove_store *st, const char *name, const char *type,
     return trove_err_set(err, TROVE_EINVAL, "a source needs a name, a type and a location");
   sqlite3_stmt *s = NULL;
   bool own;
-  int rc = st__save(st, &own, err);
+  int rc = trove_store__save(st, &own, err);
   if (rc)
     return rc;
   rc = sqlite3_prepare_v2(st->db,
                               "INSERT INTO sources(name, type, location, config, created_at)"
                               " VALUES(?1, ?2, ?3, ?4, ?5) RETURNING id", -1, &s, NULL);
   if (rc != SQLITE_OK) {
-    rc = st__fail(st, rc, "adding a source", err);
+    rc = trove_store__fail(st, rc, "adding a source", err);
     goto out_finalize;
   }
-  st__bind_text(s, 1, name);
-  st__bind_text(s, 2, type);
-  st__bind_text(s, 3, location);
-  st__bind_text(s, 4, config ? config : "{}");
+  trove_store__bind_text(s, 1, name);
+  trove_store__bind_text(s, 2, type);
+  trove_store__bind_text(s, 3, location);
+  trove_store__bind_text(s, 4, config ? config : "{}");
   sqlite3_bind_int64(s, 5, (int64_t)time(NULL));
   rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) {
     if (id)
       *id = sqlite3_column_int64(s, 0);
-    rc = sqlite3_step(s) == SQLITE_DONE ? 0 : st__fail(st, sqlite3_errcode(st->db),
-                                                       "adding a source", err);
+    rc = sqlite3_step(s) == SQLITE_DONE
+             ? 0
+             : trove_store__fail(st, sqlite3_errcode(st->db), "adding a source", err);
   } else if (rc == SQLITE_CONSTRAINT_UNIQUE) {
     rc = trove_err_set(err, TROVE_EEXIST, "a source named %s already exists; pick another "
                        "name or `trove source remove %s` first", name, name);
   } else if (rc == SQLITE_CONSTRAINT_CHECK) {
     rc = trove_err_set(err, TROVE_EINVAL, "the config of source %s is not valid JSON", name);
   } else {
-    rc = st__fail(st, rc, "adding a source", err);
+    rc = trove_store__fail(st, rc, "adding a source", err);
   }
 out_finalize:
   sqlite3_finalize(s);
   if (rc) {
-    st__undo(st, own);
+    trove_store__undo(st, own);
     return rc;
   }
-  st__sources_changed(st, own);
-  return st__release(st, own, err);
+  trove_store__sources_changed(st, own);
+  return trove_store__release(st, own, err);
 }
 
 /* The columns read_source expects, in order. */
@@ -82,9 +83,10 @@ static int read_source(sqlite3_stmt *s, trove_store_source *out) {
   memset(out, 0, sizeof *out);
   out->id = sqlite3_column_int64(s, 0);
   char *status = NULL;
-  bool ok = st__col_dup(s, 1, &out->name) && st__col_dup(s, 2, &out->type) &&
-            st__col_dup(s, 3, &out->location) && st__col_dup(s, 4, &out->config) &&
-            st__col_dup(s, 5, &status) && st__col_dup(s, 6, &out->status_msg);
+  bool ok = trove_store__col_dup(s, 1, &out->name) && trove_store__col_dup(s, 2, &out->type) &&
+            trove_store__col_dup(s, 3, &out->location) &&
+            trove_store__col_dup(s, 4, &out->config) && trove_store__col_dup(s, 5, &status) &&
+            trove_store__col_dup(s, 6, &out->status_msg);
   out->status = parse_status(status);
   trove_free(status);
   out->scanned = sqlite3_column_int64(s, 7);
@@ -106,10 +108,10 @@ int trove_store_source_get(trove_store *st, const char *name, trove_store_source
     return trove_err_set(err, TROVE_EINVAL, "trove_store_source_get: NULL argument");
   memset(out, 0, sizeof *out);
   sqlite3_stmt *s = NULL;
-  int rc = st__stmt(st, SLOT_SOURCE_GET, SOURCE_COLS " WHERE name = ?1", &s, err);
+  int rc = trove_store__stmt(st, SLOT_SOURCE_GET, SOURCE_COLS " WHERE name = ?1", &s, err);
   if (rc)
     return rc;
-  st__bind_text(s, 1, name);
+  trove_store__bind_text(s, 1, name);
   rc = sqlite3_step(s);
   if (rc == SQLITE_ROW)
     rc = read_source(s, out) ? trove_err_set(err, TROVE_ENOMEM, "out of memory reading "
@@ -118,19 +120,19 @@ int trove_store_source_get(trove_store *st, const char *name, trove_store_source
     rc = trove_err_set(err, TROVE_ENOENT, "no source named %s; see `trove source list`",
                        name);
   else
-    rc = st__fail(st, rc, "reading a source", err);
-  st__done(s);
+    rc = trove_store__fail(st, rc, "reading a source", err);
+  trove_store__done(s);
   if (rc == 0 && out->status == TROVE_SOURCE_INDEXING && !trove_store_scan_running(st))
     out->status = TROVE_SOURCE_INTERRUPTED;
   return rc;
 }
 
-int st__source_id(trove_store *st, const char *name, int64_t *id, trove_err *err) {
+int trove_store__source_id(trove_store *st, const char *name, int64_t *id, trove_err *err) {
   sqlite3_stmt *s = NULL;
-  int rc = st__stmt(st, SLOT_SOURCE_ID, "SELECT id FROM sources WHERE name = ?1", &s, err);
+  int rc = trove_store__stmt(st, SLOT_SOURCE_ID, "SELECT id FROM sources WHERE name = ?1", &s, err);
   if (rc)
     return rc;
-  st__bind_text(s, 1, name);
+  trove_store__bind_text(s, 1, name);
   rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) {
     *id = sqlite3_column_int64(s, 0);
@@ -139,9 +141,9 @@ int st__source_id(trove_store *st, const char *name, int64_t *id, trove_err *err
     rc = trove_err_set(err, TROVE_ENOENT, "no source named %s; see `trove source list`",
                        name);
   } else {
-    rc = st__fail(st, rc, "looking up a source", err);
+    rc = trove_store__fail(st, rc, "looking up a source", err);
   }
-  st__done(s);
+  trove_store__done(s);
   return rc;
 }
 
@@ -162,10 +164,10 @@ int trove_store_source_list(trove_store *st, trove_store_source **out, size_t *n
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v2(st->db, SOURCE_COLS " ORDER BY name", -1, &s, NULL);
   if (rc != SQLITE_OK)
-    return st__fail(st, rc, "listing sources", err);
+    return trove_store__fail(st, rc, "listing sources", err);
   void *v = NULL;
-  rc = st__read_rows(st, s, sizeof **out, source_row, free_sources, &v, n, "listing sources",
-                     err);
+  rc = trove_store__read_rows(st, s, sizeof **out, source_row, free_sources, &v, n,
+                              "listing sources", err);
   *out = v;
   sqlite3_finalize(s);
   int running = -1; /* probed once, and only when needed */
@@ -184,7 +186,7 @@ static int name_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err
   trove_store_source *out = elem;
   memset(out, 0, sizeof *out);
   out->id = sqlite3_column_int64(s, 0);
-  return st__col_dup(s, 1, &out->name)
+  return trove_store__col_dup(s, 1, &out->name)
              ? 0
              : trove_err_set(err, TROVE_ENOMEM, "out of memory listing sources");
 }
@@ -199,10 +201,10 @@ int trove_store_source_names(trove_store *st, trove_store_source **out, size_t *
   int rc = sqlite3_prepare_v2(st->db, "SELECT id, name FROM sources ORDER BY name", -1, &s,
                               NULL);
   if (rc != SQLITE_OK)
-    return st__fail(st, rc, "listing sources", err);
+    return trove_store__fail(st, rc, "listing sources", err);
   void *v = NULL;
-  rc = st__read_rows(st, s, sizeof **out, name_row, free_sources, &v, n, "listing sources",
-                     err);
+  rc = trove_store__read_rows(st, s, sizeof **out, name_row, free_sources, &v, n, "listing sources",
+                              err);
   *out = v;
   sqlite3_finalize(s);
   return rc;
@@ -259,14 +261,16 @@ int trove_store_source_remove(trove_store *st, const char *name, trove_store_ids
   size_t keep = passages ? passages->n : 0;
   int64_t id = 0;
   bool own;
-  int rc = st__save(st, &own, err);
+  int rc = trove_store__save(st, &own, err);
   if (rc)
     return rc;
-  if ((rc = st__source_id(st, name, &id, err)))
+  if ((rc = trove_store__source_id(st, name, &id, err)))
     goto out_undo;
-  if (passages && (rc = st__collect_ids(st, "SELECT p.id FROM passages p JOIN items i"
-                                        " ON i.id = p.item_id WHERE i.source_id = ?1"
-                                        " ORDER BY p.id", id, 0, passages, err)))
+  if (passages && (rc = trove_store__collect_ids(st,
+                                                 "SELECT p.id FROM passages p JOIN items i"
+                                                 " ON i.id = p.item_id WHERE i.source_id = ?1"
+                                                 " ORDER BY p.id",
+                                                 id, 0, passages, err)))
     goto out_undo;
   /* Cascades to items, then passages and vectors; triggers clean FTS. */
   sqlite3_stmt *s = NULL;
@@ -277,15 +281,15 @@ int trove_store_source_remove(trove_store *st, const char *name, trove_store_ids
   }
   sqlite3_finalize(s);
   if (rc != SQLITE_DONE) {
-    rc = st__fail(st, rc, "removing a source", err);
+    rc = trove_store__fail(st, rc, "removing a source", err);
     goto out_undo;
   }
-  st__sources_changed(st, own);
-  if ((rc = st__release(st, own, err)))
+  trove_store__sources_changed(st, own);
+  if ((rc = trove_store__release(st, own, err)))
     goto out_restore;
   return 0;
 out_undo:
-  st__undo(st, own);
+  trove_store__undo(st, own);
 out_restore:
   if (passages)
     passages->n = keep;
@@ -298,13 +302,13 @@ int trove_store_source_set_config(trove_store *st, int64_t source_id, const char
     return trove_err_set(err, TROVE_EINVAL, "trove_store_source_set_config: NULL argument");
   sqlite3_stmt *s = NULL;
   bool own;
-  int rc = st__save(st, &own, err);
+  int rc = trove_store__save(st, &own, err);
   if (rc)
     return rc;
   rc = sqlite3_prepare_v2(st->db, "UPDATE sources SET config = ?2 WHERE id = ?1", -1, &s, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_bind_int64(s, 1, source_id);
-    st__bind_text(s, 2, config);
+    trove_store__bind_text(s, 2, config);
     rc = sqlite3_step(s);
   }
   sqlite3_finalize(s);
@@ -312,18 +316,18 @@ int trove_store_source_set_config(trove_store *st, int64_t source_id, const char
     rc = trove_err_set(err, TROVE_EINVAL, "the new config of source %lld is not valid JSON",
                        (long long)source_id);
   else if (rc != SQLITE_DONE)
-    rc = st__fail(st, rc, "changing a source's config", err);
+    rc = trove_store__fail(st, rc, "changing a source's config", err);
   else if (sqlite3_changes(st->db) == 0)
     rc = trove_err_set(err, TROVE_ENOENT, "no source with id %lld; see `trove source list`",
                        (long long)source_id);
   else
     rc = 0;
   if (rc) {
-    st__undo(st, own);
+    trove_store__undo(st, own);
     return rc;
   }
-  st__sources_changed(st, own);
-  return st__release(st, own, err);
+  trove_store__sources_changed(st, own);
+  return trove_store__release(st, own, err);
 }
 
 /* Runs an UPDATE of one source by id; ENOENT when no row changed. */
@@ -331,7 +335,7 @@ static int update_source(trove_store *st, sqlite3_stmt *s, int64_t id, const cha
                          trove_err *err) {
   int rc = sqlite3_step(s);
   if (rc != SQLITE_DONE)
-    return st__fail(st, rc, what, err);
+    return trove_store__fail(st, rc, what, err);
   if (sqlite3_changes(st->db) == 0)
     return trove_err_set(err, TROVE_ENOENT, "no source with id %lld; see `trove source "
                          "list`", (long long)id);
@@ -343,27 +347,28 @@ int trove_store_scan_begin(trove_store *st, int64_t source_id, int64_t *version,
   if (!st || !version)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_scan_begin: NULL argument");
   sqlite3_stmt *s = NULL;
-  int rc = st__writable(st, err);
+  int rc = trove_store__writable(st, err);
   if (rc)
     return rc;
   rc = sqlite3_prepare_v2(st->db, "UPDATE sources SET scan_version = scan_version + 1,"
                               " status = 'indexing', status_msg = NULL WHERE id = ?1"
                               " RETURNING scan_version", -1, &s, NULL);
   if (rc != SQLITE_OK) {
-    rc = st__fail(st, rc, "starting a scan", err);
+    rc = trove_store__fail(st, rc, "starting a scan", err);
     goto out_finalize;
   }
   sqlite3_bind_int64(s, 1, source_id);
   rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) {
     *version = sqlite3_column_int64(s, 0);
-    rc = sqlite3_step(s) == SQLITE_DONE ? 0 : st__fail(st, sqlite3_errcode(st->db),
-                                                       "starting a scan", err);
+    rc = sqlite3_step(s) == SQLITE_DONE
+             ? 0
+             : trove_store__fail(st, sqlite3_errcode(st->db), "starting a scan", err);
   } else if (rc == SQLITE_DONE) {
     rc = trove_err_set(err, TROVE_ENOENT, "no source with id %lld; see `trove source list`",
                        (long long)source_id);
   } else {
-    rc = st__fail(st, rc, "starting a scan", err);
+    rc = trove_store__fail(st, rc, "starting a scan", err);
   }
 out_finalize:
   sqlite3_finalize(s);
@@ -386,7 +391,7 @@ int trove_store_scan_resume(trove_store *st, int64_t source_id, int64_t *version
   }
   sqlite3_finalize(s);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return st__fail(st, rc, "starting a scan", err);
+    return trove_store__fail(st, rc, "starting a scan", err);
   return trove_store_scan_begin(st, source_id, version, err);
 }
 
@@ -396,19 +401,19 @@ int trove_store_scan_finish(trove_store *st, int64_t source_id, trove_source_sta
   if (!st || (unsigned)status > TROVE_SOURCE_ERROR || scanned < 0 || duration_ms < 0)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_scan_finish: bad status or count");
   sqlite3_stmt *s = NULL;
-  int rc = st__writable(st, err);
+  int rc = trove_store__writable(st, err);
   if (rc)
     return rc;
   rc = sqlite3_prepare_v2(st->db, "UPDATE sources SET status = ?2, status_msg = ?3,"
                               " scanned_count = ?4, last_scan_ms = ?5, last_scan_at = ?6"
                               " WHERE id = ?1", -1, &s, NULL);
   if (rc != SQLITE_OK) {
-    rc = st__fail(st, rc, "finishing a scan", err);
+    rc = trove_store__fail(st, rc, "finishing a scan", err);
     goto out_finalize;
   }
   sqlite3_bind_int64(s, 1, source_id);
-  st__bind_text(s, 2, status_names[status]);
-  st__bind_text(s, 3, msg);
+  trove_store__bind_text(s, 2, status_names[status]);
+  trove_store__bind_text(s, 3, msg);
   sqlite3_bind_int64(s, 4, scanned);
   sqlite3_bind_int64(s, 5, duration_ms);
   sqlite3_bind_int64(s, 6, (int64_t)time(NULL));

@@ -33,11 +33,11 @@ enum { MAX_DIM = 1 << 16 }; /* far above any sentence model (768, 1024) */
 static int model_find(trove_store *st, const char *model, int64_t *id, size_t *dim,
                       trove_err *err) {
   sqlite3_stmt *s = NULL;
-  int rc = st__stmt(st, SLOT_MODEL_GET, "SELECT id, dim FROM vector_models WHERE name = ?1",
-                    &s, err);
+  int rc = trove_store__stmt(st, SLOT_MODEL_GET,
+                             "SELECT id, dim FROM vector_models WHERE name = ?1", &s, err);
   if (rc)
     return rc;
-  st__bind_text(s, 1, model);
+  trove_store__bind_text(s, 1, model);
   rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) {
     *id = sqlite3_column_int64(s, 0);
@@ -51,9 +51,9 @@ static int model_find(trove_store *st, const char *model, int64_t *id, size_t *d
     rc = trove_err_set(err, TROVE_ENOENT, "no vectors stored for model %s; run `trove "
                        "scan` to embed", model);
   } else {
-    rc = st__fail(st, rc, "looking up a model", err);
+    rc = trove_store__fail(st, rc, "looking up a model", err);
   }
-  st__done(s);
+  trove_store__done(s);
   return rc;
 }
 
@@ -71,15 +71,15 @@ static int model_ensure(trove_store *st, const char *model, size_t dim, int64_t 
     return rc;
   trove_err_clear(err); /* a new model is not an error */
   sqlite3_stmt *s = NULL;
-  if ((rc = st__stmt(st, SLOT_MODEL_ADD, "INSERT INTO vector_models(name, dim) VALUES(?1, ?2)",
-                     &s, err)))
+  if ((rc = trove_store__stmt(st, SLOT_MODEL_ADD,
+                              "INSERT INTO vector_models(name, dim) VALUES(?1, ?2)", &s, err)))
     return rc;
-  st__bind_text(s, 1, model);
+  trove_store__bind_text(s, 1, model);
   sqlite3_bind_int64(s, 2, (int64_t)dim);
   rc = sqlite3_step(s);
-  st__done(s);
+  trove_store__done(s);
   if (rc != SQLITE_DONE)
-    return st__fail(st, rc, "registering a model", err);
+    return trove_store__fail(st, rc, "registering a model", err);
   *id = sqlite3_last_insert_rowid(st->db);
   return 0;
 }
@@ -87,22 +87,24 @@ static int model_ensure(trove_store *st, const char *model, size_t dim, int64_t 
 static int insert_vector(trove_store *st, int64_t model_id, int64_t passage_id,
                          const float *v, size_t dim, trove_err *err) {
   sqlite3_stmt *s = NULL;
-  int rc = st__stmt(st, SLOT_VEC_PUT, "INSERT INTO passage_vectors(model_id, passage_id, vec)"
-                    " VALUES(?1, ?2, ?3) ON CONFLICT(model_id, passage_id)"
-                    " DO UPDATE SET vec = excluded.vec", &s, err);
+  int rc = trove_store__stmt(st, SLOT_VEC_PUT,
+                             "INSERT INTO passage_vectors(model_id, passage_id, vec)"
+                             " VALUES(?1, ?2, ?3) ON CONFLICT(model_id, passage_id)"
+                             " DO UPDATE SET vec = excluded.vec",
+                             &s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, model_id);
   sqlite3_bind_int64(s, 2, passage_id);
   sqlite3_bind_blob64(s, 3, v, dim * sizeof *v, SQLITE_STATIC);
   rc = sqlite3_step(s);
-  st__done(s);
+  trove_store__done(s);
   if (rc == SQLITE_DONE)
     return 0;
   if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
     return trove_err_set(err, TROVE_ENOENT, "no passage with id %lld for its vector",
                          (long long)passage_id);
-  return st__fail(st, rc, "storing a vector", err);
+  return trove_store__fail(st, rc, "storing a vector", err);
 }
 
 /* Copies a blob of dim floats into dst; ECORRUPT when its size is wrong. */
@@ -130,8 +132,10 @@ int trove_store_vector_get(trove_store *st, int64_t passage_id, const char *mode
   if (rc)
     return rc;
   sqlite3_stmt *s = NULL;
-  if ((rc = st__stmt(st, SLOT_VEC_GET, "SELECT vec FROM passage_vectors WHERE model_id = ?1"
-                     " AND passage_id = ?2", &s, err)))
+  if ((rc = trove_store__stmt(st, SLOT_VEC_GET,
+                              "SELECT vec FROM passage_vectors WHERE model_id = ?1"
+                              " AND passage_id = ?2",
+                              &s, err)))
     return rc;
   sqlite3_bind_int64(s, 1, model_id);
   sqlite3_bind_int64(s, 2, passage_id);
@@ -146,9 +150,9 @@ int trove_store_vector_get(trove_store *st, int64_t passage_id, const char *mode
     rc = trove_err_set(err, TROVE_ENOENT, "no vector for passage %lld under model %s",
                        (long long)passage_id, model);
   } else {
-    rc = st__fail(st, rc, "reading a vector", err);
+    rc = trove_store__fail(st, rc, "reading a vector", err);
   }
-  st__done(s);
+  trove_store__done(s);
   if (rc) {
     trove_free(v);
     return rc;
@@ -182,7 +186,7 @@ int trove_store_vectors_version(trove_store *st, const char *model, int64_t *ver
       *count = sqlite3_column_int64(s, 1);
     rc = 0;
   } else {
-    rc = st__fail(st, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "reading a model", err);
+    rc = trove_store__fail(st, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "reading a model", err);
   }
   sqlite3_finalize(s);
   return rc;
@@ -203,9 +207,11 @@ int trove_store_vectors_next(trove_store *st, const char *model, int64_t after_i
     return trove_err_set(err, TROVE_EINVAL, "model %s has dimension %zu, not %zu", model,
                          d, dim);
   sqlite3_stmt *s = NULL;
-  if ((rc = st__stmt(st, SLOT_VEC_NEXT, "SELECT passage_id, vec FROM passage_vectors"
-                     " WHERE model_id = ?1 AND passage_id > ?2 ORDER BY passage_id"
-                     " LIMIT ?3", &s, err)))
+  if ((rc = trove_store__stmt(st, SLOT_VEC_NEXT,
+                              "SELECT passage_id, vec FROM passage_vectors"
+                              " WHERE model_id = ?1 AND passage_id > ?2 ORDER BY passage_id"
+                              " LIMIT ?3",
+                              &s, err)))
     return rc;
   sqlite3_bind_int64(s, 1, model_id);
   sqlite3_bind_int64(s, 2, after_id);
@@ -218,29 +224,31 @@ int trove_store_vectors_next(trove_store *st, const char *model, int64_t after_i
       goto out_done;
     len++;
   }
-  rc = rc == SQLITE_DONE ? 0 : st__fail(st, rc, "reading vectors", err);
+  rc = rc == SQLITE_DONE ? 0 : trove_store__fail(st, rc, "reading vectors", err);
   if (rc == 0)
     *n = len;
 out_done:
-  st__done(s);
+  trove_store__done(s);
   return rc;
 }
 
 static int mark_embedded(trove_store *st, int64_t model_id, int64_t item_id, trove_err *err) {
   sqlite3_stmt *s = NULL;
-  int rc = st__stmt(st, SLOT_EMBED_MARK, "INSERT OR IGNORE INTO item_embeddings(model_id,"
-                    " item_id) VALUES(?1, ?2)", &s, err);
+  int rc = trove_store__stmt(st, SLOT_EMBED_MARK,
+                             "INSERT OR IGNORE INTO item_embeddings(model_id,"
+                             " item_id) VALUES(?1, ?2)",
+                             &s, err);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, model_id);
   sqlite3_bind_int64(s, 2, item_id);
   rc = sqlite3_step(s);
-  st__done(s);
+  trove_store__done(s);
   if (rc == SQLITE_DONE)
     return 0;
   if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
     return trove_err_set(err, TROVE_ENOENT, "no item with id %lld to embed", (long long)item_id);
-  return st__fail(st, rc, "marking an item embedded", err);
+  return trove_store__fail(st, rc, "marking an item embedded", err);
 }
 
 int trove_store_item_embed(trove_store *st, int64_t item_id, const char *model,
@@ -250,7 +258,7 @@ int trove_store_item_embed(trove_store *st, int64_t item_id, const char *model,
     return trove_err_set(err, TROVE_EINVAL, "trove_store_item_embed: bad argument");
   int64_t model_id;
   bool own;
-  int rc = st__save(st, &own, err);
+  int rc = trove_store__save(st, &own, err);
   if (rc)
     return rc;
   if ((rc = model_ensure(st, model, dim, &model_id, err)) ||
@@ -261,8 +269,8 @@ int trove_store_item_embed(trove_store *st, int64_t item_id, const char *model,
       goto out_undo;
   if ((rc = mark_embedded(st, model_id, item_id, err)))
     goto out_undo;
-  return st__release(st, own, err);
+  return trove_store__release(st, own, err);
 out_undo:
-  st__undo(st, own);
+  trove_store__undo(st, own);
   return rc;
 }

@@ -29,13 +29,13 @@
  * not to hammer a locked database, short enough to catch up soon. */
 static const double RETRY_S = 30;
 
-double watch_now(void) {
+double trove_watch__now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void watch_log(const trove_watch *w, const char *fmt, ...) {
+void trove_watch__log(const trove_watch *w, const char *fmt, ...) {
   if (!w->o.log)
     return;
   char line[1024];
@@ -144,7 +144,7 @@ static bool browser_changed(const watch_source *s, watch_stamp v[2]) {
 
 static void source_free(watch_source *s) {
   if (s->is_fs)
-    watch_fs_close(s);
+    trove_watch__fs_close(s);
   for (size_t i = 0; i < s->n_files; i++)
     trove_free(s->files[i]);
   trove_free(s->name);
@@ -162,7 +162,7 @@ static int source_init(trove_watch *w, watch_source *s, const trove_store_source
     return TROVE_ENOMEM;
   s->is_fs = strcmp(r->type, "fs") == 0;
   if (s->is_fs)
-    return watch_fs_start(w, s);
+    return trove_watch__fs_start(w, s);
   int rc = browser_start(s);
   if (rc == 0)
     browser_changed(s, s->stamps);
@@ -260,46 +260,48 @@ int trove_watch_set_model(trove_watch *w, const trove_embedder *e, trove_vectors
 /* Logs what one scan of s did, in the scan summary's words. */
 static void log_report(const trove_watch *w, const char *what, const watch_source *s,
                        const trove_scan_report *rep) {
-  watch_log(w, "%s %s: %lld new, %lld changed, %lld unchanged, %lld skipped, %lld deleted "
-            "(%.1f s)", what, s->name, (long long)rep->added, (long long)rep->changed,
-            (long long)rep->unchanged, (long long)rep->skipped, (long long)rep->deleted,
-            rep->seconds);
+  trove_watch__log(w,
+                   "%s %s: %lld new, %lld changed, %lld unchanged, %lld skipped, %lld deleted "
+                   "(%.1f s)",
+                   what, s->name, (long long)rep->added, (long long)rep->changed,
+                   (long long)rep->unchanged, (long long)rep->skipped, (long long)rep->deleted,
+                   rep->seconds);
 }
 
 /* Scans s in full. A failure is logged and retried after RETRY_S. */
 static void scan_full(trove_watch *w, watch_source *s) {
-  double now = watch_now();
+  double now = trove_watch__now();
   if (s->is_fs)
-    watch_fs_clear(s); /* the full scan covers them; events from here on count */
+    trove_watch__fs_clear(s); /* the full scan covers them; events from here on count */
   else
     browser_changed(s, s->stamps); /* what this scan reads, or newer */
   trove_scan_report rep;
   trove_err e = {0};
   int rc = trove_scan_source(w->st, s->name, &w->o.scan, &rep, &e);
   if (rc) {
-    watch_log(w, "scan %s failed: %s; trying again in %.0f s", s->name, e.msg, RETRY_S);
+    trove_watch__log(w, "scan %s failed: %s; trying again in %.0f s", s->name, e.msg, RETRY_S);
     s->full_at = now + RETRY_S;
     return;
   }
   log_report(w, "scan", s, &rep);
   s->needs_full = s->fallback; /* without watches, the next is due in fallback_s */
-  s->full_at = watch_now() + w->o.fallback_s;
+  s->full_at = trove_watch__now() + w->o.fallback_s;
 }
 
 /* Scans s's pending paths. A failure wants a full scan after RETRY_S. */
 static void scan_pending(trove_watch *w, watch_source *s) {
-  watch_fs_compact(s);
+  trove_watch__fs_compact(s);
   trove_scan_opts so = w->o.scan;
   so.progress = TROVE_PROGRESS_NONE; /* a few paths: the summary line says it all */
   trove_scan_report rep;
   trove_err e = {0};
   int rc = trove_scan_paths(w->st, s->name, (const char *const *)s->pending, s->n_pending, &so,
                             &rep, &e);
-  watch_fs_clear(s);
+  trove_watch__fs_clear(s);
   if (rc) {
-    watch_log(w, "update %s failed: %s; rescanning it in %.0f s", s->name, e.msg, RETRY_S);
+    trove_watch__log(w, "update %s failed: %s; rescanning it in %.0f s", s->name, e.msg, RETRY_S);
     s->needs_full = true;
-    s->full_at = watch_now() + RETRY_S;
+    s->full_at = trove_watch__now() + RETRY_S;
     return;
   }
   if (rep.added || rep.changed || rep.deleted || rep.skipped || rep.moved)
@@ -365,7 +367,7 @@ int trove_watch_step(trove_watch *w, int timeout_ms, bool flush, trove_err *err)
   struct pollfd *fds = w->fds;
   nfds_t nf = 0;
   fds[nf++] = (struct pollfd){.fd = w->stop_pipe[0], .events = POLLIN};
-  double now = watch_now(), next = 0;
+  double now = trove_watch__now(), next = 0;
   for (size_t i = 0; i < w->n_src; i++) {
     watch_source *s = &w->src[i];
     if (s->ifd >= 0)
@@ -394,12 +396,12 @@ int trove_watch_step(trove_watch *w, int timeout_ms, bool flush, trove_err *err)
     watch_source *s = &w->src[i];
     if (!s->is_fs)
       continue;
-    int rc = watch_fs_read(w, s);
+    int rc = trove_watch__fs_read(w, s);
     if (rc)
       return trove_err_set(err, rc, "reading the changes of %s failed: %s", s->name,
                            rc == TROVE_ENOMEM ? "out of memory" : strerror(errno));
   }
-  now = watch_now();
+  now = trove_watch__now();
   for (size_t i = 0; i < w->n_src && !trove_watch_stopped(w); i++)
     source_work(w, &w->src[i], now, flush);
   return 0;

@@ -128,9 +128,10 @@ static void forget_under(watch_source *s, const char *path) {
  * on, and one warning. */
 static void fall_back(trove_watch *w, watch_source *s, const char *why) {
   if (!s->fallback)
-    watch_log(w, "warning: %s: %s; it is rescanned in full every %d s instead (raise "
-              "fs.inotify.max_user_watches for instant updates)", s->name, why,
-              w->o.fallback_s);
+    trove_watch__log(w,
+                     "warning: %s: %s; it is rescanned in full every %d s instead (raise "
+                     "fs.inotify.max_user_watches for instant updates)",
+                     s->name, why, w->o.fallback_s);
   s->fallback = true;
   s->needs_full = true;
 }
@@ -216,7 +217,7 @@ static int add_tree(trove_watch *w, watch_source *s, const char *dir) {
   return rc;
 }
 
-int watch_fs_start(trove_watch *w, watch_source *s) {
+int trove_watch__fs_start(trove_watch *w, watch_source *s) {
   s->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (s->ifd < 0) {
     fall_back(w, s, strerror(errno));
@@ -225,7 +226,7 @@ int watch_fs_start(trove_watch *w, watch_source *s) {
   return add_tree(w, s, s->location);
 }
 
-void watch_fs_clear(watch_source *s) {
+void trove_watch__fs_clear(watch_source *s) {
   for (size_t i = 0; i < s->n_pending; i++)
     trove_free(s->pending[i]);
   s->n_pending = 0;
@@ -235,7 +236,7 @@ void watch_fs_clear(watch_source *s) {
 /* Adds path (taken) to the pending changes; past max_pending the source is
  * rescanned instead, which bounds the memory a burst can take. */
 static int pend(trove_watch *w, watch_source *s, char *path) {
-  double now = watch_now();
+  double now = trove_watch__now();
   if (s->first_at == 0)
     s->first_at = now;
   s->last_at = now;
@@ -245,7 +246,7 @@ static int pend(trove_watch *w, watch_source *s, char *path) {
   }
   if (s->n_pending >= w->o.max_pending) {
     trove_free(path);
-    watch_fs_clear(s);
+    trove_watch__fs_clear(s);
     s->needs_full = true;
     s->first_at = s->last_at = now;
     return 0;
@@ -265,16 +266,16 @@ static int pend(trove_watch *w, watch_source *s, char *path) {
 
 /* A full scan of s, wanted now: an overflow or the root gone. */
 static void want_full(watch_source *s) {
-  watch_fs_clear(s);
+  trove_watch__fs_clear(s);
   s->needs_full = true;
   s->full_at = 0;
-  s->first_at = s->last_at = watch_now();
+  s->first_at = s->last_at = trove_watch__now();
 }
 
 /* Turns one event into watches and changed paths. */
 static int on_event(trove_watch *w, watch_source *s, const struct inotify_event *ev) {
   if (ev->mask & IN_Q_OVERFLOW) {
-    watch_log(w, "%s: the change queue overflowed; rescanning the source", s->name);
+    trove_watch__log(w, "%s: the change queue overflowed; rescanning the source", s->name);
     want_full(s);
     return 0;
   }
@@ -307,7 +308,7 @@ static int on_event(trove_watch *w, watch_source *s, const struct inotify_event 
   return rc ? (trove_free(path), rc) : pend(w, s, path);
 }
 
-int watch_fs_read(trove_watch *w, watch_source *s) {
+int trove_watch__fs_read(trove_watch *w, watch_source *s) {
   if (s->fake_overflow) {
     s->fake_overflow = false;
     struct inotify_event ev = {.wd = -1, .mask = IN_Q_OVERFLOW};
@@ -352,7 +353,7 @@ static bool ancestor_in(char *path, char *const *v, size_t n) {
   return false;
 }
 
-void watch_fs_compact(watch_source *s) {
+void trove_watch__fs_compact(watch_source *s) {
   if (s->n_pending > 1)
     qsort(s->pending, s->n_pending, sizeof *s->pending, cmp_str);
   /* sorted, every ancestor of a path comes before it; one that was dropped
@@ -368,8 +369,8 @@ void watch_fs_compact(watch_source *s) {
   s->n_pending = k;
 }
 
-void watch_fs_close(watch_source *s) {
-  watch_fs_clear(s);
+void trove_watch__fs_close(watch_source *s) {
+  trove_watch__fs_clear(s);
   trove_free(s->pending);
   s->pending = NULL, s->cap_pending = 0;
   for (size_t i = 0; i < s->n_dirs; i++)

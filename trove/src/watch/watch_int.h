@@ -62,28 +62,29 @@ struct trove_watch {
 };
 
 /* Monotonic seconds. */
-double watch_now(void);
+double trove_watch__now(void);
 
 /* Sets up s's inotify watches over its root (s->location). Without
  * inotify, or at the watch limit, s falls back to periodic scans (logged
  * once). 0 or TROVE_ENOMEM. */
-int watch_fs_start(trove_watch *w, watch_source *s);
+int trove_watch__fs_start(trove_watch *w, watch_source *s);
 
 /* Reads every event queued for s and gathers the changed paths (or wants
  * a full scan: an overflow, too many paths, the root gone). 0, TROVE_ENOMEM
  * or TROVE_EIO (the read failed). */
-int watch_fs_read(trove_watch *w, watch_source *s);
+int trove_watch__fs_read(trove_watch *w, watch_source *s);
 
 /* Drops s's pending paths. */
-void watch_fs_clear(watch_source *s);
+void trove_watch__fs_clear(watch_source *s);
 
 /* Sorts s's pending paths, dropping repeats and paths under another one. */
-void watch_fs_compact(watch_source *s);
+void trove_watch__fs_compact(watch_source *s);
 
 /* Removes every watch and frees what s's fs part holds. */
-void watch_fs_close(watch_source *s);
+void trove_watch__fs_close(watch_source *s);
 
 /* Logs one line ("trove: " + fmt) to w's log, when it has one. */
-void watch_log(const trove_watch *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void trove_watch__log(const trove_watch *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif /* TROVE_WATCH_INT_H */

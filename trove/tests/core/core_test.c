@@ -62,7 +62,7 @@ static void buf_fault_loop_is_clean(void) {
   trove_free(empty);
 }
 
-/* A reserve that no append follows still leaves a string: x_clean_dup of
+/* A reserve that no append follows still leaves a string: trove_extract__clean_dup of
  * control characters only took such a buffer (found by fuzz_charset). */
 static void buf_reserve_alone_leaves_an_empty_string(void) {
   trove_buf b = {0};

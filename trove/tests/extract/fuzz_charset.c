@@ -1,6 +1,6 @@
 /* fuzz_charset.c: libFuzzer target for charset decoding: pages decoded
  * from windows-1252 or UTF-16/32 (core/charset.c), the UTF-8 repair every
- * extracted string goes through (x_utf8_append, x_clean_dup) and the
+ * extracted string goes through (trove_extract__utf8_append, trove_extract__clean_dup) and the
  * sequence reader under them (trove_utf8_seq). Invariants: the output is
  * valid UTF-8 at most 3 bytes per input byte, re-encoding happens only to
  * input that is not UTF-8, and trove_utf8_valid agrees with trove_utf8_seq.
@@ -38,11 +38,11 @@ int fuzz_charset_one(const uint8_t *data, size_t size) {
   trove_free(out);
 
   trove_buf b = {0};
-  if (x_utf8_append(&b, s, size) == 0)
+  if (trove_extract__utf8_append(&b, s, size) == 0)
     bad |= !seq_valid(b.data ? b.data : "", b.len) || memchr(b.data ? b.data : "", 0, b.len);
   trove_buf_free(&b);
 
-  char *clean = x_clean_dup(s, size);
+  char *clean = trove_extract__clean_dup(s, size);
   if (clean)
     bad |= !seq_valid(clean, strlen(clean));
   trove_free(clean);

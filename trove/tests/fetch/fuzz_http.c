@@ -7,7 +7,7 @@
  * NUL-terminated reason, and a redirect the policy lets through is http(s).
  * Build: cmake -DTROVE_FUZZ=ON (scripts/fuzz.sh); fuzz_seeds.c runs the same
  * entry point over fuzz/http/ in every build. */
-#include "internal.h"
+#include "fetch_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,18 +29,18 @@ int fuzz_http_one(const uint8_t *data, size_t size) {
       *p++ = '\0';
   }
   int bad = 0;
-  (void)trove__fetch_is_text_type(line[0]);
+  (void)trove_fetch__is_text_type(line[0]);
   int reason = trove_fetch_reason_for_status(strtol(line[1], NULL, 10));
   bad |= trove_fetch_reason_name(reason) == NULL;
 
   char why[256], *to = NULL;
   why[0] = '\0';
-  reason = trove__fetch_resolve(line[2], line[3], &to, why, sizeof why);
+  reason = trove_fetch__resolve(line[2], line[3], &to, why, sizeof why);
   if (reason == TROVE_FETCH_OK) {
     bad |= to == NULL;
     why[0] = '\0';
-    reason = trove__fetch_check_url(to, (char *const *)trove_fetch_default_blocked(), why,
-                                    sizeof why);
+    reason =
+        trove_fetch__check_url(to, (char *const *)trove_fetch_default_blocked(), why, sizeof why);
     if (reason == TROVE_FETCH_OK)
       bad |= strncasecmp(to, "http://", 7) != 0 && strncasecmp(to, "https://", 8) != 0;
     else

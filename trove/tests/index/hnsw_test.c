@@ -4,7 +4,7 @@
  * compaction and update, reject bad input with the documented codes, and
  * fail every allocation cleanly. flat_threshold = 0 in most cases so the
  * graph path, not the exact scan, is what is tested. */
-#include "internal.h" /* full_index_is_erange fakes a node count */
+#include "index_int.h"       /* full_index_is_erange fakes a node count */
 #include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"

@@ -5,7 +5,7 @@
  * neighbours or levels out of range, duplicate ids); save must be atomic;
  * every allocation failure must be clean. The format offsets are
  * recomputed here from hnsw_io.c's description, as a second reading of it. */
-#include "internal.h"
+#include "index_int.h"
 #include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
@@ -112,11 +112,11 @@ static lay lay_of(const uint8_t *f) {
 /* Recomputes every checksum of a file with one data block (< 1 MiB). */
 static void reseal(uint8_t *f, size_t len) {
   size_t table = len - 4;
-  uint32_t c = trove__crc32c(0, f + HDR, table - HDR);
+  uint32_t c = trove_index__crc32c(0, f + HDR, table - HDR);
   memcpy(f + table, &c, 4);
-  c = trove__crc32c(0, f + table, 4);
+  c = trove_index__crc32c(0, f + table, 4);
   memcpy(f + 104, &c, 4);
-  c = trove__crc32c(0, f, 124);
+  c = trove_index__crc32c(0, f, 124);
   memcpy(f + 124, &c, 4);
 }
 

@@ -4,7 +4,7 @@
  * manifest that parses must have offsets that add up without overflow.
  * Build: cmake -DTROVE_FUZZ=ON (scripts/fuzz.sh); fuzz_seeds.c runs the same
  * entry point over fuzz/manifest/ in every build. */
-#include "internal.h"
+#include "model_int.h"
 
 #include <stdlib.h>
 
@@ -12,7 +12,7 @@
 int fuzz_manifest_one(const uint8_t *data, size_t size) {
   use_weights w;
   int bad = 0;
-  int rc = use__manifest_parse((const char *)data, size, &w, NULL);
+  int rc = trove_model__manifest_parse((const char *)data, size, &w, NULL);
   if (rc == 0) {
     size_t end = 0;
     for (size_t i = 0; i < w.n; i++) {
@@ -20,15 +20,15 @@ int fuzz_manifest_one(const uint8_t *data, size_t size) {
       end = w.t[i].offset + 4 * w.t[i].count;
     }
     bad |= end != w.size;
-    use__weights_free(&w);
+    trove_model__weights_free(&w);
   } else
     bad |= rc != TROVE_ECORRUPT && rc != TROVE_EUNSUPPORTED && rc != TROVE_ENOMEM;
   use_vocab v;
-  rc = use__vocab_parse((const char *)data, size, 6, &v, NULL);
+  rc = trove_model__vocab_parse((const char *)data, size, 6, &v, NULL);
   if (rc == 0) {
     for (size_t i = 0; i < v.nodes; i++)
       bad |= v.node_piece[i] >= (int32_t)v.n;
-    use__vocab_free(&v);
+    trove_model__vocab_free(&v);
   } else
     bad |= rc != TROVE_ECORRUPT && rc != TROVE_ENOMEM;
   return bad;

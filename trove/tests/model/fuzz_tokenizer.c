@@ -6,7 +6,7 @@
  * loaded once.
  * Build: cmake -DTROVE_FUZZ=ON (scripts/fuzz.sh); fuzz_seeds.c runs the same
  * entry point over fuzz/tokenizer/ in every build. */
-#include "internal.h"
+#include "model_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +21,9 @@ static int load(void) {
   size_t len;
   trove_err err = {0};
   loaded = -1;
-  if (use__read_file(trove_model_default_dir(), "vocab.json", (size_t)64 << 20, &json, &len,
-                     &err) == 0) {
-    if (use__vocab_parse(json, len, 6, &vocab, &err) == 0)
+  if (trove_model__read_file(trove_model_default_dir(), "vocab.json", (size_t)64 << 20, &json, &len,
+                             &err) == 0) {
+    if (trove_model__vocab_parse(json, len, 6, &vocab, &err) == 0)
       loaded = 1;
     trove_free(json);
   }
@@ -37,7 +37,7 @@ int fuzz_tokenizer_one(const uint8_t *data, size_t size) {
   if (load() < 0)
     return 1;
   trove_tokens t = {0};
-  int rc = use__tokenize(&vocab, (const char *)data, size, &t, NULL);
+  int rc = trove_model__tokenize(&vocab, (const char *)data, size, &t, NULL);
   int bad = rc != 0 && rc != TROVE_ENOMEM && rc != TROVE_ERANGE;
   for (size_t i = 0; !rc && i < t.n && !bad; i++) {
     bad |= t.ids[i] < 0 || (size_t)t.ids[i] >= vocab.n;

@@ -6,7 +6,7 @@
  * and bf16 must be refused and auto must fall back to fp32, as on a CPU
  * without VNNI or AVX512_BF16. Every path's vector is checked to be a unit vector close to fp32's.
  * The model comes from the default dir (TROVE_MODEL or model/). */
-#include "internal.h"
+#include "model_int.h"
 #include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
@@ -34,7 +34,7 @@ static void fp32_is_always_there(void) {
 
 static void auto_picks_the_fastest_path_the_cpu_has(void) {
   CHECK(trove_embedder_set_kernel(emb, "auto", NULL) == 0);
-  bool vnni = use__path_available(USE_PATH_INT8);
+  bool vnni = trove_model__path_available(USE_PATH_INT8);
   CHECK(!(expect_no_vnni && vnni));
   CHECK(starts_with(trove_embedder_kernel(emb), vnni ? "int8" : "fp32"));
 }
@@ -42,13 +42,14 @@ static void auto_picks_the_fastest_path_the_cpu_has(void) {
 /* Forcing a reduced-precision path: used when the CPU has what it needs
  * (feature names what), else refused with the path left unchanged. */
 static void reduced_path_is_used_or_refused_clearly(use_path p, const char *feature) {
-  const char *name = use__path_name(p);
+  const char *name = trove_model__path_name(p);
   CHECK(trove_embedder_set_kernel(emb, "fp32", NULL) == 0);
   trove_err err = {0};
   int rc = trove_embedder_set_kernel(emb, name, &err);
-  if (!use__path_available(p)) {
+  if (!trove_model__path_available(p)) {
     CHECK(rc == TROVE_EUNSUPPORTED && err.code == rc);
-    CHECK(strstr(err.msg, feature) && strstr(err.msg, use__isa_name()) && strstr(err.msg, "fp32"));
+    CHECK(strstr(err.msg, feature) && strstr(err.msg, trove_model__isa_name()) &&
+          strstr(err.msg, "fp32"));
     CHECK(starts_with(trove_embedder_kernel(emb), "fp32")); /* unchanged */
     return;
   }
@@ -93,7 +94,8 @@ static void trove_kernel_env_forces_the_path_at_open(void) {
   CHECK(strstr(err.msg, "TROVE_KERNEL=bogus") != NULL);
   setenv("TROVE_KERNEL", "int8", 1);
   int rc = trove_embedder_open_use_lite(NULL, &e, &err);
-  CHECK(use__path_available(USE_PATH_INT8) ? rc == 0 : rc == TROVE_EUNSUPPORTED && e == NULL);
+  CHECK(trove_model__path_available(USE_PATH_INT8) ? rc == 0
+                                                   : rc == TROVE_EUNSUPPORTED && e == NULL);
   trove_embedder_close(e);
   unsetenv("TROVE_KERNEL");
 }
@@ -132,7 +134,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "cannot open the model: %s\n", err.msg);
     return 1;
   }
-  fprintf(stderr, "oneDNN ISA %s; default path %s\n", use__isa_name(), trove_embedder_kernel(emb));
+  fprintf(stderr, "oneDNN ISA %s; default path %s\n", trove_model__isa_name(),
+          trove_embedder_kernel(emb));
   trove_embedder_set_threads(emb, 1);
   RUN(fp32_is_always_there);
   RUN(auto_picks_the_fastest_path_the_cpu_has);

@@ -4,7 +4,7 @@
  * must fail with the documented code and a message naming the problem.
  * Also: the intact copy opens, bad arguments, and a fault loop over every
  * allocation of trove_embedder_open_use_lite. */
-#include "internal.h"
+#include "model_int.h"
 #include "core_test_hooks.h" /* trove_alloc_fail_after */
 
 #include "check.h"
@@ -42,7 +42,7 @@ static void fresh_copy(void) {
 
 static char *read_orig(const char *name, size_t *len) {
   char *data = NULL;
-  CHECK(use__read_file(src, name, (size_t)1 << 30, &data, len, NULL) == 0);
+  CHECK(trove_model__read_file(src, name, (size_t)1 << 30, &data, len, NULL) == 0);
   return data;
 }
 
@@ -55,7 +55,7 @@ static void write_sums_skipping(const char *skip) {
       continue;
     char *data;
     size_t len;
-    CHECK(use__read_file(tmp, files[i], (size_t)1 << 30, &data, &len, NULL) == 0);
+    CHECK(trove_model__read_file(tmp, files[i], (size_t)1 << 30, &data, &len, NULL) == 0);
     unsigned char d[TROVE_SHA256_LEN];
     trove_sha256(data, len, d);
     for (int j = 0; j < TROVE_SHA256_LEN; j++)
@@ -322,7 +322,7 @@ static void copy_without_sums_is_only_size_checked(void) {
  * quantize the NaNs at open. */
 static void non_finite_vector_names_the_model_damaged(void) {
   use_weights w;
-  CHECK(use__weights_load(src, &w, NULL) == 0);
+  CHECK(trove_model__weights_load(src, &w, NULL) == 0);
   const char *tanh = "module/Encoder_en/hidden_layers/tanh_layer_0/weights";
   size_t k = 0;
   while (k < w.n && strcmp(w.t[k].name, tanh) != 0)
@@ -341,7 +341,7 @@ static void non_finite_vector_names_the_model_damaged(void) {
     write_copy(w.paths[i], (const char *)w.data + off, (size_t)st.st_size);
     off += (size_t)st.st_size;
   }
-  use__weights_free(&w);
+  trove_model__weights_free(&w);
   CHECK(setenv("TROVE_KERNEL", "fp32", 1) == 0);
   trove_embedder *e = NULL;
   trove_err err = {0};

@@ -8,7 +8,7 @@
  * the past. */
 #include "fetch.h"
 #include "scan.h"
-#include "scan_int.h" /* scan_backoff_delay, SCAN_HOST_FAILURES */
+#include "scan_int.h" /* trove_scan__backoff_delay, SCAN_HOST_FAILURES */
 #include "store.h"
 
 #include "check.h"
@@ -106,11 +106,12 @@ static int web_scan(fx *f, bool force, trove_scan_report *r) {
 }
 
 static void backoff_schedule_doubles_up_to_a_month(void) {
-  CHECK(scan_backoff_delay(0) == 0);
-  CHECK(scan_backoff_delay(1) == 3600 && scan_backoff_delay(2) == 7200);
-  CHECK(scan_backoff_delay(5) == 16 * 3600);
-  CHECK(scan_backoff_delay(10) == 512 * 3600);
-  CHECK(scan_backoff_delay(11) == 30 * 24 * 3600 && scan_backoff_delay(1000) == 30 * 24 * 3600);
+  CHECK(trove_scan__backoff_delay(0) == 0);
+  CHECK(trove_scan__backoff_delay(1) == 3600 && trove_scan__backoff_delay(2) == 7200);
+  CHECK(trove_scan__backoff_delay(5) == 16 * 3600);
+  CHECK(trove_scan__backoff_delay(10) == 512 * 3600);
+  CHECK(trove_scan__backoff_delay(11) == 30 * 24 * 3600 &&
+        trove_scan__backoff_delay(1000) == 30 * 24 * 3600);
 }
 
 static void url_host_names_the_server(void) {

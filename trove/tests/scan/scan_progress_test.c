@@ -1,4 +1,4 @@
-/* scan_progress_test.c: the progress line (scan_progress_fn) counts the
+/* scan_progress_test.c: the progress line (trove_scan__progress_fn) counts the
  * embed stage in passages and gives an ETA from them as soon as the first
  * chunk is embedded, long before the first batch of items is written:
  * with 64 items holding 1000 passages, counting items showed "embed 0"
@@ -19,7 +19,7 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The line scan_progress_fn prints for p, into out. */
+/* The line trove_scan__progress_fn prints for p, into out. */
 static void line(scan_progress *p, char *out, size_t cap) {
   static const sl_stage_stats st[] = {
       {.name = "source", .items_out = 2}, {.name = "read", .items_out = 128},
@@ -30,7 +30,7 @@ static void line(scan_progress *p, char *out, size_t cap) {
   if (!f)
     return;
   p->out = f;
-  scan_progress_fn(st, sizeof st / sizeof *st, 10.0, p);
+  trove_scan__progress_fn(st, sizeof st / sizeof *st, 10.0, p);
   rewind(f);
   size_t n = fread(out, 1, cap - 1, f);
   out[n] = 0;

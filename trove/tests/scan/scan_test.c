@@ -6,7 +6,7 @@
  * clean rescan gives the exact figures. */
 #include "scan.h"
 #include "core_test_hooks.h" /* trove_alloc_fail_after */
-#include "scan_int.h" /* trove__scan_result, trove__scan_strerror */
+#include "scan_int.h"        /* trove_scan__result, trove_scan__strerror */
 #include "sources.h"
 #include "sources_test_hooks.h" /* trove_fs_test_fail_path */
 #include "store.h"
@@ -1027,11 +1027,11 @@ static void source_add_refuses_overlaps_and_wrong_locations(void) {
 static void sluice_failures_keep_their_code_and_message(void) {
   static scan_ctx c; /* zeroed: no fatal error recorded */
   trove_err e = {0};
-  CHECK(trove__scan_result(&c, SL_EAGAIN, &e) == SL_EAGAIN && e.code == SL_EAGAIN);
+  CHECK(trove_scan__result(&c, SL_EAGAIN, &e) == SL_EAGAIN && e.code == SL_EAGAIN);
   CHECK(strstr(e.msg, sl_strerror(SL_EAGAIN)) != NULL);
-  CHECK(strcmp(trove__scan_strerror(SL_ENOMEM), sl_strerror(SL_ENOMEM)) == 0);
-  CHECK(strcmp(trove__scan_strerror(TROVE_EDB), trove_strerror(TROVE_EDB)) == 0);
-  CHECK(strcmp(trove__scan_strerror(TROVE_EDB), sl_strerror(SL_ENOMEM)) != 0);
+  CHECK(strcmp(trove_scan__strerror(SL_ENOMEM), sl_strerror(SL_ENOMEM)) == 0);
+  CHECK(strcmp(trove_scan__strerror(TROVE_EDB), trove_strerror(TROVE_EDB)) == 0);
+  CHECK(strcmp(trove_scan__strerror(TROVE_EDB), sl_strerror(SL_ENOMEM)) != 0);
 }
 
 int main(void) {

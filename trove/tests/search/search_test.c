@@ -7,7 +7,7 @@
  * match, and the passage shown prefers the query's words and says why. */
 #include "search.h"
 #include "core_test_hooks.h" /* trove_alloc_fail_after */
-#include "search_int.h" /* search__highlight */
+#include "search_int.h"      /* trove_search__highlight */
 
 #include "passage.h"
 
@@ -314,21 +314,21 @@ static void highlight_of_a_passage_gone_meanwhile_falls_back(void) {
   trove_err err = {0};
   CHECK(trove_store_item_get(st, docs[0].id, false, &it, &err) == 0);
   search_terms t = {0};
-  CHECK(search__terms_parse("drain spaghetti", &t) == 0);
+  CHECK(trove_search__terms_parse("drain spaghetti", &t) == 0);
   trove_store_passage *other = NULL;
   size_t n_other = 0;
   CHECK(trove_store_passages_get(st, docs[1].id, &other, &n_other, &err) == 0 && n_other > 0);
   int64_t gone[] = {INT64_C(1) << 40, n_other ? other[0].id : 1};
   for (size_t i = 0; i < 2; i++) {
     trove_search_result r = {0};
-    CHECK(search__highlight(st, NULL, &it, gone[i], &t, NULL, true, &r, &err) == 0);
+    CHECK(trove_search__highlight(st, NULL, &it, gone[i], &t, NULL, true, &r, &err) == 0);
     CHECK(r.passage && strstr(r.passage, "spaghetti") && r.passage_id > 0 &&
           r.passage_id != gone[i] && r.mark_end > r.mark_start);
     trove_free(r.passage);
     trove_free(r.heading);
   }
   trove_store_passages_free(other, n_other);
-  search__terms_free(&t);
+  trove_search__terms_free(&t);
   trove_store_item_clear(&it);
 }
 

@@ -57,9 +57,9 @@
 typedef struct trove_serve trove_serve;
 
 typedef struct trove_serve_opts {
-  const char *db_path;     /* the database; it must exist */
-  const char *listen;      /* a numeric IPv4 or IPv6 address; NULL: 127.0.0.1 */
-  unsigned port;           /* 0: any free port (trove_serve_port tells) */
+  const char *db_path; /* the database; it must exist */
+  const char *listen;  /* a numeric IPv4 or IPv6 address; NULL: 127.0.0.1 */
+  unsigned port;       /* 0: any free port (trove_serve_port tells) */
   /* The model, or both NULL for keyword search only (then hybrid search
    * falls back to keyword, and semantic and like answer 503). With it, the
    * server uses vectors as its writer (scans and source removals keep it in
@@ -70,11 +70,11 @@ typedef struct trove_serve_opts {
                               same model on another kernel path (as `trove
                               scan` and `trove search` differ, cli.h);
                               NULL: embedder */
-  unsigned search_threads; /* searches at once; 0: the cores, at least 2 */
-  long fetch_timeout_ms;   /* each web fetch of a scan (trove_scan_opts);
-                              0: the fetcher's 30 s */
-  const char *model_note;  /* what /api/stats says of the model (copied);
-                              NULL: nothing */
+  unsigned search_threads;             /* searches at once; 0: the cores, at least 2 */
+  long fetch_timeout_ms;               /* each web fetch of a scan (trove_scan_opts);
+                                          0: the fetcher's 30 s */
+  const char *model_note;              /* what /api/stats says of the model (copied);
+                                          NULL: nothing */
 } trove_serve_opts;
 
 /* Opens the database, binds the address and starts serving. *out is the

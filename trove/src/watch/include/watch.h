@@ -49,7 +49,7 @@ typedef struct trove_watch_opts {
    * (kept open across scans; saved when the watcher closes), progress
    * (used for the full scans; the scans of a few paths show none). */
   trove_scan_opts scan;
-  FILE *log; /* one line per scan of a change, and warnings; NULL: silent */
+  FILE *log;          /* one line per scan of a change, and warnings; NULL: silent */
   int debounce_ms;    /* quiet time that ends a burst; 0: 300 */
   int max_hold_ms;    /* longest a burst holds its changes back; 0: 2000 */
   int browser_poll_s; /* between looks at a browser's files; 0: 60 */
@@ -68,8 +68,8 @@ typedef struct trove_watch_opts {
  * TROVE_EBUSY (another watcher holds the database: the message names its
  * pid); TROVE_ENOENT (no such source, or no sources at all); TROVE_EIO (the
  * lock file cannot be created); TROVE_ENOMEM; the store's errors. */
-int trove_watch_open(trove_store *st, const char *const *names, size_t n,
-                     const trove_watch_opts *o, trove_watch **out, trove_err *err);
+int trove_watch_open(trove_store *st, const char *const *names, size_t n, const trove_watch_opts *o,
+                     trove_watch **out, trove_err *err);
 
 /* Sets the embedder and vectors the watcher's scans use (both NULL: keyword
  * only), as trove_scan_opts takes them; for a caller that opens the model
@@ -81,11 +81,11 @@ int trove_watch_set_model(trove_watch *w, const trove_embedder *e, trove_vectors
 /* One round: waits up to timeout_ms (-1: until the next deadline) for
  * changes or a stop, reads the changes, and scans every source whose work
  * is due (with flush: every source that has any, now, without waiting for
- * its burst to be quiet, browser files looked at whether due or not). A change made before this call by the calling
- * thread is seen by it: inotify queues events before the system call that
- * made them returns. A failed scan is logged and tried again later; it is
- * not this call's failure. Returns 0, or TROVE_ENOMEM / TROVE_EIO (reading
- * inotify failed), after which the watcher can only be closed. */
+ * its burst to be quiet, browser files looked at whether due or not). A change made before this
+ * call by the calling thread is seen by it: inotify queues events before the system call that made
+ * them returns. A failed scan is logged and tried again later; it is not this call's failure.
+ * Returns 0, or TROVE_ENOMEM / TROVE_EIO (reading inotify failed), after which the watcher can only
+ * be closed. */
 int trove_watch_step(trove_watch *w, int timeout_ms, bool flush, trove_err *err);
 
 /* Runs rounds until trove_watch_stop, then returns 0, or the error of a

@@ -62,8 +62,7 @@ void trove_vectors_changes_free(trove_vectors_changes *c);
 /* The default index file of database db_path for model into *out (the
  * caller's: trove_free): "<db_path>.<model>.hnsw", with any '/' of the model
  * name replaced. Returns 0, TROVE_EINVAL or TROVE_ENOMEM. */
-int trove_vectors_default_path(const char *db_path, const char *model, char **out,
-                               trove_err *err);
+int trove_vectors_default_path(const char *db_path, const char *model, char **out, trove_err *err);
 
 /* Opens the index of `model` (dim floats per vector) for the database of
  * st, at path (NULL: the default path): loads the file, catching it up when

@@ -44,8 +44,8 @@ typedef struct trove_index_params {
 
 /* One search result. */
 typedef struct trove_index_hit {
-  uint64_t id;  /* the caller's id */
-  float score;  /* dot product with the query, in [-1, 1] for unit vectors */
+  uint64_t id; /* the caller's id */
+  float score; /* dot product with the query, in [-1, 1] for unit vectors */
 } trove_index_hit;
 
 /* Search filter: returns true to keep `id` in the results. Called from the
@@ -70,8 +70,7 @@ void trove_index_destroy(trove_index *idx);
  * 1e-3), TROVE_EEXIST (id is already live: remove it first, or use
  * trove_index_update), TROVE_ERANGE (2^32-1 vectors, tombstones included:
  * compact) or TROVE_ENOMEM. */
-int trove_index_add(trove_index *idx, uint64_t id, const float *vec, size_t dim,
-                    trove_err *err);
+int trove_index_add(trove_index *idx, uint64_t id, const float *vec, size_t dim, trove_err *err);
 
 /* Inserts n vectors (vecs: n*dim floats, one after another, copied) under
  * ids[0..n) on up to `threads` threads (0: one per online CPU): the fast way
@@ -88,8 +87,7 @@ int trove_index_add_batch(trove_index *idx, size_t n, const uint64_t *ids, const
 /* Replaces the vector of id (a remove, when live, then an add). Writer.
  * Returns what trove_index_add returns except TROVE_EEXIST; on failure the
  * old vector, if any, is still live. */
-int trove_index_update(trove_index *idx, uint64_t id, const float *vec, size_t dim,
-                       trove_err *err);
+int trove_index_update(trove_index *idx, uint64_t id, const float *vec, size_t dim, trove_err *err);
 
 /* Tombstones id: never returned again, still used to navigate the graph.
  * When the tombstone share then exceeds compact_ratio (and there are at
@@ -114,8 +112,8 @@ int trove_index_compact(trove_index *idx, trove_err *err);
  * (NULL argument, dim mismatch, bad query vector) or TROVE_ENOMEM
  * (*nout = 0). */
 int trove_index_search(trove_index *idx, const float *q, size_t dim, size_t k,
-                       trove_index_filter filter, void *arg, trove_index_hit *out,
-                       size_t *nout, trove_err *err);
+                       trove_index_filter filter, void *arg, trove_index_hit *out, size_t *nout,
+                       trove_err *err);
 
 /* Like trove_index_search, but always the exact answer by a full SIMD scan:
  * the ground truth for tests and the path for small collections. */
@@ -174,7 +172,6 @@ int trove_index_save(trove_index *idx, const char *path, trove_err *err);
  * TROVE_EUNSUPPORTED (another format version: rebuild), TROVE_ERANGE (the
  * file's dimension is not expect_dim: rebuild with the current model) or
  * TROVE_ENOMEM. On failure *out is NULL. */
-int trove_index_load(const char *path, uint32_t expect_dim, trove_index **out,
-                     trove_err *err);
+int trove_index_load(const char *path, uint32_t expect_dim, trove_index **out, trove_err *err);
 
 #endif /* TROVE_INDEX_H */

@@ -145,23 +145,23 @@ int trove_json_quote(trove_buf *b, const char *s);
  * member inside an object and must be NULL inside an array or at the top. */
 typedef struct trove_json_out {
   trove_buf *b;
-  int rc;                               /* the first error; 0 while none */
-  unsigned depth;                       /* containers open */
-  char close[TROVE_JSON_OUT_DEPTH];     /* their closing brackets */
-  bool more[TROVE_JSON_OUT_DEPTH];      /* a member was written in each */
+  int rc;                           /* the first error; 0 while none */
+  unsigned depth;                   /* containers open */
+  char close[TROVE_JSON_OUT_DEPTH]; /* their closing brackets */
+  bool more[TROVE_JSON_OUT_DEPTH];  /* a member was written in each */
 } trove_json_out;
 
 void trove_json_out_object(trove_json_out *o, const char *key); /* opens { */
 void trove_json_out_array(trove_json_out *o, const char *key);  /* opens [ */
-void trove_json_out_end(trove_json_out *o); /* closes the innermost container */
+void trove_json_out_end(trove_json_out *o);                     /* closes the innermost container */
 void trove_json_out_str(trove_json_out *o, const char *key, const char *v); /* NULL: null */
 void trove_json_out_int(trove_json_out *o, const char *key, int64_t v);
 /* A number with `digits` decimals (digits < 0: %.6g); NaN or infinity is
  * written as null, which JSON has instead. */
 void trove_json_out_num(trove_json_out *o, const char *key, double v, int digits);
 void trove_json_out_bool(trove_json_out *o, const char *key, bool v);
-/* Ends the output with a newline: 0 with every container closed, else the first error (TROVE_ENOMEM, or
- * TROVE_EINVAL for unbalanced or too deep nesting). */
+/* Ends the output with a newline: 0 with every container closed, else the first error
+ * (TROVE_ENOMEM, or TROVE_EINVAL for unbalanced or too deep nesting). */
 int trove_json_out_done(trove_json_out *o);
 
 #endif /* TROVE_JSON_H */

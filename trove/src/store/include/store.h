@@ -205,8 +205,7 @@ typedef struct trove_store_source {
  * sources' copy beside the database (trove_store_open_note) is rewritten,
  * best effort. Returns 0, TROVE_EEXIST (name taken) or TROVE_EINVAL. */
 int trove_store_source_add(trove_store *st, const char *name, const char *type,
-                           const char *location, const char *config, int64_t *id,
-                           trove_err *err);
+                           const char *location, const char *config, int64_t *id, trove_err *err);
 
 /* Reads the source called name into *out (clear it with
  * trove_store_source_clear). A source stored as indexing while no handle
@@ -218,16 +217,14 @@ int trove_store_source_get(trove_store *st, const char *name, trove_store_source
 /* Lists every source by name into a new array *out of *n (free it with
  * trove_store_sources_free), status as trove_store_source_get reads it.
  * Returns 0 or TROVE_ENOMEM. */
-int trove_store_source_list(trove_store *st, trove_store_source **out, size_t *n,
-                            trove_err *err);
+int trove_store_source_list(trove_store *st, trove_store_source **out, size_t *n, trove_err *err);
 
 /* Lists every source's id and name, by name, into a new array *out of *n
  * (free it with trove_store_sources_free; every other field is zero): for
  * callers that only name sources, such as search, without the item counts
  * trove_store_source_list reads, which cost a pass over the items. Returns
  * 0 or TROVE_ENOMEM. */
-int trove_store_source_names(trove_store *st, trove_store_source **out, size_t *n,
-                             trove_err *err);
+int trove_store_source_names(trove_store *st, trove_store_source **out, size_t *n, trove_err *err);
 
 /* The name of the source with id into *name (free it with trove_free;
  * NULL when no source has that id). Returns 0, TROVE_EINVAL (NULL st or
@@ -263,8 +260,7 @@ int trove_store_source_set_config(trove_store *st, int64_t source_id, const char
 /* Starts a scan of source_id: bumps its scan version (given in *version, to
  * stamp every item the scan sees) and sets it indexing. Returns 0 or
  * TROVE_ENOENT. */
-int trove_store_scan_begin(trove_store *st, int64_t source_id, int64_t *version,
-                           trove_err *err);
+int trove_store_scan_begin(trove_store *st, int64_t source_id, int64_t *version, trove_err *err);
 
 /* Starts a scan of source_id that may resume one that was killed: as
  * trove_store_scan_begin (a new version in *version), and when the source
@@ -282,8 +278,7 @@ int trove_store_scan_resume(trove_store *st, int64_t source_id, int64_t *version
  * duration; the end time is now. Returns 0, TROVE_ENOENT or TROVE_EINVAL
  * (bad status or negative counts). */
 int trove_store_scan_finish(trove_store *st, int64_t source_id, trove_source_status status,
-                            const char *msg, int64_t scanned, int64_t duration_ms,
-                            trove_err *err);
+                            const char *msg, int64_t scanned, int64_t duration_ms, trove_err *err);
 
 /* ---- items --------------------------------------------------------------- */
 
@@ -293,8 +288,8 @@ int trove_store_scan_finish(trove_store *st, int64_t source_id, trove_source_sta
  * strings mean none. As output, every string and raw are owned by the
  * item and released by trove_store_item_clear. Times are Unix seconds. */
 typedef struct trove_store_item {
-  int64_t id;        /* output only */
-  int64_t source_id; /* output only: calls take the source separately */
+  int64_t id;              /* output only */
+  int64_t source_id;       /* output only: calls take the source separately */
   const char *external_id; /* the path or URL; unique within a source */
   trove_item_type type;
   const char *title, *author, *description, *language;
@@ -304,23 +299,23 @@ typedef struct trove_store_item {
                          * as output NULL unless asked for, then with a NUL
                          * after raw_len bytes so text can be read as a string */
   size_t raw_len;
-  const char *content_hash; /* of raw, for change detection */
-  const char *text_hash;    /* of what the passages are cut from (title, text,
-                             * blocks), set by the scan: equal hashes mean the
-                             * stored passages and vectors still fit; NULL
-                             * unknown */
+  const char *content_hash;         /* of raw, for change detection */
+  const char *text_hash;            /* of what the passages are cut from (title, text,
+                                     * blocks), set by the scan: equal hashes mean the
+                                     * stored passages and vectors still fit; NULL
+                                     * unknown */
   const char *etag, *last_modified; /* HTTP validators, sent back on rescan */
-  int64_t process_version; /* extractor version that produced text */
-  int64_t mtime_us;        /* file mtime, Unix microseconds; 0 unknown */
-  int64_t size;            /* file size in bytes; -1 unknown (web items, and
-                            * rows stored before schema 4) */
-  int64_t last_visited;    /* browser last visit; 0 unknown */
-  const char *skip_reason; /* NULL when indexed; e.g. "binary", "gone" */
-  const char *error;       /* the last error message, NULL when none */
-  int64_t hidden_at;       /* output only; 0 when visible */
-  int64_t seen_in_scan;    /* the scan version that last saw it */
-  bool is_link_hub;        /* an index or table of contents page */
-  int64_t updated_at;      /* output only */
+  int64_t process_version;          /* extractor version that produced text */
+  int64_t mtime_us;                 /* file mtime, Unix microseconds; 0 unknown */
+  int64_t size;                     /* file size in bytes; -1 unknown (web items, and
+                                     * rows stored before schema 4) */
+  int64_t last_visited;             /* browser last visit; 0 unknown */
+  const char *skip_reason;          /* NULL when indexed; e.g. "binary", "gone" */
+  const char *error;                /* the last error message, NULL when none */
+  int64_t hidden_at;                /* output only; 0 when visible */
+  int64_t seen_in_scan;             /* the scan version that last saw it */
+  bool is_link_hub;                 /* an index or table of contents page */
+  int64_t updated_at;               /* output only */
   /* Web items: fetches in a row that got no answer (a timeout, a refused
    * or failed connection), and the Unix second before which a scan does not
    * fetch the item again (0: none). Both 0 once the server answers. upsert
@@ -334,9 +329,9 @@ typedef struct trove_store_item {
                          * when not expired. A write by a later scan
                          * (upsert, touch, skip with a higher
                          * seen_in_scan) clears it. */
-  bool keep_raw; /* input to upsert only: leave the stored raw content as it
-                  * is and ignore raw/raw_len (reprocess re-extracts what is
-                  * stored; recompressing it would be wasted work) */
+  bool keep_raw;        /* input to upsert only: leave the stored raw content as it
+                         * is and ignore raw/raw_len (reprocess re-extracts what is
+                         * stored; recompressing it would be wasted work) */
 } trove_store_item;
 
 /* The time an item is filtered by (--since, --until), Unix seconds: the
@@ -352,9 +347,9 @@ typedef struct trove_store_match {
   int64_t item_id; /* 0 when the id is not in the database */
   char *content_hash, *etag, *last_modified, *skip_reason; /* NULL if none */
   char *text_hash;                                         /* NULL if none */
-  int64_t mtime_us, size, process_version; /* as in trove_store_item */
-  int64_t fetch_failures, retry_at;         /* likewise */
-  int64_t seen_in_scan;                     /* the last scan version that saw it */
+  int64_t mtime_us, size, process_version;                 /* as in trove_store_item */
+  int64_t fetch_failures, retry_at;                        /* likewise */
+  int64_t seen_in_scan;                                    /* the last scan version that saw it */
 } trove_store_match;
 
 /* The most ids one trove_store_items_match call takes (SQLite's bound-parameter
@@ -364,8 +359,8 @@ typedef struct trove_store_match {
 /* Looks up n external ids of source_id in ONE query; out[i] answers ids[i]
  * (out must hold n; clear it with trove_store_match_clear). Returns 0,
  * TROVE_ERANGE (n > TROVE_STORE_MATCH_MAX) or TROVE_EINVAL (NULL id). */
-int trove_store_items_match(trove_store *st, int64_t source_id, const char *const *ids,
-                            size_t n, trove_store_match *out, trove_err *err);
+int trove_store_items_match(trove_store *st, int64_t source_id, const char *const *ids, size_t n,
+                            trove_store_match *out, trove_err *err);
 /* Frees the strings of m[0..n) and zeroes them (the array is the caller's). */
 void trove_store_match_clear(trove_store_match *m, size_t n);
 
@@ -383,9 +378,8 @@ int trove_store_item_upsert(trove_store *st, int64_t source_id, const trove_stor
  * `last_visited` when later (0 leaves it), and records the file's mtime_us
  * and size as the scan saw them (size -1 leaves both): how rows from before
  * schema 4 learn their size. Returns 0 or TROVE_ENOENT. */
-int trove_store_item_touch(trove_store *st, int64_t item_id, int64_t version,
-                           int64_t last_visited, int64_t mtime_us, int64_t size,
-                           trove_err *err);
+int trove_store_item_touch(trove_store *st, int64_t item_id, int64_t version, int64_t last_visited,
+                           int64_t mtime_us, int64_t size, trove_err *err);
 
 /* Records that (source_id, it->external_id) was skipped or failed:
  * it->skip_reason is required, it->error optional; it->seen_in_scan and
@@ -413,22 +407,21 @@ int trove_store_items_keep_under(trove_store *st, int64_t source_id, int64_t ver
  * appended to *passages when not NULL. Returns 0, TROVE_EINVAL or a store
  * error (nothing deleted). */
 int trove_store_items_delete_under(trove_store *st, int64_t source_id, int64_t version,
-                                   const char *path, int64_t *deleted,
-                                   trove_store_ids *passages, trove_err *err);
+                                   const char *path, int64_t *deleted, trove_store_ids *passages,
+                                   trove_err *err);
 
 /* Counts into *n the items of source_id not seen by scan `version`: what
  * trove_store_items_delete_unseen would delete now. Returns 0 or
  * TROVE_EINVAL. */
-int trove_store_items_count_unseen(trove_store *st, int64_t source_id, int64_t version,
-                                   int64_t *n, trove_err *err);
+int trove_store_items_count_unseen(trove_store *st, int64_t source_id, int64_t version, int64_t *n,
+                                   trove_err *err);
 
 /* Deletes the items of source_id not seen by scan `version` (call at the end
  * of a full scan), with their passages, vectors and FTS rows. *deleted (may
  * be NULL) gets the count; the deleted passage ids are appended to
  * *passages when not NULL. Returns 0 or TROVE_EINVAL. */
 int trove_store_items_delete_unseen(trove_store *st, int64_t source_id, int64_t version,
-                                    int64_t *deleted, trove_store_ids *passages,
-                                    trove_err *err);
+                                    int64_t *deleted, trove_store_ids *passages, trove_err *err);
 
 /* Retention: marks the items of source_id not seen by scan `version` that
  * its browser expired rather than the person deleted, and keeps them (they
@@ -508,8 +501,8 @@ void trove_store_paths_free(char **v, size_t n);
  * text last changed. Returns 0, TROVE_EINVAL (limit 0) or TROVE_ECORRUPT (a
  * bad blob, naming the item). */
 int trove_store_items_next(trove_store *st, int64_t source_id, const char *pending_model,
-                           int64_t after_id,
-                           size_t limit, trove_store_item **out, size_t *n, trove_err *err);
+                           int64_t after_id, size_t limit, trove_store_item **out, size_t *n,
+                           trove_err *err);
 
 /* Gives item_id a new external id within its source and keeps everything
  * else: its id, content, passages, vectors, embedded marks and hidden flag.
@@ -532,8 +525,7 @@ typedef struct trove_store_twin {
  * for the item a renamed file was stored as. One index probe. Returns 0 or
  * TROVE_EINVAL (a NULL argument, limit 0). */
 int trove_store_items_same_content(trove_store *st, int64_t source_id, const char *content_hash,
-                                   size_t limit, trove_store_twin **out, size_t *n,
-                                   trove_err *err);
+                                   size_t limit, trove_store_twin **out, size_t *n, trove_err *err);
 /* Frees an array from trove_store_items_same_content. NULL is fine. */
 void trove_store_twins_free(trove_store_twin *v, size_t n);
 
@@ -601,9 +593,8 @@ typedef struct trove_store_passage {
  * old passage ids (whose vectors go too) are appended to *removed when not
  * NULL. Returns 0, TROVE_ENOENT (no such item) or TROVE_EINVAL (a span
  * outside the text, a repeated ordinal). */
-int trove_store_passages_replace(trove_store *st, int64_t item_id,
-                                 const trove_store_passage *p, size_t n, int64_t *ids,
-                                 trove_store_ids *removed, trove_err *err);
+int trove_store_passages_replace(trove_store *st, int64_t item_id, const trove_store_passage *p,
+                                 size_t n, int64_t *ids, trove_store_ids *removed, trove_err *err);
 
 /* Deletes item_id's passages, and with them their vectors, when they are
  * stale: the item carries no embedded mark under any model (the mark goes
@@ -620,8 +611,8 @@ int trove_store_passages_drop_stale(trove_store *st, int64_t item_id, trove_stor
 /* Reads item_id's passages in ordinal order into a new array *out of *n
  * (free with trove_store_passages_free). An item without passages, or
  * without a row, gives n == 0. */
-int trove_store_passages_get(trove_store *st, int64_t item_id, trove_store_passage **out,
-                             size_t *n, trove_err *err);
+int trove_store_passages_get(trove_store *st, int64_t item_id, trove_store_passage **out, size_t *n,
+                             trove_err *err);
 /* Reads one passage by id into *out (its heading is the caller's:
  * trove_free) and its item's id into *item_id: how a vector hit finds its
  * item and text span. Returns 0 or TROVE_ENOENT. */
@@ -630,7 +621,7 @@ int trove_store_passage_get(trove_store *st, int64_t passage_id, int64_t *item_i
 
 /* A passage's item, with what a ranker filters a vector hit on. */
 typedef struct trove_store_passage_owner {
-  int64_t item_id;   /* 0: no such passage (deleted since the index saw it) */
+  int64_t item_id; /* 0: no such passage (deleted since the index saw it) */
   int64_t source_id;
   trove_item_type type;
   int64_t time;      /* the item's trove_store_item_time */
@@ -666,8 +657,8 @@ void trove_store_passages_free(trove_store_passage *p, size_t n);
 /* Reads passage_id's vector under model into a new array *out of *dim floats
  * (trove_free). Returns 0, TROVE_ENOENT or TROVE_ECORRUPT (a blob whose size
  * is not the model's dim). */
-int trove_store_vector_get(trove_store *st, int64_t passage_id, const char *model,
-                           float **out, size_t *dim, trove_err *err);
+int trove_store_vector_get(trove_store *st, int64_t passage_id, const char *model, float **out,
+                           size_t *dim, trove_err *err);
 
 /* Sets item_id's embedding under model in one step: replaces its passages
  * with p[0..n) (as trove_store_passages_replace: new ids to ids[0..n), old
@@ -679,8 +670,8 @@ int trove_store_vector_get(trove_store *st, int64_t passage_id, const char *mode
  * 0, TROVE_ENOENT (no such item), TROVE_EINVAL (a bad argument or span, dim
  * not the model's). */
 int trove_store_item_embed(trove_store *st, int64_t item_id, const char *model,
-                           const trove_store_passage *p, const float *vecs, size_t n,
-                           size_t dim, int64_t *ids, trove_store_ids *removed, trove_err *err);
+                           const trove_store_passage *p, const float *vecs, size_t n, size_t dim,
+                           int64_t *ids, trove_store_ids *removed, trove_err *err);
 
 /* What a persisted vector index compares against to know it is current:
  * the model's dimension, its vector count, and a version that every put or
@@ -689,17 +680,16 @@ int trove_store_item_embed(trove_store *st, int64_t item_id, const char *model,
  * V; otherwise it rebuilds from trove_store_vectors_next. count may be NULL:
  * counting reads every vector (~0.2 s at 47k), the version alone is one row.
  * Returns 0 or TROVE_ENOENT (no vector was ever stored for model). */
-int trove_store_vectors_version(trove_store *st, const char *model, int64_t *version,
-                                size_t *dim, int64_t *count, trove_err *err);
+int trove_store_vectors_version(trove_store *st, const char *model, int64_t *version, size_t *dim,
+                                int64_t *count, trove_err *err);
 
 /* Keyset pagination over every vector of model: up to `limit` vectors with
  * passage id > after_id in id order; ids[i] and vecs[i*dim .. i*dim+dim) are
  * filled (the caller's arrays, limit and limit*dim long) and *n set; 0 means
  * the end. Returns 0, TROVE_ENOENT (unknown model), TROVE_EINVAL (dim not
  * the model's) or TROVE_ECORRUPT (a blob of the wrong size). */
-int trove_store_vectors_next(trove_store *st, const char *model, int64_t after_id,
-                             size_t limit, size_t dim, int64_t *ids, float *vecs,
-                             size_t *n, trove_err *err);
+int trove_store_vectors_next(trove_store *st, const char *model, int64_t after_id, size_t limit,
+                             size_t dim, int64_t *ids, float *vecs, size_t *n, trove_err *err);
 
 /* ---- keyword search ------------------------------------------------------- */
 
@@ -714,17 +704,17 @@ typedef struct trove_store_search_opts {
   int snippet_tokens;                 /* snippet length; 0: 24; negative: no
                                          snippet (hit.snippet NULL), the fast
                                          way for rankers that highlight alone */
-  int64_t since, until; /* only items whose time (trove_store_item_time) is
-                           in [since, until], Unix seconds; 0: no bound.
-                           An item of unknown time fails either bound. */
-  bool any_word;        /* true: items holding any of the words (OR), each
-                           scored by the BM25 of the words it holds;
-                           false: every word (AND) */
+  int64_t since, until;               /* only items whose time (trove_store_item_time) is
+                                         in [since, until], Unix seconds; 0: no bound.
+                                         An item of unknown time fails either bound. */
+  bool any_word;                      /* true: items holding any of the words (OR), each
+                                         scored by the BM25 of the words it holds;
+                                         false: every word (AND) */
 } trove_store_search_opts;
 
 typedef struct trove_store_hit {
   int64_t item_id;
-  double score; /* -bm25: higher is better */
+  double score;      /* -bm25: higher is better */
   char *title;       /* NULL when the item has none */
   char *external_id; /* the path or URL */
   char *source;      /* the source's name */
@@ -752,9 +742,8 @@ void trove_store_hits_free(trove_store_hit *h, size_t n);
  * 1, the others 0: out[0] title, out[1] headings, out[2] text, each 0 when
  * the field holds no query word or the item does not match. For explaining
  * a ranking. Returns 0 or TROVE_EINVAL (NULL argument). */
-int trove_store_bm25_fields(trove_store *st, const char *query,
-                            const trove_store_search_opts *opts, int64_t item_id,
-                            double out[3], trove_err *err);
+int trove_store_bm25_fields(trove_store *st, const char *query, const trove_store_search_opts *opts,
+                            int64_t item_id, double out[3], trove_err *err);
 
 /* ---- stats ------------------------------------------------------------------ */
 

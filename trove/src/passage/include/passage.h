@@ -76,12 +76,12 @@ void trove_passage_opts_default(trove_passage_opts *o);
  * trailing whitespace. */
 typedef struct trove_passage {
   size_t start, end;
-  char *heading;   /* text of the nearest heading block at or before start
-                      (NUL-terminated, owned by the list); NULL when none */
-  char *input;     /* what to embed: prefix + passage text, NUL-terminated,
-                      owned by the list */
+  char *heading; /* text of the nearest heading block at or before start
+                    (NUL-terminated, owned by the list); NULL when none */
+  char *input;   /* what to embed: prefix + passage text, NUL-terminated,
+                    owned by the list */
   size_t input_len;
-  size_t tokens;   /* tokens of input, <= max_tokens */
+  size_t tokens; /* tokens of input, <= max_tokens */
 } trove_passage;
 
 /* The passages of one text, in text order. Start zeroed; free with
@@ -108,8 +108,8 @@ void trove_passages_free(trove_passages *p);
  * thread. Returns 0; TROVE_EINVAL (NULL e or out, NULL text with len > 0, a
  * block outside the text, max_tokens below 8); TROVE_ERANGE (len above the
  * tokenizer's 16 MiB); TROVE_ENOMEM. After a failure out is empty. */
-int trove_passage_split(const trove_embedder *e, const char *title, const char *text,
-                        size_t len, const trove_block *blocks, size_t n_blocks,
-                        const trove_passage_opts *o, trove_passages *out, trove_err *err);
+int trove_passage_split(const trove_embedder *e, const char *title, const char *text, size_t len,
+                        const trove_block *blocks, size_t n_blocks, const trove_passage_opts *o,
+                        trove_passages *out, trove_err *err);
 
 #endif /* TROVE_PASSAGE_H */

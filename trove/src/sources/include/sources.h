@@ -363,7 +363,8 @@ int trove_domain_normalize(const char *domain, char **out);
 
 /* True when url's host is domain (normalised, trove_domain_normalize) or
  * one of its subdomains: "mail.bank.com" is in "bank.com", "notbank.com" is
- * not; an IP address is only in itself. False for a URL without a host. Any thread; no allocation. */
+ * not; an IP address is only in itself. False for a URL without a host. Any thread; no allocation.
+ */
 bool trove_url_in_domain(const char *url, const char *domain);
 
 #endif /* TROVE_SOURCES_H */

@@ -36,11 +36,11 @@ enum { TROVE_EXTRACT_MAX_NESTING = 4096 };
 
 /* What a document turned out to be. */
 typedef enum trove_doc_kind {
-  TROVE_DOC_ARTICLE = 0, /* main text found */
+  TROVE_DOC_ARTICLE = 0,  /* main text found */
   TROVE_DOC_LINK_HUB = 1, /* mostly links (index, contents); text holds the link texts */
-  TROVE_DOC_NONE = 2,    /* no article (login form, gallery, empty, under 100 bytes
-                            of prose): text is "", no blocks; title, byline,
-                            excerpt and lang may still be set */
+  TROVE_DOC_NONE = 2,     /* no article (login form, gallery, empty, under 100 bytes
+                             of prose): text is "", no blocks; title, byline,
+                             excerpt and lang may still be set */
 } trove_doc_kind;
 
 /* The kind of one block of the text. */

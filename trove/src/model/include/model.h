@@ -49,11 +49,11 @@ typedef struct trove_embedder trove_embedder;
  * (`trove_tokens t = {0};`), reuse it across calls, free it with
  * trove_tokens_free. */
 typedef struct trove_tokens {
-  int32_t *ids;    /* n token ids */
-  size_t *start;   /* n byte offsets into the input: token i covers */
-  size_t *end;     /*   bytes [start[i], end[i]) of the text given */
-  size_t n;        /* every token of the text, even past the model's limit */
-  size_t cap;      /* allocated entries */
+  int32_t *ids;  /* n token ids */
+  size_t *start; /* n byte offsets into the input: token i covers */
+  size_t *end;   /*   bytes [start[i], end[i]) of the text given */
+  size_t n;      /* every token of the text, even past the model's limit */
+  size_t cap;    /* allocated entries */
 } trove_tokens;
 
 /* Releases the arrays of t; t is empty and reusable after. NULL is fine. */

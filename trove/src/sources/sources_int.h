@@ -1,4 +1,4 @@
-/* internal.h: what the files of trove/src/sources share and nothing outside
+/* sources_int.h: what the files of trove/src/sources share and nothing outside
  * it sees: the source object every kind embeds, and weblist, the collection
  * of web candidates the browser readers fill and source.c hands out. */
 #ifndef TROVE_SOURCES_INTERNAL_H
@@ -31,29 +31,30 @@ struct trove_source {
 typedef struct weblist {
   trove_candidate *v; /* candidates; strings owned here until handed out */
   size_t n, cap;
-  size_t pos; /* next candidate to hand out, after weblist_finish */
+  size_t pos; /* next candidate to hand out, after trove_sources__weblist_finish */
 } weblist;
 
 /* Adds one row. The URL is normalised (trove_url_normalize); a URL that is
  * not http(s) is dropped and counted in st->not_http; one that is not valid
  * UTF-8 in st->bad_rows. An empty or non-UTF-8 title becomes NULL. Returns 0
  * (added or dropped) or TROVE_ENOMEM (nothing added). */
-int weblist_add(weblist *l, trove_source_stats *st, const char *url, const char *title,
-                trove_item_type type, int64_t time_us, int64_t visited_us);
+int trove_sources__weblist_add(weblist *l, trove_source_stats *st, const char *url,
+                               const char *title, trove_item_type type, int64_t time_us,
+                               int64_t visited_us);
 
 /* Sorts by URL and merges duplicates (counted in st->duplicates): a bookmark
  * wins over a history entry; among history entries the latest visit and the
  * latest non-empty title win; among bookmarks the earliest date added and
  * its non-empty title; visited_us is the latest. No allocation. */
-void weblist_finish(weblist *l, trove_source_stats *st);
+void trove_sources__weblist_finish(weblist *l, trove_source_stats *st);
 
 /* Frees every candidate not yet handed out and the array. */
-void weblist_free(weblist *l);
+void trove_sources__weblist_free(weblist *l);
 
 /* Wraps a finished weblist into a source that hands it out; takes the list
  * (l is emptied) and the stats gathered so far. Returns 0 or TROVE_ENOMEM
  * (l is freed then). */
-int weblist_source(weblist *l, const trove_source_stats *st, trove_source **out);
+int trove_sources__weblist_source(weblist *l, const trove_source_stats *st, trove_source **out);
 
 /* Microseconds between 1601-01-01 and 1970-01-01 (Windows FILETIME epoch,
  * used by Chromium): 11644473600 s. */
@@ -83,8 +84,8 @@ typedef struct browser_db {
  * TROVE_ENOENT (no location, or no name in it; err says which);
  * TROVE_EINVAL (not a regular file); TROVE_ECORRUPT (0 bytes); TROVE_EIO;
  * TROVE_ENOMEM. *path is NULL on failure. */
-int browser_profile_file(const char *location, const char *name, const char *what, char **path,
-                         trove_err *err);
+int trove_sources__browser_profile_file(const char *location, const char *name, const char *what,
+                                        char **path, trove_err *err);
 
 /* Resolves `location` (a profile directory holding `name`, or the file
  * itself), copies the file and its -wal to a new private directory inside
@@ -93,24 +94,25 @@ int browser_profile_file(const char *location, const char *name, const char *wha
  * ("Chromium history"). Returns 0; TROVE_ENOENT, TROVE_ECORRUPT (0 bytes, or
  * not a SQLite database), TROVE_EIO, TROVE_EDB, TROVE_ENOMEM, with err set.
  * On failure nothing is left behind. */
-int browser_db_open(const char *location, const char *name, const char *what,
-                    const char *copy_dir, browser_db *bdb, trove_err *err);
+int trove_sources__browser_db_open(const char *location, const char *name, const char *what,
+                                   const char *copy_dir, browser_db *bdb, trove_err *err);
 
 /* Prepares sql on the copy; on failure maps SQLite's reason: a missing table
  * or column gives TROVE_EUNSUPPORTED ("... is not a <what> database"), a
  * damaged file TROVE_ECORRUPT, else TROVE_EDB. */
-int browser_db_prepare(browser_db *bdb, const char *sql, const char *what, sqlite3_stmt **stmt,
-                       trove_err *err);
+int trove_sources__browser_db_prepare(browser_db *bdb, const char *sql, const char *what,
+                                      sqlite3_stmt **stmt, trove_err *err);
 
 /* Runs sql (columns: url, title, time, and optionally last visit) and adds
  * every row to l as `type`. Times are converted from Chromium's epoch when
  * chromium_epoch, else taken as Unix µs (Firefox); NULL or negative is 0.
  * Without a fourth column visited_us is the time. Returns 0 or a code of
- * browser_db_prepare, the same mapping of a failed step, or TROVE_ENOMEM. */
-int browser_db_collect(browser_db *bdb, const char *sql, const char *what, trove_item_type type,
-                       bool chromium_epoch, weblist *l, trove_source_stats *st, trove_err *err);
+ * trove_sources__browser_db_prepare, the same mapping of a failed step, or TROVE_ENOMEM. */
+int trove_sources__browser_db_collect(browser_db *bdb, const char *sql, const char *what,
+                                      trove_item_type type, bool chromium_epoch, weblist *l,
+                                      trove_source_stats *st, trove_err *err);
 
 /* Closes the copy and deletes it and its directory. Safe on a zeroed bdb. */
-void browser_db_close(browser_db *bdb);
+void trove_sources__browser_db_close(browser_db *bdb);
 
 #endif /* TROVE_SOURCES_INTERNAL_H */

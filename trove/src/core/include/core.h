@@ -30,18 +30,18 @@
  * from sluice's too (error_codes_test). */
 enum {
   TROVE_OK = 0,
-  TROVE_EINVAL = -2001,    /* bad argument or malformed input */
-  TROVE_ENOMEM = -2002,    /* an allocation failed */
-  TROVE_EIO = -2003,       /* a read or write failed */
-  TROVE_ENOENT = -2004,    /* a file, item or source does not exist */
-  TROVE_ECORRUPT = -2005,  /* a file or database is damaged */
-  TROVE_EBUSY = -2006,     /* locked by another process */
-  TROVE_EEXIST = -2007,    /* already exists */
+  TROVE_EINVAL = -2001,       /* bad argument or malformed input */
+  TROVE_ENOMEM = -2002,       /* an allocation failed */
+  TROVE_EIO = -2003,          /* a read or write failed */
+  TROVE_ENOENT = -2004,       /* a file, item or source does not exist */
+  TROVE_ECORRUPT = -2005,     /* a file or database is damaged */
+  TROVE_EBUSY = -2006,        /* locked by another process */
+  TROVE_EEXIST = -2007,       /* already exists */
   TROVE_EUNSUPPORTED = -2008, /* a format, type or version we do not handle */
-  TROVE_ENET = -2009,      /* a network transfer failed */
-  TROVE_ECANCELED = -2010, /* stopped on request, or by another error */
-  TROVE_ERANGE = -2011,    /* a size or count past its limit */
-  TROVE_EDB = -2012,       /* the database refused a statement */
+  TROVE_ENET = -2009,         /* a network transfer failed */
+  TROVE_ECANCELED = -2010,    /* stopped on request, or by another error */
+  TROVE_ERANGE = -2011,       /* a size or count past its limit */
+  TROVE_EDB = -2012,          /* the database refused a statement */
 };
 
 /* True when code is one of the TROVE_E* codes above (not 0, not sluice's). */
@@ -52,8 +52,8 @@ static inline bool trove_is_trove_code(int code) {
 /* One error with its message. Fill with trove_err_set; clear with
  * trove_err_clear. The message is always NUL-terminated. */
 typedef struct trove_err {
-  int code;       /* a TROVE_E* code, 0 when clear */
-  char msg[512];  /* one line, no trailing newline */
+  int code;      /* a TROVE_E* code, 0 when clear */
+  char msg[512]; /* one line, no trailing newline */
 } trove_err;
 
 /* Returns a static English name for a TROVE_E* code ("allocation failed").
@@ -112,8 +112,8 @@ enum { TROVE_SHA256_LEN = 32 };
  * thread at a time. */
 typedef struct trove_sha256_ctx {
   uint32_t h[8];
-  uint64_t bytes;          /* bytes hashed so far */
-  unsigned char buf[64];   /* a partial block */
+  uint64_t bytes;        /* bytes hashed so far */
+  unsigned char buf[64]; /* a partial block */
   size_t nbuf;
 } trove_sha256_ctx;
 
@@ -155,11 +155,11 @@ char *trove_utf8_escape_dup(const char *s);
 /* What trove_charset_to_utf8 may look at besides a byte-order mark and a
  * declared label. */
 enum {
-  TROVE_CHARSET_HTML = 1,       /* a page: read a <meta> charset in the first
-                                   1024 bytes, and sniff BOM-less UTF-16/32
-                                   from NULs among the first four bytes */
-  TROVE_CHARSET_GUESS_1252 = 2, /* text that is not valid UTF-8 and declares
-                                   nothing is read as windows-1252 */
+  TROVE_CHARSET_HTML = 1,        /* a page: read a <meta> charset in the first
+                                    1024 bytes, and sniff BOM-less UTF-16/32
+                                    from NULs among the first four bytes */
+  TROVE_CHARSET_GUESS_1252 = 2,  /* text that is not valid UTF-8 and declares
+                                    nothing is read as windows-1252 */
   TROVE_CHARSET_GUESS_UTF16 = 4, /* sniff BOM-less UTF-16/32 as HTML does, for
                                     text (HTML's sniff and this one also
                                     check that the first 256 units read as
@@ -238,9 +238,9 @@ static inline bool trove_mul_ok(size_t a, size_t b, size_t *out) {
  * no NUL was appended. Start it zeroed (`trove_buf b = {0};`). After a failed
  * append the buffer is unchanged and still valid. */
 typedef struct trove_buf {
-  char *data;   /* NULL until the first append */
-  size_t len;   /* bytes used, not counting the terminating NUL */
-  size_t cap;   /* bytes allocated */
+  char *data; /* NULL until the first append */
+  size_t len; /* bytes used, not counting the terminating NUL */
+  size_t cap; /* bytes allocated */
 } trove_buf;
 
 /* Makes room for `extra` more bytes plus the NUL. 0 or TROVE_ENOMEM. */
@@ -252,8 +252,7 @@ int trove_buf_puts(trove_buf *b, const char *s);
 /* Appends one byte. 0 or TROVE_ENOMEM. */
 int trove_buf_putc(trove_buf *b, char c);
 /* Appends printf-formatted text. 0 or TROVE_ENOMEM. */
-int trove_buf_printf(trove_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int trove_buf_printf(trove_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Forgets the contents, keeps the memory. */
 void trove_buf_reset(trove_buf *b);
 /* Hands the data to the caller (who frees it with trove_free) and empties the

@@ -46,24 +46,24 @@ typedef struct trove_fetch trove_fetch;
  * next scan (trove_fetch_reason_is_permanent); transient ones are. The short
  * names (trove_fetch_reason_name) are what the database stores. */
 typedef enum trove_fetch_reason {
-  TROVE_FETCH_OK = 0,            /* "ok": 2xx with a text body */
-  TROVE_FETCH_NOT_MODIFIED,      /* "not_modified": 304, unchanged */
-  TROVE_FETCH_NOT_TEXT,          /* "not_text": 2xx of a non-text type, no body (permanent) */
-  TROVE_FETCH_TOO_LARGE,         /* "too_large": body past max_body (permanent) */
-  TROVE_FETCH_UNAUTHORIZED,      /* "unauthorized": 401 or 403 (permanent) */
-  TROVE_FETCH_GONE,              /* "gone": 404 or 410 (permanent) */
-  TROVE_FETCH_CLIENT_ERROR,      /* "client_error": other 4xx, e.g. 400, 405, 451 (permanent) */
-  TROVE_FETCH_RETRY_LATER,       /* "retry_later": 408 or 429 (transient) */
-  TROVE_FETCH_SERVER_ERROR,      /* "server_error": 5xx (transient) */
-  TROVE_FETCH_NETWORK,           /* "network": refused, reset, DNS, TLS, truncated (transient) */
-  TROVE_FETCH_TIMEOUT,           /* "timeout": connect or total timeout (transient) */
-  TROVE_FETCH_TOO_MANY_REDIRECTS,/* "too_many_redirects": a loop or a long chain (permanent) */
-  TROVE_FETCH_BAD_REDIRECT,      /* "bad_redirect": 3xx without a usable Location, or to a
-                                    scheme other than http(s) (permanent) */
-  TROVE_FETCH_BLOCKED,           /* "blocked": the host is on the blocked list (permanent) */
-  TROVE_FETCH_BAD_URL,           /* "bad_url": not a parsable http(s) URL (permanent) */
-  TROVE_FETCH_NO_MEMORY,         /* "no_memory": an allocation failed (transient) */
-  TROVE_FETCH_OTHER_STATUS,      /* "other_status": 1xx/3xx/6xx+ final status (transient) */
+  TROVE_FETCH_OK = 0,             /* "ok": 2xx with a text body */
+  TROVE_FETCH_NOT_MODIFIED,       /* "not_modified": 304, unchanged */
+  TROVE_FETCH_NOT_TEXT,           /* "not_text": 2xx of a non-text type, no body (permanent) */
+  TROVE_FETCH_TOO_LARGE,          /* "too_large": body past max_body (permanent) */
+  TROVE_FETCH_UNAUTHORIZED,       /* "unauthorized": 401 or 403 (permanent) */
+  TROVE_FETCH_GONE,               /* "gone": 404 or 410 (permanent) */
+  TROVE_FETCH_CLIENT_ERROR,       /* "client_error": other 4xx, e.g. 400, 405, 451 (permanent) */
+  TROVE_FETCH_RETRY_LATER,        /* "retry_later": 408 or 429 (transient) */
+  TROVE_FETCH_SERVER_ERROR,       /* "server_error": 5xx (transient) */
+  TROVE_FETCH_NETWORK,            /* "network": refused, reset, DNS, TLS, truncated (transient) */
+  TROVE_FETCH_TIMEOUT,            /* "timeout": connect or total timeout (transient) */
+  TROVE_FETCH_TOO_MANY_REDIRECTS, /* "too_many_redirects": a loop or a long chain (permanent) */
+  TROVE_FETCH_BAD_REDIRECT,       /* "bad_redirect": 3xx without a usable Location, or to a
+                                     scheme other than http(s) (permanent) */
+  TROVE_FETCH_BLOCKED,            /* "blocked": the host is on the blocked list (permanent) */
+  TROVE_FETCH_BAD_URL,            /* "bad_url": not a parsable http(s) URL (permanent) */
+  TROVE_FETCH_NO_MEMORY,          /* "no_memory": an allocation failed (transient) */
+  TROVE_FETCH_OTHER_STATUS,       /* "other_status": 1xx/3xx/6xx+ final status (transient) */
   TROVE_FETCH_REASON_COUNT
 } trove_fetch_reason;
 
@@ -107,13 +107,13 @@ const char *const *trove_fetch_default_blocked(void);
 /* Settings for trove_fetch_create. Zero-initialise and set what you need;
  * every 0 / NULL field takes the default given beside it. */
 typedef struct trove_fetch_opts {
-  int max_concurrent;       /* transfers in flight at once; 0: 8 */
-  long connect_timeout_ms;  /* per connection attempt; 0: 10 000 */
-  long timeout_ms;          /* whole request, all redirect hops; 0: 30 000 */
-  int max_redirects;        /* hops followed; 0: 8; negative: none (a redirect then
-                               ends as too_many_redirects) */
-  size_t max_body;          /* decoded body limit in bytes; 0: 8 MiB */
-  const char *user_agent;   /* NULL: "trove/0.1 (personal search index)" */
+  int max_concurrent;      /* transfers in flight at once; 0: 8 */
+  long connect_timeout_ms; /* per connection attempt; 0: 10 000 */
+  long timeout_ms;         /* whole request, all redirect hops; 0: 30 000 */
+  int max_redirects;       /* hops followed; 0: 8; negative: none (a redirect then
+                              ends as too_many_redirects) */
+  size_t max_body;         /* decoded body limit in bytes; 0: 8 MiB */
+  const char *user_agent;  /* NULL: "trove/0.1 (personal search index)" */
   /* NULL-terminated domains never fetched, matched case-insensitively
    * against the host itself and its parent domains ("google.com" blocks
    * "mail.google.com" but not "notgoogle.com"). NULL: the default list; a
@@ -124,24 +124,24 @@ typedef struct trove_fetch_opts {
 /* One URL to fetch. Strings are copied by trove_fetch_submit. A validator
  * holding a control character (CR, LF, ...) is hostile and not sent. */
 typedef struct trove_fetch_req {
-  const char *url;            /* http or https URL (required) */
-  const char *etag;           /* stored ETag to send as If-None-Match, or NULL */
-  const char *last_modified;  /* stored Last-Modified to send as If-Modified-Since, or NULL */
-  void *user;                 /* handed back untouched in the result */
+  const char *url;           /* http or https URL (required) */
+  const char *etag;          /* stored ETag to send as If-None-Match, or NULL */
+  const char *last_modified; /* stored Last-Modified to send as If-Modified-Since, or NULL */
+  void *user;                /* handed back untouched in the result */
 } trove_fetch_req;
 
 /* What became of one request. Owned by whoever received it (the poll
  * callback, or the caller of trove_fetch_one); free with
  * trove_fetch_result_free. Every string is NUL-terminated or NULL. */
 typedef struct trove_fetch_result {
-  void *user;            /* the request's user pointer */
-  char *url;             /* the URL as requested */
-  char *final_url;       /* the URL of the last hop contacted (the same as url without
-                            redirects); NULL when nothing was contacted */
-  int reason;            /* a trove_fetch_reason */
-  long status;           /* HTTP status of the last response; 0 when none came */
-  int redirects;         /* redirect hops followed */
-  char *content_type;    /* the last response's Content-Type, or NULL */
+  void *user;         /* the request's user pointer */
+  char *url;          /* the URL as requested */
+  char *final_url;    /* the URL of the last hop contacted (the same as url without
+                         redirects); NULL when nothing was contacted */
+  int reason;         /* a trove_fetch_reason */
+  long status;        /* HTTP status of the last response; 0 when none came */
+  int redirects;      /* redirect hops followed */
+  char *content_type; /* the last response's Content-Type, or NULL */
   /* Validators to store. From the response when it sent them; for
    * NOT_MODIFIED a validator the 304 left out is the request's. NULL when
    * unknown. */
@@ -153,7 +153,7 @@ typedef struct trove_fetch_result {
    * (set body to NULL) and free it later with trove_free. */
   char *body;
   size_t body_len;
-  char error[256];       /* for a failure, one line saying what happened; else "" */
+  char error[256]; /* for a failure, one line saying what happened; else "" */
 } trove_fetch_result;
 
 /* Frees a result and everything it still owns. NULL is fine. Any thread. */
@@ -206,8 +206,7 @@ size_t trove_fetch_pending(const trove_fetch *f);
  * retries it; results that finished were still delivered) or libcurl ran
  * out of memory; TROVE_ENET when libcurl's multi handle fails otherwise
  * (err says how; the fetcher should be destroyed). */
-int trove_fetch_poll(trove_fetch *f, int timeout_ms, trove_fetch_cb cb, void *ctx,
-                     trove_err *err);
+int trove_fetch_poll(trove_fetch *f, int timeout_ms, trove_fetch_cb cb, void *ctx, trove_err *err);
 
 /* Makes a trove_fetch_poll that is waiting, or the next one, return early.
  * Any thread (the one call that is); for a stage that must also notice

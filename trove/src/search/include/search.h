@@ -58,32 +58,32 @@ int trove_search_mode_parse(const char *s, trove_search_mode *out);
  * then change fields; the defaults were chosen leave-one-corpus-out on five
  * corpora (bench/search_quality.c --grid; figures in bench/RESULTS.md). */
 typedef struct trove_search_params {
-  trove_search_mode mode;   /* default hybrid */
-  size_t n;                 /* results wanted (-n); default 10, at most 1000 */
-  const char *source;       /* only this source's items; NULL: all */
-  trove_item_type type;     /* only this type; TROVE_ITEM_ANY: all */
-  int64_t like;             /* > 0: items similar to this item (the query
-                               string is then ignored and may be NULL) */
-  int64_t since, until;     /* only items whose time (trove_store_item_time:
-                               last visit, else file mtime) is in [since,
-                               until], Unix seconds; 0: no bound; an item
-                               of unknown time fails either bound */
-  float min_cosine;         /* a query no item holds a word of, whose nearest
-                               passage is below this cosine, has no good
-                               match: no results (hybrid and semantic; not
-                               like). Default TROVE_SEARCH_MIN_COSINE; 0: off */
+  trove_search_mode mode; /* default hybrid */
+  size_t n;               /* results wanted (-n); default 10, at most 1000 */
+  const char *source;     /* only this source's items; NULL: all */
+  trove_item_type type;   /* only this type; TROVE_ITEM_ANY: all */
+  int64_t like;           /* > 0: items similar to this item (the query
+                             string is then ignored and may be NULL) */
+  int64_t since, until;   /* only items whose time (trove_store_item_time:
+                             last visit, else file mtime) is in [since,
+                             until], Unix seconds; 0: no bound; an item
+                             of unknown time fails either bound */
+  float min_cosine;       /* a query no item holds a word of, whose nearest
+                             passage is below this cosine, has no good
+                             match: no results (hybrid and semantic; not
+                             like). Default TROVE_SEARCH_MIN_COSINE; 0: off */
   /* keyword side */
-  size_t keyword_depth;     /* BM25 items fused; default 100 */
+  size_t keyword_depth;               /* BM25 items fused; default 100 */
   double w_title, w_headings, w_text; /* BM25 column weights; default 0/4/1,
                                w_title 0 meaning the mode's own: 10 in
                                keyword mode, 20 in hybrid (the best of each
                                on the benchmark corpora) */
   /* vector side */
-  size_t vector_depth;      /* passages taken from the index; default 300 */
-  size_t agg_top;           /* passages per item that count, 1..8; default
-                               1 (the best passage only: measured best) */
-  double agg_decay;         /* weight of an item's 2nd, 3rd... passage
-                               relative to the one before; default 0.5 */
+  size_t vector_depth; /* passages taken from the index; default 300 */
+  size_t agg_top;      /* passages per item that count, 1..8; default
+                          1 (the best passage only: measured best) */
+  double agg_decay;    /* weight of an item's 2nd, 3rd... passage
+                          relative to the one before; default 0.5 */
   /* rank fusion: score = w_keyword * a/(k + keyword rank)
    *               + w_semantic * b * sum_j decay^j/(k + rank of passage j),
    * times hub_weight for link hubs, where the query's keyword evidence sets
@@ -144,46 +144,46 @@ const char *trove_passage_by_name(trove_passage_by b);
  * score (search.c, HOW IT WORKS 3). Fields of a list the item is not in
  * are 0. */
 typedef struct trove_search_why {
-  double bm25;            /* its BM25 in the keyword list (the mode's column
-                             weights) */
-  double bm25_fields[3];  /* BM25 with only the title, the headings or the
-                             text counted, each at weight 1 (p->explain) */
-  double keyword_scaled;  /* bm25 / the list's best, in [0, 1] */
-  double cosine_scaled;   /* (cosine - floor) / (best cosine - floor) */
+  double bm25;               /* its BM25 in the keyword list (the mode's column
+                                weights) */
+  double bm25_fields[3];     /* BM25 with only the title, the headings or the
+                                text counted, each at weight 1 (p->explain) */
+  double keyword_scaled;     /* bm25 / the list's best, in [0, 1] */
+  double cosine_scaled;      /* (cosine - floor) / (best cosine - floor) */
   double floor, best_cosine; /* the vector list's farthest and nearest */
-  double convex;          /* alpha * keyword_scaled + (1 - alpha) *
-                             cosine_scaled; 0 under rank fusion alone */
-  double rank_fusion;     /* the rank fusion score, before its scale */
-  double hub_factor;      /* what the score was multiplied by: 1, or
-                             hub_weight for a link hub */
-  bool by_score;          /* score fusion (fusion_alpha > 0, hybrid) */
+  double convex;             /* alpha * keyword_scaled + (1 - alpha) *
+                                cosine_scaled; 0 under rank fusion alone */
+  double rank_fusion;        /* the rank fusion score, before its scale */
+  double hub_factor;         /* what the score was multiplied by: 1, or
+                                hub_weight for a link hub */
+  bool by_score;             /* score fusion (fusion_alpha > 0, hybrid) */
 } trove_search_why;
 
 /* One result: an item with its best passage. Every string is owned by the
  * result (trove_search_results_free); NULL means none. */
 typedef struct trove_search_result {
   int64_t item_id;
-  double score;          /* fused score, higher is better (not comparable
-                            across queries) */
-  size_t keyword_rank;   /* 1-based rank in the BM25 list; 0 absent */
-  size_t semantic_rank;  /* 1-based rank of its best passage among vector
-                            hits; 0 absent */
-  float cosine;          /* its best passage's similarity to the query; 0
-                            when it has no vector hit */
+  double score;         /* fused score, higher is better (not comparable
+                           across queries) */
+  size_t keyword_rank;  /* 1-based rank in the BM25 list; 0 absent */
+  size_t semantic_rank; /* 1-based rank of its best passage among vector
+                           hits; 0 absent */
+  float cosine;         /* its best passage's similarity to the query; 0
+                           when it has no vector hit */
   char *title;
-  char *external_id;     /* path or URL */
-  char *source;          /* the source's name */
+  char *external_id; /* path or URL */
+  char *source;      /* the source's name */
   trove_item_type type;
   bool is_link_hub;
-  int64_t date;          /* when it was last visited (pages) or modified
-                            (files), Unix seconds; 0 unknown */
-  int64_t passage_id;    /* the best passage; 0 when none */
-  char *heading;         /* its section heading */
-  char *passage;         /* its text */
+  int64_t date;                /* when it was last visited (pages) or modified
+                                  (files), Unix seconds; 0 unknown */
+  int64_t passage_id;          /* the best passage; 0 when none */
+  char *heading;               /* its section heading */
+  char *passage;               /* its text */
   size_t mark_start, mark_end; /* the best sentence: bytes of `passage`;
                                   equal when nothing is marked */
   trove_passage_by passage_by; /* why this passage */
-  trove_search_why why;  /* how its score was made */
+  trove_search_why why;        /* how its score was made */
 } trove_search_result;
 
 /* Runs one search: query (user text) in mode p->mode, or `like` when
@@ -198,9 +198,9 @@ typedef struct trove_search_result {
  * TROVE_ERANGE (like: the item has no vectors yet: scan it first); what
  * the store, index and embedder return (store.h, index.h, model.h). After
  * a failure *out is NULL and *n 0. */
-int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
-                     const char *query, const trove_search_params *p,
-                     trove_search_result **out, size_t *n, trove_err *err);
+int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e, const char *query,
+                     const trove_search_params *p, trove_search_result **out, size_t *n,
+                     trove_err *err);
 
 /* Frees an array from trove_search_run. NULL is fine. */
 void trove_search_results_free(trove_search_result *r, size_t n);

@@ -82,10 +82,10 @@ typedef struct trove_scan_progress {
   size_t n_stages;
   trove_scan_stage_progress stages[8]; /* in pipeline order; the batching
                                           stages left out */
-  double eta;         /* seconds left, estimated; < 0 while unknown */
-  bool eta_lower_bound; /* eta counts only what is known so far: the source
-                           is still yielding (the line shows "+") */
-  const char *line; /* the same report as the one line a terminal shows */
+  double eta;                          /* seconds left, estimated; < 0 while unknown */
+  bool eta_lower_bound;                /* eta counts only what is known so far: the source
+                                          is still yielding (the line shows "+") */
+  const char *line;                    /* the same report as the one line a terminal shows */
 } trove_scan_progress;
 
 /* Receives progress reports: every 0.2 s while a pipeline runs, and once
@@ -94,28 +94,28 @@ typedef struct trove_scan_progress {
 typedef void (*trove_scan_progress_fn)(const trove_scan_progress *p, void *arg);
 
 typedef struct trove_scan_opts {
-  bool force;                   /* re-read and re-extract every item, and delete
-                                   what is gone even when the source yielded
-                                   nothing at all; an item whose text is the
-                                   same keeps its passages and vectors */
-  bool reembed;                 /* force, and embed every item again, its
-                                   text the same or not */
-  unsigned workers;             /* read/extract jobs in flight; 0: 2 x cores */
-  trove_progress_mode progress; /* how progress is shown */
-  FILE *progress_out;           /* where; NULL: stderr */
-  bool no_wait;                 /* another scan of the database running (the
-                                   scan lock, store.h): fail with TROVE_EBUSY
-                                   instead of waiting for it (saying so on
-                                   progress_out) */
+  bool force;                         /* re-read and re-extract every item, and delete
+                                         what is gone even when the source yielded
+                                         nothing at all; an item whose text is the
+                                         same keeps its passages and vectors */
+  bool reembed;                       /* force, and embed every item again, its
+                                         text the same or not */
+  unsigned workers;                   /* read/extract jobs in flight; 0: 2 x cores */
+  trove_progress_mode progress;       /* how progress is shown */
+  FILE *progress_out;                 /* where; NULL: stderr */
+  bool no_wait;                       /* another scan of the database running (the
+                                         scan lock, store.h): fail with TROVE_EBUSY
+                                         instead of waiting for it (saying so on
+                                         progress_out) */
   trove_scan_progress_fn on_progress; /* besides `progress`, which may be
                                    TROVE_PROGRESS_NONE; NULL: none */
-  void *progress_arg;           /* on_progress's arg */
-  const atomic_bool *stop;      /* NULL, or a flag another thread sets to
-                                   stop the call early: it then fails with
-                                   TROVE_ECANCELED within about one batch of
-                                   work, keeping what was committed and
-                                   saving the vector index, as any failure
-                                   does */
+  void *progress_arg;                 /* on_progress's arg */
+  const atomic_bool *stop;            /* NULL, or a flag another thread sets to
+                                         stop the call early: it then fails with
+                                         TROVE_ECANCELED within about one batch of
+                                         work, keeping what was committed and
+                                         saving the vector index, as any failure
+                                         does */
   /* Embedding: both NULL (items are searchable by keyword only, and stay
    * pending for a later run with a model), or both set for the same model
    * (trove_vectors_open with the embedder's name and dimension). The
@@ -155,21 +155,21 @@ typedef struct trove_scan_report {
   int64_t hosts_skipped;  /* hosts not contacted (for some or all of their URLs) */
   char host_skipped[128]; /* the first of them */
   int64_t host_retry_at;  /* when that one is tried again, Unix seconds */
-  int64_t excluded;  /* pages left out: on a domain the source excludes */
-  int64_t forgotten; /* paths and URLs left out: `trove forget` removed them */
-  int64_t expired;   /* gone from the browser's history past its expiry
-                        horizon, kept (retention keep), the earlier ones too */
-  int64_t expired_new; /* of those, found gone by this scan */
-  int64_t resumed;   /* items the killed scan this one resumed had finished:
-                        not read, fetched or embedded again (in unchanged) */
-  int64_t kept_empty; /* items kept because the source yielded nothing (an
-                         unmounted drive looks empty); --force deletes them */
-  int64_t unread;    /* directories or files that exist but could not be read */
-  int64_t kept;      /* items at or under them, kept though not seen */
-  char unread_path[256]; /* the first of those paths, for messages */
-  int64_t embedded;  /* items whose passages and vectors were (re)written */
-  int64_t passages;  /* passages those items have */
-  double embed_busy; /* seconds the embed stage spent splitting and embedding */
+  int64_t excluded;       /* pages left out: on a domain the source excludes */
+  int64_t forgotten;      /* paths and URLs left out: `trove forget` removed them */
+  int64_t expired;        /* gone from the browser's history past its expiry
+                             horizon, kept (retention keep), the earlier ones too */
+  int64_t expired_new;    /* of those, found gone by this scan */
+  int64_t resumed;        /* items the killed scan this one resumed had finished:
+                             not read, fetched or embedded again (in unchanged) */
+  int64_t kept_empty;     /* items kept because the source yielded nothing (an
+                             unmounted drive looks empty); --force deletes them */
+  int64_t unread;         /* directories or files that exist but could not be read */
+  int64_t kept;           /* items at or under them, kept though not seen */
+  char unread_path[256];  /* the first of those paths, for messages */
+  int64_t embedded;       /* items whose passages and vectors were (re)written */
+  int64_t passages;       /* passages those items have */
+  double embed_busy;      /* seconds the embed stage spent splitting and embedding */
   struct {
     char name[24];
     int64_t count;
@@ -231,8 +231,7 @@ typedef struct trove_scan_web_config {
  * (free with trove_scan_web_config_free). Returns 0, TROVE_EINVAL (not
  * valid JSON, or a retention that is neither keep nor mirror) or
  * TROVE_ENOMEM. */
-int trove_scan_web_config_parse(const char *config, trove_scan_web_config *out,
-                                trove_err *err);
+int trove_scan_web_config_parse(const char *config, trove_scan_web_config *out, trove_err *err);
 void trove_scan_web_config_free(trove_scan_web_config *c);
 
 /* True for the browser source types (chromium-history, chromium-bookmarks,
@@ -245,9 +244,8 @@ bool trove_scan_type_history(const char *type);
 /* Builds the config JSON stored with an fs source: include and exclude globs
  * (either list may be empty). *out is the caller's (trove_free). Returns 0,
  * TROVE_EINVAL (a NULL or malformed glob, named in err) or TROVE_ENOMEM. */
-int trove_scan_fs_config(const char *const *include, size_t n_include,
-                         const char *const *exclude, size_t n_exclude, char **out,
-                         trove_err *err);
+int trove_scan_fs_config(const char *const *include, size_t n_include, const char *const *exclude,
+                         size_t n_exclude, char **out, trove_err *err);
 
 /* True when type is a source type scan can open: "fs", "chromium-history",
  * "chromium-bookmarks" or "firefox". */
@@ -268,9 +266,8 @@ bool trove_scan_type_known(const char *type);
  * the browser's); TROVE_EEXIST (the name is taken, or the location
  * overlaps the source err names); the store's errors. Nothing is stored
  * after a failure. */
-int trove_scan_source_add(trove_store *st, const char *name, const char *type,
-                          const char *location, const char *config, char **stored,
-                          trove_err *err);
+int trove_scan_source_add(trove_store *st, const char *name, const char *type, const char *location,
+                          const char *config, char **stored, trove_err *err);
 
 /* Glob changes for trove_scan_source_edit: a list whose set_ flag is true
  * replaces the source's list (n 0 empties it); one whose flag is false
@@ -327,8 +324,7 @@ int trove_scan_source_edit(trove_store *st, const char *name, const trove_scan_g
  * get what went. Returns 0 or the store's or the index's error (nothing
  * removed when the transaction failed). */
 int trove_scan_items_remove(trove_store *st, trove_vectors *v, const int64_t *ids, size_t n,
-                            bool remember, int64_t *removed, int64_t *passages,
-                            trove_err *err);
+                            bool remember, int64_t *removed, int64_t *passages, trove_err *err);
 
 /* Changes to a browser source's config for trove_scan_source_edit_web. */
 typedef struct trove_scan_web_edit {

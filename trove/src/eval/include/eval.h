@@ -42,17 +42,17 @@ enum {
 /* ---- query sets (queries.c) ----------------------------------------------- */
 
 typedef struct trove_eval_query {
-  size_t line;         /* 1-based line in the file */
-  size_t kind;         /* index into the set's kinds */
-  const char *text;    /* the query */
+  size_t line;      /* 1-based line in the file */
+  size_t kind;      /* index into the set's kinds */
+  const char *text; /* the query */
   const char **targets;
   size_t n_targets;
 } trove_eval_query;
 
 /* A parsed query set. Every string points into `text`, which the set owns. */
 typedef struct trove_eval_set {
-  char *name;          /* the file's path, for messages */
-  char *text;          /* the file's bytes, cut into strings */
+  char *name; /* the file's path, for messages */
+  char *text; /* the file's bytes, cut into strings */
   trove_eval_query *q;
   size_t n;
   const char *kinds[TROVE_EVAL_MAX_KINDS]; /* keyword, paraphrase, question
@@ -107,24 +107,24 @@ trove_eval_score trove_eval_score_ranking(const char *const *paths, size_t n,
 /* Means of the queries of one kind ("all" for every query). */
 typedef struct trove_eval_cell {
   char kind[TROVE_EVAL_KIND_MAX + 1];
-  size_t n;              /* queries */
+  size_t n; /* queries */
   trove_eval_score mean;
 } trove_eval_cell;
 
 /* One mode's results on one query set. */
 typedef struct trove_eval_result {
   trove_search_mode mode;
-  size_t n_cells;                                /* 1 + the set's kinds */
+  size_t n_cells;                                  /* 1 + the set's kinds */
   trove_eval_cell cells[1 + TROVE_EVAL_MAX_KINDS]; /* [0] is "all", then the
                                                       set's kinds in order */
-  double p50_ms, mean_ms; /* latency of one query */
+  double p50_ms, mean_ms;                          /* latency of one query */
 } trove_eval_result;
 
 /* Averages per-query scores[0..s->n) (in the set's order) and their times
  * seconds[0..s->n) into *out for mode. Sorts `seconds` in place for the
  * median (of an even count, the mean of the middle two). */
-void trove_eval_aggregate(const trove_eval_set *s, const trove_eval_score *scores,
-                          double *seconds, trove_search_mode mode, trove_eval_result *out);
+void trove_eval_aggregate(const trove_eval_set *s, const trove_eval_score *scores, double *seconds,
+                          trove_search_mode mode, trove_eval_result *out);
 
 /* The mean across corpora of results r[0..n), all of one mode: each cell the
  * mean of the corpora that have that kind (every corpus weighs the same,
@@ -145,8 +145,8 @@ void trove_eval_mean(const trove_eval_result *r, size_t n, trove_eval_result *ou
  * message naming its line ("NAME:LINE: ..."); *out is zeroed after a
  * failure. */
 int trove_eval_run(trove_store *st, trove_index *idx, const trove_embedder *e,
-                   const trove_eval_set *s, const trove_search_params *p, bool warm_up,
-                   FILE *trace, trove_eval_result *out, trove_err *err);
+                   const trove_eval_set *s, const trove_search_params *p, bool warm_up, FILE *trace,
+                   trove_eval_result *out, trove_err *err);
 
 /* ---- reporting (report.c) ------------------------------------------------- */
 
