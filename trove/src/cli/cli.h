@@ -142,13 +142,6 @@ int cli_fetch_timeout(long *ms);
 /* Parses a positive item id; false when s is not one. */
 bool cli_parse_id(const char *s, int64_t *out);
 
-/* Parses a --since/--until time into Unix seconds: YYYY-MM-DD (local time:
- * the day's first second, or its last with end_of_day, so that --until
- * names a whole day), YYYY-MM-DDTHH:MM[:SS] (a space for the T works too),
- * or a span before now: digits then h, d or w (36h, 7d, 2w). False when s
- * is none of these, or no such date exists (2024-02-30). */
-bool cli_parse_time(const char *s, bool end_of_day, int64_t *out);
-
 /* Formats Unix seconds t as local "YYYY-MM-DD HH:MM" into buf; "never" for 0. */
 const char *cli_format_time(int64_t t, char buf[32]);
 

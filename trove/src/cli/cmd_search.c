@@ -91,9 +91,9 @@ static int on_option(void *ctx, int id, const char *val) {
     a->p.explain = true;
     break;
   default: /* --since, --until */
-    if (!cli_parse_time(val, id == O_UNTIL, id == O_SINCE ? &a->p.since : &a->p.until))
-      return cli_usage_error(usage, "--%s takes YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] or a span "
-                             "ago (36h, 7d, 2w), not \"%s\"", options[id].name, val);
+    if (!trove_search_time_parse(val, id == O_UNTIL, id == O_SINCE ? &a->p.since : &a->p.until))
+      return cli_usage_error(usage, "--%s takes " TROVE_SEARCH_TIME_FORMS ", not \"%s\"",
+                             options[id].name, val);
   }
   return CLI_OK;
 }

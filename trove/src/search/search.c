@@ -34,7 +34,8 @@
  *    approximate one comes back short), so a rare type still gets its
  *    vector_depth nearest passages rather than whatever of the unfiltered
  *    nearest happens to match. Vector items are checked again (hidden, and
- *    deleted since the index was saved) when read. Hidden items never come
+ *    deleted since the index was saved) when read: one store query reads
+ *    the items of all the hits' passages. Hidden items never come
  *    back.
  * 5. The top n get their best passage and marked sentence (highlight.c).
  *
@@ -338,28 +339,18 @@ static bool p_window_excludes(const ctx *x, float cosine) {
   return x->p->cosine_window > 0 && cosine < x->best_cosine - x->p->cosine_window;
 }
 
-/* Applies the filters to a vector candidate, reading its item once. */
-static int check_item(ctx *x, cand *c) {
+/* Applies the filters to a vector candidate, from its item as the store
+ * read it with the hit's passage, once per candidate. */
+static void check_item(ctx *x, cand *c, const trove_store_passage_owner *o) {
   if (c->checked)
-    return 0;
+    return;
   c->checked = true;
-  trove_store_item it = {0};
-  int rc = trove_store_item_get(x->st, c->item, false, &it, x->err);
-  if (rc == TROVE_ENOENT) { /* deleted since the index was saved */
-    trove_err_clear(x->err);
-    c->rejected = true;
-    return 0;
-  }
-  if (rc)
-    return rc;
-  int64_t when = trove_store_item_time(&it);
-  c->rejected = it.hidden_at != 0 || (x->source_id && it.source_id != x->source_id) ||
-                (x->p->type != TROVE_ITEM_ANY && it.type != x->p->type) ||
+  int64_t when = o->time;
+  c->rejected = o->hidden_at != 0 || (x->source_id && o->source_id != x->source_id) ||
+                (x->p->type != TROVE_ITEM_ANY && o->type != x->p->type) ||
                 (x->p->since && when < x->p->since) ||
                 (x->p->until && (when <= 0 || when > x->p->until));
-  c->hub = it.is_link_hub;
-  trove_store_item_clear(&it);
-  return 0;
+  c->hub = o->is_link_hub;
 }
 
 /* The index's filter: the passage is in the sorted allowed list. */
@@ -388,27 +379,26 @@ static int nearest(ctx *x, trove_index *idx, const float *qv, size_t dim, size_t
 }
 
 static int vector_list(ctx *x, trove_index *idx, const float *qv, size_t dim, int64_t exclude) {
-  size_t k = x->p->vector_depth, got = 0, bytes;
+  size_t k = x->p->vector_depth, got = 0, bytes, obytes;
   if (!k)
     return 0;
-  if (!trove_mul_ok(k, sizeof(trove_index_hit), &bytes))
+  if (!trove_mul_ok(k, sizeof(trove_index_hit), &bytes) ||
+      !trove_mul_ok(k, sizeof(trove_store_passage_owner) + sizeof(int64_t), &obytes))
     return TROVE_ERANGE;
   trove_index_hit *h = trove_malloc(bytes);
-  if (!h)
-    return nomem(x);
-  int rc = nearest(x, idx, qv, dim, k, h, &got);
+  trove_store_passage_owner *own = trove_malloc(obytes);
+  int64_t *ids = own ? (int64_t *)(own + k) : NULL;
+  int rc = h && own ? nearest(x, idx, qv, dim, k, h, &got) : nomem(x);
+  /* the hits' items, read in one go (the index lags deletes: an id with no
+   * passage any more comes back with item 0 and is skipped) */
+  for (size_t i = 0; !rc && i < got; i++)
+    ids[i] = (int64_t)h[i].id;
+  if (!rc)
+    rc = trove_store_passage_owners(x->st, ids, got, own, x->err);
   size_t agg = x->p->agg_top < 1 ? 1 : x->p->agg_top > AGG_MAX ? AGG_MAX : x->p->agg_top;
   for (size_t i = 0; !rc && i < got; i++) {
-    int64_t item = 0;
-    trove_store_passage ps = {0};
-    rc = trove_store_passage_get(x->st, (int64_t)h[i].id, &item, &ps, x->err);
-    trove_free((char *)ps.heading);
-    if (rc == TROVE_ENOENT) { /* the index lags a delete: skip */
-      trove_err_clear(x->err);
-      rc = 0;
-      continue;
-    }
-    if (rc || item == exclude)
+    int64_t item = own[i].item_id;
+    if (item == 0 || item == exclude)
       continue;
     cand *c = find_or_add(x, item);
     if (!c) {
@@ -417,8 +407,8 @@ static int vector_list(ctx *x, trove_index *idx, const float *qv, size_t dim, in
     }
     if (c->kw_rank) /* keyword hits were filtered by the store */
       c->checked = true;
-    else if ((rc = check_item(x, c)))
-      break;
+    else
+      check_item(x, c, &own[i]);
     if (c->rejected)
       continue;
     if (c->n_sem == 0) {
@@ -434,6 +424,7 @@ static int vector_list(ctx *x, trove_index *idx, const float *qv, size_t dim, in
     if (c->n_sem < agg)
       c->sem[c->n_sem++] = i + 1;
   }
+  trove_free(own);
   trove_free(h);
   return rc;
 }
@@ -718,7 +709,7 @@ int trove_search_run(trove_store *st, trove_index *idx, const trove_embedder *e,
   trove_store_source *srcs = NULL;
   size_t n_srcs = 0, dim = e ? trove_embedder_dim(e) : 0, bytes;
   float *qv = NULL;
-  if ((rc = trove_store_source_list(st, &srcs, &n_srcs, err)) ||
+  if ((rc = trove_store_source_names(st, &srcs, &n_srcs, err)) ||
       (rc = resolve_source(&x, srcs, n_srcs)))
     goto out;
   if (trove_search__terms_parse(like ? NULL : query, &t)) {

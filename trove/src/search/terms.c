@@ -62,8 +62,12 @@ int trove_search__terms_parse(const char *q, search_terms *t) {
   return 0;
 }
 
-/* Does text word [w, w+wl) match term? */
+/* Does text word [w, w+wl) (wl > 0) match term? The first letters are
+ * compared before the term's length is taken: most words of a text fail
+ * there, and this runs for every word of every result's passages. */
 static bool word_matches(const char *w, size_t wl, const char *term) {
+  if (lower(w[0]) != term[0])
+    return false;
   size_t tl = strlen(term), m = wl < tl ? wl : tl;
   for (size_t k = 0; k < m; k++)
     if (lower(w[k]) != term[k])

@@ -1,9 +1,11 @@
-/* api_search.c: GET /api/search?q=&mode=&n=&source=&type=&like=&explain=,
- * answering exactly what `trove search --json` prints for the same search
- * (search.h's trove_search_json_write writes both). Parameters are checked as
- * strictly as the CLI's options: n is a count from 1 to 1000, mode
- * hybrid|semantic|keyword, type local|web|bookmark (or any), like an item
- * id, explain 0 or 1; an unknown or repeated parameter is an error too, so
+/* api_search.c: GET /api/search?q=&mode=&n=&source=&type=&like=&explain=
+ * &since=&until=, answering exactly what `trove search --json` prints for
+ * the same search (search.h's trove_search_json_write writes both).
+ * Parameters are checked as strictly as the CLI's options: n is a count
+ * from 1 to 1000, mode hybrid|semantic|keyword, type local|web|bookmark (or
+ * any), like an item id, explain 0 or 1, since and until times as
+ * --since/--until take them (trove_search_time_parse, the CLI's parser;
+ * empty: no bound); an unknown or repeated parameter is an error too, so
  * a typo never silently searches for something else. Without the model,
  * hybrid falls back to keyword search (as the CLI does) and semantic search
  * and like answer 503. */
@@ -12,7 +14,8 @@
 
 #include <string.h>
 
-static const char *const known[] = {"q", "mode", "n", "source", "type", "like", "explain"};
+static const char *const known[] = {"q",    "mode",    "n",     "source", "type",
+                                    "like", "explain", "since", "until"};
 enum { N_KNOWN = sizeof known / sizeof *known };
 
 typedef struct args {
@@ -62,12 +65,12 @@ static bool read_params(serve_req *r, trove_search_params *p, const char **q,
   for (size_t i = 0; i < N_KNOWN; i++)
     v[i] = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, known[i]);
   const char *mode = v[1], *n = v[2], *source = v[3], *type = v[4], *like = v[5];
-  const char *explain = v[6];
+  const char *explain = v[6], *since = v[7], *until = v[8];
   *q = v[0];
   if (a.bad) {
     *ret = trove_serve__reply_error(r, 400,
                                     "unknown parameter \"%.40s\"; /api/search takes q, mode, n, "
-                                    "source, type, like and explain",
+                                    "source, type, like, explain, since and until",
                                     a.bad);
   } else if (a.repeated) {
     *ret = trove_serve__reply_error(r, 400, "parameter \"%s\" is given twice", a.repeated);
@@ -82,6 +85,14 @@ static bool read_params(serve_req *r, trove_search_params *p, const char **q,
         r, 400, "type must be local, web, bookmark or any, not \"%.40s\"", type);
   } else if (like && !trove_serve__parse_id(like, &p->like)) {
     *ret = trove_serve__reply_error(r, 400, "like must be an item id, not \"%.40s\"", like);
+  } else if (since && *since && !trove_search_time_parse(since, false, &p->since)) {
+    *ret = trove_serve__reply_error(
+        r, 400, "since takes " TROVE_SEARCH_TIME_FORMS ", not \"%.40s\"", since);
+  } else if (until && *until && !trove_search_time_parse(until, true, &p->until)) {
+    *ret = trove_serve__reply_error(
+        r, 400, "until takes " TROVE_SEARCH_TIME_FORMS ", not \"%.40s\"", until);
+  } else if (p->since && p->until && p->since > p->until) {
+    *ret = trove_serve__reply_error(r, 400, "since is after until: nothing can match");
   } else if (explain && strcmp(explain, "0") != 0 && strcmp(explain, "1") != 0) {
     *ret = trove_serve__reply_error(r, 400, "explain must be 0 or 1, not \"%.40s\"", explain);
   } else if (p->like && *q) {

@@ -1,7 +1,9 @@
 /* api_sources.c: the sources page's endpoints.
  *   GET    /api/sources        {"sources":[{"name","type","location","status",
  *                              "status_msg","items","hidden","skipped","passages",
- *                              "scanned","last_scan_at","last_scan_ms"}]}
+ *                              "scanned","last_scan_at","last_scan_ms"}]}, and
+ *                              for browser sources "exclude_domains" and (history
+ *                              ones) "retention", as `trove source list --json`
  *   POST   /api/sources        add: {"name","type","location","include":[],"exclude":[]}
  *                              as `trove source add` checks and stores it
  *                              (trove_scan_source_add: the location fits its type
@@ -12,6 +14,16 @@
  *   DELETE /api/sources/NAME   remove it with its items, as `trove source
  *                              remove`: 409 while a scan runs, here or in
  *                              another process
+ *   POST   /api/sources/NAME   edit a browser source, as `trove source edit
+ *                              --retention/--exclude-domain`
+ *                              (trove_scan_source_edit_web): {"retention":
+ *                              "keep"|"mirror", "exclude_domains":[hosts]},
+ *                              either or both; the list replaces the old
+ *                              one ([] empties it) and the source's pages on
+ *                              the hosts it adds are deleted at once:
+ *                              200 {"name","removed"}; 400 a bad value or
+ *                              not a browser source, 404 no such source,
+ *                              409 while a scan runs
  *   GET    /api/stats          what `trove stats` says, as JSON */
 #include "serve_int.h"
 #include "scan.h"
@@ -36,6 +48,22 @@ static const trove_store_source_stats *stats_of(const trove_store_stats *s, cons
   return NULL;
 }
 
+/* A browser source's excluded domains and, for a history source, its
+ * retention, from its stored config; nothing for other sources, or a
+ * config that does not parse (the scan reports that one). */
+static void web_config_json(trove_json_out *o, const trove_store_source *s) {
+  trove_scan_web_config w;
+  if (!trove_scan_type_web(s->type) || trove_scan_web_config_parse(s->config, &w, NULL) != 0)
+    return;
+  trove_json_out_array(o, "exclude_domains");
+  for (size_t i = 0; i < w.n_exclude_domains; i++)
+    trove_json_out_str(o, NULL, w.exclude_domains[i]);
+  trove_json_out_end(o);
+  if (trove_scan_type_history(s->type))
+    trove_json_out_str(o, "retention", trove_retention_name(w.retention));
+  trove_scan_web_config_free(&w);
+}
+
 static void sources_json(trove_json_out *o, const trove_store_source *v, size_t n,
                          const trove_store_stats *stats) {
   trove_json_out_object(o, NULL);
@@ -55,6 +83,7 @@ static void sources_json(trove_json_out *o, const trove_store_source *v, size_t 
     trove_json_out_int(o, "scanned", v[i].scanned);
     trove_json_out_int(o, "last_scan_at", v[i].last_scan_at);
     trove_json_out_int(o, "last_scan_ms", v[i].last_scan_ms);
+    web_config_json(o, &v[i]);
     trove_json_out_end(o);
   }
   trove_json_out_end(o);
@@ -91,7 +120,7 @@ static enum MHD_Result list(serve_req *r) {
 /* Collects the strings of array `key` of obj into a new array *out of *n
  * (the strings stay the document's). false when it is not an array of
  * strings, or for memory. */
-static bool globs(const trove_json *obj, const char *key, const char ***out, size_t *n) {
+static bool str_array(const trove_json *obj, const char *key, const char ***out, size_t *n) {
   const trove_json *a = trove_json_get(obj, key);
   *out = NULL;
   *n = 0;
@@ -151,7 +180,7 @@ static enum MHD_Result add_checked(serve_req *r, trove_store *st, const trove_js
     ret = trove_serve__reply_error(r, 400,
                                    "a source needs a location: a directory, or a browser "
                                    "profile directory");
-  else if (!globs(o, "include", &inc, &ni) || !globs(o, "exclude", &exc, &ne))
+  else if (!str_array(o, "include", &inc, &ni) || !str_array(o, "exclude", &exc, &ne))
     ret = trove_serve__reply_error(r, 400, "include and exclude are arrays of glob strings");
   else if (strcmp(type, "fs") != 0 && (ni || ne))
     ret = trove_serve__reply_error(r, 400, "include and exclude apply to fs sources only");
@@ -227,6 +256,96 @@ static enum MHD_Result remove_one(serve_req *r, const char *name) {
   return trove_serve__reply_json(r, 200, &o);
 }
 
+/* ---- POST /api/sources/NAME ------------------------------------------------- */
+
+/* The status of a failed trove_scan_source_edit_web. */
+static unsigned edit_status(int rc) {
+  switch (rc) {
+  case TROVE_ENOENT:
+    return 404;
+  case TROVE_EINVAL:
+    return 400;
+  case TROVE_EBUSY:
+    return 409;
+  default:
+    return trove_serve__status_of(rc);
+  }
+}
+
+/* Reads the edit from the body o into *w (domains pointing into o's
+ * document, in *doms: the caller frees the array). Answers and returns
+ * false on a bad body. */
+static bool read_edit(serve_req *r, const trove_json *o, trove_scan_web_edit *w,
+                      const char ***doms, enum MHD_Result *ret) {
+  const trove_json *ret_v = trove_json_get(o, "retention");
+  size_t nd = 0;
+  *doms = NULL;
+  if (ret_v && (trove_json_type_of(ret_v) != TROVE_JSON_STRING ||
+                trove_retention_parse(trove_json_str(ret_v, ""), &w->retention))) {
+    *ret = trove_serve__reply_error(r, 400, "retention must be keep or mirror");
+    return false;
+  }
+  if (!str_array(o, "exclude_domains", doms, &nd)) {
+    *ret = trove_serve__reply_error(r, 400, "exclude_domains is an array of host names");
+    return false;
+  }
+  w->set_exclude_domains = trove_json_get(o, "exclude_domains") != NULL;
+  w->exclude_domains = *doms;
+  w->n_exclude_domains = nd;
+  if (!ret_v && !w->set_exclude_domains) {
+    *ret = trove_serve__reply_error(r, 400, "give retention or exclude_domains to change");
+    return false;
+  }
+  return true;
+}
+
+/* Edits a browser source with trove_scan_source_edit_web, the call behind
+ * `trove source edit --retention/--exclude-domain`, holding the writer as a
+ * removal does: its deletions go through the vector index. */
+static enum MHD_Result edit_one(serve_req *r, const char *name) {
+  serve *s = r->s;
+  trove_json_doc *doc = NULL;
+  trove_err e = {0};
+  if (trove_json_parse(r->body.data ? r->body.data : "", r->body.len, 32, &doc, &e))
+    return trove_serve__reply_error(r, 400, "the body must be a JSON object: %s", e.msg);
+  const trove_json *o = trove_json_root(doc);
+  trove_scan_web_edit w = {0};
+  const char **doms = NULL;
+  enum MHD_Result ret;
+  trove_store *st = NULL;
+  if (trove_json_type_of(o) != TROVE_JSON_OBJECT) {
+    ret = trove_serve__reply_error(r, 400, "the body must be a JSON object");
+  } else if (!read_edit(r, o, &w, &doms, &ret)) {
+    /* answered */
+  } else if (pthread_mutex_trylock(&s->writer) != 0) {
+    ret = trove_serve__reply_error(r, 409, "a scan is running; edit the source when it ends");
+  } else {
+    int64_t removed = 0;
+    int rc = 0;
+    if (borrow(r, &st, &ret)) {
+      trove_scan_opts so = {.progress = TROVE_PROGRESS_NONE, .no_wait = true,
+                            .vectors = s->vectors};
+      rc = trove_scan_source_edit_web(st, name, &w, &so, &removed, &e);
+      trove_serve__handles_put(&s->handles, st);
+      if (rc) {
+        ret = trove_serve__reply_error(r, edit_status(rc), "%s", e.msg);
+      } else {
+        trove_buf b = {0};
+        trove_json_out out = {.b = &b};
+        trove_json_out_object(&out, NULL);
+        trove_json_out_str(&out, "name", name);
+        trove_json_out_int(&out, "removed", removed);
+        trove_json_out_end(&out);
+        ret = trove_serve__reply_json(r, 200, &out);
+      }
+    }
+    pthread_mutex_unlock(&s->writer);
+  }
+  trove_free(doms);
+  trove_json_free(doc);
+  return ret;
+}
+
 enum MHD_Result trove_serve__api_sources(serve_req *r, const char *rest) {
   bool get = strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0;
   if (!rest[0]) {
@@ -235,8 +354,10 @@ enum MHD_Result trove_serve__api_sources(serve_req *r, const char *rest) {
     return strcmp(r->method, "POST") == 0 ? add(r)
                                           : trove_serve__reply_error(r, 405, "use GET or POST");
   }
+  if (strcmp(r->method, "POST") == 0)
+    return edit_one(r, rest);
   if (strcmp(r->method, "DELETE") != 0)
-    return trove_serve__reply_error(r, 405, "use DELETE to remove a source");
+    return trove_serve__reply_error(r, 405, "use DELETE to remove a source, POST to edit one");
   return remove_one(r, rest);
 }
 

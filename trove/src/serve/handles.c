@@ -36,7 +36,7 @@ int trove_serve__handles_get(serve_handles *h, trove_store **out, trove_err *e) 
   }
   h->open++; /* reserved: the open runs outside the lock */
   pthread_mutex_unlock(&h->mu);
-  trove_store_opts o = {.path = h->path, .read_only_ok = true};
+  trove_store_opts o = {.path = h->path, .read_only_ok = true, .mmap_bytes = SERVE_MMAP_BYTES};
   int rc = trove_store_open(&o, out, e);
   if (rc) {
     pthread_mutex_lock(&h->mu);

@@ -38,6 +38,13 @@ typedef struct serve_handles {
   size_t n_idle, open, max;
 } serve_handles;
 
+/* How much of the database each handle maps (trove_store_opts.mmap_bytes):
+ * search reads small columns of many items rows past their text, and
+ * mapped pages spare a read() each. Address space only, shared by the
+ * handles; SQLite caps it at its build's SQLITE_MAX_MMAP_SIZE (2 GB on
+ * Linux unless raised). */
+#define SERVE_MMAP_BYTES (INT64_C(1) << 31)
+
 int trove_serve__handles_init(serve_handles *h, const char *path, size_t max);
 /* Lends a handle, opening one when none is idle and fewer than max exist,
  * else waiting for one. 0 or the store's open error (e set). */

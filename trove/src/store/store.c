@@ -560,6 +560,23 @@ static int open_read_only(trove_store *st, trove_err *err) {
 
 bool trove_store_read_only(const trove_store *st) { return st && st->read_only; }
 
+/* Reads the file's first `bytes` through a memory map (SQLite's
+ * mmap_size). SQLite maps no more than the file holds, remaps as it grows,
+ * and caps the size at its compile-time SQLITE_MAX_MMAP_SIZE (0 on builds
+ * without mmap, where this is a no-op). */
+static int set_mmap(trove_store *st, int64_t bytes, trove_err *err) {
+  char sql[64];
+  snprintf(sql, sizeof sql, "PRAGMA mmap_size=%lld", (long long)bytes);
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(s);
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+  sqlite3_finalize(s);
+  return rc == SQLITE_OK ? 0 : trove_store__fail(st, rc, "mapping the database into memory", err);
+}
+
 int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err *err) {
   if (!out)
     return trove_err_set(err, TROVE_EINVAL, "trove_store_open: NULL out");
@@ -604,6 +621,8 @@ int trove_store_open(const trove_store_opts *opts, trove_store **out, trove_err 
   }
   if (rc == 0)
     rc = open_file_add(st, err);
+  if (rc == 0 && opts && opts->mmap_bytes > 0)
+    rc = set_mmap(st, opts->mmap_bytes, err);
   if (rc)
     goto out_free;
   /* SQLite opens a file it may not write read-only without a word */

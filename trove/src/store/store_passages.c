@@ -8,6 +8,7 @@
  */
 #include "store_int.h"
 
+#include <limits.h>
 #include <string.h>
 
 /* The byte length of item_id's text; ENOENT when there is no such item. */
@@ -265,5 +266,73 @@ out_undo:
 out_restore:
   if (removed)
     removed->n = keep;
+  return rc;
+}
+
+/* ---- the owners of a list of passages ------------------------------------------ */
+
+/* The ids go in as one JSON array bound to ?1 and come back joined to their
+ * passages and items: one statement, one prepare per handle, whatever the
+ * list's length (a VALUES list would need a statement per length). The
+ * CROSS JOIN keeps json_each outermost, so each id is one primary-key probe
+ * of passages; j.key is the id's position in the array, so repeated ids
+ * each get their row. Each distinct item is read once (the DISTINCT, then
+ * the materialized `m`): a vector search's hits crowd onto a few items,
+ * and the columns wanted sit after the row's text and raw content, in
+ * overflow pages that every read of the row walks again. */
+int trove_store_passage_owners(trove_store *st, const int64_t *ids, size_t n,
+                               trove_store_passage_owner *out, trove_err *err) {
+  if (!st || (n && (!ids || !out)))
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_passage_owners: NULL argument");
+  if (n == 0)
+    return 0;
+  memset(out, 0, n * sizeof *out);
+  trove_buf list = {0};
+  int rc = trove_buf_putc(&list, '[');
+  for (size_t i = 0; i < n && !rc; i++)
+    rc = trove_buf_printf(&list, "%s%lld", i ? "," : "", (long long)ids[i]);
+  if (rc || trove_buf_putc(&list, ']')) {
+    trove_buf_free(&list);
+    return trove_err_set(err, TROVE_ENOMEM, "out of memory listing %zu passages", n);
+  }
+  if (list.len > INT_MAX) {
+    trove_buf_free(&list);
+    return trove_err_set(err, TROVE_ERANGE, "cannot look up %zu passages at once; split the "
+                         "list", n);
+  }
+  sqlite3_stmt *s = NULL;
+  rc = trove_store__stmt(
+      st, SLOT_PASSAGE_OWNERS,
+      "WITH h AS MATERIALIZED (SELECT j.key AS k, p.item_id AS item"
+      "  FROM json_each(?1) j CROSS JOIN passages p ON p.id = j.value),"
+      " m AS MATERIALIZED (SELECT i.id AS id, i.source_id AS src, i.type AS type, " ST_ITEM_TIME(
+          "i") " AS t, i.hidden_at AS hidden, i.is_link_hub AS hub"
+               "  FROM (SELECT DISTINCT item FROM h) d CROSS JOIN items i ON i.id = d.item)"
+               " SELECT h.k, h.item, m.src, m.type, m.t, m.hidden, m.hub"
+               " FROM h JOIN m ON m.id = h.item",
+      &s, err);
+  if (rc) {
+    trove_buf_free(&list);
+    return rc;
+  }
+  sqlite3_bind_text(s, 1, list.data, (int)list.len, SQLITE_STATIC);
+  int src;
+  while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+    int64_t k = sqlite3_column_int64(s, 0);
+    if (k < 0 || (size_t)k >= n) /* cannot happen: keys index our own array */
+      continue;
+    out[k] = (trove_store_passage_owner){
+        .item_id = sqlite3_column_int64(s, 1),
+        .source_id = sqlite3_column_int64(s, 2),
+        .type = trove_item_type_parse((const char *)sqlite3_column_text(s, 3)),
+        .time = sqlite3_column_int64(s, 4),
+        .hidden_at = sqlite3_column_int64(s, 5),
+        .is_link_hub = sqlite3_column_int(s, 6) != 0};
+  }
+  rc = src == SQLITE_DONE ? 0 : trove_store__fail(st, src, "reading the items of passages", err);
+  trove_store__done(s); /* unbinds the list, bound without a copy */
+  trove_buf_free(&list);
+  if (rc)
+    memset(out, 0, n * sizeof *out);
   return rc;
 }

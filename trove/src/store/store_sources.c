@@ -183,6 +183,35 @@ int trove_store_source_list(trove_store *st, trove_store_source **out, size_t *n
   return rc;
 }
 
+static int name_row(trove_store *st, sqlite3_stmt *s, void *elem, trove_err *err) {
+  (void)st;
+  trove_store_source *out = elem;
+  memset(out, 0, sizeof *out);
+  out->id = sqlite3_column_int64(s, 0);
+  return trove_store__col_dup(s, 1, &out->name)
+             ? 0
+             : trove_err_set(err, TROVE_ENOMEM, "out of memory listing sources");
+}
+
+int trove_store_source_names(trove_store *st, trove_store_source **out, size_t *n,
+                             trove_err *err) {
+  if (!st || !out || !n)
+    return trove_err_set(err, TROVE_EINVAL, "trove_store_source_names: NULL argument");
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v2(st->db, "SELECT id, name FROM sources ORDER BY name", -1, &s,
+                              NULL);
+  if (rc != SQLITE_OK)
+    return trove_store__fail(st, rc, "listing sources", err);
+  void *v = NULL;
+  rc = trove_store__read_rows(st, s, sizeof **out, name_row, free_sources, &v, n, "listing sources",
+                              err);
+  *out = v;
+  sqlite3_finalize(s);
+  return rc;
+}
+
 void trove_store_source_clear(trove_store_source *s) {
   if (!s)
     return;
@@ -213,7 +242,7 @@ int trove_store_source_name(trove_store *st, int64_t id, char **name, trove_err 
   *name = NULL;
   trove_store_source *v = NULL;
   size_t n = 0;
-  int rc = trove_store_source_list(st, &v, &n, err); /* a handful of rows */
+  int rc = trove_store_source_names(st, &v, &n, err); /* a handful of rows */
   for (size_t i = 0; rc == 0 && i < n; i++)
     if (v[i].id == id && !(*name = trove_strdup(v[i].name)))
       rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading source %lld", (long long)id);

@@ -5,7 +5,7 @@
 // run. Prints the first contentful paint of a cold browser and the page's
 // size (figures, not checked). Screenshots of the results page and the item
 // view go to OUT_DIR.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -162,6 +162,32 @@ await run('a_scan_from_the_sources_page_shows_progress_then_completes', async ()
   check(await page.isHidden('#progress'), 'and hidden at the end');
   await page.waitForFunction(() => document.querySelector('.source .counts').textContent.startsWith('154 items'));
   check(!(await page.isDisabled('#scan-all')), 'scan is possible again');
+});
+
+await run('a_browser_sources_retention_and_excluded_domains_are_saved', async () => {
+  const profile = join(dirname(tree), 'profile');
+  mkdirSync(profile, { recursive: true });
+  writeFileSync(join(profile, 'History'), 'SQLite format 3\0'); // what adding one checks
+  await page.goto(`${url}#/sources`);
+  await page.waitForSelector('.source');
+  await page.fill('#add-form [name="name"]', 'web');
+  await page.selectOption('#add-form [name="type"]', 'chromium-history');
+  await page.fill('#add-form [name="location"]', profile);
+  await page.click('#add-form button[type="submit"]');
+  const form = '.source[data-name="web"] .web-edit';
+  await page.waitForSelector(form);
+  check(await page.inputValue(`${form} [name="retention"]`) === 'keep', 'retention keep at first');
+  check(await page.$('.source[data-name="notes"] .web-edit') === null, 'no such form for a folder');
+  await page.fill(`${form} [name="exclude_domains"]`, 'Bank.example, mail.example');
+  await page.selectOption(`${form} [name="retention"]`, 'mirror');
+  await page.click(`${form} button[type="submit"]`);
+  await page.waitForSelector('.scan-result.ok');
+  check((await page.textContent('#scan-result')).startsWith('web saved'), 'saved, it says');
+  await page.waitForFunction((f) => {
+    const input = document.querySelector(`${f} [name="exclude_domains"]`);
+    return input && input.value === 'bank.example, mail.example';
+  }, form); // listed back from the server, normalised
+  check(await page.inputValue(`${form} [name="retention"]`) === 'mirror', 'retention mirror');
 });
 
 await run('usable_at_360px_and_follows_the_colour_scheme', async () => {

@@ -2,9 +2,11 @@
  * the guards (a Host that is not the server's gets 421, a request that
  * changes something without the token or from another Origin gets 403),
  * clear JSON 4xx errors for bad parameters (n=-1, n=abc, an unknown mode,
- * an id that does not exist, 100 KB of query...), /api/search answering
- * byte for byte what `trove search --json` prints, hide and unhide,
- * sources added and removed, a background scan followed over Server-Sent
+ * a since or until that is no time, an id that does not exist, 100 KB of
+ * query...), /api/search answering byte for byte what `trove search
+ * --json` prints (since and until too), hide and unhide,
+ * sources added, edited (a browser source's retention and excluded
+ * domains) and removed, a background scan followed over Server-Sent
  * Events while searches go on, 200 concurrent requests all answered, the
  * page's security headers and size, a database in a read-only place
  * searched (writes refused, saying why; not watched), and Ctrl-C ending the server with
@@ -177,6 +179,11 @@ static void serve_bad_parameters_get_json_4xx(void) {
       {"/api/search?q=otters&type=video", 400, "type must be"},
       {"/api/search?q=otters&like=abc", 400, "like must be"},
       {"/api/search?q=otters&explain=yes", 400, "explain must be"},
+      {"/api/search?q=otters&since=yesterday", 400, "since takes YYYY-MM-DD"},
+      {"/api/search?q=otters&until=2024-02-30", 400, "until takes YYYY-MM-DD"},
+      {"/api/search?q=otters&since=7x", 400, "since takes"},
+      {"/api/search?q=otters&since=2024-05-02&until=2024-05-01", 400, "since is after until"},
+      {"/api/search?q=otters&until=1d&until=2d", 400, "given twice"},
       {"/api/search?q=otters&color=red", 400, "unknown parameter"},
       {"/api/search?q=otters&q=beavers", 400, "given twice"},
       {"/api/search", 400, "q is empty"},
@@ -242,12 +249,18 @@ static void serve_search_is_what_the_cli_prints(void) {
   const char *queries[][2] = {{"otters", "/api/search?q=otters&mode=keyword"},
                               {"otters", "/api/search?q=otters&mode=keyword&n=2&explain=1"},
                               {"beavers rivers", "/api/search?q=beavers%20rivers&mode=keyword&type=local"},
-                              {"hostile", "/api/search?q=hostile&source=notes"}};
+                              {"hostile", "/api/search?q=hostile&source=notes"},
+                              {"otters", "/api/search?q=otters&since=2000-01-01&until=2100-12-31"},
+                              {"otters", "/api/search?q=otters&since=&until=2000-01-01T12:00"},
+                              {"otters", "/api/search?q=otters&since=1h"}};
   const char *extra[][6] = {{"--mode", "keyword", NULL},
                             {"--mode", "keyword", "-n", "2", "--explain", NULL},
                             {"--mode", "keyword", "-t", "local", NULL},
-                            {"-s", "notes", NULL}};
-  for (size_t i = 0; i < 4; i++) {
+                            {"-s", "notes", NULL},
+                            {"--since", "2000-01-01", "--until", "2100-12-31", NULL},
+                            {"--until", "2000-01-01T12:00", NULL},
+                            {"--since", "1h", NULL}};
+  for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
     const char *args[12] = {"--no-model", "search", queries[i][0], "--json"};
     for (int k = 0; extra[i][k]; k++)
       args[4 + k] = extra[i][k];
@@ -258,8 +271,15 @@ static void serve_search_is_what_the_cli_prints(void) {
       fprintf(stderr, "  %s\n  api: %s\n  cli: %s\n", queries[i][1], r.body, out.out);
     reply_free(&r);
   }
+  /* the bounds filter: every note was written just now */
+  reply r = get(&f.s, "/api/search?q=otters&since=2000-01-01");
+  CHECK(results(&r) == 3);
+  reply_free(&r);
+  r = get(&f.s, "/api/search?q=otters&until=2000-01-01");
+  CHECK(results(&r) == 0);
+  reply_free(&r);
   /* the hostile title arrives as a JSON string, for the page to show as text */
-  reply r = get(&f.s, "/api/search?q=hostile");
+  r = get(&f.s, "/api/search?q=hostile");
   CHECK(strstr(r.body, "\"title\":\"<img src=x onerror=alert(1)>\"") != NULL);
   reply_free(&r);
   fx_done(&f);
@@ -320,6 +340,76 @@ static void serve_sources_added_and_removed(void) {
   reply_free(&r);
   r = get(&f.s, "/api/stats");
   CHECK(r.status == 200 && strstr(r.body, "\"items\":3") && strstr(r.body, "\"model\":null"));
+  reply_free(&r);
+  fx_done(&f);
+}
+
+/* A browser source's retention and excluded domains, edited over the API
+ * with the call `trove source edit` makes, and listed back. */
+static void serve_browser_source_edited(void) {
+  fx f;
+  fx_init(&f);
+  char profile[128], path[160], body[512];
+  snprintf(profile, sizeof profile, "%s/profile", f.dir);
+  snprintf(path, sizeof path, "%s/History", profile);
+  CHECK(mkdir(profile, 0755) == 0);
+  FILE *fp = fopen(path, "wb"); /* what adding one checks: an SQLite file is there */
+  CHECK(fp && fwrite("SQLite format 3\0", 1, 16, fp) == 16);
+  if (fp)
+    fclose(fp);
+  snprintf(body, sizeof body, "{\"name\":\"web\",\"type\":\"chromium-history\","
+           "\"location\":\"%s\"}", profile);
+  reply r = post(&f.s, "POST", "/api/sources", body);
+  CHECK(r.status == 201);
+  reply_free(&r);
+  r = get(&f.s, "/api/sources");
+  CHECK(r.status == 200 && strstr(r.body, "\"exclude_domains\":[],\"retention\":\"keep\""));
+  reply_free(&r);
+  const char *edit = "{\"retention\":\"mirror\",\"exclude_domains\":[\"Bank.example\"]}";
+  r = http(&f.s, "POST", "/api/sources/web", f.s.host, NULL, edit);
+  CHECK(json_error(&r, 403, "token"));
+  reply_free(&r);
+  r = post(&f.s, "POST", "/api/sources/web", edit);
+  CHECK(r.status == 200 && strstr(r.body, "\"name\":\"web\"") && strstr(r.body, "\"removed\":0"));
+  reply_free(&r);
+  r = get(&f.s, "/api/sources");
+  CHECK(r.status == 200 &&
+        strstr(r.body, "\"exclude_domains\":[\"bank.example\"],\"retention\":\"mirror\""));
+  reply_free(&r);
+  r = post(&f.s, "POST", "/api/sources/web", "{\"exclude_domains\":[]}"); /* retention kept */
+  CHECK(r.status == 200);
+  reply_free(&r);
+  r = get(&f.s, "/api/sources");
+  CHECK(r.status == 200 && strstr(r.body, "\"exclude_domains\":[],\"retention\":\"mirror\""));
+  reply_free(&r);
+  static const struct {
+    const char *path, *body;
+    int status;
+    const char *word;
+  } bad[] = {
+      {"/api/sources/web", "{\"retention\":\"forever\"}", 400, "retention must be"},
+      {"/api/sources/web", "{\"retention\":1}", 400, "retention must be"},
+      {"/api/sources/web", "{\"exclude_domains\":\"bank.example\"}", 400, "array"},
+      {"/api/sources/web", "{\"exclude_domains\":[\"bank.example/login\"]}", 400,
+       "bank.example/login"},
+      {"/api/sources/web", "{}", 400, "give retention or exclude_domains"},
+      {"/api/sources/web", "[\"mirror\"]", 400, "JSON object"},
+      {"/api/sources/web", "{\"retention\":", 400, "JSON"},
+      {"/api/sources/notes", "{\"retention\":\"keep\"}", 400, "notes"},
+      {"/api/sources/nosuch", "{\"retention\":\"keep\"}", 404, "nosuch"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    r = post(&f.s, "POST", bad[i].path, bad[i].body);
+    if (!json_error(&r, bad[i].status, bad[i].word))
+      fprintf(stderr, "  case %s %s\n", bad[i].path, bad[i].body);
+    CHECK(json_error(&r, bad[i].status, bad[i].word));
+    reply_free(&r);
+  }
+  r = post(&f.s, "PUT", "/api/sources/web", "{}");
+  CHECK(json_error(&r, 405, "POST to edit"));
+  reply_free(&r);
+  r = get(&f.s, "/api/sources"); /* the refused edits changed nothing */
+  CHECK(r.status == 200 && strstr(r.body, "\"exclude_domains\":[],\"retention\":\"mirror\""));
   reply_free(&r);
   fx_done(&f);
 }
@@ -625,6 +715,7 @@ int main(int argc, char **argv) {
   RUN(serve_bad_parameters_get_json_4xx);
   RUN(serve_search_is_what_the_cli_prints);
   RUN(serve_sources_added_and_removed);
+  RUN(serve_browser_source_edited);
   RUN(serve_scan_in_background_with_events);
   RUN(serve_answers_200_concurrent_requests);
   RUN(serve_page_is_self_contained_and_guarded);

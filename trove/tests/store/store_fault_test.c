@@ -141,11 +141,13 @@ static int read_all(trove_store *st, int64_t item, int64_t passage, bool strict,
   trove_store_item *page = NULL;
   trove_store_hit *hits = NULL;
   trove_store_passage *ps = NULL;
-  trove_store_source *srcs = NULL;
+  trove_store_source *srcs = NULL, *names = NULL;
   trove_store_stats stats = {0};
   trove_store_match m[2] = {{0}};
   float *vec = NULL;
-  size_t n_page = 9, n_hits = 9, n_ps = 9, n_srcs = 9, dim = 9;
+  size_t n_page = 9, n_hits = 9, n_ps = 9, n_srcs = 9, n_names = 9, dim = 9;
+  int64_t pids[3] = {passage, 999999, passage};
+  trove_store_passage_owner own[3];
   const char *ids[] = {"/0", "/9"};
   int rc;
   if ((rc = trove_store_item_get(st, item, true, &it, e)))
@@ -170,16 +172,22 @@ static int read_all(trove_store *st, int64_t item, int64_t passage, bool strict,
   CHECK(r7 ? m[0].content_hash == NULL : m[0].item_id > 0 && m[1].item_id == 0);
   int r8 = trove_store_vector_get(st, passage, "m", &vec, &dim, e);
   CHECK(r8 ? vec == NULL : dim == 4 && vec[3] == 4);
+  int r9 = trove_store_source_names(st, &names, &n_names, e);
+  CHECK(r9 ? names == NULL && n_names == 0 : n_names == 1 && names[0].name != NULL);
+  int r10 = trove_store_passage_owners(st, pids, 3, own, e);
+  CHECK(r10 ? own[0].item_id == 0 && own[2].item_id == 0
+            : own[0].item_id == item && own[1].item_id == 0 && own[2].item_id == item);
   trove_store_item_clear(&it);
   trove_store_items_free(page, n_page);
   trove_store_hits_free(hits, n_hits);
   trove_store_passages_free(ps, n_ps);
   trove_store_sources_free(srcs, n_srcs);
+  trove_store_sources_free(names, n_names);
   trove_store_stats_clear(&stats);
   trove_store_match_clear(m, 2);
   trove_free(vec);
-  int codes[] = {rc, r2, r3, r4, r5, r6, r7, r8};
-  for (size_t i = 0; i < 8; i++)
+  int codes[] = {rc, r2, r3, r4, r5, r6, r7, r8, r9, r10};
+  for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
     if (codes[i])
       return codes[i];
   return 0;

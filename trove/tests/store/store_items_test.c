@@ -621,6 +621,50 @@ static void passages_replace_reports_old_ids_and_checks_spans(void) {
   env_done(&v);
 }
 
+/* The items of a list of passages, in one call: repeated ids answered each
+ * time, unknown ids zeroed, the filter columns read back. */
+static void passage_owners_reads_a_list_in_one_call(void) {
+  env v;
+  env_init(&v);
+  trove_err e = {0};
+  int64_t a, b;
+  trove_store_item ia = fx_item("/a", "A", "0123456789", 1);
+  trove_store_item ib = fx_item("/b", "B", "abcdefghij", 1);
+  ib.type = TROVE_ITEM_WEB;
+  ib.last_visited = 5000;
+  ib.is_link_hub = true;
+  CHECK(trove_store_item_upsert(v.st, v.src, &ia, &a, &e) == 0);
+  CHECK(trove_store_item_upsert(v.st, v.src, &ib, &b, &e) == 0);
+  trove_store_passage p[2] = {{.ordinal = 0, .start = 0, .end = 5},
+                              {.ordinal = 1, .start = 5, .end = 10}};
+  int64_t pa[2], pb[2];
+  CHECK(trove_store_passages_replace(v.st, a, p, 2, pa, NULL, &e) == 0);
+  CHECK(trove_store_passages_replace(v.st, b, p, 2, pb, NULL, &e) == 0);
+  CHECK(trove_store_item_set_hidden(v.st, b, true, &e) == 0);
+  int64_t ids[6] = {pb[1], pa[0], 999999, pa[0], pb[0], -3};
+  trove_store_passage_owner o[6];
+  memset(o, 0x5a, sizeof o);
+  CHECK(trove_store_passage_owners(v.st, ids, 6, o, &e) == 0);
+  CHECK(o[0].item_id == b && o[0].source_id == v.src && o[0].type == TROVE_ITEM_WEB);
+  CHECK(o[0].time == 5000 && o[0].hidden_at > 0 && o[0].is_link_hub);
+  CHECK(o[1].item_id == a && o[1].type == TROVE_ITEM_LOCAL && o[1].hidden_at == 0);
+  CHECK(o[1].time == 1000 && !o[1].is_link_hub); /* no visit: the mtime, in seconds */
+  CHECK(o[2].item_id == 0 && o[2].source_id == 0 && o[2].time == 0); /* no such passage */
+  CHECK(o[3].item_id == a && o[4].item_id == b);                      /* repeated */
+  CHECK(o[5].item_id == 0);
+  /* a passage replaced since is gone, like one never stored */
+  int64_t pa2[2];
+  CHECK(trove_store_passages_replace(v.st, a, p, 2, pa2, NULL, &e) == 0);
+  CHECK(trove_store_passage_owners(v.st, pa, 2, o, &e) == 0);
+  CHECK(o[0].item_id == 0 && o[1].item_id == 0);
+  CHECK(trove_store_passage_owners(v.st, pa2, 2, o, &e) == 0);
+  CHECK(o[0].item_id == a && o[1].item_id == a);
+  CHECK(trove_store_passage_owners(v.st, NULL, 0, NULL, &e) == 0);
+  CHECK(trove_store_passage_owners(v.st, NULL, 2, o, &e) == TROVE_EINVAL);
+  CHECK(trove_store_passage_owners(NULL, ids, 2, o, &e) == TROVE_EINVAL);
+  env_done(&v);
+}
+
 /* Five vectors {i, 0.5, -i}, one per passage of item `item`, with ids in
  * pid; vec[2 * 3] (passage 2's first float) is `two`. */
 static int embed_five(env *v, int64_t item, float two, int64_t *pid, trove_err *e) {
@@ -926,6 +970,7 @@ int main(void) {
   RUN(items_same_content_finds_one_sources_copies);
   RUN(source_set_config_replaces_only_the_config);
   RUN(passages_replace_reports_old_ids_and_checks_spans);
+  RUN(passage_owners_reads_a_list_in_one_call);
   RUN(vectors_embed_get_iterate_and_version);
   RUN(stats_count_sources_reasons_and_size);
   RUN(backoff_of_items_and_hosts_round_trips);

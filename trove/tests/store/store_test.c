@@ -557,6 +557,11 @@ static void store_sources_add_get_list_and_errors(void) {
   CHECK(n == 2 && strcmp(v[0].config, "{}") == 0 && strcmp(v[1].config, "{\"x\":1}") == 0);
   CHECK(n == 2 && v[0].status == TROVE_SOURCE_READY && v[0].scan_version == 0);
   trove_store_sources_free(v, n);
+  CHECK(trove_store_source_names(st, &v, &n, &e) == 0 && n == 2); /* ids and names only */
+  CHECK(n == 2 && v[0].id == a && strcmp(v[0].name, "docs") == 0 && !v[0].type && !v[0].config);
+  CHECK(n == 2 && v[1].id == b && strcmp(v[1].name, "web") == 0 && !v[1].location);
+  trove_store_sources_free(v, n);
+  CHECK(trove_store_source_names(st, NULL, &n, &e) == TROVE_EINVAL);
   char *name = NULL;
   CHECK(trove_store_source_name(st, a, &name, &e) == 0 && name && strcmp(name, "docs") == 0);
   trove_free(name);

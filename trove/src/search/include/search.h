@@ -37,6 +37,18 @@ typedef enum trove_search_mode {
   TROVE_SEARCH_SEMANTIC = 2, /* vectors only */
 } trove_search_mode;
 
+/* Parses a since or until bound (trove_search_params) into Unix seconds:
+ * YYYY-MM-DD (local time: the day's first second, or its last with
+ * end_of_day, so that an until names a whole day), YYYY-MM-DDTHH:MM[:SS]
+ * (a space for the T works too), or a span before now: digits then h, d
+ * or w (36h, 7d, 2w). False when s is none of these, or no such date
+ * exists (2024-02-30); *out is then unchanged. The one parser of `trove
+ * search --since/--until` and /api/search's since and until. Any thread. */
+bool trove_search_time_parse(const char *s, bool end_of_day, int64_t *out);
+
+/* What trove_search_time_parse takes, for messages that refuse a value. */
+#define TROVE_SEARCH_TIME_FORMS "YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] or a span ago (36h, 7d, 2w)"
+
 /* "hybrid", "keyword", "semantic". */
 const char *trove_search_mode_name(trove_search_mode m);
 /* Parses those names; returns 0 or TROVE_EINVAL (*out unchanged). */

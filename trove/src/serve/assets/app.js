@@ -325,7 +325,55 @@
     });
     buttons.append(scan, remove);
     li.append(buttons);
+    if (s.exclude_domains) li.append(webEditNode(s));
     return li;
+  }
+
+  // A browser source's excluded domains and (history sources) retention,
+  // saved with POST /api/sources/NAME, as `trove source edit` does.
+  function webEditNode(s) {
+    const form = el('form', 'web-edit');
+    const domains = el('input');
+    domains.name = 'exclude_domains';
+    domains.autocomplete = 'off';
+    domains.placeholder = 'bank.example, mail.example';
+    domains.value = s.exclude_domains.join(', ');
+    const dl = el('label', 'wide', 'Excluded domains ');
+    dl.append(domains);
+    form.append(dl);
+    let retention = null;
+    if (s.retention) {
+      retention = el('select');
+      retention.name = 'retention';
+      for (const [v, text] of [['keep', 'keep pages the browser expired'],
+        ['mirror', 'mirror the history']]) {
+        const o = el('option', null, text);
+        o.value = v;
+        retention.append(o);
+      }
+      retention.value = s.retention;
+      const rl = el('label', null, 'Retention ');
+      rl.append(retention);
+      form.append(rl);
+    }
+    const save = el('button', null, 'Save');
+    save.type = 'submit';
+    save.disabled = state.scanning;
+    form.append(save);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const body = { exclude_domains: domains.value.split(/[\s,]+/).filter(Boolean) };
+      if (retention) body.retention = retention.value;
+      try {
+        const r = await api(`/api/sources/${encodeURIComponent(s.name)}`, { method: 'POST', body });
+        setScanResult(`${s.name} saved: ${plural(r.removed, 'page')} on excluded domains removed`,
+          'ok');
+        loadSources();
+      } catch (e) {
+        setScanResult(e.message, 'failed');
+      }
+    });
+    return form;
   }
 
   async function loadSources() {

@@ -4,7 +4,7 @@
  * binary: nothing is fetched from anywhere) and the JSON API under /api/
  * the page uses:
  *
- *   GET    /api/search?q=&mode=&n=&source=&type=&like=&explain=
+ *   GET    /api/search?q=&mode=&n=&source=&type=&like=&explain=&since=&until=
  *                                what `trove search --json` prints
  *   GET    /api/items/ID         one item: metadata and extracted text
  *   POST   /api/items/ID/hide    and .../unhide
@@ -12,6 +12,8 @@
  *   POST   /api/sources          add one: {"name","type","location",
  *                                "include":[globs],"exclude":[globs]}
  *   DELETE /api/sources/NAME     remove one, with its items
+ *   POST   /api/sources/NAME     edit a browser source: {"retention":
+ *                                "keep"|"mirror","exclude_domains":[hosts]}
  *   GET    /api/stats            what `trove stats` says
  *   GET    /api/scan             the background scan's state
  *   POST   /api/scan             start one: {"source":"NAME"} or {} for all

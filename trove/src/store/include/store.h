@@ -56,6 +56,16 @@ typedef struct trove_store_opts {
    * and never migrates: a schema older than this trove's is refused until a
    * command with write access upgrades it. See trove_store_read_only. */
   bool read_only_ok;
+  /* For a long-lived handle that mostly reads (a server's): the first
+   * mmap_bytes of the file are read through a memory map instead of a
+   * read() per page (SQLite's mmap_size; 0: none). Search reads small
+   * columns of many items rows, each past the row's text and raw content
+   * in overflow pages: mapped, walking those pages costs no system call
+   * and no copy, and the pages are shared by every handle on the file
+   * rather than held in each handle's own cache. The price: an I/O error
+   * on a mapped page is a SIGBUS rather than TROVE_EIO, so only handles
+   * that mostly read ask for it. */
+  int64_t mmap_bytes;
 } trove_store_opts;
 
 /* Resolves the database path without opening it: $TROVE_DB when set and not
@@ -212,6 +222,13 @@ int trove_store_source_get(trove_store *st, const char *name, trove_store_source
  * trove_store_sources_free), status as trove_store_source_get reads it.
  * Returns 0 or TROVE_ENOMEM. */
 int trove_store_source_list(trove_store *st, trove_store_source **out, size_t *n, trove_err *err);
+
+/* Lists every source's id and name, by name, into a new array *out of *n
+ * (free it with trove_store_sources_free; every other field is zero): for
+ * callers that only name sources, such as search, without the item counts
+ * trove_store_source_list reads, which cost a pass over the items. Returns
+ * 0 or TROVE_ENOMEM. */
+int trove_store_source_names(trove_store *st, trove_store_source **out, size_t *n, trove_err *err);
 
 /* The name of the source with id into *name (free it with trove_free;
  * NULL when no source has that id). Returns 0, TROVE_EINVAL (NULL st or
@@ -611,6 +628,26 @@ int trove_store_passages_get(trove_store *st, int64_t item_id, trove_store_passa
  * item and text span. Returns 0 or TROVE_ENOENT. */
 int trove_store_passage_get(trove_store *st, int64_t passage_id, int64_t *item_id,
                             trove_store_passage *out, trove_err *err);
+
+/* A passage's item, with what a ranker filters a vector hit on. */
+typedef struct trove_store_passage_owner {
+  int64_t item_id; /* 0: no such passage (deleted since the index saw it) */
+  int64_t source_id;
+  trove_item_type type;
+  int64_t time;      /* the item's trove_store_item_time */
+  int64_t hidden_at; /* 0 when visible */
+  bool is_link_hub;
+} trove_store_passage_owner;
+
+/* Fills out[i] with the item of passage ids[i], for i in [0, n), with one
+ * statement for the whole list (prepared once per handle): how a vector
+ * search's hits find their items without a query per hit. An id with no
+ * passage gives a zeroed out[i]; an id listed twice is answered twice. out
+ * is the caller's array of n. n 0 is a no-op. Returns 0, TROVE_ERANGE (a
+ * list too long for one statement: hundreds of millions of ids) or a store
+ * error (out then zeroed). */
+int trove_store_passage_owners(trove_store *st, const int64_t *ids, size_t n,
+                               trove_store_passage_owner *out, trove_err *err);
 
 /* Appends to *ids, in ascending order, the ids of the passages of every item
  * that is not hidden, is of source_id (0: any source), has type `type`
