@@ -167,21 +167,6 @@ static int source_add(cli *c, int argc, char **argv) {
   return rc;
 }
 
-/* A browser source's excluded domains and retention, from its config:
- * "exclude_domains" and "retention" members of the object o is writing. */
-static void web_config_json(trove_json_out *o, const trove_store_source *s) {
-  trove_scan_web_config w;
-  if (!trove_scan_type_web(s->type) || trove_scan_web_config_parse(s->config, &w, NULL) != 0)
-    return;
-  trove_json_out_array(o, "exclude_domains");
-  for (size_t i = 0; i < w.n_exclude_domains; i++)
-    trove_json_out_str(o, NULL, w.exclude_domains[i]);
-  trove_json_out_end(o);
-  if (trove_scan_type_history(s->type))
-    trove_json_out_str(o, "retention", trove_retention_name(w.retention));
-  trove_scan_web_config_free(&w);
-}
-
 /* The same as a line under the source's, when there is something to say. */
 static void web_config_text(const trove_store_source *s) {
   trove_scan_web_config w;
@@ -211,7 +196,7 @@ static int list_json(const trove_store_source *v, size_t n) {
     trove_json_out_str(&o, "error", v[i].status_msg);
     trove_json_out_int(&o, "items", v[i].items);
     trove_json_out_int(&o, "expired", v[i].expired);
-    web_config_json(&o, &v[i]);
+    trove_scan_web_config_json(&o, v[i].type, v[i].config);
     trove_json_out_int(&o, "last_scan_seen", v[i].scanned);
     if (v[i].last_scan_at)
       trove_json_out_int(&o, "last_scan_at", v[i].last_scan_at);

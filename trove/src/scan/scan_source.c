@@ -96,6 +96,19 @@ int trove_scan_web_config_parse(const char *config, trove_scan_web_config *out,
   return 0;
 }
 
+void trove_scan_web_config_json(trove_json_out *o, const char *type, const char *config) {
+  trove_scan_web_config w;
+  if (!trove_scan_type_web(type) || trove_scan_web_config_parse(config, &w, NULL) != 0)
+    return;
+  trove_json_out_array(o, "exclude_domains");
+  for (size_t i = 0; i < w.n_exclude_domains; i++)
+    trove_json_out_str(o, NULL, w.exclude_domains[i]);
+  trove_json_out_end(o);
+  if (trove_scan_type_history(type))
+    trove_json_out_str(o, "retention", trove_retention_name(w.retention));
+  trove_scan_web_config_free(&w);
+}
+
 void trove_scan_web_config_free(trove_scan_web_config *c) {
   if (!c)
     return;

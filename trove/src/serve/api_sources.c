@@ -48,22 +48,6 @@ static const trove_store_source_stats *stats_of(const trove_store_stats *s, cons
   return NULL;
 }
 
-/* A browser source's excluded domains and, for a history source, its
- * retention, from its stored config; nothing for other sources, or a
- * config that does not parse (the scan reports that one). */
-static void web_config_json(trove_json_out *o, const trove_store_source *s) {
-  trove_scan_web_config w;
-  if (!trove_scan_type_web(s->type) || trove_scan_web_config_parse(s->config, &w, NULL) != 0)
-    return;
-  trove_json_out_array(o, "exclude_domains");
-  for (size_t i = 0; i < w.n_exclude_domains; i++)
-    trove_json_out_str(o, NULL, w.exclude_domains[i]);
-  trove_json_out_end(o);
-  if (trove_scan_type_history(s->type))
-    trove_json_out_str(o, "retention", trove_retention_name(w.retention));
-  trove_scan_web_config_free(&w);
-}
-
 static void sources_json(trove_json_out *o, const trove_store_source *v, size_t n,
                          const trove_store_stats *stats) {
   trove_json_out_object(o, NULL);
@@ -83,7 +67,7 @@ static void sources_json(trove_json_out *o, const trove_store_source *v, size_t 
     trove_json_out_int(o, "scanned", v[i].scanned);
     trove_json_out_int(o, "last_scan_at", v[i].last_scan_at);
     trove_json_out_int(o, "last_scan_ms", v[i].last_scan_ms);
-    web_config_json(o, &v[i]);
+    trove_scan_web_config_json(o, v[i].type, v[i].config);
     trove_json_out_end(o);
   }
   trove_json_out_end(o);

@@ -239,6 +239,13 @@ typedef struct trove_scan_web_config {
 int trove_scan_web_config_parse(const char *config, trove_scan_web_config *out, trove_err *err);
 void trove_scan_web_config_free(trove_scan_web_config *c);
 
+struct trove_json_out;
+/* Writes a browser source's excluded domains ("exclude_domains", an array)
+ * and, for a history source, its retention ("retention") as members of
+ * the object o is writing, from the source's type and stored config; nothing
+ * for other types or a config that does not parse (its scan says why). */
+void trove_scan_web_config_json(struct trove_json_out *o, const char *type, const char *config);
+
 /* True for the browser source types (chromium-history, chromium-bookmarks,
  * firefox), whose items are web pages: --exclude-domain applies to them. */
 bool trove_scan_type_web(const char *type);
