@@ -22,6 +22,8 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -48,6 +50,21 @@ static const char *why(trove_store *st, int rc) {
   if (st && st->db && (sqlite3_errcode(st->db) & 0xff) == (rc & 0xff))
     return sqlite3_errmsg(st->db);
   return sqlite3_errstr(rc);
+}
+
+int trove_store__step_one(trove_store *st, sqlite3_stmt *s, const char *what, trove_err *err,
+                          const char *missing_fmt, ...) {
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    return 0;
+  if (rc != SQLITE_DONE)
+    return trove_store__fail(st, rc, what, err);
+  char msg[sizeof err->msg];
+  va_list ap;
+  va_start(ap, missing_fmt);
+  vsnprintf(msg, sizeof msg, missing_fmt, ap);
+  va_end(ap);
+  return trove_err_set(err, TROVE_ENOENT, "%s", msg);
 }
 
 int trove_store__fail(trove_store *st, int rc, const char *what, trove_err *err) {

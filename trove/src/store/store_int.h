@@ -71,6 +71,12 @@ struct trove_store {
  * plus the database path and a next step. Returns the code. */
 int trove_store__fail(trove_store *st, int rc, const char *what, trove_err *err);
 
+/* Steps s for the one row a lookup wants: 0 with the row ready to read;
+ * TROVE_ENOENT, err set from missing_fmt, when there is none; else
+ * trove_store__fail's code, naming `what`. The caller still resets s. */
+int trove_store__step_one(trove_store *st, sqlite3_stmt *s, const char *what, trove_err *err,
+                          const char *missing_fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* Gives the cached statement for slot, preparing sql on first use. The
  * statement comes back reset, with no bindings. */
 int trove_store__stmt(trove_store *st, enum trove_store__slot slot, const char *sql,

@@ -21,16 +21,10 @@ static int text_len(trove_store *st, int64_t item_id, int64_t *len, trove_err *e
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, item_id);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
+  rc = trove_store__step_one(st, s, "reading an item's text", err,
+                             "no item with id %lld for passages", (long long)item_id);
+  if (rc == 0)
     *len = sqlite3_column_int64(s, 0);
-    rc = 0;
-  } else if (rc == SQLITE_DONE) {
-    rc = trove_err_set(err, TROVE_ENOENT, "no item with id %lld for passages",
-                       (long long)item_id);
-  } else {
-    rc = trove_store__fail(st, rc, "reading an item's text", err);
-  }
   trove_store__done(s);
   return rc;
 }
@@ -180,22 +174,15 @@ int trove_store_passage_get(trove_store *st, int64_t passage_id, int64_t *item_i
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, passage_id);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    char *heading;
-    if (trove_store__col_dup(s, 4, &heading)) {
-      *item_id = sqlite3_column_int64(s, 0);
-      *out = (trove_store_passage){passage_id, sqlite3_column_int64(s, 1),
-                                   sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
-                                   heading};
-      rc = 0;
-    } else {
-      rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading a passage");
-    }
-  } else if (rc == SQLITE_DONE) {
-    rc = trove_err_set(err, TROVE_ENOENT, "no passage with id %lld", (long long)passage_id);
-  } else {
-    rc = trove_store__fail(st, rc, "reading a passage", err);
+  rc = trove_store__step_one(st, s, "reading a passage", err, "no passage with id %lld",
+                             (long long)passage_id);
+  char *heading;
+  if (rc == 0 && !trove_store__col_dup(s, 4, &heading))
+    rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading a passage");
+  else if (rc == 0) {
+    *item_id = sqlite3_column_int64(s, 0);
+    *out = (trove_store_passage){passage_id, sqlite3_column_int64(s, 1),
+                                 sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3), heading};
   }
   trove_store__done(s);
   return rc;

@@ -219,14 +219,10 @@ int trove_store_item_get(trove_store *st, int64_t id, bool with_raw, trove_store
     return rc;
   sqlite3_bind_int64(s, 1, id);
   sqlite3_bind_int(s, 2, with_raw);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
+  rc = trove_store__step_one(st, s, "reading an item", err,
+                             "no item with id %lld; see `trove search`", (long long)id);
+  if (rc == 0)
     rc = read_item(st, s, out, err);
-  else if (rc == SQLITE_DONE)
-    rc = trove_err_set(err, TROVE_ENOENT, "no item with id %lld; see `trove search`",
-                       (long long)id);
-  else
-    rc = trove_store__fail(st, rc, "reading an item", err);
   trove_store__done(s);
   return rc;
 }

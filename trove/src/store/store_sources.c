@@ -114,15 +114,10 @@ int trove_store_source_get(trove_store *st, const char *name, trove_store_source
   if (rc)
     return rc;
   trove_store__bind_text(s, 1, name);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW)
-    rc = read_source(s, out) ? trove_err_set(err, TROVE_ENOMEM, "out of memory reading "
-                                             "source %s", name) : 0;
-  else if (rc == SQLITE_DONE)
-    rc = trove_err_set(err, TROVE_ENOENT, "no source named %s; see `trove source list`",
-                       name);
-  else
-    rc = trove_store__fail(st, rc, "reading a source", err);
+  rc = trove_store__step_one(st, s, "reading a source", err,
+                             "no source named %s; see `trove source list`", name);
+  if (rc == 0 && read_source(s, out))
+    rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading source %s", name);
   trove_store__done(s);
   if (rc == 0 && out->status == TROVE_SOURCE_INDEXING && !trove_store_scan_running(st))
     out->status = TROVE_SOURCE_INTERRUPTED;
@@ -135,16 +130,10 @@ int trove_store__source_id(trove_store *st, const char *name, int64_t *id, trove
   if (rc)
     return rc;
   trove_store__bind_text(s, 1, name);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
+  rc = trove_store__step_one(st, s, "looking up a source", err,
+                             "no source named %s; see `trove source list`", name);
+  if (rc == 0)
     *id = sqlite3_column_int64(s, 0);
-    rc = 0;
-  } else if (rc == SQLITE_DONE) {
-    rc = trove_err_set(err, TROVE_ENOENT, "no source named %s; see `trove source list`",
-                       name);
-  } else {
-    rc = trove_store__fail(st, rc, "looking up a source", err);
-  }
   trove_store__done(s);
   return rc;
 }

@@ -38,20 +38,15 @@ static int model_find(trove_store *st, const char *model, int64_t *id, size_t *d
   if (rc)
     return rc;
   trove_store__bind_text(s, 1, model);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
+  rc = trove_store__step_one(st, s, "looking up a model", err,
+                             "no vectors stored for model %s; run `trove scan` to embed", model);
+  if (rc == 0) {
     *id = sqlite3_column_int64(s, 0);
     int64_t d = sqlite3_column_int64(s, 1);
-    rc = d > 0 && d <= MAX_DIM ? 0
-         : trove_err_set(err, TROVE_ECORRUPT, "model %s has dimension %lld in the "
-                         "database; run `trove reprocess` to embed again", model,
-                         (long long)d);
+    if (d <= 0 || d > MAX_DIM)
+      rc = trove_err_set(err, TROVE_ECORRUPT, "model %s has dimension %lld in the database; "
+                         "run `trove reprocess` to embed again", model, (long long)d);
     *dim = (size_t)d;
-  } else if (rc == SQLITE_DONE) {
-    rc = trove_err_set(err, TROVE_ENOENT, "no vectors stored for model %s; run `trove "
-                       "scan` to embed", model);
-  } else {
-    rc = trove_store__fail(st, rc, "looking up a model", err);
   }
   trove_store__done(s);
   return rc;
@@ -140,18 +135,13 @@ int trove_store_vector_get(trove_store *st, int64_t passage_id, const char *mode
   sqlite3_bind_int64(s, 1, model_id);
   sqlite3_bind_int64(s, 2, passage_id);
   float *v = NULL;
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    if (!(v = trove_malloc(d * sizeof *v)))
-      rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading a vector");
-    else
-      rc = copy_vec(s, 0, d, v, passage_id, model, err);
-  } else if (rc == SQLITE_DONE) {
-    rc = trove_err_set(err, TROVE_ENOENT, "no vector for passage %lld under model %s",
-                       (long long)passage_id, model);
-  } else {
-    rc = trove_store__fail(st, rc, "reading a vector", err);
-  }
+  rc = trove_store__step_one(st, s, "reading a vector", err,
+                             "no vector for passage %lld under model %s", (long long)passage_id,
+                             model);
+  if (rc == 0 && !(v = trove_malloc(d * sizeof *v)))
+    rc = trove_err_set(err, TROVE_ENOMEM, "out of memory reading a vector");
+  else if (rc == 0)
+    rc = copy_vec(s, 0, d, v, passage_id, model, err);
   trove_store__done(s);
   if (rc) {
     trove_free(v);
