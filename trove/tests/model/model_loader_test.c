@@ -42,8 +42,9 @@ static void fresh_copy(void) {
 
 static char *read_orig(const char *name, size_t *len) {
   char *data = NULL;
-  CHECK(trove_model__read_file(src, name, (size_t)1 << 30, &data, len, NULL) == 0);
-  return data;
+  int rc = trove_model__read_file(src, name, (size_t)1 << 30, &data, len, NULL);
+  CHECK(rc == 0);
+  return rc == 0 ? data : NULL;
 }
 
 /* Writes the copy's SHA256SUMS (sha256sum's format) from the copy's files
