@@ -1,6 +1,7 @@
 /* cmd_stats.c: what the database holds: `trove stats` (items, passages and
  * vectors in total and per source with its status, skipped items by
- * reason, the database's size, and the model with the kernel path it runs
+ * reason, the items kept after their browser expired them (retention
+ * keep), the database's size, and the model with the kernel path it runs
  * on) and `trove skipped [SOURCE]` (each item a search cannot return:
  * skipped or failed, with the reason and error, and hidden). Both read the
  * same counts as `source list`, so the three agree; both take --json. */
@@ -11,7 +12,8 @@
 
 static const char usage[] =
     "trove stats [--json]\n"
-    "  items, passages and vectors in all and per source, skip reasons, the model";
+    "  items, passages and vectors in all and per source, the items kept after\n"
+    "  their browser expired them, skip reasons, the model";
 static const char usage_skipped[] =
     "trove skipped [SOURCE] [--json]\n"
     "  the items search cannot return: skipped or failed (with the reason and the\n"
@@ -55,6 +57,7 @@ static int stats_json(const trove_store *st, const trove_store_stats *s,
   trove_json_out_int(&o, "items", s->items);
   trove_json_out_int(&o, "passages", s->passages);
   trove_json_out_int(&o, "vectors", s->vectors);
+  trove_json_out_int(&o, "expired", s->expired);
   trove_json_out_array(&o, "sources");
   for (size_t i = 0; i < s->n_sources; i++) {
     const trove_store_source_stats *x = &s->sources[i];
@@ -65,6 +68,7 @@ static int stats_json(const trove_store *st, const trove_store_stats *s,
     trove_json_out_int(&o, "hidden", x->hidden);
     trove_json_out_int(&o, "skipped", x->skipped);
     trove_json_out_int(&o, "passages", x->passages);
+    trove_json_out_int(&o, "expired", x->expired);
     trove_json_out_end(&o);
   }
   trove_json_out_end(&o);
@@ -92,12 +96,17 @@ static void stats_text(const trove_store *st, const trove_store_stats *s,
                   (double)s->db_bytes / 1e6);
   printf("items      %lld\npassages   %lld\nvectors    %lld\n", (long long)s->items,
          (long long)s->passages, (long long)s->vectors);
+  if (s->expired)
+    printf("expired    %lld (kept after the browser expired them)\n", (long long)s->expired);
   for (size_t i = 0; i < s->n_sources; i++) {
-    const char *status = status_of(src, n_src, s->sources[i].name);
-    trove_term_line(stdout, "source %-16s %lld items, %lld hidden, %lld skipped, %lld passages%s%s",
-                    s->sources[i].name, (long long)s->sources[i].items,
-                    (long long)s->sources[i].hidden, (long long)s->sources[i].skipped,
-                    (long long)s->sources[i].passages, strcmp(status, "ready") ? ", " : "",
+    const trove_store_source_stats *x = &s->sources[i];
+    const char *status = status_of(src, n_src, x->name);
+    char expired[48] = "";
+    if (x->expired)
+      snprintf(expired, sizeof expired, ", %lld expired", (long long)x->expired);
+    trove_term_line(stdout, "source %-16s %lld items, %lld hidden, %lld skipped, %lld passages%s%s%s",
+                    x->name, (long long)x->items, (long long)x->hidden, (long long)x->skipped,
+                    (long long)x->passages, expired, strcmp(status, "ready") ? ", " : "",
                     strcmp(status, "ready") ? status : "");
   }
   for (size_t i = 0; i < s->n_reasons; i++)

@@ -199,7 +199,7 @@ static int stats_sources(trove_store *st, trove_store_stats *out, trove_err *err
   int rc = sqlite3_prepare_v2(st->db,
       "SELECT s.name, count(i.id), count(i.hidden_at), count(i.skip_reason),"
       " (SELECT count(*) FROM passages p JOIN items j ON j.id = p.item_id"
-      "  WHERE j.source_id = s.id)"
+      "  WHERE j.source_id = s.id), count(nullif(i.expired_at, 0))"
       " FROM sources s LEFT JOIN items i ON i.source_id = s.id GROUP BY s.id ORDER BY s.name",
       -1, &s, NULL);
   while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -211,9 +211,12 @@ static int stats_sources(trove_store *st, trove_store_stats *out, trove_err *err
     }
     out->sources = v;
     trove_store_source_stats *x = &out->sources[out->n_sources];
-    *x = (trove_store_source_stats){NULL, sqlite3_column_int64(s, 1),
-                                    sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
-                                    sqlite3_column_int64(s, 4)};
+    *x = (trove_store_source_stats){.items = sqlite3_column_int64(s, 1),
+                                    .hidden = sqlite3_column_int64(s, 2),
+                                    .skipped = sqlite3_column_int64(s, 3),
+                                    .passages = sqlite3_column_int64(s, 4),
+                                    .expired = sqlite3_column_int64(s, 5)};
+    out->expired += x->expired;
     if (!trove_store__col_dup(s, 0, &x->name)) {
       rc = SQLITE_NOMEM;
       break;

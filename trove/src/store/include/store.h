@@ -760,6 +760,7 @@ int trove_store_bm25_fields(trove_store *st, const char *query, const trove_stor
 typedef struct trove_store_source_stats {
   char *name;
   int64_t items, hidden, skipped, passages;
+  int64_t expired; /* items kept after their browser expired them (expired_at set) */
 } trove_store_source_stats;
 
 typedef struct trove_store_reason_count {
@@ -773,6 +774,7 @@ typedef struct trove_store_stats {
   trove_store_reason_count *reasons; /* skip reasons, most frequent first */
   size_t n_reasons;
   int64_t items, passages, vectors;
+  int64_t expired;  /* the sources' expired items, in all */
   int64_t db_bytes; /* the main file's size; the WAL is not counted */
 } trove_store_stats;
 
