@@ -193,8 +193,9 @@ static int finish_full_scan(scan_ctx *c, trove_scan_report *rep, trove_err *err)
   rc = keep_unread(c, rep, err);
   /* A source that yields nothing at all while it held items is more likely
    * an unmounted drive or a cleared browser profile than a deliberate wipe:
-   * keep everything unless forced. */
-  if (rc == 0 && rep->seen == 0 && !c->force)
+   * keep everything unless forced. One whose every entry was left out
+   * (excluded domains, forgotten items) did yield: the scan ends as any. */
+  if (rc == 0 && rep->seen == 0 && rep->excluded == 0 && rep->forgotten == 0 && !c->force)
     rc = trove_store_items_count_unseen(c->writer, c->source_id, c->version, &rep->kept_empty,
                                         err);
   if (rc == 0 && rep->kept_empty == 0 && c->expire_before > 0)
@@ -485,6 +486,9 @@ void trove_scan_report_notes(const trove_scan_report *rep, FILE *out) {
   if (rep->kept_empty)
     fprintf(out, "  the source yielded nothing, so its %lld items were kept (an unmounted drive?); "
             "scan again with --force to delete them\n", (long long)rep->kept_empty);
+  if (rep->seen == 0 && (rep->excluded || rep->forgotten))
+    fprintf(out, "  every entry the source yielded was left out (%lld on excluded domains, %lld "
+            "forgotten)\n", (long long)rep->excluded, (long long)rep->forgotten);
   if (rep->unread)
     trove_term_line(out, "  kept %lld items at or under %lld paths that could not be read "
                     "(first: %s); check their permissions", (long long)rep->kept,

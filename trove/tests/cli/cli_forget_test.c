@@ -7,6 +7,8 @@
  *     until it is modified again; exit codes 1 (nothing matched), 2
  *     (usage), 3 (--no-wait while a scan holds the lock) and 4 (no such
  *     item);
+ *   - `stats` counts the expired pages; a history whose every row is
+ *     excluded is not kept whole as an empty one;
  *   - a web scan killed with kill -9 at a random point, then run again,
  *     does not fetch again a page the killed scan stored (a local server
  *     counts requests per page), stores every page, and says it resumed;
@@ -283,6 +285,59 @@ static void killed_fs_scan_does_not_embed_again(void) {
   run_rmdir(dir);
 }
 
+/* How many times needle occurs in hay. */
+static int occurrences(const char *hay, const char *needle) {
+  int n = 0;
+  for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+    n++;
+  return n;
+}
+
+/* `stats` counts the pages kept after the browser expired them, in all and
+ * per source, text and --json; and a history whose every row is left out
+ * (here: on an excluded domain) is not taken for an empty one: the page the
+ * person deleted goes as any unseen page does, and the scan says why it
+ * stored nothing. Every URL is on 127.0.0.1:1, which refuses: no network. */
+static void stats_counts_expired_and_a_history_all_left_out_is_not_empty(void) {
+  char dir[64], db[128], profile[128], history[160], sql[512];
+  run_tempdir(dir, sizeof dir, "expired");
+  snprintf(db, sizeof db, "%s/trove.db", dir);
+  snprintf(profile, sizeof profile, "%s/profile", dir);
+  snprintf(history, sizeof history, "%s/History", profile);
+  CHECK(mkdir(profile, 0700) == 0);
+  CHECK(tdb_exec(history, tdb_chromium_schema) == 0);
+  int64_t now = (int64_t)time(NULL);
+  snprintf(sql, sizeof sql, "INSERT INTO urls(url, title, last_visit_time) VALUES"
+           " ('http://127.0.0.1:1/old', 'Old', %lld), ('http://127.0.0.1:1/new', 'New', %lld),"
+           " ('http://bank.example/acct', 'Bank', %lld);",
+           (long long)tdb_chromium_time(now - 100 * 86400), /* past Chromium's 90 days */
+           (long long)tdb_chromium_time(now - 3600), (long long)tdb_chromium_time(now - 60));
+  CHECK(tdb_exec(history, sql) == 0);
+  static run_out r;
+  RUN_TROVE(&r, dir, db, "source", "add", "web", "chromium-history", profile,
+            "--exclude-domain", "bank.example");
+  CHECK(r.code == 0);
+  RUN_TROVE(&r, dir, db, "--no-model", "scan");
+  CHECK(r.code == 0 && db_count(db, "SELECT count(*) FROM items") == 2);
+  CHECK(tdb_exec(history, "DELETE FROM urls WHERE url LIKE '%/old'") == 0);
+  RUN_TROVE(&r, dir, db, "--no-model", "scan");
+  CHECK(r.code == 0 && db_count(db, "SELECT count(*) FROM items WHERE expired_at") == 1);
+  RUN_TROVE(&r, dir, db, "--no-model", "stats");
+  CHECK(r.code == 0 && strstr(r.out, "expired    1 ") && strstr(r.out, "passages, 1 expired"));
+  RUN_TROVE(&r, dir, db, "--no-model", "stats", "--json");
+  CHECK(r.code == 0 && occurrences(r.out, "\"expired\":1") == 2); /* in all, the source */
+
+  /* the person deletes the recent page: only the bank's row is left */
+  CHECK(tdb_exec(history, "DELETE FROM urls WHERE url LIKE '%/new'") == 0);
+  RUN_TROVE(&r, dir, db, "--no-model", "scan");
+  CHECK(r.code == 0);
+  CHECK(strstr(r.out, "every entry the source yielded was left out (1 on excluded domains"));
+  CHECK(!strstr(r.out, "yielded nothing") && !strstr(r.err, "yielded nothing"));
+  CHECK(db_count(db, "SELECT count(*) FROM items WHERE external_id LIKE '%/new'") == 0);
+  CHECK(db_count(db, "SELECT count(*) FROM items WHERE expired_at") == 1); /* still kept */
+  run_rmdir(dir);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: cli_forget_test PATH_TO_TROVE\n");
@@ -291,6 +346,7 @@ int main(int argc, char **argv) {
   trove_bin = argv[1];
   srand((unsigned)check_seed(__FILE__));
   RUN(forget_removes_everything_and_the_index_follows);
+  RUN(stats_counts_expired_and_a_history_all_left_out_is_not_empty);
   RUN(killed_web_scan_resumes_without_fetching_again);
   RUN(killed_fs_scan_does_not_embed_again);
   return check_done(__FILE__);

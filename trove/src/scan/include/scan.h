@@ -168,7 +168,9 @@ typedef struct trove_scan_report {
                              back (its history was cleared or replaced): a full
                              scan is due */
   int64_t kept_empty;     /* items kept because the source yielded nothing (an
-                             unmounted drive looks empty); --force deletes them */
+                             unmounted drive looks empty); --force deletes them.
+                             A source whose entries were all left out (excluded,
+                             forgotten) yielded: it ends as any scan does */
   int64_t unread;         /* directories or files that exist but could not be read */
   int64_t kept;           /* items at or under them, kept though not seen */
   char unread_path[256];  /* the first of those paths, for messages */
