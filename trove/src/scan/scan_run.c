@@ -169,7 +169,15 @@ static int keep_unread(scan_ctx *c, trove_scan_report *rep, trove_err *err) {
 
 /* The retention horizon of the finished scan into c->expire_before (Unix
  * seconds; 0: nothing is kept as expired): a page gone from the history
- * and last visited before it was expired by the browser. */
+ * and last visited before it was expired by the browser.
+ * LIMITS, Firefox: it expires the oldest visits first (down to a page cap
+ * it computes from the disk and memory it sees, not kept in places.sqlite)
+ * and records neither what it expired nor what the person deleted
+ * (moz_bookmarks_deleted is for bookmarks, for Sync). A page the person
+ * deleted while older than every page left is thus indistinguishable from
+ * one expired, and kept as expired. The oldest visit of moz_historyvisits
+ * would not tell them apart either: a page's own visits go with it both
+ * ways. README says so; forget, or retention mirror, is the way out. */
 static void retention_horizon(scan_ctx *c) {
   c->expire_before = 0;
   if (c->web.retention == TROVE_RETENTION_MIRROR)
