@@ -104,7 +104,8 @@ static void stats_text(const trove_store *st, const trove_store_stats *s,
     char expired[48] = "";
     if (x->expired)
       snprintf(expired, sizeof expired, ", %lld expired", (long long)x->expired);
-    trove_term_line(stdout, "source %-16s %lld items, %lld hidden, %lld skipped, %lld passages%s%s%s",
+    trove_term_line(stdout,
+                    "source %-16s %lld items, %lld hidden, %lld skipped, %lld passages%s%s%s",
                     x->name, (long long)x->items, (long long)x->hidden, (long long)x->skipped,
                     (long long)x->passages, expired, strcmp(status, "ready") ? ", " : "",
                     strcmp(status, "ready") ? status : "");
