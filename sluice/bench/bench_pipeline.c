@@ -1,5 +1,5 @@
-/* bench_pipeline.c: workload W5 of the peers' benchmark set
- * (../shared/peers/README.md), a four-stage reprocess pipeline. Stage 2 runs a parallel loop over each batch
+/* bench_pipeline.c: the peers' pipeline workload (../shared/peers/README.md),
+ * a four-stage reprocess pipeline. Stage 2 runs a parallel loop over each batch
  * on the pool and sends each result into a bounded channel from inside the
  * loop; stage 3 runs its own parallel loops on the same pool. On Rayon's
  * global pool this deadlocks; on sluice the blocked senders are compensated.

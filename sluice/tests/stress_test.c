@@ -18,7 +18,7 @@
  * - an sl_pipeline on the same pool: a source, an ordered map of 3 whose
  *   jobs fork a small join tree, an unordered map of 4, a batcher and a
  *   sink, each item made and released once (counted per id).
- * Nothing is timed. The seed is printed; SEED=<n> repeats a run. */
+ * Nothing is timed. The random seed is printed; SEED=<n> repeats a run. */
 #include "check.h"
 #include "sluice.h"
 

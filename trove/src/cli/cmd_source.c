@@ -339,15 +339,24 @@ static int check_edit(edit_args *a) {
                              : CLI_OK;
 }
 
+/* Opens the database for an edit: the scan lock taken and the model (and
+ * its vector index) open. On failure nothing is left open. */
+static int open_for_edit(cli *c, bool no_wait, trove_store **st, cli_model *m) {
+  int rc = cli_open_existing(c, st);
+  if (rc || (rc = cli_scan_lock(*st, no_wait)) || (rc = cli_model_open(c, *st, false, false, m))) {
+    trove_store_close(*st);
+    *st = NULL;
+  }
+  return rc;
+}
+
 /* Runs the edit: the rescan's report on stdout, as a scan's. */
 static int run_edit(cli *c, const char *name, const trove_scan_globs *g, bool no_wait) {
   trove_store *st = NULL;
   cli_model m = {0};
-  int rc = cli_open_existing(c, &st);
-  if (rc || (rc = cli_scan_lock(st, no_wait)) || (rc = cli_model_open(c, st, false, false, &m))) {
-    trove_store_close(st);
+  int rc = open_for_edit(c, no_wait, &st, &m);
+  if (rc)
     return rc;
-  }
   trove_scan_opts o = {.embedder = m.embedder, .vectors = m.vectors, .no_wait = no_wait};
   trove_scan_report rep;
   trove_err e = {0};
@@ -365,11 +374,9 @@ static int run_edit(cli *c, const char *name, const trove_scan_globs *g, bool no
 static int run_edit_web(cli *c, const char *name, const trove_scan_web_edit *w, bool no_wait) {
   trove_store *st = NULL;
   cli_model m = {0};
-  int rc = cli_open_existing(c, &st);
-  if (rc || (rc = cli_scan_lock(st, no_wait)) || (rc = cli_model_open(c, st, false, false, &m))) {
-    trove_store_close(st);
+  int rc = open_for_edit(c, no_wait, &st, &m);
+  if (rc)
     return rc;
-  }
   trove_scan_opts o = {.vectors = m.vectors, .no_wait = no_wait};
   trove_err e = {0};
   int64_t removed = 0;
