@@ -104,6 +104,14 @@ typedef struct sl_pool_config {
    * blocked. 0 = the default, max(threads, 4); SL_NO_SPARES disables
    * compensation. See BLOCKING-AWARE SCHEDULING below. */
   unsigned max_spares;
+  /* Continuations: a job of this pool that must wait on a channel (a send,
+   * a receive or a select without a timeout) is suspended on a stack of its
+   * own, and its worker runs other jobs until the wait is over; then the
+   * job resumes on the same worker thread. No thread is held and none is
+   * started to compensate. See CONTINUATIONS below for what a job may then
+   * not do. x86-64 Linux only; elsewhere the setting is ignored. The global
+   * pool takes it from $SLUICE_CONTINUATIONS=1. */
+  bool continuations;
 } sl_pool_config;
 
 #define SL_NO_SPARES (~0u)
@@ -395,7 +403,26 @@ SL_API int sl_select(sl_select_op *ops, size_t n, int64_t timeout_ns, size_t *in
  *   depend on the cap: a stage thread's own parallel loop always has that
  *   thread to run it.
  * - Cost: the join fast path reads no counter; only waits that park pay
- *   (two atomic RMWs and, when short, a futex wake or a thread start). */
+ *   (two atomic RMWs and, when short, a futex wake or a thread start).
+ *
+ * CONTINUATIONS (sl_pool_config.continuations). In such a pool a job that
+ * must wait on a channel without a timeout does not block its worker: the
+ * job's stack is set aside, the worker runs other jobs (on a fresh stack of
+ * stack_size bytes with a guard page, mapped once and reused), and the job
+ * resumes when its wait is over, on the same worker thread, at that
+ * worker's next point between jobs or in a join wait. A join wait with no
+ * job of its region to run suspends the same way while woken jobs wait. So
+ * a pool of N workers runs any number of blocked producers and consumers on
+ * N threads, and spares are started only for the other blocking waits
+ * (timed channel waits, install, sl_blocking_begin, which still hold their
+ * thread). Because the job stays on its thread, thread-local variables and
+ * held locks stay valid across the wait. What a job may not do: hold a lock
+ * across a channel wait that another job of the same pool takes (that job
+ * may run on the same thread meanwhile and wait for itself); inside
+ * sl_blocking_begin/end nothing is suspended. A suspended job shows in
+ * stall reports as "suspended" with its stage name and wait; a stack
+ * overflow in a job on one of these stacks is reported by stage name on
+ * stderr before the process dies of SIGSEGV. */
 
 /* Declares that the calling thread is about to block outside sluice (I/O, a
  * mutex, a condvar) until sl_blocking_end. On a pool worker the pool treats
@@ -645,6 +672,10 @@ typedef enum sl_trace_event {
   SL_TRACE_REVIVE,    /* a retired worker was called back */
   SL_TRACE_SPARE,     /* this thread started a spare worker for a pool */
   SL_TRACE_CAP,       /* the pool needed a spare but is at its thread cap */
+  SL_TRACE_SUSPEND,   /* a job waiting on a channel or a join was suspended and its
+                         worker goes on with other work (continuations); obj: the
+                         channel, or the pool for a join */
+  SL_TRACE_RESUME,    /* the suspended job runs again, on the same worker */
 } sl_trace_event;
 
 /* A trace hook: the event, the pool the thread works for (NULL for a plain

@@ -47,6 +47,8 @@
  * not cancelable other than by close or a deadline. */
 #include "chan.h"
 
+#include "cont.h"
+
 #include <string.h>
 
 #define NAME_MAX_BYTES 63 /* longer names are truncated; they are for reports */
@@ -231,10 +233,14 @@ void sl__waiter_release(sl__waiter *w) {
   /* Release: publishes the claim (and a rendezvous copy); pairs with the
    * acquire load of word in park() (select.c). After this store the waiter
    * may return; the wake below only names the address, which the kernel
-   * tolerates even if the frame is gone (at worst a spurious wake). */
-  if (atomic_exchange_explicit(&w->word, SL__WORD_RELEASED, memory_order_release) ==
-      SL__WORD_PARKED)
+   * tolerates even if the frame is gone (at worst a spurious wake). A
+   * suspended waiter cannot return before sl__cont_wake, so w->cont is
+   * still there to read (acquire: the waiter stored it before its CAS). */
+  uint32_t old = atomic_exchange_explicit(&w->word, SL__WORD_RELEASED, memory_order_acq_rel);
+  if (old == SL__WORD_PARKED)
     sl__wake(&w->word, 1);
+  else if (old == SL__WORD_SUSPENDED)
+    sl__cont_wake(w->cont);
 }
 
 static sl__waitq *queue_of(sl_chan *ch, int kind) {

@@ -35,12 +35,13 @@ static inline bool sl__sel_is_done(uintptr_t s) { return s >= 2 && (s & 1); }
 static inline size_t sl__sel_index(uintptr_t s) { return (size_t)((s - 2) / 2); }
 
 /* w->word values: the futex word the waiter sleeps on. */
-enum { SL__WORD_WAITING = 0, SL__WORD_RELEASED = 1, SL__WORD_PARKED = 2 };
+enum { SL__WORD_WAITING = 0, SL__WORD_RELEASED = 1, SL__WORD_PARKED = 2, SL__WORD_SUSPENDED = 3 };
 
 /* One waiting thread; lives on its stack for one round of waiting. */
 typedef struct sl__waiter {
   _Atomic uint32_t word;  /* futex word, see SL__WORD_*; the claimant sets RELEASED */
   _Atomic uintptr_t sel;  /* SL__SEL_*, or the claim; one CAS away from WAITING */
+  struct sl__cont *cont;  /* word SUSPENDED: the suspended job to wake (cont.c) */
 } sl__waiter;
 
 /* One operation of a waiter, linked into one channel's queue. Fields other

@@ -97,6 +97,9 @@ typedef struct sl__thread {
   pthread_t tid;
   struct sl__thread *prev, *next; /* registry links, under reg_lock */
   bool registered;
+  /* A job's record, not a thread's: a continuation's (cont.c), which
+   * shows a wait only while the job is suspended. Set before registering. */
+  bool cont;
 } sl__thread;
 
 /* The calling thread's record lives in TLS; sl__self_slow registers it on
@@ -140,6 +143,11 @@ static inline void sl__fn_leave(sl__thread *t, uintptr_t prev) {
 /* Calls fn(t, arg) for every registered thread, under the registry lock (so
  * no record goes away meanwhile). fn must not call back into sluice waits. */
 SL_HIDDEN void sl__threads_foreach(void (*fn)(sl__thread *t, void *arg), void *arg);
+
+/* Adds a continuation's record to the registry / takes it out (cont.c).
+ * A thread's own record registers itself on first use (sl__self). */
+SL_HIDDEN void sl__thread_register(sl__thread *rec);
+SL_HIDDEN void sl__thread_unregister(sl__thread *rec);
 
 /* Copies t's stage name into out (cap bytes, NUL-terminated); "" if none.
  * Any thread; racy by design. */

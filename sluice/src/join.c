@@ -20,6 +20,8 @@
  * or b was stolen. The pop below relies on it. */
 #include "pool.h"
 
+#include "cont.h"
+
 typedef struct join_job {
   sl__job job;
   sl__ctx_fn fn;
@@ -32,6 +34,10 @@ void sl__latch_set(sl__latch *l) {
   sl__worker *owner = l->owner;
   /* Release: publish the job's effects; pairs with sl__latch_is_set. */
   uint32_t old = atomic_exchange_explicit(&l->state, 2, memory_order_acq_rel);
+  if (old == 3) { /* the waiting job is suspended: it cannot leave before this wake */
+    sl__cont_wake(l->cont);
+    return;
+  }
   if (old != 1)
     return;
   if (owner) {
@@ -83,6 +89,10 @@ void sl__latch_wait(sl__latch *l, sl__op op, const void *obj) {
     if (!looking)
       sl__trace(SL_TRACE_JOIN_WAIT, w->pool, NULL);
     looking = true;
+    if (w->conts && sl__cont_help(t, l)) { /* resumed woken jobs meanwhile */
+      idle_rounds = 0;
+      continue;
+    }
     if (sl__idle_backoff(idle_rounds++))
       continue;
     /* Park: reset our word before announcing we may sleep (sleep.c). */

@@ -31,6 +31,8 @@
  * Threads: every function is safe from any thread unless marked "owner". */
 #include "pool.h"
 
+#include "cont.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,11 +180,15 @@ bool sl__idle_backoff(int round) {
   return false;
 }
 
-static void worker_loop(sl__worker *w) {
+/* With continuations, woken suspended jobs go first at each point between
+ * jobs, and end an idle spell at once. */
+void sl__worker_loop(sl__worker *w) {
   sl_pool *pool = w->pool;
   sl__thread *t = w->self;
   bool idle = false; /* traced IDLE, and no WORK since */
   for (;;) {
+    if (w->conts)
+      sl__cont_between_jobs(w);
     bool migrated;
     sl__job *job = sl__find_work(w, false, 0, &migrated);
     if (!job && !idle) {
@@ -192,6 +198,8 @@ static void worker_loop(sl__worker *w) {
     for (int round = 0; !job && sl__idle_backoff(round); round++) {
       if (atomic_load_explicit(&pool->stop, memory_order_acquire))
         return;
+      if (w->conts && sl__cont_any_ready(w))
+        break;
       job = sl__find_work(w, false, 0, &migrated);
     }
     if (job) {
@@ -203,6 +211,8 @@ static void worker_loop(sl__worker *w) {
       atomic_fetch_add_explicit(&pool->jobs_done, 1, memory_order_relaxed);
       continue;
     }
+    if (w->conts && sl__cont_any_ready(w))
+      continue;
     if (atomic_load_explicit(&pool->stop, memory_order_acquire))
       return;
     if (sl__maybe_retire(w))
@@ -229,7 +239,9 @@ static void *worker_main(void *arg) {
   atomic_store_explicit(&t->pool, w->pool, memory_order_relaxed);
   atomic_store_explicit(&t->worker_index, (int)w->index, memory_order_relaxed);
   sl__members_awake_add(1);
-  worker_loop(w);
+  sl__cont_worker_start(w);
+  sl__worker_loop(w);
+  sl__cont_worker_end(w);
   sl__members_awake_add(-1);
   atomic_store_explicit(&t->worker_index, -1, memory_order_relaxed);
   atomic_store_explicit(&t->pool, NULL, memory_order_relaxed);
@@ -327,6 +339,7 @@ static sl_pool *pool_alloc(const sl_pool_config *cfg, unsigned n) {
   if (!pool)
     return NULL;
   snprintf(pool->name, sizeof pool->name, "%s", cfg->name ? cfg->name : "pool");
+  pool->continuations = cfg->continuations;
   pool->nthreads = n;
   pool->max_threads = n + spares_for(cfg, n);
   pool->stack_size = cfg->stack_size ? cfg->stack_size : DEFAULT_STACK;
@@ -403,7 +416,10 @@ static void make_global(void) {
   long n = env ? strtol(env, NULL, 10) : 0;
   if (n < 0 || n > SL_MAX_THREADS)
     n = 0;
-  global_err = sl_pool_create(&global_pool, "global", (unsigned)n);
+  const char *conts = getenv("SLUICE_CONTINUATIONS");
+  sl_pool_config cfg = {.name = "global", .threads = (unsigned)n,
+                        .continuations = conts && strcmp(conts, "1") == 0};
+  global_err = sl_pool_create_ex(&global_pool, &cfg);
 }
 
 sl_pool *sl_pool_global(void) {

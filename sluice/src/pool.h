@@ -25,6 +25,8 @@ typedef struct sl__worker {
   pthread_t thread;
   sl__thread *self;              /* the thread record while running */
   bool external;                 /* a slot for outside threads (install.c) */
+  struct sl__conts *conts;       /* owner: its continuations (cont.c), NULL when
+                                    the pool has none */
   _Atomic bool active;           /* external slot: taken by a thread now */
 } sl__worker;
 
@@ -36,6 +38,7 @@ typedef struct sl__worker {
 
 struct sl_pool {
   char name[32];
+  bool continuations;    /* jobs waiting on channels are suspended (cont.c) */
   unsigned nthreads;     /* configured size: running workers to keep */
   unsigned max_threads;  /* nthreads + spares: slots in workers[] */
   size_t stack_size;
@@ -162,11 +165,13 @@ SL_HIDDEN bool sl__maybe_retire(sl__worker *w);
 /* ---- latches (join.c) --------------------------------------------------- */
 
 /* A one-shot completion flag with a known waiter. state: 0 pending, 1 the
- * waiter may be parked, 2 set. owner: the worker that waits, or NULL for a
- * plain thread, which parks on `state` itself. */
+ * waiter may be parked, 2 set, 3 the waiting job is suspended as `cont`
+ * (cont.c). owner: the worker that waits, or NULL for a plain thread, which
+ * parks on `state` itself. */
 typedef struct sl__latch {
   _Atomic uint32_t state;
   sl__worker *owner;
+  struct sl__cont *cont;
 } sl__latch;
 
 static inline void sl__latch_init(sl__latch *l, sl__worker *owner) {

@@ -29,6 +29,8 @@
  * Registering takes each channel's lock once per round. */
 #include "chan.h"
 
+#include "cont.h"
+
 /* Step 1: tries the hinted operation, then all from a random start. True
  * when one completed or failed for good (*index, *rc set). */
 static bool try_all(sl_select_op *ops, size_t n, uintptr_t hint, size_t *index, int *rc) {
@@ -51,8 +53,26 @@ static bool try_all(sl_select_op *ops, size_t n, uintptr_t hint, size_t *index, 
   return false;
 }
 
+/* Suspends the calling job on w when its pool has continuations (cont.c).
+ * False when it may not, or when w was released first. */
+static bool suspend(sl__waiter *w, sl__op op, const void *obj) {
+  sl__thread *t = sl__self();
+  sl__cont *c = sl__cont_prepare(t);
+  if (!c)
+    return false;
+  w->cont = c;
+  uint32_t word = SL__WORD_WAITING;
+  /* Release: publishes w->cont to the releaser's exchange. */
+  if (!atomic_compare_exchange_strong_explicit(&w->word, &word, SL__WORD_SUSPENDED,
+                                               memory_order_release, memory_order_relaxed))
+    return false;
+  sl__cont_suspend(t, c, op, obj);
+  return true;
+}
+
 /* Step 3's sleep: until released, or the deadline with a successful
- * withdrawal. Returns the waiter's final sel. */
+ * withdrawal. A job of a pool with continuations is suspended instead when
+ * it waits without a deadline. Returns the waiter's final sel. */
 static uintptr_t park(sl__waiter *w, sl__op op, const void *obj, int64_t deadline) {
   /* A short spin first: a partner that is already on its way (a rendezvous
    * peer, a consumer mid-drain) releases us without a futex on either side.
@@ -68,6 +88,8 @@ static uintptr_t park(sl__waiter *w, sl__op op, const void *obj, int64_t deadlin
     uint32_t word = atomic_load_explicit(&w->word, memory_order_acquire);
     if (word == SL__WORD_RELEASED)
       return atomic_load_explicit(&w->sel, memory_order_relaxed); /* ordered by the acquire */
+    if (word == SL__WORD_WAITING && deadline < 0 && suspend(w, op, obj))
+      continue; /* resumed: released */
     /* Relaxed: PARKED only tells the releaser to make the syscall; the
      * futex compares the word itself. */
     if (word == SL__WORD_WAITING &&

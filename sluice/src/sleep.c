@@ -30,6 +30,8 @@
  * the stall detector then has something to report. */
 #include "pool.h"
 
+#include "cont.h"
+
 static void list_remove_locked(sl_pool *pool, sl__worker *w) {
   if (!w->listed)
     return;
@@ -74,7 +76,10 @@ void sl__park_worker(sl__worker *w, uintptr_t region, bool (*ready)(void *), voi
   atomic_fetch_add_explicit(&pool->n_idle, 1, memory_order_seq_cst);
   pthread_mutex_unlock(&pool->sleep_lock);
 
-  bool skip = (ready && ready(arg)) || sl__work_visible(pool) ||
+  /* seq_cst, then the seq_cst load of the woken jobs: Dekker with
+   * sl__cont_wake (cont.c). */
+  sl__cont_sleeping(w, true);
+  bool skip = (ready && ready(arg)) || sl__work_visible(pool) || sl__cont_any_ready(w) ||
               atomic_load_explicit(&pool->stop, memory_order_acquire);
   bool parked = false;
   while (!skip && atomic_load_explicit(&w->sleep_word, memory_order_acquire) == 0) {
@@ -82,8 +87,10 @@ void sl__park_worker(sl__worker *w, uintptr_t region, bool (*ready)(void *), voi
       sl__trace(SL_TRACE_PARK, pool, NULL);
     parked = true;
     sl__wait(&w->sleep_word, 0, op, obj, false, -1);
-    skip = (ready && ready(arg)) || atomic_load_explicit(&pool->stop, memory_order_acquire);
+    skip = (ready && ready(arg)) || sl__cont_any_ready(w) ||
+           atomic_load_explicit(&pool->stop, memory_order_acquire);
   }
+  sl__cont_sleeping(w, false);
   if (parked)
     sl__trace(SL_TRACE_UNPARK, pool, NULL);
 
@@ -158,7 +165,8 @@ bool sl__compensate(sl_pool *pool) {
 
 bool sl__maybe_retire(sl__worker *w) {
   sl_pool *pool = w->pool;
-  if (strength(pool) <= (int)pool->nthreads)
+  /* Its suspended jobs can resume on no other thread. */
+  if (strength(pool) <= (int)pool->nthreads || sl__cont_holds_jobs(w))
     return false;
   pthread_mutex_lock(&pool->sleep_lock);
   if (strength(pool) <= (int)pool->nthreads) {

@@ -17,8 +17,7 @@ static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
 static bool reg_key_ok;
 _Thread_local sl__thread sl__tls_self __attribute__((tls_model("initial-exec")));
 
-static void unregister(void *arg) {
-  sl__thread *t = arg;
+void sl__thread_unregister(sl__thread *t) {
   pthread_mutex_lock(&reg_lock);
   if (t->prev)
     t->prev->next = t->next;
@@ -30,7 +29,20 @@ static void unregister(void *arg) {
   pthread_mutex_unlock(&reg_lock);
 }
 
-static void make_key(void) { reg_key_ok = pthread_key_create(&reg_key, unregister) == 0; }
+void sl__thread_register(sl__thread *t) {
+  pthread_mutex_lock(&reg_lock);
+  t->prev = NULL;
+  t->next = reg_head;
+  if (reg_head)
+    reg_head->prev = t;
+  reg_head = t;
+  t->registered = true;
+  pthread_mutex_unlock(&reg_lock);
+}
+
+static void unregister_at_exit(void *arg) { sl__thread_unregister(arg); }
+
+static void make_key(void) { reg_key_ok = pthread_key_create(&reg_key, unregister_at_exit) == 0; }
 
 static uint32_t seed_rng(const void *p) {
   /* Any non-zero odd mix of the address and the clock will do. */
@@ -51,15 +63,8 @@ sl__thread *sl__self_slow(void) {
   atomic_store_explicit(&t->worker_index, -1, memory_order_relaxed);
   /* Without a key (it can fail only when the process has run out of keys)
    * the record still works; it is just not listed in stall reports. */
-  if (reg_key_ok && pthread_setspecific(reg_key, t) == 0) {
-    pthread_mutex_lock(&reg_lock);
-    t->prev = NULL;
-    t->next = reg_head;
-    if (reg_head)
-      reg_head->prev = t;
-    reg_head = t;
-    pthread_mutex_unlock(&reg_lock);
-  }
+  if (reg_key_ok && pthread_setspecific(reg_key, t) == 0)
+    sl__thread_register(t);
   t->registered = true;
   return t;
 }

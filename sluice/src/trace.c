@@ -31,6 +31,7 @@ const char *sl_trace_event_name(sl_trace_event ev) {
       [SL_TRACE_BLOCK] = "block",         [SL_TRACE_UNBLOCK] = "unblock",
       [SL_TRACE_RETIRE] = "retire",       [SL_TRACE_REVIVE] = "revive",
       [SL_TRACE_SPARE] = "spare",         [SL_TRACE_CAP] = "cap",
+      [SL_TRACE_SUSPEND] = "suspend",     [SL_TRACE_RESUME] = "resume",
   };
   return (unsigned)ev < sizeof names / sizeof names[0] && names[ev] ? names[ev] : "?";
 }
