@@ -11,3 +11,4 @@ for w in fib sum sort; do
 done
 "$B" chan 0
 "$B" pipeline "$N" global
+"$B" pipeline "$N" global-cont

@@ -4,6 +4,9 @@
  * loop; stage 3 runs its own parallel loops on the same pool. On Rayon's
  * global pool this deadlocks; on sluice the blocked senders are compensated.
  *   global    stages 2 and 3 share the global pool (the naive program)
+ *   global-cont  the same, the global pool with continuations
+ *             (SLUICE_CONTINUATIONS=1): stage 2's blocked senders are
+ *             suspended instead of holding their workers
  *   isolated  stage 2 runs in a pool of its own (sl_install)
  *   threads   stage 2 is `threads` dedicated threads, item by item
  *   layer     the same four stages on sluice's pipeline layer: a source, a
@@ -351,15 +354,19 @@ static double pipeline_once(void *p) {
 }
 
 int bench_pipeline(unsigned threads, const char *variant) {
-  if (!variant || (strcmp(variant, "global") && strcmp(variant, "isolated") &&
-                   strcmp(variant, "threads") && strcmp(variant, "layer"))) {
-    fprintf(stderr, "# pipeline: variant must be global, isolated, threads or layer\n");
+  if (!variant || (strcmp(variant, "global") && strcmp(variant, "global-cont") &&
+                   strcmp(variant, "isolated") && strcmp(variant, "threads") &&
+                   strcmp(variant, "layer"))) {
+    fprintf(stderr, "# pipeline: variant must be global, global-cont, isolated, threads or layer\n");
     return 0;
   }
-  /* The global pool takes its size from SLUICE_THREADS. */
+  /* The global pool takes its size from SLUICE_THREADS, and continuations
+   * from SLUICE_CONTINUATIONS. */
   char buf[16];
   snprintf(buf, sizeof buf, "%u", threads);
   setenv("SLUICE_THREADS", buf, 1);
+  if (strcmp(variant, "global-cont") == 0)
+    setenv("SLUICE_CONTINUATIONS", "1", 1);
   double t0 = bench_now();
   uint64_t x = mix(1, K2);
   double us = (bench_now() - t0) * 1e6;

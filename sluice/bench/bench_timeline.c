@@ -101,6 +101,7 @@ static int state_after(int ev, int now, int before_park) {
   case SL_TRACE_BLOCK: return ST_BLOCKED;
   case SL_TRACE_RETIRE: return ST_RETIRED;
   case SL_TRACE_WORK: case SL_TRACE_JOIN_DONE: case SL_TRACE_CHAN_DONE: case SL_TRACE_REVIVE:
+  case SL_TRACE_SUSPEND: case SL_TRACE_RESUME: /* the thread goes on with other work */
     return ST_RUN;
   default: return now; /* spare, cap: no change for this thread */
   }
@@ -111,7 +112,7 @@ typedef struct tl_states {
   uint8_t sstate[TL_THREADS], before_park[TL_THREADS];
   unsigned in_state[ST_COUNT];
   double pending[ST_COUNT], total[ST_COUNT];
-  unsigned spares, caps;
+  unsigned spares, caps, suspends;
 } tl_states;
 
 static int shown_state(const tl_states *s, const bool *in_mix, unsigned tid) {
@@ -125,6 +126,7 @@ static void states_apply(tl_states *s, const tl_event *e, const bool *in_mix, in
     int ev = e->kind - TL_SLUICE;
     s->spares += ev == SL_TRACE_SPARE;
     s->caps += ev == SL_TRACE_CAP;
+    s->suspends += ev == SL_TRACE_SUSPEND;
     if (ev == SL_TRACE_PARK)
       s->before_park[e->tid] = s->sstate[e->tid];
     s->sstate[e->tid] = (uint8_t)state_after(ev, s->sstate[e->tid], s->before_park[e->tid]);
@@ -143,8 +145,8 @@ static void states_report(const tl_states *s, double span) {
   for (int k = ST_RUN; k < ST_COUNT; k++)
     if (s->total[k] / span >= 0.05)
       fprintf(stderr, " %.1f %s", s->total[k] / span, state_names[k]);
-  fprintf(stderr, "\n# timeline: sluice started %u spares and hit its cap %u times\n", s->spares,
-          s->caps);
+  fprintf(stderr, "\n# timeline: sluice started %u spares, hit its cap %u times and suspended %u jobs\n",
+          s->spares, s->caps, s->suspends);
 }
 
 void bench_tl_report(unsigned threads) {

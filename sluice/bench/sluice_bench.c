@@ -99,7 +99,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s WORKLOAD [THREADS] [VARIANT]\n"
                     "  workloads: fib sum sort chan pipeline\n"
                     "  fib, sum, sort: THREADS workers run the work while this thread sleeps;\n"
-                    "  VARIANT caller makes this thread take part too (THREADS + 1 at work)\n",
+                    "  VARIANT caller makes this thread take part too (THREADS + 1 at work);\n"
+                    "  pipeline VARIANT: global, global-cont (continuations), isolated,\n"
+                    "  threads or layer\n",
             argv[0]);
     return 2;
   }

@@ -67,6 +67,7 @@ typedef struct sl__conts {
   unsigned suspended;       /* jobs suspended or ready: the worker may not retire */
   _Atomic bool sleeping;    /* the worker is about to sleep or sleeps */
   sl__cont *all;
+  sl__altstack alt;         /* for the overflow report (overflow.c) */
 } sl__conts;
 
 /* ---- the job's context -------------------------------------------------- */
@@ -372,6 +373,13 @@ bool sl__cont_help(sl__thread *t, sl__latch *l) {
 void sl__cont_worker_start(sl__worker *w) {
   if (SL__FIBERS && w->pool->continuations && !w->external)
     w->conts = sl__calloc(1, sizeof *w->conts);
+  if (w->conts)
+    sl__overflow_watch(&w->conts->alt);
+}
+
+const sl__fiber *sl__cont_running_fiber(sl__worker *w) {
+  sl__conts *cs = w->conts;
+  return cs && cs->cur ? &cs->cur->fib : NULL;
 }
 
 void sl__cont_worker_end(sl__worker *w) {
@@ -383,6 +391,7 @@ void sl__cont_worker_end(sl__worker *w) {
     cs->all = c->all_next;
     cont_free(c);
   }
+  sl__overflow_unwatch(&cs->alt);
   sl__free(cs);
   w->conts = NULL;
 }

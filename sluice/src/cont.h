@@ -59,6 +59,27 @@ SL_HIDDEN bool sl__cont_help(sl__thread *t, sl__latch *l);
 /* True when some worker of a pool holds suspended jobs (it must not retire). */
 SL_HIDDEN bool sl__cont_holds_jobs(sl__worker *w);
 
+/* The stack w runs on now, when it is a continuation's (NULL before the
+ * first suspension). For the overflow report; any thread of w. */
+SL_HIDDEN const struct sl__fiber *sl__cont_running_fiber(sl__worker *w);
+
+/* ---- stack overflow reports (overflow.c) ---------------------------------- */
+
+#include <signal.h>
+
+/* A worker's alternate signal stack, and the one it replaced. */
+typedef struct sl__altstack {
+  void *mem;
+  stack_t old;
+} sl__altstack;
+
+/* Installs the SIGSEGV handler that names a job whose continuation stack
+ * overflowed (once per process, chained to the previous handler), and gives
+ * the calling worker an alternate signal stack for it. Without memory for
+ * that stack the overflow is not named, only fatal as always. */
+SL_HIDDEN void sl__overflow_watch(sl__altstack *a);
+SL_HIDDEN void sl__overflow_unwatch(sl__altstack *a);
+
 /* The worker loop (pool.c), which a fresh stack runs. */
 SL_HIDDEN void sl__worker_loop(sl__worker *w);
 

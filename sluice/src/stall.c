@@ -63,6 +63,7 @@ static void snap_thread(sl__thread *t, void *arg) {
   s->th = arr;
   sl__tsnap *x = &arr[s->nth++];
   x->rec = t;
+  x->cont = t->cont;
   x->tid = (unsigned long)t->tid;
   sl__thread_name(t, x->name, sizeof x->name);
   x->op = atomic_load_explicit(&t->op, memory_order_relaxed);

@@ -25,6 +25,7 @@ typedef struct sl__tsnap {
   unsigned sel_n;        /* op SL_OP_SELECT: its operations, sel[] the first ones */
   uintptr_t sel[SL__SEL_SHOWN];
   int64_t cpu_ns;        /* CPU time used by the thread, -1 if unknown */
+  bool cont;             /* a suspended job's record, not a thread's (cont.c) */
 } sl__tsnap;
 
 typedef struct sl__csnap {

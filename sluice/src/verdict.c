@@ -171,12 +171,18 @@ enum { NAMED = 0, UNNAMED = 1, FN_UNRESOLVED = 2 };
 /* Names a thread: its stage (or pipeline) name, else its place in a pool,
  * else its pthread id. An unnamed thread is also named by what it runs: a
  * pipeline map's job, or a function. With `detail` (the thread list) a
- * named thread also gets its place in a pool. Returns NAMED, UNNAMED or
- * FN_UNRESOLVED. */
+ * named thread also gets its place in a pool. A suspended job (a
+ * continuation's record) is named by its stage and the worker it waits on.
+ * Returns NAMED, UNNAMED or FN_UNRESOLVED. */
 static int who(text *t, const sl__snapshot *s, const sl__tsnap *x, bool detail) {
   bool outside;
   const sl__psnap *p = member_of(s, x, &outside);
-  if (x->name[0]) {
+  const char *pname = p ? p->name : "(destroyed)";
+  if (x->cont && x->name[0]) { /* a suspended job's record: on a worker of a pool */
+    put(t, "stage \"%s\" (suspended on worker %d of pool \"%s\")", x->name, x->worker, pname);
+    return NAMED;
+  }
+  if (x->name[0] && !x->cont) {
     put(t, "%s \"%s\"", x->op == SL_OP_PIPELINE ? "pipeline" : "stage", x->name);
     if (detail && p && outside)
       put(t, " (an outside thread in pool \"%s\")", p->name);
@@ -184,7 +190,9 @@ static int who(text *t, const sl__snapshot *s, const sl__tsnap *x, bool detail) 
       put(t, " (worker %d of pool \"%s\")", x->worker, p->name);
     return NAMED;
   }
-  if (p && !outside)
+  if (x->cont)
+    put(t, "a job suspended on worker %d of pool \"%s\"", x->worker, pname);
+  else if (p && !outside)
     put(t, "worker %d of pool \"%s\"", x->worker, p->name);
   else if (p)
     put(t, "outside thread %#lx in pool \"%s\"", x->tid, p->name);
