@@ -39,8 +39,6 @@
 
 #include "fiber.h"
 
-#include <stdlib.h>
-#include <string.h>
 
 /* Free stacks a worker keeps mapped for its next suspensions. */
 #define SPARE_STACKS 8
@@ -214,7 +212,7 @@ static void fresh_stack_main(void *arg) {
   sl__fiber_entered();
   sl__worker *w = self->w;
   sl__conts *cs = w->conts;
-  memset(self->rec.name, 0, sizeof self->rec.name);
+  atomic_store_explicit(&self->rec.name[0], '\0', memory_order_relaxed);
   atomic_store_explicit(&self->rec.fn, 0, memory_order_relaxed);
   atomic_store_explicit(&self->rec.job_of, NULL, memory_order_relaxed);
   atomic_store_explicit(&self->rec.sel_n, 0, memory_order_relaxed);
