@@ -101,7 +101,8 @@ int main(int argc, char **argv) {
                     "  fib, sum, sort: THREADS workers run the work while this thread sleeps;\n"
                     "  VARIANT caller makes this thread take part too (THREADS + 1 at work);\n"
                     "  pipeline VARIANT: global, global-cont (continuations), isolated,\n"
-                    "  threads or layer\n",
+                    "  threads or layer\n"
+                    "  chan VARIANT: 1p1c 4p4c unbounded select 64p64c-jobs (missing: all)\n",
             argv[0]);
     return 2;
   }
