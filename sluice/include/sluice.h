@@ -411,7 +411,10 @@ SL_API int sl_select(sl_select_op *ops, size_t n, int64_t timeout_ns, size_t *in
  * stack_size bytes with a guard page, mapped once and reused), and the job
  * resumes when its wait is over, on the same worker thread, at that
  * worker's next point between jobs or in a join wait. A join wait with no
- * job of its region to run suspends the same way while woken jobs wait. So
+ * job of its region to run suspends the same way when woken jobs, or after
+ * a short spin other entries' jobs, are waiting: the worker runs them on
+ * another stack, so isolation holds (the WAITING POLICY still never runs
+ * another region's job inside the waiting one). So
  * a pool of N workers runs any number of blocked producers and consumers on
  * N threads, and spares are started only for the other blocking waits
  * (timed channel waits, install, sl_blocking_begin, which still hold their

@@ -13,7 +13,10 @@
  * time, and a stack at a point between jobs holds no job, so it is dropped
  * for reuse (or, for home, left idle) when the worker switches away there.
  * A stack that stops mid-job hands the jobs it pushed to the injector, so
- * the worker's deque only ever holds the running stack's jobs.
+ * the worker's deque only ever holds the running stack's jobs. A join wait
+ * that finds nothing of its region suspends too, when woken jobs or (after
+ * a short spin) other entries' jobs wait: the waiting job may not run those
+ * inside itself (isolation, join.c), but its worker may, on another stack.
  *
  * PINNED TO THEIR WORKER. A suspended job resumes on the thread it ran on,
  * never on another. So thread-local variables, errno, locks the job holds
@@ -41,7 +44,7 @@
 
 
 /* Free stacks a worker keeps mapped for its next suspensions. */
-#define SPARE_STACKS 8
+#define SPARE_STACKS 64
 
 struct sl__cont {
   sl__fiber fib;
@@ -351,11 +354,13 @@ void sl__cont_between_jobs(sl__worker *w) {
   switch_to(cs, cur, next, true);
 }
 
-bool sl__cont_help(sl__thread *t, sl__latch *l) {
+bool sl__cont_help(sl__thread *t, sl__latch *l, bool spun) {
   sl__worker *w = t->worker;
-  if (!sl__cont_any_ready(w) || t->block_nest)
+  if (t->block_nest || !(sl__cont_any_ready(w) || (spun && sl__work_visible(w->pool))))
     return false;
-  sl__cont *c = w->conts->cur;
+  sl__cont *c = sl__cont_prepare(t);
+  if (!c)
+    return false;
   l->cont = c;
   uint32_t s = atomic_load_explicit(&l->state, memory_order_acquire);
   do

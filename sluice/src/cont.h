@@ -52,9 +52,12 @@ SL_HIDDEN bool sl__cont_any_ready(sl__worker *w);
 SL_HIDDEN void sl__cont_sleeping(sl__worker *w, bool on);
 
 /* A worker with no job of its region to help with, in a join wait on l:
- * when woken jobs wait, suspends the waiting job on the latch (l->cont)
- * and resumes them. Returns true when it did (l may be set by then). */
-SL_HIDDEN bool sl__cont_help(sl__thread *t, sl__latch *l);
+ * when woken jobs wait, or (once it has `spun` a while) other regions'
+ * jobs are queued, suspends the waiting job on the latch (l->cont) and
+ * goes on with them, as any worker between jobs would. Isolation holds:
+ * the other work runs on another stack, not inside the waiting job.
+ * Returns true when it did (l may be set by then). */
+SL_HIDDEN bool sl__cont_help(sl__thread *t, sl__latch *l, bool spun);
 
 /* True when some worker of a pool holds suspended jobs (it must not retire). */
 SL_HIDDEN bool sl__cont_holds_jobs(sl__worker *w);

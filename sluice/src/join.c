@@ -89,7 +89,7 @@ void sl__latch_wait(sl__latch *l, sl__op op, const void *obj) {
     if (!looking)
       sl__trace(SL_TRACE_JOIN_WAIT, w->pool, NULL);
     looking = true;
-    if (w->conts && sl__cont_help(t, l)) { /* resumed woken jobs meanwhile */
+    if (w->conts && sl__cont_help(t, l, idle_rounds >= SL_SPIN_ROUNDS)) {
       idle_rounds = 0;
       continue;
     }
@@ -101,7 +101,9 @@ void sl__latch_wait(sl__latch *l, sl__op op, const void *obj) {
     if (!atomic_compare_exchange_strong_explicit(&l->state, &s, 1, memory_order_acq_rel,
                                                  memory_order_acquire) && s == 2)
       break;
-    sl__park_worker(w, region, latch_ready, l, op, obj);
+    /* With continuations any job may wake it: it suspends this wait to run
+     * another region's job (sl__cont_help), so it is as good as idle. */
+    sl__park_worker(w, w->conts ? 0 : region, latch_ready, l, op, obj);
     idle_rounds = 0;
   }
   sl__trace(SL_TRACE_JOIN_DONE, w->pool, NULL);
