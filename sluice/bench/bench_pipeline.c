@@ -8,6 +8,7 @@
  *             (SLUICE_CONTINUATIONS=1): stage 2's blocked senders are
  *             suspended instead of holding their workers
  *   isolated  stage 2 runs in a pool of its own (sl_install)
+ *   isolated-cont  the same, both pools with continuations
  *   threads   stage 2 is `threads` dedicated threads, item by item
  *   layer     the same four stages on sluice's pipeline layer: a source, a
  *             parallel map (2 * threads items in flight), a batch of 64, a
@@ -354,10 +355,14 @@ static double pipeline_once(void *p) {
 }
 
 int bench_pipeline(unsigned threads, const char *variant) {
-  if (!variant || (strcmp(variant, "global") && strcmp(variant, "global-cont") &&
-                   strcmp(variant, "isolated") && strcmp(variant, "threads") &&
-                   strcmp(variant, "layer"))) {
-    fprintf(stderr, "# pipeline: variant must be global, global-cont, isolated, threads or layer\n");
+  if (!variant)
+    variant = "";
+  bool cont = strcmp(variant, "global-cont") == 0 || strcmp(variant, "isolated-cont") == 0;
+  bool isolated = strcmp(variant, "isolated") == 0 || strcmp(variant, "isolated-cont") == 0;
+  if (strcmp(variant, "global") && strcmp(variant, "threads") && strcmp(variant, "layer") &&
+      !cont && !isolated) {
+    fprintf(stderr, "# pipeline: variant must be global, global-cont, isolated, isolated-cont, "
+                    "threads or layer\n");
     return 0;
   }
   /* The global pool takes its size from SLUICE_THREADS, and continuations
@@ -365,14 +370,15 @@ int bench_pipeline(unsigned threads, const char *variant) {
   char buf[16];
   snprintf(buf, sizeof buf, "%u", threads);
   setenv("SLUICE_THREADS", buf, 1);
-  if (strcmp(variant, "global-cont") == 0)
+  if (cont)
     setenv("SLUICE_CONTINUATIONS", "1", 1);
   double t0 = bench_now();
   uint64_t x = mix(1, K2);
   double us = (bench_now() - t0) * 1e6;
   fprintf(stderr, "# calib mix(k=%d) %.1f us (x=%llu)\n", K2, us, (unsigned long long)x);
   run r = {.variant = variant, .threads = threads};
-  if (strcmp(variant, "isolated") == 0 && sl_pool_create(&r.pool, "stage2", threads)) {
+  sl_pool_config stage2_cfg = {.name = "stage2", .threads = threads, .continuations = cont};
+  if (isolated && sl_pool_create_ex(&r.pool, &stage2_cfg)) {
     fprintf(stderr, "# pipeline: cannot create the stage 2 pool\n");
     return 1;
   }
