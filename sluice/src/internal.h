@@ -4,7 +4,8 @@
  * hook, and the pool hooks that channels and the detector call.
  *
  * THE SEAM FOR BLOCKING AND STALLS. Every wait in sluice goes through
- * sl__wait. It records on the calling thread what it waits for (an operation
+ * sl__wait, except a job suspended as a continuation (cont.c), whose own
+ * record says what it waits for. sl__wait records on the calling thread what it waits for (an operation
  * and an object), marks a pool worker blocked for the duration when the wait
  * is a blocking one (so the pool can compensate, see pool.c), and counts
  * progress per thread, which the stall detector sums. */

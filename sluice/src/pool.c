@@ -28,6 +28,11 @@
  * strength (after blocked ones came back) retires at its next idle moment
  * or between top-level jobs. See sleep.c.
  *
+ * Continuations (cont.c). In a pool created with them, a job that waits on
+ * a channel is suspended on its own stack instead of blocking its worker,
+ * which goes on with other jobs; it never counts as blocked, so no spare
+ * starts for it. The worker loop resumes woken jobs between two jobs.
+ *
  * Threads: every function is safe from any thread unless marked "owner". */
 #include "pool.h"
 

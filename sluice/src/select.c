@@ -14,7 +14,9 @@
  *      with seq_cst loads (the Dekker pairing described in chan.c). If one
  *      is ready, withdraw (CAS sel WAITING -> ABORTED); else spin briefly on
  *      the waiter's word, then park on it through sl__wait until a claimant
- *      releases it or the deadline passes.
+ *      releases it or the deadline passes (a job of a pool with
+ *      continuations that waits without a deadline is suspended instead,
+ *      and the claimant's release wakes the job: cont.c).
  *   4. Unregister what the claimant did not unlink. A rendezvous claim means
  *      the operation is complete; any other claim names the operation to
  *      retry first in the next round.
