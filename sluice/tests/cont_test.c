@@ -6,8 +6,10 @@
  * stack intact, deep recursion included; a continuation stack that
  * overflows is named on stderr; the stall detector names the stages of
  * suspended jobs; 64 producers and 64 consumers run as jobs on a pool of 2
- * without any thread beyond the two workers; and a random mix of fork-join
- * trees and channel stages accounts for every item. */
+ * without any thread beyond the two workers; the pipeline layer runs its
+ * map jobs (each a small fork-join tree) on a pool of one suspending
+ * worker; and a random mix of fork-join trees and channel stages accounts
+ * for every item. */
 #include "check.h"
 #include "sluice.h"
 
@@ -282,6 +284,7 @@ static void overflowing_job(void *p) {
 /* In a child: a job parks (the worker moves to a continuation stack), then
  * a job named deep-stage recurses without end on that stack. */
 static void child_overflows(void) {
+  alarm(20); /* a child that hangs dies of SIGALRM: the check below fails */
   sl_pool *pool;
   sl_pool_config cfg = {.name = "ovf", .threads = 1, .max_spares = SL_NO_SPARES,
                         .continuations = true, .stack_size = 256 << 10};
@@ -576,6 +579,49 @@ static void fork_join_and_channels_mixed_account_for_every_item(void) {
   fprintf(stderr, "  %u rounds\n", rounds);
 }
 
+/* ---- the pipeline layer on a pool with continuations -------------------------- */
+
+#define PIPE_ITEMS 2000
+
+static int pipe_source(void *user, sl_emitter *out) {
+  (void)user;
+  for (uintptr_t i = 1; i <= PIPE_ITEMS; i++)
+    if (sl_emit(out, (void *)i))
+      return 0;
+  return 0;
+}
+
+/* Each map job forks a small tree, so join waits and channel waits mix. */
+static int pipe_map(void *user, void *item, void **out) {
+  (void)user;
+  tree t = {4, (uintptr_t)item, 0};
+  tree_run(&t);
+  *out = (void *)(uintptr_t)(t.sum == tree_sum(4, (uintptr_t)item) ? (uintptr_t)item : 0);
+  return 0;
+}
+
+static int pipe_sink(void *user, void *item) {
+  uint64_t *sum = user;
+  *sum += (uintptr_t)item;
+  return 0;
+}
+
+static void the_pipeline_layer_runs_on_one_suspending_worker(void) {
+  sl_pool *pool = one_worker_pool();
+  uint64_t sum = 0;
+  sl_pipeline *pl;
+  CHECK(sl_pipeline_create(&pl, &(sl_pipeline_config){.name = "contpipe", .pool = pool}) == 0);
+  sl_stage *src = sl_pipeline_source(pl, "src", pipe_source, NULL);
+  sl_stage *map = sl_pipeline_map(pl, "map", pipe_map, NULL, 8, SL_MAP_ORDERED);
+  sl_stage *sink = sl_pipeline_sink(pl, "sink", pipe_sink, &sum);
+  sl_pipeline_connect(pl, src, map, "in", 2);
+  sl_pipeline_connect(pl, map, sink, "out", 1);
+  CHECK(sl_pipeline_run(pl) == 0);
+  sl_pipeline_destroy(pl);
+  CHECK(sum == (uint64_t)PIPE_ITEMS * (PIPE_ITEMS + 1) / 2);
+  CHECK(sl_pool_destroy(pool) == 0);
+}
+
 int main(void) {
   if (!HAVE_CONTINUATIONS) {
     printf("cont_test: continuations need x86-64 Linux: skipped\n");
@@ -589,6 +635,7 @@ int main(void) {
   RUN(an_overflow_names_its_stage);
   RUN(the_stall_report_names_suspended_stages);
   RUN(sixty_four_a_side_run_on_two_threads);
+  RUN(the_pipeline_layer_runs_on_one_suspending_worker);
   RUN(fork_join_and_channels_mixed_account_for_every_item);
   return check_done("cont_test");
 }
