@@ -425,7 +425,9 @@ SL_API int sl_select(sl_select_op *ops, size_t n, int64_t timeout_ns, size_t *in
  * sl_blocking_begin/end nothing is suspended. A suspended job shows in
  * stall reports as "suspended" with its stage name and wait; a stack
  * overflow in a job on one of these stacks is reported by stage name on
- * stderr before the process dies of SIGSEGV. */
+ * stderr before the process dies of SIGSEGV (the first such pool installs
+ * a SIGSEGV handler for this, on an alternate signal stack per worker; it
+ * passes every other fault to the handler that was there before it). */
 
 /* Declares that the calling thread is about to block outside sluice (I/O, a
  * mutex, a condvar) until sl_blocking_end. On a pool worker the pool treats
