@@ -171,9 +171,7 @@ static void switch_to(sl__conts *cs, sl__cont *from, sl__cont *to, bool from_don
 
 static void fresh_stack_main(void *arg);
 
-/* The next stack to run when the current one stops: a woken job, idle
- * home, or a fresh stack. NULL only when none is free (prepare made sure
- * one is when it matters). */
+/* The oldest woken job, or NULL. Owner only. */
 static sl__cont *take_ready(sl__conts *cs) {
   if (!cs->ready && atomic_load_explicit(&cs->woken, memory_order_relaxed)) {
     /* Acquire: see the waker's writes to the job's frame. */
@@ -191,6 +189,9 @@ static sl__cont *take_ready(sl__conts *cs) {
   return c;
 }
 
+/* The next stack to run when the current one stops: a woken job, idle
+ * home, or a fresh stack. NULL only when none is free (prepare made sure
+ * one is when it matters). */
 static sl__cont *next_stack(sl__conts *cs) {
   sl__cont *c = take_ready(cs);
   if (c)
@@ -226,7 +227,8 @@ static void fresh_stack_main(void *arg) {
   context_load(w->self, self);
   trim_free(cs);
   sl__worker_loop(w);
-  /* Stopping: every job is done, so home is idle in its loop. */
+  /* The pool stops only once every job is done (sl_pool_destroy waits for
+   * them), so home is idle in its loop, not suspended in a job. */
   cs->home_idle = false;
   self->next = cs->free;
   cs->free = self;
