@@ -132,7 +132,7 @@ SL_API int sl_pool_create_ex(sl_pool **out, const sl_pool_config *cfg);
 SL_API int sl_pool_destroy(sl_pool *pool);
 
 /* The global pool, created on first use with $SLUICE_THREADS workers, else
- * one per core. Returns NULL only when it cannot be created (no memory or no
+ * one per core, and with continuations when $SLUICE_CONTINUATIONS is 1. Returns NULL only when it cannot be created (no memory or no
  * thread); calls that need it then return SL_ENOMEM or SL_EAGAIN. It lives
  * until the process exits. */
 SL_API sl_pool *sl_pool_global(void);
