@@ -541,7 +541,15 @@ static void verdict(text *t, const sl__snapshot *s) {
 
 /* ---- the report ----------------------------------------------------------- */
 
-static void pool_line(text *t, const sl__psnap *p) {
+/* Jobs of pool p suspended in a wait (continuations). */
+static unsigned suspended_jobs(const sl__snapshot *s, const sl__psnap *p) {
+  unsigned n = 0;
+  for (size_t i = 0; i < s->nth; i++)
+    n += s->th[i].cont && s->th[i].pool == p->p && sl__is_blocked_op(s->th[i].op);
+  return n;
+}
+
+static void pool_line(text *t, const sl__snapshot *s, const sl__psnap *p) {
   unsigned busy = p->live > p->blocked + p->idle ? p->live - p->blocked - p->idle : 0;
   unsigned spares = p->live > p->nthreads ? p->live - p->nthreads : 0;
   put(t, "pool \"%s\": %u worker%s", p->name, p->nthreads, plural(p->nthreads));
@@ -551,8 +559,12 @@ static void pool_line(text *t, const sl__psnap *p) {
     put(t, " and %u spare%s (up to %u)", spares, plural(spares), p->max_threads - p->nthreads);
   else
     put(t, " (up to %u spares)", p->max_threads - p->nthreads);
-  put(t, ": %u running, %u blocked, %u idle; %zu job%s queued, %llu run\n", busy, p->blocked,
+  put(t, ": %u running, %u blocked, %u idle; %zu job%s queued, %llu run", busy, p->blocked,
       p->idle, p->queued, plural(p->queued), (unsigned long long)p->jobs_done);
+  unsigned suspended = suspended_jobs(s, p);
+  if (suspended)
+    put(t, "; %u job%s suspended", suspended, plural(suspended));
+  put(t, "\n");
 }
 
 static void channel_line(text *t, const sl__snapshot *s, const sl__csnap *c) {
@@ -572,7 +584,7 @@ char *sl__report_build(const sl__snapshot *s, const char *headline) {
   int64_t now = sl_now_ns();
   put(&t, "sluice: %s\n", headline);
   for (size_t i = 0; i < s->npl; i++)
-    pool_line(&t, &s->pl[i]);
+    pool_line(&t, s, &s->pl[i]);
   put(&t, "threads waiting in sluice:\n");
   int missing = NAMED;
   for (size_t i = 0; i < s->nth; i++) {

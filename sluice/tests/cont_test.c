@@ -372,6 +372,7 @@ static void the_stall_report_names_suspended_stages(void) {
     CHECK(strstr(buf, want) != NULL);
   }
   CHECK(strstr(buf, "receiving on channel \"never-fed\"") != NULL);
+  CHECK(strstr(buf, "pool \"stuckpool\"") && strstr(buf, "3 jobs suspended"));
   if (!strstr(buf, "stuck-a"))
     fprintf(stderr, "%s", buf);
   sl_chan_close(never);
