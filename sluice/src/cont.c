@@ -58,7 +58,7 @@ struct sl__cont {
 };
 
 typedef struct sl__conts {
-  sl__cont *home;           /* the thread's own stack; NULL before the first suspension */
+  sl__cont *home;           /* the thread's own stack, from the worker's start */
   sl__cont *cur;            /* the stack running now */
   bool home_idle;           /* home sits in the worker loop between jobs */
   _Atomic(sl__cont *) woken; /* pushed by wakers, newest first */
@@ -100,6 +100,7 @@ static void context_save(sl__thread *t, sl__cont *c) {
 /* c's context into the thread record; c's record stops showing a wait. */
 static void context_load(sl__thread *t, sl__cont *c) {
   atomic_store_explicit(&c->rec.op, SL_OP_NONE, memory_order_relaxed);
+  t->job = &c->rec;
   t->region = c->region;
   copy_name(t->name, c->rec.name, sizeof t->name);
   COPY(t, &c->rec, fn);
@@ -262,11 +263,6 @@ sl__cont *sl__cont_prepare(sl__thread *t) {
   if (!SL__FIBERS || !w || !w->conts || t->block_nest)
     return NULL;
   sl__conts *cs = w->conts;
-  if (!cs->home) {
-    if (!(cs->home = cont_new(w, true)))
-      return NULL;
-    cs->cur = cs->home;
-  }
   if (!cs->free) { /* the stack the worker goes on with, if nothing else waits */
     sl__cont *c = cont_new(w, false);
     if (!c)
@@ -331,8 +327,6 @@ bool sl__cont_holds_jobs(sl__worker *w) { return w->conts && w->conts->suspended
 void sl__cont_between_jobs(sl__worker *w) {
   sl__conts *cs = w->conts;
   sl__cont *cur = cs->cur;
-  if (!cur)
-    return; /* nothing was ever suspended */
   sl__cont *next = take_ready(cs);
   if (!next) {
     if (cur == cs->home || !cs->home_idle)
@@ -375,11 +369,22 @@ bool sl__cont_help(sl__thread *t, sl__latch *l, bool spun) {
   return true;
 }
 
+/* The home stack's record exists from the start, so the channels a job
+ * uses before its first suspension already remember the job's record. */
 void sl__cont_worker_start(sl__worker *w) {
-  if (SL__FIBERS && w->pool->continuations && !w->external)
-    w->conts = sl__calloc(1, sizeof *w->conts);
-  if (w->conts)
-    sl__overflow_watch(&w->conts->alt);
+  if (!SL__FIBERS || !w->pool->continuations || w->external)
+    return;
+  if (!(w->conts = sl__calloc(1, sizeof *w->conts)))
+    return;
+  sl__conts *cs = w->conts;
+  if (!(cs->home = cont_new(w, true))) {
+    sl__free(cs);
+    w->conts = NULL;
+    return;
+  }
+  cs->cur = cs->home;
+  w->self->job = &cs->home->rec;
+  sl__overflow_watch(&cs->alt);
 }
 
 const sl__fiber *sl__cont_running_fiber(sl__worker *w) {
@@ -399,4 +404,5 @@ void sl__cont_worker_end(sl__worker *w) {
   sl__overflow_unwatch(&cs->alt);
   sl__free(cs);
   w->conts = NULL;
+  w->self->job = NULL;
 }

@@ -101,6 +101,11 @@ typedef struct sl__thread {
   /* A job's record, not a thread's: a continuation's (cont.c), which
    * shows a wait only while the job is suspended. Set before registering. */
   bool cont;
+  /* Owner only: on a worker with continuations, the record of the job
+   * running now (its stack's), which channels remember as the user of an
+   * end, so a stall verdict leads to the job, not to its worker. NULL: the
+   * thread's own record stands for what it runs. */
+  struct sl__thread *job;
 } sl__thread;
 
 /* The calling thread's record lives in TLS; sl__self_slow registers it on

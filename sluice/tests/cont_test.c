@@ -5,7 +5,7 @@
  * is a deadlock). The suspended job resumes on the same thread with its
  * stack intact, deep recursion included; a continuation stack that
  * overflows is named on stderr; the stall detector names the stages of
- * suspended jobs; 64 producers and 64 consumers run as jobs on a pool of 2
+ * suspended jobs and follows a channel to the job at its other end; 64 producers and 64 consumers run as jobs on a pool of 2
  * without any thread beyond the two workers; the pipeline layer runs its
  * map jobs (each a small fork-join tree) on a pool of one suspending
  * worker; and a random mix of fork-join trees and channel stages accounts
@@ -331,6 +331,21 @@ static void an_overflow_names_its_stage(void) {
 
 /* ---- the stall detector --------------------------------------------------- */
 
+/* Reads a state dump into buf (cap bytes). */
+static void dump_state(char *buf, size_t cap) {
+  FILE *f = tmpfile();
+  CHECK(f != NULL);
+  buf[0] = '\0';
+  if (!f)
+    return;
+  CHECK(sl_state_dump(fileno(f)) == 0);
+  rewind(f);
+  size_t n = fread(buf, 1, cap - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+}
+
+
 typedef struct stuck {
   sl_chan *never;
   const char *name;
@@ -358,14 +373,8 @@ static void the_stall_report_names_suspended_stages(void) {
     CHECK(sl_pool_spawn(pool, stuck_job, &s[i]) == 0);
   await(&waiting, 3, "stall: jobs waiting");
   usleep(50000); /* until all three are suspended, not spinning */
-  FILE *f = tmpfile();
-  CHECK(f != NULL);
-  CHECK(sl_state_dump(fileno(f)) == 0);
   char buf[8192];
-  rewind(f);
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  buf[n] = '\0';
-  fclose(f);
+  dump_state(buf, sizeof buf);
   for (int i = 0; i < 3; i++) {
     char want[96];
     snprintf(want, sizeof want, "stage \"%s\" (suspended on worker", s[i].name);
@@ -378,6 +387,58 @@ static void the_stall_report_names_suspended_stages(void) {
   sl_chan_close(never);
   CHECK(sl_pool_destroy(pool) == 0);
   chan_free(never);
+}
+
+/* beta receives from x, then sends into x (full, cap 1), which only it
+ * receives from: a cycle of one suspended job. The verdict must lead from
+ * the channel to the job that used its other end, not to its worker. */
+typedef struct cycle {
+  sl_chan *x, *y;
+  _Atomic int waiting;
+} cycle;
+
+static void cycle_alpha(void *p) {
+  cycle *c = p;
+  sl_thread_set_name("alpha");
+  int v = 1;
+  CHECK(sl_chan_send(c->x, &v) == 0);
+  atomic_fetch_add(&c->waiting, 1);
+  (void)sl_chan_recv(c->y, &v); /* until closed */
+}
+
+static void cycle_beta(void *p) {
+  cycle *c = p;
+  sl_thread_set_name("beta");
+  int v;
+  CHECK(sl_chan_recv(c->x, &v) == 0);
+  CHECK(sl_chan_send(c->x, &v) == 0);
+  atomic_fetch_add(&c->waiting, 1);
+  (void)sl_chan_send(c->x, &v); /* full, and beta is x's only receiver */
+}
+
+static void a_cycle_of_suspended_jobs_is_named(void) {
+  sl_pool *pool;
+  sl_pool_config cfg = {.name = "cyc", .threads = 2, .continuations = true};
+  CHECK(sl_pool_create_ex(&pool, &cfg) == 0);
+  cycle c = {0};
+  CHECK(sl_chan_create(&c.x, "x", sizeof(int), 1) == 0);
+  CHECK(sl_chan_create(&c.y, "y", sizeof(int), 1) == 0);
+  CHECK(sl_pool_spawn(pool, cycle_alpha, &c) == 0);
+  CHECK(sl_pool_spawn(pool, cycle_beta, &c) == 0);
+  await(&c.waiting, 2, "cycle: both waiting");
+  usleep(50000);
+  char buf[8192];
+  dump_state(buf, sizeof buf);
+  CHECK(strstr(buf, "verdict: stage \"beta\" (suspended on worker") != NULL);
+  CHECK(strstr(buf, "its only receiver, stage \"beta\"") != NULL);
+  CHECK(strstr(buf, "a cycle") != NULL);
+  if (!strstr(buf, "a cycle"))
+    fprintf(stderr, "%s", buf);
+  sl_chan_close(c.x);
+  sl_chan_close(c.y);
+  CHECK(sl_pool_destroy(pool) == 0);
+  chan_free(c.x);
+  chan_free(c.y);
 }
 
 /* ---- many blocked producers and consumers on two threads --------------------- */
@@ -635,6 +696,7 @@ int main(void) {
   RUN(deep_recursion_survives_a_suspension);
   RUN(an_overflow_names_its_stage);
   RUN(the_stall_report_names_suspended_stages);
+  RUN(a_cycle_of_suspended_jobs_is_named);
   RUN(sixty_four_a_side_run_on_two_threads);
   RUN(the_pipeline_layer_runs_on_one_suspending_worker);
   RUN(fork_join_and_channels_mixed_account_for_every_item);
