@@ -326,8 +326,7 @@ void sl__chan_disconnect(sl_chan *ch) {
  * load. Relaxed: hints read racily. */
 static void note_peer(sl_chan *ch, int kind) {
   _Atomic(const void *) *slot = kind == SL_SELECT_SEND ? &ch->last_sender : &ch->last_receiver;
-  sl__thread *t = sl__self();
-  const void *self = t->job ? t->job : t;
+  const void *self = sl__self()->job;
   const void *last = atomic_load_explicit(slot, memory_order_relaxed);
   if (last == self)
     return;

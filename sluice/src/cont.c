@@ -404,5 +404,5 @@ void sl__cont_worker_end(sl__worker *w) {
   sl__overflow_unwatch(&cs->alt);
   sl__free(cs);
   w->conts = NULL;
-  w->self->job = NULL;
+  w->self->job = w->self;
 }

@@ -101,10 +101,10 @@ typedef struct sl__thread {
   /* A job's record, not a thread's: a continuation's (cont.c), which
    * shows a wait only while the job is suspended. Set before registering. */
   bool cont;
-  /* Owner only: on a worker with continuations, the record of the job
-   * running now (its stack's), which channels remember as the user of an
-   * end, so a stall verdict leads to the job, not to its worker. NULL: the
-   * thread's own record stands for what it runs. */
+  /* Owner only: the record that stands for what the thread runs, which
+   * channels remember as the user of an end: this record itself, or on a
+   * worker with continuations the running job's (its stack's), so a stall
+   * verdict leads to the job, not to its worker. Set on registration. */
   struct sl__thread *job;
 } sl__thread;
 

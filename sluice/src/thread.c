@@ -60,6 +60,7 @@ sl__thread *sl__self_slow(void) {
   pthread_once(&reg_once, make_key);
   t->rng = seed_rng(t);
   t->tid = pthread_self();
+  t->job = t;
   atomic_store_explicit(&t->worker_index, -1, memory_order_relaxed);
   /* Without a key (it can fail only when the process has run out of keys)
    * the record still works; it is just not listed in stall reports. */
