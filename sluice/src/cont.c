@@ -86,15 +86,20 @@ static void copy_name(_Atomic char *to, _Atomic char *from, size_t cap) {
   atomic_store_explicit(&(dst)->field, atomic_load_explicit(&(src)->field, memory_order_relaxed), \
                         memory_order_relaxed)
 
+/* The fields of a record that describe the job, not the thread. */
+static void context_copy(sl__thread *to, sl__thread *from) {
+  copy_name(to->name, from->name, sizeof to->name);
+  COPY(to, from, fn);
+  COPY(to, from, job_of);
+  COPY(to, from, sel_n);
+  for (unsigned i = 0; i < SL__SEL_SHOWN; i++)
+    COPY(to, from, sel_ops[i]);
+}
+
 /* The running job's context, from the thread record into c's. */
 static void context_save(sl__thread *t, sl__cont *c) {
   c->region = t->region;
-  copy_name(c->rec.name, t->name, sizeof t->name);
-  COPY(&c->rec, t, fn);
-  COPY(&c->rec, t, job_of);
-  COPY(&c->rec, t, sel_n);
-  for (unsigned i = 0; i < SL__SEL_SHOWN; i++)
-    COPY(&c->rec, t, sel_ops[i]);
+  context_copy(&c->rec, t);
 }
 
 /* c's context into the thread record; c's record stops showing a wait. */
@@ -102,12 +107,7 @@ static void context_load(sl__thread *t, sl__cont *c) {
   atomic_store_explicit(&c->rec.op, SL_OP_NONE, memory_order_relaxed);
   t->job = &c->rec;
   t->region = c->region;
-  copy_name(t->name, c->rec.name, sizeof t->name);
-  COPY(t, &c->rec, fn);
-  COPY(t, &c->rec, job_of);
-  COPY(t, &c->rec, sel_n);
-  for (unsigned i = 0; i < SL__SEL_SHOWN; i++)
-    COPY(t, &c->rec, sel_ops[i]);
+  context_copy(t, &c->rec);
   atomic_store_explicit(&t->obj, c->thread_obj, memory_order_relaxed);
   atomic_store_explicit(&t->op, c->thread_op, memory_order_relaxed);
 }

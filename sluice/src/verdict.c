@@ -182,7 +182,7 @@ static int who(text *t, const sl__snapshot *s, const sl__tsnap *x, bool detail) 
     put(t, "stage \"%s\" (suspended on worker %d of pool \"%s\")", x->name, x->worker, pname);
     return NAMED;
   }
-  if (x->name[0] && !x->cont) {
+  if (x->name[0]) {
     put(t, "%s \"%s\"", x->op == SL_OP_PIPELINE ? "pipeline" : "stage", x->name);
     if (detail && p && outside)
       put(t, " (an outside thread in pool \"%s\")", p->name);

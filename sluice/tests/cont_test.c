@@ -569,7 +569,7 @@ typedef struct loop_ctx {
   uint64_t base;
 } loop_ctx;
 
-/* A parallel loop whose bodies send: the shape of W5's stage 2. */
+/* A parallel loop whose bodies send into a bounded channel. */
 static void loop_body(void *p, size_t lo, size_t hi) {
   loop_ctx *c = p;
   for (size_t i = lo; i < hi; i++) {
